@@ -1,0 +1,1 @@
+"""Source connectors: each module turns one API into `syncd.model` records and a cursor."""

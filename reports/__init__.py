@@ -1,0 +1,1 @@
+"""Analysis (progress, sprints, flow, forecasts, risks) and rendering (Markdown, HTML, email)."""

@@ -1,0 +1,256 @@
+"""The normalized model every layer shares: work items, pull requests, sprints, releases, links,
+transitions and people, plus the `Batch` a connector yields.
+
+This module is a leaf: it imports nothing of ours. Every timestamp is timezone-aware and held in
+UTC; naive datetimes are refused, so a connector cannot silently store local time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamp must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
+"""A timezone-aware datetime, converted to UTC on validation."""
+
+
+class SourceType(StrEnum):
+    JIRA = "jira"
+    GITHUB = "github"
+
+
+class ItemKind(StrEnum):
+    EPIC = "epic"
+    STORY = "story"
+    TASK = "task"
+    BUG = "bug"
+    SUBTASK = "subtask"
+    ISSUE = "issue"
+    PULL_REQUEST = "pull_request"
+
+
+class StatusCategory(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class SprintState(StrEnum):
+    FUTURE = "future"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class LinkKind(StrEnum):
+    BLOCKS = "blocks"  # from blocks to
+    RELATES = "relates"
+    DUPLICATES = "duplicates"  # from duplicates to
+    IMPLEMENTS = "implements"  # a pull request implements a work item (PR -> Jira key)
+
+
+class ReviewState(StrEnum):
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    COMMENTED = "commented"
+    DISMISSED = "dismissed"
+    PENDING = "pending"
+
+
+class CheckConclusion(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    PENDING = "pending"
+    NEUTRAL = "neutral"  # skipped, neutral or no checks at all
+
+
+class PullState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    MERGED = "merged"
+
+
+class TransitionField(StrEnum):
+    STATUS = "status"
+    SPRINT = "sprint"
+    ESTIMATE = "estimate"
+    ASSIGNEE = "assignee"
+    FIX_VERSION = "fix_version"
+
+
+class Record(BaseModel):
+    """Base of all stored records: strict about unknown fields, values compared by content."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+
+
+def make_id(source: str, remote_id: str | int) -> str:
+    """Stable record id: the configured source name plus the immutable remote id."""
+    return f"{source}:{remote_id}"
+
+
+class Person(Record):
+    id: str  # make_id(source, accountId / login)
+    source: str
+    display_name: str
+    email: str | None = None
+
+
+class WorkItem(Record):
+    """A Jira issue, a GitHub issue or a GitHub pull request."""
+
+    id: str  # make_id(source, immutable remote id): survives key changes on project moves
+    source: str  # configured source name
+    source_type: SourceType
+    remote_id: str
+    key: str  # WID-12, acme/widget#34
+    project: str  # Jira project key or GitHub owner/repo
+    kind: ItemKind
+    title: str
+    status: str  # raw status name
+    status_category: StatusCategory
+    resolution: str | None = None
+    priority: str | None = None
+    labels: list[str] = Field(default_factory=list)
+    components: list[str] = Field(default_factory=list)
+    assignee_id: str | None = None
+    reporter_id: str | None = None
+    created: UtcDatetime
+    updated: UtcDatetime
+    resolved: UtcDatetime | None = None
+    due: date | None = None
+    estimate: float | None = None  # story points
+    parent_id: str | None = None  # parent issue or epic (record id)
+    parent_key: str | None = None
+    epic_id: str | None = None  # the epic this item rolls up to (record id), when known
+    epic_key: str | None = None  # the epic's key (older Jira sites name the epic only by key)
+    sprint_ids: list[str] = Field(default_factory=list)  # record ids of sprints
+    release_ids: list[str] = Field(default_factory=list)  # fix versions or milestone
+    flagged: bool = False
+    description: str | None = None  # plain text, for acceptance-criteria checks
+    url: str | None = None
+    removed: bool = False
+    raw: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
+
+
+class Review(Record):
+    author_id: str | None
+    state: ReviewState
+    submitted_at: UtcDatetime | None = None
+
+
+class PullRequest(Record):
+    """Pull-request details beside the WorkItem of kind pull_request with the same id."""
+
+    item_id: str
+    state: PullState
+    draft: bool = False
+    merged_at: UtcDatetime | None = None
+    merged_by_id: str | None = None
+    head_branch: str | None = None
+    base_branch: str | None = None
+    head_sha: str | None = None
+    additions: int | None = None
+    deletions: int | None = None
+    changed_files: int | None = None
+    reviews: list[Review] = Field(default_factory=list)
+    requested_reviewer_ids: list[str] = Field(default_factory=list)
+    checks: CheckConclusion = CheckConclusion.NEUTRAL
+    linked_keys: list[str] = Field(default_factory=list)  # Jira keys named in the PR
+    raw: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
+
+
+class Sprint(Record):
+    id: str  # make_id(source, sprint id)
+    source: str
+    remote_id: str
+    board_id: str | None = None
+    board_name: str | None = None
+    name: str
+    goal: str | None = None
+    state: SprintState
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+    complete: UtcDatetime | None = None
+    raw: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
+
+
+class ReleaseKind(StrEnum):
+    VERSION = "version"  # Jira fix version
+    MILESTONE = "milestone"  # GitHub milestone
+    RELEASE = "release"  # GitHub release (tag)
+
+
+class Release(Record):
+    id: str  # make_id(source, "version:10000" / "milestone:acme/widget:3" / "release:...")
+    source: str
+    remote_id: str
+    kind: ReleaseKind
+    project: str
+    name: str
+    description: str | None = None
+    due: date | None = None
+    released_at: UtcDatetime | None = None
+    released: bool = False
+    url: str | None = None
+    raw: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
+
+
+class Link(Record):
+    """A directed relation. `from_id` owns the link: a batch replaces all links it owns."""
+
+    from_id: str
+    kind: LinkKind
+    to_key: str  # the target's key as the source named it
+    to_id: str | None = None  # the target's record id, when the source gave it
+
+
+class Transition(Record):
+    """One field change from an item's history (Jira changelog, GitHub timeline)."""
+
+    item_id: str
+    change_id: str  # the history entry's id; with `field` and `seq` it is unique
+    seq: int = 0
+    field: TransitionField
+    from_value: str | None = None
+    to_value: str | None = None
+    from_string: str | None = None
+    to_string: str | None = None
+    at: UtcDatetime
+    author_id: str | None = None
+
+
+class Batch(Record):
+    """What a connector yields: records plus the cursor that is true once they are stored.
+
+    For every item in `items`, the batch carries its complete set of owned links and transitions:
+    the store replaces them whole. `removed_ids` are items the source no longer has (or no longer
+    shows us); they are marked removed, never deleted. `cursor`, when set, replaces the source's
+    cursor in the same transaction as the records.
+    """
+
+    items: list[WorkItem] = Field(default_factory=list)
+    pulls: list[PullRequest] = Field(default_factory=list)
+    sprints: list[Sprint] = Field(default_factory=list)
+    releases: list[Release] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    transitions: list[Transition] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list)
+    removed_ids: list[str] = Field(default_factory=list)
+    cursor: dict[str, Any] | None = None
+
+    def is_empty(self) -> bool:
+        """True when the batch carries no records and no cursor change."""
+        return not (
+            self.items or self.pulls or self.sprints or self.releases or self.links
+            or self.transitions or self.people or self.removed_ids or self.cursor is not None
+        )

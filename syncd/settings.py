@@ -1,0 +1,215 @@
+"""Settings: CLI flags > environment (SYNCD_, `__` for nesting) > TOML file > defaults.
+
+`load_settings` is the one place that builds them; everything else receives them as an argument.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from connectors.config import SourceConfig
+from syncd.errors import ConfigError
+
+_CONFIG_PATH: ContextVar[Path | None] = ContextVar("syncd_config_path", default=None)
+
+Audience = Literal["executive", "business", "engineering"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_tz(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+    return value
+
+
+class SmtpSettings(_Section):
+    """Outgoing mail server."""
+
+    host: str = "localhost"
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "syncd <syncd@localhost>"
+    timeout_s: float = Field(30.0, gt=0)
+
+
+class ServerSettings(_Section):
+    """`syncd serve`: the on-demand HTTP service."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8787, ge=1, le=65535)
+    token: SecretStr | None = None  # bearer token required on every route but /healthz
+
+
+class ReportSettings(_Section):
+    """Report generation defaults."""
+
+    goals_file: Path | None = None  # goals TOML (see config/goals.example.toml)
+    out_dir: Path = Path("reports")
+    timezone: str = "UTC"
+    recipients: dict[Audience, list[str]] = Field(default_factory=dict)
+    subject: str = "[syncd] {title} — {date}"
+    jira_browse_url: str | None = None  # base for item links when the source gives none
+    velocity_sprints: int = Field(3, ge=1, le=20)
+    forecast_trials: int = Field(10_000, ge=100, le=1_000_000)
+    forecast_weeks: int = Field(12, ge=2, le=104)
+    risks: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per rule id: enabled, threshold, severity
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        return _check_tz(v)
+
+
+class ScheduleEntry(_Section):
+    """One cron-driven job of `syncd run`."""
+
+    name: str
+    cron: str  # five-field cron expression
+    timezone: str = "UTC"
+    job: Literal["sync", "report"]
+    sources: list[str] = Field(default_factory=list)  # sync: empty means all
+    full: bool = False
+    kind: str | None = None  # report kind
+    audience: Audience | None = None
+    recipients: list[str] = Field(default_factory=list)  # default: reports.recipients[audience]
+    format: Literal["eml", "html", "md"] = "eml"
+    grace_minutes: int = Field(60, ge=0)  # a slot missed while down runs on start when within grace
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        return _check_tz(v)
+
+
+class Settings(BaseSettings):
+    """Everything syncd can be told."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SYNCD_",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        extra="forbid",
+    )
+
+    data_dir: Path = Path("syncd-data")
+    database_url: str | None = Field(None, repr=False)  # default: sqlite:///<data_dir>/syncd.db (may hold a password)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["plain", "json"] = "plain"
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    schedule: list[ScheduleEntry] = Field(default_factory=list)
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for name in v:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
+                raise ValueError(f"source name {name!r} must be lower-case letters, digits, - or _")
+        return v
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in force."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'syncd.db').resolve()}"
+
+    _config_path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def config_path(self) -> Path | None:
+        """The TOML file these settings were read from, if any."""
+        return self._config_path
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _CONFIG_PATH.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def format_validation_error(err: ValidationError, prefix: str = "config") -> str:
+    """One line naming the first bad key and what is wrong with it (never the value of a secret)."""
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-after"))
+    # discriminated unions add the tag to the path: sources.jira.jira.url -> sources.jira.url
+    parts = loc.split(".")
+    if len(parts) >= 3 and parts[0] == "sources" and parts[2] in ("jira", "github"):
+        del parts[2]
+    loc = ".".join(parts)
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    more = f" (and {len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
+    return f"{prefix}: {loc}: {msg}{more}"
+
+
+def load_settings(config: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build the settings from a TOML file (or $SYNCD_CONFIG), the environment and `overrides`.
+
+    Raises ConfigError with a one-line message on any problem.
+    """
+    path_value = config if config is not None else os.environ.get("SYNCD_CONFIG")
+    path = Path(path_value).expanduser() if path_value else None
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config: file not found: {path}")
+        try:
+            with path.open("rb") as fh:
+                tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config: {path}: invalid TOML: {exc}") from None
+    token = _CONFIG_PATH.set(path)
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc)) from None
+    finally:
+        _CONFIG_PATH.reset(token)
+    settings._config_path = path
+    if path is not None and settings.reports.goals_file and not settings.reports.goals_file.is_absolute():
+        settings.reports.goals_file = (path.parent / settings.reports.goals_file).resolve()
+    if path is not None and not settings.data_dir.is_absolute() and "SYNCD_DATA_DIR" not in os.environ \
+            and "data_dir" not in overrides:
+        settings.data_dir = (path.parent / settings.data_dir).resolve()
+    return settings
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, secrets shown as '**********'."""
+    data = settings.model_dump(mode="json")
+    if settings.database_url:
+        from syncd.store import redact_url
+
+        data["database_url"] = redact_url(settings.database_url)
+    return data

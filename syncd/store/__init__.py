@@ -1,0 +1,5 @@
+"""The store: SQLite by default, PostgreSQL for shared deployments. It alone writes SQL."""
+
+from syncd.store._store import ENTITIES, BatchResult, Store, content_hash, redact_url
+
+__all__ = ["ENTITIES", "BatchResult", "Store", "content_hash", "redact_url"]

@@ -1,0 +1,410 @@
+"""The store: idempotent batch upserts with the cursor in the same transaction, and read helpers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from syncd.errors import StoreError
+from syncd.model import (
+    Batch,
+    Link,
+    Person,
+    PullRequest,
+    Release,
+    Sprint,
+    Transition,
+    WorkItem,
+)
+from syncd.store import schema
+
+M = TypeVar("M", bound=BaseModel)
+
+_CHUNK = 500  # ids per IN (...) clause; well under SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass
+class BatchResult:
+    """What one applied batch changed."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def add(self, other: BatchResult) -> None:
+        """Accumulate another batch's counts into this one."""
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.removed += other.removed
+
+
+def content_hash(record: BaseModel) -> str:
+    """Hash of a record's normalized content (raw payload excluded): equal content, equal hash."""
+    return hashlib.sha256(record.model_dump_json().encode()).hexdigest()
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for a SQLite or PostgreSQL URL, creating the SQLite file's folder."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, future=True, pool_pre_ping=True)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StoreError(f"cannot open database {redact_url(url)}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def redact_url(url: str) -> str:
+    """A database URL with its password masked, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its credentials part
+        return url.split("@")[-1]
+
+
+class Store:
+    """SQLite or PostgreSQL storage of the normalized model."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        """Apply every pending Alembic migration."""
+        from syncd.store.migrate import upgrade
+
+        upgrade(self.engine)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _upsert(self, conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        stmt: Any
+        if self.dialect == "postgresql":
+            stmt = postgresql.insert(table)
+        else:
+            stmt = sqlite.insert(table)
+        cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
+        where = None
+        if "content_hash" in table.c:
+            where = table.c.content_hash != stmt.excluded.content_hash
+        stmt = stmt.on_conflict_do_update(index_elements=[key], set_=cols, where=where)
+        conn.execute(stmt, rows)
+
+    def _existing_hashes(self, conn: Connection, table: Table, key: str, ids: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        keycol = table.c[key]
+        for chunk in _chunks(ids):
+            for row in conn.execute(select(keycol, table.c.content_hash).where(keycol.in_(chunk))):
+                found[row[0]] = row[1]
+        return found
+
+    def apply_batch(self, source: str, batch: Batch) -> BatchResult:
+        """Store a batch and (when it has one) its cursor atomically; return what changed.
+
+        Idempotent: applying the same batch twice changes nothing the second time.
+        """
+        result = BatchResult()
+        try:
+            with self.engine.begin() as conn:
+                self._apply(conn, source, batch, result)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot store batch of source {source}: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from None
+        return result
+
+    def _apply(self, conn: Connection, source: str, batch: Batch, result: BatchResult) -> None:
+        # Items: count new/updated/unchanged against stored hashes, then upsert changed ones.
+        item_rows = []
+        for item in _dedupe(batch.items, lambda i: i.id):
+            row = item.model_dump(mode="python")
+            row["content_hash"] = content_hash(item)
+            row["raw"] = item.raw
+            row["removed_at"] = datetime.now(UTC) if item.removed else None
+            item_rows.append(row)
+        existing = self._existing_hashes(conn, schema.items, "id", [r["id"] for r in item_rows])
+        changed = []
+        for row in item_rows:
+            old = existing.get(row["id"])
+            if old is None:
+                result.new += 1
+                changed.append(row)
+            elif old != row["content_hash"]:
+                result.updated += 1
+                changed.append(row)
+            else:
+                result.unchanged += 1
+        self._upsert(conn, schema.items, "id", changed)
+
+        self._upsert(conn, schema.pulls, "item_id", [
+            _with_hash(p, mode="json_children") for p in _dedupe(batch.pulls, lambda p: p.item_id)
+        ])
+        self._upsert(conn, schema.sprints, "id", [_with_hash(s) for s in _dedupe(batch.sprints, lambda s: s.id)])
+        self._upsert(conn, schema.releases, "id", [_with_hash(r) for r in _dedupe(batch.releases, lambda r: r.id)])
+        people_rows = [p.model_dump(mode="python") for p in _dedupe(batch.people, lambda p: p.id)]
+        if people_rows:
+            self._upsert_plain(conn, schema.people, "id", people_rows)
+
+        # Children are replaced whole for every item that owns some in this batch.
+        owners = {i.id for i in batch.items}
+        link_owners = sorted(owners | {lk.from_id for lk in batch.links})
+        for chunk in _chunks(link_owners):
+            conn.execute(delete(schema.links).where(schema.links.c.from_id.in_(chunk)))
+        link_rows = [lk.model_dump(mode="python") for lk in _dedupe(batch.links, lambda lk: (lk.from_id, lk.kind, lk.to_key))]
+        if link_rows:
+            conn.execute(insert(schema.links), link_rows)
+        tr_owners = sorted(owners | {t.item_id for t in batch.transitions})
+        for chunk in _chunks(tr_owners):
+            conn.execute(delete(schema.transitions).where(schema.transitions.c.item_id.in_(chunk)))
+        tr_rows = [
+            t.model_dump(mode="python")
+            for t in _dedupe(batch.transitions, lambda t: (t.item_id, t.change_id, t.field, t.seq))
+        ]
+        if tr_rows:
+            conn.execute(insert(schema.transitions), tr_rows)
+
+        if batch.removed_ids:
+            now = datetime.now(UTC)
+            for chunk in _chunks(sorted(set(batch.removed_ids))):
+                res = conn.execute(
+                    update(schema.items)
+                    .where(schema.items.c.id.in_(chunk), schema.items.c.removed.is_(False))
+                    .values(removed=True, removed_at=now, content_hash="removed")
+                )
+                result.removed += res.rowcount or 0
+
+        if batch.cursor is not None:
+            self._upsert_plain(conn, schema.cursors, "source", [
+                {"source": source, "value": batch.cursor, "updated_at": datetime.now(UTC)}
+            ])
+
+    def _upsert_plain(self, conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
+        stmt: Any = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+        cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
+        conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_=cols), rows)
+
+    def set_cursor(self, source: str, value: dict[str, Any]) -> None:
+        """Replace a source's cursor on its own (the `Batch.cursor` path is the usual one)."""
+        self.apply_batch(source, Batch(cursor=value))
+
+    def reset_cursor(self, source: str) -> None:
+        """Forget a source's cursor so its next sync is a full one."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(schema.cursors).where(schema.cursors.c.source == source))
+
+    # -- sync runs ----------------------------------------------------------------------------
+
+    def start_run(self, source: str, full: bool) -> int:
+        """Record the start of a sync of `source`; return the run id."""
+        with self.engine.begin() as conn:
+            res = conn.execute(insert(schema.sync_runs).values(
+                source=source, started_at=datetime.now(UTC), status="running", full=full,
+                items_new=0, items_updated=0, items_removed=0, requests=0,
+            ))
+            return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+    def finish_run(self, run_id: int, *, status: str, result: BatchResult, requests: int, error: str | None = None) -> None:
+        """Record the outcome of a sync run."""
+        with self.engine.begin() as conn:
+            conn.execute(update(schema.sync_runs).where(schema.sync_runs.c.id == run_id).values(
+                finished_at=datetime.now(UTC), status=status, items_new=result.new,
+                items_updated=result.updated, items_removed=result.removed, requests=requests, error=error,
+            ))
+
+    def sync_runs(self, source: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The most recent sync runs, newest first."""
+        q = select(schema.sync_runs).order_by(schema.sync_runs.c.id.desc()).limit(limit)
+        if source:
+            q = q.where(schema.sync_runs.c.source == source)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def cursor(self, source: str) -> dict[str, Any] | None:
+        """The stored cursor of a source, or None before its first sync."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(schema.cursors.c.value).where(schema.cursors.c.source == source)).first()
+        return dict(row[0]) if row else None
+
+    def _rows(self, table: Table, where: Iterable[Any] = (), order: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
+        q = select(table)
+        for clause in where:
+            q = q.where(clause)
+        q = q.order_by(*(order if order is not None else table.primary_key.columns))
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=2000).execute(q)
+            for row in result:
+                yield dict(row._mapping)
+
+    def iter_rows(self, entity: str) -> Iterator[dict[str, Any]]:
+        """Stream one entity's rows as plain dicts (no raw payload, no hash), in key order."""
+        table = ENTITIES[entity]
+        for row in self._rows(table):
+            row.pop("raw", None)
+            row.pop("content_hash", None)
+            yield row
+
+    def items(self, *, source: str | None = None, include_removed: bool = False) -> Iterator[WorkItem]:
+        """Work items, optionally of one source; removed ones only when asked."""
+        where = []
+        if source:
+            where.append(schema.items.c.source == source)
+        if not include_removed:
+            where.append(schema.items.c.removed.is_(False))
+        for row in self._rows(schema.items, where):
+            yield _construct(WorkItem, row)
+
+    def item_ids(self, source: str, include_removed: bool = False) -> set[str]:
+        """Ids of a source's stored items."""
+        return set(self.item_keys(source, include_removed))
+
+    def item_keys(self, source: str, include_removed: bool = False) -> dict[str, str]:
+        """Id -> key of a source's stored items: the store's side of a deletion census."""
+        q = select(schema.items.c.id, schema.items.c.key).where(schema.items.c.source == source)
+        if not include_removed:
+            q = q.where(schema.items.c.removed.is_(False))
+        with self.engine.connect() as conn:
+            return {r[0]: r[1] for r in conn.execute(q)}
+
+    def pulls(self) -> Iterator[PullRequest]:
+        """Pull-request details."""
+        for row in self._rows(schema.pulls):
+            yield _construct(PullRequest, row)
+
+    def sprints(self) -> Iterator[Sprint]:
+        """Sprints of every board."""
+        for row in self._rows(schema.sprints):
+            yield _construct(Sprint, row)
+
+    def releases(self) -> Iterator[Release]:
+        """Fix versions, milestones and releases."""
+        for row in self._rows(schema.releases):
+            yield _construct(Release, row)
+
+    def links(self) -> Iterator[Link]:
+        """Links between items (blocks, relates, duplicates, PR implements)."""
+        for row in self._rows(schema.links):
+            yield _construct(Link, row)
+
+    def transitions(self) -> Iterator[Transition]:
+        """Field changes of every item, ordered by item then time."""
+        order = [schema.transitions.c.item_id, schema.transitions.c.at, schema.transitions.c.change_id,
+                 schema.transitions.c.field, schema.transitions.c.seq]
+        for row in self._rows(schema.transitions, order=order):
+            yield _construct(Transition, row)
+
+    def people(self) -> Iterator[Person]:
+        """People known from any source."""
+        for row in self._rows(schema.people):
+            yield _construct(Person, row)
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per entity (items excluding removed ones)."""
+        from sqlalchemy import func
+
+        out = {}
+        with self.engine.connect() as conn:
+            for name, table in ENTITIES.items():
+                q = select(func.count()).select_from(table)
+                if name == "items":
+                    q = q.where(table.c.removed.is_(False))
+                out[name] = int(conn.execute(q).scalar_one())
+        return out
+
+
+ENTITIES: dict[str, Table] = {
+    "items": schema.items,
+    "pulls": schema.pulls,
+    "sprints": schema.sprints,
+    "releases": schema.releases,
+    "links": schema.links,
+    "transitions": schema.transitions,
+    "people": schema.people,
+}
+
+
+def _with_hash(record: BaseModel, mode: str = "python") -> dict[str, Any]:
+    row = record.model_dump(mode="json" if mode == "json_children" else "python")
+    if mode == "json_children":
+        # nested review models are stored as JSON; keep scalar timestamps as datetimes
+        py = record.model_dump(mode="python")
+        for k, v in py.items():
+            if not isinstance(v, list):
+                row[k] = v
+    row["content_hash"] = content_hash(record)
+    row["raw"] = getattr(record, "raw", None)
+    return row
+
+
+def _construct(model: type[M], row: dict[str, Any]) -> M:
+    """Build a record from a trusted store row without re-validating (it was validated on write)."""
+    row.pop("content_hash", None)
+    row.pop("removed_at", None)
+    if model is PullRequest:
+        from syncd.model import Review
+
+        row["reviews"] = [Review.model_validate(r) for r in row.get("reviews") or []]
+    return model.model_construct(**row)
+
+
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+def _dedupe(records: Iterable[T], key: Any) -> list[T]:
+    """Last one wins: a batch naming the same record twice stores its final state once."""
+    seen: dict[Any, T] = {}
+    for r in records:
+        seen[key(r)] = r
+    return list(seen.values())

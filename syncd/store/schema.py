@@ -1,0 +1,213 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations create them; the store queries them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData()
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in, timezone-aware UTC out, on SQLite (naive storage) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _ts(name: str, nullable: bool = True) -> Column[Any]:
+    return Column(name, UtcDateTime(), nullable=nullable)
+
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("source", String(100), nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("email", Text),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("source", String(100), nullable=False),
+    Column("source_type", String(20), nullable=False),
+    Column("remote_id", String(100), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("status", String(255), nullable=False),
+    Column("status_category", String(20), nullable=False),
+    Column("resolution", String(255)),
+    Column("priority", String(100)),
+    Column("labels", JsonType, nullable=False),
+    Column("components", JsonType, nullable=False),
+    Column("assignee_id", String(255)),
+    Column("reporter_id", String(255)),
+    _ts("created", nullable=False),
+    _ts("updated", nullable=False),
+    _ts("resolved"),
+    Column("due", Date),
+    Column("estimate", Float),
+    Column("parent_id", String(255)),
+    Column("parent_key", String(255)),
+    Column("epic_id", String(255)),
+    Column("epic_key", String(255)),
+    Column("sprint_ids", JsonType, nullable=False),
+    Column("release_ids", JsonType, nullable=False),
+    Column("flagged", Boolean, nullable=False),
+    Column("description", Text),
+    Column("url", Text),
+    Column("removed", Boolean, nullable=False),
+    _ts("removed_at"),
+    Column("content_hash", String(64), nullable=False),
+    Column("raw", JsonType),
+    Index("ix_items_source", "source"),
+    Index("ix_items_key", "key"),
+)
+
+pulls = Table(
+    "pulls",
+    metadata,
+    Column("item_id", String(255), primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("draft", Boolean, nullable=False),
+    _ts("merged_at"),
+    Column("merged_by_id", String(255)),
+    Column("head_branch", Text),
+    Column("base_branch", Text),
+    Column("head_sha", String(64)),
+    Column("additions", Integer),
+    Column("deletions", Integer),
+    Column("changed_files", Integer),
+    Column("reviews", JsonType, nullable=False),
+    Column("requested_reviewer_ids", JsonType, nullable=False),
+    Column("checks", String(20), nullable=False),
+    Column("linked_keys", JsonType, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("raw", JsonType),
+)
+
+sprints = Table(
+    "sprints",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("source", String(100), nullable=False),
+    Column("remote_id", String(100), nullable=False),
+    Column("board_id", String(100)),
+    Column("board_name", Text),
+    Column("name", Text, nullable=False),
+    Column("goal", Text),
+    Column("state", String(20), nullable=False),
+    _ts("start"),
+    _ts("end"),
+    _ts("complete"),
+    Column("content_hash", String(64), nullable=False),
+    Column("raw", JsonType),
+)
+
+releases = Table(
+    "releases",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("source", String(100), nullable=False),
+    Column("remote_id", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text),
+    Column("due", Date),
+    _ts("released_at"),
+    Column("released", Boolean, nullable=False),
+    Column("url", Text),
+    Column("content_hash", String(64), nullable=False),
+    Column("raw", JsonType),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("from_id", String(255), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("to_key", String(255), primary_key=True),
+    Column("to_id", String(255)),
+    Index("ix_links_to_key", "to_key"),
+)
+
+transitions = Table(
+    "transitions",
+    metadata,
+    Column("item_id", String(255), primary_key=True),
+    Column("change_id", String(100), primary_key=True),
+    Column("field", String(20), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("from_value", Text),
+    Column("to_value", Text),
+    Column("from_string", Text),
+    Column("to_string", Text),
+    _ts("at", nullable=False),
+    Column("author_id", String(255)),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("source", String(100), primary_key=True),
+    Column("value", JsonType, nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(100), nullable=False),
+    _ts("started_at", nullable=False),
+    _ts("finished_at"),
+    Column("status", String(20), nullable=False),  # running | ok | failed
+    Column("full", Boolean, nullable=False),
+    Column("items_new", Integer, nullable=False, default=0),
+    Column("items_updated", Integer, nullable=False, default=0),
+    Column("items_removed", Integer, nullable=False, default=0),
+    Column("requests", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Index("ix_sync_runs_source", "source", "started_at"),
+)

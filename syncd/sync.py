@@ -1,0 +1,150 @@
+"""The sync engine: runs each configured source's connector and stores its batches."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.base import Connector
+from connectors.config import GitHubSource, JiraSource
+from syncd.errors import ConfigError, SyncdError
+from syncd.settings import Settings
+from syncd.store import BatchResult, Store
+
+log = logging.getLogger("syncd.sync")
+
+
+@dataclass
+class SourceResult:
+    """The outcome of syncing one source."""
+
+    source: str
+    ok: bool
+    result: BatchResult = field(default_factory=BatchResult)
+    requests: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+    def summary(self) -> str:
+        """One line: what changed, what it cost."""
+        r = self.result
+        state = "ok" if self.ok else "FAILED"
+        line = (f"{self.source}: {state}: {r.new} new, {r.updated} updated, {r.removed} removed, "
+                f"{r.unchanged} unchanged; {self.requests} requests in {self.seconds:.1f}s")
+        return line + (f" — {self.error}" if self.error else "")
+
+
+def build_connector(name: str, config: Any) -> Connector:
+    """The connector for a configured source."""
+    if isinstance(config, JiraSource):
+        from connectors.jira import JiraConnector
+
+        return JiraConnector(name, config)
+    if isinstance(config, GitHubSource):
+        from connectors.github import GitHubConnector
+
+        return GitHubConnector(name, config)
+    raise ConfigError(f"config: sources.{name}: unknown source type")
+
+
+ProgressFactory = Callable[[str, int | None], "Progress"]
+
+
+class Progress:
+    """Progress sink for one source; the default does nothing (cron, CI, tests)."""
+
+    def advance(self, n: int) -> None:
+        """`n` more items were stored."""
+
+    def total(self, n: int | None) -> None:
+        """The expected number of items became known."""
+
+    def close(self) -> None:
+        """The source is done."""
+
+
+def rich_progress() -> tuple[AbstractContextManager[Any], ProgressFactory]:
+    """A rich progress bar on a terminal; nothing elsewhere."""
+    if not sys.stderr.isatty():
+        return nullcontext(), lambda name, total: Progress()
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as RichProgress
+
+    bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TimeElapsedColumn(), transient=True)
+
+    class _Bar(Progress):
+        def __init__(self, name: str, total: int | None) -> None:
+            self.task = bar.add_task(f"sync {name}", total=total)
+
+        def advance(self, n: int) -> None:
+            bar.advance(self.task, n)
+
+        def total(self, n: int | None) -> None:
+            bar.update(self.task, total=n)
+
+        def close(self) -> None:
+            bar.remove_task(self.task)
+
+    return bar, _Bar
+
+
+def sync_source(store: Store, name: str, connector: Connector, *, full: bool = False,
+                progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False) -> SourceResult:
+    """Sync one source: every batch is stored with its cursor in one transaction.
+
+    A failure leaves the cursor of the last stored batch, and everything stored before it, in place.
+    `should_stop` is checked between batches (graceful shutdown).
+    """
+    progress = progress or Progress()
+    started = time.monotonic()
+    out = SourceResult(source=name, ok=True)
+    cursor = None if full else store.cursor(name)
+    run_id = store.start_run(name, full or cursor is None)
+    try:
+        for batch in connector.fetch(cursor, full=full, known_ids=lambda: store.item_keys(name)):
+            out.result.add(store.apply_batch(name, batch))
+            progress.total(connector.total_hint)
+            progress.advance(len(batch.items))
+            if should_stop():
+                out.error = "stopped before the end (shutdown requested); the next sync resumes from here"
+                break
+    except SyncdError as exc:
+        out.ok = False
+        out.error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - one broken source must not stop the others
+        log.exception("source %s failed", name)
+        out.ok = False
+        out.error = f"source {name}: unexpected {exc.__class__.__name__}: {exc}"
+    finally:
+        out.requests = connector.requests
+        out.seconds = time.monotonic() - started
+        store.finish_run(run_id, status="ok" if out.ok else "failed", result=out.result,
+                         requests=out.requests, error=out.error)
+        progress.close()
+    return out
+
+
+def sync_all(settings: Settings, store: Store, *, names: Iterable[str] | None = None, full: bool = False,
+             progress_factory: ProgressFactory | None = None,
+             should_stop: Callable[[], bool] = lambda: False) -> list[SourceResult]:
+    """Sync the named sources (default: every enabled one), each on its own; return their results."""
+    wanted = list(names) if names else [n for n, c in settings.sources.items() if c.enabled]
+    for name in wanted:
+        if name not in settings.sources:
+            known = ", ".join(settings.sources) or "none configured"
+            raise ConfigError(f"config: no source named {name!r} (known: {known})")
+    factory = progress_factory or (lambda n, t: Progress())
+    results = []
+    for name in wanted:
+        if should_stop():
+            break
+        connector = build_connector(name, settings.sources[name])
+        results.append(sync_source(store, name, connector, full=full,
+                                   progress=factory(name, None), should_stop=should_stop))
+    return results

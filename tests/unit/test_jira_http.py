@@ -1,0 +1,71 @@
+"""HTTP edge cases of the Jira client edge, one call each, with `responses`."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+
+from connectors.config import JiraSource
+from connectors.jira import JiraClient
+from syncd.errors import SourceError
+
+URL = "https://acme.atlassian.net"
+
+
+def client(**retry: float) -> tuple[JiraClient, list[float]]:
+    cfg = JiraSource(type="jira", url=URL, email="a@b.c", token="tok-secret-1", projects=["WID"],
+                     retry={"attempts": 4, "max_wait_s": 30, **retry})
+    c = JiraClient("acme", cfg)
+    waits: list[float] = []
+    c.sleep = waits.append
+    return c, waits
+
+
+@responses.activate
+def test_429_retry_after_is_honoured() -> None:
+    responses.get(f"{URL}/rest/api/3/field", status=429, headers={"Retry-After": "7"}, json={"errorMessages": ["slow down"]})
+    responses.get(f"{URL}/rest/api/3/field", json=[{"id": "summary", "name": "Summary"}])
+    c, waits = client()
+    assert c.fields() == [{"id": "summary", "name": "Summary"}]
+    assert len(waits) == 1 and 7.0 <= waits[0] < 7.5
+    assert c.requests == 2
+
+
+@responses.activate
+def test_5xx_retried_then_one_line_error() -> None:
+    for _ in range(4):
+        responses.get(f"{URL}/rest/api/3/field", status=503, json={"errorMessages": ["maintenance"]})
+    c, waits = client()
+    with pytest.raises(SourceError) as err:
+        c.fields()
+    msg = str(err.value)
+    assert msg.startswith(f"source acme ({URL}): GET field: HTTP 503")
+    assert "maintenance" in msg and "\n" not in msg and "tok-secret-1" not in msg
+    assert len(waits) == 3 and c.requests == 4
+
+
+@responses.activate
+def test_malformed_json_is_retried() -> None:
+    responses.get(f"{URL}/rest/api/3/serverInfo", body='{"deploymentType": "Clo', content_type="application/json")
+    responses.get(f"{URL}/rest/api/3/serverInfo", json={"deploymentType": "Cloud"})
+    c, waits = client()
+    assert c.server_info()["deploymentType"] == "Cloud"
+    assert len(waits) == 1
+
+
+@responses.activate
+def test_401_is_not_retried() -> None:
+    responses.get(f"{URL}/rest/api/3/field", status=401, json={"errorMessages": ["You are not authenticated."]})
+    c, waits = client()
+    with pytest.raises(SourceError, match="HTTP 401: You are not authenticated"):
+        c.fields()
+    assert waits == [] and c.requests == 1
+
+
+@responses.activate
+def test_retry_after_longer_than_policy_fails_clearly() -> None:
+    responses.get(f"{URL}/rest/api/3/field", status=429, headers={"Retry-After": "3600"})
+    c, waits = client()
+    with pytest.raises(SourceError, match="server asked to wait 3600s"):
+        c.fields()
+    assert waits == []

@@ -1,0 +1,145 @@
+"""Jira payload mapping: recorded real payloads (../shared/realdata) and hand-built Cloud v3 shapes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from connectors.jira_mapping import (
+    FieldMap,
+    adf_text,
+    field_map_from_fields,
+    item_from_jira,
+    links_from_issue,
+    release_from_version,
+    sprint_from_jira,
+    transitions_from_histories,
+)
+from syncd.model import ItemKind, LinkKind, SprintState, StatusCategory, TransitionField
+
+
+def test_recorded_sprint_issue_keeps_every_modelled_field(realdata: Path) -> None:
+    # go-jira mock recorded from Jira Cloud 2015-16: story points in customfield_10105, agile epic object
+    page = json.loads((realdata / "jira-recorded/go-jira_issues_in_sprint_with_changelog.json").read_text())
+    payload = page["issues"][0]
+    mapped = item_from_jira("acme", payload, FieldMap(points="customfield_10105"), "https://example.atlassian.net")
+    item = mapped.item
+    assert item.id == "acme:12338" and item.key == "AR-86" and item.project == "AR"
+    assert item.kind == ItemKind.TASK
+    assert item.status == "Ready" and item.status_category == StatusCategory.TODO
+    assert item.resolution == "Done" and item.priority == "Major"
+    assert item.estimate == 13.0
+    assert item.epic_key == "AR-37" and item.epic_id == "acme:11900"
+    assert item.assignee_id == "acme:mister.morris"
+    # -0800 offsets become UTC
+    assert item.resolved == datetime(2015, 12, 7, 22, 19, 13, tzinfo=UTC)
+    assert item.url == "https://example.atlassian.net/browse/AR-86"
+    assert item.raw == payload
+    # its two histories change summary and priority only: no transitions we model
+    assert list(transitions_from_histories("acme", payload["id"], payload["changelog"]["histories"], FieldMap())) == []
+
+
+def test_recorded_sprints_and_boards(realdata: Path) -> None:
+    page = json.loads((realdata / "jira-recorded/go-jira_sprints.json").read_text())
+    sprints = [sprint_from_jira("acme", s, "Board") for s in page["values"]]
+    states = {s.state for s in sprints}
+    assert states == {SprintState.CLOSED, SprintState.ACTIVE, SprintState.FUTURE}
+    closed = next(s for s in sprints if s.state == SprintState.CLOSED)
+    assert closed.complete is not None and closed.complete.tzinfo is not None
+    future = [s for s in sprints if s.state == SprintState.FUTURE]
+    assert all(s.start is None for s in future)
+
+
+def test_field_discovery_by_name_and_schema() -> None:
+    fields = [
+        {"id": "summary", "name": "Summary"},
+        {"id": "customfield_10016", "name": "Story point estimate", "schema": {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points"}},
+        {"id": "customfield_10020", "name": "Sprint", "schema": {"type": "array", "custom": "com.pyxis.greenhopper.jira:gh-sprint"}},
+        {"id": "customfield_10014", "name": "Epic Link", "schema": {"custom": "com.pyxis.greenhopper.jira:gh-epic-link"}},
+        {"id": "customfield_10021", "name": "Flagged"},
+    ]
+    fm = field_map_from_fields(fields)
+    assert (fm.points, fm.sprint, fm.epic_link, fm.flagged) == ("customfield_10016", "customfield_10020", "customfield_10014", "customfield_10021")
+    assert field_map_from_fields(fields, points_override="customfield_99").points == "customfield_99"
+    assert field_map_from_fields([]).points is None
+    assert FieldMap.from_json(fm.to_json()).to_json() == fm.to_json()
+
+
+def cloud_issue() -> dict:
+    return {
+        "id": "10042", "key": "WID-42",
+        "fields": {
+            "summary": "<script>alert(1)</script> checkout", "project": {"key": "WID"},
+            "issuetype": {"name": "Story", "subtask": False},
+            "status": {"name": "In Review", "statusCategory": {"key": "indeterminate"}},
+            "priority": {"name": "High"}, "labels": ["customer"], "components": [{"name": "api"}],
+            "assignee": {"accountId": "abc", "displayName": "Ann"}, "reporter": None,
+            "created": "2026-11-01T09:00:00.000+0100", "updated": "2026-11-20T10:00:00.000+0000",
+            "resolutiondate": None, "resolution": None, "duedate": "2026-12-01",
+            "parent": {"id": "10001", "key": "WID-1", "fields": {"issuetype": {"name": "Epic"}}},
+            "fixVersions": [{"id": "3", "name": "WID 1.2", "released": False, "releaseDate": "2026-12-15"}],
+            "customfield_10016": 5, "customfield_10021": [{"value": "Impediment"}],
+            "customfield_10020": [{"id": 7, "name": "WID Sprint 7", "state": "active", "boardId": 1,
+                                   "startDate": "2026-11-16T09:00:00.000Z", "endDate": "2026-11-30T09:00:00.000Z"}],
+            "description": {"type": "doc", "version": 1, "content": [
+                {"type": "heading", "content": [{"type": "text", "text": "Acceptance criteria"}]},
+                {"type": "paragraph", "content": [{"type": "text", "text": "Given a cart"}, {"type": "hardBreak"},
+                                                  {"type": "text", "text": "then pay"}]}]},
+            "issuelinks": [
+                {"type": {"name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
+                 "outwardIssue": {"id": "10050", "key": "WID-50"}},
+                {"type": {"name": "Blocks"}, "inwardIssue": {"id": "10060", "key": "WID-60"}},
+                {"type": {"name": "Relates"}, "outwardIssue": {"id": "10070", "key": "PAY-7"}},
+            ],
+        },
+    }
+
+
+def test_cloud_v3_issue() -> None:
+    fm = FieldMap(points="customfield_10016", sprint="customfield_10020", flagged="customfield_10021")
+    mapped = item_from_jira("acme", cloud_issue(), fm, "https://acme.atlassian.net")
+    item = mapped.item
+    assert item.kind == ItemKind.STORY and item.status_category == StatusCategory.IN_PROGRESS
+    assert item.created == datetime(2026, 11, 1, 8, tzinfo=UTC)
+    assert item.due == date(2026, 12, 1) and item.estimate == 5.0 and item.flagged
+    assert item.epic_id == "acme:10001" and item.epic_key == "WID-1" and item.parent_key == "WID-1"
+    assert item.sprint_ids == ["acme:sprint:7"] and item.release_ids == ["acme:version:3"]
+    assert item.description == "Acceptance criteria\nGiven a cart\nthen pay"
+    assert item.title == "<script>alert(1)</script> checkout"  # kept as data; escaping is the renderer's job
+    assert [(lk.kind, lk.to_key) for lk in mapped.links] == [(LinkKind.BLOCKS, "WID-50"), (LinkKind.RELATES, "PAY-7")]
+    assert mapped.sprints[0].state == SprintState.ACTIVE and mapped.sprints[0].board_id == "1"
+    assert mapped.releases[0].name == "WID 1.2" and mapped.releases[0].due == date(2026, 12, 15)
+    assert [p.display_name for p in mapped.people] == ["Ann"]
+
+
+def test_links_only_outward() -> None:
+    assert len(links_from_issue("s", cloud_issue())) == 2
+
+
+def test_transitions_from_changelog() -> None:
+    histories = [
+        {"id": "5", "created": "2026-11-02T10:00:00.000-0800", "author": {"accountId": "u1"}, "items": [
+            {"field": "status", "fieldId": "status", "from": "1", "fromString": "To Do", "to": "3", "toString": "In Progress"},
+            {"field": "Sprint", "fieldId": "customfield_10020", "from": "", "fromString": "", "to": "7", "toString": "WID Sprint 7"},
+            {"field": "summary", "fieldId": "summary", "fromString": "a", "toString": "b"},
+        ]},
+        {"id": "6", "created": "2026-11-03T10:00:00.000+0000", "items": [
+            {"field": "Story point estimate", "fieldId": "customfield_10016", "fromString": "3", "toString": "5"},
+            {"field": "assignee", "fieldId": "assignee", "from": None, "to": "u2"},
+            {"field": "Fix Version", "fieldId": "fixVersions", "to": "3", "toString": "WID 1.2"},
+        ]},
+    ]
+    fm = FieldMap(points="customfield_10016", sprint="customfield_10020")
+    rows = list(transitions_from_histories("acme", "10042", histories, fm))
+    assert [(r.change_id, r.seq, r.field) for r in rows] == [
+        ("5", 0, TransitionField.STATUS), ("5", 1, TransitionField.SPRINT), ("6", 0, TransitionField.ESTIMATE),
+        ("6", 1, TransitionField.ASSIGNEE), ("6", 2, TransitionField.FIX_VERSION)]
+    assert rows[0].at == datetime(2026, 11, 2, 18, tzinfo=UTC) and rows[0].author_id == "acme:u1"
+    assert rows[2].from_string == "3" and rows[2].to_string == "5"
+
+
+def test_version_and_adf_edges() -> None:
+    rel = release_from_version("acme", "WID", {"id": "9", "name": "1.0", "released": True, "releaseDate": "2026-10-01"}, "https://x")
+    assert rel.released and rel.released_at == datetime(2026, 10, 1, tzinfo=UTC)
+    assert adf_text(None) == "" and adf_text("h1. wiki text") == "h1. wiki text"
