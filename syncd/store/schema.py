@@ -211,3 +211,65 @@ sync_runs = Table(
     Column("error", Text),
     Index("ix_sync_runs_source", "source", "started_at"),
 )
+
+# -- daemon and reports (migration 0002) ---------------------------------------------------------
+
+slots = Table(
+    "slots",
+    metadata,
+    # One scheduled occurrence of a job: (job name, slot time). The row is the claim: a slot runs
+    # on the replica that inserted or took over its row, exactly once.
+    Column("job", String(255), primary_key=True),
+    Column("slot_at", UtcDateTime(), primary_key=True),
+    Column("state", String(20), nullable=False),  # claimed | sending | done | skipped | failed
+    Column("owner", String(255)),  # replica id holding the claim
+    _ts("lease_until"),  # a claim past this time may be taken over by another replica
+    Column("attempts", Integer, nullable=False, default=0),
+    _ts("updated_at", nullable=False),
+    Column("detail", Text),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    # Named, expiring leases (e.g. "sync:<source>", "daemon:<sqlite file>"): a holder renews it;
+    # an expired lease may be taken by anyone.
+    Column("name", String(255), primary_key=True),
+    Column("owner", String(255), nullable=False),
+    _ts("acquired_at", nullable=False),
+    _ts("expires_at", nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    # The delivery log: what was sent (or failed) to whom and when.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _ts("at", nullable=False),
+    Column("job", String(255)),  # schedule entry name, None for one-shot `syncd report --send`
+    _ts("slot_at"),
+    Column("kind", String(50), nullable=False),
+    Column("audience", String(50)),
+    Column("format", String(10), nullable=False),
+    Column("recipients", JsonType, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("message_id", String(255)),
+    Column("status", String(20), nullable=False),  # sent | failed
+    Column("error", Text),
+    Index("ix_deliveries_at", "at"),
+)
+
+report_history = Table(
+    "report_history",
+    metadata,
+    # What each generated report concluded, so the next one can say what changed since.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(50), nullable=False),
+    Column("audience", String(50), nullable=False),
+    Column("scope", String(255), nullable=False),  # goal / sprint / release id, or "" for all
+    _ts("generated_at", nullable=False),
+    _ts("as_of", nullable=False),  # the report's "now"
+    Column("summary", JsonType, nullable=False),  # e.g. per goal: status, percent, p85 date
+    Column("risk_ids", JsonType, nullable=False),  # stable risk identities
+    Index("ix_report_history_kind", "kind", "audience", "scope", "as_of"),
+)
