@@ -1,0 +1,456 @@
+"""The typed results of analysis: everything a report renders, and nothing it has to compute.
+
+This module is the contract between analysis and rendering. `analyse(snapshot, goals, settings,
+now)` (in `reports.analysis`) returns one `Analysis`:
+
+    Analysis
+      .goals     [GoalAnalysis]    progress, burn-up, forecast, metric, status, risks per goal
+      .releases  [ReleaseAnalysis] the same per release (fix version / milestone / GitHub release)
+      .sprints   [SprintReport]    Jira-style sprint report per started sprint, from the changelog
+      .flow      Flow              cycle/lead time, throughput, WIP, PR and DORA-style figures
+      .risks     [Risk]            every risk, most severe first; goals/releases/sprints hold theirs
+
+Conventions a renderer can rely on:
+- Every result is a frozen dataclass; lists are already sorted for display (noted per field).
+- Durations are floats in the unit the field name says (`_days`, `_hours`); dates are calendar
+  dates in the report time zone (`Analysis.timezone`); datetimes are aware UTC.
+- Percentages are 0..100 floats, or None when the denominator is zero (nothing to measure).
+- Text here (titles, names, goals) is untrusted: escape it when rendering.
+- `ItemRef` is how any item is shown: key, title, url, status, assignee display name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from reports.goals import Goal
+
+
+class Rag(StrEnum):
+    """Red / amber / green status."""
+
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+class Severity(StrEnum):
+    """How bad a risk is. `red` threatens a date or a goal; `amber` needs attention."""
+
+    AMBER = "amber"
+    RED = "red"
+
+
+# -- references: how analysis names the things it talks about -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """A work item or pull request as a report shows it."""
+
+    id: str
+    key: str  # WID-12, acme/widget#34
+    title: str
+    url: str | None
+    status: str  # raw status name
+    kind: str  # ItemKind value
+    assignee: str | None = None  # display name when known
+    points: float | None = None  # current story points
+
+
+@dataclass(frozen=True, slots=True)
+class SprintRef:
+    """A sprint as a report names it."""
+
+    id: str
+    name: str
+    board: str | None  # board name (or id when the name is unknown)
+    state: str  # future / active / closed
+    start: datetime | None
+    end: datetime | None
+    complete: datetime | None
+    goal: str | None  # the sprint goal as written in Jira
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRef:
+    """A release (Jira fix version, GitHub milestone or GitHub release) as a report names it."""
+
+    id: str
+    name: str
+    kind: str  # version / milestone / release
+    project: str
+    due: date | None
+    released: bool
+    released_at: datetime | None
+    url: str | None
+
+
+# -- progress ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Items and story points by status category ("done" = status category done)."""
+
+    items_done: int = 0
+    items_in_progress: int = 0
+    items_todo: int = 0
+    points_done: float = 0.0
+    points_in_progress: float = 0.0
+    points_todo: float = 0.0
+    unestimated: int = 0  # items without story points (counted in items, not in points)
+
+    @property
+    def items_total(self) -> int:
+        """All items in scope."""
+        return self.items_done + self.items_in_progress + self.items_todo
+
+    @property
+    def points_total(self) -> float:
+        """All story points in scope."""
+        return self.points_done + self.points_in_progress + self.points_todo
+
+    @property
+    def percent_items(self) -> float | None:
+        """Percent of items done, None for an empty scope."""
+        return 100.0 * self.items_done / self.items_total if self.items_total else None
+
+    @property
+    def percent_points(self) -> float | None:
+        """Percent of story points done, None when nothing is estimated."""
+        return 100.0 * self.points_done / self.points_total if self.points_total else None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """"Code done" vs "delivered" for Jira items that have linked pull requests.
+
+    `code_done`: every linked PR is merged (and there is at least one). `delivered`: code done and
+    released — the item's fix version is released, or (when the repository publishes GitHub
+    releases) every linked PR's merge shipped in a release. `releases_tracked` is False when no
+    linked repository publishes releases and no fix version is set: then delivered == code done.
+    """
+
+    items_with_prs: int = 0
+    code_done: int = 0
+    delivered: int = 0
+    releases_tracked: bool = False
+    code_done_not_delivered: list[ItemRef] = field(default_factory=list)  # by key
+
+
+@dataclass(frozen=True, slots=True)
+class BurnUpPoint:
+    """One day of a burn-up chart: scope and done at the end of `day` (report time zone)."""
+
+    day: date
+    scope_items: int
+    done_items: int
+    scope_points: float  # current estimates of the items in scope that day
+    done_points: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeChange:
+    """Scope added after the baseline date (scope creep)."""
+
+    baseline: date
+    baseline_reason: str  # why this date: "configured", "goal start", "work started", ...
+    baseline_items: int  # items in scope at the end of the baseline day
+    baseline_points: float
+    added_items: int  # items that entered scope after the baseline day
+    added_points: float
+    added: list[ItemRef] = field(default_factory=list)  # newest first
+
+    @property
+    def percent_items(self) -> float | None:
+        """Added items as a percent of baseline items (None when the baseline was empty)."""
+        return 100.0 * self.added_items / self.baseline_items if self.baseline_items else None
+
+    @property
+    def percent_points(self) -> float | None:
+        """Added points as a percent of baseline points."""
+        return 100.0 * self.added_points / self.baseline_points if self.baseline_points else None
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a goal, release or scope stands today."""
+
+    counts: Counts
+    delivery: Delivery
+    burnup: list[BurnUpPoint]  # oldest day first, one point per day up to today
+    scope_change: ScopeChange | None = None  # goals only
+    remaining: list[ItemRef] = field(default_factory=list)  # not done: in progress first, then by key
+
+
+# -- flow ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    """p50/p85/p95 of a sample (nearest-rank); `count` says how big the sample was."""
+
+    p50: float
+    p85: float
+    p95: float
+    count: int
+    unit: str  # "days", "hours", "lines"
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCount:
+    """Items finished in the 7 days starting `week_start`."""
+
+    week_start: date
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class WipItem:
+    """An item in progress and how long it has been."""
+
+    item: ItemRef
+    started: datetime
+    age_days: float
+
+
+@dataclass(frozen=True, slots=True)
+class FlowMetrics:
+    """Flow of one team (project) or of everything, over `window_start`..`window_end`."""
+
+    scope: str  # "all" or a project key / repository
+    window_start: date
+    window_end: date
+    cycle_time_days: Percentiles | None  # first in-progress -> done, items done in the window
+    lead_time_days: Percentiles | None  # created -> done
+    throughput: list[WeekCount]  # oldest week first
+    wip: list[WipItem]  # oldest first
+    wip_age_days: Percentiles | None
+
+
+@dataclass(frozen=True, slots=True)
+class PullMetrics:
+    """Pull-request flow over the window: review speed and size."""
+
+    opened: int
+    merged: int
+    open_now: int
+    time_to_first_review_hours: Percentiles | None  # PR created -> first submitted review
+    review_to_merge_hours: Percentiles | None  # first review -> merge
+    size_lines: Percentiles | None  # additions + deletions of PRs merged in the window
+
+
+@dataclass(frozen=True, slots=True)
+class Dora:
+    """DORA-style delivery figures from releases (None fields: no data of that kind)."""
+
+    deployments: int  # releases published in the window
+    per_week: float
+    lead_time_for_changes_hours: Percentiles | None  # PR merged -> first release after it
+    basis: str  # which releases counted, e.g. "GitHub releases of acme/widget"
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """Flow and delivery metrics, overall and per project."""
+
+    overall: FlowMetrics
+    by_project: dict[str, FlowMetrics]  # project key / repository -> metrics, sorted by key
+    pulls: PullMetrics
+    dora: Dora | None  # None when no release was ever published
+
+
+# -- forecast ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """Monte Carlo completion forecast of a remaining scope.
+
+    Exactly one of these holds: `done` (nothing remains), `refused` (a reason, e.g. too little
+    history), or `p50/p85/p95` completion dates. `weekly_throughput` is the history it sampled
+    (oldest week first), `history_start`..`history_end` its span.
+    """
+
+    remaining_items: int
+    trials: int
+    seed: int
+    history_weeks: int
+    history_start: date | None
+    history_end: date | None
+    weekly_throughput: list[int]
+    done: bool = False
+    refused: str | None = None
+    p50: date | None = None
+    p85: date | None = None
+    p95: date | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the forecast has dates."""
+        return self.p85 is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsByDate:
+    """How many items will be finished by `until`: at least p95/p85/p50 with 95/85/50% confidence."""
+
+    until: date
+    history_weeks: int
+    refused: str | None = None
+    p50: int | None = None
+    p85: int | None = None  # at least this many with 85% confidence
+    p95: int | None = None
+
+
+# -- risks ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a risk fired: the numbers (label -> value, in display order) and the items concerned."""
+
+    numbers: dict[str, float | int | str]
+    items: list[ItemRef] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """One risk: a rule that fired on a subject.
+
+    `id` is stable across runs (a hash of the rule id and the subject ids), so comparing with a
+    previous run says new / ongoing / resolved (see `compare_risks`). The subject attributions
+    (`goal_ids`, `release_ids`, `sprint_ids`) say which goals, releases and sprints it threatens.
+    """
+
+    id: str
+    rule: str  # rule id, e.g. "stale-work"
+    severity: Severity
+    title: str  # one line, names the subject
+    evidence: Evidence
+    mitigation: str  # what to do, worded for action
+    owner: str | None  # display name of who can act, when known
+    url: str | None  # link to the subject
+    subject_ids: tuple[str, ...]  # record ids / goal ids the risk is about
+    goal_ids: tuple[str, ...] = ()
+    release_ids: tuple[str, ...] = ()
+    sprint_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RiskChanges:
+    """Risks compared with a previous run: new, still open, and resolved (ids only)."""
+
+    new: list[Risk]
+    ongoing: list[Risk]
+    resolved_ids: list[str]
+
+
+# -- status --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Red/amber/green with the one-sentence reason for it."""
+
+    rag: Rag
+    reason: str
+
+
+# -- per goal, release, sprint --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MetricValue:
+    """A goal's success metric today."""
+
+    name: str
+    unit: str
+    baseline: float
+    target: float
+    current: float | None  # None when it cannot be computed (e.g. no cycle times yet)
+    as_of: date | None
+    source: str  # "set in config on 2026-03-01" or "computed: open bugs in labels customer"
+    progress_percent: float | None  # (current - baseline) / (target - baseline), 0..100+
+
+
+@dataclass(frozen=True, slots=True)
+class GoalAnalysis:
+    """Everything about one goal."""
+
+    goal: Goal
+    progress: Progress
+    forecast: Forecast
+    on_track: bool | None  # p85 on or before the target date; None without a forecast
+    metric: MetricValue
+    status: Status
+    risks: list[Risk]  # most severe first
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseAnalysis:
+    """Everything about one release (fix version, milestone, or GitHub release)."""
+
+    release: ReleaseRef
+    progress: Progress
+    forecast: Forecast
+    on_track: bool | None  # p85 on or before the due date; None without a due date or forecast
+    status: Status
+    risks: list[Risk]
+
+
+@dataclass(frozen=True, slots=True)
+class SprintEntry:
+    """One item's line in a sprint report."""
+
+    item: ItemRef
+    points_at_start: float | None  # story points when the sprint started (or when added)
+    points_at_end: float | None  # story points at sprint end (or now for an active sprint)
+    added_after_start: bool
+    done: bool  # status category done at sprint end
+
+
+@dataclass(frozen=True, slots=True)
+class SprintReport:
+    """Jira's sprint report, rebuilt from the changelog (not from today's state).
+
+    `committed`: in the sprint when it started (points as at start). `added`: joined after start
+    (never committed). `removed`: left during the sprint. `completed`: done at sprint end (or now,
+    while active). `not_completed`: still in the sprint at its end and not done (carried over).
+    `completed_outside`: already done when the sprint started.
+    """
+
+    sprint: SprintRef
+    committed: list[SprintEntry]
+    added: list[SprintEntry]
+    removed: list[SprintEntry]
+    completed: list[SprintEntry]
+    not_completed: list[SprintEntry]
+    completed_outside: list[SprintEntry]
+    committed_points: float
+    added_points: float
+    removed_points: float
+    completed_points: float
+    not_completed_points: float
+    velocity_average: float | None  # mean completed points of the previous N closed sprints
+    velocity_sprints: list[str]  # names of the sprints averaged, oldest first
+    capacity_points: float | None  # configured capacity, when any
+    commitment_percent: float | None  # committed points vs capacity (if set) else velocity
+    commitment_basis: str | None  # "capacity" or "velocity"
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything a report needs, computed once from one snapshot at `now`."""
+
+    now: datetime
+    timezone: str
+    today: date  # `now` in the report time zone
+    goals: list[GoalAnalysis]  # in goals-file order
+    releases: list[ReleaseAnalysis]  # unreleased first (by due date), then released (newest first)
+    sprints: list[SprintReport]  # active first, then closed newest first, then the next future ones
+    flow: Flow
+    risks: list[Risk]  # red first, then by rule and title
