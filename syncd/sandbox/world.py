@@ -39,6 +39,12 @@ class JiraWorld:
     sprints: dict[int, Json] = field(default_factory=dict)  # sprint id -> sprint (has originBoardId)
     versions: dict[str, list[Json]] = field(default_factory=dict)  # project key -> versions
     deleted: set[str] = field(default_factory=set)  # ids of deleted issues (404 now)
+    # The site's (and the API account's) time zone: Jira renders timestamps in it and reads a bare
+    # JQL datetime ("2026/11/20 10:00") in it, so a client sending UTC that way is off by hours.
+    timezone: str = "America/Los_Angeles"
+    deployment: str = "Cloud"  # "Cloud", or "Server" (Data Center): v2 shapes, legacy /search only
+    moved_keys: dict[str, str] = field(default_factory=dict)  # old key -> issue id (after a move)
+    revision: int = 0  # bumped by every mutation, so a server can cache indexes until it changes
 
 
 @dataclass
