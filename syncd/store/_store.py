@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import (
@@ -36,6 +36,9 @@ from syncd.model import (
     WorkItem,
 )
 from syncd.store import schema
+
+if TYPE_CHECKING:
+    from syncd.store._snapshot import StoreSnapshot
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -348,6 +351,12 @@ class Store:
         """People known from any source."""
         for row in self._rows(schema.people):
             yield _construct(Person, row)
+
+    def snapshot(self) -> StoreSnapshot:
+        """Every live record in one consistent read; transitions as lean `TransitionRow` tuples."""
+        from syncd.store._snapshot import read_snapshot
+
+        return read_snapshot(self.engine)
 
     def counts(self) -> dict[str, int]:
         """Row counts per entity (items excluding removed ones)."""

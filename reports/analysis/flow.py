@@ -1,0 +1,153 @@
+"""Flow and delivery metrics: cycle and lead time, throughput, WIP, PR review flow, DORA-style figures.
+
+The window is the last `weeks` whole weeks ending at `now` (7-day windows counted back from `now`,
+so the newest week is never partial).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, tzinfo
+
+from reports.analysis.history import Histories, ItemFacts, is_scope
+from reports.analysis.progress import ReleaseClock
+from reports.analysis.scope import item_ref, local_day
+from reports.analysis.types import Dora, Flow, FlowMetrics, Percentiles, PullMetrics, WeekCount, WipItem
+from reports.data import Snapshot
+from syncd.model import ItemKind, PullRequest, PullState, ReleaseKind, ReviewState, StatusCategory, WorkItem
+
+DAY = 86400.0
+HOUR = 3600.0
+
+
+def percentiles(values: Iterable[float], unit: str) -> Percentiles | None:
+    """Nearest-rank p50/p85/p95 of the values, or None for an empty sample."""
+    data = sorted(values)
+    if not data:
+        return None
+    n = len(data)
+
+    def rank(p: float) -> float:
+        return data[max(0, math.ceil(p / 100.0 * n) - 1)]
+
+    return Percentiles(p50=rank(50), p85=rank(85), p95=rank(95), count=n, unit=unit)
+
+
+def week_starts(now: datetime, weeks: int) -> list[datetime]:
+    """Starts of the last `weeks` 7-day windows ending at `now`, oldest first."""
+    return [now - timedelta(days=7 * (weeks - k)) for k in range(weeks)]
+
+
+def weekly_counts(done_times: Iterable[datetime], now: datetime, weeks: int) -> list[int]:
+    """How many of the times fall in each of the last `weeks` 7-day windows ending at `now`."""
+    counts = [0] * weeks
+    start = now - timedelta(days=7 * weeks)
+    span = 7 * DAY
+    for t in done_times:
+        if start <= t < now:
+            counts[min(weeks - 1, int((t - start).total_seconds() // span))] += 1
+    return counts
+
+
+def flow_metrics(snap: Snapshot, facts: dict[str, ItemFacts], items: Sequence[WorkItem], now: datetime,
+                 tz: tzinfo, weeks: int, scope: str) -> FlowMetrics:
+    """Cycle/lead time of items done in the window, weekly throughput, and today's WIP."""
+    start = now - timedelta(days=7 * weeks)
+    cycle: list[float] = []
+    lead: list[float] = []
+    done_times: list[datetime] = []
+    wip: list[WipItem] = []
+    for item in items:
+        f = facts[item.id]
+        if f.done_at is not None:
+            if start <= f.done_at < now:
+                done_times.append(f.done_at)
+                lead.append(max(0.0, (f.done_at - item.created).total_seconds() / DAY))
+                if f.started is not None and f.started <= f.done_at:
+                    cycle.append((f.done_at - f.started).total_seconds() / DAY)
+        elif item.status_category == StatusCategory.IN_PROGRESS and f.started is not None:
+            wip.append(WipItem(item=item_ref(snap, item), started=f.started,
+                               age_days=max(0.0, (now - f.started).total_seconds() / DAY)))
+    wip.sort(key=lambda w: w.started)
+    counts = weekly_counts(done_times, now, weeks)
+    return FlowMetrics(
+        scope=scope, window_start=local_day(start, tz), window_end=local_day(now, tz),
+        cycle_time_days=percentiles(cycle, "days"), lead_time_days=percentiles(lead, "days"),
+        throughput=[WeekCount(week_start=local_day(ws, tz), count=c) for ws, c in zip(week_starts(now, weeks), counts, strict=True)],
+        wip=wip, wip_age_days=percentiles((w.age_days for w in wip), "days"),
+    )
+
+
+def first_review(pull: PullRequest, author_id: str | None) -> datetime | None:
+    """When someone other than the author first submitted a review."""
+    times = [r.submitted_at for r in pull.reviews
+             if r.submitted_at is not None and r.state != ReviewState.PENDING
+             and (author_id is None or r.author_id != author_id)]
+    return min(times) if times else None
+
+
+def pull_metrics(snap: Snapshot, now: datetime, weeks: int) -> PullMetrics:
+    """Review speed and size of pull requests over the window."""
+    start = now - timedelta(days=7 * weeks)
+    opened = merged = open_now = 0
+    to_review: list[float] = []
+    to_merge: list[float] = []
+    sizes: list[float] = []
+    for pull in snap.pulls:
+        item = snap.item_by_id.get(pull.item_id)
+        if item is None:
+            continue
+        if pull.state == PullState.OPEN:
+            open_now += 1
+        reviewed = first_review(pull, item.reporter_id)
+        if start <= item.created < now:
+            opened += 1
+            if reviewed is not None:
+                to_review.append(max(0.0, (reviewed - item.created).total_seconds() / HOUR))
+        if pull.merged_at is not None and start <= pull.merged_at < now:
+            merged += 1
+            if reviewed is not None and reviewed <= pull.merged_at:
+                to_merge.append((pull.merged_at - reviewed).total_seconds() / HOUR)
+            if pull.additions is not None or pull.deletions is not None:
+                sizes.append(float((pull.additions or 0) + (pull.deletions or 0)))
+    return PullMetrics(opened=opened, merged=merged, open_now=open_now,
+                       time_to_first_review_hours=percentiles(to_review, "hours"),
+                       review_to_merge_hours=percentiles(to_merge, "hours"), size_lines=percentiles(sizes, "lines"))
+
+
+def dora(snap: Snapshot, clock: ReleaseClock, now: datetime, weeks: int) -> Dora | None:
+    """Deployment frequency and lead time for changes, from published releases (None: never released)."""
+    shipped = [r for r in snap.releases if r.released and r.released_at is not None
+               and r.kind in (ReleaseKind.RELEASE, ReleaseKind.VERSION)]
+    if not shipped:
+        return None
+    start = now - timedelta(days=7 * weeks)
+    deployments = sum(1 for r in shipped if r.released_at is not None and start <= r.released_at < now)
+    lead: list[float] = []
+    for pull in snap.pulls:
+        item = snap.item_by_id.get(pull.item_id)
+        if item is None or pull.merged_at is None or not start <= pull.merged_at < now:
+            continue
+        released = clock.first_release_after(item.project, pull.merged_at)
+        if released is not None and released <= now:
+            lead.append((released - pull.merged_at).total_seconds() / HOUR)
+    kinds = sorted({"GitHub releases" if r.kind == ReleaseKind.RELEASE else "released Jira fix versions"
+                    for r in shipped})
+    return Dora(deployments=deployments, per_week=deployments / weeks,
+                lead_time_for_changes_hours=percentiles(lead, "hours"), basis=" and ".join(kinds))
+
+
+def flow(snap: Snapshot, hist: Histories, clock: ReleaseClock, now: datetime, tz: tzinfo, weeks: int) -> Flow:
+    """Flow metrics overall and per project, PR metrics and DORA-style figures."""
+    facts = hist.facts()
+    work = [i for i in snap.items if is_scope(i) and i.kind != ItemKind.PULL_REQUEST]
+    by_project: dict[str, list[WorkItem]] = {}
+    for item in work:
+        by_project.setdefault(item.project, []).append(item)
+    return Flow(
+        overall=flow_metrics(snap, facts, work, now, tz, weeks, "all"),
+        by_project={p: flow_metrics(snap, facts, by_project[p], now, tz, weeks, p) for p in sorted(by_project)},
+        pulls=pull_metrics(snap, now, weeks),
+        dora=dora(snap, clock, now, weeks),
+    )

@@ -1,0 +1,171 @@
+"""Progress of a scope: done / in progress / to do, code done vs delivered, burn-up, scope creep."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, tzinfo
+
+from reports.analysis.history import Histories
+from reports.analysis.scope import item_ref, local_day
+from reports.analysis.types import BurnUpPoint, Counts, Delivery, ItemRef, Progress, ScopeChange
+from reports.data import Snapshot
+from syncd.model import PullState, ReleaseKind, StatusCategory, WorkItem
+
+BURNUP_MAX_DAYS = 730  # a burn-up longer than two years says nothing a shorter one does not
+
+
+def count_items(items: Sequence[WorkItem]) -> Counts:
+    """Items and story points by current status category."""
+    n = {StatusCategory.DONE: 0, StatusCategory.IN_PROGRESS: 0, StatusCategory.TODO: 0}
+    pts = {StatusCategory.DONE: 0.0, StatusCategory.IN_PROGRESS: 0.0, StatusCategory.TODO: 0.0}
+    unestimated = 0
+    for item in items:
+        cat = StatusCategory(item.status_category)
+        n[cat] += 1
+        if item.estimate is None:
+            unestimated += 1
+        else:
+            pts[cat] += item.estimate
+    return Counts(
+        items_done=n[StatusCategory.DONE], items_in_progress=n[StatusCategory.IN_PROGRESS],
+        items_todo=n[StatusCategory.TODO], points_done=pts[StatusCategory.DONE],
+        points_in_progress=pts[StatusCategory.IN_PROGRESS], points_todo=pts[StatusCategory.TODO],
+        unestimated=unestimated,
+    )
+
+
+class ReleaseClock:
+    """When each repository published GitHub releases, to tell whether a merge has shipped."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        times: dict[str, list[datetime]] = {}
+        for r in snap.releases:
+            if r.kind == ReleaseKind.RELEASE and r.released and r.released_at is not None:
+                times.setdefault(r.project, []).append(r.released_at)
+        self.times = {repo: sorted(ts) for repo, ts in times.items()}
+
+    def tracks(self, repo: str) -> bool:
+        """True when the repository publishes releases."""
+        return repo in self.times
+
+    def first_release_after(self, repo: str, at: datetime) -> datetime | None:
+        """The first release of the repository at or after `at`."""
+        ts = self.times.get(repo)
+        if not ts:
+            return None
+        idx = bisect_right(ts, at - timedelta(microseconds=1))
+        return ts[idx] if idx < len(ts) else None
+
+
+def delivery(snap: Snapshot, items: Sequence[WorkItem], clock: ReleaseClock) -> Delivery:
+    """Code done (linked PRs merged) vs delivered (and released) for items with linked PRs."""
+    with_prs = code_done = delivered = 0
+    tracked = False
+    waiting: list[ItemRef] = []
+    for item in items:
+        pr_ids = snap.pulls_implementing.get(item.id)
+        if not pr_ids:
+            continue
+        with_prs += 1
+        pulls = [snap.pull_by_item[p] for p in pr_ids]
+        merged = [p for p in pulls if p.state == PullState.MERGED]
+        if not merged or any(p.state == PullState.OPEN for p in pulls):
+            continue
+        code_done += 1
+        versions = [rel for rid in item.release_ids
+                    if (rel := snap.release_by_id.get(rid)) is not None and rel.kind == ReleaseKind.VERSION]
+        repos = {snap.item_by_id[p.item_id].project for p in merged}
+        if versions:  # a fix version decides: delivered when it is released
+            tracked, is_delivered = True, any(v.released for v in versions)
+        elif all(clock.tracks(r) for r in repos):  # every merge shipped in a later GitHub release
+            tracked, is_delivered = True, all(
+                p.merged_at is not None
+                and clock.first_release_after(snap.item_by_id[p.item_id].project, p.merged_at) is not None
+                for p in merged)
+        else:  # nothing tells when code ships: merged is as far as we can see
+            is_delivered = True
+        if is_delivered:
+            delivered += 1
+        else:
+            waiting.append(item_ref(snap, item))
+    waiting.sort(key=lambda r: r.key)
+    return Delivery(items_with_prs=with_prs, code_done=code_done, delivered=delivered, releases_tracked=tracked,
+                    code_done_not_delivered=waiting)
+
+
+def burnup(items: Sequence[WorkItem], done_at: dict[str, datetime | None], today: date, tz: tzinfo,
+           start: date | None = None) -> list[BurnUpPoint]:
+    """Daily scope and done (items and points) from the first item's creation (or `start`) to today."""
+    if not items:
+        return []
+    created = sorted((local_day(i.created, tz), i.estimate or 0.0) for i in items)
+    finished = sorted((local_day(d, tz), i.estimate or 0.0) for i in items if (d := done_at.get(i.id)) is not None)
+    first = created[0][0] if start is None else min(start, created[0][0])
+    first = max(first, today - timedelta(days=BURNUP_MAX_DAYS))
+    out = []
+    ci = fi = 0
+    scope_n = done_n = 0
+    scope_p = done_p = 0.0
+    day = first
+    while day <= today:
+        while ci < len(created) and created[ci][0] <= day:
+            scope_n += 1
+            scope_p += created[ci][1]
+            ci += 1
+        while fi < len(finished) and finished[fi][0] <= day:
+            done_n += 1
+            done_p += finished[fi][1]
+            fi += 1
+        out.append(BurnUpPoint(day=day, scope_items=scope_n, done_items=done_n, scope_points=scope_p,
+                               done_points=done_p))
+        day += timedelta(days=1)
+    return out
+
+
+def scope_change(snap: Snapshot, items: Sequence[WorkItem], baseline: date, reason: str, tz: tzinfo) -> ScopeChange:
+    """Items and points that entered the scope after the end of the baseline day."""
+    base_n = add_n = 0
+    base_p = add_p = 0.0
+    added: list[WorkItem] = []
+    for item in items:
+        if local_day(item.created, tz) <= baseline:
+            base_n += 1
+            base_p += item.estimate or 0.0
+        else:
+            add_n += 1
+            add_p += item.estimate or 0.0
+            added.append(item)
+    added.sort(key=lambda i: i.created, reverse=True)
+    return ScopeChange(baseline=baseline, baseline_reason=reason, baseline_items=base_n, baseline_points=base_p,
+                       added_items=add_n, added_points=add_p, added=[item_ref(snap, i) for i in added])
+
+
+def progress(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], clock: ReleaseClock, today: date,
+             tz: tzinfo, baseline: tuple[date, str] | None = None) -> Progress:
+    """Counts, delivery, burn-up and (with a baseline) scope change of a set of items."""
+    facts = hist.facts()
+    done_at = {i.id: facts[i.id].done_at for i in items}
+    remaining = [i for i in items if i.status_category != StatusCategory.DONE]
+    remaining.sort(key=lambda i: (i.status_category != StatusCategory.IN_PROGRESS, i.key))
+    return Progress(
+        counts=count_items(items),
+        delivery=delivery(snap, items, clock),
+        burnup=burnup(items, done_at, today, tz, start=baseline[0] if baseline else None),
+        scope_change=scope_change(snap, items, baseline[0], baseline[1], tz) if baseline else None,
+        remaining=[item_ref(snap, i) for i in remaining],
+    )
+
+
+def default_baseline(items: Sequence[WorkItem], hist: Histories, today: date, tz: tzinfo,
+                     configured: date | None, start: date | None) -> tuple[date, str]:
+    """The scope-creep baseline: configured, else the goal's start, else the day work first started."""
+    if configured is not None:
+        return configured, "configured baseline date"
+    if start is not None:
+        return start, "goal start date"
+    facts = hist.facts()
+    starts = [s for i in items if (s := facts[i.id].started) is not None]
+    if starts:
+        return local_day(min(starts), tz), "the day work started"
+    return today, "no work started yet"

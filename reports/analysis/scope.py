@@ -1,0 +1,86 @@
+"""Which items a selector covers, and how an item is named in results (`ItemRef`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+
+from reports.analysis.history import is_scope
+from reports.analysis.types import ItemRef, ReleaseRef, SprintRef
+from reports.data import Snapshot
+from reports.goals import Selector
+from syncd.model import Release, ReleaseKind, SourceType, Sprint, WorkItem
+
+
+def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
+    """Live items the selector matches (scope kinds unless the selector names kinds), by key."""
+    if selector.is_empty():
+        return []
+    s = selector
+    version_ids = _release_ids(snap, ReleaseKind.VERSION, s.fix_versions)
+    milestone_ids = _release_ids(snap, ReleaseKind.MILESTONE, s.milestones)
+    kinds = set(s.kinds)
+    sources, projects, epics = set(s.sources), set(s.projects), set(s.epics)
+    labels, components, repos = set(s.labels), set(s.components), set(s.repositories)
+    out = []
+    for item in snap.items:
+        if kinds:
+            if item.kind not in kinds:
+                continue
+        elif not is_scope(item):
+            continue
+        if sources and item.source not in sources:
+            continue
+        if projects and item.project not in projects:
+            continue
+        if epics and item.epic_key not in epics and item.parent_key not in epics:
+            continue
+        if labels and labels.isdisjoint(item.labels):
+            continue
+        if components and components.isdisjoint(item.components):
+            continue
+        if version_ids is not None and version_ids.isdisjoint(item.release_ids):
+            continue
+        if milestone_ids is not None and milestone_ids.isdisjoint(item.release_ids):
+            continue
+        if repos and (item.source_type != SourceType.GITHUB or item.project not in repos):
+            continue
+        out.append(item)
+    out.sort(key=lambda i: i.key)
+    return out
+
+
+def _release_ids(snap: Snapshot, kind: ReleaseKind, names: tuple[str, ...]) -> set[str] | None:
+    if not names:
+        return None
+    wanted = set(names)
+    return {r.id for r in snap.releases if r.kind == kind and r.name in wanted}
+
+
+def release_items(snap: Snapshot, release: Release) -> list[WorkItem]:
+    """Scope items planned for a release (fix version or milestone), by key."""
+    return sorted((i for i in snap.items if is_scope(i) and release.id in i.release_ids), key=lambda i: i.key)
+
+
+def item_ref(snap: Snapshot, item: WorkItem) -> ItemRef:
+    """How a report names an item."""
+    return ItemRef(
+        id=item.id, key=item.key, title=item.title, url=item.url, status=item.status, kind=str(item.kind),
+        assignee=snap.person_name.get(item.assignee_id) if item.assignee_id else None, points=item.estimate,
+    )
+
+
+def sprint_ref(sprint: Sprint) -> SprintRef:
+    """How a report names a sprint."""
+    return SprintRef(id=sprint.id, name=sprint.name, board=sprint.board_name or sprint.board_id, state=str(sprint.state),
+                     start=sprint.start, end=sprint.end, complete=sprint.complete, goal=sprint.goal)
+
+
+def release_ref(release: Release) -> ReleaseRef:
+    """How a report names a release."""
+    return ReleaseRef(id=release.id, name=release.name, kind=str(release.kind), project=release.project,
+                      due=release.due, released=release.released, released_at=release.released_at, url=release.url)
+
+
+def local_day(at: datetime, tz: tzinfo) -> date:
+    """The calendar day of an instant in the report time zone."""
+    return at.astimezone(tz).date()

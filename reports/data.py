@@ -1,0 +1,131 @@
+"""The analysis input: a `Snapshot` of the store, loaded once, with the lookups analysis needs.
+
+`load_snapshot(store)` reads it through the store (which owns the SQL); tests build one with
+`Snapshot.of(...)` from model records. Transitions are lean `TransitionRow` tuples sorted by item,
+then time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from syncd.model import Link, LinkKind, Person, PullRequest, Release, Sprint, Transition, WorkItem
+from syncd.store import Store, TransitionRow
+
+
+@dataclass
+class Snapshot:
+    """Every live record analysis looks at, with lazily built indexes."""
+
+    items: list[WorkItem]
+    pulls: list[PullRequest] = field(default_factory=list)
+    sprints: list[Sprint] = field(default_factory=list)
+    releases: list[Release] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    transitions: list[TransitionRow] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        items: Iterable[WorkItem] = (),
+        *,
+        pulls: Iterable[PullRequest] = (),
+        sprints: Iterable[Sprint] = (),
+        releases: Iterable[Release] = (),
+        links: Iterable[Link] = (),
+        transitions: Iterable[Transition | TransitionRow] = (),
+        people: Iterable[Person] = (),
+    ) -> Snapshot:
+        """A snapshot from model records (transitions sorted by item, then time); removed items dropped."""
+        live = [i for i in items if not i.removed]
+        rows = [t if isinstance(t, TransitionRow) else TransitionRow(
+            t.item_id, str(t.field), t.from_value, t.to_value, t.from_string, t.to_string, t.at)
+            for t in transitions]
+        rows.sort(key=lambda r: (r.item_id, r.at))
+        return cls(items=live, pulls=list(pulls), sprints=list(sprints), releases=list(releases),
+                   links=list(links), transitions=rows, people=list(people))
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    @cached_property
+    def item_by_id(self) -> dict[str, WorkItem]:
+        """Items by record id."""
+        return {i.id: i for i in self.items}
+
+    @cached_property
+    def item_by_key(self) -> dict[str, WorkItem]:
+        """Items by key (WID-12, acme/widget#34)."""
+        return {i.key: i for i in self.items}
+
+    @cached_property
+    def pull_by_item(self) -> dict[str, PullRequest]:
+        """Pull-request details by the PR item's record id."""
+        return {p.item_id: p for p in self.pulls}
+
+    @cached_property
+    def sprint_by_id(self) -> dict[str, Sprint]:
+        """Sprints by record id."""
+        return {s.id: s for s in self.sprints}
+
+    @cached_property
+    def sprint_by_remote(self) -> dict[tuple[str, str], Sprint]:
+        """Sprints by (source, remote id): the changelog names sprints by remote id."""
+        return {(s.source, s.remote_id): s for s in self.sprints}
+
+    @cached_property
+    def release_by_id(self) -> dict[str, Release]:
+        """Releases by record id."""
+        return {r.id: r for r in self.releases}
+
+    @cached_property
+    def person_name(self) -> dict[str, str]:
+        """Display names by person id."""
+        return {p.id: p.display_name for p in self.people}
+
+    @cached_property
+    def history(self) -> dict[str, list[TransitionRow]]:
+        """Each item's transitions, oldest first."""
+        out: dict[str, list[TransitionRow]] = {}
+        for t in self.transitions:
+            lst = out.get(t.item_id)
+            if lst is None:
+                out[t.item_id] = lst = []
+            lst.append(t)
+        return out
+
+    @cached_property
+    def pulls_implementing(self) -> dict[str, list[str]]:
+        """Work-item id -> ids of the PR items that implement it (IMPLEMENTS links by key)."""
+        out: dict[str, list[str]] = {}
+        by_key = self.item_by_key
+        for link in self.links:
+            if link.kind != LinkKind.IMPLEMENTS or link.from_id not in self.pull_by_item:
+                continue
+            target = self.item_by_id.get(link.to_id) if link.to_id else None
+            target = target or by_key.get(link.to_key)
+            if target is not None:
+                out.setdefault(target.id, []).append(link.from_id)
+        return out
+
+    @cached_property
+    def blockers_of(self) -> dict[str, list[str]]:
+        """Item id -> ids of the items that block it (BLOCKS links, `from` blocks `to`)."""
+        out: dict[str, list[str]] = {}
+        for link in self.links:
+            if link.kind != LinkKind.BLOCKS or link.from_id not in self.item_by_id:
+                continue
+            target = self.item_by_id.get(link.to_id) if link.to_id else None
+            target = target or self.item_by_key.get(link.to_key)
+            if target is not None:
+                out.setdefault(target.id, []).append(link.from_id)
+        return out
+
+
+def load_snapshot(store: Store) -> Snapshot:
+    """Read the store once, consistently, into a Snapshot."""
+    snap = store.snapshot()
+    return Snapshot(items=snap.items, pulls=snap.pulls, sprints=snap.sprints, releases=snap.releases,
+                    links=snap.links, transitions=snap.transitions, people=snap.people)
