@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from connectors.config import SourceConfig
+from connectors.config import RetryPolicy, SourceConfig
 from syncd.errors import ConfigError
 
 _CONFIG_PATH: ContextVar[Path | None] = ContextVar("syncd_config_path", default=None)
@@ -51,6 +51,7 @@ class SmtpSettings(_Section):
     password: SecretStr | None = None
     sender: str = "syncd <syncd@localhost>"
     timeout_s: float = Field(30.0, gt=0)
+    retry: RetryPolicy = Field(default_factory=lambda: RetryPolicy(attempts=4, max_wait_s=60.0, total_s=300.0))
 
 
 class ServerSettings(_Section):
@@ -95,11 +96,42 @@ class ScheduleEntry(_Section):
     recipients: list[str] = Field(default_factory=list)  # default: reports.recipients[audience]
     format: Literal["eml", "html", "md"] = "eml"
     grace_minutes: int = Field(60, ge=0)  # a slot missed while down runs on start when within grace
+    trigger: Literal["cron", "sprint-closed"] = "cron"  # sprint-closed: one report per sprint completed since the previous slot
+    scope: str | None = None  # report scope: a goal, sprint or release id
+    sync_first: bool = False  # report: sync `sources` (empty: all) right before generating it
 
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
         return _check_tz(v)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", v):
+            raise ValueError(f"schedule name {v!r} must be letters, digits, '.', '-' or '_' (no '/')")
+        return v
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        from croniter import croniter
+
+        v = " ".join(v.split())
+        if not (len(v.split()) == 5 or v.startswith("@")) or not croniter.is_valid(v):
+            raise ValueError(f"{v!r} is not a five-field cron expression (minute hour day month weekday)")
+        return v
+
+
+class DaemonSettings(_Section):
+    """`syncd run`: replica identity, claim leases, heartbeat and health file."""
+
+    replica_id: str | None = None  # default: <hostname>:<pid>
+    lease_seconds: float = Field(120.0, ge=1)  # a claim not renewed for this long is taken over by another replica
+    heartbeat_seconds: float = Field(15.0, gt=0)  # how often claims are renewed and the health file is written
+    poll_seconds: float = Field(30.0, gt=0)  # longest sleep between looks for due or abandoned work
+    health_file: Path | None = None  # default: <data_dir>/daemon.health
+    serve: bool = False  # also run the HTTP service of `syncd serve` inside the daemon
 
 
 class Settings(BaseSettings):
@@ -121,6 +153,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     schedule: list[ScheduleEntry] = Field(default_factory=list)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
 
     @field_validator("sources")
     @classmethod
