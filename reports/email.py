@@ -1,0 +1,79 @@
+"""The email form of a report: multipart/alternative of plain text and HTML with inline CID charts.
+
+Structure (what Gmail and Outlook show best):
+
+    multipart/alternative
+      text/plain                      the plain-text alternative
+      multipart/related
+        text/html                     table layout, inline CSS, <img src="cid:NAME">
+        image/png  Content-ID <NAME>  one per chart, inline
+
+No header value comes from data unchecked: the subject goes through `header_text` (one line, no
+CR/LF or controls) and addresses must parse as plain addresses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, getaddresses, make_msgid
+
+from reports.render.escape import header_text
+from reports.report import Report
+from syncd.errors import ReportError
+
+_BAD_ADDRESS_CHARS = set("\r\n\x00")
+
+
+def parse_address(value: str) -> Address:
+    """One email address (`Name <addr@host>` or `addr@host`) as an `Address`; ReportError if it is not one."""
+    if any(ch in _BAD_ADDRESS_CHARS for ch in value):
+        raise ReportError(f"invalid email address {value.strip()[:80]!r}: contains a line break")
+    pairs = getaddresses([value])
+    if len(pairs) != 1 or not pairs[0][1] or "@" not in pairs[0][1]:
+        raise ReportError(f"invalid email address {value[:80]!r}")
+    name, addr = pairs[0]
+    local, _, domain = addr.rpartition("@")
+    if not local or not domain or any(ch.isspace() for ch in addr):
+        raise ReportError(f"invalid email address {value[:80]!r}")
+    try:
+        return Address(display_name=header_text(name), username=local, domain=domain)
+    except (ValueError, IndexError) as exc:
+        raise ReportError(f"invalid email address {value[:80]!r}: {exc}") from None
+
+
+def report_email(
+    report: Report,
+    *,
+    sender: str,
+    recipients: Sequence[str],
+    subject: str | None = None,
+    message_id_domain: str = "syncd.local",
+    date: datetime,
+) -> EmailMessage:
+    """Build the email of a report: text + HTML alternatives, charts as inline CID images."""
+    if not recipients:
+        raise ReportError(f"report {report.kind}: no recipients")
+    if date.tzinfo is None:
+        raise ReportError("email date must be timezone-aware")
+    msg = EmailMessage(policy=SMTP)
+    msg["Subject"] = header_text(subject if subject is not None else report.subject, limit=250)
+    msg["From"] = parse_address(sender)
+    msg["To"] = [parse_address(r) for r in recipients]
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = make_msgid(idstring=f"{header_text(report.kind, 40)}", domain=header_text(message_id_domain, 100))
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Syncd-Report"] = header_text(f"{report.kind}/{report.audience or '-'}", 100)
+
+    msg.set_content(report.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(report.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    html_part = msg.get_payload()[1]  # type: ignore[index]
+    assert isinstance(html_part, EmailMessage)
+    for filename, png in report.charts.items():
+        name = filename.removesuffix(".png")
+        html_part.add_related(png, maintype="image", subtype="png", cid=f"<{name}>",
+                              filename=filename, disposition="inline")
+    return msg

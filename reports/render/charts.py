@@ -1,0 +1,188 @@
+"""Charts as PNG bytes: goal burn-up with forecast cone, sprint burndown, forecast distribution and
+cycle-time scatter.
+
+Drawn with matplotlib's Agg canvas on a private `Figure` (no pyplot state, no display, safe in the
+daemon's threads), with fixed fonts, sizes and no PNG metadata, so the same input gives the same
+bytes. Dates are calendar dates already in the report time zone. Text is drawn literally (math
+parsing off), so `$` in a goal title cannot turn into mathtext.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+
+from matplotlib import rc_context  # noqa: E402 - after selecting the backend
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from reports.render.escape import plain_text  # noqa: E402
+
+WIDTH_IN, HEIGHT_IN, DPI = 6.4, 2.8, 200  # 1280 x 560 pixels, shown at 640 x 280
+
+INK, GRID, MUTED = "#172b4d", "#dfe1e6", "#6b778c"
+DONE, SCOPE, CONE, TARGET, IDEAL = "#0052cc", "#8993a4", "#ff991f", "#de350b", "#97a0af"
+
+_RC: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8,
+    "text.parse_math": False,
+    "axes.edgecolor": GRID,
+    "axes.labelcolor": MUTED,
+    "axes.titlesize": 9,
+    "axes.titlecolor": INK,
+    "axes.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": GRID,
+    "grid.linewidth": 0.6,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "savefig.dpi": DPI,
+    "svg.hashsalt": "syncd",
+    "path.simplify": True,
+    "axes.formatter.use_locale": False,
+}
+
+
+@contextmanager
+def _figure(title: str) -> Iterator[tuple[Figure, Axes]]:
+    with rc_context(_RC), warnings.catch_warnings():  # type: ignore[arg-type]
+        # a glyph the bundled font lacks (emoji, CJK) is drawn as a box, not worth a warning
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.set_title(plain_text(title, 90), loc="left")
+        yield fig, ax
+
+
+def _png(fig: Figure, ax: Axes) -> bytes:
+    if ax.get_legend_handles_labels()[0]:
+        fig.legend(loc="outside lower center", ncols=5)
+    buf = io.BytesIO()
+    # no Software/creation metadata: identical input, identical bytes
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
+    return buf.getvalue()
+
+
+def _x(day: date) -> float:
+    return float(date2num(day))
+
+
+def _xs(days: Sequence[date]) -> list[float]:
+    return [_x(d) for d in days]
+
+
+def _dates_axis(ax: Axes) -> None:
+    locator = AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
+
+
+def burnup_png(
+    title: str,
+    days: Sequence[date],
+    scope: Sequence[float],
+    done: Sequence[float],
+    *,
+    unit: str,
+    target: date | None = None,
+    cone: tuple[date, date, date] | None = None,
+) -> bytes:
+    """Burn-up: scope and done per day, and the p50/p85/p95 forecast cone from today to the scope line."""
+    with _figure(title) as (fig, ax):
+        ax.step(_xs(days), scope, where="post", color=SCOPE, linewidth=1.4, label="scope")
+        ax.step(_xs(days), done, where="post", color=DONE, linewidth=1.8, label="done")
+        if cone is not None and days:
+            today, now_done, total = days[-1], done[-1], scope[-1]
+            p50, p85, p95 = cone
+            ax.fill(_xs([today, p50, p95]), [now_done, total, total], color=CONE, alpha=0.18, linewidth=0,
+                    label="forecast p50–p95")
+            ax.plot(_xs([today, p85]), [now_done, total], color=CONE, linewidth=1.2, linestyle="--", label="forecast p85")
+            ax.plot(_xs([today, p95]), [total, total], color=SCOPE, linewidth=1.0, linestyle=":")
+        if target is not None:
+            ax.axvline(_x(target), color=TARGET, linewidth=1.2, linestyle="--", label=f"target {target.isoformat()}")
+        ax.set_ylabel(unit)
+        ax.set_ylim(bottom=0)
+        _dates_axis(ax)
+        return _png(fig, ax)
+
+
+def burndown_png(
+    title: str,
+    days: Sequence[date],
+    remaining: Sequence[float],
+    *,
+    start: date,
+    end: date,
+    committed: float,
+    unit: str,
+) -> bytes:
+    """Sprint burndown: remaining work per day against the ideal line from commitment to zero."""
+    with _figure(title) as (fig, ax):
+        ax.plot(_xs([start, end]), [committed, 0], color=IDEAL, linewidth=1.0, linestyle="--", label="ideal")
+        ax.step(_xs(days), remaining, where="post", color=DONE, linewidth=1.8, label="remaining")
+        ax.set_xlim(_x(start) - 0.5, _x(end) + 0.5)
+        ax.set_ylabel(unit)
+        ax.set_ylim(bottom=0)
+        _dates_axis(ax)
+        return _png(fig, ax)
+
+
+def forecast_png(
+    title: str,
+    outcomes: Sequence[tuple[date, int]],
+    *,
+    p50: date,
+    p85: date,
+    p95: date,
+    target: date | None = None,
+) -> bytes:
+    """Forecast distribution: how many simulated trials finished on each date, with p50/p85/p95 and target."""
+    with _figure(title) as (fig, ax):
+        when = [d for d, _ in outcomes]
+        counts = [n for _, n in outcomes]
+        total = sum(counts) or 1
+        ax.bar(_xs(when), [100.0 * n / total for n in counts], width=5.0, color=DONE, alpha=0.75, label="share of trials")
+        for day, label, style in ((p50, "p50", ":"), (p85, "p85", "--"), (p95, "p95", "-.")):
+            ax.axvline(_x(day), color=CONE, linewidth=1.2, linestyle=style, label=f"{label} {day.isoformat()}")
+        if target is not None:
+            ax.axvline(_x(target), color=TARGET, linewidth=1.4, label=f"target {target.isoformat()}")
+        ax.set_ylabel("% of trials")
+        _dates_axis(ax)
+        return _png(fig, ax)
+
+
+def cycle_time_png(
+    title: str,
+    points: Sequence[tuple[date, float]],
+    *,
+    p50: float | None,
+    p85: float | None,
+) -> bytes:
+    """Cycle-time scatter: each finished item's cycle time on its finish date, with p50 and p85 lines."""
+    with _figure(title) as (fig, ax):
+        if points:
+            ax.scatter(_xs([d for d, _ in points]), [v for _, v in points], s=9, color=DONE, alpha=0.55,
+                       linewidths=0, label="item")
+        for value, label, style in ((p50, "p50", ":"), (p85, "p85", "--")):
+            if value is not None:
+                ax.axhline(value, color=CONE, linewidth=1.2, linestyle=style, label=f"{label} {value:.1f} d")
+        ax.set_ylabel("days")
+        ax.set_ylim(bottom=0)
+        _dates_axis(ax)
+        return _png(fig, ax)
