@@ -1,0 +1,1 @@
+"""Rendering: escaping, templates, HTML/text conversion and charts for reports."""
