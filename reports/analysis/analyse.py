@@ -1,0 +1,155 @@
+"""`analyse`: one snapshot, the goals and `now` in; everything a report needs out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from reports.analysis.flow import flow
+from reports.analysis.forecast import forecast_completion, items_by_date, seed_for
+from reports.analysis.history import Histories
+from reports.analysis.metrics import metric_value
+from reports.analysis.progress import ReleaseClock, default_baseline, progress
+from reports.analysis.risk_rules import rule_configs, sort_risks
+from reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
+from reports.analysis.scope import local_day, release_items, release_ref, select_items
+from reports.analysis.sprints import sprint_reports
+from reports.analysis.status import scope_status
+from reports.analysis.types import (
+    Analysis,
+    Forecast,
+    GoalAnalysis,
+    ItemsByDate,
+    ReleaseAnalysis,
+    Risk,
+)
+from reports.data import Snapshot
+from reports.goals import Capacity, Goal, Selector
+from syncd.model import Release, ReleaseKind, SprintState, StatusCategory, WorkItem
+
+
+class AnalysisSettings(Protocol):
+    """What analysis reads from the settings (`syncd.settings.ReportSettings` has it all)."""
+
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def velocity_sprints(self) -> int: ...
+    @property
+    def forecast_trials(self) -> int: ...
+    @property
+    def forecast_weeks(self) -> int: ...
+    @property
+    def risks(self) -> Mapping[str, Mapping[str, Any]]: ...
+
+
+def _forecast(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], subject: str, now: datetime,
+              tz: tzinfo, settings: AnalysisSettings) -> Forecast:
+    facts = hist.facts()
+    done = [d for i in items if (d := facts[i.id].done_at) is not None]
+    remaining = sum(1 for i in items if i.status_category != StatusCategory.DONE)
+    first = min((i.created for i in items), default=None)
+    return forecast_completion(remaining, done, first, now, tz, weeks=settings.forecast_weeks,
+                               trials=settings.forecast_trials, seed=seed_for(subject))
+
+
+def _releases_in_view(snap: Snapshot, now: datetime, weeks: int) -> list[Release]:
+    """Unreleased fix versions and milestones (by due date), then those released in the window."""
+    since = now - timedelta(days=7 * weeks)
+    planned = [r for r in snap.releases if r.kind != ReleaseKind.RELEASE]
+    open_ = sorted((r for r in planned if not r.released), key=lambda r: (r.due is None, r.due or date.max, r.name))
+    shipped = sorted((r for r in planned if r.released and r.released_at is not None and r.released_at >= since),
+                     key=lambda r: r.released_at or now, reverse=True)
+    return [*open_, *shipped]
+
+
+def analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettings, now: datetime, *,
+            capacity: Sequence[Capacity] = ()) -> Analysis:
+    """Progress, forecasts, sprints, flow, risks and status for every goal and release, at `now`."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    tz = ZoneInfo(settings.timezone)
+    today = local_day(now, tz)
+    snap = snapshot
+    hist = Histories(snap)
+    clock = ReleaseClock(snap)
+    rules = rule_configs(settings.risks)
+
+    goal_parts: list[ScopePart] = []
+    goals_of_item: dict[str, list[str]] = {}
+    for goal in goals:
+        items = select_items(snap, goal.scope)
+        for item in items:
+            goals_of_item.setdefault(item.id, []).append(goal.id)
+        baseline = default_baseline(items, hist, today, tz, goal.baseline_date, goal.start)
+        goal_parts.append(ScopePart(
+            id=goal.id, name=goal.title, target=goal.target_date, items=items, owner=goal.owner, goal=goal,
+            progress=progress(snap, hist, items, clock, today, tz, baseline),
+            forecast=_forecast(snap, hist, items, f"goal:{goal.id}", now, tz, settings)))
+
+    release_parts: list[ScopePart] = []
+    for rel in _releases_in_view(snap, now, settings.forecast_weeks):
+        items = release_items(snap, rel)
+        release_parts.append(ScopePart(
+            id=rel.id, name=rel.name, target=rel.due, items=items, url=rel.url, release=rel,
+            progress=progress(snap, hist, items, clock, today, tz),
+            forecast=_forecast(snap, hist, items, f"release:{rel.id}", now, tz, settings)))
+
+    sprints = sprint_reports(snap, hist, now, settings.velocity_sprints, capacity)
+    flows = flow(snap, hist, clock, now, tz, settings.forecast_weeks)
+    current_sprints = {r.sprint.id for r in sprints if r.sprint.state != SprintState.CLOSED}
+    ctx = RiskContext(snap=snap, hist=hist, now=now, tz=tz, today=today, rules=rules, goals=goal_parts,
+                      releases=release_parts, sprints=sprints, flow=flows, goals_of_item=goals_of_item,
+                      current_sprints=current_sprints)
+    risks = evaluate_risks(ctx)
+
+    goal_results = []
+    for part in goal_parts:
+        assert part.goal is not None
+        mine = sort_risks(r for r in risks if part.id in r.goal_ids)
+        goal_results.append(GoalAnalysis(
+            goal=part.goal, progress=part.progress, forecast=part.forecast,
+            on_track=_on_track(part.forecast, part.target),
+            metric=metric_value(snap, hist, part.goal, now, today, tz, settings.forecast_weeks),
+            status=scope_status("goal", part.forecast, part.target, mine), risks=mine))
+    release_results = []
+    for part in release_parts:
+        assert part.release is not None
+        mine = sort_risks(r for r in risks if part.id in r.release_ids)
+        release_results.append(ReleaseAnalysis(
+            release=release_ref(part.release), progress=part.progress, forecast=part.forecast,
+            on_track=_on_track(part.forecast, part.target),
+            status=scope_status("release", part.forecast, part.target, mine), risks=mine))
+    return Analysis(now=now, timezone=settings.timezone, today=today, goals=goal_results, releases=release_results,
+                    sprints=sprints, flow=flows, risks=risks)
+
+
+def _on_track(forecast: Forecast, target: date | None) -> bool | None:
+    if forecast.done:
+        return True
+    if target is None or forecast.p85 is None:
+        return None
+    return forecast.p85 <= target
+
+
+def sprint_risks(analysis: Analysis, sprint_id: str) -> list[Risk]:
+    """The risks attributed to one sprint, most severe first."""
+    return [r for r in analysis.risks if sprint_id in r.sprint_ids]
+
+
+def forecast_items_by(snapshot: Snapshot, selector: Selector | None, until: date, settings: AnalysisSettings,
+                      now: datetime) -> ItemsByDate:
+    """How many items (of the selector's scope, or of all work) will be finished by `until`."""
+    from reports.analysis.history import is_scope
+
+    tz = ZoneInfo(settings.timezone)
+    hist = Histories(snapshot)
+    items = select_items(snapshot, selector) if selector is not None else [i for i in snapshot.items if is_scope(i)]
+    facts = hist.facts()
+    done = [d for i in items if (d := facts[i.id].done_at) is not None]
+    first = min((i.created for i in items), default=None)
+    subject = f"items-by:{selector.describe() if selector else 'all'}:{until.isoformat()}"
+    return items_by_date(done, first, until, now, tz, weeks=settings.forecast_weeks,
+                         trials=settings.forecast_trials, seed=seed_for(subject))

@@ -1,0 +1,283 @@
+"""The risk engine: what every rule sees (`RiskContext`) and the plan-level rules.
+
+Plan-level rules look at goals, releases, sprints and projects: forecast-late, scope-creep,
+over-commitment, overdue, carry-over, bug-inflow. Work-level rules (items and pull requests) live in
+`risks_work`. `evaluate_risks` runs every enabled rule and returns the risks, most severe first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+
+from reports.analysis.history import Histories, ItemFacts
+from reports.analysis.risk_rules import Attribution, RuleConfig, make_risk, sort_risks
+from reports.analysis.scope import item_ref, local_day
+from reports.analysis.types import Flow, Forecast, ItemRef, Progress, Risk, Severity, SprintReport
+from reports.data import Snapshot
+from reports.goals import Goal
+from syncd.model import ItemKind, Release, SprintState, StatusCategory, WorkItem
+
+BUG_WINDOW_DAYS = 14
+BUG_MIN_OPENED = 3
+
+
+@dataclass
+class ScopePart:
+    """A goal or release as the rules see it: its items, progress and forecast."""
+
+    id: str  # goal id or release record id
+    name: str
+    target: date | None  # goal target date / release due date
+    items: list[WorkItem]
+    progress: Progress
+    forecast: Forecast
+    owner: str | None = None
+    url: str | None = None
+    goal: Goal | None = None
+    release: Release | None = None
+
+
+@dataclass
+class RiskContext:
+    """Everything the rules look at, computed once by `analyse`."""
+
+    snap: Snapshot
+    hist: Histories
+    now: datetime
+    tz: tzinfo
+    today: date
+    rules: dict[str, RuleConfig]  # rule id -> settings in force
+    goals: list[ScopePart]
+    releases: list[ScopePart]
+    sprints: list[SprintReport]
+    flow: Flow
+    goals_of_item: dict[str, list[str]] = field(default_factory=dict)
+    current_sprints: set[str] = field(default_factory=set)  # active and next sprints
+
+    @property
+    def facts(self) -> dict[str, ItemFacts]:
+        """Started/done times of every item."""
+        return self.hist.facts()
+
+    def ref(self, item: WorkItem) -> ItemRef:
+        """How a risk names an item."""
+        return item_ref(self.snap, item)
+
+    def owner_of(self, item: WorkItem) -> str | None:
+        """The assignee's display name, when known."""
+        return self.snap.person_name.get(item.assignee_id) if item.assignee_id else None
+
+    def attribution(self, items: Iterable[WorkItem]) -> Attribution:
+        """The goals, releases and current sprints the items belong to (for `make_risk`)."""
+        goals: set[str] = set()
+        releases: set[str] = set()
+        sprints: set[str] = set()
+        for item in items:
+            goals.update(self.goals_of_item.get(item.id, ()))
+            releases.update(item.release_ids)
+            sprints.update(s for s in item.sprint_ids if s in self.current_sprints)
+        return Attribution(goal_ids=goals, release_ids=releases, sprint_ids=sprints)
+
+
+Rule = Callable[[RiskContext, RuleConfig], list[Risk]]
+
+
+def _scope_attr(part: ScopePart) -> Attribution:
+    return Attribution(goal_ids=(part.id,)) if part.goal is not None else Attribution(release_ids=(part.id,))
+
+
+def forecast_late(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """Goals and releases whose 85% forecast is after their target date."""
+    out = []
+    for part in [*ctx.goals, *ctx.releases]:
+        fc = part.forecast
+        if part.target is None or fc.p85 is None or fc.p50 is None:
+            continue
+        slack = timedelta(days=cfg.threshold)
+        if fc.p85 <= part.target + slack:
+            continue
+        both = fc.p50 > part.target + slack
+        what = "goal" if part.goal is not None else "release"
+        out.append(make_risk(
+            "forecast-late", cfg.pick(Severity.RED if both else Severity.AMBER),
+            f"{what.capitalize()} \"{part.name}\" is forecast to finish after its target date {part.target.isoformat()}",
+            f"Cut or defer scope, add people to the {what}, or move its date to {fc.p85.isoformat()}: with "
+            f"{fc.remaining_items} items left, the 85% forecast is {(fc.p85 - part.target).days} days late"
+            + (f"; decide with {part.owner} this week." if part.owner else "; decide the trade-off this week."),
+            subjects=[f"{what}:{part.id}"], owner=part.owner, url=part.url,
+            numbers={"target": part.target.isoformat(), "forecast p50": fc.p50.isoformat(),
+                     "forecast p85": fc.p85.isoformat(), "remaining items": fc.remaining_items,
+                     "history weeks": fc.history_weeks},
+            items=part.progress.remaining[:10], attr=_scope_attr(part)))
+    return out
+
+
+def scope_creep(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """Goals whose scope grew by more than the threshold (percent of baseline items) since the baseline."""
+    out = []
+    for part in ctx.goals:
+        change = part.progress.scope_change
+        if change is None or not change.added_items:
+            continue
+        pct = change.percent_items
+        if pct is not None and pct <= cfg.threshold:
+            continue
+        shown = f"{pct:.0f}%" if pct is not None else "all of it"
+        out.append(make_risk(
+            "scope-creep", cfg.pick(Severity.AMBER),
+            f"Scope of goal \"{part.name}\" grew {shown} since {change.baseline.isoformat()}",
+            f"Review the {change.added_items} items added since {change.baseline.isoformat()} with {part.owner}: "
+            "defer those that do not serve the goal, or re-plan the target date with the added work.",
+            subjects=[f"goal:{part.id}"], owner=part.owner,
+            numbers={"baseline date": change.baseline.isoformat(), "baseline items": change.baseline_items,
+                     "added items": change.added_items, "added points": change.added_points,
+                     "growth %": round(pct, 1) if pct is not None else "n/a"},
+            items=change.added[:20], attr=Attribution(goal_ids=(part.id,))))
+    return out
+
+
+def over_commitment(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """Active or next sprints committed beyond capacity or average velocity."""
+    out = []
+    for rep in ctx.sprints:
+        if rep.sprint.state == SprintState.CLOSED or rep.commitment_percent is None:
+            continue
+        if rep.commitment_percent <= cfg.threshold:
+            continue
+        base = rep.capacity_points if rep.commitment_basis == "capacity" else rep.velocity_average
+        excess = rep.committed_points - (base or 0.0) * cfg.threshold / 100.0
+        out.append(make_risk(
+            "over-commitment", cfg.pick(Severity.AMBER),
+            f"Sprint {rep.sprint.name} is committed to {rep.commitment_percent:.0f}% of its {rep.commitment_basis}",
+            f"Move at least {excess:.0f} points out of {rep.sprint.name} (committed {rep.committed_points:g} vs "
+            f"{rep.commitment_basis} {base or 0:.0f}); agree with the product owner which items wait.",
+            subjects=[rep.sprint.id], attr=Attribution(sprint_ids=(rep.sprint.id,)),
+            numbers={"committed points": rep.committed_points, rep.commitment_basis or "basis": round(base or 0.0, 1),
+                     "commitment %": round(rep.commitment_percent, 1)},
+            items=[e.item for e in rep.committed[:20]]))
+    return out
+
+
+def overdue(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """Items and releases past their due date and not done (released)."""
+    out = []
+    for item in ctx.snap.items:
+        if item.due is None or item.status_category == StatusCategory.DONE or item.kind == ItemKind.PULL_REQUEST:
+            continue
+        late = (ctx.today - item.due).days
+        if late <= cfg.threshold:
+            continue
+        owner = ctx.owner_of(item)
+        out.append(make_risk(
+            "overdue", cfg.pick(Severity.RED), f"{item.key} is {late} days past its due date",
+            f"Agree a new due date for {item.key} with {owner or 'its reporter'} and tell whoever waits for it, "
+            "or cut it from the plan.",
+            subjects=[item.id], owner=owner, url=item.url, items=[ctx.ref(item)],
+            numbers={"due": item.due.isoformat(), "days late": late, "status": item.status},
+            attr=ctx.attribution([item])))
+    for part in ctx.releases:
+        rel = part.release
+        if rel is None or rel.released or rel.due is None:
+            continue
+        late = (ctx.today - rel.due).days
+        if late <= cfg.threshold:
+            continue
+        left = part.progress.counts.items_total - part.progress.counts.items_done
+        out.append(make_risk(
+            "overdue", cfg.pick(Severity.RED), f"Release {rel.name} is {late} days past its due date",
+            f"Ship {rel.name} with what is done and move its {left} open items to the next release, or set a "
+            "new release date and announce it.",
+            subjects=[rel.id], url=rel.url, attr=Attribution(release_ids=(rel.id,)), items=part.progress.remaining[:20],
+            numbers={"due": rel.due.isoformat(), "days late": late, "open items": left}))
+    return out
+
+
+def carry_over(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """Open items carried over from `threshold` or more closed sprints."""
+    carried: dict[str, list[str]] = {}
+    for rep in reversed(ctx.sprints):  # oldest closed sprint first
+        if rep.sprint.state != SprintState.CLOSED:
+            continue
+        for entry in rep.not_completed:
+            carried.setdefault(entry.item.id, []).append(rep.sprint.name)
+    out = []
+    for item_id, names in carried.items():
+        item = ctx.snap.item_by_id.get(item_id)
+        if item is None or item.status_category == StatusCategory.DONE or len(names) < cfg.threshold:
+            continue
+        owner = ctx.owner_of(item)
+        out.append(make_risk(
+            "carry-over", cfg.pick(Severity.AMBER), f"{item.key} was carried over {len(names)} sprints",
+            f"Split {item.key} into pieces that fit a sprint, or re-estimate it with {owner or 'the team'}; "
+            "if it keeps losing to other work, take it out of the sprint and say so.",
+            subjects=[item.id], owner=owner, url=item.url, items=[ctx.ref(item)],
+            numbers={"sprints carried over": len(names), "sprints": ", ".join(names)},
+            attr=ctx.attribution([item])))
+    return out
+
+
+def bug_inflow(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """Projects opening bugs much faster than they close them over the last two weeks."""
+    since = ctx.now - timedelta(days=BUG_WINDOW_DAYS)
+    opened: dict[str, list[WorkItem]] = {}
+    closed: dict[str, int] = {}
+    facts = ctx.facts
+    for item in ctx.snap.items:
+        if item.kind != ItemKind.BUG:
+            continue
+        if since <= item.created <= ctx.now:
+            opened.setdefault(item.project, []).append(item)
+        done = facts[item.id].done_at
+        if done is not None and since <= done <= ctx.now:
+            closed[item.project] = closed.get(item.project, 0) + 1
+    out = []
+    for project, bugs in sorted(opened.items()):
+        n_closed = closed.get(project, 0)
+        ratio = len(bugs) / n_closed if n_closed else float("inf")
+        if len(bugs) < BUG_MIN_OPENED or ratio <= cfg.threshold:
+            continue
+        out.append(make_risk(
+            "bug-inflow", cfg.pick(Severity.AMBER),
+            f"{project} opened {len(bugs)} bugs and closed {n_closed} in the last {BUG_WINDOW_DAYS} days",
+            f"Reserve capacity in {project}'s next sprint for bug fixing and triage the {len(bugs)} new bugs "
+            "together to find a common cause.",
+            subjects=[f"project:{project}"], items=[ctx.ref(b) for b in sorted(bugs, key=lambda b: b.key)[:20]],
+            numbers={"opened": len(bugs), "closed": n_closed,
+                     "ratio": round(ratio, 2) if n_closed else "no bugs closed"},
+            attr=ctx.attribution(bugs)))
+    return out
+
+
+def evaluate_risks(ctx: RiskContext, rules: dict[str, Rule] | None = None) -> list[Risk]:
+    """Run every enabled rule; risks most severe first."""
+    from reports.analysis.risks_work import WORK_RULES  # it builds on this module
+
+    table: dict[str, Rule] = rules if rules is not None else {**PLAN_RULES, **WORK_RULES}
+    out: list[Risk] = []
+    for rule_id, rule in table.items():
+        cfg = ctx.rules.get(rule_id)
+        if cfg is not None and cfg.enabled:
+            out.extend(rule(ctx, cfg))
+    return sort_risks(out)
+
+
+PLAN_RULES: dict[str, Rule] = {
+    "forecast-late": forecast_late,
+    "scope-creep": scope_creep,
+    "over-commitment": over_commitment,
+    "overdue": overdue,
+    "carry-over": carry_over,
+    "bug-inflow": bug_inflow,
+}
+
+
+def local_days_since(ctx: RiskContext, at: datetime) -> int:
+    """Whole calendar days from `at` to today in the report time zone."""
+    return (ctx.today - local_day(at, ctx.tz)).days
+
+
+def items_named(ctx: RiskContext, ids: Sequence[str]) -> list[WorkItem]:
+    """The live items among the ids, in the given order."""
+    return [i for x in ids if (i := ctx.snap.item_by_id.get(x)) is not None]

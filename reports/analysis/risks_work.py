@@ -1,0 +1,222 @@
+"""Work-level risk rules: items (stale, aging, blocked, unassigned, no acceptance criteria) and pull
+requests (waiting for review, too large, failing checks)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from reports.analysis.flow import first_review
+from reports.analysis.history import is_scope
+from reports.analysis.risk_rules import RuleConfig, make_risk
+from reports.analysis.risks import RiskContext, Rule
+from reports.analysis.types import Risk, Severity
+from syncd.model import CheckConclusion, ItemKind, PullState, SprintState, StatusCategory, WorkItem
+
+# An "Acceptance criteria" heading, a Given/When/Then scenario, a Definition of Done, or an "AC:" line.
+ACCEPTANCE = re.compile(
+    r"acceptance\s+criteria|\bgiven\b.+\bwhen\b.+\bthen\b|definition\s+of\s+done|^\s*ac\s*:",
+    re.IGNORECASE | re.DOTALL | re.MULTILINE,
+)
+
+
+def has_acceptance_criteria(description: str | None) -> bool:
+    """True when the description holds an acceptance-criteria section or a Given/When/Then scenario."""
+    return bool(description and ACCEPTANCE.search(description))
+
+
+def _open_work(ctx: RiskContext) -> list[WorkItem]:
+    return [i for i in ctx.snap.items if is_scope(i) and i.status_category != StatusCategory.DONE]
+
+
+def stale_work(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """In-progress items nobody updated for more than `threshold` days."""
+    out = []
+    for item in _open_work(ctx):
+        if item.status_category != StatusCategory.IN_PROGRESS:
+            continue
+        idle = (ctx.now - item.updated).total_seconds() / 86400
+        if idle <= cfg.threshold:
+            continue
+        owner = ctx.owner_of(item)
+        out.append(make_risk(
+            "stale-work", cfg.pick(Severity.AMBER), f"{item.key} has had no update for {idle:.0f} days",
+            f"Ask {owner or 'the team'} where {item.key} stands: flag it if it is waiting on something, "
+            "finish it, or move it back to To Do so the board tells the truth.",
+            subjects=[item.id], owner=owner, url=item.url, items=[ctx.ref(item)],
+            numbers={"days without update": round(idle, 1), "status": item.status}, attr=ctx.attribution([item])))
+    return out
+
+
+def aging_wip(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """In-progress items older than the team's (project's) p85 cycle time."""
+    out = []
+    overall = ctx.flow.overall.cycle_time_days
+    for metrics in ctx.flow.by_project.values():
+        p85 = (metrics.cycle_time_days or overall)
+        if p85 is None:
+            continue
+        limit = p85.p85 * cfg.threshold
+        for wip in metrics.wip:
+            if wip.age_days <= limit:
+                continue
+            item = ctx.snap.item_by_id[wip.item.id]
+            owner = ctx.owner_of(item)
+            out.append(make_risk(
+                "aging-wip", cfg.pick(Severity.AMBER),
+                f"{item.key} has been in progress {wip.age_days:.0f} days, longer than 85% of {item.project}'s items take",
+                f"Swarm on {item.key} or split it so part of it can finish this week; "
+                f"{owner or 'its owner'} should say what it waits for.",
+                subjects=[item.id], owner=owner, url=item.url, items=[wip.item],
+                numbers={"age days": round(wip.age_days, 1), "team p85 cycle time days": round(p85.p85, 1),
+                         "started": wip.started.date().isoformat()}, attr=ctx.attribution([item])))
+    return out
+
+
+def _sprint_rank(ctx: RiskContext, item: WorkItem) -> float | None:
+    """Start of the item's current active or future sprint (future unstarted: infinity)."""
+    starts = []
+    for sid in item.sprint_ids:
+        sprint = ctx.snap.sprint_by_id.get(sid)
+        if sprint is not None and sprint.state != SprintState.CLOSED:
+            starts.append(sprint.start.timestamp() if sprint.start else float("inf"))
+    return min(starts) if starts else None
+
+
+def blocked(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """Open items blocked by unresolved items, or flagged."""
+    out = []
+    for item in _open_work(ctx):
+        blockers = [b for bid in ctx.snap.blockers_of.get(item.id, ())
+                    if (b := ctx.snap.item_by_id.get(bid)) is not None and b.status_category != StatusCategory.DONE]
+        if not blockers and not item.flagged:
+            continue
+        mine = _sprint_rank(ctx, item)
+        later = [b for b in blockers if mine is not None and ((r := _sprint_rank(ctx, b)) is None or r > mine)]
+        other_team = [b for b in blockers if b.project != item.project]
+        worse = bool(later or other_team)
+        owner = ctx.owner_of(item)
+        if blockers:
+            keys = ", ".join(b.key for b in blockers)
+            title = f"{item.key} is blocked by {keys}"
+            why = []
+            if later:
+                why.append(f"{', '.join(b.key for b in later)} is planned after it")
+            if other_team:
+                why.append(f"{', '.join(b.key for b in other_team)} belongs to another team")
+            mitigation = (f"Get {keys} scheduled before {item.key}: "
+                          + ("; ".join(why) + ", so " if why else "")
+                          + f"agree a date with {', '.join(sorted({ctx.owner_of(b) or b.project for b in blockers}))} "
+                          "or re-plan around it.")
+        else:
+            title = f"{item.key} is flagged as impeded"
+            mitigation = f"Ask {owner or 'the team'} what {item.key} waits for and escalate it today, or unflag it."
+        out.append(make_risk(
+            "blocked", cfg.pick(Severity.RED if worse else Severity.AMBER), title, mitigation,
+            subjects=[item.id, *(b.id for b in blockers)], owner=owner, url=item.url,
+            items=[ctx.ref(item), *(ctx.ref(b) for b in blockers)],
+            numbers={"blockers": len(blockers), "flagged": "yes" if item.flagged else "no",
+                     "blockers in a later sprint": len(later), "blockers in another team": len(other_team)},
+            attr=ctx.attribution([item])))
+    return out
+
+
+def unassigned_in_sprint(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """Open items of an active sprint that nobody is assigned to."""
+    active = {s.id: s for s in ctx.snap.sprints if s.state == SprintState.ACTIVE}
+    out = []
+    for item in _open_work(ctx):
+        sprints = [active[s] for s in item.sprint_ids if s in active]
+        if not sprints or item.assignee_id:
+            continue
+        names = ", ".join(s.name for s in sprints)
+        out.append(make_risk(
+            "unassigned-in-sprint", cfg.pick(Severity.AMBER), f"{item.key} in {names} has no assignee",
+            f"Give {item.key} an owner at the next stand-up, or take it out of {names}.",
+            subjects=[item.id], url=item.url, items=[ctx.ref(item)],
+            numbers={"sprint": names, "status": item.status}, attr=ctx.attribution([item])))
+    return out
+
+
+def missing_acceptance(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """Stories in an active or next sprint without acceptance criteria in their description."""
+    out = []
+    for item in _open_work(ctx):
+        if item.kind != ItemKind.STORY or not any(s in ctx.current_sprints for s in item.sprint_ids):
+            continue
+        if has_acceptance_criteria(item.description):
+            continue
+        owner = ctx.owner_of(item)
+        names = ", ".join(s.name for sid in item.sprint_ids if sid in ctx.current_sprints
+                          and (s := ctx.snap.sprint_by_id.get(sid)) is not None)
+        out.append(make_risk(
+            "missing-acceptance", cfg.pick(Severity.AMBER), f"Story {item.key} has no acceptance criteria",
+            f"Write acceptance criteria for {item.key} with the product owner before work on it starts.",
+            subjects=[item.id], owner=owner, url=item.url, items=[ctx.ref(item)],
+            numbers={"sprint": names}, attr=ctx.attribution([item])))
+    return out
+
+
+def _implemented(ctx: RiskContext) -> dict[str, list[WorkItem]]:
+    out: dict[str, list[WorkItem]] = {}
+    for item_id, prs in ctx.snap.pulls_implementing.items():
+        for pr in prs:
+            out.setdefault(pr, []).append(ctx.snap.item_by_id[item_id])
+    return out
+
+
+def _pull_risks(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
+    """review-wait, pr-too-large and failing-checks share one pass over pull requests."""
+    rule = cfg.rule
+    out = []
+    implemented = _implemented(ctx)
+    for pull in ctx.snap.pulls:
+        item = ctx.snap.item_by_id.get(pull.item_id)
+        if item is None:
+            continue
+        author = ctx.snap.person_name.get(item.reporter_id) if item.reporter_id else None
+        linked = implemented.get(item.id, [])
+        attr = ctx.attribution(linked)
+        ref = [ctx.ref(item)]
+        if rule == "review-wait" and pull.state == PullState.OPEN and not pull.draft:
+            if first_review(pull, item.reporter_id) is not None:
+                continue
+            hours = (ctx.now - item.created).total_seconds() / 3600
+            if hours > cfg.threshold:
+                who = "the requested reviewers" if pull.requested_reviewer_ids else "a reviewer"
+                out.append(make_risk(
+                    rule, cfg.pick(Severity.AMBER), f"{item.key} has waited {hours:.0f} hours for a first review",
+                    f"Ask {who} to review {item.key} today, or pair on it; work waiting for review is work not shipping.",
+                    numbers={"hours waiting": round(hours, 1), "requested reviewers": len(pull.requested_reviewer_ids)},
+                    subjects=[item.id], owner=author, url=item.url, items=ref, attr=attr))
+        elif rule == "pr-too-large" and pull.state == PullState.OPEN:
+            lines = (pull.additions or 0) + (pull.deletions or 0)
+            if lines > cfg.threshold:
+                out.append(make_risk(
+                    rule, cfg.pick(Severity.AMBER), f"{item.key} changes {lines} lines",
+                    f"Split {item.key} into smaller pull requests (under {cfg.threshold:.0f} changed lines each) "
+                    "so they can be reviewed properly and merged sooner.",
+                    numbers={"changed lines": lines, "files": pull.changed_files or 0}, subjects=[item.id], owner=author, url=item.url, items=ref, attr=attr))
+        elif rule == "failing-checks" and pull.checks == CheckConclusion.FAILURE:
+            recent = pull.merged_at is not None and pull.merged_at >= ctx.now - timedelta(days=cfg.threshold)
+            if pull.state == PullState.OPEN or (pull.state == PullState.MERGED and recent):
+                merged = pull.state == PullState.MERGED
+                out.append(make_risk(
+                    rule, cfg.pick(Severity.AMBER),
+                    f"{item.key} {'was merged with' if merged else 'has'} failing checks",
+                    (f"Fix the checks that failed on {item.key}'s merged commit before the next release goes out."
+                     if merged else f"Fix the failing checks on {item.key} before anyone reviews or merges it."),
+                    numbers={"state": str(pull.state), "head": (pull.head_sha or "")[:12]}, subjects=[item.id], owner=author, url=item.url, items=ref, attr=attr))
+    return out
+
+
+WORK_RULES: dict[str, Rule] = {
+    "stale-work": stale_work,
+    "aging-wip": aging_wip,
+    "blocked": blocked,
+    "unassigned-in-sprint": unassigned_in_sprint,
+    "missing-acceptance": missing_acceptance,
+    "review-wait": _pull_risks,
+    "pr-too-large": _pull_risks,
+    "failing-checks": _pull_risks,
+}

@@ -1,0 +1,156 @@
+"""Sprint reports as Jira draws them, rebuilt from the changelog rather than from today's state.
+
+Jira's rules: an item is *committed* when it was in the sprint at the moment the sprint started,
+with the story points it had then (later estimate changes do not change the commitment); an item
+added after the start is never committed; completed means done when the sprint ended (completed
+points use the estimate at the end); an item still in the sprint at its end and not done is carried
+over. Sub-tasks and epics are left out, as Jira's sprint report does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from reports.analysis.history import Histories, is_scope
+from reports.analysis.scope import item_ref, sprint_ref
+from reports.analysis.types import SprintEntry, SprintReport
+from reports.data import Snapshot
+from reports.goals import Capacity
+from syncd.model import Sprint, SprintState, WorkItem
+
+# Closing a sprint moves its open items in the same instant; membership "at the end" is read just
+# before that, so an item carried over still counts as not completed in the sprint it left.
+_END_PROBE = timedelta(seconds=1)
+
+
+def sprint_members(snap: Snapshot, hist: Histories) -> dict[str, list[WorkItem]]:
+    """Sprint id -> scope items that were ever in it (per the changelog and the current field)."""
+    out: dict[str, list[WorkItem]] = {}
+    for item in snap.items:
+        if not is_scope(item):
+            continue
+        if not item.sprint_ids and item.id not in snap.history:
+            continue
+        for sid in hist.ever_in_sprint(item):
+            out.setdefault(sid, []).append(item)
+    return out
+
+
+def _order_key(sprint: Sprint) -> tuple[float, int, str]:
+    """Sprints in the order they run: by start (unstarted last), then by Jira's id."""
+    start = sprint.start.timestamp() if sprint.start else float("inf")
+    rid = int(sprint.remote_id) if sprint.remote_id.isdigit() else 0
+    return (start, rid, sprint.id)
+
+
+def _capacity_for(sprint: Sprint, capacity: Sequence[Capacity]) -> float | None:
+    boards = {b for b in (sprint.board_name, sprint.board_id) if b}
+    named = [c for c in capacity if c.board in boards and c.sprint == sprint.name]
+    if named:
+        return named[-1].points
+    board_wide = [c for c in capacity if c.board in boards and c.sprint is None]
+    return board_wide[-1].points if board_wide else None
+
+
+def _entry(snap: Snapshot, hist: Histories, item: WorkItem, at_start: datetime, end: datetime,
+           added: bool, done: bool) -> SprintEntry:
+    return SprintEntry(item=item_ref(snap, item), points_at_start=hist.points_at(item, at_start),
+                       points_at_end=hist.points_at(item, end), added_after_start=added, done=done)
+
+
+def _points(entries: Sequence[SprintEntry], at_end: bool = False) -> float:
+    return sum((e.points_at_end if at_end else e.points_at_start) or 0.0 for e in entries)
+
+
+def _joined_after(hist: Histories, item: WorkItem, sprint_id: str, start: datetime, end: datetime) -> datetime | None:
+    """When the item first entered the sprint after its start (None: never)."""
+    _, changes = hist.sprint_changes(item)
+    for at, sprints in changes:
+        if start < at <= end and sprint_id in sprints:
+            return at
+    if not changes and start < item.created <= end and sprint_id in item.sprint_ids:
+        return item.created
+    return None
+
+
+def sprint_figures(snap: Snapshot, hist: Histories, sprint: Sprint, members: Sequence[WorkItem],
+                   now: datetime) -> SprintReport:
+    """One sprint's report, without velocity and capacity (see `sprint_reports`)."""
+    committed: list[SprintEntry] = []
+    added: list[SprintEntry] = []
+    removed: list[SprintEntry] = []
+    completed: list[SprintEntry] = []
+    not_completed: list[SprintEntry] = []
+    outside: list[SprintEntry] = []
+    if sprint.state == SprintState.FUTURE or sprint.start is None:
+        for item in members:
+            if sprint.id in item.sprint_ids:
+                committed.append(_entry(snap, hist, item, now, now, False, hist.done_at(item, now)))
+    else:
+        start = sprint.start
+        end = sprint.complete or (now if sprint.state == SprintState.ACTIVE else (sprint.end or now))
+        end = min(end, now)
+        for item in members:
+            at_start = hist.in_sprint_at(item, sprint.id, start)
+            at_end = hist.in_sprint_at(item, sprint.id, end - _END_PROBE) or hist.in_sprint_at(item, sprint.id, end)
+            done_end = hist.done_at(item, end)
+            if at_start:
+                if hist.done_at(item, start):
+                    outside.append(_entry(snap, hist, item, start, end, False, True))
+                    continue
+                entry = _entry(snap, hist, item, start, end, False, done_end)
+                committed.append(entry)
+            else:
+                joined = _joined_after(hist, item, sprint.id, start, end)
+                if joined is None:
+                    continue
+                entry = _entry(snap, hist, item, joined, end, True, done_end)
+                added.append(entry)
+            if not at_end:
+                removed.append(entry)
+            elif done_end:
+                completed.append(entry)
+            else:
+                not_completed.append(entry)
+    for lst in (committed, added, removed, completed, not_completed, outside):
+        lst.sort(key=lambda e: e.item.key)
+    return SprintReport(
+        sprint=sprint_ref(sprint), committed=committed, added=added, removed=removed, completed=completed,
+        not_completed=not_completed, completed_outside=outside, committed_points=_points(committed),
+        added_points=_points(added), removed_points=_points(removed), completed_points=_points(completed, True),
+        not_completed_points=_points(not_completed, True), velocity_average=None, velocity_sprints=[],
+        capacity_points=None, commitment_percent=None, commitment_basis=None,
+    )
+
+
+def sprint_reports(snap: Snapshot, hist: Histories, now: datetime, velocity_sprints: int,
+                   capacity: Sequence[Capacity] = ()) -> list[SprintReport]:
+    """Reports of the active sprints, closed sprints (newest first) and each board's next sprint."""
+    members = sprint_members(snap, hist)
+    ordered = sorted(snap.sprints, key=_order_key)
+    closed = [s for s in ordered if s.state == SprintState.CLOSED]
+    active = [s for s in ordered if s.state == SprintState.ACTIVE]
+    next_future: dict[str | None, Sprint] = {}
+    for s in ordered:
+        if s.state == SprintState.FUTURE:
+            next_future.setdefault(s.board_id, s)
+    base = {s.id: sprint_figures(snap, hist, s, members.get(s.id, []), now)
+            for s in [*active, *closed, *next_future.values()]}
+    out = []
+    for s in [*active, *reversed(closed), *next_future.values()]:
+        report = base[s.id]
+        before = [c for c in closed if c.board_id == s.board_id and c.id != s.id
+                  and _order_key(c) < _order_key(s)][-velocity_sprints:]
+        avg = sum(base[c.id].completed_points for c in before) / len(before) if before else None
+        cap = _capacity_for(s, capacity)
+        pct: float | None = None
+        basis: str | None = None
+        if cap:
+            pct, basis = 100.0 * report.committed_points / cap, "capacity"
+        elif avg:
+            pct, basis = 100.0 * report.committed_points / avg, "velocity"
+        out.append(replace(report, velocity_average=avg, velocity_sprints=[c.name for c in before],
+                           capacity_points=cap, commitment_percent=pct, commitment_basis=basis))
+    return out
