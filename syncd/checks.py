@@ -17,6 +17,54 @@ def check_settings(settings: Settings) -> list[str]:
             raise ConfigError(f"config: schedule {entry.name!r}: a report job needs kind")
     if settings.reports.goals_file is not None and not settings.reports.goals_file.is_file():
         raise ConfigError(f"config: reports.goals_file: file not found: {settings.reports.goals_file}")
+    from reports.analysis.risk_rules import rule_configs
+
+    rule_configs(settings.reports.risks)
+    if settings.reports.goals_file is not None:
+        warnings.extend(check_goals(settings))
     if any(e.job == "report" for e in settings.schedule) and settings.smtp.host == "localhost":
         warnings.append("report schedules send mail through smtp.host=localhost")
     return warnings
+
+
+def check_goals(settings: Settings) -> list[str]:
+    """Validate the goals file, and each goal's scope against the store when it has data.
+
+    Opens the store read-only (no migration, no new SQLite file). A scope that matches nothing is a
+    ConfigError; a store that does not exist yet or holds no items only earns a warning.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from reports.analysis.scope import unmatched_goals
+    from reports.data import Snapshot
+    from reports.goals import load_goals_file
+    from syncd.errors import StoreError
+    from syncd.store import Store, redact_url
+
+    assert settings.reports.goals_file is not None
+    goals = load_goals_file(settings.reports.goals_file).goals
+    if not goals:
+        return [f"goals file {settings.reports.goals_file} defines no goals"]
+    url = settings.db_url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        from pathlib import Path
+
+        if not Path(url.removeprefix("sqlite:///")).is_file():
+            return ["goal scopes not checked against data: no database yet (run `syncd sync`)"]
+    store = None
+    try:
+        store = Store(url)
+        snap = Snapshot(items=list(store.items()), releases=list(store.releases()))
+    except (SQLAlchemyError, StoreError) as exc:
+        reason = str(exc).splitlines()[0] if isinstance(exc, StoreError) else exc.__class__.__name__
+        return [f"goal scopes not checked against data: cannot read {redact_url(url)} ({reason})"]
+    finally:
+        if store is not None:
+            store.close()
+    if not snap.items:
+        return ["goal scopes not checked against data: the store holds no items yet (run `syncd sync`)"]
+    problems = unmatched_goals(snap, goals)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(problems[0] + more)
+    return []

@@ -7,7 +7,7 @@ from datetime import date, datetime, tzinfo
 from reports.analysis.history import is_scope
 from reports.analysis.types import ItemRef, ReleaseRef, SprintRef
 from reports.data import Snapshot
-from reports.goals import Selector
+from reports.goals import Goal, Selector
 from syncd.model import Release, ReleaseKind, SourceType, Sprint, WorkItem
 
 
@@ -84,3 +84,9 @@ def release_ref(release: Release) -> ReleaseRef:
 def local_day(at: datetime, tz: tzinfo) -> date:
     """The calendar day of an instant in the report time zone."""
     return at.astimezone(tz).date()
+
+
+def unmatched_goals(snap: Snapshot, goals: list[Goal]) -> list[str]:
+    """One line per goal whose scope selector matches no item (a configuration error)."""
+    return [f"goals: goal {g.id}: scope matches no item ({g.scope.describe()})"
+            for g in goals if not select_items(snap, g.scope)]
