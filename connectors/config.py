@@ -75,8 +75,11 @@ class GitHubSource(_Source):
     jira_projects: list[str] = Field(default_factory=list)  # keys that PR text may name
     key_pattern: str = r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]+-[1-9][0-9]*)(?![A-Za-z0-9])"
     graphql_batch: int = Field(50, ge=1, le=100)  # pull requests per GraphQL query
-    max_rate_wait_s: float = Field(900.0, ge=0)  # longest wait for a primary rate-limit reset
+    max_rate_wait_s: float = Field(900.0, ge=0)  # longest wait for a rate-limit reset or Retry-After
+    rate_reserve: int = Field(0, ge=0)  # requests of each hourly budget left for other clients of the token
     releases_refresh_minutes: int = Field(60, ge=0)  # milestones and releases don't bump issues
+    checks_refresh_minutes: int = Field(15, ge=0)  # check runs don't bump PRs: re-read open PRs' rollups
+    repos_refresh_minutes: int = Field(60, ge=0)  # org mode: re-list the org's repositories
 
     @field_validator("base_url")
     @classmethod

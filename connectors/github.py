@@ -1,193 +1,76 @@
 """GitHub connector: issues and pull requests with reviews, checks, milestones and releases.
 
-Cost model:
-- changed items come from `/repos/{o}/{r}/issues?since=…&sort=updated&direction=asc` (100 a page:
-  issues and PRs together); the PRs among them get their details (reviews, checks, size, merge,
-  commit messages for Jira keys) in GraphQL batches of `graphql_batch` PRs, so a PR costs about
-  1/50 of a request; a PR with more reviews than fit is followed up on its own;
-- a poll with nothing changed is ONE conditional request per repository (`If-None-Match` on the
-  same `since` query: GitHub answers 304 and does not charge it);
-- milestones and releases are refreshed when items changed or every `releases_refresh_minutes`;
-  the deletion census (GraphQL id pages) runs every `reconcile_hours` or on `--full`.
-The cursor, per repository, is committed with every page.
+What a sync costs, in requests:
+- changed items come from `/repos/{o}/{r}/issues?state=all&sort=updated&direction=asc&since=...` (100 a
+  page, issues and PRs together). The PRs among them get their details (reviews, requested reviewers,
+  head-commit check rollup, size, merge, commit messages for Jira keys) in GraphQL batches of
+  `graphql_batch` PRs, about 1/50 of a request per PR; a nested connection that overflows its page (more
+  than 50 reviews, 20 review requests or 30 commits) is followed up for that PR alone.
+- a poll with nothing changed is ONE request per repository: the same `since` query with
+  `If-None-Match`, answered 304, which GitHub does not charge against the rate limit. The refreshes
+  below add requests only when they are due.
+- checks: on GitHub a review, push, label change or merge bumps a PR's `updated_at`, but a check run or
+  commit status does NOT, so the issues list never shows a check turning red. Every
+  `checks_refresh_minutes`, a repository with open PRs costs one GraphQL request per 100 open PRs (their
+  head-commit rollups, compared with the cursor's) plus one detail batch for the PRs whose rollup changed.
+  A stored check conclusion of an open PR is therefore at most `checks_refresh_minutes` old.
+- milestones and releases (which bump no issue either) are re-read, conditionally, when items changed or
+  every `releases_refresh_minutes`; an org's repository list every `repos_refresh_minutes`.
+- deletions and transfers: a full listing (first sync of a repository, or `--full`) sees every live item,
+  so stored items it did not see are marked removed at no extra cost; incremental syncs run a GraphQL id
+  census (100 issues + 100 PRs a request) every `reconcile_hours`. An issue transferred into a synced
+  repository keeps its id and is re-keyed; transferred anywhere else, it is removed.
+
+Failures: a repository that fails (404, 403, retries exhausted) is skipped and the others are synced and
+committed; the source then fails with one line naming each failed repository, whose cursor is left as it
+was before (a repository's cursor only moves with a stored page). Bad credentials (401) or a rate limit
+that resets later than `max_rate_wait_s` stop the whole source at once.
+The cursor (per repository: `since`, the boundary items, ETag, open PRs' rollups, refresh times) is
+committed with every page.
 """
 
 from __future__ import annotations
 
 import copy
 import fnmatch
-import json
 import logging
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
 
-import requests
-from github import Auth, Github, GithubException
-
-from connectors._retry import RetryDecision, call_with_retry, parse_retry_after
-from connectors.config import GitHubSource, RetryPolicy
+from connectors.config import GitHubSource
+from connectors.github_client import GitHubClient, SourceStopped, header, next_link
 from connectors.github_mapping import (
-    CENSUS_QUERY,
-    REVIEWS_QUERY,
+    head_rollup,
     item_from_issue,
     people_from_issue,
     pull_from_graphql,
-    pulls_query,
     release_from_milestone,
     release_from_release,
 )
+from connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query, totals_query
 from syncd.errors import SourceError
-from syncd.model import Batch, ItemKind, Person, make_id
+from syncd.model import Batch, ItemKind, Person, PullState, Release, make_id
 
 log = logging.getLogger("syncd.github")
 Json = dict[str, Any]
-OVERLAP = timedelta(seconds=60)
+OVERLAP = timedelta(seconds=60)  # re-read this much before the cursor: GitHub's search index lags a little
 
 
-def _header(headers: Any, name: str) -> str | None:
-    if not headers:
-        return None
-    for k, v in dict(headers).items():
-        if k.lower() == name.lower():
-            return str(v)
-    return None
+def _due(stamp: str | None, now: datetime, every: timedelta) -> bool:
+    return not stamp or now - datetime.fromisoformat(stamp) >= every
 
 
-def classify(exc: BaseException) -> RetryDecision | None:
-    """Transient GitHub failures: rate limits (Retry-After or reset), 5xx, connection faults, broken JSON."""
-    if isinstance(exc, GithubException):
-        status = exc.status
-        headers = exc.headers or {}
-        if status in (403, 429):
-            retry_after = parse_retry_after(_header(headers, "Retry-After"))
-            if retry_after is not None:
-                return RetryDecision(retry_after, f"secondary rate limit ({status})")
-            if _header(headers, "x-ratelimit-remaining") == "0":
-                reset = float(_header(headers, "x-ratelimit-reset") or time.time() + 60)
-                return RetryDecision(max(0.0, reset - time.time()) + 1, "primary rate limit exhausted")
-            return None
-        if status >= 500:
-            return RetryDecision(None, f"HTTP {status}")
-        return None
-    if isinstance(exc, requests.ConnectionError | requests.Timeout | requests.exceptions.ChunkedEncodingError):
-        return RetryDecision(None, exc.__class__.__name__)
-    if isinstance(exc, json.JSONDecodeError | ValueError):
-        return RetryDecision(None, "malformed JSON")
-    return None
-
-
-def describe(exc: BaseException) -> str:
-    """One line for a failure (GitHub's message, not the whole body)."""
-    if isinstance(exc, GithubException):
-        data = exc.data if isinstance(exc.data, dict) else {}
-        msg = data.get("message") or (data.get("errors") or [{}])[0].get("message") if data else str(exc.data)
-        return f"HTTP {exc.status}: {msg}"[:300]
-    return f"{exc.__class__.__name__}: {exc}"[:300]
-
-
-class GitHubClient:
-    """Raw GitHub calls through PyGithub's requester: our retry policy, pacing, request counting."""
-
-    def __init__(self, name: str, config: GitHubSource) -> None:
-        self.name = name
-        self.config = config
-        self.requests = 0
-        self.remaining: int | None = None
-        self.reset_at: float | None = None
-        self.sleep: Callable[[float], None] = time.sleep
-        if config.token is not None:
-            auth: Any = Auth.Token(config.token.get_secret_value())
-        else:
-            assert config.app_id and config.private_key and config.installation_id
-            auth = Auth.AppAuth(config.app_id, config.private_key.get_secret_value()).get_installation_auth(
-                config.installation_id)
-        # PyGithub's own throttle and retries off: our policy paces and retries, once
-        self.gh = Github(auth=auth, base_url=config.base_url, per_page=100, retry=None,
-                         seconds_between_requests=None, seconds_between_writes=None,
-                         timeout=int(config.retry.timeout_s))
-        self.requester = self.gh.requester
-        self.policy = RetryPolicy(**{**config.retry.model_dump(),
-                                     "max_wait_s": max(config.retry.max_wait_s, config.max_rate_wait_s),
-                                     "total_s": max(config.retry.total_s, config.max_rate_wait_s + 60)})
-
-    def _observe(self, headers: Any) -> None:
-        remaining = _header(headers, "x-ratelimit-remaining")
-        reset = _header(headers, "x-ratelimit-reset")
-        if remaining is not None and remaining.isdigit():
-            self.remaining = int(remaining)
-        if reset is not None:
-            try:
-                self.reset_at = float(reset)
-            except ValueError:
-                pass
-
-    def _pace(self) -> None:
-        """Never spend the last requests of the budget blindly: wait for the reset instead."""
-        if self.remaining is not None and self.remaining <= 1 and self.reset_at:
-            wait = self.reset_at - time.time() + 1
-            if wait > self.config.max_rate_wait_s:
-                raise SourceError(self.name, f"rate limit exhausted; resets in {wait:.0f}s "
-                                             f"(more than max_rate_wait_s={self.config.max_rate_wait_s:.0f}s)",
-                                  self.config.base_url)
-            if wait > 0:
-                log.info("%s: rate budget spent, waiting %.0fs for reset", self.name, wait)
-                self.sleep(wait)
-            self.remaining = None
-
-    def call(self, verb: str, url: str, *, params: Json | None = None, headers: dict[str, str] | None = None,
-             body: Any = None) -> tuple[dict[str, Any], Any]:
-        """One REST/GraphQL request (headers, JSON) under the retry policy."""
-
-        def once() -> tuple[dict[str, Any], Any]:
-            self._pace()
-            self.requests += 1
-            try:
-                out = self.requester.requestJsonAndCheck(verb, url, parameters=params, headers=headers, input=body)
-            except GithubException as exc:
-                self._observe(exc.headers)
-                raise
-            self._observe(out[0])
-            return out
-
-        return call_with_retry(once, policy=self.policy, source=self.name, classify=classify,
-                               describe=lambda e: f"{verb} {urlparse(url).path or url}: {describe(e)}",
-                               url=self.config.base_url, sleep=self.sleep)
-
-    def graphql(self, query: str, variables: Json) -> Json:
-        """A GraphQL query; GraphQL errors become one-line SourceErrors."""
-        _, data = self.call("POST", self.requester.graphql_url, body={"query": query, "variables": variables})
-        if not isinstance(data, dict):
-            raise SourceError(self.name, "GraphQL: empty answer", self.config.base_url)
-        if data.get("errors"):
-            raise SourceError(self.name, f"GraphQL: {data['errors'][0].get('message')}", self.config.base_url)
-        return data.get("data") or {}
-
-    def paged(self, path: str, params: Json) -> Iterator[Json]:
-        """Every element of a Link-paged REST list."""
-        url: str | None = path
-        query: Json | None = {**params, "per_page": 100}
-        while url:
-            headers, data = self.call("GET", url, params=query)
-            yield from data or []
-            url = _next_link(headers)
-            query = None  # the next URL carries its own query
-
-
-def _next_link(headers: dict[str, Any]) -> str | None:
-    link = _header(headers, "Link") or ""
-    for part in link.split(","):
-        if 'rel="next"' in part:
-            return part.split(";")[0].strip().strip("<>")
-    return None
+def _matches(full_name: str, patterns: list[str]) -> bool:
+    name, lowered = full_name.split("/")[-1].lower(), full_name.lower()
+    return any(fnmatch.fnmatchcase(name, p.lower()) or fnmatch.fnmatchcase(lowered, p.lower()) for p in patterns)
 
 
 class GitHubConnector:
     """Yields batches of a GitHub source; see the module docstring for what each poll costs."""
 
-    def __init__(self, name: str, config: GitHubSource, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, name: str, config: GitHubSource, *,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.name = name
         self.config = config
         self.client = GitHubClient(name, config)
@@ -199,136 +82,268 @@ class GitHubConnector:
         """HTTP requests made so far."""
         return self.client.requests
 
-    def repositories(self) -> list[str]:
-        """The configured repositories, or the org's repositories filtered by include/exclude."""
+    # -- repositories -----------------------------------------------------------------------------
+
+    def repositories(self, root: Json | None = None, full: bool = False) -> list[str]:
+        """The configured repositories, or the org's (cached in the cursor) filtered by include/exclude."""
         if self.config.repos:
             return list(self.config.repos)
-        names = [r["full_name"] for r in self.client.paged(f"/orgs/{self.config.org}/repos", {"type": "all"})]
-        return [n for n in sorted(names)
-                if any(fnmatch.fnmatch(n.split("/")[-1], p) or fnmatch.fnmatch(n, p) for p in self.config.include)
-                and not any(fnmatch.fnmatch(n.split("/")[-1], p) or fnmatch.fnmatch(n, p) for p in self.config.exclude)]
+        org: Json = (root or {}).get("org") or {}
+        if full or org.get("name") != self.config.org or _due(org.get("at"), self._now(),
+                                                              timedelta(minutes=self.config.repos_refresh_minutes)):
+            names = [r["full_name"] for r in self.client.paged(f"/orgs/{self.config.org}/repos", {"type": "all"})]
+            org = {"name": self.config.org, "repos": sorted(names), "at": self._now().isoformat()}
+            if root is not None:
+                root["org"] = org
+        return [n for n in org["repos"]
+                if _matches(n, self.config.include) and not _matches(n, self.config.exclude)]
+
+    # -- the sync ---------------------------------------------------------------------------------
 
     def fetch(self, cursor: dict[str, Any] | None, *, full: bool,
               known_ids: Callable[[], dict[str, str]]) -> Iterator[Batch]:
         """Yield batches repository by repository; a failing repository does not stop the others."""
-        state: dict[str, Any] = {k: dict(v) for k, v in (cursor or {}).get("repos", {}).items()}
-        census_at = (cursor or {}).get("census_at")
-        root: dict[str, Any] = {"repos": state, "census_at": census_at}
+        old = cursor or {}
+        root: Json = {"repos": copy.deepcopy(old.get("repos") or {}), "census_at": old.get("census_at"),
+                      "org": old.get("org")}
+        repos = self.repositories(root, full)
+        fresh = [r for r in repos if full or not (root["repos"].get(r) or {}).get("since")]
+        if fresh and len(fresh) == len(repos):
+            self.total_hint = self._totals(repos)
         failures: list[str] = []
-        repos = self.repositories()
-        for repo in repos:
-            rstate: dict[str, Any] = {} if full else state.get(repo, {})
-            state[repo] = rstate
+        seen: dict[str, set[str]] = {}  # repository -> item ids of a complete listing
+        for index, repo in enumerate(repos):
             try:
-                yield from self._sync_repo(repo, rstate, root, full)
+                yield from self._sync_repo(repo, root, full, seen)
+            except SourceStopped as exc:
+                left = len(repos) - index - 1
+                failures.append(f"{_reason(exc)}" + (f" ({left} more repositories not synced)" if left else ""))
+                break
             except SourceError as exc:
-                failures.append(str(exc).removeprefix(f"source {self.name} "))
-                log.warning("%s", exc)
-        now = self._now()
-        if not failures and repos and (full or _due(census_at, now, timedelta(hours=self.config.reconcile_hours))):
-            root["census_at"] = now.isoformat()
-            yield self._census_batch(repos, known_ids(), copy.deepcopy(root))
+                failures.append(f"repository {repo}: {_reason(exc)}")
+                log.warning("%s: repository %s failed: %s", self.name, repo, _reason(exc))
+        if not failures and repos:
+            batch = self._census(repos, seen, root, full, known_ids)
+            if batch is not None:
+                yield batch
         if failures:
-            raise SourceError(self.name, "; ".join(failures))
+            ok = len(repos) - len(failures)
+            raise SourceError(self.name, "; ".join(failures) + f" — {ok} of {len(repos)} repositories synced",
+                              self.config.base_url)
 
-    def _sync_repo(self, repo: str, rstate: dict[str, Any], root: dict[str, Any], full: bool) -> Iterator[Batch]:
-        since = rstate.get("since")
+    def _totals(self, repos: list[str]) -> int:
+        """Issues plus PRs of the repositories (for the progress bar of a first or full sync)."""
+        total = 0
+        for start in range(0, len(repos), 50):
+            chunk = repos[start:start + 50]
+            variables: Json = {}
+            for i, repo in enumerate(chunk):
+                variables[f"o{i}"], variables[f"n{i}"] = repo.split("/", 1)
+            data = self.client.graphql(totals_query(len(chunk)), variables)
+            for i in range(len(chunk)):
+                node = data.get(f"r{i}") or {}
+                total += sum(int((node.get(k) or {}).get("totalCount") or 0) for k in ("issues", "pullRequests"))
+        return total
+
+    def _commit(self, repo: str, work: Json, root: Json, batch: Batch) -> Batch:
+        """`batch` carrying the cursor with this repository's state at `work` (true once stored)."""
+        root["repos"][repo] = copy.deepcopy(work)
+        batch.cursor = copy.deepcopy(root)
+        return batch
+
+    def _sync_repo(self, repo: str, root: Json, full: bool, seen: dict[str, set[str]]) -> Iterator[Batch]:
+        before = root["repos"].get(repo) or {}
+        work: Json = {} if full else copy.deepcopy(before)
+        changed = False
+        for batch in self._changed_items(repo, work, seen):
+            changed = True
+            yield self._commit(repo, work, root, batch)
+        now = self._now()
+        extra = Batch()
+        if full or changed or _due(work.get("releases_at"), now, timedelta(minutes=self.config.releases_refresh_minutes)):
+            extra.releases = self._releases(repo, work)
+            work["releases_at"] = now.isoformat()
+        if work.get("open") and _due(work.get("checks_at"), now, timedelta(minutes=self.config.checks_refresh_minutes)):
+            self._refresh_checks(repo, work, extra)
+        if not extra.is_empty() or work != before:
+            yield self._commit(repo, work, root, extra)
+
+    def _changed_items(self, repo: str, work: Json, seen: dict[str, set[str]]) -> Iterator[Batch]:
+        """Pages of items changed since the cursor (every item when there is none)."""
+        since = work.get("since")
         query_since = (datetime.fromisoformat(since) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%SZ") if since else None
         params: Json = {"state": "all", "sort": "updated", "direction": "asc", "per_page": 100}
         if query_since:
             params["since"] = query_since
-        boundary: dict[str, str] = dict(rstate.get("boundary") or {})
+        else:
+            seen[repo] = set()  # a complete listing doubles as the deletion census
+        etag = work.get("etag") if work.get("etag_since") == query_since else None
+        boundary: dict[str, str] = dict(work.get("boundary") or {})
         url: str | None = f"/repos/{repo}/issues"
-        headers_in = {"If-None-Match": rstate["etag"]} if rstate.get("etag") and rstate.get("etag_since") == query_since else None
-        changed = 0
-        first_page = True
         query: Json | None = params
+        first = True
+        work.setdefault("open", {})
         while url:
-            headers, data = self.client.call("GET", url, params=query, headers=headers_in if first_page else None)
-            if first_page:
-                if data is None and headers_in:  # 304: nothing changed since the last poll
-                    break
-                rstate["etag"] = _header(headers, "ETag")
-                rstate["etag_since"] = query_since
-            first_page = False
-            issues = [i for i in data or [] if boundary.get(str(i["id"])) != i.get("updated_at")]
-            if issues:
-                batch = self._page_batch(repo, issues)
-                changed += len(batch.items)
-                newest = max(i["updated_at"] for i in issues)
-                old = rstate.get("since")
-                rstate["since"] = max(newest.replace("Z", "+00:00"), old) if old else newest.replace("Z", "+00:00")
-                cutoff = datetime.fromisoformat(rstate["since"]) - OVERLAP
-                boundary.update({str(i["id"]): i["updated_at"] for i in issues})
-                boundary = {k: v for k, v in boundary.items() if datetime.fromisoformat(v.replace("Z", "+00:00")) >= cutoff}
-                rstate["boundary"] = boundary
-                batch.cursor = copy.deepcopy(root)
-                yield batch
-            url = _next_link(headers)
-            query = None
-        if full or changed or _due(rstate.get("releases_at"), self._now(), timedelta(minutes=self.config.releases_refresh_minutes)):
-            milestones = [release_from_milestone(self.name, repo, m)
-                          for m in self.client.paged(f"/repos/{repo}/milestones", {"state": "all"})]
-            releases = [release_from_release(self.name, repo, r) for r in self.client.paged(f"/repos/{repo}/releases", {})]
-            rstate["releases_at"] = self._now().isoformat()
-            yield Batch(releases=milestones + releases, cursor=copy.deepcopy(root))
-        elif rstate.get("etag") and "since" in rstate:
-            yield Batch(cursor=copy.deepcopy(root))
+            answer_headers, data = self.client.call("GET", url, params=query,
+                                                    headers={"If-None-Match": etag} if first and etag else None)
+            url, query = next_link(answer_headers), None
+            if first:
+                first = False
+                if data is None and etag:  # 304: nothing changed since the last poll
+                    seen.pop(repo, None)
+                    return
+                # only a one-page answer can be revalidated whole (a change may land on a later page)
+                work["etag"], work["etag_since"] = (header(answer_headers, "ETag"), query_since) if not url else (None, None)
+            page = list(data or [])
+            if repo in seen:
+                seen[repo].update(make_id(self.name, i["id"]) for i in page)
+            issues = [i for i in page if boundary.get(str(i["id"])) != i.get("updated_at")]
+            if not issues:
+                continue
+            batch = self._page_batch(repo, issues, work)
+            newest = max(i["updated_at"] for i in issues).replace("Z", "+00:00")
+            work["since"] = max(newest, since) if since else newest
+            since = work["since"]
+            cutoff = datetime.fromisoformat(work["since"]) - OVERLAP
+            boundary.update({str(i["id"]): i["updated_at"] for i in issues})
+            boundary = {k: v for k, v in boundary.items() if datetime.fromisoformat(v.replace("Z", "+00:00")) >= cutoff}
+            work["boundary"] = boundary
+            yield batch
+        if repo in seen:  # every open PR was just read whole: their rollups are fresh
+            work["checks_at"] = self._now().isoformat()
 
-    def _page_batch(self, repo: str, issues: list[Json]) -> Batch:
+    def _page_batch(self, repo: str, issues: list[Json], work: Json) -> Batch:
         batch = Batch()
         people: dict[str, Person] = {}
-        by_number: dict[int, Json] = {}
+        pulls: dict[int, Json] = {}
         for issue in issues:
             item = item_from_issue(self.name, repo, issue)
             batch.items.append(item)
-            for p in people_from_issue(self.name, issue):
-                people[p.id] = p
+            people.update((p.id, p) for p in people_from_issue(self.name, issue))
             if item.kind == ItemKind.PULL_REQUEST:
-                by_number[int(issue["number"])] = issue
-        numbers = sorted(by_number)
-        owner, name = repo.split("/", 1)
-        for start in range(0, len(numbers), self.config.graphql_batch):
-            chunk = numbers[start : start + self.config.graphql_batch]
-            data = self.client.graphql(pulls_query(chunk), {"owner": owner, "name": name})
-            repo_data = data.get("repository") or {}
-            for n in chunk:
-                node = repo_data.get(f"pr{n}")
-                if not node:
-                    continue
-                reviews = list((node.get("reviews") or {}).get("nodes") or [])
-                page_info = (node.get("reviews") or {}).get("pageInfo") or {}
-                after = page_info.get("endCursor")
-                while page_info.get("hasNextPage"):
-                    more = self.client.graphql(REVIEWS_QUERY, {"owner": owner, "name": name, "number": n, "after": after})
-                    conn = (((more.get("repository") or {}).get("pullRequest") or {}).get("reviews") or {})
-                    reviews.extend(conn.get("nodes") or [])
-                    page_info = conn.get("pageInfo") or {}
-                    after = page_info.get("endCursor")
-                issue = by_number[n]
-                pr, links, pr_people = pull_from_graphql(self.name, make_id(self.name, issue["id"]), issue, node, reviews,
-                                                         self.config.jira_projects, self.config.key_pattern)
-                batch.pulls.append(pr)
-                batch.links.extend(links)
-                for p in pr_people:
-                    people[p.id] = p
+                pulls[int(issue["number"])] = issue
+        for number, node in self._pull_details(repo, sorted(pulls), texts=False).items():
+            issue = pulls[number]
+            self._add_pull(batch, people, work, make_id(self.name, issue["id"]), node,
+                           issue.get("title"), issue.get("body"))
         batch.people = list(people.values())
         return batch
 
-    def _census_batch(self, repos: list[str], known: dict[str, str], cursor: Json) -> Batch:
-        """Items the store has that GitHub no longer shows (deleted or transferred issues)."""
-        present: set[str] = set()
+    def _add_pull(self, batch: Batch, people: dict[str, Person], work: Json, item_id: str, node: Json,
+                  title: str | None, body: str | None) -> None:
+        pr, links, pr_people = pull_from_graphql(self.name, item_id, node, title, body,
+                                                 self.config.jira_projects, self.config.key_pattern)
+        batch.pulls.append(pr)
+        batch.links.extend(links)
+        people.update((p.id, p) for p in pr_people)
+        if pr.state == PullState.OPEN:
+            work["open"][str(node["number"])] = [item_id, head_rollup(node)]
+        else:
+            work["open"].pop(str(node["number"]), None)
+
+    # -- pull-request details (GraphQL) -----------------------------------------------------------
+
+    def _pull_details(self, repo: str, numbers: list[int], texts: bool) -> dict[int, Json]:
+        """Complete GraphQL nodes of these PRs: batches of `graphql_batch`, overflowing connections followed up."""
+        owner, name = repo.split("/", 1)
+        out: dict[int, Json] = {}
+        for start in range(0, len(numbers), self.config.graphql_batch):
+            chunk = numbers[start:start + self.config.graphql_batch]
+            data = self.client.graphql(pulls_query(chunk), {"owner": owner, "name": name, "texts": texts})
+            found = data.get("repository") or {}
+            for number in chunk:
+                node = found.get(f"pr{number}")
+                if node is None:
+                    raise SourceError(self.name, f"GraphQL: {repo}#{number} is listed as a pull request but "
+                                                 "GraphQL has no such pull request", self.config.base_url)
+                for alias, (field, query) in FOLLOW_UPS.items():
+                    self._follow_up(owner, name, number, node, alias, field, query)
+                out[number] = node
+        return out
+
+    def _follow_up(self, owner: str, name: str, number: int, node: Json, alias: str, field: str, query: str) -> None:
+        """Append the remaining pages of one nested connection of a PR node to the node itself."""
+        conn = node.get(alias) or {}
+        info = conn.get("pageInfo") or {}
+        while info.get("hasNextPage"):
+            data = self.client.graphql(query, {"owner": owner, "name": name, "number": number,
+                                               "after": info.get("endCursor")})
+            more = (((data.get("repository") or {}).get("pullRequest") or {}).get(field) or {})
+            conn["nodes"] = [*(conn.get("nodes") or []), *(more.get("nodes") or [])]
+            info = more.get("pageInfo") or {}
+        if conn:
+            conn["pageInfo"] = {"hasNextPage": False, "endCursor": info.get("endCursor")}
+
+    def _refresh_checks(self, repo: str, work: Json, batch: Batch) -> None:
+        """Re-read open PRs' head rollups; re-fetch the PRs whose rollup changed (checks don't bump updated_at)."""
+        owner, name = repo.split("/", 1)
+        rollups: dict[str, str | None] = {}
+        after = None
+        while True:
+            data = self.client.graphql(OPEN_ROLLUPS_QUERY, {"owner": owner, "name": name, "after": after})
+            conn = ((data.get("repository") or {}).get("pullRequests") or {})
+            rollups.update((str(n["number"]), head_rollup(n)) for n in conn.get("nodes") or [] if n)
+            info = conn.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                break
+            after = info.get("endCursor")
+        known: dict[str, list[Any]] = work["open"]
+        for gone in [n for n in known if n not in rollups]:
+            del known[gone]  # closed or merged: that bumped updated_at, the issues list brings it
+        changed = sorted(int(n) for n, (_, state) in known.items() if rollups[n] != state)
+        people: dict[str, Person] = {}
+        for number, node in self._pull_details(repo, changed, texts=True).items():
+            item_id = known[str(number)][0]
+            self._add_pull(batch, people, work, item_id, node, node.get("title"), node.get("body"))
+        batch.people.extend(people.values())
+        work["checks_at"] = self._now().isoformat()
+
+    # -- milestones and releases ------------------------------------------------------------------
+
+    def _releases(self, repo: str, work: Json) -> list[Release]:
+        milestones = self._conditional_list(f"/repos/{repo}/milestones", {"state": "all"}, work, "milestones_etag")
+        releases = self._conditional_list(f"/repos/{repo}/releases", {}, work, "releases_etag")
+        return ([release_from_milestone(self.name, repo, m) for m in milestones or []]
+                + [release_from_release(self.name, repo, r) for r in releases or []])
+
+    def _conditional_list(self, path: str, params: Json, work: Json, etag_key: str) -> list[Json] | None:
+        """Every element of a list, or None when its (one-page) answer is unchanged (304, free)."""
+        etag = work.get(etag_key)
+        answer_headers, data = self.client.call("GET", path, params={**params, "per_page": 100},
+                                                headers={"If-None-Match": etag} if etag else None)
+        if data is None and etag:
+            return None
+        items = list(data or [])
+        url = next_link(answer_headers)
+        work[etag_key] = header(answer_headers, "ETag") if url is None else None
+        if url:
+            items.extend(self.client.paged(url, {}))
+        return items
+
+    # -- deletions and transfers ------------------------------------------------------------------
+
+    def _census(self, repos: list[str], seen: dict[str, set[str]], root: Json, full: bool,
+                known_ids: Callable[[], dict[str, str]]) -> Batch | None:
+        """Items the store has that GitHub no longer shows in these repositories (deleted, transferred out)."""
+        now = self._now()
+        listed_all = all(r in seen for r in repos)
+        if not listed_all and not (full or _due(root.get("census_at"), now, timedelta(hours=self.config.reconcile_hours))):
+            return None
+        known = known_ids()
+        in_scope = {i: key for i, key in known.items() if key.split("#", 1)[0] in repos}
+        present: set[str] = set().union(*seen.values()) if seen else set()
         pr_keys: set[str] = set()
         for repo in repos:
-            ids, numbers = self._census(repo)
-            present |= ids
-            pr_keys |= {f"{repo}#{n}" for n in numbers}
-        in_scope = {i for i, key in known.items() if key.split("#", 1)[0] in repos}
-        removed = sorted(i for i in in_scope if i not in present and known[i] not in pr_keys)
-        return Batch(removed_ids=removed, cursor=cursor)
+            if repo not in seen and in_scope:
+                ids, numbers = self._census_repo(repo)
+                present |= ids
+                pr_keys |= {f"{repo}#{n}" for n in numbers}
+        removed = sorted(i for i, key in in_scope.items() if i not in present and key not in pr_keys)
+        root["census_at"] = now.isoformat()
+        return Batch(removed_ids=removed, cursor=copy.deepcopy(root))
 
-    def _census(self, repo: str) -> tuple[set[str], set[int]]:
-        """Issue ids and PR numbers in the repository now (GraphQL, 100 a page).
+    def _census_repo(self, repo: str) -> tuple[set[str], set[int]]:
+        """Issue ids and PR numbers in the repository now (GraphQL, 100 of each a page).
 
         GraphQL knows a PR by number, not by the issue id the REST list gives it, hence the two sets.
         """
@@ -341,11 +356,9 @@ class GitHubConnector:
             data = self.client.graphql(CENSUS_QUERY, {"owner": owner, "name": name, "issuesAfter": after["issues"],
                                                       "pullsAfter": after["pullRequests"], "issues": want["issues"],
                                                       "pulls": want["pullRequests"]})
-            repo_data = data.get("repository") or {}
-            for conn_name in ("issues", "pullRequests"):
-                if not want[conn_name]:
-                    continue
-                conn = repo_data.get(conn_name) or {}
+            found = data.get("repository") or {}
+            for conn_name in [c for c in ("issues", "pullRequests") if want[c]]:
+                conn = found.get(conn_name) or {}
                 for node in conn.get("nodes") or []:
                     if node and conn_name == "issues":
                         ids.add(make_id(self.name, node["databaseId"]))
@@ -357,8 +370,8 @@ class GitHubConnector:
         return ids, numbers
 
 
-def _due(stamp: str | None, now: datetime, every: timedelta) -> bool:
-    if not stamp:
-        return True
-    return now - datetime.fromisoformat(stamp) >= every
-
+def _reason(exc: SourceError) -> str:
+    """A SourceError's message without its `source NAME (URL): ` prefix."""
+    text = str(exc)
+    prefix = f"source {exc.source}" + (f" ({exc.url})" if exc.url else "") + ": "
+    return text.removeprefix(prefix)

@@ -1,4 +1,7 @@
-"""Pure mapping of GitHub payloads (REST issues/milestones/releases, GraphQL pull requests)."""
+"""Pure mapping of GitHub payloads (REST issues/milestones/releases, GraphQL pull requests) to the model.
+
+The GraphQL documents these nodes come from are in `connectors.github_queries`.
+"""
 
 from __future__ import annotations
 
@@ -25,73 +28,6 @@ from syncd.model import (
 )
 
 Json = dict[str, Any]
-
-PR_FRAGMENT = """
-fragment PR on PullRequest {
-  number
-  state
-  isDraft
-  merged
-  mergedAt
-  mergedBy { login }
-  headRefName
-  baseRefName
-  headRefOid
-  additions
-  deletions
-  changedFiles
-  reviews(first: 50) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    nodes { author { login } state submittedAt }
-  }
-  reviewRequests(first: 20) { nodes { requestedReviewer { ... on User { login } } } }
-  head: commits(last: 1) { nodes { commit { oid statusCheckRollup { state } } } }
-  messages: commits(first: 30) { nodes { commit { message } } }
-}
-"""
-
-REVIEWS_QUERY = """
-query($owner: String!, $name: String!, $number: Int!, $after: String) {
-  repository(owner: $owner, name: $name) {
-    pullRequest(number: $number) {
-      reviews(first: 100, after: $after) {
-        pageInfo { hasNextPage endCursor }
-        nodes { author { login } state submittedAt }
-      }
-    }
-  }
-}
-"""
-
-CENSUS_QUERY = """
-query($owner: String!, $name: String!, $issuesAfter: String, $pullsAfter: String, $issues: Boolean!, $pulls: Boolean!) {
-  repository(owner: $owner, name: $name) {
-    issues(first: 100, after: $issuesAfter) @include(if: $issues) {
-      pageInfo { hasNextPage endCursor }
-      nodes { databaseId }
-    }
-    pullRequests(first: 100, after: $pullsAfter) @include(if: $pulls) {
-      pageInfo { hasNextPage endCursor }
-      nodes { number }
-    }
-  }
-}
-"""
-
-
-def pulls_query(numbers: Iterable[int]) -> str:
-    """One GraphQL document fetching the details of several PRs of one repository, by alias."""
-    fields = "\n".join(f"    pr{n}: pullRequest(number: {int(n)}) {{ ...PR }}" for n in numbers)
-    return (
-        "query($owner: String!, $name: String!) {\n"
-        "  rateLimit { cost remaining resetAt }\n"
-        "  repository(owner: $owner, name: $name) {\n"
-        f"{fields}\n"
-        "  }\n"
-        "}\n" + PR_FRAGMENT
-    )
-
 
 def parse_ts(value: str | None) -> datetime | None:
     """GitHub timestamps (`2026-11-20T10:00:00Z`) as aware datetimes."""
@@ -123,8 +59,22 @@ def milestone_id(source: str, repo: str, number: int) -> str:
     return make_id(source, f"milestone:{repo}:{number}")
 
 
+# GitHub issue types (org-defined; these are GitHub's defaults plus common additions) -> kinds
+_ISSUE_TYPES = {"bug": ItemKind.BUG, "task": ItemKind.TASK, "feature": ItemKind.STORY, "story": ItemKind.STORY,
+                "user story": ItemKind.STORY, "epic": ItemKind.EPIC}
+
+
+def item_kind(issue: Json) -> ItemKind:
+    """pull_request for PRs; else the issue type (Bug, Task, Feature, Epic) when set; else issue."""
+    if is_pull(issue):
+        return ItemKind.PULL_REQUEST
+    kind = issue.get("type")
+    name = str(kind.get("name") or "").strip().lower() if isinstance(kind, dict) else ""
+    return _ISSUE_TYPES.get(name, ItemKind.ISSUE)
+
+
 def item_from_issue(source: str, repo: str, issue: Json) -> WorkItem:
-    """A WorkItem (kind issue or pull_request) from an issues-list entry."""
+    """A WorkItem (kind pull_request, or the issue's type) from an issues-list entry."""
     pull = is_pull(issue)
     closed = issue.get("state") == "closed"
     if closed:
@@ -144,7 +94,7 @@ def item_from_issue(source: str, repo: str, issue: Json) -> WorkItem:
     assignee = issue.get("assignee") or ((issue.get("assignees") or [None])[0])
     return WorkItem(
         id=make_id(source, issue["id"]), source=source, source_type="github", remote_id=str(issue["id"]),
-        key=f"{repo}#{issue['number']}", project=repo, kind=ItemKind.PULL_REQUEST if pull else ItemKind.ISSUE,
+        key=f"{repo}#{issue['number']}", project=repo, kind=item_kind(issue),
         title=str(issue.get("title") or ""), status=str(issue.get("state", "open")), status_category=category,
         resolution=resolution, labels=[str(lb.get("name")) for lb in issue.get("labels") or [] if isinstance(lb, dict)],
         assignee_id=user_id(source, assignee), reporter_id=user_id(source, issue.get("user")),
@@ -175,30 +125,45 @@ def review_from_node(source: str, node: Json) -> Review:
                   submitted_at=parse_ts(node.get("submittedAt")))
 
 
-def jira_keys(texts: Iterable[str | None], projects: Iterable[str], pattern: str) -> list[str]:
-    """Jira keys named in PR text, accepted only for configured project keys (no `UTF-8`, `SHA-256`)."""
+def jira_keys(texts: Iterable[str | None], projects: Iterable[str], pattern: str,
+              branches: Iterable[str | None] = ()) -> list[str]:
+    """Jira keys named in PR text, accepted only for configured project keys (no `UTF-8`, `SHA-256`).
+
+    Branch names are matched without regard to case (`feature/wid-12-login` names WID-12), as
+    branch names are usually lower case; keys come back upper case, first mention first.
+    """
     allowed = {p.upper() for p in projects}
-    rx = re.compile(pattern)
     found: dict[str, None] = {}
-    for text in texts:
-        for match in rx.finditer(text or ""):
-            key = match.group(1) if match.groups() else match.group(0)
-            if key.rsplit("-", 1)[0] in allowed:
-                found[key] = None
+    for rx, values in ((re.compile(pattern), texts), (re.compile(pattern, re.IGNORECASE), branches)):
+        for text in values:
+            for match in rx.finditer(text or ""):
+                key = (match.group(1) if match.groups() else match.group(0)).upper()
+                if key.rsplit("-", 1)[0] in allowed:
+                    found[key] = None
     return list(found)
 
 
-def pull_from_graphql(source: str, item_id: str, issue: Json, node: Json, reviews: list[Json],
+def _nodes(node: Json, alias: str) -> list[Json]:
+    return [n for n in ((node.get(alias) or {}).get("nodes") or []) if n]
+
+
+def head_rollup(node: Json) -> str | None:
+    """The statusCheckRollup state of a PR node's head commit (`head: commits(last: 1)`), if any."""
+    heads = _nodes(node, "head")
+    commit = heads[-1].get("commit") if heads else None
+    return ((commit or {}).get("statusCheckRollup") or {}).get("state")
+
+
+def pull_from_graphql(source: str, item_id: str, node: Json, title: str | None, body: str | None,
                       projects: Iterable[str], pattern: str) -> tuple[PullRequest, list[Link], list[Person]]:
-    """PR details, its Jira links and the people it names, from a GraphQL node plus its issue entry."""
+    """PR details, its Jira links and the people it names, from a GraphQL PR node (see `PR_FRAGMENT`)
+    whose nested connections hold every page; `title` and `body` are the PR's texts, for Jira keys."""
     merged = bool(node.get("merged"))
     state = PullState.MERGED if merged else (PullState.CLOSED if node.get("state") == "CLOSED" else PullState.OPEN)
-    head_nodes = ((node.get("head") or {}).get("nodes") or [])
-    head_commit = (head_nodes[-1] or {}).get("commit") if head_nodes else None
-    rollup = ((head_commit or {}).get("statusCheckRollup") or {}).get("state")
-    messages = [((n or {}).get("commit") or {}).get("message") for n in ((node.get("messages") or {}).get("nodes") or [])]
-    requested = [((r or {}).get("requestedReviewer") or {}) for r in ((node.get("reviewRequests") or {}).get("nodes") or [])]
-    keys = jira_keys([issue.get("title"), node.get("headRefName"), issue.get("body"), *messages], projects, pattern)
+    reviews = _nodes(node, "reviews")
+    messages = [(n.get("commit") or {}).get("message") for n in _nodes(node, "messages")]
+    requested = [r.get("requestedReviewer") or {} for r in _nodes(node, "reviewRequests")]
+    keys = jira_keys([title, body, *messages], projects, pattern, branches=[node.get("headRefName")])
     pr = PullRequest(
         item_id=item_id, state=state, draft=bool(node.get("isDraft")), merged_at=parse_ts(node.get("mergedAt")),
         merged_by_id=user_id(source, node.get("mergedBy")), head_branch=node.get("headRefName"),
@@ -206,7 +171,7 @@ def pull_from_graphql(source: str, item_id: str, issue: Json, node: Json, review
         deletions=node.get("deletions"), changed_files=node.get("changedFiles"),
         reviews=[review_from_node(source, r) for r in reviews],
         requested_reviewer_ids=[make_id(source, r["login"]) for r in requested if r.get("login")],
-        checks=_ROLLUP.get(str(rollup), CheckConclusion.NEUTRAL), linked_keys=keys, raw=node,
+        checks=_ROLLUP.get(str(head_rollup(node)), CheckConclusion.NEUTRAL), linked_keys=keys, raw=node,
     )
     links = [Link(from_id=item_id, kind=LinkKind.IMPLEMENTS, to_key=k) for k in keys]
     people = {}
