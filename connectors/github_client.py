@@ -223,7 +223,8 @@ class GitHubClient:
         if isinstance(cost, int):
             budget.cost = max(budget.cost, cost)
         for error in data.get("errors") or []:
-            if error.get("type") == "RATE_LIMITED":
+            # RATE_LIMITED; some answers carry only the message ("API rate limit already exceeded ...")
+            if error.get("type") == "RATE_LIMITED" or "api rate limit" in str(error.get("message", "")).lower():
                 reason = "GraphQL rate limit"
                 raise _RateLimited(self._bounded(self._until_reset(budget), reason), reason)
             if str(error.get("message", "")).startswith("Something went wrong while executing your query"):

@@ -6,7 +6,9 @@ the module (`add_pull`, `add_review`, `merge_pull`, ...) change the world the wa
 bumping `updated_at`, for live tests. Behaviour a sync depends on is modelled on the real API:
 `Link` paging, a per-token hourly budget with `x-ratelimit-*` headers, weak ETags with free 304s,
 403 primary and secondary rate limits, 401 bad credentials, 410 for deleted issues and 301 for
-transferred ones.
+transferred ones. Like GitHub, a review, push, label change or merge bumps an issue's `updated_at`;
+a check run or commit status does not. The API is also served under GitHub Enterprise Server's
+prefixes (`/api/v3/...`, `/api/graphql`), and a repository can be hidden from the token (`deny_repo`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -178,7 +181,7 @@ class _Page:
             return None
         args = list(self._request.args.items(multi=True))
         path = self._request.environ.get("sandbox.github.link_path") or self._request.path
-        base = self._request.host_url.rstrip("/") + path
+        base = self._request.host_url.rstrip("/") + self._request.script_root + path
         parts = []
         for rel, number in rels:
             query = urlencode([(k, v) for k, v in args if k != "page"] + [("page", str(number))])
@@ -241,6 +244,26 @@ class GitHubApp(ServiceApp):
         self._admin = Map(_admin_rules(), strict_slashes=False, merge_slashes=False)
         self._nodes: dict[str, tuple[str, str, int]] = {}
         self._nodes_key: tuple[tuple[str, int], ...] | None = None
+        # repository (lower case) -> (HTTP status, APIs) the token is refused with (see `deny_repo`)
+        self.denied: dict[str, tuple[int, frozenset[str]]] = {}
+        self.rejected: Counter[str] = Counter()  # rate-limit refusals: core, graphql, secondary
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """GitHub Enterprise Server's prefixes: REST under `/api/v3`, GraphQL at `/api/graphql`."""
+        path = environ.get("PATH_INFO", "")
+        if path == "/api/graphql":
+            environ = {**environ, "SCRIPT_NAME": "/api", "PATH_INFO": "/graphql"}
+        elif path == "/api/v3" or path.startswith("/api/v3/"):
+            environ = {**environ, "SCRIPT_NAME": "/api/v3", "PATH_INFO": path.removeprefix("/api/v3") or "/"}
+        return super().__call__(environ, start_response)
+
+    def deny_repo(self, repo: str, status: int = 404, apis: Sequence[str] = ("rest", "graphql")) -> None:
+        """Refuse the token access to `repo`: 404 (private, not visible) or 403 (fine-grained token without
+        the permission) on REST, NOT_FOUND on GraphQL; `apis` limits it to one of the two. Status 0 lifts it."""
+        if status:
+            self.denied[repo.lower()] = (status, frozenset(apis))
+        else:
+            self.denied.pop(repo.lower(), None)
 
     # -- authentication and rate limits ---------------------------------------------------------
 
@@ -325,6 +348,7 @@ class GitHubApp(ServiceApp):
         return None
 
     def _primary_limit(self, token: str, resource: str) -> Response:
+        self.rejected[resource] += 1
         response = self._error(403, f"API rate limit exceeded for user ID {self.gh.viewer.get('id', 1)}. "
                                     "If you reach out to GitHub Support for help, please include the request ID.",
                                PRIMARY_DOCS)
@@ -333,6 +357,7 @@ class GitHubApp(ServiceApp):
 
     def rate_limited_response(self, retry_after: float, primary: bool) -> Response:
         """A fault: the secondary limit (403 + Retry-After), or a spent budget (403, remaining 0 + reset)."""
+        self.rejected["fault"] += 1
         if primary:
             reset = int(self.clock() + retry_after + 0.999)
             response = self._error(403, f"API rate limit exceeded for user ID {self.gh.viewer.get('id', 1)}.",
@@ -416,7 +441,7 @@ class GitHubApp(ServiceApp):
         return index
 
     def _rewrite(self, text: str, request: Request) -> str:
-        origin = request.host_url.rstrip("/")
+        origin = request.host_url.rstrip("/") + request.script_root
         if self.payload_base and origin != self.payload_base:
             return text.replace(self.payload_base + "/", origin + "/")
         return text
@@ -461,8 +486,12 @@ class GitHubApp(ServiceApp):
 
     # -- lookups ------------------------------------------------------------------------------
 
-    def _repo(self, owner: str, name: str) -> tuple[str, GitHubRepo]:
+    def _repo(self, owner: str, name: str, api: str = "rest") -> tuple[str, GitHubRepo]:
         full = f"{owner}/{name}"
+        denied = self.denied.get(full.lower())
+        if denied and api in denied[1]:
+            raise _ApiError(denied[0], "Resource not accessible by personal access token" if denied[0] == 403
+                            else "Not Found")
         repo = self.gh.repos.get(full)
         if repo is None:
             lowered = full.lower()  # owner and name are not case sensitive on GitHub
@@ -478,7 +507,7 @@ class GitHubApp(ServiceApp):
         if number in repo.transferred:
             target = repo.transferred[number]
             new_number = _transferred_number(self.gh, repo, number, target)
-            location = f"{request.host_url.rstrip('/')}/repos/{target}/issues/{new_number}"
+            location = f"{request.host_url.rstrip('/')}{request.script_root}/repos/{target}/issues/{new_number}"
             raise _ApiError(301, "Moved Permanently", headers={"Location": location}, extra={"url": location})
         issue = repo.issues.get(number)
         if issue is None:
@@ -788,9 +817,14 @@ class GitHubApp(ServiceApp):
         return json_response(result)
 
 
-def serve_github(world: World, controls: Controls | None = None, port: int = 0) -> RunningServer:
-    """Serve `world.github` on 127.0.0.1 (a free port unless given) and point its base URL at the server."""
-    running = serve("github", GitHubApp(world, controls or Controls()), port)
+def serve_github(world: World, controls: Controls | None = None, port: int = 0,
+                 clock: Callable[[], float] = time.time) -> RunningServer:
+    """Serve `world.github` on 127.0.0.1 (a free port unless given) and point its base URL at the server.
+
+    `clock` drives the rate-limit windows (tests share a fake clock with the client they test).
+    The app is `running.server.app`.
+    """
+    running = serve("github", GitHubApp(world, controls or Controls(), clock=clock), port)
     with world.lock:
         world.github.base_url = running.url
     return running
@@ -1320,6 +1354,54 @@ def add_check_run(world: World, repo: str, sha: str, name: str, status: str = "c
         return run
 
 
+def add_status(world: World, repo: str, sha: str, context: str, state: str = "success",
+               now: datetime | None = None) -> Json:
+    """Record a commit status (error, failure, pending, success) on `sha`; like a check run, it changes the
+    PR's `statusCheckRollup` but not its `updated_at`."""
+    if state not in ("error", "failure", "pending", "success"):
+        raise ValueError(f"unknown status state {state!r}")
+    with world.lock:
+        target = _repo_of(world, repo)
+        statuses = target.statuses.setdefault(sha, [])
+        status_id = _next_id([s for ss in target.statuses.values() for s in ss], 5_000_000_000)
+        stamp = _stamp(world, now=now)
+        creator = _user(world, None)
+        status = {
+            "url": f"{target.repo['url']}/statuses/{sha}", "avatar_url": creator.get("avatar_url"), "id": status_id,
+            "node_id": _node_id("SC", status_id), "state": state, "description": f"{context} {state}",
+            "target_url": f"https://ci.example.com/{status_id}", "context": context, "created_at": stamp,
+            "updated_at": stamp, "creator": creator,
+        }
+        statuses.append(status)
+        target.revision += 1
+        return status
+
+
+def push_commits(world: World, repo: str, number: int, messages: Sequence[str], user: str | None = None,
+                 now: datetime | None = None) -> Json:
+    """Push commits to pull request `number`'s branch: a new head sha, and `updated_at` bumped (as on GitHub)."""
+    with world.lock:
+        target, pull = _pull_of(world, repo, number)
+        if pull.get("state") != "open":
+            raise ValueError(f"{repo}#{number} is not open")
+        stamp = _stamp(world, pull.get("updated_at"), now)
+        author = _user(world, user or (pull.get("user") or {}).get("login"))
+        commits = target.commits.setdefault(number, [])
+        for message in messages:
+            commit = _commit(world, target, message, author, stamp)
+            if commits:
+                parent = commits[-1]
+                commit["parents"] = [{"sha": parent["sha"], "url": parent["url"], "html_url": parent["html_url"]}]
+            commits.append(commit)
+        head = commits[-1]["sha"]
+        pull["head"]["sha"] = head
+        pull["statuses_url"] = f"{target.repo['url']}/statuses/{head}"
+        pull["_links"]["statuses"] = {"href": pull["statuses_url"]}
+        pull["commits"] = len(commits)
+        _touch(target, number, stamp)
+        return pull
+
+
 def _admin_rules() -> list[Rule]:
     repo = "/github/repos/<owner>/<name>"
     return [
@@ -1333,6 +1415,9 @@ def _admin_rules() -> list[Rule]:
         Rule(f"{repo}/issues/<int:number>", endpoint="delete_issue", methods=["DELETE"]),
         Rule(f"{repo}/issues/<int:number>/transfer", endpoint="transfer_issue", methods=["POST"]),
         Rule(f"{repo}/commits/<sha>/check-runs", endpoint="add_check_run", methods=["POST"]),
+        Rule(f"{repo}/statuses/<sha>", endpoint="add_status", methods=["POST"]),
+        Rule(f"{repo}/pulls/<int:number>/commits", endpoint="push_commits", methods=["POST"]),
+        Rule(f"{repo}/access", endpoint="deny_repo", methods=["POST"]),
         Rule("/github/rate_limit", endpoint="rate_limit", methods=["GET", "POST"]),
     ]
 
@@ -1345,6 +1430,12 @@ def _admin_rate_limit(app: GitHubApp, body: Json) -> Json:
         with app._budget_lock:
             app._buckets.clear()
     return {"limit": app.gh.rate_limit}
+
+
+def _admin_deny(app: GitHubApp, repo: str, status: int = 404, apis: Sequence[str] = ("rest", "graphql")) -> Json:
+    """POST {"status": 404|403, "apis": ["rest", "graphql"]} hides the repository from the token; 0 lifts it."""
+    app.deny_repo(repo, status, apis)
+    return {"repository": repo, "status": status, "apis": sorted(apis) if status else []}
 
 
 def _admin_delete(app: GitHubApp, repo: str, number: int) -> Json:
@@ -1365,6 +1456,10 @@ _ADMIN: dict[str, Callable[..., Any]] = {
     "transfer_issue": lambda app, body, owner, name, number: transfer_issue(app.world, f"{owner}/{name}", number,
                                                                             **body),
     "add_check_run": lambda app, body, owner, name, sha: add_check_run(app.world, f"{owner}/{name}", sha, **body),
+    "add_status": lambda app, body, owner, name, sha: add_status(app.world, f"{owner}/{name}", sha, **body),
+    "push_commits": lambda app, body, owner, name, number: push_commits(app.world, f"{owner}/{name}", number,
+                                                                        **body),
+    "deny_repo": lambda app, body, owner, name: _admin_deny(app, f"{owner}/{name}", **body),
     "rate_limit": _admin_rate_limit,
 }
 
@@ -1749,13 +1844,16 @@ def _graphql(app: GitHubApp, request: Request) -> Response:
             f"This query requests up to {node_count:,} possible nodes which exceeds the maximum limit of "
             f"{MAX_NODES:,}.")}]})
     if not dry_run and not app.charge(token, "graphql", cost):
-        return json_response({"errors": [{"type": "RATE_LIMITED", "message": (
-            f"API rate limit already exceeded for user ID {app.gh.viewer.get('id', 1)}.")}]})
+        # GitHub: status 200, an error of type RATE_LIMITED, and x-ratelimit-remaining 0
+        app.rejected["graphql"] += 1
+        headers = {**app.rate_headers(token, "graphql"), "x-ratelimit-remaining": "0"}
+        return json_response({"errors": [{"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": (
+            f"API rate limit already exceeded for user ID {app.gh.viewer.get('id', 1)}.")}]}, headers=headers)
     resolver = _GraphResolver(app)
 
     def repository(info: GraphQLResolveInfo, owner: str, name: str, followRenames: bool = True) -> Json:  # noqa: N803
         try:
-            full, repo = app._repo(owner, name)
+            full, repo = app._repo(owner, name, "graphql")
         except _ApiError:
             raise _GitHubGraphQLError("NOT_FOUND",
                                       f"Could not resolve to a Repository with the name '{owner}/{name}'.") from None
