@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
 from reports.analysis.history import Histories
-from reports.analysis.scope import item_ref, local_day
+from reports.analysis.scope import item_ref, key_order, local_day
 from reports.analysis.types import BurnUpPoint, Counts, Delivery, ItemRef, Progress, ScopeChange
 from reports.data import Snapshot
 from syncd.model import PullState, ReleaseKind, StatusCategory, WorkItem
@@ -89,7 +89,7 @@ def delivery(snap: Snapshot, items: Sequence[WorkItem], clock: ReleaseClock) -> 
             delivered += 1
         else:
             waiting.append(item_ref(snap, item))
-    waiting.sort(key=lambda r: r.key)
+    waiting.sort(key=lambda r: key_order(r.key))
     return Delivery(items_with_prs=with_prs, code_done=code_done, delivered=delivered, releases_tracked=tracked,
                     code_done_not_delivered=waiting)
 
@@ -147,7 +147,7 @@ def progress(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], clock: 
     facts = hist.facts()
     done_at = {i.id: facts[i.id].done_at for i in items}
     remaining = [i for i in items if i.status_category != StatusCategory.DONE]
-    remaining.sort(key=lambda i: (i.status_category != StatusCategory.IN_PROGRESS, i.key))
+    remaining.sort(key=lambda i: (i.status_category != StatusCategory.IN_PROGRESS, key_order(i.key)))
     return Progress(
         counts=count_items(items),
         delivery=delivery(snap, items, clock),

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from reports.analysis.history import Histories, ItemFacts
 from reports.analysis.risk_rules import Attribution, RuleConfig, make_risk, sort_risks
-from reports.analysis.scope import item_ref, local_day
+from reports.analysis.scope import item_ref, key_order, local_day
 from reports.analysis.types import Flow, Forecast, ItemRef, Progress, Risk, Severity, SprintReport
 from reports.data import Snapshot
 from reports.goals import Goal
@@ -243,7 +243,7 @@ def bug_inflow(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
             f"{project} opened {len(bugs)} bugs and closed {n_closed} in the last {BUG_WINDOW_DAYS} days",
             f"Reserve capacity in {project}'s next sprint for bug fixing and triage the {len(bugs)} new bugs "
             "together to find a common cause.",
-            subjects=[f"project:{project}"], items=[ctx.ref(b) for b in sorted(bugs, key=lambda b: b.key)[:20]],
+            subjects=[f"project:{project}"], items=[ctx.ref(b) for b in sorted(bugs, key=lambda b: key_order(b.key))[:20]],
             numbers={"opened": len(bugs), "closed": n_closed,
                      "ratio": round(ratio, 2) if n_closed else "no bugs closed"},
             attr=ctx.attribution(bugs)))

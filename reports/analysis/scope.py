@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, tzinfo
 
 from reports.analysis.history import is_scope
@@ -9,6 +10,14 @@ from reports.analysis.types import ItemRef, ReleaseRef, SprintRef
 from reports.data import Snapshot
 from reports.goals import Goal, Selector
 from syncd.model import Release, ReleaseKind, SourceType, Sprint, WorkItem
+
+_TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
+
+
+def key_order(key: str) -> tuple[str, int, str]:
+    """Sort key for item keys in natural order: WID-2 before WID-10, acme/w#9 before acme/w#10."""
+    m = _TRAILING_NUMBER.match(key)
+    return (m.group(1), int(m.group(2)), key) if m else (key, -1, key)
 
 
 def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
@@ -45,7 +54,7 @@ def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
         if repos and (item.source_type != SourceType.GITHUB or item.project not in repos):
             continue
         out.append(item)
-    out.sort(key=lambda i: i.key)
+    out.sort(key=lambda i: key_order(i.key))
     return out
 
 
@@ -58,7 +67,7 @@ def _release_ids(snap: Snapshot, kind: ReleaseKind, names: tuple[str, ...]) -> s
 
 def release_items(snap: Snapshot, release: Release) -> list[WorkItem]:
     """Scope items planned for a release (fix version or milestone), by key."""
-    return sorted((i for i in snap.items if is_scope(i) and release.id in i.release_ids), key=lambda i: i.key)
+    return sorted((i for i in snap.items if is_scope(i) and release.id in i.release_ids), key=lambda i: key_order(i.key))
 
 
 def item_ref(snap: Snapshot, item: WorkItem) -> ItemRef:

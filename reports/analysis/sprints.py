@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from reports.analysis.history import Histories, is_scope
-from reports.analysis.scope import item_ref, sprint_ref
+from reports.analysis.scope import item_ref, key_order, sprint_ref
 from reports.analysis.types import SprintEntry, SprintReport
 from reports.data import Snapshot
 from reports.goals import Capacity
@@ -115,7 +115,7 @@ def sprint_figures(snap: Snapshot, hist: Histories, sprint: Sprint, members: Seq
             else:
                 not_completed.append(entry)
     for lst in (committed, added, removed, completed, not_completed, outside):
-        lst.sort(key=lambda e: e.item.key)
+        lst.sort(key=lambda e: key_order(e.item.key))
     return SprintReport(
         sprint=sprint_ref(sprint), committed=committed, added=added, removed=removed, completed=completed,
         not_completed=not_completed, completed_outside=outside, committed_points=_points(committed),

@@ -1,0 +1,134 @@
+"""Monte Carlo forecasts: worked answers, refusals, reproducibility, and properties."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from reports.analysis import analyse, forecast_items_by
+from reports.analysis.forecast import MAX_WEEKS, MIN_HISTORY_WEEKS, forecast_completion, items_by_date
+from reports.analysis.types import Forecast
+from reports.goals import Selector
+from tests.unit.analysis_factories import Plan, Settings, day, goal
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def history(samples: list[int], now: datetime = NOW) -> tuple[list[datetime], datetime]:
+    """Done times reproducing weekly counts (oldest week first) and the scope's creation time."""
+    n = len(samples)
+    times = [now - timedelta(days=7 * (n - k)) + timedelta(hours=1 + j)
+             for k, count in enumerate(samples) for j in range(count)]
+    return times, now - timedelta(days=7 * n)
+
+
+def fc(samples: list[int], remaining: int, trials: int = 1000, seed: int = 7) -> Forecast:
+    times, first = history(samples)
+    return forecast_completion(remaining, times, first, NOW, UTC, weeks=len(samples), trials=trials, seed=seed)
+
+
+def test_constant_pace_gives_an_exact_date() -> None:
+    f = fc([2, 2, 2, 2], remaining=10)  # 5 weeks, whatever the draw
+    assert f.ok and f.p50 == f.p85 == f.p95 == date(2026, 7, 6)
+    assert (f.history_weeks, f.weekly_throughput, f.history_start, f.history_end) == (
+        4, [2, 2, 2, 2], date(2026, 5, 4), date(2026, 6, 1))
+
+
+def test_two_paces_bound_the_dates() -> None:
+    f = fc([1, 4, 1, 4, 1, 4], remaining=8, trials=5000)
+    # at 4 a week: 2 weeks; at 1 a week: 8 weeks; a mix lands in between
+    assert f.p50 is not None and f.p95 is not None
+    assert date(2026, 6, 15) <= f.p50 <= f.p95 <= date(2026, 7, 27)
+    assert f.p50 < f.p95
+
+
+def test_seeded_forecast_is_reproducible() -> None:
+    a = fc([0, 3, 1, 5, 2], remaining=20, seed=42)
+    b = fc([0, 3, 1, 5, 2], remaining=20, seed=42)
+    assert (a.p50, a.p85, a.p95) == (b.p50, b.p85, b.p95)
+
+
+def test_refusals_say_why() -> None:
+    short = fc([3, 3, 3], remaining=5)
+    assert not short.ok and short.refused == f"only 3 full week(s) of history; a forecast needs at least {MIN_HISTORY_WEEKS}"
+    idle = fc([0, 0, 0, 0, 0], remaining=5)
+    assert idle.refused == "no items finished in the last 5 weeks, so there is no pace to project"
+    forever = fc([1, 0, 0, 0], remaining=100_000, trials=200)
+    assert forever.refused is not None and "more than 10 years" in forever.refused
+
+
+def test_empty_scope_is_done_even_without_history() -> None:
+    f = forecast_completion(0, [], NOW, NOW, UTC, weeks=12, trials=100, seed=1)
+    assert f.done and f.refused is None and not f.ok
+
+
+def test_items_by_date() -> None:
+    times, first = history([3, 3, 3, 3])
+    r = items_by_date(times, first, date(2026, 6, 15), NOW, UTC, weeks=4, trials=500, seed=1)
+    assert (r.p50, r.p85, r.p95, r.history_weeks) == (6, 6, 6, 4)
+    times, first = history([0, 10, 0, 10])
+    r = items_by_date(times, first, date(2026, 6, 8), NOW, UTC, weeks=4, trials=2000, seed=1)
+    assert (r.p50, r.p85, r.p95) in {(10, 0, 0), (0, 0, 0)}  # one week: 0 or 10; 85% sure only of 0
+    assert r.p85 == 0
+
+
+def _paced_world(remaining: int) -> Plan:
+    """Two items finished every week for eight weeks, `remaining` left."""
+    p = Plan()
+    for week in range(8):
+        for j in range(2):
+            item = p.item(created=day(0))
+            p.move(item, "In Progress", day(7 * week + j))
+            p.move(item, "Done", day(7 * week + j + 1))
+    for _ in range(remaining):
+        p.item(created=day(0))
+    return p
+
+
+def test_goal_on_track_when_p85_is_on_or_before_target() -> None:
+    snap = _paced_world(remaining=8).snapshot()  # 4 weeks at 2 a week -> 2026-05-25 (now = day 56)
+    sel = Selector(projects=("WID",))
+    early, exact, late = (analyse(snap, [goal(sel, target=t)], Settings(), day(56)).goals[0]
+                          for t in (date(2026, 6, 30), date(2026, 5, 25), date(2026, 5, 24)))
+    assert early.forecast.p85 == date(2026, 5, 25)
+    assert early.on_track and exact.on_track and late.on_track is False
+    assert late.status.rag == "red"  # the 50% forecast is late too
+
+
+def test_forecast_items_by_date_for_a_selector() -> None:
+    snap = _paced_world(remaining=8).snapshot()
+    r = forecast_items_by(snap, Selector(projects=("WID",)), date(2026, 5, 11), Settings(), day(56))
+    assert (r.p50, r.p85, r.p95) == (4, 4, 4)  # two weeks at two a week
+
+
+weekly = st.lists(st.integers(min_value=0, max_value=12), min_size=MIN_HISTORY_WEEKS, max_size=16).filter(any)
+
+
+@settings(max_examples=40, deadline=None)
+@given(samples=weekly, remaining=st.integers(min_value=1, max_value=300), seed=st.integers(0, 2**32 - 1))
+def test_forecast_percentiles_are_ordered(samples: list[int], remaining: int, seed: int) -> None:
+    assume(sum(samples) * MAX_WEEKS // len(samples) > 2 * remaining)  # well inside the ten-year horizon
+    f = fc(samples, remaining, trials=300, seed=seed)
+    assert f.ok and f.p50 is not None and f.p85 is not None and f.p95 is not None
+    assert NOW.date() < f.p50 <= f.p85 <= f.p95
+
+
+@settings(max_examples=40, deadline=None)
+@given(samples=weekly, older=st.lists(st.integers(0, 12), min_size=1, max_size=20),
+       remaining=st.integers(min_value=1, max_value=200))
+def test_more_history_never_breaks_the_forecast(samples: list[int], older: list[int], remaining: int) -> None:
+    assume(fc(samples, remaining, trials=300).ok)
+    longer = fc(older + samples, remaining, trials=300)
+    assert longer.history_weeks == len(older) + len(samples)
+    # a slower pace may push the forecast past the horizon, but history never becomes "too little"
+    assert longer.ok or (longer.refused is not None and "more than 10 years" in longer.refused)
+
+
+@settings(max_examples=30, deadline=None)
+@given(samples=st.lists(st.integers(0, 12), max_size=16))
+def test_empty_scope_forecasts_done(samples: list[int]) -> None:
+    times, first = history(samples)
+    f = forecast_completion(0, times, first, NOW, UTC, weeks=12, trials=100, seed=3)
+    assert f.done and f.refused is None
