@@ -42,8 +42,6 @@ def _field(fid: str, name: str, schema: Json, custom: bool = False, clause: list
            navigable: bool = True) -> Json:
     out = {"id": fid, "key": fid, "name": name, "custom": custom, "orderable": True, "navigable": navigable,
            "searchable": True, "clauseNames": clause or [fid], "schema": schema}
-    if custom:
-        out["untranslatedName"] = name
     return out
 
 
@@ -131,7 +129,7 @@ def make_world(issues: int = 30, ops_issues: int = 6, seed: int = 7, big_history
     jw.projects = {"WID": project("WID", "10000", "Widgets"), "OPS": project("OPS", "10001", "Operations")}
     jw.server_info = {"baseUrl": BASE, "displayUrl": BASE, "version": "1001.0.0-SNAPSHOT", "versionNumbers": [1001, 0, 0],
                       "deploymentType": "Cloud", "buildNumber": 100273, "buildDate": "2026-11-01T00:00:00.000+0000",
-                      "scmInfo": "4e6d6a1c8a2f", "serverTitle": "Jira", "defaultLocale": {"locale": "en_US"}}
+                      "scmInfo": "4e6d6a1c8a2f", "serverTitle": "Jira"}
     location = {"projectId": 10000, "displayName": "Widgets (WID)", "projectName": "Widgets", "projectKey": "WID",
                 "projectTypeKey": "software", "avatarURI": f"{BASE}/rest/api/2/universal_avatar/view/type/project/avatar/10400?size=small",
                 "name": "Widgets (WID)"}
@@ -219,7 +217,7 @@ def make_world(issues: int = 30, ops_issues: int = 6, seed: int = 7, big_history
                 add([{"field": "Sprint", "fieldtype": "custom", "fieldId": SPRINT, "from": "", "fromString": "",
                       "to": str(sprint_id), "toString": f"WID Sprint {sprint_id}"}], people[0])
                 f[SPRINT] = [{"id": sprint_id, "name": f"WID Sprint {sprint_id}"}]
-            if epics and index % 2:
+            if epics and index % 3 != 1:
                 epic = epics[index % len(epics)]
                 f["parent"] = {"id": epic["id"], "key": epic["key"], "self": epic["self"],
                                "fields": {k: epic["fields"][k] for k in ("summary", "status", "priority", "issuetype")}}
