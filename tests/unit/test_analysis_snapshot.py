@@ -1,0 +1,62 @@
+"""The snapshot read: one consistent pass over the store (SQLite and PostgreSQL), lean transitions."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+
+from reports.analysis import analyse
+from reports.data import Snapshot, load_snapshot
+from syncd.model import Batch, Review
+from syncd.store import Store, TransitionRow
+from tests.unit.analysis_factories import Settings
+from tests.unit.test_analysis_risks import NOW, World, t_carry_over, t_review_wait, t_stale_work
+
+
+def test_store_snapshot_matches_the_records_and_analysis_agrees(store: Store) -> None:
+    w = World()
+    t_stale_work(w)
+    t_review_wait(w)
+    t_carry_over(w)
+    p = w.plan
+    gone = p.item(created=NOW)
+    p.move(gone, "In Progress", NOW)
+    items = list(p.items.values())
+    store.apply_batch("jira", Batch(items=items, pulls=p.pulls, sprints=list(p.sprints.values()),
+                                    releases=p.releases, links=p.links,
+                                    transitions=list(reversed(p.transitions)), people=p.people))
+    store.apply_batch("jira", Batch(removed_ids=[gone.id]))
+
+    snap = load_snapshot(store)
+    assert {i.id for i in snap.items} == {i.id for i in items} - {gone.id}
+    assert all(t.item_id != gone.id for t in snap.transitions)
+    assert all(isinstance(t, TransitionRow) and t.at.tzinfo is not None and t.at.utcoffset().total_seconds() == 0
+               for t in snap.transitions)
+    order = [(t.item_id, t.at) for t in snap.transitions]
+    assert order == sorted(order) and len(order) == len(p.transitions) - 1
+    assert all(i.created.tzinfo is not None for i in snap.items)
+    assert all(isinstance(r, Review) for pull in snap.pulls for r in pull.reviews)
+    assert len(snap.sprints) == len(p.sprints) and len(snap.links) == len(p.links)
+
+    del p.items[gone.id]
+    expected = analyse(Snapshot.of(p.items.values(), pulls=p.pulls, sprints=p.sprints.values(),
+                                   releases=p.releases, links=p.links,
+                                   transitions=[t for t in p.transitions if t.item_id != gone.id],
+                                   people=p.people), [w.goal], w_settings(), NOW)
+    got = analyse(snap, [w.goal], w_settings(), NOW)
+    assert [r.id for r in got.risks] == [r.id for r in expected.risks]
+    assert {r.rule for r in got.risks} >= {"stale-work", "review-wait", "carry-over"}
+    assert got.sprints == expected.sprints
+    assert got.goals[0].forecast == expected.goals[0].forecast
+    assert got.flow == expected.flow
+
+
+def w_settings() -> Settings:
+    return Settings(timezone="Europe/Berlin")
+
+
+def test_now_must_be_aware() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        analyse(Snapshot(items=[]), [], w_settings(), NOW.replace(tzinfo=None))
+    assert NOW.tzinfo is UTC
