@@ -125,6 +125,9 @@ def review_from_node(source: str, node: Json) -> Review:
                   submitted_at=parse_ts(node.get("submittedAt")))
 
 
+_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[0-9]+")  # what a configured pattern's match must look like
+
+
 def jira_keys(texts: Iterable[str | None], projects: Iterable[str], pattern: str,
               branches: Iterable[str | None] = ()) -> list[str]:
     """Jira keys named in PR text, accepted only for configured project keys (no `UTF-8`, `SHA-256`).
@@ -138,7 +141,7 @@ def jira_keys(texts: Iterable[str | None], projects: Iterable[str], pattern: str
         for text in values:
             for match in rx.finditer(text or ""):
                 key = (match.group(1) if match.groups() else match.group(0)).upper()
-                if key.rsplit("-", 1)[0] in allowed:
+                if _KEY.fullmatch(key) and key.rsplit("-", 1)[0] in allowed:
                     found[key] = None
     return list(found)
 
