@@ -24,40 +24,56 @@ class Md(str):
     __slots__ = ()
 
     def __add__(self, other: str) -> Md:
-        return Md(str.__add__(self, md_text(other)))
+        return Md(str.__add__(self, other if isinstance(other, Md) else md_fragment(other)))
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"\s+")
-# characters with inline meaning in GitHub-flavoured Markdown and Python-Markdown get a backslash;
+# characters with inline meaning in GitHub-flavoured Markdown and Python-Markdown get a backslash
+# (parentheses need none: with `[` and `]` escaped they can never form a link destination);
 # `<`, `>`, `&` (and `~`, which Python-Markdown cannot backslash-escape) become entities, which both
 # read back as the character and can never open raw HTML
-_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#!|])")
+_MD_PUNCT = re.compile(r"([\\`*_\[\]#!|])")
 _MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "~": "&#126;"}
 _LINE_START = re.compile(r"^([-+*=]|\d+[.)])(?=\s|$)")
 
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
+def _one_line(value: Any) -> str:
+    text = unicodedata.normalize("NFC", "" if value is None else str(value))
+    return _SPACES.sub(" ", _CONTROL.sub(" ", text))
+
+
 def plain_text(value: Any, limit: int | None = None) -> str:
     """One line of text: controls and bidi overrides removed, whitespace runs collapsed, capped."""
-    text = unicodedata.normalize("NFC", "" if value is None else str(value))
-    text = _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
+    text = _one_line(value).strip()
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)].rstrip() + "…"
     return text
+
+
+def md_fragment(value: Any) -> Md:
+    """Escape a piece of inline Markdown (kept as is at its edges: for joining to other Markdown)."""
+    text = _MD_PUNCT.sub(r"\\\1", _one_line(value))
+    return Md("".join(_MD_ENTITIES.get(ch, ch) for ch in text))
 
 
 def md_text(value: Any) -> Md:
     """Escape a value for Markdown: it renders as the same characters, never as markup."""
     if isinstance(value, Md):
         return value
-    text = plain_text(value)
-    text = _MD_PUNCT.sub(r"\\\1", text)
-    text = "".join(_MD_ENTITIES.get(ch, ch) for ch in text)
+    text = md_fragment(plain_text(value))
     # a list marker, heading rule or ordered-list number at the start of a cell or bullet
-    text = _LINE_START.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], text)
-    return Md(text)
+    return Md(_LINE_START.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], text))
+
+
+def md_concat(parts: list[Any]) -> Md:
+    """Join text (escaped, spacing kept) and Markdown pieces into one line of Markdown."""
+    out = "".join(p if isinstance(p, Md) else md_fragment(p) for p in parts).strip()
+    if parts and not isinstance(parts[0], Md):
+        out = _LINE_START.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], out)
+    return Md(out)
 
 
 def safe_url(url: Any) -> str | None:

@@ -23,8 +23,14 @@ from reports.render.escape import sanitize_html
 from reports.render.templating import render_html
 
 CHART_WIDTH_PX = 640  # every chart is drawn for this width (at 2x pixels for sharp screens)
-PAGE_WIDTH_PX = 720
+PAGE_WIDTH_PX = 720  # reading width for summaries; item-heavy reports ask for WIDE_PAGE_PX
+WIDE_PAGE_PX = 960
 
+# Status markers are emoji in Markdown (GitHub shows them in colour); mail clients without a colour
+# emoji font (Outlook on Windows 7/8, many Linux desktops) show boxes, so HTML gets a coloured dot.
+_MARKERS = {
+    "🟢": "#00875a", "🟠": "#ff8b00", "🔴": "#de350b", "✅": "#00875a", "❌": "#de350b", "⏳": "#ff8b00",
+}
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 _TEXT_CONFIG = ParserConfig(display_links=True, display_images=True)
 
@@ -43,11 +49,13 @@ def markdown_body(md: str, charts: Collection[str]) -> str:
 
     raw = markdown.markdown(md, extensions=["tables", "sane_lists"], output_format="html")
     clean = sanitize_html(raw, images=image_source)
+    for marker, colour in _MARKERS.items():
+        clean = clean.replace(marker, f'<span style="color:{colour};font-size:15px">&#9679;</span>')
     # Outlook ignores max-width: a width attribute keeps the 2x chart at its intended size
     return clean.replace("<img ", f'<img width="{CHART_WIDTH_PX}" ')
 
 
-def html_document(*, title: str, heading: str, as_of: str, body: str, footer: str) -> str:
+def html_document(*, title: str, heading: str, as_of: str, body: str, footer: str, width: int = PAGE_WIDTH_PX) -> str:
     """A complete, email-safe HTML document: table layout, inline CSS, no external resources.
 
     `body` must be sanitized HTML (from `markdown_body`); every other argument is plain text and
@@ -55,7 +63,7 @@ def html_document(*, title: str, heading: str, as_of: str, body: str, footer: st
     """
     page = render_html(
         "layout.html.j2", title=title, heading=heading, as_of=as_of, body=Markup(body),  # noqa: S704 - sanitized above
-        footer=footer, css=Markup(_css()), width=PAGE_WIDTH_PX,  # noqa: S704 - our own stylesheet
+        footer=footer, css=Markup(_css()), width=width,  # noqa: S704 - our own stylesheet
     )
     return str(_INLINER.inline(page))
 

@@ -1,0 +1,165 @@
+"""What every report in the catalogue shares: its input, item links, and how a report is finished.
+
+`ReportInput` is everything a report is rendered from: the analysis, the snapshot it came from,
+`now`, the time zone, the previous report's conclusions and the subject template. `finish` turns a
+report's Markdown and charts into a `Report` with its HTML, text alternative and subject.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from reports.analysis.history import Histories
+from reports.analysis.scope import select_items
+from reports.analysis.types import Analysis, Counts, ItemRef, Rag, Risk
+from reports.data import Snapshot
+from reports.render.escape import Md, header_text, md_concat, md_link, md_text, plain_text
+from reports.render.html import PAGE_WIDTH_PX, WIDE_PAGE_PX, html_document, markdown_body, text_alternative
+from reports.render.templating import format_datetime
+from reports.report import Report
+from syncd.errors import ConfigError
+
+RAG_BADGE = {Rag.GREEN: "🟢 Green", Rag.AMBER: "🟠 Amber", Rag.RED: "🔴 Red"}
+SEVERITY_BADGE = {"red": "🔴 red", "amber": "🟠 amber"}
+# item keys as Jira (PROJ-12) and GitHub (owner/repo#34) write them; only stored items get linked
+_KEY_PATTERN = re.compile(r"[A-Z][A-Z0-9_]+-\d+|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#\d+")
+
+
+@dataclass
+class Built:
+    """What a catalogue builder returns: the Markdown, its charts, and what the report is about."""
+
+    title: str
+    markdown: str
+    charts: dict[str, bytes]
+    risk_ids: list[str]
+    scope: str | None = None  # the goal / sprint / release id the report covers, when it covers one
+    wide: bool = False  # item-heavy: a wider HTML page
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the previous report of the same kind, audience and scope concluded."""
+
+    as_of: datetime
+    summary: dict[str, Any]
+    risk_ids: list[str]
+
+
+@dataclass
+class ReportInput:
+    """Everything one report is rendered from (pure data; nothing here reads the clock or the store)."""
+
+    analysis: Analysis
+    snapshot: Snapshot
+    now: datetime
+    subject_template: str = "[syncd] {title} — {date}"
+    previous: Previous | None = None
+    scope: str | None = None
+    browse_url: str | None = None  # base for Jira item links when an item has no URL
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The report time zone."""
+        return ZoneInfo(self.analysis.timezone)
+
+    @cached_property
+    def hist(self) -> Histories:
+        """Point-in-time item histories (started/done times, sprint membership, estimates)."""
+        return Histories(self.snapshot)
+
+    @cached_property
+    def goal_items(self) -> dict[str, set[str]]:
+        """Goal id -> ids of the items in its scope."""
+        return {g.goal.id: {i.id for i in select_items(self.snapshot, g.goal.scope)} for g in self.analysis.goals}
+
+    def item_url(self, key: str, url: str | None) -> str | None:
+        """The item's URL, or a Jira browse link built from `browse_url`."""
+        if url:
+            return url
+        if self.browse_url and re.fullmatch(r"[A-Z][A-Z0-9_]+-\d+", key):
+            return f"{self.browse_url.rstrip('/')}/browse/{key}"
+        return None
+
+    def key_link(self, ref: ItemRef) -> Md:
+        """The item's key, linked to the item."""
+        return md_link(ref.key, self.item_url(ref.key, ref.url))
+
+    def linkify(self, text: str) -> Md:
+        """Escape free text (a risk title, a PR title) and link every stored item key in it."""
+        items = self.snapshot.item_by_key
+        text = plain_text(text)
+        parts: list[Any] = []
+        pos = 0
+        for m in _KEY_PATTERN.finditer(text):
+            item = items.get(m.group(0))
+            if item is None:
+                continue
+            parts.append(text[pos:m.start()])
+            parts.append(md_link(item.key, self.item_url(item.key, item.url)))
+            pos = m.end()
+        parts.append(text[pos:])
+        return md_concat(parts)
+
+    def date_text(self) -> str:
+        """Today in the report time zone, `YYYY-MM-DD`."""
+        return self.analysis.today.isoformat()
+
+
+def percent_done(counts: Counts) -> float | None:
+    """Share of items done, 0..1 (None for an empty scope): the unit the forecast counts in."""
+    pct = counts.percent_items
+    return None if pct is None else pct / 100.0
+
+
+def subject_line(template: str, **values: str) -> str:
+    """The email subject from the configured template (`{title}`, `{date}`, `{kind}`, `{audience}`)."""
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as exc:
+        raise ConfigError(f"config: reports.subject: {exc}") from None
+    unknown = sorted(f for f in fields if f not in values)
+    if unknown:
+        raise ConfigError(f"config: reports.subject: unknown field {{{unknown[0]}}} (use {{title}}, {{date}}, "
+                          "{kind} or {audience})")
+    return header_text(template.format_map(values), limit=250)
+
+
+def finish(inp: ReportInput, *, kind: str, audience: str | None, title: str, heading: str, markdown: str,
+           charts: Mapping[str, bytes] | None = None, summary: dict[str, Any] | None = None,
+           risk_ids: Iterable[str] = (), scope: str | None = None, wide: bool = False) -> Report:
+    """A `Report` from its Markdown and charts: HTML document, text alternative and subject added."""
+    charts = dict(charts or {})
+    as_of = format_datetime(inp.now, inp.tz)
+    footer = f"Generated by syncd from Jira and GitHub data as of {as_of} ({inp.analysis.timezone})."
+    body = markdown_body(markdown, charts.keys())
+    return Report(
+        kind=kind, audience=audience, title=title,
+        subject=subject_line(inp.subject_template, title=title, date=inp.date_text(), kind=kind,
+                             audience=audience or ""),
+        markdown=markdown,
+        html=html_document(title=title, heading=heading, as_of=as_of, body=body, footer=footer,
+                           width=WIDE_PAGE_PX if wide else PAGE_WIDTH_PX),
+        text=text_alternative(body, footer=footer),
+        charts=charts, risk_ids=list(risk_ids), summary=summary or {}, scope=scope,
+    )
+
+
+def risk_line(inp: ReportInput, risk: Risk, *, links: bool) -> dict[str, Any]:
+    """A risk as templates show it: badge, title, mitigation, owner (keys linked when `links`)."""
+    text = inp.linkify if links else md_text
+    return {
+        "badge": SEVERITY_BADGE.get(str(risk.severity), str(risk.severity)),
+        "title": text(risk.title),
+        "mitigation": text(risk.mitigation),
+        "owner": risk.owner,
+        "rule": risk.rule,
+        "items": [inp.key_link(ref) for ref in risk.evidence.items] if links else [],
+    }

@@ -1,0 +1,64 @@
+"""Which reports exist, for which audiences, and `render_report` that dispatches to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reports.catalogue import status
+from reports.catalogue.base import Built, ReportInput, finish
+from reports.catalogue.changes import conclusions
+from reports.report import Report
+from syncd.errors import ReportError
+
+Builder = Callable[[ReportInput], Built]
+
+REPORT_KINDS: dict[str, tuple[str | None, ...]] = {
+    "status": ("executive", "business", "engineering"),
+    "sprint-kickoff": (None,),
+    "sprint-review": (None,),
+}
+
+
+
+def _builder(kind: str, audience: str | None) -> Builder:
+    if kind == "status":
+        if audience == "executive":
+            return status.executive
+        if audience == "business":
+            return status.business
+        from reports.catalogue.status_engineering import engineering
+
+        return engineering
+    if kind == "sprint-kickoff":
+        from reports.catalogue.sprint import kickoff
+
+        return kickoff
+    if kind == "sprint-review":
+        from reports.catalogue.sprint import review
+
+        return review
+    raise ReportError(f"unknown report kind {kind!r}")
+
+
+def check_kind(kind: str, audience: str | None) -> str | None:
+    """The audience in force for a kind (its first one by default); ReportError for bad names."""
+    if kind not in REPORT_KINDS:
+        raise ReportError(f"unknown report kind {kind!r} (known: {', '.join(REPORT_KINDS)})")
+    audiences = REPORT_KINDS[kind]
+    if audience is None:
+        return audiences[0]
+    if audience not in audiences:
+        if audiences == (None,):
+            raise ReportError(f"report {kind} has no audiences (drop --audience {audience})")
+        raise ReportError(f"report {kind} has no audience {audience!r} (known: {', '.join(a for a in audiences if a)})")
+    return audience
+
+
+def render_report(kind: str, audience: str | None, inp: ReportInput) -> Report:
+    """Render one report of the catalogue from its input."""
+    audience = check_kind(kind, audience)
+    built = _builder(kind, audience)(inp)
+    heading = f"{kind.replace('-', ' ')}" + (f" · {audience}" if audience else "")
+    return finish(inp, kind=kind, audience=audience, title=built.title, heading=heading, markdown=built.markdown,
+                  charts=built.charts, summary=conclusions(inp.analysis), risk_ids=built.risk_ids, scope=built.scope,
+                  wide=built.wide)

@@ -1,0 +1,72 @@
+"""The catalogue's charts, drawn from analysis results: file names are stable and free of data text."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from reports.analysis.flow import percentiles
+from reports.analysis.types import GoalAnalysis, SprintReport
+from reports.catalogue.base import ReportInput
+from reports.catalogue.derive import burndown, cycle_points, forecast_outcomes
+from reports.render.charts import burndown_png, burnup_png, cycle_time_png, forecast_png
+
+Chart = tuple[str, bytes]  # (NAME.png, PNG bytes)
+
+
+def slug(value: str) -> str:
+    """A file-name-safe form of an id (`jira:sprint:6` -> `jira-sprint-6`)."""
+    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:60] or "x"
+
+
+def goal_burnup(inp: ReportInput, g: GoalAnalysis) -> Chart | None:
+    """Burn-up of a goal's items with its p50–p95 forecast cone and target date."""
+    points = g.progress.burnup
+    if not points:
+        return None
+    fc = g.forecast
+    cone = (fc.p50, fc.p85, fc.p95) if fc.p50 and fc.p85 and fc.p95 else None
+    png = burnup_png("Burn-up (items)", [p.day for p in points], [p.scope_items for p in points],
+                     [p.done_items for p in points], unit="items", target=g.goal.target_date, cone=cone)
+    return f"burnup-{slug(g.goal.id)}.png", png
+
+
+def goal_forecast(inp: ReportInput, g: GoalAnalysis) -> Chart | None:
+    """Distribution of the goal's Monte Carlo completion dates."""
+    fc = g.forecast
+    outcomes = forecast_outcomes(inp, fc)
+    if not outcomes or fc.p50 is None or fc.p85 is None or fc.p95 is None:
+        return None
+    png = forecast_png("Forecast: finish date across trials", outcomes, p50=fc.p50, p85=fc.p85, p95=fc.p95,
+                       target=g.goal.target_date)
+    return f"forecast-{slug(g.goal.id)}.png", png
+
+
+def sprint_burndown(inp: ReportInput, rep: SprintReport) -> Chart | None:
+    """Burndown of a sprint's story points against the ideal line."""
+    series = burndown(inp, rep)
+    if series is None or not series[0] or rep.sprint.start is None or rep.sprint.end is None:
+        return None
+    days, remaining = series
+    committed = rep.committed_points or (remaining[0] if remaining else 0.0)
+    png = burndown_png("Burndown (story points)", days, remaining, start=days[0],
+                       end=rep.sprint.end.astimezone(inp.tz).date(), committed=committed, unit="points")
+    return f"burndown-{slug(rep.sprint.id)}.png", png
+
+
+def cycle_scatter(inp: ReportInput, start: datetime, end: datetime, name: str = "cycle-time") -> Chart | None:
+    """Cycle time of every item finished in [start, end) with its p50 and p85."""
+    pts = cycle_points(inp, start, end)
+    if not pts:
+        return None
+    pct = percentiles((v for _, v in pts), "days")
+    png = cycle_time_png("Cycle time of finished items (days)", pts, p50=pct.p50 if pct else None,
+                         p85=pct.p85 if pct else None)
+    return f"{slug(name)}.png", png
+
+
+def flow_window(inp: ReportInput) -> tuple[datetime, datetime]:
+    """The flow metrics' window as instants: `forecast_weeks` weeks back from now."""
+    flow = inp.analysis.flow.overall
+    weeks = max(1, (flow.window_end - flow.window_start).days // 7)
+    return inp.now - timedelta(days=7 * weeks), inp.now

@@ -1,0 +1,177 @@
+"""Figures the reports draw or list that the analysis results do not carry, derived from the same
+snapshot with the analysis' own helpers: pull-request state per item, blockers, a sprint's daily
+burndown, cycle-time points, the forecast's trial distribution, and dependencies between epics.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from reports.analysis.flow import first_review
+from reports.analysis.forecast import MAX_WEEKS, weeks_to_finish
+from reports.analysis.history import is_scope
+from reports.analysis.scope import item_ref, local_day
+from reports.analysis.types import Forecast, ItemRef, SprintReport
+from reports.catalogue.base import ReportInput
+from syncd.model import CheckConclusion, PullRequest, PullState, ReviewState, StatusCategory, WorkItem
+
+_CHECKS = {CheckConclusion.SUCCESS: "✅ passing", CheckConclusion.FAILURE: "❌ failing",
+           CheckConclusion.PENDING: "⏳ running", CheckConclusion.NEUTRAL: "— none"}
+
+
+@dataclass(frozen=True)
+class PullLine:
+    """A pull request as the engineering views show it."""
+
+    ref: ItemRef
+    state: str  # open / draft / merged / closed
+    review: str  # approved / changes requested / commented / waiting for review
+    checks: str  # ✅ passing / ❌ failing / ⏳ running / — none
+    waiting_hours: float | None  # open and unreviewed: hours since it was opened
+
+
+def review_state(pull: PullRequest) -> str:
+    """The review verdict that stands: each reviewer's latest review, changes requested winning."""
+    latest: dict[str, ReviewState] = {}
+    for review in sorted((r for r in pull.reviews if r.submitted_at), key=lambda r: r.submitted_at):  # type: ignore[arg-type,return-value]
+        if review.state != ReviewState.PENDING:
+            latest[review.author_id or "?"] = review.state
+    states = set(latest.values())
+    if ReviewState.CHANGES_REQUESTED in states:
+        return "changes requested"
+    if ReviewState.APPROVED in states:
+        return "approved"
+    if ReviewState.COMMENTED in states:
+        return "commented"
+    return "waiting for review"
+
+
+def pull_line(inp: ReportInput, pull: PullRequest) -> PullLine | None:
+    """How a pull request shows in a report (None when its item is gone)."""
+    item = inp.snapshot.item_by_id.get(pull.item_id)
+    if item is None:
+        return None
+    state = "draft" if pull.draft and pull.state == PullState.OPEN else str(pull.state)
+    waiting = None
+    if pull.state == PullState.OPEN and first_review(pull, item.reporter_id) is None:
+        waiting = (inp.now - item.created).total_seconds() / 3600
+    return PullLine(ref=item_ref(inp.snapshot, item), state=state, review=review_state(pull),
+                    checks=_CHECKS[pull.checks], waiting_hours=waiting)
+
+
+def pulls_for(inp: ReportInput, item_id: str) -> list[PullLine]:
+    """The pull requests implementing a work item, by key."""
+    snap = inp.snapshot
+    lines = [pull_line(inp, snap.pull_by_item[pid]) for pid in snap.pulls_implementing.get(item_id, ())
+             if pid in snap.pull_by_item]
+    return sorted((line for line in lines if line is not None), key=lambda p: p.ref.key)
+
+
+def open_blockers(inp: ReportInput, item_id: str) -> list[WorkItem]:
+    """Items that block this one and are not done, by key."""
+    snap = inp.snapshot
+    found = (snap.item_by_id[b] for b in snap.blockers_of.get(item_id, ()) if b in snap.item_by_id)
+    return sorted((b for b in found if b.status_category != StatusCategory.DONE), key=lambda i: i.key)
+
+
+def burndown(inp: ReportInput, report: SprintReport) -> tuple[list[date], list[float]] | None:
+    """Remaining story points in the sprint at the end of each day, start to end (or today)."""
+    sprint = inp.snapshot.sprint_by_id.get(report.sprint.id)
+    if sprint is None or sprint.start is None or sprint.end is None:
+        return None
+    ids = {e.item.id for part in (report.committed, report.added, report.removed, report.completed,
+                                  report.not_completed) for e in part}
+    items = [inp.snapshot.item_by_id[i] for i in sorted(ids) if i in inp.snapshot.item_by_id]
+    first = local_day(sprint.start, inp.tz)
+    last = min(local_day(sprint.complete or sprint.end, inp.tz), inp.analysis.today)
+    days: list[date] = []
+    remaining: list[float] = []
+    hist = inp.hist
+    day = first
+    while day <= last:
+        # the end of the day, or the sprint's last moment on its final day (before carry-over moves items)
+        at = datetime.combine(day + timedelta(days=1), time(), inp.tz)
+        at = min(at, (sprint.complete or sprint.end) - timedelta(seconds=1), inp.now)
+        total = 0.0
+        for item in items:
+            if hist.in_sprint_at(item, sprint.id, at) and not hist.done_at(item, at):
+                total += hist.points_at(item, at) or 0.0
+        days.append(day)
+        remaining.append(total)
+        day += timedelta(days=1)
+    return days, remaining
+
+
+def cycle_points(inp: ReportInput, start: datetime, end: datetime,
+                 items: Iterable[WorkItem] | None = None) -> list[tuple[date, float]]:
+    """(finish day, cycle time in days) of the scope items finished in [start, end), by finish time."""
+    facts = inp.hist.facts()
+    out = []
+    for item in items if items is not None else inp.snapshot.items:
+        if not is_scope(item):
+            continue
+        f = facts.get(item.id)
+        if f is None or f.done_at is None or f.started is None or not start <= f.done_at < end:
+            continue
+        if f.started <= f.done_at:
+            out.append((f.done_at, (f.done_at - f.started).total_seconds() / 86400))
+    out.sort()
+    return [(local_day(at, inp.tz), days) for at, days in out]
+
+
+def forecast_outcomes(inp: ReportInput, forecast: Forecast) -> list[tuple[date, int]]:
+    """The forecast's trials by finish date (the same draws `forecast_completion` made)."""
+    if not forecast.ok or not forecast.weekly_throughput:
+        return []
+    weeks = weeks_to_finish(forecast.weekly_throughput, forecast.remaining_items, forecast.trials, forecast.seed)
+    counts = Counter(int(w) for w in weeks if w <= MAX_WEEKS)
+    return [(local_day(inp.now + timedelta(days=7 * w), inp.tz), n) for w, n in sorted(counts.items())]
+
+
+@dataclass(frozen=True)
+class EpicDependency:
+    """Epic `waits_on` must deliver items that epic `epic` needs: `links` blocking links between them."""
+
+    epic: ItemRef
+    waits_on: ItemRef
+    links: int
+    open_links: int  # blocking items not done yet
+
+
+def epic_dependencies(inp: ReportInput) -> list[EpicDependency]:
+    """Blocking links between items of different epics, rolled up to the epics, most open first."""
+    snap = inp.snapshot
+    pairs: Counter[tuple[str, str]] = Counter()
+    open_pairs: Counter[tuple[str, str]] = Counter()
+    for blocked_id, blocker_ids in snap.blockers_of.items():
+        blocked = snap.item_by_id.get(blocked_id)
+        for blocker_id in blocker_ids:
+            blocker = snap.item_by_id.get(blocker_id)
+            if blocked is None or blocker is None or not blocked.epic_id or not blocker.epic_id:
+                continue
+            if blocked.epic_id == blocker.epic_id:
+                continue
+            pair = (blocked.epic_id, blocker.epic_id)
+            pairs[pair] += 1
+            if blocker.status_category != StatusCategory.DONE:
+                open_pairs[pair] += 1
+    out = []
+    for (epic_id, dep_id), n in pairs.items():
+        epic, dep = snap.item_by_id.get(epic_id), snap.item_by_id.get(dep_id)
+        if epic is not None and dep is not None:
+            out.append(EpicDependency(item_ref(snap, epic), item_ref(snap, dep), n, open_pairs[(epic_id, dep_id)]))
+    out.sort(key=lambda d: (-d.open_links, d.epic.key, d.waits_on.key))
+    return out
+
+
+def sprints_of(inp: ReportInput, item_ids: set[str], reports: Sequence[SprintReport]) -> list[SprintReport]:
+    """The sprints (in the given order) that held any of the items."""
+    out = []
+    for rep in reports:
+        members = {e.item.id for part in (rep.committed, rep.added, rep.completed, rep.not_completed) for e in part}
+        if members & item_ids:
+            out.append(rep)
+    return out

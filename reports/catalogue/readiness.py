@@ -1,0 +1,150 @@
+"""Launch readiness of a release: a go/no-go checklist computed from the data.
+
+Gates (a failure means NO-GO): no open blockers, no open critical bugs, no failing checks on the
+release's merged pull requests, sign-off items done. Cautions (a failure means AT RISK): the
+documentation items done, a rollback-plan item present and done, remaining work forecast to finish
+by the due date. Items are recognised by label (or component / title words) as listed below.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from reports.analysis.scope import item_ref
+from reports.analysis.types import ItemRef, ReleaseAnalysis
+from reports.catalogue.base import ReportInput
+from syncd.model import CheckConclusion, ItemKind, PullState, StatusCategory, WorkItem
+
+CRITICAL_PRIORITIES = frozenset({"highest", "blocker", "critical", "p0", "p1", "urgent"})
+DOC_LABELS = frozenset({"docs", "documentation", "release-notes", "release-note"})
+SIGNOFF_LABELS = frozenset({"sign-off", "signoff", "approval", "go-live", "launch-approval"})
+ROLLBACK_LABELS = frozenset({"rollback", "rollback-plan"})
+_SIGNOFF_WORDS = re.compile(r"\bsign[- ]?off\b|\bapproval\b", re.IGNORECASE)
+_ROLLBACK_WORDS = re.compile(r"\broll[- ]?back\b", re.IGNORECASE)
+
+GO, NO_GO, AT_RISK = "GO", "NO-GO", "AT RISK"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the checklist."""
+
+    name: str
+    ok: bool
+    gate: bool  # a failed gate means NO-GO; a failed caution means AT RISK
+    detail: str
+    items: list[ItemRef] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """The checklist of one release and its verdict."""
+
+    release: ReleaseAnalysis
+    verdict: str  # GO / NO-GO / AT RISK
+    reason: str
+    checks: list[Check]
+
+
+def _labels(item: WorkItem) -> set[str]:
+    return {label.lower() for label in item.labels} | {c.lower() for c in item.components}
+
+
+def _done(item: WorkItem) -> bool:
+    return item.status_category == StatusCategory.DONE
+
+
+def release_work(inp: ReportInput, release_id: str) -> list[WorkItem]:
+    """Every item planned for the release (any kind but epics and pull requests), by key."""
+    return sorted((i for i in inp.snapshot.items if release_id in i.release_ids
+                   and i.kind not in (ItemKind.EPIC, ItemKind.PULL_REQUEST)), key=lambda i: i.key)
+
+
+def _named(inp: ReportInput, items: list[WorkItem]) -> list[ItemRef]:
+    return [item_ref(inp.snapshot, i) for i in items]
+
+
+def _keys(items: list[WorkItem], limit: int = 5) -> str:
+    keys = [i.key for i in items[:limit]]
+    return ", ".join(keys) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _marked(items: list[WorkItem], labels: frozenset[str], words: re.Pattern[str] | None) -> list[WorkItem]:
+    return [i for i in items if labels & _labels(i) or (words is not None and words.search(i.title))]
+
+
+def _open_check(inp: ReportInput, name: str, items: list[WorkItem], what: str, *, gate: bool) -> Check:
+    if not items:
+        return Check(name, True, gate, f"no open {what}")
+    return Check(name, False, gate, f"{len(items)} open {what}: {_keys(items)}", _named(inp, items))
+
+
+def _marked_check(inp: ReportInput, name: str, marked: list[WorkItem], what: str, *, gate: bool) -> Check:
+    if not marked:
+        return Check(name, False, gate, f"no {what} item in the release")
+    open_ = [i for i in marked if not _done(i)]
+    if open_:
+        return Check(name, False, gate, f"{len(open_)} of {len(marked)} {what} items still open: {_keys(open_)}",
+                     _named(inp, open_))
+    return Check(name, True, gate, f"{len(marked)} {what} item{'s' if len(marked) > 1 else ''} done", _named(inp, marked))
+
+
+def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
+    """The release's go/no-go checklist and verdict."""
+    snap = inp.snapshot
+    work = release_work(inp, rel.release.id)
+    work_ids = {i.id for i in work}
+    blockers: dict[str, WorkItem] = {}
+    for item in work:
+        if _done(item):
+            continue
+        if item.flagged or (item.priority or "").lower() == "blocker":
+            blockers[item.id] = item
+        for bid in snap.blockers_of.get(item.id, ()):
+            b = snap.item_by_id.get(bid)
+            if b is not None and not _done(b):
+                blockers[b.id] = b
+    critical = [i for i in work if i.kind == ItemKind.BUG and not _done(i)
+                and (i.priority or "").lower() in CRITICAL_PRIORITIES]
+    failing = []
+    for item_id in sorted(work_ids):
+        for pid in snap.pulls_implementing.get(item_id, ()):
+            pull = snap.pull_by_item.get(pid)
+            if pull is not None and pull.state == PullState.MERGED and pull.checks == CheckConclusion.FAILURE:
+                failing.append(snap.item_by_id[pid])
+    failing = sorted({i.id: i for i in failing}.values(), key=lambda i: i.key)
+    remaining = [i for i in work if not _done(i)]
+    fc, due = rel.forecast, rel.release.due
+    if not remaining:
+        schedule = Check("Remaining work fits the due date", True, False, "every planned item is done")
+    elif due is not None and fc.p85 is not None and fc.p85 <= due:
+        schedule = Check("Remaining work fits the due date", True, False,
+                         f"{len(remaining)} items open; 85% forecast {fc.p85.isoformat()} is on or before {due.isoformat()}")
+    else:
+        when = f"85% forecast {fc.p85.isoformat()}" if fc.p85 else (fc.refused or "no forecast")
+        schedule = Check("Remaining work fits the due date", False, False,
+                         f"{len(remaining)} items open; {when}" + (f" vs due {due.isoformat()}" if due else ""))
+    checks = [
+        _open_check(inp, "No open blockers", sorted(blockers.values(), key=lambda i: i.key), "blockers", gate=True),
+        _open_check(inp, "No open critical bugs", critical, "critical bugs", gate=True),
+        Check("Checks green on merged pull requests", not failing, True,
+              f"{len(failing)} merged with failing checks: {_keys(failing)}" if failing
+              else "no merged pull request has failing checks", _named(inp, failing)),
+        _marked_check(inp, "Sign-offs done", _marked(work, SIGNOFF_LABELS, _SIGNOFF_WORDS), "sign-off", gate=True),
+        _marked_check(inp, "Documentation done", _marked(work, DOC_LABELS, None), "documentation", gate=False),
+        _marked_check(inp, "Rollback plan ready", _marked(work, ROLLBACK_LABELS, _ROLLBACK_WORDS), "rollback-plan",
+                      gate=False),
+        schedule,
+    ]
+    failed_gates = [c for c in checks if c.gate and not c.ok]
+    failed = [c for c in checks if not c.ok]
+    if rel.release.released:
+        verdict, reason = GO, "already released"
+    elif failed_gates:
+        verdict, reason = NO_GO, "; ".join(f"{c.name.lower()} failed ({c.detail})" for c in failed_gates)
+    elif failed:
+        verdict, reason = AT_RISK, "; ".join(f"{c.name.lower()}: {c.detail}" for c in failed)
+    else:
+        verdict, reason = GO, "every gate and caution passes"
+    return Readiness(release=rel, verdict=verdict, reason=reason, checks=checks)

@@ -1,0 +1,139 @@
+"""`sprint-kickoff` and `sprint-review`: a sprint against its goal, its business goal and its history.
+
+Kickoff (the next sprint, or the active one): the sprint goal tied to the business goal most of its
+items serve, the selected items with points and owners, items without acceptance criteria,
+commitment against velocity and capacity, and known risks and dependencies. Review (the sprint that
+just ended, or is ending): committed / completed / added / removed / carried over as Jira's sprint
+report counts them, whether the goal was met, the burndown, and what shipped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from reports.analysis import sprint_risks
+from reports.analysis.risks_work import has_acceptance_criteria
+from reports.analysis.scope import item_ref
+from reports.analysis.types import GoalAnalysis, SprintEntry, SprintReport
+from reports.catalogue.base import Built, ReportInput, risk_line
+from reports.catalogue.charts_for import sprint_burndown
+from reports.catalogue.derive import open_blockers
+from reports.catalogue.status_engineering import item_row
+from reports.render.templating import render_markdown
+from syncd.errors import ReportError
+from syncd.model import ItemKind, SprintState
+
+GOAL_MET_SHARE = 0.9  # the sprint goal counts as met when this share of committed points was completed
+_AC_KINDS = frozenset({ItemKind.STORY, ItemKind.TASK, ItemKind.ISSUE})
+
+
+def find_sprint(inp: ReportInput, purpose: str) -> SprintReport:
+    """The sprint named by `scope` (id or name), else the natural one for a kickoff or a review."""
+    sprints = inp.analysis.sprints
+    if inp.scope:
+        wanted = inp.scope.casefold()
+        for rep in sprints:
+            if wanted in (rep.sprint.id.casefold(), rep.sprint.name.casefold()):
+                return rep
+        known = ", ".join(r.sprint.name for r in sprints[:8]) or "none"
+        raise ReportError(f"no sprint {inp.scope!r} among the active, closed and next sprints (known: {known})")
+    active = [r for r in sprints if r.sprint.state == SprintState.ACTIVE]
+    closed = [r for r in sprints if r.sprint.state == SprintState.CLOSED]
+    future = [r for r in sprints if r.sprint.state == SprintState.FUTURE]
+    if purpose == "kickoff":
+        candidates = future or active
+    else:
+        ending = [r for r in active if r.sprint.end is not None and r.sprint.end <= inp.now + timedelta(days=1)]
+        candidates = ending or closed or active
+    if not candidates:
+        raise ReportError(f"no sprint to {'kick off' if purpose == 'kickoff' else 'review'}: "
+                          "the store holds no active, closed or future sprint")
+    return candidates[0]
+
+
+def entries_of(rep: SprintReport) -> list[SprintEntry]:
+    """The sprint's items once each: committed, then added (removed ones left out)."""
+    removed = {e.item.id for e in rep.removed}
+    seen: set[str] = set()
+    out = []
+    for e in [*rep.committed, *rep.added]:
+        if e.item.id not in seen and e.item.id not in removed:
+            seen.add(e.item.id)
+            out.append(e)
+    return out
+
+
+def serving_goal(inp: ReportInput, rep: SprintReport) -> tuple[GoalAnalysis | None, int, int]:
+    """The business goal most of the sprint's items serve, with (items serving it, items in the sprint)."""
+    ids = {e.item.id for e in entries_of(rep)}
+    counts = Counter({g.goal.id: len(ids & inp.goal_items.get(g.goal.id, set())) for g in inp.analysis.goals})
+    best = max(inp.analysis.goals, key=lambda g: (counts[g.goal.id], -inp.analysis.goals.index(g)), default=None)
+    if best is None or counts[best.goal.id] == 0:
+        return None, 0, len(ids)
+    return best, counts[best.goal.id], len(ids)
+
+
+def _goal_names(inp: ReportInput, item_id: str) -> str:
+    names = [g.goal.title for g in inp.analysis.goals if item_id in inp.goal_items.get(g.goal.id, set())]
+    return ", ".join(names) or "—"
+
+
+def kickoff(inp: ReportInput) -> Built:
+    """Markdown of a sprint kickoff: goal, items, missing acceptance criteria, commitment, risks."""
+    rep = find_sprint(inp, "kickoff")
+    snap = inp.snapshot
+    goal, serving, total = serving_goal(inp, rep)
+    rows, missing_ac, dependencies = [], [], []
+    for e in entries_of(rep):
+        row = item_row(inp, e.item, e.points_at_end)
+        row["kind"] = e.item.kind
+        row["goal"] = _goal_names(inp, e.item.id)
+        rows.append(row)
+        item = snap.item_by_id.get(e.item.id)
+        if item is not None and item.kind in _AC_KINDS and not has_acceptance_criteria(item.description):
+            missing_ac.append({"key": inp.key_link(e.item), "title": inp.linkify(e.item.title),
+                               "owner": e.item.assignee or "—"})
+        for b in open_blockers(inp, e.item.id):
+            dependencies.append({"key": inp.key_link(e.item), "blocker": inp.key_link(item_ref(snap, b)),
+                                 "blocker_title": inp.linkify(b.title), "status": b.status,
+                                 "in_sprint": rep.sprint.id in b.sprint_ids})
+    risks = sprint_risks(inp.analysis, rep.sprint.id)
+    unestimated = sum(1 for e in entries_of(rep) if e.points_at_end is None)
+    md = render_markdown(
+        "sprint-kickoff.md.j2", tz=inp.tz, today=inp.analysis.today, r=rep, goal=goal, serving=serving, total=total,
+        rows=rows, missing_ac=missing_ac, dependencies=dependencies, unestimated=unestimated,
+        risks=[risk_line(inp, x, links=True) for x in risks])
+    return Built(f"Sprint kickoff: {rep.sprint.name}", md, {}, [x.id for x in risks], rep.sprint.id, wide=True)
+
+
+def _points(entries: list[SprintEntry], at_start: bool = False) -> float:
+    return sum((e.points_at_start if at_start else e.points_at_end) or 0.0 for e in entries)
+
+
+def review(inp: ReportInput) -> Built:
+    """Markdown of a sprint review: the sprint report figures, goal met or not, burndown, what shipped."""
+    rep = find_sprint(inp, "review")
+    committed_done = [e for e in rep.committed if e.done and e in rep.completed]
+    done_share = (_points(committed_done, True) / rep.committed_points) if rep.committed_points else None
+    charts: dict[str, bytes] = {}
+    chart = sprint_burndown(inp, rep)
+    if chart is not None:
+        charts[chart[0]] = chart[1]
+    goal, serving, total = serving_goal(inp, rep)
+    start, end = rep.sprint.start, rep.sprint.complete or rep.sprint.end
+    shipped = [r for r in inp.analysis.releases if r.release.released and r.release.released_at and start and end
+               and start <= r.release.released_at <= end + timedelta(days=1)]
+    risks = sprint_risks(inp.analysis, rep.sprint.id)
+
+    def rows(entries: list[SprintEntry]) -> list[dict[str, Any]]:
+        return [item_row(inp, e.item, e.points_at_end) for e in entries]
+
+    md = render_markdown(
+        "sprint-review.md.j2", tz=inp.tz, today=inp.analysis.today, r=rep, goal=goal, serving=serving, total=total,
+        done_share=done_share, met_share=GOAL_MET_SHARE, committed_done=committed_done,
+        committed_done_points=_points(committed_done, True), chart=chart[0] if chart else None,
+        completed=rows(rep.completed), carried=rows(rep.not_completed), added=rows(rep.added),
+        removed=rows(rep.removed), shipped=shipped, risks=[risk_line(inp, x, links=True) for x in risks])
+    return Built(f"Sprint review: {rep.sprint.name}", md, charts, [x.id for x in risks], rep.sprint.id, wide=True)

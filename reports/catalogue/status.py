@@ -1,0 +1,152 @@
+"""`status` for executives, business stakeholders and engineers: progress toward goals first.
+
+Executive: one screen, no ticket lists (at most `EXECUTIVE_MAX_LINES` lines of Markdown). Business:
+outcomes, releases, timeline and feedback per goal, with burn-up charts. Engineering: the work
+itself, every item linked, with pull requests, blockers, stale work, carry-over, flow and risks.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from reports.analysis.types import Forecast, GoalAnalysis, MetricValue, Rag, Risk
+from reports.catalogue import charts_for
+from reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
+from reports.catalogue.changes import changes_since
+from reports.catalogue.readiness import launch_checklist
+from reports.render.templating import format_number, format_percent, render_markdown
+from syncd.model import StatusCategory
+
+EXECUTIVE_MAX_LINES = 40
+EXECUTIVE_MAX_GOALS = 10
+PLAN_RULES = ("forecast-late", "overdue", "scope-creep", "over-commitment", "bug-inflow", "carry-over")
+FEEDBACK_LABELS = frozenset({"customer", "feedback", "customer-feedback", "user-feedback", "customer-reported",
+                             "support"})
+
+
+def goals_in_scope(inp: ReportInput) -> list[GoalAnalysis]:
+    """The goals a status report covers: all, or the one named by `scope`."""
+    goals = inp.analysis.goals
+    if inp.scope:
+        goals = [g for g in goals if g.goal.id == inp.scope]
+    return goals
+
+
+def forecast_text(forecast: Forecast, target: date | None) -> str:
+    """`2027-01-05 vs 2026-12-20 (16 d late)`, `done`, or why there is no forecast."""
+    if forecast.done:
+        return "done"
+    if forecast.p85 is None:
+        return "no forecast yet"
+    if target is None:
+        return f"{forecast.p85.isoformat()} (no target)"
+    delta = (forecast.p85 - target).days
+    verdict = f"{delta} d late" if delta > 0 else f"{-delta} d buffer" if delta < 0 else "on the day"
+    return f"{forecast.p85.isoformat()} vs {target.isoformat()} ({verdict})"
+
+
+def metric_text(m: MetricValue) -> str:
+    """`Checkout conversion 2.5 % (2.1 → 3 %, 44% of the way)`."""
+    unit = f" {m.unit}" if m.unit else ""
+    current = format_number(m.current) + unit if m.current is not None else "not measurable yet"
+    way = f", {format_percent(m.progress_percent / 100)} of the way" if m.progress_percent is not None else ""
+    return f"{m.name}: {current} ({format_number(m.baseline)} → {format_number(m.target)}{unit}{way})"
+
+
+def headline(goals: list[GoalAnalysis]) -> str:
+    """One sentence: how many goals are on track, and the worst one."""
+    if not goals:
+        return "No goals are configured: add them to the goals file to see progress toward outcomes."
+    on_track = sum(1 for g in goals if g.status.rag == Rag.GREEN)
+    worst = next((g for g in goals if g.status.rag == Rag.RED), None) or next(
+        (g for g in goals if g.status.rag == Rag.AMBER), None)
+    text = f"{on_track} of {len(goals)} goals on track."
+    if worst is not None:
+        text += f" {worst.goal.title}: {worst.status.reason}"
+    return text
+
+
+def top_risks(risks: list[Risk], n: int = 3) -> list[Risk]:
+    """The `n` risks an executive should see: red first, plan-level before work-level."""
+    ranked = sorted(risks, key=lambda r: (r.severity != "red", r.rule not in PLAN_RULES))
+    return ranked[:n]
+
+
+def decisions(inp: ReportInput, goals: list[GoalAnalysis]) -> list[str]:
+    """Decisions and sign-offs needed: late goals (move the date or cut scope) and release sign-offs."""
+    out = []
+    for g in goals:
+        fc = g.forecast
+        if fc.p85 is None or fc.p85 <= g.goal.target_date:
+            continue
+        out.append(f"{g.goal.title}: move the target from {g.goal.target_date.isoformat()} to "
+                   f"{fc.p85.isoformat()}, or cut scope ({fc.remaining_items} items remain) — owner {g.goal.owner}.")
+    for rel in inp.analysis.releases:
+        if rel.release.released:
+            continue
+        check = launch_checklist(inp, rel)
+        signoff = next((c for c in check.checks if c.name == "Sign-offs done"), None)
+        if signoff is not None and not signoff.ok:
+            what = (f"{len(signoff.items)} sign-off item{'s' if len(signoff.items) != 1 else ''} still open"
+                    if signoff.items else "no sign-off item planned")
+            out.append(f"Release {rel.release.name} (due {rel.release.due or 'undated'}): {what} — sign off before launch.")
+        break  # the next release only
+    return out[:4] or ["None this week."]
+
+
+def executive(inp: ReportInput) -> Built:
+    """Markdown (one screen, no ticket lists), charts and the risk ids it considered."""
+    goals = goals_in_scope(inp)
+    risks = [r for r in inp.analysis.risks if not inp.scope or inp.scope in r.goal_ids]
+    rows = [{
+        "title": g.goal.title, "badge": RAG_BADGE[g.status.rag], "pct": percent_done(g.progress.counts),
+        "forecast": forecast_text(g.forecast, g.goal.target_date), "metric": metric_text(g.metric),
+    } for g in goals[:EXECUTIVE_MAX_GOALS]]
+    md = render_markdown(
+        "status-executive.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(goals), goals=rows,
+        more_goals=max(0, len(goals) - EXECUTIVE_MAX_GOALS),
+        risks=[risk_line(inp, r, links=False) for r in top_risks(risks)], total_risks=len(risks),
+        decisions=decisions(inp, goals), changes=changes_since(inp.previous, inp.analysis, risks)[:4])
+    return Built("Status — executive summary", md, {}, [r.id for r in risks], inp.scope)
+
+
+def _feedback(inp: ReportInput, goal: GoalAnalysis) -> dict[str, int] | None:
+    ids = inp.goal_items.get(goal.goal.id, set())
+    items = [inp.snapshot.item_by_id[i] for i in ids if i in inp.snapshot.item_by_id]
+    fb = [i for i in items if FEEDBACK_LABELS.intersection(label.lower() for label in i.labels)]
+    if not fb:
+        return None
+    facts = inp.hist.facts()
+    recent = sum(1 for i in fb if (d := facts[i.id].done_at) is not None and (inp.now - d).days < 14)
+    return {
+        "total": len(fb), "done_recently": recent,
+        "in_progress": sum(1 for i in fb if i.status_category == StatusCategory.IN_PROGRESS),
+        "waiting": sum(1 for i in fb if i.status_category == StatusCategory.TODO),
+    }
+
+
+def business(inp: ReportInput) -> Built:
+    """Markdown with outcomes per goal, releases, timeline, success metrics, feedback; burn-up charts."""
+    goals = goals_in_scope(inp)
+    charts: dict[str, bytes] = {}
+    views: list[dict[str, Any]] = []
+    for g in goals:
+        chart = charts_for.goal_burnup(inp, g)
+        if chart is not None:
+            charts[chart[0]] = chart[1]
+        c = g.progress.counts
+        views.append({
+            "g": g, "badge": RAG_BADGE[g.status.rag], "metric": metric_text(g.metric), "counts": c,
+            "pct": percent_done(c), "delivery": g.progress.delivery, "feedback": _feedback(inp, g),
+            "chart": chart[0] if chart else None, "forecast": forecast_text(g.forecast, g.goal.target_date),
+        })
+    releases = inp.analysis.releases
+    risks = [r for r in inp.analysis.risks if r.goal_ids and (not inp.scope or inp.scope in r.goal_ids)]
+    md = render_markdown(
+        "status-business.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(goals), goals=views,
+        shipped=[r for r in releases if r.release.released], upcoming=[r for r in releases if not r.release.released],
+        rag=RAG_BADGE, pct_of=percent_done, forecast_text=forecast_text,
+        risks=[risk_line(inp, r, links=False) for r in top_risks(risks, 5)],
+        changes=changes_since(inp.previous, inp.analysis, risks))
+    return Built("Status — outcomes for the business", md, charts, [r.id for r in risks], inp.scope)

@@ -1,0 +1,125 @@
+"""`status --audience engineering`: the work behind the goals, every item linked.
+
+Per current sprint and per goal: the items with their pull requests (review and check state),
+blockers and dependencies, stale and aging work, carry-over, flow metrics, and every risk with the
+items it concerns. Long lists are capped (`MAX_ROWS`) with the number left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reports.analysis.scope import item_ref
+from reports.analysis.types import ItemRef, SprintReport
+from reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
+from reports.catalogue.charts_for import cycle_scatter, flow_window
+from reports.catalogue.derive import PullLine, open_blockers, pulls_for
+from reports.catalogue.status import goals_in_scope
+from reports.render.escape import Md, md_concat, md_text
+from reports.render.templating import format_number, render_markdown
+from syncd.model import SprintState, StatusCategory
+
+MAX_ROWS = 25
+MAX_SPRINTS = 4
+STALE_DAYS = 5
+
+
+def _pull_cell(inp: ReportInput, pulls: list[PullLine]) -> Md:
+    if not pulls:
+        return md_text("—")
+    parts: list[Any] = []
+    for p in pulls[:3]:
+        wait = f", {format_number(p.waiting_hours, 0)} h unreviewed" if p.waiting_hours is not None else ""
+        parts += [inp.key_link(p.ref), f" {p.state}, {p.review}, checks {p.checks}{wait}", "; "]
+    parts[-1] = f"; +{len(pulls) - 3} more" if len(pulls) > 3 else ""
+    return md_concat(parts)
+
+
+def item_row(inp: ReportInput, ref: ItemRef, points: float | None = None) -> dict[str, Any]:
+    """One item as an engineering table row: linked key, linked title, status, owner, points, PRs, blockers."""
+    blockers = open_blockers(inp, ref.id)
+    return {
+        "key": inp.key_link(ref), "title": inp.linkify(ref.title), "status": ref.status, "owner": ref.assignee or "—",
+        "points": format_number(points if points is not None else ref.points),
+        "pulls": _pull_cell(inp, pulls_for(inp, ref.id)),
+        "blocked_by": Md(", ".join(inp.key_link(item_ref(inp.snapshot, b)) for b in blockers)) if blockers else md_text("—"),
+    }
+
+
+def _sprint_view(inp: ReportInput, rep: SprintReport) -> dict[str, Any]:
+    entries = [*rep.committed, *rep.added]
+    seen: set[str] = set()
+    rows = []
+    for e in sorted(entries, key=lambda e: (e.done, e.item.key)):
+        if e.item.id in seen or any(r.item.id == e.item.id for r in rep.removed):
+            continue
+        seen.add(e.item.id)
+        rows.append(item_row(inp, e.item, e.points_at_end))
+    return {"r": rep, "rows": rows[:MAX_ROWS], "more": max(0, len(rows) - MAX_ROWS)}
+
+
+def _goal_view(inp: ReportInput, g: Any) -> dict[str, Any]:
+    remaining = g.progress.remaining
+    return {"g": g, "badge": RAG_BADGE[g.status.rag], "pct": percent_done(g.progress.counts),
+            "rows": [item_row(inp, ref) for ref in remaining[:MAX_ROWS]], "more": max(0, len(remaining) - MAX_ROWS)}
+
+
+def _blocked(inp: ReportInput) -> list[dict[str, Any]]:
+    snap = inp.snapshot
+    rows = []
+    for item_id in sorted(snap.blockers_of, key=lambda i: snap.item_by_id[i].key if i in snap.item_by_id else i):
+        item = snap.item_by_id.get(item_id)
+        if item is None or item.status_category == StatusCategory.DONE:
+            continue
+        blockers = open_blockers(inp, item_id)
+        if not blockers:
+            continue
+        ref = item_ref(snap, item)
+        rows.append({"key": inp.key_link(ref), "title": inp.linkify(item.title), "owner": ref.assignee or "—",
+                     "blockers": md_concat([x for n, b in enumerate(blockers)
+                                            for x in (inp.key_link(item_ref(snap, b)), f" ({b.status})" + ("; " if n < len(blockers) - 1 else ""))])})
+    return rows
+
+
+def _aging(inp: ReportInput) -> list[dict[str, Any]]:
+    flow = inp.analysis.flow.overall
+    p85 = flow.cycle_time_days.p85 if flow.cycle_time_days else None
+    rows = []
+    for w in sorted(flow.wip, key=lambda w: -w.age_days):
+        item = inp.snapshot.item_by_id.get(w.item.id)
+        idle = (inp.now - item.updated).total_seconds() / 86400 if item is not None else 0.0
+        if (p85 is None or w.age_days <= p85) and idle <= STALE_DAYS:
+            continue
+        rows.append({"key": inp.key_link(w.item), "title": inp.linkify(w.item.title), "owner": w.item.assignee or "—",
+                     "age": format_number(w.age_days, 0), "idle": format_number(idle, 0), "status": w.item.status})
+    return rows
+
+
+def _carry_over(inp: ReportInput) -> tuple[SprintReport | None, list[dict[str, Any]]]:
+    closed = next((r for r in inp.analysis.sprints if r.sprint.state == SprintState.CLOSED), None)
+    if closed is None:
+        return None, []
+    return closed, [item_row(inp, e.item, e.points_at_end) for e in closed.not_completed]
+
+
+def engineering(inp: ReportInput) -> Built:
+    """Markdown with sprints, goals' remaining work, blockers, aging work, carry-over, flow and risks."""
+    a = inp.analysis
+    current = [r for r in a.sprints if r.sprint.state == SprintState.ACTIVE][:MAX_SPRINTS]
+    risks = [r for r in a.risks if not inp.scope or inp.scope in r.goal_ids]
+    charts: dict[str, bytes] = {}
+    start, end = flow_window(inp)
+    scatter = cycle_scatter(inp, start, end)
+    if scatter is not None:
+        charts[scatter[0]] = scatter[1]
+    closed, carried = _carry_over(inp)
+    blocked, aging = _blocked(inp), _aging(inp)
+    md = render_markdown(
+        "status-engineering.md.j2", tz=inp.tz, today=a.today, flow=a.flow,
+        sprints=[_sprint_view(inp, r) for r in current], goals=[_goal_view(inp, g) for g in goals_in_scope(inp)],
+        blocked=blocked[:MAX_ROWS], blocked_more=max(0, len(blocked) - MAX_ROWS),
+        aging=aging[:MAX_ROWS], aging_more=max(0, len(aging) - MAX_ROWS), stale_days=STALE_DAYS,
+        closed=closed, carried=carried[:MAX_ROWS], carried_more=max(0, len(carried) - MAX_ROWS),
+        risks=[risk_line(inp, r, links=True) for r in risks], scatter=scatter[0] if scatter else None,
+        max_rows=MAX_ROWS)
+    return Built("Status — engineering", md, charts, [r.id for r in risks], inp.scope, wide=True)
