@@ -1,0 +1,113 @@
+"""What a job does, whoever starts it (cron via `syncd sync`, the daemon, `POST /sync`).
+
+A sync takes one source at a time under that source's lock, so two processes never sync the same
+source at once; a source another process is syncing is reported as busy, not failed. A report
+delivery generates the report from the store, sends it, and records its history only once it was
+sent (a retried slot then still compares with the report before it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from syncd import metrics
+from syncd.errors import ConfigError
+from syncd.locks import LockBusy, source_lock
+from syncd.settings import ScheduleEntry, Settings
+from syncd.store import Store
+from syncd.sync import Progress, ProgressFactory, SourceResult, build_connector, sync_source
+
+if TYPE_CHECKING:
+    from reports.report import Report
+    from syncd.delivery import Delivery
+
+log = logging.getLogger("syncd.jobs")
+Generate = Callable[..., "Report"]
+
+
+@dataclass
+class SyncOutcome:
+    """The results of the sources that synced, and the ones another process was syncing."""
+
+    results: list[SourceResult] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no source failed (busy ones are not failures)."""
+        return all(r.ok for r in self.results)
+
+
+def wanted_sources(settings: Settings, names: Iterable[str] | None) -> list[str]:
+    """The named sources (each must exist), or every enabled one."""
+    wanted = list(names or [])
+    for name in wanted:
+        if name not in settings.sources:
+            known = ", ".join(settings.sources) or "none configured"
+            raise ConfigError(f"config: no source named {name!r} (known: {known})")
+    return wanted or [n for n, c in settings.sources.items() if c.enabled]
+
+
+def sync_one(settings: Settings, store: Store, name: str, *, full: bool = False,
+             should_stop: Callable[[], bool] = lambda: False, progress: Progress | None = None) -> SourceResult | None:
+    """Sync one source under its lock; None when another process is syncing it right now."""
+    try:
+        with source_lock(settings, store, f"sync-{name}"):
+            connector = build_connector(name, settings.sources[name])
+            result = sync_source(store, name, connector, full=full, progress=progress, should_stop=should_stop)
+            metrics.observe_rate_limit(name, getattr(getattr(connector, "client", None), "remaining", None))
+            return result
+    except LockBusy as exc:
+        log.info("source %s: skipped, %s", name, exc)
+        return None
+
+
+def sync_sources(settings: Settings, store: Store, names: Iterable[str] | None = None, *, full: bool = False,
+                 should_stop: Callable[[], bool] = lambda: False,
+                 progress_factory: ProgressFactory | None = None) -> SyncOutcome:
+    """Sync sources one after the other, each under its own lock."""
+    out = SyncOutcome()
+    for name in wanted_sources(settings, names):
+        if should_stop():
+            break
+        progress = progress_factory(name, None) if progress_factory else None
+        result = sync_one(settings, store, name, full=full, should_stop=should_stop, progress=progress)
+        if result is None:
+            out.busy.append(name)
+        else:
+            out.results.append(result)
+    return out
+
+
+def report_recipients(settings: Settings, entry: ScheduleEntry) -> list[str]:
+    """A report job's recipients: its own list, else reports.recipients of its audience."""
+    if entry.recipients:
+        return list(entry.recipients)
+    return list(settings.reports.recipients.get(entry.audience, [])) if entry.audience else []
+
+
+def default_generate() -> Generate:
+    """`syncd.reporting.generate_report` (imported when first needed: it pulls in the analysis)."""
+    from syncd.reporting import generate_report
+
+    return generate_report
+
+
+def deliver_report(settings: Settings, store: Store, *, kind: str, audience: str | None, recipients: list[str],
+                   now: datetime, fmt: str = "eml", scope: str | None = None, job: str | None = None,
+                   slot_at: datetime | None = None, owner: str | None = None,
+                   generate: Generate | None = None, **send_kw: Any) -> Delivery:
+    """Generate a report from the store, email it, then record its history; return the delivery."""
+    from syncd.delivery import send_report
+    from syncd.store._history import record_report
+
+    report = (generate or default_generate())(settings, store, kind, audience, now=now, scope=scope, record=False)
+    delivery = send_report(settings, store, report, recipients, job=job, slot_at=slot_at, now=now, fmt=fmt,
+                           owner=owner, **send_kw)
+    record_report(store, kind=report.kind, audience=report.audience, scope=report.scope or scope, generated_at=now,
+                  as_of=now, summary=report.summary, risk_ids=report.risk_ids)
+    return delivery

@@ -1,0 +1,401 @@
+"""`syncd run`: fire each schedule slot at its cron time, exactly once across restarts and replicas.
+
+Work is split into tasks, each with its own ledger key: a sync job has one task per source
+(`NAME/SOURCE`), a report job one (`NAME`), a sprint-closed job one check (`NAME`) that creates a
+delivery task per closed sprint (`NAME/SPRINT-ID`, slot = the sprint's completion time). A
+replica runs a slot only after inserting its row in `slots` (the claim); the row's lease is
+renewed by the replica's heartbeat, and a claim whose lease ran out is taken over by another
+replica (or, on SQLite where only one daemon may run, at once on start).
+
+Catch-up: the slots of a task since its newest recorded slot (for a task never run: since start
+minus grace) that are due now are looked at together. The newest within `grace_minutes` (plus a
+minute of ordinary delay) runs once; older ones are recorded as `skipped` (superseded, or missed
+by more than the grace period). A slot found `sending` (its replica died while SMTP had the
+message) becomes `uncertain` and is not sent again: see syncd/delivery.py.
+
+On SIGTERM/SIGINT the current batch of a running sync is committed and its slot released (it
+runs again after a restart, resuming from the stored cursor); a message being sent is finished.
+The clock is injected: tests and `--clock-*` drive virtual time, nothing waits for real minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from syncd import jobs, metrics
+from syncd.cron import describe_slot, next_slot, previous_slot, slots_between
+from syncd.errors import DeliveryError, SyncdError
+from syncd.settings import ScheduleEntry, Settings
+from syncd.store import Store
+from syncd.store import _daemon as ledger
+
+log = logging.getLogger("syncd.scheduler")
+ON_TIME = timedelta(minutes=1)  # ordinary scheduling delay, on top of grace_minutes
+LOOKBACK = timedelta(days=7)  # missed slots older than this (beyond grace) are not recorded one by one
+MAX_SKIPPED = 1000
+
+
+class Clock(Protocol):
+    """Where the scheduler gets the time and how it waits."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+    def wait(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait `seconds` of this clock's time or until `stop` is set; True when stopped."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """The current UTC time."""
+        return datetime.now(UTC)
+
+    def wait(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait on `stop` for up to `seconds`."""
+        return stop.wait(max(0.0, seconds))
+
+
+class FastClock:
+    """Virtual time: `start` at Unix time `epoch`, running `speed` times faster (tests, dry runs)."""
+
+    def __init__(self, start: datetime, speed: float = 1.0, epoch: float | None = None) -> None:
+        self.start, self.speed = start, speed
+        self.epoch = time.time() if epoch is None else epoch
+
+    def now(self) -> datetime:
+        """The virtual time now."""
+        return self.start + timedelta(seconds=(time.time() - self.epoch) * self.speed)
+
+    def wait(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait `seconds` of virtual time."""
+        return stop.wait(max(0.0, seconds) / self.speed)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One claimable unit of a schedule entry."""
+
+    key: str
+    entry: ScheduleEntry
+    source: str | None = None
+    sprint: str | None = None
+
+    @property
+    def order(self) -> int:
+        """Syncs before reports at the same slot time."""
+        return 0 if self.entry.job == "sync" else 1
+
+
+class Scheduler:
+    """Runs the schedule of `settings` against `store` as replica `replica`."""
+
+    def __init__(self, settings: Settings, store: Store, *, clock: Clock | None = None, replica: str | None = None,
+                 stop: threading.Event | None = None, generate: jobs.Generate | None = None,
+                 smtp_sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings, self.store = settings, store
+        self.clock = clock or SystemClock()
+        self.replica = replica or settings.daemon.replica_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.stop = stop or threading.Event()
+        self.generate = generate
+        self.smtp_sleep = smtp_sleep
+        self.lease_s = settings.daemon.lease_seconds
+        self.exclusive = store.dialect == "sqlite"  # the file lock makes us the only daemon on this database
+        self.started_at: datetime | None = None
+        self._recovered = False
+        self._beat_stop = threading.Event()
+        self._entries = {e.name: e for e in settings.schedule}
+
+    # -- tasks ------------------------------------------------------------------------------------
+
+    def tasks(self) -> list[Task]:
+        """The cron-driven tasks of the schedule."""
+        out = []
+        for entry in self.settings.schedule:
+            if entry.job == "sync":
+                out += [Task(f"{entry.name}/{s}", entry, source=s) for s in jobs.wanted_sources(self.settings, entry.sources)]
+            else:
+                out.append(Task(entry.name, entry))
+        return out
+
+    def task_for(self, key: str) -> Task | None:
+        """The task a ledger key belongs to, or None when its entry is no longer configured."""
+        name, _, rest = key.partition("/")
+        entry = self._entries.get(name)
+        if entry is None:
+            return None
+        if entry.job == "sync":
+            return Task(key, entry, source=rest) if rest in self.settings.sources else None
+        return Task(key, entry, sprint=rest or None)
+
+    # -- planning ---------------------------------------------------------------------------------
+
+    def due(self, now: datetime) -> list[tuple[datetime, Task]]:
+        """Slots to run now (at most one per task); records the ones that will not run as skipped."""
+        assert self.started_at is not None
+        tasks = self.tasks()
+        last = ledger.last_slots(self.store, [t.key for t in tasks])
+        out = []
+        for task in tasks:
+            e = task.entry
+            grace = timedelta(minutes=e.grace_minutes) + ON_TIME
+            since = max(last.get(task.key) or self.started_at - grace, now - grace - LOOKBACK)
+            slots = slots_between(e.cron, e.timezone, since, now)
+            if not slots:
+                continue
+            fresh = [s for s in slots if now - s <= grace]
+            skipped = [(s, f"missed: {describe_slot(s, e.timezone)} was more than {e.grace_minutes} min ago "
+                           f"at {describe_slot(now, e.timezone)}") for s in slots if now - s > grace]
+            if fresh:
+                skipped += [(s, f"superseded by the slot at {describe_slot(fresh[-1], e.timezone)}") for s in fresh[:-1]]
+                out.append((fresh[-1], task))
+            if ledger.record_skipped(self.store, task.key, skipped[-MAX_SKIPPED:], now=now):
+                log.warning("%s: %d slot(s) skipped (%s)", task.key, len(skipped), skipped[-1][1])
+        return sorted(out, key=lambda p: (p[0], p[1].order, p[1].key))
+
+    def next_wake(self, now: datetime) -> datetime:
+        """When to look again: the next slot of any entry, or after poll_seconds at the latest."""
+        wake = now + timedelta(seconds=self.settings.daemon.poll_seconds)
+        for entry in self.settings.schedule:
+            wake = min(wake, next_slot(entry.cron, entry.timezone, now))
+        return wake
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def run(self, *, once: bool = False, heartbeat: bool = True) -> None:
+        """Run until stopped (or, with `once`, until nothing is due); the heartbeat runs meanwhile."""
+        self.started_at = self.clock.now()
+        log.info("replica %s started: %d schedule entries, lease %.0fs", self.replica, len(self.settings.schedule),
+                 self.lease_s)
+        beat = threading.Thread(target=self._heartbeat, name="syncd-heartbeat", daemon=True)
+        if heartbeat:
+            self.beat()
+            beat.start()
+        try:
+            while not self.stop.is_set():
+                try:
+                    self.run_due()
+                except SyncdError as exc:  # e.g. the database went away: say so, keep trying
+                    metrics.observe_job_error("scheduler")
+                    log.error("scheduler: %s", exc)
+                if once:
+                    break
+                now = self.clock.now()
+                self.clock.wait((self.next_wake(now) - now).total_seconds(), self.stop)
+        finally:
+            self._beat_stop.set()
+            if heartbeat:
+                beat.join(timeout=5)
+            ledger.release_lease(self.store, f"replica:{self.replica}", owner=self.replica)
+            log.info("replica %s stopped", self.replica)
+
+    def run_due(self) -> int:
+        """Take over abandoned slots and run every due slot this replica can claim; return how many ran."""
+        if self.started_at is None:
+            self.started_at = self.clock.now()
+        ran = 0
+        while not self.stop.is_set():
+            now = self.clock.now()
+            taken = self.take_over_abandoned(now)
+            if taken is not None:
+                self.execute(*taken)
+                ran += 1
+                continue
+            for slot_at, task in self.due(now):
+                if self.stop.is_set():
+                    break
+                if ledger.claim_slot(self.store, task.key, slot_at, owner=self.replica, now=now, lease_s=self.lease_s):
+                    self.execute(slot_at, task)
+                    ran += 1
+                    break
+            else:
+                break
+        return ran
+
+    def take_over_abandoned(self, now: datetime) -> tuple[datetime, Task] | None:
+        """Settle slots whose replica stopped; return one claimed slot we took over to run, if any.
+
+        On the first call, active slots of an earlier life of this replica id (and on SQLite every
+        active slot: no other daemon can be running) are abandoned whatever their lease says.
+        """
+        first = not self._recovered
+        self._recovered = True
+        for slot in ledger.abandoned_slots(self.store, now=now, any_lease=first):
+            any_lease = first and (self.exclusive or slot.owner == self.replica)
+            if not any_lease and slot.lease_until is not None and slot.lease_until >= now:
+                continue
+            if slot.state == "sending":
+                if ledger.resolve_uncertain(self.store, slot, now=now, any_lease=any_lease):
+                    log.warning("%s at %s: replica %s stopped while sending it; not sent again (uncertain)",
+                                slot.job, slot.slot_at.isoformat(), slot.owner)
+                continue
+            if not ledger.take_over(self.store, slot.job, slot.slot_at, owner=self.replica, now=now,
+                                    lease_s=self.lease_s, any_lease=any_lease):
+                continue
+            task = self.task_for(slot.job)
+            late = now - slot.updated_at > timedelta(minutes=task.entry.grace_minutes) + ON_TIME if task else True
+            if task is None or late:
+                why = "no longer configured" if task is None else "abandoned and now beyond its grace period"
+                ledger.finish_slot(self.store, slot.job, slot.slot_at, owner=self.replica, state="skipped", now=now,
+                                   detail=f"taken over from {slot.owner}: {why}")
+                continue
+            log.info("%s at %s: taken over from replica %s", slot.job, slot.slot_at.isoformat(), slot.owner)
+            return slot.slot_at, task
+        return None
+
+    def execute(self, slot_at: datetime, task: Task) -> None:
+        """Run one claimed slot and settle it; errors are logged and recorded, never raised."""
+        started = time.monotonic()
+        try:
+            if task.entry.job == "sync":
+                self._sync(slot_at, task)
+            elif task.entry.trigger == "sprint-closed" and task.sprint is None:
+                self._sprint_check(slot_at, task)
+            else:
+                self._report(slot_at, task)
+        except Exception as exc:  # noqa: BLE001 - one failing job must not stop the daemon
+            line = str(exc) if isinstance(exc, SyncdError) else f"unexpected {exc.__class__.__name__}: {exc}"
+            if not isinstance(exc, SyncdError):
+                log.exception("%s at %s failed", task.key, slot_at.isoformat())
+            else:
+                log.error("%s at %s: %s", task.key, slot_at.isoformat(), line)
+            metrics.observe_job_error(task.entry.job)
+            ledger.finish_slot(self.store, task.key, slot_at, owner=self.replica, state="failed",
+                               now=self.clock.now(), detail=line[:1000])
+        log.debug("%s at %s took %.1fs", task.key, slot_at.isoformat(), time.monotonic() - started)
+
+    def _finish(self, task: Task, slot_at: datetime, state: str, detail: str) -> None:
+        ledger.finish_slot(self.store, task.key, slot_at, owner=self.replica, state=state, now=self.clock.now(),
+                           detail=detail)
+
+    def _sync(self, slot_at: datetime, task: Task) -> None:
+        assert task.source is not None
+        result = jobs.sync_one(self.settings, self.store, task.source, full=task.entry.full,
+                               should_stop=self.stop.is_set)
+        if result is None:
+            self._finish(task, slot_at, "skipped", f"source {task.source} was being synced by another process")
+        elif self.stop.is_set() and result.ok and result.error:
+            ledger.release_slot(self.store, task.key, slot_at, owner=self.replica)
+            log.info("%s: stopped after a committed batch; the slot runs again on restart", task.key)
+        elif result.ok:
+            self._finish(task, slot_at, "done", result.summary())
+            log.info("%s", result.summary())
+        else:
+            metrics.observe_job_error("sync")
+            self._finish(task, slot_at, "failed", result.summary())
+            log.error("%s", result.summary())
+
+    def _sync_first(self, task: Task, slot_at: datetime) -> bool:
+        """Sync a report's sources before it is generated (waiting for a busy source); False when stopped."""
+        limit = self.clock.now() + timedelta(minutes=max(1, task.entry.grace_minutes))
+        for name in jobs.wanted_sources(self.settings, task.entry.sources):
+            while (result := jobs.sync_one(self.settings, self.store, name, should_stop=self.stop.is_set)) is None:
+                if self.clock.now() >= limit or self.clock.wait(1.0, self.stop):
+                    break
+            if self.stop.is_set():
+                ledger.release_slot(self.store, task.key, slot_at, owner=self.replica)
+                return False
+            if result is None or not result.ok:
+                log.warning("%s: reporting from the stored data: %s", task.key,
+                            result.error if result else f"source {name} stayed busy")
+        return True
+
+    def _report(self, slot_at: datetime, task: Task) -> None:
+        e = task.entry
+        if e.sync_first and task.sprint is None and not self._sync_first(task, slot_at):
+            return
+        recipients = jobs.report_recipients(self.settings, e)
+        assert e.kind is not None
+        now = self.clock.now()
+        try:
+            d = jobs.deliver_report(self.settings, self.store, kind=e.kind, audience=e.audience, recipients=recipients,
+                                    now=now, fmt=e.format, scope=task.sprint or e.scope, job=task.key, slot_at=slot_at,
+                                    owner=self.replica, generate=self.generate, sleep=self.smtp_sleep)
+        except DeliveryError as exc:  # send_report has settled the slot and the log
+            metrics.observe_job_error("report")
+            log.error("%s at %s: %s", task.key, slot_at.isoformat(), exc)
+            return
+        except SyncdError as exc:  # the report could not be generated: log it as a failed delivery
+            ledger.log_failed_delivery(self.store, {
+                "at": now, "job": task.key, "slot_at": slot_at, "kind": e.kind, "audience": e.audience,
+                "format": e.format, "recipients": recipients, "subject": "", "message_id": None, "error": str(exc)})
+            raise
+        log.info("%s: sent %s to %d recipient(s) (%s)", task.key, d.subject, len(d.recipients), d.message_id)
+
+    def _sprint_check(self, slot_at: datetime, task: Task) -> None:
+        e = task.entry
+        if e.sync_first and not self._sync_first(task, slot_at):
+            return
+        before = previous_slot(e.cron, e.timezone, slot_at - timedelta(microseconds=1)) or slot_at - LOOKBACK
+        since = before - timedelta(minutes=e.grace_minutes)
+        closed = sorted((s for s in self.store.sprints() if s.complete is not None and since < s.complete <= slot_at),
+                        key=lambda s: (s.complete, s.id))
+        sent = []
+        for sprint in closed:
+            if self.stop.is_set():
+                break
+            key, at = f"{e.name}/{sprint.id}", sprint.complete
+            assert at is not None
+            if ledger.claim_slot(self.store, key, at, owner=self.replica, now=self.clock.now(), lease_s=self.lease_s):
+                self.execute(at, Task(key, e, sprint=sprint.id))
+                sent.append(sprint.id)
+        if self.stop.is_set() and len(sent) < len(closed):
+            ledger.release_slot(self.store, task.key, slot_at, owner=self.replica)
+            return
+        self._finish(task, slot_at, "done", f"{len(closed)} sprint(s) closed since {before.isoformat()}; "
+                                            f"this replica ran {len(sent)}")
+
+    # -- heartbeat --------------------------------------------------------------------------------
+
+    def beat(self) -> None:
+        """Renew this replica's claims and lease, and write the health file."""
+        now = self.clock.now()
+        ledger.acquire_lease(self.store, f"replica:{self.replica}", owner=self.replica, now=now, ttl_s=self.lease_s)
+        ledger.renew_claims(self.store, owner=self.replica, now=now, lease_s=self.lease_s)
+        write_health(health_path(self.settings), replica=self.replica, now=now)
+
+    def _heartbeat(self) -> None:
+        while not self.clock.wait(self.settings.daemon.heartbeat_seconds, self._beat_stop):
+            try:
+                self.beat()
+            except Exception as exc:  # noqa: BLE001 - keep beating; the health file goes stale meanwhile
+                log.warning("heartbeat failed: %s", exc)
+
+
+def health_path(settings: Settings) -> Path:
+    """The daemon's health file."""
+    return settings.daemon.health_file or settings.data_dir / "daemon.health"
+
+
+def write_health(path: Path, *, replica: str, now: datetime) -> None:
+    """Write the health file atomically: who beat, when (real and scheduler time)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps({"replica": replica, "pid": os.getpid(), "written": time.time(), "now": now.isoformat()}))
+    os.replace(tmp, path)
+
+
+def check_health(path: Path, max_age_s: float) -> str:
+    """One line about the daemon's health; raises SyncdError when the heartbeat is missing or stale."""
+    try:
+        data = json.loads(path.read_text())
+        age = time.time() - float(data["written"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SyncdError(f"health: no heartbeat in {path} ({exc.__class__.__name__})") from None
+    if age > max_age_s:
+        raise SyncdError(f"health: last heartbeat of replica {data.get('replica')} was {age:.0f}s ago "
+                         f"(more than {max_age_s:.0f}s)")
+    return f"ok: replica {data.get('replica')} beat {age:.0f}s ago"

@@ -1,0 +1,254 @@
+"""The scheduler in-process with a manual clock: slot times across DST, catch-up and grace, takeover,
+sprint-closed deliveries, sync jobs against the GitHub sandbox. Mail goes to a real aiosmtpd server.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reports.report import Report
+from syncd.locks import source_lock
+from syncd.model import Batch, Sprint, SprintState
+from syncd.scheduler import Scheduler
+from syncd.settings import Settings
+from syncd.store import Store
+from syncd.store import _daemon as ledger
+from tests.smtp_sink import Sink, SmtpServer
+
+
+class ManualClock:
+    """Time moves only when the scheduler waits (or the test says so); stops the run at `end`."""
+
+    def __init__(self, t: datetime, end: datetime | None = None) -> None:
+        self.t, self.end = t, end
+
+    def now(self) -> datetime:
+        return self.t
+
+    def wait(self, seconds: float, stop: threading.Event) -> bool:
+        self.t += timedelta(seconds=seconds)
+        if self.end is not None and self.t >= self.end:
+            stop.set()
+        return stop.is_set()
+
+
+class FakeReports:
+    """Test double of syncd.reporting.generate_report: records each call's kind, scope and `now`."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None, str | None, datetime]] = []
+
+    def __call__(self, settings: Settings, store: Store, kind: str, audience: str | None = None, *,
+                 now: datetime, scope: str | None = None, record: bool = True) -> Report:
+        assert record is False  # history is recorded by the daemon after the send
+        self.calls.append((kind, audience, scope, now))
+        return Report(kind=kind, audience=audience, title=f"{kind} {scope or ''}", subject=f"[syncd] {kind}",
+                      markdown="# r\n", html="<html><body>r</body></html>", text="r\n", scope=scope)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    sink = Sink()
+    with SmtpServer(sink) as server:
+        yield sink, server.port
+
+
+def make_settings(tmp_path: Path, port: int, schedule: list[dict[str, Any]], **extra: Any) -> Settings:
+    return Settings(data_dir=tmp_path, smtp={"host": "127.0.0.1", "port": port, "security": "none",
+                                             "sender": "syncd@acme.test", "timeout_s": 5},
+                    reports={"recipients": {"executive": ["ceo@acme.test"], "engineering": ["eng@acme.test"]}},
+                    schedule=schedule, daemon={"poll_seconds": 86400, "lease_seconds": 60}, **extra)
+
+
+def report(name: str, cron: str, tz: str = "UTC", **kw: Any) -> dict[str, Any]:
+    return {"name": name, "cron": cron, "timezone": tz, "job": "report", "kind": "status", "audience": "executive", **kw}
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+# -- slot times across daylight-saving changes -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    # spring forward: Berlin 2026-03-29, New York 2026-03-08
+    (utc(2026, 3, 5), utc(2026, 3, 31), {
+        "ber-0230": [utc(2026, 3, d, 1, 30) for d in range(5, 29)] + [utc(2026, 3, 29, 1, 0), utc(2026, 3, 30, 0, 30)],
+        "ber-mon": [utc(2026, 3, 9, 8), utc(2026, 3, 16, 8), utc(2026, 3, 23, 8), utc(2026, 3, 30, 7)],
+        "ny-0230": [utc(2026, 3, d, 7, 30) for d in range(5, 8)] + [utc(2026, 3, 8, 7, 0)]
+                   + [utc(2026, 3, d, 6, 30) for d in range(9, 31)],
+        "ny-mon": [utc(2026, 3, 9, 13), utc(2026, 3, 16, 13), utc(2026, 3, 23, 13), utc(2026, 3, 30, 13)],
+    }),
+    # fall back: Berlin 2026-10-25, New York 2026-11-01
+    (utc(2026, 10, 23), utc(2026, 11, 3), {
+        "ber-0230": [utc(2026, 10, d, 0, 30) for d in range(23, 26)] + [utc(2026, 10, d, 1, 30) for d in range(26, 32)]
+                    + [utc(2026, 11, d, 1, 30) for d in (1, 2)],
+        "ber-mon": [utc(2026, 10, 26, 8), utc(2026, 11, 2, 8)],
+        "ny-0230": [utc(2026, 10, d, 6, 30) for d in range(23, 32)] + [utc(2026, 11, d, 7, 30) for d in (1, 2)],
+        "ny-mon": [utc(2026, 10, 26, 13), utc(2026, 11, 2, 14)],
+    }),
+])
+def test_daemon_fires_at_local_times_across_dst(tmp_path: Path, smtp: tuple[Sink, int], start: datetime,
+                                                end: datetime, expected: dict[str, list[datetime]]) -> None:
+    sink, port = smtp
+    settings = make_settings(tmp_path, port, [
+        report("ber-0230", "30 2 * * *", "Europe/Berlin"), report("ber-mon", "0 9 * * 1", "Europe/Berlin"),
+        report("ny-0230", "30 2 * * *", "America/New_York"), report("ny-mon", "0 9 * * 1", "America/New_York"),
+    ])
+    store = Store(f"sqlite:///{tmp_path / 'syncd.db'}")
+    store.upgrade()
+    fake = FakeReports()
+    Scheduler(settings, store, clock=ManualClock(start, end=end), generate=fake).run(heartbeat=False)
+    fired: dict[str, list[datetime]] = {}
+    for slot in ledger.slot_rows(store):
+        assert slot.state == "done", slot
+        fired.setdefault(slot.job, []).append(slot.slot_at)
+    assert fired == expected
+    # each report ran at its slot time exactly (the clock only jumps to wake-ups), and was mailed once
+    assert sorted(now for *_, now in fake.calls) == sorted(s for v in expected.values() for s in v)
+    assert len(sink.messages) == sum(map(len, expected.values()))
+    assert set(sink.by_header("X-Syncd-Slot").values()) == {1}
+
+
+# -- catch-up after downtime ----------------------------------------------------------------------------
+
+
+def test_missed_slot_within_grace_runs_once_and_outside_grace_is_skipped(store: Store, tmp_path: Path,
+                                                                         smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    settings = make_settings(tmp_path, port, [report("exec", "0 9 * * 1", "Europe/Berlin", grace_minutes=60),
+                                              report("late", "0 7 * * 1", "Europe/Berlin", grace_minutes=60)])
+    # an earlier life of the daemon ran both a week before
+    for job, at in (("exec", utc(2026, 3, 23, 8)), ("late", utc(2026, 3, 23, 6))):
+        ledger.claim_slot(store, job, at, owner="old", now=at, lease_s=60)
+        ledger.finish_slot(store, job, at, owner="old", state="done", now=at)
+    clock = ManualClock(utc(2026, 3, 30, 7, 40))  # Monday 09:40 CEST: down since last week
+    fake = FakeReports()
+    sched = Scheduler(settings, store, clock=clock, generate=fake, replica="r1")
+    assert sched.run_due() == 1
+    assert sched.run_due() == 0
+    assert Scheduler(settings, store, clock=clock, generate=fake, replica="r2").run_due() == 0  # a restart
+    states = {(s.job, s.slot_at): (s.state, s.detail or "") for s in ledger.slot_rows(store)}
+    assert states[("exec", utc(2026, 3, 30, 7))][0] == "done"  # 09:00 CEST, 40 minutes late: within grace
+    state, detail = states[("late", utc(2026, 3, 30, 5))]  # 07:00 CEST, 2 h 40 late: skipped, recorded
+    assert state == "skipped" and detail.startswith("missed: 2026-03-30 07:00 CEST")
+    assert [m.message["X-Syncd-Slot"] for m in sink.messages] == ["exec 2026-03-30T07:00:00+00:00"]
+    assert fake.calls[0][3] == clock.t
+
+
+def test_several_missed_slots_run_only_the_newest_within_grace(store: Store, tmp_path: Path,
+                                                               smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    settings = make_settings(tmp_path, port, [report("often", "*/15 * * * *", grace_minutes=60)])
+    ledger.claim_slot(store, "often", utc(2026, 5, 4, 8), owner="old", now=utc(2026, 5, 4, 8), lease_s=60)
+    ledger.finish_slot(store, "often", utc(2026, 5, 4, 8), owner="old", state="done", now=utc(2026, 5, 4, 8))
+    Scheduler(settings, store, clock=ManualClock(utc(2026, 5, 4, 9, 40)), generate=FakeReports()).run_due()
+    states = {s.slot_at.strftime("%H:%M"): s.state for s in ledger.slot_rows(store)}
+    assert states == {"08:00": "done", "08:15": "skipped", "08:30": "skipped", "08:45": "skipped",
+                      "09:00": "skipped", "09:15": "skipped", "09:30": "done"}
+    assert len(sink.messages) == 1
+
+
+def test_a_new_job_runs_its_latest_slot_within_grace_but_not_older_history(store: Store, tmp_path: Path,
+                                                                          smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    settings = make_settings(tmp_path, port, [report("exec", "0 9 * * *", grace_minutes=30)])
+    Scheduler(settings, store, clock=ManualClock(utc(2026, 5, 4, 9, 20)), generate=FakeReports()).run_due()
+    assert [(s.slot_at, s.state) for s in ledger.slot_rows(store)] == [(utc(2026, 5, 4, 9), "done")]
+
+
+# -- takeover ---------------------------------------------------------------------------------------------
+
+
+def test_claims_of_a_dead_replica_are_taken_over_after_the_lease(store: Store, tmp_path: Path,
+                                                                 smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    settings = make_settings(tmp_path, port, [report("exec", "0 9 * * *"), report("eng", "0 9 * * *",
+                                                                                  audience="engineering")])
+    t = utc(2026, 5, 4, 9, 0, 5)
+    # replica "dead" claimed exec and was sending eng when it died
+    ledger.claim_slot(store, "exec", utc(2026, 5, 4, 9), owner="dead", now=t, lease_s=60)
+    ledger.claim_slot(store, "eng", utc(2026, 5, 4, 9), owner="dead", now=t, lease_s=60)
+    ledger.begin_delivery(store, {"at": t, "job": "eng", "slot_at": utc(2026, 5, 4, 9), "kind": "status",
+                                  "audience": "engineering", "format": "eml", "recipients": ["eng@acme.test"],
+                                  "subject": "s", "message_id": "<x@acme.test>"}, owner="dead")
+    clock = ManualClock(t + timedelta(seconds=10))
+    live = Scheduler(settings, store, clock=clock, generate=FakeReports(), replica="live")
+    live.exclusive = False  # as on PostgreSQL: other replicas may be alive, leases decide
+    assert live.run_due() == 0 and sink.messages == []
+    clock.t += timedelta(seconds=60)
+    assert live.run_due() == 1
+    states = {s.job: (s.state, s.owner, s.attempts) for s in ledger.slot_rows(store)}
+    assert states == {"exec": ("done", "live", 2), "eng": ("uncertain", "dead", 1)}
+    assert [m.message["X-Syncd-Slot"] for m in sink.messages] == ["exec 2026-05-04T09:00:00+00:00"]
+
+
+def test_on_sqlite_a_restarted_daemon_recovers_at_once(tmp_path: Path, smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    store = Store(f"sqlite:///{tmp_path / 'syncd.db'}")
+    store.upgrade()
+    settings = make_settings(tmp_path, port, [report("exec", "0 9 * * *")])
+    t = utc(2026, 5, 4, 9, 0, 5)
+    ledger.claim_slot(store, "exec", utc(2026, 5, 4, 9), owner="before-crash", now=t, lease_s=600)
+    assert Scheduler(settings, store, clock=ManualClock(t), generate=FakeReports()).run_due() == 1
+    assert len(sink.messages) == 1
+
+
+# -- sprint-closed trigger --------------------------------------------------------------------------------
+
+
+def sprint(n: int, complete: datetime | None) -> Sprint:
+    return Sprint(id=f"jira:{n}", source="jira", remote_id=str(n), name=f"Sprint {n}",
+                  state=SprintState.CLOSED if complete else SprintState.ACTIVE, complete=complete)
+
+
+def test_sprint_review_is_sent_once_per_closed_sprint(store: Store, tmp_path: Path, smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    entry = report("review", "0 18 * * 1-5", "Europe/Berlin", trigger="sprint-closed", kind="sprint",
+                   audience="engineering", grace_minutes=120)
+    settings = make_settings(tmp_path, port, [entry])
+    store.apply_batch("jira", Batch(sprints=[sprint(1, utc(2026, 5, 1, 10)), sprint(2, utc(2026, 5, 5, 12)),
+                                             sprint(3, utc(2026, 5, 5, 15)), sprint(4, None)]))
+    fake = FakeReports()
+    clock = ManualClock(utc(2026, 5, 5, 16, 0, 1))  # Tuesday 18:00 CEST: sprints 2 and 3 closed today
+    Scheduler(settings, store, clock=clock, generate=fake, replica="r1").run_due()
+    assert [(kind, scope) for kind, _, scope, _ in fake.calls] == [("sprint", "jira:2"), ("sprint", "jira:3")]
+    clock.t = utc(2026, 5, 6, 16, 0, 1)  # Wednesday: nothing new closed
+    Scheduler(settings, store, clock=clock, generate=fake, replica="r2").run_due()
+    assert len(fake.calls) == 2 and len(sink.messages) == 2
+    jobs = {s.job: s.state for s in ledger.slot_rows(store)}
+    assert jobs == {"review": "done", "review/jira:2": "done", "review/jira:3": "done"}
+    assert len(ledger.slot_rows(store, job="review")) == 2
+
+
+# -- sync jobs --------------------------------------------------------------------------------------------
+
+
+def test_sync_job_runs_each_source_once_and_skips_a_busy_one(store: Store, tmp_path: Path,
+                                                             smtp: tuple[Sink, int]) -> None:
+    from syncd.sandbox import github as gh_sandbox
+    from syncd.sandbox._http import Controls
+    from tests.integration.test_sandbox_github import TOKEN, make_world
+
+    server = gh_sandbox.serve_github(make_world(issues=5, pulls=5), Controls())
+    try:
+        gh = {"type": "github", "base_url": server.url, "token": TOKEN, "repos": ["acme/widget"]}
+        _, port = smtp
+        settings = make_settings(tmp_path, port, [{"name": "sync", "cron": "*/15 * * * *", "job": "sync"}],
+                                 sources={"gh": gh, "gh2": gh}, database_url=store.url)
+        clock = ManualClock(utc(2026, 5, 4, 9, 0, 1))
+        with source_lock(settings, store, "sync-gh2"):  # another process is syncing gh2
+            assert Scheduler(settings, store, clock=clock).run_due() == 2
+        states = {s.job: (s.state, s.detail or "") for s in ledger.slot_rows(store)}
+        assert states["sync/gh"][0] == "done" and states["sync/gh"][1].startswith("gh: ok: 10 new")
+        assert states["sync/gh2"] == ("skipped", "source gh2 was being synced by another process")
+        assert store.counts()["items"] == 10
+    finally:
+        server.stop()
