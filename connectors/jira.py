@@ -60,7 +60,8 @@ def classify(exc: BaseException) -> RetryDecision | None:
         status = exc.status_code or 0
         headers = exc.response.headers if exc.response is not None else {}
         if status == 429:
-            return RetryDecision(parse_retry_after(headers.get("Retry-After")) or 5.0, "429 rate limited")
+            after = parse_retry_after(headers.get("Retry-After"))  # "0" means now, not "unknown"
+            return RetryDecision(5.0 if after is None else after, "429 rate limited")
         if status >= 500:
             return RetryDecision(None, f"HTTP {status}")
         return None
@@ -115,6 +116,9 @@ class JiraClient:
             else:
                 kwargs["token_auth"] = token
             client = JIRA(**kwargs)
+            # without get_server_info the client believes it is not on Cloud, and its @cloud_api methods
+            # (enhanced_search_issues) silently return None: tell it what the deployment is
+            client.deploymentType = "Cloud" if self.deployment == "cloud" else "Server"
             # the client maps JQL field names to ids through a lazily fetched /field cache; we pass
             # ids already, so a non-empty cache keeps it from spending a request on every poll
             client._fields_cache_value = {"id": "id"}
@@ -142,8 +146,10 @@ class JiraClient:
         return self.call(lambda: j._get_json(path, params=params, base=base), f"GET {path}")
 
     def server_info(self) -> Json:
-        """/serverInfo (deploymentType tells Cloud from Server/DC)."""
-        return self.get("serverInfo")  # type: ignore[no-any-return]
+        """/rest/api/2/serverInfo (deploymentType tells Cloud from Server/DC; REST v3 exists on Cloud only)."""
+        j = self.jira
+        return self.call(lambda: j._get_json("serverInfo", base="{server}/rest/api/2/{path}"),  # type: ignore[no-any-return]
+                         "GET serverInfo")
 
     def fields(self) -> list[Json]:
         """/field: every system and custom field of the site."""
@@ -217,9 +223,12 @@ class JiraConnector:
         if self.config.story_points_field:
             fm.points = self.config.story_points_field
 
+        # The cursor overlap re-reads the newest issues on every poll; only issues updated after the
+        # cursor count as changes, or a poll with nothing new would refresh boards and versions too.
+        since = None if first else datetime.fromisoformat(state["updated"])
         changed = 0
         for batch in self._changed_issues(state, fm, incremental=not first):
-            changed += len(batch.items)
+            changed += sum(1 for item in batch.items if since is None or item.updated > since)
             yield batch
 
         now = self._now()

@@ -46,8 +46,8 @@ def test_5xx_retried_then_one_line_error() -> None:
 
 @responses.activate
 def test_malformed_json_is_retried() -> None:
-    responses.get(f"{URL}/rest/api/3/serverInfo", body='{"deploymentType": "Clo', content_type="application/json")
-    responses.get(f"{URL}/rest/api/3/serverInfo", json={"deploymentType": "Cloud"})
+    responses.get(f"{URL}/rest/api/2/serverInfo", body='{"deploymentType": "Clo', content_type="application/json")
+    responses.get(f"{URL}/rest/api/2/serverInfo", json={"deploymentType": "Cloud"})
     c, waits = client()
     assert c.server_info()["deploymentType"] == "Cloud"
     assert len(waits) == 1
