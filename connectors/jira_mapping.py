@@ -6,6 +6,7 @@ sprints, the epic link and the flag on this site.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -196,6 +197,28 @@ def sprint_from_jira(source: str, payload: Json, board_name: str | None = None) 
     )
 
 
+_GREENHOPPER_PAIR = re.compile(r"(\w+)=(.*?)(?=,\w+=|\]$)")
+
+
+def greenhopper_sprint(text: str) -> Json | None:
+    """A Server/DC Sprint field value, `com.atlassian.greenhopper.service.sprint.Sprint@1a2b[id=7,rapidViewId=3,
+    state=ACTIVE,name=...,startDate=...,completeDate=<null>,...]`, as the sprint object Cloud would send."""
+    start = text.find("[")
+    if not text.startswith("com.atlassian.greenhopper.service.sprint.Sprint") or start < 0 or not text.endswith("]"):
+        return None
+    pairs = {k: (None if v in ("<null>", "") else v) for k, v in _GREENHOPPER_PAIR.findall(text[start + 1:])}
+    if not str(pairs.get("id") or "").isdigit():
+        return None
+    out: Json = {"id": int(str(pairs["id"])), "name": pairs.get("name") or "", "state": str(pairs.get("state") or "future").lower(),
+                 "goal": pairs.get("goal")}
+    if str(pairs.get("rapidViewId") or "").isdigit():
+        out["boardId"] = int(str(pairs["rapidViewId"]))
+    for key in ("startDate", "endDate", "completeDate"):
+        if pairs.get(key):
+            out[key] = pairs[key]
+    return out
+
+
 def release_from_version(source: str, project: str, payload: Json, site_url: str) -> Release:
     """A Release (kind version) from a Jira fix version."""
     released = bool(payload.get("released"))
@@ -292,7 +315,7 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str) -> I
         epic_key, epic_id = agile_epic.get("key"), make_id(source, agile_epic["id"])
     if fm.epic_link and f.get(fm.epic_link) and not epic_key:
         epic_key = str(f.get(fm.epic_link))
-    sprint_objs = list(f.get(fm.sprint) or []) if fm.sprint else []
+    sprint_objs = [greenhopper_sprint(o) if isinstance(o, str) else o for o in f.get(fm.sprint) or []] if fm.sprint else []
     sprint_objs += ([f["sprint"]] if isinstance(f.get("sprint"), dict) else []) + list(f.get("closedSprints") or [])
     seen_sprints: dict[str, Sprint] = {}
     for obj in sprint_objs:
