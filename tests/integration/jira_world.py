@@ -232,7 +232,7 @@ def make_world(issues: int = 30, ops_issues: int = 6, seed: int = 7, big_history
             if index % 4 == 1:
                 f["fixVersions"] = [{k: jw.versions["WID"][0][k] for k in ("self", "id", "description", "name",
                                                                           "archived", "released", "releaseDate")}]
-        steps = rnd.randint(0, 3)
+        steps = 2 if issue["key"] == BIG_HISTORY_KEY else rnd.randint(0, 3)  # WID-3's oldest histories matter
         for step in range(steps):
             old, new = jw.statuses[step], jw.statuses[step + 1]
             items = [{"field": "status", "fieldtype": "jira", "fieldId": "status", "from": old["id"],
@@ -256,3 +256,21 @@ def make_world(issues: int = 30, ops_issues: int = 6, seed: int = 7, big_history
         issue["changelog"] = {"histories": histories}
         jw.issues[iid] = issue
     return World(seed=seed, now=NOW, jira=jw, github=GitHubWorld())
+
+
+MODELLED_CHANGES = {"status", "Sprint", "Story point estimate", "assignee", "Fix Version"}
+
+
+def expected(world: World, projects: tuple[str, ...] = ("WID", "OPS")) -> Json:
+    """What a sync of `projects` must store, counted from the world itself."""
+    jw = world.jira
+    live = [i for iid, i in jw.issues.items() if iid not in jw.deleted and i["fields"]["project"]["key"] in projects]
+    return {
+        "items": {i["id"]: i["key"] for i in live},
+        "sprints": {str(sid) for sid, s in jw.sprints.items() if jw.boards[s["originBoardId"]]["type"] == "scrum"},
+        "releases": {v["id"] for p in projects for v in jw.versions.get(p, [])},
+        "links": sum(1 for i in live for link in i["fields"].get("issuelinks") or [] if "outwardIssue" in link),
+        "transitions": {i["id"]: sum(1 for h in i["changelog"]["histories"] for item in h["items"]
+                                     if item["field"] in MODELLED_CHANGES) for i in live},
+        "sprint_ids": {i["id"]: sorted(str(s["id"]) for s in i["fields"].get(SPRINT) or []) for i in live},
+    }
