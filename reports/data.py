@@ -81,6 +81,15 @@ class Snapshot:
         return {r.id: r for r in self.releases}
 
     @cached_property
+    def items_by_release(self) -> dict[str, list[WorkItem]]:
+        """Release id -> the items planned for it (fix version or milestone)."""
+        out: dict[str, list[WorkItem]] = {}
+        for item in self.items:
+            for rid in item.release_ids:
+                out.setdefault(rid, []).append(item)
+        return out
+
+    @cached_property
     def person_name(self) -> dict[str, str]:
         """Display names by person id."""
         return {p.id: p.display_name for p in self.people}

@@ -97,7 +97,7 @@ def analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSetting
             progress=progress(snap, hist, items, clock, today, tz),
             forecast=_forecast(snap, hist, items, f"release:{rel.id}", now, tz, settings)))
 
-    sprints = sprint_reports(snap, hist, now, settings.velocity_sprints, capacity)
+    sprints = sprint_reports(snap, hist, now, settings.velocity_sprints, capacity, settings.forecast_weeks)
     flows = flow(snap, hist, clock, now, tz, settings.forecast_weeks)
     current_sprints = {r.sprint.id for r in sprints if r.sprint.state != SprintState.CLOSED}
     ctx = RiskContext(snap=snap, hist=hist, now=now, tz=tz, today=today, rules=rules, goals=goal_parts,

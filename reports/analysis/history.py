@@ -7,7 +7,6 @@ side; an item with no change of a field has had its current value since it was c
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,16 +62,30 @@ class Histories:
         for item in snap.items:
             self.categories.setdefault(item.status.lower(), item.status_category)
         self._facts: dict[str, ItemFacts] | None = None
+        self._by_field: dict[str, dict[str, list[TransitionRow]]] = {}
+        self._sprint_changes: dict[str, tuple[frozenset[str], list[tuple[datetime, frozenset[str]]]]] = {}
+        self._by_name: dict[str, StatusCategory] = {}
+        self._sets: dict[tuple[str, str], frozenset[str]] = {}
+        self._intervals: dict[str, dict[str, list[tuple[datetime, datetime | None]]]] = {}
 
     def category(self, status_name: str | None) -> StatusCategory:
         """The category of a status name: as items in that status have it, else guessed from the name."""
         if not status_name:
             return StatusCategory.TODO
-        found = self.categories.get(status_name.lower())
-        return found if found is not None else _guess_category(status_name)
+        found = self._by_name.get(status_name)
+        if found is None:
+            found = self.categories.get(status_name.lower()) or _guess_category(status_name)
+            self._by_name[status_name] = found
+        return found
 
     def _rows(self, item_id: str, field: str) -> list[TransitionRow]:
-        return [t for t in self.snap.history.get(item_id, ()) if t.field == field]
+        split = self._by_field.get(item_id)
+        if split is None:
+            split = {}
+            for t in self.snap.history.get(item_id, ()):
+                split.setdefault(t.field, []).append(t)
+            self._by_field[item_id] = split
+        return split.get(field, [])
 
     # -- status ------------------------------------------------------------------------------
 
@@ -138,40 +151,63 @@ class Histories:
     # -- sprint membership -------------------------------------------------------------------
 
     def _sprint_set(self, item: WorkItem, value: str | None) -> frozenset[str]:
-        out = set()
-        for part in (value or "").split(","):
-            rid = part.strip()
-            if rid:
-                sprint = self.snap.sprint_by_remote.get((item.source, rid))
-                if sprint is not None:
-                    out.add(sprint.id)
-        return frozenset(out)
+        key = (item.source, value or "")
+        found = self._sets.get(key)
+        if found is None:  # the same field values recur across items: parse each once
+            by_remote = self.snap.sprint_by_remote
+            found = frozenset(s.id for part in key[1].split(",")
+                              if (s := by_remote.get((item.source, part.strip()))) is not None)
+            self._sets[key] = found
+        return found
 
     def sprint_changes(self, item: WorkItem) -> tuple[frozenset[str], list[tuple[datetime, frozenset[str]]]]:
         """The item's sprints at creation and every later change of them (time, new set)."""
+        cached = self._sprint_changes.get(item.id)
+        if cached is not None:
+            return cached
         rows = self._rows(item.id, SPRINT)
         if not rows:
-            return frozenset(item.sprint_ids), []
-        initial = self._sprint_set(item, rows[0].from_value)
-        return initial, [(t.at, self._sprint_set(item, t.to_value)) for t in rows]
+            cached = frozenset(item.sprint_ids), []
+        else:
+            cached = self._sprint_set(item, rows[0].from_value), [(t.at, self._sprint_set(item, t.to_value)) for t in rows]
+        self._sprint_changes[item.id] = cached
+        return cached
+
+    def sprint_intervals(self, item: WorkItem) -> dict[str, list[tuple[datetime, datetime | None]]]:
+        """Sprint id -> the spans [entered, left) the item was in it (left None: still in it)."""
+        cached = self._intervals.get(item.id)
+        if cached is not None:
+            return cached
+        initial, changes = self.sprint_changes(item)
+        since: dict[str, datetime] = dict.fromkeys(initial, item.created)
+        out: dict[str, list[tuple[datetime, datetime | None]]] = {}
+        for at, sprints in changes:
+            for sid in [s for s in since if s not in sprints]:
+                out.setdefault(sid, []).append((since.pop(sid), at))
+            for sid in sprints:
+                since.setdefault(sid, at)
+        for sid, entered in since.items():
+            out.setdefault(sid, []).append((entered, None))
+        self._intervals[item.id] = out
+        return out
 
     def in_sprint_at(self, item: WorkItem, sprint_id: str, at: datetime) -> bool:
         """True when the item was in the sprint at `at` (and existed)."""
         if item.created > at:
             return False
-        initial, changes = self.sprint_changes(item)
-        times = [c[0] for c in changes]
-        idx = bisect_right(times, at)
-        current = changes[idx - 1][1] if idx else initial
-        return sprint_id in current
+        return any(entered <= at and (left is None or at < left)
+                   for entered, left in self.sprint_intervals(item).get(sprint_id, ()))
+
+    def joined_between(self, item: WorkItem, sprint_id: str, start: datetime, end: datetime) -> datetime | None:
+        """When the item first entered the sprint within (start, end], or None."""
+        for entered, _ in self.sprint_intervals(item).get(sprint_id, ()):
+            if start < entered <= end:
+                return entered
+        return None
 
     def ever_in_sprint(self, item: WorkItem) -> set[str]:
         """Every sprint the item was ever in."""
-        initial, changes = self.sprint_changes(item)
-        out = set(initial) | set(item.sprint_ids)
-        for _, sprints in changes:
-            out |= sprints
-        return out
+        return set(self.sprint_intervals(item)) | set(item.sprint_ids)
 
 
 def is_scope(item: WorkItem) -> bool:

@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from reports.analysis.history import Histories, ItemFacts
+from reports.analysis.history import Histories, ItemFacts, is_scope
 from reports.analysis.risk_rules import Attribution, RuleConfig, make_risk, sort_risks
 from reports.analysis.scope import item_ref, key_order, local_day
+from reports.analysis.sprints import carried_over
 from reports.analysis.types import Flow, Forecast, ItemRef, Progress, Risk, Severity, SprintReport
 from reports.data import Snapshot
 from reports.goals import Goal
@@ -196,16 +197,13 @@ def overdue(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
 
 def carry_over(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
     """Open items carried over from `threshold` or more closed sprints."""
-    carried: dict[str, list[str]] = {}
-    for rep in reversed(ctx.sprints):  # oldest closed sprint first
-        if rep.sprint.state != SprintState.CLOSED:
-            continue
-        for entry in rep.not_completed:
-            carried.setdefault(entry.item.id, []).append(rep.sprint.name)
+    open_items = [i for i in ctx.snap.items if is_scope(i) and i.status_category != StatusCategory.DONE
+                  and (i.sprint_ids or i.id in ctx.snap.history)]
     out = []
-    for item_id, names in carried.items():
-        item = ctx.snap.item_by_id.get(item_id)
-        if item is None or item.status_category == StatusCategory.DONE or len(names) < cfg.threshold:
+    for item_id, sprints in carried_over(ctx.snap, ctx.hist, open_items).items():
+        item = ctx.snap.item_by_id[item_id]
+        names = [s.name for s in sprints]
+        if len(names) < cfg.threshold:
             continue
         owner = ctx.owner_of(item)
         out.append(make_risk(

@@ -67,7 +67,7 @@ def _release_ids(snap: Snapshot, kind: ReleaseKind, names: tuple[str, ...]) -> s
 
 def release_items(snap: Snapshot, release: Release) -> list[WorkItem]:
     """Scope items planned for a release (fix version or milestone), by key."""
-    return sorted((i for i in snap.items if is_scope(i) and release.id in i.release_ids), key=lambda i: key_order(i.key))
+    return sorted((i for i in snap.items_by_release.get(release.id, ()) if is_scope(i)), key=lambda i: key_order(i.key))
 
 
 def item_ref(snap: Snapshot, item: WorkItem) -> ItemRef:

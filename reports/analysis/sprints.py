@@ -25,16 +25,40 @@ from syncd.model import Sprint, SprintState, WorkItem
 _END_PROBE = timedelta(seconds=1)
 
 
-def sprint_members(snap: Snapshot, hist: Histories) -> dict[str, list[WorkItem]]:
-    """Sprint id -> scope items that were ever in it (per the changelog and the current field)."""
+def sprint_members(snap: Snapshot, hist: Histories, wanted: set[str], since: datetime) -> dict[str, list[WorkItem]]:
+    """Sprint id -> scope items that were ever in it, for the `wanted` sprints.
+
+    Only items still naming a wanted sprint, or changed since `since` (the earliest start among
+    the wanted sprints), can have been in one: a sprint change bumps the item's `updated`.
+    """
     out: dict[str, list[WorkItem]] = {}
     for item in snap.items:
         if not is_scope(item):
             continue
-        if not item.sprint_ids and item.id not in snap.history:
+        if wanted.isdisjoint(item.sprint_ids) and (item.updated < since or item.id not in snap.history):
             continue
-        for sid in hist.ever_in_sprint(item):
+        for sid in hist.ever_in_sprint(item) & wanted:
             out.setdefault(sid, []).append(item)
+    return out
+
+
+def carried_over(snap: Snapshot, hist: Histories, items: Sequence[WorkItem]) -> dict[str, list[Sprint]]:
+    """Item id -> the closed sprints (in order) that ended with the item in them and not done."""
+    out: dict[str, list[Sprint]] = {}
+    for item in items:
+        closed = []
+        for sid in hist.sprint_intervals(item):
+            sprint = snap.sprint_by_id.get(sid)
+            if sprint is None or sprint.state != SprintState.CLOSED:
+                continue
+            end = sprint.complete or sprint.end
+            if end is None:
+                continue
+            member = hist.in_sprint_at(item, sid, end - _END_PROBE) or hist.in_sprint_at(item, sid, end)
+            if member and not hist.done_at(item, end):
+                closed.append(sprint)
+        if closed:
+            out[item.id] = sorted(closed, key=_order_key)
     return out
 
 
@@ -62,17 +86,6 @@ def _entry(snap: Snapshot, hist: Histories, item: WorkItem, at_start: datetime, 
 
 def _points(entries: Sequence[SprintEntry], at_end: bool = False) -> float:
     return sum((e.points_at_end if at_end else e.points_at_start) or 0.0 for e in entries)
-
-
-def _joined_after(hist: Histories, item: WorkItem, sprint_id: str, start: datetime, end: datetime) -> datetime | None:
-    """When the item first entered the sprint after its start (None: never)."""
-    _, changes = hist.sprint_changes(item)
-    for at, sprints in changes:
-        if start < at <= end and sprint_id in sprints:
-            return at
-    if not changes and start < item.created <= end and sprint_id in item.sprint_ids:
-        return item.created
-    return None
 
 
 def sprint_figures(snap: Snapshot, hist: Histories, sprint: Sprint, members: Sequence[WorkItem],
@@ -103,7 +116,7 @@ def sprint_figures(snap: Snapshot, hist: Histories, sprint: Sprint, members: Seq
                 entry = _entry(snap, hist, item, start, end, False, done_end)
                 committed.append(entry)
             else:
-                joined = _joined_after(hist, item, sprint.id, start, end)
+                joined = hist.joined_between(item, sprint.id, start, end)
                 if joined is None:
                     continue
                 entry = _entry(snap, hist, item, joined, end, True, done_end)
@@ -126,31 +139,37 @@ def sprint_figures(snap: Snapshot, hist: Histories, sprint: Sprint, members: Seq
 
 
 def sprint_reports(snap: Snapshot, hist: Histories, now: datetime, velocity_sprints: int,
-                   capacity: Sequence[Capacity] = ()) -> list[SprintReport]:
-    """Reports of the active sprints, closed sprints (newest first) and each board's next sprint."""
-    members = sprint_members(snap, hist)
+                   capacity: Sequence[Capacity] = (), weeks: int = 12) -> list[SprintReport]:
+    """Reports of the active sprints, sprints closed in the last `weeks` weeks (newest first) and
+    each board's next sprint, with velocity from the board's previous closed sprints."""
     ordered = sorted(snap.sprints, key=_order_key)
+    since = now - timedelta(days=7 * weeks)
     closed = [s for s in ordered if s.state == SprintState.CLOSED]
     active = [s for s in ordered if s.state == SprintState.ACTIVE]
+    recent = [s for s in closed if (s.complete or s.end or now) >= since]
     next_future: dict[str | None, Sprint] = {}
     for s in ordered:
         if s.state == SprintState.FUTURE:
             next_future.setdefault(s.board_id, s)
-    base = {s.id: sprint_figures(snap, hist, s, members.get(s.id, []), now)
-            for s in [*active, *closed, *next_future.values()]}
+    shown = [*active, *reversed(recent), *next_future.values()]
+    basis = {s.id: [c for c in closed if c.board_id == s.board_id and c.id != s.id
+                    and _order_key(c) < _order_key(s)][-velocity_sprints:] for s in shown}
+    needed = {s.id: s for s in shown} | {c.id: c for cs in basis.values() for c in cs}
+    starts = [s.start for s in needed.values() if s.start is not None]
+    members = sprint_members(snap, hist, set(needed), min(starts, default=now))
+    base = {sid: sprint_figures(snap, hist, s, members.get(sid, []), now) for sid, s in needed.items()}
     out = []
-    for s in [*active, *reversed(closed), *next_future.values()]:
+    for s in shown:
         report = base[s.id]
-        before = [c for c in closed if c.board_id == s.board_id and c.id != s.id
-                  and _order_key(c) < _order_key(s)][-velocity_sprints:]
+        before = basis[s.id]
         avg = sum(base[c.id].completed_points for c in before) / len(before) if before else None
         cap = _capacity_for(s, capacity)
         pct: float | None = None
-        basis: str | None = None
+        kind: str | None = None
         if cap:
-            pct, basis = 100.0 * report.committed_points / cap, "capacity"
+            pct, kind = 100.0 * report.committed_points / cap, "capacity"
         elif avg:
-            pct, basis = 100.0 * report.committed_points / avg, "velocity"
+            pct, kind = 100.0 * report.committed_points / avg, "velocity"
         out.append(replace(report, velocity_average=avg, velocity_sprints=[c.name for c in before],
-                           capacity_points=cap, commitment_percent=pct, commitment_basis=basis))
+                           capacity_points=cap, commitment_percent=pct, commitment_basis=kind))
     return out

@@ -100,6 +100,9 @@ def test_velocity_averages_the_last_n_closed_sprints_of_the_board() -> None:
     assert r.velocity_sprints == ["Sprint 2", "Sprint 3", "Sprint 4"]
     assert r.velocity_average == (20 + 30 + 40) / 3 == 30
     assert r.committed_points == 60 and r.commitment_percent == 200
+    # closed sprints outside the window are not reported, but still count for velocity
+    narrow = sprint_reports(snap, Histories(snap), day(90), velocity_sprints=3, weeks=2)
+    assert [r.sprint.name for r in narrow] == ["Sprint 5"] and narrow[0].velocity_average == 30
     with_capacity = sprint_reports(snap, Histories(snap), day(90), 3, [Capacity(board="Board 1", points=75)])
     r = next(x for x in with_capacity if x.sprint.name == "Sprint 5")
     assert (r.capacity_points, r.commitment_basis, r.commitment_percent) == (75, "capacity", 80)
