@@ -9,12 +9,7 @@ from syncd.settings import Settings
 def check_settings(settings: Settings) -> list[str]:
     """Raise ConfigError on an inconsistent configuration; return warnings worth showing."""
     warnings: list[str] = []
-    for entry in settings.schedule:
-        for name in entry.sources:
-            if name not in settings.sources:
-                raise ConfigError(f"config: schedule {entry.name!r}: unknown source {name!r}")
-        if entry.job == "report" and not entry.kind:
-            raise ConfigError(f"config: schedule {entry.name!r}: a report job needs kind")
+    warnings.extend(check_schedule(settings))
     if settings.reports.goals_file is not None and not settings.reports.goals_file.is_file():
         raise ConfigError(f"config: reports.goals_file: file not found: {settings.reports.goals_file}")
     from reports.analysis.risk_rules import rule_configs
@@ -68,3 +63,54 @@ def check_goals(settings: Settings) -> list[str]:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ConfigError(problems[0] + more)
     return []
+
+
+def check_schedule(settings: Settings) -> list[str]:
+    """Validate `[[schedule]]` entries and `[daemon]` against each other and the report catalogue."""
+    warnings: list[str] = []
+    seen: set[str] = set()
+    for entry in settings.schedule:
+        where = f"config: schedule {entry.name!r}"
+        if entry.name in seen:
+            raise ConfigError(f"{where}: the name is used twice (names key the delivery ledger)")
+        seen.add(entry.name)
+        for name in entry.sources:
+            if name not in settings.sources:
+                raise ConfigError(f"{where}: unknown source {name!r}")
+        if entry.job == "sync":
+            extra = [k for k in ("kind", "audience", "scope") if getattr(entry, k)]
+            extra += [k for k in ("recipients", "sync_first") if getattr(entry, k)]
+            if entry.trigger != "cron":
+                extra.append("trigger")
+            if extra:
+                raise ConfigError(f"{where}: {', '.join(extra)} only apply to report jobs")
+            if not settings.sources:
+                raise ConfigError(f"{where}: a sync job needs at least one [sources.NAME]")
+            continue
+        if not entry.kind:
+            raise ConfigError(f"{where}: a report job needs kind")
+        _check_report_kind(where, entry.kind, entry.audience)
+        from syncd.jobs import report_recipients
+
+        if not report_recipients(settings, entry):
+            target = f"reports.recipients.{entry.audience}" if entry.audience else "recipients"
+            raise ConfigError(f"{where}: no recipients (set the entry's recipients or {target})")
+    daemon = settings.daemon
+    if daemon.lease_seconds < 2 * daemon.heartbeat_seconds:
+        raise ConfigError(f"config: daemon.lease_seconds ({daemon.lease_seconds:g}) must be at least twice "
+                          f"daemon.heartbeat_seconds ({daemon.heartbeat_seconds:g})")
+    return warnings
+
+
+def _check_report_kind(where: str, kind: str, audience: str | None) -> None:
+    try:
+        from syncd.reporting import REPORT_KINDS
+    except ImportError:  # the report catalogue is not installed: kinds are checked when reports run
+        return
+    if kind not in REPORT_KINDS:
+        raise ConfigError(f"{where}: unknown report kind {kind!r} (known: {', '.join(REPORT_KINDS)})")
+    audiences = [a for a in REPORT_KINDS[kind] if a is not None]
+    if audience is None and audiences:
+        raise ConfigError(f"{where}: report {kind} needs an audience ({', '.join(audiences)})")
+    if audience is not None and audience not in audiences:
+        raise ConfigError(f"{where}: report {kind} has no audience {audience!r} (known: {', '.join(audiences) or 'none'})")

@@ -24,6 +24,23 @@ def register_secret(value: str | None) -> None:
         _registered.add(value)
 
 
+def register_secrets_of(model: object) -> None:
+    """Register every SecretStr value found in a (nested) pydantic model, e.g. the settings."""
+    from pydantic import BaseModel, SecretStr
+
+    if isinstance(model, SecretStr):
+        register_secret(model.get_secret_value())
+    elif isinstance(model, BaseModel):
+        for name in type(model).model_fields:
+            register_secrets_of(getattr(model, name))
+    elif isinstance(model, dict):
+        for value in model.values():
+            register_secrets_of(value)
+    elif isinstance(model, list | tuple):
+        for value in model:
+            register_secrets_of(value)
+
+
 def redact(text: str) -> str:
     """`text` with known secrets and secret-looking values masked."""
     for value in _registered:

@@ -1,22 +1,83 @@
-"""`syncd run` (scheduler daemon) and `syncd serve` (HTTP service)."""
+"""`syncd run` (scheduler daemon), `syncd serve` (HTTP service) and `syncd health` (daemon heartbeat)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import click
 
-from syncd.cli._common import fail
+from syncd.cli._common import config_option, database_option, handle_errors, open_store, settings_from, setup_logging
 
 
 @click.command()
-def run() -> None:
-    """Run the scheduler daemon."""
-    fail("run: the daemon is not built yet", 1)
+@config_option
+@database_option
+@click.option("--once", is_flag=True, help="Run what is due now (catch-up included), then exit.")
+@click.option("--serve/--no-serve", default=None, help="Also serve the HTTP API (default: daemon.serve).")
+@click.option("--clock-start", default=None, hidden=True, help="Virtual time at start (ISO), for tests and dry runs.")
+@click.option("--clock-speed", type=float, default=1.0, hidden=True, help="Virtual seconds per real second.")
+@click.option("--clock-epoch", type=float, default=None, hidden=True, help="Unix time at which the clock reads --clock-start.")
+@handle_errors
+def run(config_path: Path | None, database_url: str | None, once: bool, serve: bool | None,
+        clock_start: str | None, clock_speed: float, clock_epoch: float | None) -> None:
+    """Run the scheduler daemon: syncs and report deliveries on the configured cron schedules.
+
+    Each slot runs exactly once, also across restarts and (on PostgreSQL) several replicas.
+    SIGTERM or SIGINT finishes the current batch, then exits 0.
+    """
+    from syncd.daemon import run_daemon, stop_on_signals
+    from syncd.scheduler import Clock, FastClock, SystemClock
+
+    settings = settings_from(config_path, database_url=database_url)
+    setup_logging(settings.log_level, settings.log_format)
+    clock: Clock = SystemClock()
+    if clock_start:
+        from syncd.errors import ConfigError
+
+        try:
+            start = datetime.fromisoformat(clock_start)
+        except ValueError:
+            raise ConfigError(f"--clock-start: not an ISO date-time: {clock_start!r}") from None
+        if start.tzinfo is None:
+            raise ConfigError("--clock-start: needs a UTC offset, e.g. 2026-03-02T09:00:00+00:00")
+        clock = FastClock(start, clock_speed, clock_epoch)
+    import threading
+
+    stop = threading.Event()
+    stop_on_signals(stop)
+    run_daemon(settings, open_store(settings), clock=clock, once=once, serve=serve, stop=stop)
 
 
 @click.command()
-def serve() -> None:
-    """Serve reports over HTTP."""
-    fail("serve: the HTTP service is not built yet", 1)
+@config_option
+@database_option
+@click.option("--host", default=None, help="Address to bind (default: server.host, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: server.port, 8787).")
+@handle_errors
+def serve(config_path: Path | None, database_url: str | None, host: str | None, port: int | None) -> None:
+    """Serve reports, a sync trigger, health and metrics over HTTP (bearer token required)."""
+    from syncd.logs import register_secrets_of
+    from syncd.service import serve as serve_http
+
+    settings = settings_from(config_path, database_url=database_url)
+    setup_logging(settings.log_level, settings.log_format)
+    register_secrets_of(settings)
+    serve_http(settings, open_store(settings), host=host, port=port)
 
 
-COMMANDS = [run, serve]
+@click.command()
+@config_option
+@click.option("--max-age", type=float, default=None,
+              help="Seconds since the last heartbeat that still count as healthy (default: 3 heartbeats + 10).")
+@handle_errors
+def health(config_path: Path | None, max_age: float | None) -> None:
+    """Exit 0 when the local `syncd run` beat recently (for Docker HEALTHCHECK and monitors), 1 otherwise."""
+    from syncd.scheduler import check_health, health_path
+
+    settings = settings_from(config_path)
+    limit = max_age if max_age is not None else 3 * settings.daemon.heartbeat_seconds + 10
+    click.echo(check_health(health_path(settings), limit))
+
+
+COMMANDS = [run, serve, health]

@@ -89,8 +89,16 @@ def db_upgrade(config_path: Path | None, database_url: str | None) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing unless something is wrong (for cron).")
 @handle_errors
 def sync(config_path: Path | None, database_url: str | None, sources: tuple[str, ...], full: bool, quiet: bool) -> None:
-    """Sync configured sources into the store (incremental unless --full)."""
-    from syncd.sync import rich_progress, sync_all
+    """Sync configured sources into the store (incremental unless --full).
+
+    Each source syncs under its own lock: a source another syncd process is syncing right now is
+    skipped (noted unless --quiet). SIGTERM/SIGINT stop after the current batch. Exit 1 if a source failed.
+    """
+    import threading
+
+    from syncd.daemon import stop_on_signals
+    from syncd.jobs import sync_sources
+    from syncd.sync import rich_progress
 
     settings = settings_from(config_path, database_url=database_url)
     setup_logging(settings.log_level, settings.log_format, quiet=quiet)
@@ -99,20 +107,21 @@ def sync(config_path: Path | None, database_url: str | None, sources: tuple[str,
         from syncd.errors import ConfigError
 
         raise ConfigError("config: no sources configured (add a [sources.NAME] table)")
-    from syncd.locks import source_lock
-
+    stop = threading.Event()
+    stop_on_signals(stop)
     bar, factory = rich_progress()
-    with source_lock(settings, store):
-        with bar:
-            results = sync_all(settings, store, names=sources or None, full=full,
+    with bar:
+        outcome = sync_sources(settings, store, sources or None, full=full, should_stop=stop.is_set,
                                progress_factory=None if quiet else factory)
-    failed = [r for r in results if not r.ok]
-    for r in results:
+    for r in outcome.results:
         if not r.ok:
             click.echo(f"syncd: error: {r.error}", err=True)
         elif not quiet:
             click.echo(r.summary())
-    if failed:
+    if not quiet:
+        for name in outcome.busy:
+            click.echo(f"{name}: skipped: another syncd process is syncing it right now")
+    if not outcome.ok:
         sys.exit(1)
 
 
