@@ -16,6 +16,9 @@ REPORT_KINDS: dict[str, tuple[str | None, ...]] = {
     "status": ("executive", "business", "engineering"),
     "sprint-kickoff": (None,),
     "sprint-review": (None,),
+    "timeline": (None,),
+    "launch-readiness": (None,),
+    "retrospective": (None,),
 }
 
 
@@ -37,6 +40,18 @@ def _builder(kind: str, audience: str | None) -> Builder:
         from reports.catalogue.sprint import review
 
         return review
+    if kind == "timeline":
+        from reports.catalogue.timeline import timeline
+
+        return timeline
+    if kind == "launch-readiness":
+        from reports.catalogue.launch import launch_readiness
+
+        return launch_readiness
+    if kind == "retrospective":
+        from reports.catalogue.retro import retrospective
+
+        return retrospective
     raise ReportError(f"unknown report kind {kind!r}")
 
 

@@ -76,8 +76,9 @@ def _marked(items: list[WorkItem], labels: frozenset[str], words: re.Pattern[str
 
 def _open_check(inp: ReportInput, name: str, items: list[WorkItem], what: str, *, gate: bool) -> Check:
     if not items:
-        return Check(name, True, gate, f"no open {what}")
-    return Check(name, False, gate, f"{len(items)} open {what}: {_keys(items)}", _named(inp, items))
+        return Check(name, True, gate, f"no open {what}s")
+    noun = what if len(items) == 1 else f"{what}s"
+    return Check(name, False, gate, f"{len(items)} open {noun}: {_keys(items)}", _named(inp, items))
 
 
 def _marked_check(inp: ReportInput, name: str, marked: list[WorkItem], what: str, *, gate: bool) -> Check:
@@ -85,7 +86,7 @@ def _marked_check(inp: ReportInput, name: str, marked: list[WorkItem], what: str
         return Check(name, False, gate, f"no {what} item in the release")
     open_ = [i for i in marked if not _done(i)]
     if open_:
-        return Check(name, False, gate, f"{len(open_)} of {len(marked)} {what} items still open: {_keys(open_)}",
+        return Check(name, False, gate, f"{len(open_)} of {len(marked)} {what} item{'s' if len(marked) > 1 else ''} still open: {_keys(open_)}",
                      _named(inp, open_))
     return Check(name, True, gate, f"{len(marked)} {what} item{'s' if len(marked) > 1 else ''} done", _named(inp, marked))
 
@@ -126,8 +127,8 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
         schedule = Check("Remaining work fits the due date", False, False,
                          f"{len(remaining)} items open; {when}" + (f" vs due {due.isoformat()}" if due else ""))
     checks = [
-        _open_check(inp, "No open blockers", sorted(blockers.values(), key=lambda i: i.key), "blockers", gate=True),
-        _open_check(inp, "No open critical bugs", critical, "critical bugs", gate=True),
+        _open_check(inp, "No open blockers", sorted(blockers.values(), key=lambda i: i.key), "blocker", gate=True),
+        _open_check(inp, "No open critical bugs", critical, "critical bug", gate=True),
         Check("Checks green on merged pull requests", not failing, True,
               f"{len(failing)} merged with failing checks: {_keys(failing)}" if failing
               else "no merged pull request has failing checks", _named(inp, failing)),
@@ -142,9 +143,9 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
     if rel.release.released:
         verdict, reason = GO, "already released"
     elif failed_gates:
-        verdict, reason = NO_GO, "; ".join(f"{c.name.lower()} failed ({c.detail})" for c in failed_gates)
+        verdict, reason = NO_GO, "; ".join(c.detail for c in failed_gates)
     elif failed:
-        verdict, reason = AT_RISK, "; ".join(f"{c.name.lower()}: {c.detail}" for c in failed)
+        verdict, reason = AT_RISK, "; ".join(c.detail for c in failed)
     else:
         verdict, reason = GO, "every gate and caution passes"
     return Readiness(release=rel, verdict=verdict, reason=reason, checks=checks)

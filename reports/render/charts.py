@@ -186,3 +186,34 @@ def cycle_time_png(
         ax.set_ylim(bottom=0)
         _dates_axis(ax)
         return _png(fig, ax)
+
+
+def timeline_png(
+    title: str,
+    phases: Sequence[tuple[str, date, date | None, date | None, date | None]],
+    *,
+    today: date,
+) -> bytes:
+    """Phases as bars: start to p50 (solid), p50 to p95 (light), the target as a red tick, today as a line.
+
+    Each phase is (label, start, p50, p95, target); labels are drawn literally, cut to 28 characters.
+    """
+    height = max(HEIGHT_IN, 0.9 + 0.38 * len(phases))
+    with _figure(title) as (fig, ax):
+        fig.set_size_inches(WIDTH_IN, height)
+        for row, (_, start, p50, p95, target) in enumerate(phases):
+            y = len(phases) - 1 - row
+            end = p50 or today
+            ax.barh(y, _x(end) - _x(start), left=_x(start), height=0.5, color=DONE, alpha=0.85,
+                    label="start → p50" if row == 0 else None)
+            if p50 is not None and p95 is not None and p95 > p50:
+                ax.barh(y, _x(p95) - _x(p50), left=_x(p50), height=0.5, color=CONE, alpha=0.45,
+                        label="p50 → p95" if row == 0 else None)
+            if target is not None:
+                ax.plot([_x(target)], [y], marker="|", markersize=16, markeredgewidth=2.4, color=TARGET,
+                        linestyle="none", label="target" if row == 0 else None)
+        ax.axvline(_x(today), color=MUTED, linewidth=1.0, linestyle=":", label="today")
+        ax.set_yticks(range(len(phases)), [plain_text(p[0], 28) for p in reversed(phases)])
+        ax.grid(axis="y", visible=False)
+        _dates_axis(ax)
+        return _png(fig, ax)

@@ -52,7 +52,8 @@ def format_number(value: float | int | None, digits: int = 1) -> str:
         return "—"
     if isinstance(value, int) or float(value).is_integer():
         return str(int(value))
-    return f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def format_percent(value: float | None) -> str:

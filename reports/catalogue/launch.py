@@ -1,0 +1,47 @@
+"""`launch-readiness`: the go/no-go checklist of a release, its verdict and the reason for it."""
+
+from __future__ import annotations
+
+from reports.analysis.types import ReleaseAnalysis
+from reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
+from reports.catalogue.readiness import AT_RISK, GO, launch_checklist
+from reports.catalogue.status import forecast_text
+from reports.render.templating import render_markdown
+from syncd.errors import ReportError
+
+VERDICT_BADGE = {GO: "🟢 GO", AT_RISK: "🟠 AT RISK"}
+
+
+def find_release(inp: ReportInput) -> ReleaseAnalysis:
+    """The release named by `scope` (id or name), else the next unreleased one by due date."""
+    releases = inp.analysis.releases
+    if inp.scope:
+        wanted = inp.scope.casefold()
+        for rel in releases:
+            if wanted in (rel.release.id.casefold(), rel.release.name.casefold()):
+                return rel
+        known = ", ".join(r.release.name for r in releases[:8]) or "none"
+        raise ReportError(f"no release {inp.scope!r} among the planned and recent releases (known: {known})")
+    upcoming = [r for r in releases if not r.release.released]
+    if not upcoming:
+        raise ReportError("no unreleased fix version or milestone to check (name one with --scope)")
+    return upcoming[0]
+
+
+def launch_readiness(inp: ReportInput) -> Built:
+    """Markdown of the checklist: verdict, each check with its items linked, progress and risks."""
+    rel = find_release(inp)
+    ready = launch_checklist(inp, rel)
+    checks = [{
+        "name": c.name, "result": "✅ pass" if c.ok else ("❌ fail" if c.gate else "🟠 caution"),
+        "detail": inp.linkify(c.detail), "gate": "gate" if c.gate else "caution",
+        "items": [{"key": inp.key_link(i), "title": inp.linkify(i.title), "status": i.status,
+                   "owner": i.assignee or "—"} for i in c.items] if not c.ok else [],
+    } for c in ready.checks]
+    md = render_markdown(
+        "launch-readiness.md.j2", tz=inp.tz, today=inp.analysis.today, rel=rel, ready=ready, checks=checks,
+        reason=inp.linkify(ready.reason),
+        verdict=VERDICT_BADGE.get(ready.verdict, "🔴 NO-GO"), pct=percent_done(rel.progress.counts),
+        rag=RAG_BADGE[rel.status.rag], forecast=forecast_text(rel.forecast, rel.release.due),
+        risks=[risk_line(inp, r, links=True) for r in rel.risks])
+    return Built(f"Launch readiness: {rel.release.name}", md, {}, [r.id for r in rel.risks], rel.release.id, wide=True)

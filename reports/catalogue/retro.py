@@ -1,0 +1,224 @@
+"""`retrospective` of a sprint (default: the last one that ended) or a release (`--scope` names it).
+
+Planned vs delivered, scope change, the cycle-time trend over the period and the ones before it,
+what went well and what slowed the team down — each statement computed from the data, with the
+items behind it linked — and the work carried over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from reports.analysis.flow import first_review, percentiles
+from reports.analysis.history import is_scope
+from reports.analysis.scope import item_ref
+from reports.analysis.types import ItemRef, ReleaseAnalysis, SprintReport
+from reports.catalogue.base import Built, ReportInput
+from reports.catalogue.charts_for import cycle_scatter, slug
+from reports.catalogue.derive import cycle_points
+from reports.catalogue.readiness import release_work
+from reports.catalogue.sprint import GOAL_MET_SHARE, find_sprint
+from reports.catalogue.status_engineering import item_row
+from reports.render.escape import Md, md_concat
+from reports.render.templating import format_number, render_markdown
+from syncd.model import PullState, SprintState, StatusCategory, WorkItem
+
+TREND_PERIODS = 4  # this period and up to three before it
+REVIEW_WAIT_HOURS = 24
+LATE_JOIN_DAYS = 14  # a release item planned this long after planning began counts as added scope
+
+
+@dataclass(frozen=True)
+class Period:
+    """A span of time the trend compares: a sprint, or a two-week slice of a release."""
+
+    label: str
+    start: datetime
+    end: datetime
+
+
+def _trend(inp: ReportInput, periods: list[Period], items: list[WorkItem] | None) -> list[dict[str, Any]]:
+    rows = []
+    for p in periods:
+        pts = cycle_points(inp, p.start, p.end, items)
+        pct = percentiles((v for _, v in pts), "days")
+        rows.append({"label": p.label, "finished": len(pts), "p50": pct.p50 if pct else None,
+                     "p85": pct.p85 if pct else None})
+    return rows
+
+
+def _slowest(inp: ReportInput, start: datetime, end: datetime, items: list[WorkItem]) -> list[tuple[ItemRef, float]]:
+    facts = inp.hist.facts()
+    out = []
+    for item in items:
+        f = facts.get(item.id)
+        if f and f.done_at and f.started and start <= f.done_at < end and f.started <= f.done_at:
+            out.append((item_ref(inp.snapshot, item), (f.done_at - f.started).total_seconds() / 86400))
+    return sorted(out, key=lambda x: -x[1])[:3]
+
+
+def _review_waits(inp: ReportInput, start: datetime, end: datetime) -> list[ItemRef]:
+    """Pull requests opened in the period that waited more than REVIEW_WAIT_HOURS for a first review."""
+    out = []
+    for pull in inp.snapshot.pulls:
+        item = inp.snapshot.item_by_id.get(pull.item_id)
+        if item is None or not start <= item.created < end:
+            continue
+        reviewed = first_review(pull, item.reporter_id)
+        merged = pull.merged_at if pull.state == PullState.MERGED else None
+        waited_until = reviewed or merged or min(end, inp.now)
+        if (waited_until - item.created).total_seconds() / 3600 > REVIEW_WAIT_HOURS:
+            out.append(item_ref(inp.snapshot, item))
+    return sorted(out, key=lambda r: r.key)
+
+
+def _blocked_during(inp: ReportInput, items: list[WorkItem], end: datetime) -> list[ItemRef]:
+    snap, hist = inp.snapshot, inp.hist
+    out = []
+    for item in items:
+        for bid in snap.blockers_of.get(item.id, ()):
+            blocker = snap.item_by_id.get(bid)
+            if blocker is not None and not hist.done_at(blocker, end):
+                out.append(item_ref(snap, item))
+                break
+    return out
+
+
+def _keys(inp: ReportInput, refs: list[ItemRef], limit: int = 5) -> Md:
+    parts: list[Any] = []
+    for n, ref in enumerate(refs[:limit]):
+        parts += [inp.key_link(ref), ", " if n < min(limit, len(refs)) - 1 else ""]
+    if len(refs) > limit:
+        parts.append(f" and {len(refs) - limit} more")
+    return md_concat(parts)
+
+
+def _observations(inp: ReportInput, *, planned: float, delivered_share: float | None, added: float, trend: list[dict[str, Any]],
+                  carried: list[ItemRef], blocked: list[ItemRef], waits: list[ItemRef],
+                  slowest: list[tuple[ItemRef, float]], unit: str) -> tuple[list[Md], list[Md]]:
+    """(went well, slowed us down): sentences computed from the figures, items linked."""
+    well: list[Md] = []
+    slow: list[Md] = []
+    if delivered_share is not None:
+        line = md_concat([f"Delivered {delivered_share:.0%} of what was planned ({format_number(planned)} {unit})."])
+        (well if delivered_share >= GOAL_MET_SHARE else slow).append(line)
+    share = added / planned if planned else None
+    if added == 0:
+        well.append(md_concat(["No scope was added after the start."]))
+    elif share is not None and share >= 0.1:
+        slow.append(md_concat([f"Scope grew by {format_number(added)} {unit} ({share:.0%} of the plan) after the start."]))
+    now, before = (trend[0] if trend else None), next((t for t in trend[1:] if t["p50"] is not None), None)
+    if now and before and now["p50"] is not None:
+        change = (now["p50"] - before["p50"]) / before["p50"] if before["p50"] else 0.0
+        text = f"Median cycle time went from {format_number(before['p50'])} to {format_number(now['p50'])} days"
+        if change <= -0.1:
+            well.append(md_concat([text + f" ({before['label']} → {now['label']})."]))
+        elif change >= 0.1:
+            slow.append(md_concat([text + f" ({before['label']} → {now['label']})."]))
+    if not carried:
+        well.append(md_concat(["Nothing was carried over."]))
+    else:
+        slow.append(md_concat([f"{len(carried)} item{'s' if len(carried) > 1 else ''} carried over: ",
+                               _keys(inp, carried), "."]))
+    if blocked:
+        slow.append(md_concat([f"{len(blocked)} item{'s' if len(blocked) > 1 else ''} waited on blockers: ",
+                               _keys(inp, blocked), "."]))
+    if waits:
+        slow.append(md_concat([f"{len(waits)} pull request{'s' if len(waits) > 1 else ''} waited more than "
+                               f"{REVIEW_WAIT_HOURS} h for a first review: ", _keys(inp, waits), "."]))
+    elif trend and trend[0]["finished"]:
+        well.append(md_concat([f"Every pull request got a first review within {REVIEW_WAIT_HOURS} h."]))
+    if slowest and len(slowest) and trend and trend[0]["p85"] is not None:
+        long = [(r, d) for r, d in slowest if d > trend[0]["p85"]]
+        if long:
+            parts: list[Any] = ["Longest cycle times: "]
+            for n, (ref, days) in enumerate(long):
+                parts += [inp.key_link(ref), f" {format_number(days, 0)} days" + (", " if n < len(long) - 1 else ".")]
+            slow.append(md_concat(parts))
+    return well, slow
+
+
+def _sprint_periods(inp: ReportInput, rep: SprintReport) -> list[Period]:
+    closed = [r for r in inp.analysis.sprints if r.sprint.board == rep.sprint.board
+              and r.sprint.start is not None and r.sprint.state != SprintState.FUTURE
+              and (rep.sprint.start is None or r.sprint.start <= rep.sprint.start)]
+    closed.sort(key=lambda r: r.sprint.start, reverse=True)  # type: ignore[arg-type,return-value]
+    out = []
+    for r in closed[:TREND_PERIODS]:
+        end = min(r.sprint.complete or r.sprint.end or inp.now, inp.now)
+        out.append(Period(r.sprint.name, r.sprint.start, end))  # type: ignore[arg-type]
+    return out
+
+
+def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
+    periods = _sprint_periods(inp, rep)
+    members = [inp.snapshot.item_by_id[e.item.id] for part in (rep.committed, rep.added)
+               for e in part if e.item.id in inp.snapshot.item_by_id]
+    trend = _trend(inp, periods, None)
+    start, end = (periods[0].start, periods[0].end) if periods else (inp.now, inp.now)
+    carried = [e.item for e in rep.not_completed]
+    committed_done = sum((e.points_at_start or 0.0) for e in rep.committed if e in rep.completed)
+    share = committed_done / rep.committed_points if rep.committed_points else None
+    well, slow = _observations(
+        inp, planned=rep.committed_points, delivered_share=share, added=rep.added_points, trend=trend,
+        carried=carried, blocked=_blocked_during(inp, members, end), waits=_review_waits(inp, start, end),
+        slowest=_slowest(inp, start, end, members), unit="points")
+    charts: dict[str, bytes] = {}
+    chart = cycle_scatter(inp, periods[-1].start, end, f"cycle-time-{slug(rep.sprint.id)}") if periods else None
+    if chart:
+        charts[chart[0]] = chart[1]
+    md = render_markdown(
+        "retrospective.md.j2", tz=inp.tz, today=inp.analysis.today, subject=f"sprint {rep.sprint.name}",
+        name=rep.sprint.name, start=rep.sprint.start, end=rep.sprint.end, unit="points",
+        planned=rep.committed_points, delivered=rep.completed_points, committed_done=committed_done, share=share,
+        added=rep.added_points, removed=rep.removed_points, added_n=len(rep.added), removed_n=len(rep.removed),
+        trend=trend, chart=chart[0] if chart else None, well=well, slow=slow,
+        carried=[item_row(inp, e.item, e.points_at_end) for e in rep.not_completed])
+    return Built(f"Retrospective: {rep.sprint.name}", md, charts, [], rep.sprint.id, wide=True)
+
+
+def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
+    work = [i for i in release_work(inp, rel.release.id) if is_scope(i)]
+    facts = inp.hist.facts()
+    end = min(rel.release.released_at or inp.now, inp.now)
+    begin = min((i.created for i in work), default=end)
+    periods: list[Period] = []
+    cursor = end
+    while cursor > begin and len(periods) < TREND_PERIODS:
+        periods.append(Period(f"two weeks to {cursor.astimezone(inp.tz).date()}", cursor - timedelta(days=14), cursor))
+        cursor -= timedelta(days=14)
+    trend = _trend(inp, periods, work)
+    done = [i for i in work if (d := facts[i.id].done_at) is not None and d <= end]
+    late = [i for i in work if i.created > begin + timedelta(days=LATE_JOIN_DAYS)]
+    carried = [item_ref(inp.snapshot, i) for i in work if i.status_category != StatusCategory.DONE]
+    late_ids = {i.id for i in late}
+    initial = [i for i in work if i.id not in late_ids]
+    initial_done = [i for i in done if i.id not in late_ids]
+    share = len(initial_done) / len(initial) if initial else None
+    well, slow = _observations(
+        inp, planned=float(len(initial)), delivered_share=share, added=float(len(late)), trend=trend, carried=carried,
+        blocked=_blocked_during(inp, work, end), waits=_review_waits(inp, begin, end),
+        slowest=_slowest(inp, begin, end, work), unit="items")
+    charts: dict[str, bytes] = {}
+    chart = cycle_scatter(inp, begin, end, f"cycle-time-{slug(rel.release.id)}")
+    if chart:
+        charts[chart[0]] = chart[1]
+    md = render_markdown(
+        "retrospective.md.j2", tz=inp.tz, today=inp.analysis.today, subject=f"release {rel.release.name}",
+        name=rel.release.name, start=begin, end=end, unit="items", planned=len(initial), delivered=len(done),
+        committed_done=len(initial_done), share=share, added=len(late), removed=0, added_n=len(late), removed_n=0,
+        trend=trend, chart=chart[0] if chart else None, well=well, slow=slow,
+        carried=[item_row(inp, r) for r in carried])
+    return Built(f"Retrospective: release {rel.release.name}", md, charts, [], rel.release.id, wide=True)
+
+
+def retrospective(inp: ReportInput) -> Built:
+    """A sprint retrospective, or a release one when `scope` names a release."""
+    if inp.scope:
+        wanted = inp.scope.casefold()
+        for rel in inp.analysis.releases:
+            if wanted in (rel.release.id.casefold(), rel.release.name.casefold()):
+                return _release_retro(inp, rel)
+    return _sprint_retro(inp, find_sprint(inp, "review"))

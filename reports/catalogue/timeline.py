@@ -1,0 +1,71 @@
+"""`timeline`: goals and releases as phases with their sprints, epic dependencies, and forecast ranges
+(p50–p95) against target dates with the buffer left at p85."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from reports.analysis.types import Forecast, Progress, SprintReport
+from reports.catalogue.base import RAG_BADGE, Built, ReportInput
+from reports.catalogue.charts_for import slug
+from reports.catalogue.derive import epic_dependencies, sprints_of
+from reports.catalogue.readiness import release_work
+from reports.render.charts import timeline_png
+from reports.render.templating import render_markdown
+
+MAX_SPRINT_NAMES = 4
+MAX_PHASES_IN_CHART = 14
+
+
+def _start(progress: Progress, configured: date | None) -> date | None:
+    if configured is not None:
+        return configured
+    return progress.burnup[0].day if progress.burnup else None
+
+
+def _sprint_names(reports: list[SprintReport]) -> str:
+    """`S1, S2, S3`, or `S1 … S9 (9 sprints)` when there are more than `MAX_SPRINT_NAMES`."""
+    names = [r.sprint.name for r in reports]
+    if len(names) > MAX_SPRINT_NAMES:
+        return f"{names[0]} … {names[-1]} ({len(names)} sprints)"
+    return ", ".join(names) or "—"
+
+
+def _phase(kind: str, name: str, url: str | None, start: date | None, target: date | None, forecast: Forecast,
+           badge: str, sprints: str) -> dict[str, Any]:
+    buffer = (target - forecast.p85).days if target and forecast.p85 else None
+    return {"kind": kind, "name": name, "url": url, "start": start, "target": target, "fc": forecast,
+            "badge": badge, "sprints": sprints, "buffer": buffer}
+
+
+def timeline(inp: ReportInput) -> Built:
+    """Markdown and chart of the phases, their sprints, dependencies and forecast ranges."""
+    a = inp.analysis
+    far = datetime.max.replace(tzinfo=UTC)
+    ordered = sorted(a.sprints, key=lambda r: (r.sprint.start or far, r.sprint.name))
+    phases = []
+    for g in a.goals:
+        if inp.scope and g.goal.id != inp.scope:
+            continue
+        reps = sprints_of(inp, inp.goal_items.get(g.goal.id, set()), ordered)
+        phases.append(_phase("goal", g.goal.title, None, _start(g.progress, g.goal.start), g.goal.target_date,
+                             g.forecast, RAG_BADGE[g.status.rag], _sprint_names(reps)))
+    for r in a.releases:
+        if r.release.released or inp.scope:
+            continue
+        ids = {i.id for i in release_work(inp, r.release.id)}
+        phases.append(_phase("release", r.release.name, r.release.url, _start(r.progress, None), r.release.due,
+                             r.forecast, RAG_BADGE[r.status.rag], _sprint_names(sprints_of(inp, ids, ordered))))
+    charts: dict[str, bytes] = {}
+    drawable = [(f"{p['kind'][0].upper()}: {p['name']}", p["start"], p["fc"].p50, p["fc"].p95, p["target"])
+                for p in phases if p["start"] is not None][:MAX_PHASES_IN_CHART]
+    chart = None
+    if drawable:
+        chart = f"timeline-{slug(inp.scope or 'all')}.png"
+        charts[chart] = timeline_png("Phases: work so far, forecast p50–p95, target", drawable, today=a.today)
+    deps = [{"epic": inp.key_link(d.epic), "epic_title": inp.linkify(d.epic.title), "on": inp.key_link(d.waits_on),
+             "on_title": inp.linkify(d.waits_on.title), "links": d.links, "open": d.open_links,
+             "on_status": d.waits_on.status} for d in epic_dependencies(inp)]
+    md = render_markdown("timeline.md.j2", tz=inp.tz, today=a.today, phases=phases, deps=deps, chart=chart)
+    return Built("Timeline", md, charts, [], inp.scope)

@@ -1,0 +1,171 @@
+"""Reports from the store: load one snapshot, the goals and the previous report, analyse, render,
+record; and write a report's files.
+
+`generate_report` is what the CLI, the scheduler and the HTTP service call. `generate_reports`
+renders many kinds from one snapshot and one analysis (the demo, the benchmark). Everything here is
+glue at the edge: the clock, files and the store are touched here, never inside `reports/`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reports.analysis import analyse
+from reports.analysis.types import Analysis
+from reports.catalogue.base import Previous, ReportInput
+from reports.catalogue.catalogue import REPORT_KINDS, check_kind, render_report
+from reports.data import Snapshot, load_snapshot
+from reports.email import report_email
+from reports.goals import GoalsFile, load_goals_file
+from reports.report import Report
+from syncd.errors import ReportError
+from syncd.settings import Settings
+from syncd.store import Store
+from syncd.store._history import previous_report, record_report
+
+__all__ = ["REPORT_KINDS", "ReportContext", "generate_report", "generate_reports", "load_context", "write_report"]
+
+FORMATS = ("md", "html", "eml")
+# whose recipients a kind without audiences goes to (reports.recipients is keyed by audience)
+READERS: dict[str, tuple[str, ...]] = {
+    "sprint-kickoff": ("engineering",), "sprint-review": ("engineering",), "retrospective": ("engineering",),
+    "timeline": ("business",), "launch-readiness": ("executive", "engineering"),
+}
+
+
+@dataclass
+class ReportContext:
+    """One snapshot of the store analysed at `now`: the shared input of every report of a run."""
+
+    settings: Settings
+    snapshot: Snapshot
+    analysis: Analysis
+    now: datetime
+
+
+def _goals(settings: Settings) -> GoalsFile:
+    path = settings.reports.goals_file
+    return load_goals_file(path) if path is not None else GoalsFile()
+
+
+def load_context(settings: Settings, store: Store, *, now: datetime) -> ReportContext:
+    """Read the store once (one consistent snapshot), load the goals file and analyse at `now`."""
+    if now.tzinfo is None:
+        raise ReportError("now must include a time zone offset")
+    goals = _goals(settings)
+    snapshot = load_snapshot(store)
+    if not snapshot.items:
+        raise ReportError("the store holds no items yet: run `syncd sync` first")
+    analysis = analyse(snapshot, goals.goals, settings.reports, now, capacity=goals.capacity)
+    return ReportContext(settings=settings, snapshot=snapshot, analysis=analysis, now=now)
+
+
+def render_from(ctx: ReportContext, store: Store | None, kind: str, audience: str | None = None, *,
+                scope: str | None = None) -> Report:
+    """Render one report from an analysed context; `store` (if given) supplies the previous report."""
+    audience = check_kind(kind, audience)
+    prev = None
+    if store is not None:
+        row = previous_report(store, kind=kind, audience=audience, scope=scope, before=ctx.now)
+        prev = Previous(as_of=row.as_of, summary=row.summary, risk_ids=row.risk_ids) if row else None
+    inp = ReportInput(analysis=ctx.analysis, snapshot=ctx.snapshot, now=ctx.now,
+                      subject_template=ctx.settings.reports.subject, previous=prev, scope=scope,
+                      browse_url=ctx.settings.reports.jira_browse_url)
+    return render_report(kind, audience, inp)
+
+
+def _record(store: Store, report: Report, scope: str | None, now: datetime) -> None:
+    record_report(store, kind=report.kind, audience=report.audience, scope=report.scope or scope,
+                  generated_at=datetime.now(UTC), as_of=now, summary=report.summary, risk_ids=report.risk_ids)
+
+
+def generate_report(settings: Settings, store: Store, kind: str, audience: str | None = None, *, now: datetime,
+                    scope: str | None = None, record: bool = True) -> Report:
+    """One report from the store at `now`; with `record`, its conclusions go to report_history."""
+    check_kind(kind, audience)
+    ctx = load_context(settings, store, now=now)
+    report = render_from(ctx, store, kind, audience, scope=scope)
+    if record:
+        _record(store, report, scope, now)
+    return report
+
+
+def generate_reports(settings: Settings, store: Store, requests: Iterable[tuple[str, str | None, str | None]], *,
+                     now: datetime, record: bool = False) -> list[Report | ReportError]:
+    """Many reports (kind, audience, scope) from one snapshot and one analysis; a failed one is its error."""
+    ctx = load_context(settings, store, now=now)
+    out: list[Report | ReportError] = []
+    for kind, audience, scope in requests:
+        try:
+            report = render_from(ctx, store, kind, audience, scope=scope)
+        except ReportError as exc:
+            out.append(exc)
+            continue
+        if record:
+            _record(store, report, scope, now)
+        out.append(report)
+    return out
+
+
+def all_requests() -> list[tuple[str, str | None, str | None]]:
+    """Every kind for every audience it has, default scope."""
+    return [(kind, audience, None) for kind, audiences in REPORT_KINDS.items() for audience in audiences]
+
+
+def recipients_for(settings: Settings, kind: str, audience: str | None) -> list[str]:
+    """reports.recipients of the audience (or, for kinds without audiences, of the kind's readers)."""
+    audiences = (audience,) if audience else READERS.get(kind, ())
+    found: list[str] = []
+    for a in audiences:
+        found += settings.reports.recipients.get(a, [])  # type: ignore[call-overload]
+    return list(dict.fromkeys(found))
+
+
+def report_slug(report: Report) -> str:
+    """File name stem of a report: `status-executive`, `sprint-review-jira-sprint-6`."""
+    parts = [report.kind, report.audience or ""]
+    if report.scope:
+        parts.append(re.sub(r"[^a-z0-9]+", "-", report.scope.lower()).strip("-")[:60])
+    return "-".join(p for p in parts if p)
+
+
+def write_report(report: Report, out_dir: Path, formats: Sequence[str] = FORMATS, *, sender: str,
+                 recipients: Sequence[str], date: datetime | None = None) -> list[Path]:
+    """Write the report as Markdown (charts as PNG beside it), HTML and/or .eml; return the paths.
+
+    The .html file shows its charts from the PNG files beside it; the .eml carries them inline. With
+    no recipients the .eml is a draft addressed to the sender.
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ReportError(f"unknown format {unknown[0]!r} (use {', '.join(FORMATS)})")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = report_slug(report)
+    written: list[Path] = []
+    if "md" in formats or "html" in formats:
+        for name, png in report.charts.items():
+            path = out_dir / name
+            path.write_bytes(png)
+            written.append(path)
+    if "md" in formats:
+        path = out_dir / f"{stem}.md"
+        path.write_text(report.markdown, encoding="utf-8")
+        written.append(path)
+    if "html" in formats:
+        html = report.html
+        for name in report.charts:
+            html = html.replace(f'src="cid:{name.removesuffix(".png")}"', f'src="{name}"')
+        path = out_dir / f"{stem}.html"
+        path.write_text(html, encoding="utf-8")
+        written.append(path)
+    if "eml" in formats:
+        msg = report_email(report, sender=sender, recipients=list(recipients) or [sender],
+                           date=date or datetime.now(UTC))
+        path = out_dir / f"{stem}.eml"
+        path.write_bytes(msg.as_bytes())
+        written.append(path)
+    return written
