@@ -236,6 +236,8 @@ class JiraConnector:
         if first or changed or agile_due:
             sprints, releases = self._agile_and_versions()
             state["agile_at"] = now.isoformat()
+            state["agile_ids"] = {"sprints": sorted(s.remote_id for s in sprints),
+                                  "versions": sorted(r.remote_id for r in releases)}
             yield Batch(sprints=sprints, releases=releases, cursor=dict(state))
 
         census_due = _due(state.get("census_at"), now, timedelta(hours=self.config.reconcile_hours))
@@ -268,7 +270,7 @@ class JiraConnector:
             fresh = [i for i in issues if str(i.get("id")) not in seen]
             seen.update(str(i.get("id")) for i in issues)
             if fresh:
-                batch = self._issues_batch(fresh, fm)
+                batch = self._issues_batch(fresh, fm, state.get("agile_ids") or {})
                 newest = max(i.updated for i in batch.items)
                 previous = datetime.fromisoformat(state["updated"]) if "updated" in state else None
                 state["updated"] = max(newest, previous).isoformat() if previous else newest.isoformat()
@@ -284,7 +286,7 @@ class JiraConnector:
         if not seen and "updated" not in state:
             state["updated"] = datetime(1970, 1, 1, tzinfo=UTC).isoformat()
 
-    def _issues_batch(self, issues: list[Json], fm: FieldMap) -> Batch:
+    def _issues_batch(self, issues: list[Json], fm: FieldMap, agile_ids: dict[str, list[str]]) -> Batch:
         batch = Batch()
         people: dict[str, Person] = {}
         sprints: dict[str, Sprint] = {}
@@ -305,9 +307,11 @@ class JiraConnector:
                 if author:
                     people[author.id] = author
             batch.transitions.extend(transitions_from_histories(self.name, str(payload["id"]), histories, fm))
-        # sprints embedded in issues lack board names: the agile refresh fills those in
-        batch.sprints = [s for s in sprints.values() if s.board_id is not None]
-        batch.releases = list(releases.values())
+        # Sprints and versions embedded in issues are partial copies (no board name): store them only
+        # until the agile refresh has stored the full ones, or every re-read issue would overwrite those.
+        known_sprints, known_versions = set(agile_ids.get("sprints", ())), set(agile_ids.get("versions", ()))
+        batch.sprints = [s for s in sprints.values() if s.board_id is not None and s.remote_id not in known_sprints]
+        batch.releases = [r for r in releases.values() if r.remote_id not in known_versions]
         batch.people = list(people.values())
         return batch
 
