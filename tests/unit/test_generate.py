@@ -159,7 +159,7 @@ def test_every_issue_tells_a_consistent_story(world: World) -> None:
 
 
 def test_sprints_are_shaped_by_their_state(world: World) -> None:
-    states = Counter()
+    states: Counter[str] = Counter()
     for sprint in world.jira.sprints.values():
         states[sprint["state"]] += 1
         assert sprint["originBoardId"] in world.jira.boards
@@ -245,7 +245,7 @@ def test_pull_requests_name_jira_keys_that_exist_and_decoys_do_not_link(world: W
     assert linked == world.truth.extra["pull_links"] > 100
     for decoy in ("UTF-8", "SHA-256", "ISO-8601", "CVE-2024-3094", "TLS-1.3"):
         assert any(decoy in t for t in titles), decoy
-    places = Counter()
+    places: Counter[str] = Counter()
     for repo, pull in pulls(world):
         if jira_keys([pull["title"]], ["WID", "GAD"], pattern):
             places["title"] += 1
