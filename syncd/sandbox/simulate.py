@@ -145,10 +145,16 @@ class Simulation:
             while got < epic_points and made < share:
                 kind = "Task" if rng.random() < 0.22 else "Story"
                 pts = float(rng.choices(POINTS, POINT_WEIGHTS)[0]) if kind == "Story" else float(rng.choice([1, 2, 3]))
-                story = self.create(kind, created + timedelta(minutes=rng.randint(5, 600)), epic=epic, points=pts,
+                estimated_later = rng.random() < 0.6  # estimated in the refinement meeting, not when written
+                story = self.create(kind, created + timedelta(minutes=rng.randint(5, 600)), epic=epic,
+                                    points=None if estimated_later else pts,
                                     version=version if rng.random() < 0.5 else None)
                 if story is None:
                     break
+                if estimated_later:
+                    when = max(at, story.created + timedelta(minutes=30))
+                    set_points(story, pts, when if when < self.now else story.created + (self.now - story.created) / 2,
+                               p.lead)
                 made += 1
                 got += pts
                 lane.append(story)
