@@ -201,7 +201,8 @@ class _ApiError(Exception):
 def _rules() -> list[Rule]:
     repo = "/repos/<owner>/<name>"
     paths = [
-        ("/user", "user"), ("/users/<login>", "users"), ("/rate_limit", "rate_limit"),
+        ("/user", "user"), ("/users/<login>", "users"), ("/users/<login>/orgs", "user_orgs"),
+        ("/rate_limit", "rate_limit"),
         ("/user/repos", "user_repos"), ("/orgs/<org>/repos", "org_repos"), ("/search/issues", "search_issues"),
         (repo, "repo"), (f"{repo}/issues", "issues"), (f"{repo}/issues/<int:number>", "issue"),
         (f"{repo}/issues/<int:number>/comments", "issue_comments"), (f"{repo}/pulls", "pulls"),
@@ -524,6 +525,11 @@ class GitHubApp(ServiceApp):
         if user is None:
             raise _ApiError(404, "Not Found")
         return self._json(request, user)
+
+    def handle_user_orgs(self, request: Request, login: str) -> Response:
+        """A user's public organization memberships: none in the sandbox (Perceval reads every author's)."""
+        self.handle_users(request, login)
+        return self._list(request, [])
 
     def handle_rate_limit(self, request: Request) -> Response:
         token = self._token(request) or ""

@@ -61,6 +61,7 @@ def _rules() -> list[Rule]:
         Rule(f"{api}/search", endpoint="search", methods=["GET", "POST"]),
         Rule(f"{api}/issue/<key>", endpoint="issue"),
         Rule(f"{api}/issue/<key>/changelog", endpoint="changelog"),
+        Rule(f"{api}/issue/<key>/comment", endpoint="comment"),
         Rule(f"{api}/project/search", endpoint="project_search"),
         Rule(f"{api}/project/<key>", endpoint="project"),
         Rule(f"{api}/project/<key>/versions", endpoint="versions"),
@@ -356,6 +357,16 @@ class JiraApp(ServiceApp, AgileRoutes):
         histories = (issue.get("changelog") or {}).get("histories") or []
         page = offset_page(request, [user_fixed(h, shape) for h in histories], default_max=100, cap=100)
         return self.json(request, page, api)
+
+    def handle_comment(self, request: Request, api: str, key: str) -> Response:
+        """An issue's comments, oldest first: `{startAt, maxResults, total, comments}` (Perceval reads every issue's)."""
+        issue = self.find_issue(key)
+        comments = ((issue.get("fields") or {}).get("comment") or {}).get("comments") or []
+        start = int_arg(request.args, "startAt", 0)
+        size = min(5000, max(1, int_arg(request.args, "maxResults", 100)))
+        chunk = [user_fixed(c, self.shape(request, api)) for c in comments[start:start + size]]
+        return self.json(request, {"startAt": start, "maxResults": size, "total": len(comments),
+                                   "comments": chunk}, api)
 
     # -- platform: projects and versions ----------------------------------------------------------
 

@@ -211,7 +211,7 @@ def _date_value(v: Value | Function, name: str, site: JqlSite) -> int:
             return int(moment.timestamp() * 1000)
         raise JqlError(f"Unable to find JQL function '{v.name}()'.")
     text = v.text.strip()
-    if re.fullmatch(r"\d{9,}", text):
+    if re.fullmatch(r"\d+", text):  # any number is epoch milliseconds (Perceval sends `updated > 0`)
         return int(text)
     for fmt in _DATE_FORMATS:
         try:
