@@ -30,9 +30,9 @@ def test_legacy_search_takes_any_number_as_epoch_millis_and_comments_page(sandbo
     world, jira, _ = sandbox
     auth = {"Authorization": f"Bearer {world.jira.api_token}"}
     wid = sum(1 for i in world.jira.issues.values() if i["key"].startswith("WID-"))
-    page = requests.get(f"{jira.url}/rest/api/2/search", headers=auth, timeout=10,
-                        params={"jql": "project = WID AND updated > 0 order by updated asc", "maxResults": 100,
-                                "expand": "renderedFields,transitions,operations,changelog", "startAt": 0})
+    params: dict[str, str | int] = {"jql": "project = WID AND updated > 0 order by updated asc", "maxResults": 100,
+                                    "expand": "renderedFields,transitions,operations,changelog", "startAt": 0}
+    page = requests.get(f"{jira.url}/rest/api/2/search", headers=auth, timeout=10, params=params)
     assert page.status_code == 200, page.text
     assert page.json()["total"] == wid > 0
     issue = page.json()["issues"][0]
