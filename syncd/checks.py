@@ -103,10 +103,8 @@ def check_schedule(settings: Settings) -> list[str]:
 
 
 def _check_report_kind(where: str, kind: str, audience: str | None) -> None:
-    try:
-        from syncd.reporting import REPORT_KINDS
-    except ImportError:  # the report catalogue is not installed: kinds are checked when reports run
-        return
+    from syncd.reporting import REPORT_KINDS
+
     if kind not in REPORT_KINDS:
         raise ConfigError(f"{where}: unknown report kind {kind!r} (known: {', '.join(REPORT_KINDS)})")
     audiences = [a for a in REPORT_KINDS[kind] if a is not None]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from syncd import metrics
@@ -22,11 +22,9 @@ from syncd.store import Store
 from syncd.sync import Progress, ProgressFactory, SourceResult, build_connector, sync_source
 
 if TYPE_CHECKING:
-    from reports.report import Report
     from syncd.delivery import Delivery
 
 log = logging.getLogger("syncd.jobs")
-Generate = Callable[..., "Report"]
 
 
 @dataclass
@@ -84,30 +82,25 @@ def sync_sources(settings: Settings, store: Store, names: Iterable[str] | None =
 
 
 def report_recipients(settings: Settings, entry: ScheduleEntry) -> list[str]:
-    """A report job's recipients: its own list, else reports.recipients of its audience."""
+    """A report job's recipients: its own list, else reports.recipients of its audience (or its kind's readers)."""
     if entry.recipients:
         return list(entry.recipients)
-    return list(settings.reports.recipients.get(entry.audience, [])) if entry.audience else []
+    from syncd.reporting import recipients_for
 
-
-def default_generate() -> Generate:
-    """`syncd.reporting.generate_report` (imported when first needed: it pulls in the analysis)."""
-    from syncd.reporting import generate_report
-
-    return generate_report
+    return recipients_for(settings, entry.kind or "", entry.audience)
 
 
 def deliver_report(settings: Settings, store: Store, *, kind: str, audience: str | None, recipients: list[str],
                    now: datetime, fmt: str = "eml", scope: str | None = None, job: str | None = None,
-                   slot_at: datetime | None = None, owner: str | None = None,
-                   generate: Generate | None = None, **send_kw: Any) -> Delivery:
+                   slot_at: datetime | None = None, owner: str | None = None, **send_kw: Any) -> Delivery:
     """Generate a report from the store, email it, then record its history; return the delivery."""
     from syncd.delivery import send_report
+    from syncd.reporting import generate_report
     from syncd.store._history import record_report
 
-    report = (generate or default_generate())(settings, store, kind, audience, now=now, scope=scope, record=False)
+    report = generate_report(settings, store, kind, audience, now=now, scope=scope, record=False)
     delivery = send_report(settings, store, report, recipients, job=job, slot_at=slot_at, now=now, fmt=fmt,
                            owner=owner, **send_kw)
-    record_report(store, kind=report.kind, audience=report.audience, scope=report.scope or scope, generated_at=now,
-                  as_of=now, summary=report.summary, risk_ids=report.risk_ids)
+    record_report(store, kind=report.kind, audience=report.audience, scope=report.scope or scope,
+                  generated_at=datetime.now(UTC), as_of=now, summary=report.summary, risk_ids=report.risk_ids)
     return delivery

@@ -104,13 +104,11 @@ class Scheduler:
     """Runs the schedule of `settings` against `store` as replica `replica`."""
 
     def __init__(self, settings: Settings, store: Store, *, clock: Clock | None = None, replica: str | None = None,
-                 stop: threading.Event | None = None, generate: jobs.Generate | None = None,
-                 smtp_sleep: Callable[[float], None] = time.sleep) -> None:
+                 stop: threading.Event | None = None, smtp_sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings, self.store = settings, store
         self.clock = clock or SystemClock()
         self.replica = replica or settings.daemon.replica_id or f"{socket.gethostname()}:{os.getpid()}"
         self.stop = stop or threading.Event()
-        self.generate = generate
         self.smtp_sleep = smtp_sleep
         self.lease_s = settings.daemon.lease_seconds
         self.exclusive = store.dialect == "sqlite"  # the file lock makes us the only daemon on this database
@@ -323,7 +321,7 @@ class Scheduler:
         try:
             d = jobs.deliver_report(self.settings, self.store, kind=e.kind, audience=e.audience, recipients=recipients,
                                     now=now, fmt=e.format, scope=task.sprint or e.scope, job=task.key, slot_at=slot_at,
-                                    owner=self.replica, generate=self.generate, sleep=self.smtp_sleep)
+                                    owner=self.replica, sleep=self.smtp_sleep)
         except DeliveryError as exc:  # send_report has settled the slot and the log
             metrics.observe_job_error("report")
             log.error("%s at %s: %s", task.key, slot_at.isoformat(), exc)

@@ -154,7 +154,7 @@ def _inline_charts(body: str, charts: dict[str, bytes], html: bool) -> str:
     return body
 
 
-def create_app(settings: Settings, store: Store, *, generate: jobs.Generate | None = None,
+def create_app(settings: Settings, store: Store, *,
                clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Starlette:
     """The HTTP application; ConfigError when no server.token is configured."""
     if settings.server.token is None or not settings.server.token.get_secret_value():
@@ -174,7 +174,7 @@ def create_app(settings: Settings, store: Store, *, generate: jobs.Generate | No
         return JSONResponse({"status": "ok"})
 
     async def report(request: Request) -> Response:
-        from syncd.reporting import REPORT_KINDS
+        from syncd.reporting import REPORT_KINDS, generate_report
 
         kind = request.path_params["kind"]
         if kind not in REPORT_KINDS:
@@ -197,8 +197,7 @@ def create_app(settings: Settings, store: Store, *, generate: jobs.Generate | No
 
         def render() -> Any:
             with render_lock:
-                return (generate or jobs.default_generate())(settings, store, kind, audience, now=now, scope=scope,
-                                                             record=False)
+                return generate_report(settings, store, kind, audience, now=now, scope=scope, record=False)
         try:
             rendered = await run_in_threadpool(render)
         except ReportError as exc:

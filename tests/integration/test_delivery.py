@@ -46,14 +46,23 @@ def sink() -> Iterator[tuple[Sink, SmtpServer]]:
         yield s, server
 
 
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Store]:
+    """A SQLite store: SMTP behaviour does not depend on the database (the ledger SQL is tested on both)."""
+    s = Store(f"sqlite:///{tmp_path / 'syncd.db'}")
+    s.upgrade()
+    yield s
+    s.close()
+
+
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return self_signed(tmp_path_factory.mktemp("tls"))
 
 
-def test_plain_delivery_is_multipart_and_logged(store: Store, sink: tuple[Sink, SmtpServer]) -> None:
+def test_plain_delivery_is_multipart_and_logged(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
     s, server = sink
-    d = send_report(settings(server.port), store, make_report(), ["ceo@acme.test", "CFO <cfo@acme.test>"], now=NOW)
+    d = send_report(settings(server.port), db, make_report(), ["ceo@acme.test", "CFO <cfo@acme.test>"], now=NOW)
     [got] = s.messages
     assert got.recipients == ["ceo@acme.test", "cfo@acme.test"] and got.sender == "syncd@acme.test"
     msg = got.message
@@ -61,64 +70,64 @@ def test_plain_delivery_is_multipart_and_logged(store: Store, sink: tuple[Sink, 
     assert msg.get_content_type() == "multipart/alternative"
     kinds = [p.get_content_type() for p in msg.walk()]
     assert kinds == ["multipart/alternative", "text/plain", "multipart/related", "text/html", "image/png"]
-    [row] = ledger.delivery_rows(store)
+    [row] = ledger.delivery_rows(db)
     assert (row["status"], row["job"], row["kind"], row["audience"], row["format"]) == ("sent", None, "status", "executive", "eml")
     assert row["recipients"] == ["ceo@acme.test", "CFO <cfo@acme.test>"]
 
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])
-def test_tls_modes_with_login(store: Store, cert: tuple[Path, Path], security: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tls_modes_with_login(db: Store, cert: tuple[Path, Path], security: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))  # trust our self-signed server certificate
     s = Sink()
     with SmtpServer(s, security=security, cert=cert, users={"mailer": "s3cret-pass"}) as server:
         cfg = settings(server.port, security=security, username="mailer", password="s3cret-pass")
-        send_report(cfg, store, make_report(), ["ceo@acme.test"], now=NOW)
+        send_report(cfg, db, make_report(), ["ceo@acme.test"], now=NOW)
         assert len(s.messages) == 1 and s.logins and s.logins[0][0] == "mailer"
         bad = settings(server.port, security=security, username="mailer", password="wrong-pass")
         with pytest.raises(DeliveryError) as err:
-            send_report(bad, store, make_report(), ["ceo@acme.test"], now=NOW)
+            send_report(bad, db, make_report(), ["ceo@acme.test"], now=NOW)
         assert "login refused" in str(err.value) and "wrong-pass" not in str(err.value)
         assert "\n" not in str(err.value)
 
 
-def test_starttls_against_a_plain_server_fails_clearly(store: Store, sink: tuple[Sink, SmtpServer]) -> None:
+def test_starttls_against_a_plain_server_fails_clearly(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
     _, server = sink
     with pytest.raises(DeliveryError, match="smtp.security"):
-        send_report(settings(server.port, security="starttls"), store, make_report(), ["a@acme.test"], now=NOW)
+        send_report(settings(server.port, security="starttls"), db, make_report(), ["a@acme.test"], now=NOW)
 
 
-def test_transient_refusal_is_retried_and_sent_once(store: Store, sink: tuple[Sink, SmtpServer]) -> None:
+def test_transient_refusal_is_retried_and_sent_once(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
     s, server = sink
     answers = iter(["451 4.3.0 try again later"])
     s.on_rcpt = lambda addr: next(answers, None)
     waits = Waits()
-    send_report(settings(server.port), store, make_report(), ["ceo@acme.test"], now=NOW, sleep=waits)
+    send_report(settings(server.port), db, make_report(), ["ceo@acme.test"], now=NOW, sleep=waits)
     assert len(s.messages) == 1 and len(waits) == 1 and s.rcpt_calls == 2
 
 
-def test_permanent_refusal_fails_at_once_and_is_logged(store: Store, sink: tuple[Sink, SmtpServer]) -> None:
+def test_permanent_refusal_fails_at_once_and_is_logged(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
     s, server = sink
     s.on_rcpt = lambda addr: "550 5.1.1 no such user"
     waits = Waits()
     with pytest.raises(DeliveryError) as err:
-        send_report(settings(server.port), store, make_report(), ["nobody@acme.test"], now=NOW, sleep=waits)
+        send_report(settings(server.port), db, make_report(), ["nobody@acme.test"], now=NOW, sleep=waits)
     assert "550" in str(err.value) and waits == [] and s.messages == []
-    assert ledger.delivery_rows(store)[0]["status"] == "failed"
+    assert ledger.delivery_rows(db)[0]["status"] == "failed"
 
 
-def test_some_recipients_refused_still_sends_to_the_others(store: Store, sink: tuple[Sink, SmtpServer]) -> None:
+def test_some_recipients_refused_still_sends_to_the_others(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
     s, server = sink
     s.on_rcpt = lambda addr: "550 no such user" if addr.startswith("gone") else None
-    d = send_report(settings(server.port), store, make_report(), ["ceo@acme.test", "gone@acme.test"], now=NOW)
+    d = send_report(settings(server.port), db, make_report(), ["ceo@acme.test", "gone@acme.test"], now=NOW)
     assert s.messages[0].recipients == ["ceo@acme.test"] and list(d.refused) == ["gone@acme.test"]
-    assert "gone@acme.test" in ledger.delivery_rows(store)[0]["error"]
+    assert "gone@acme.test" in ledger.delivery_rows(db)[0]["error"]
 
 
-def test_unreachable_server_gives_up_after_the_policy(store: Store) -> None:
+def test_unreachable_server_gives_up_after_the_policy(db: Store) -> None:
     waits = Waits()
     cfg = settings(free_port(), retry={"attempts": 3, "max_wait_s": 1, "total_s": 10})
     with pytest.raises(DeliveryError, match=r"smtp 127\.0\.0\.1:\d+ \(none\): ConnectionRefusedError"):
-        send_report(cfg, store, make_report(), ["ceo@acme.test"], now=NOW, sleep=waits)
+        send_report(cfg, db, make_report(), ["ceo@acme.test"], now=NOW, sleep=waits)
     assert len(waits) == 2
 
 
@@ -151,11 +160,11 @@ def test_scheduled_slot_is_settled_with_its_delivery(store: Store, sink: tuple[S
     assert len(s.messages) == 1
 
 
-def test_md_and_html_formats(store: Store, sink: tuple[Sink, SmtpServer]) -> None:
+def test_md_and_html_formats(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
     s, server = sink
     cfg = settings(server.port)
-    send_report(cfg, store, make_report(), ["a@acme.test"], now=NOW, fmt="md")
-    send_report(cfg, store, make_report(), ["a@acme.test"], now=NOW, fmt="html")
+    send_report(cfg, db, make_report(), ["a@acme.test"], now=NOW, fmt="md")
+    send_report(cfg, db, make_report(), ["a@acme.test"], now=NOW, fmt="html")
     md, html = (m.message for m in s.messages)
     assert [p.get_content_type() for p in md.walk()] == ["multipart/mixed", "text/plain", "image/png"]
     assert "# Executive status" in md.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -163,17 +172,17 @@ def test_md_and_html_formats(store: Store, sink: tuple[Sink, SmtpServer]) -> Non
     assert files == ["status-executive.html"]
 
 
-def test_untrusted_text_never_reaches_a_header(store: Store, sink: tuple[Sink, SmtpServer]) -> None:
+def test_untrusted_text_never_reaches_a_header(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
     s, server = sink
     cfg = settings(server.port)
     with pytest.raises(DeliveryError, match="invalid email address"):
-        send_report(cfg, store, make_report(), ["ceo@acme.test\r\nBcc: all@evil.test"], now=NOW)
-    send_report(cfg, store, make_report("Q3\r\nBcc: all@evil.test"), ["ceo@acme.test"], now=NOW)
+        send_report(cfg, db, make_report(), ["ceo@acme.test\r\nBcc: all@evil.test"], now=NOW)
+    send_report(cfg, db, make_report("Q3\r\nBcc: all@evil.test"), ["ceo@acme.test"], now=NOW)
     msg = s.messages[0].message
     assert msg["Bcc"] is None and "\n" not in str(msg["Subject"])
     assert s.messages[0].recipients == ["ceo@acme.test"]
 
 
-def test_no_recipients_is_one_clear_line(store: Store) -> None:
+def test_no_recipients_is_one_clear_line(db: Store) -> None:
     with pytest.raises(DeliveryError, match=r"no recipients \(set reports\.recipients\.executive"):
-        send_report(settings(25), store, make_report(), [], now=NOW)
+        send_report(settings(25), db, make_report(), [], now=NOW)

@@ -7,18 +7,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reports.report import Report
+from syncd import jobs
 from syncd.locks import source_lock
 from syncd.model import Batch, Sprint, SprintState
+from syncd.sandbox import github as gh_sandbox
+from syncd.sandbox._http import Controls
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
 from syncd.store import Store
 from syncd.store import _daemon as ledger
+from syncd.store._history import report_history
+from tests.integration.test_sandbox_github import TOKEN, make_world
 from tests.smtp_sink import Sink, SmtpServer
 
 
@@ -38,18 +43,34 @@ class ManualClock:
         return stop.is_set()
 
 
-class FakeReports:
-    """Test double of syncd.reporting.generate_report: records each call's kind, scope and `now`."""
+@pytest.fixture(scope="module")
+def github() -> Iterator[str]:
+    """A small sandbox GitHub for the whole module (its URL): starting one costs more than a sync."""
+    server = gh_sandbox.serve_github(make_world(issues=5, pulls=5), Controls())
+    yield server.url
+    server.stop()
 
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str | None, str | None, datetime]] = []
 
-    def __call__(self, settings: Settings, store: Store, kind: str, audience: str | None = None, *,
-                 now: datetime, scope: str | None = None, record: bool = True) -> Report:
-        assert record is False  # history is recorded by the daemon after the send
-        self.calls.append((kind, audience, scope, now))
-        return Report(kind=kind, audience=audience, title=f"{kind} {scope or ''}", subject=f"[syncd] {kind}",
-                      markdown="# r\n", html="<html><body>r</body></html>", text="r\n", scope=scope)
+def gh_source(url: str) -> dict[str, Any]:
+    return {"type": "github", "base_url": url, "token": TOKEN, "repos": ["acme/widget"]}
+
+
+def seed(store: Store, tmp_path: Path, url: str) -> Store:
+    """Sync the sandbox GitHub into the store (reports need items)."""
+    result = jobs.sync_one(Settings(sources={"gh": gh_source(url)}, data_dir=tmp_path), store, "gh")
+    assert result is not None and result.ok, result
+    return store
+
+
+@pytest.fixture
+def seeded(store: Store, tmp_path: Path, github: str) -> Store:
+    """The `store` fixture (SQLite, PostgreSQL) with the sandbox GitHub synced into it."""
+    return seed(store, tmp_path, github)
+
+
+def sent_at(sink: Sink) -> list[datetime]:
+    """The Date of every message received: the `now` each report was generated and sent at."""
+    return [parsedate_to_datetime(str(m.message["Date"])).astimezone(UTC) for m in sink.messages]
 
 
 @pytest.fixture
@@ -77,51 +98,52 @@ def utc(*args: int) -> datetime:
 # -- slot times across daylight-saving changes -------------------------------------------------------
 
 
-@pytest.mark.parametrize(("start", "end", "expected"), [
-    # spring forward: Berlin 2026-03-29, New York 2026-03-08
-    (utc(2026, 3, 5), utc(2026, 3, 31), {
-        "ber-0230": [utc(2026, 3, d, 1, 30) for d in range(5, 29)] + [utc(2026, 3, 29, 1, 0), utc(2026, 3, 30, 0, 30)],
-        "ber-mon": [utc(2026, 3, 9, 8), utc(2026, 3, 16, 8), utc(2026, 3, 23, 8), utc(2026, 3, 30, 7)],
-        "ny-0230": [utc(2026, 3, d, 7, 30) for d in range(5, 8)] + [utc(2026, 3, 8, 7, 0)]
-                   + [utc(2026, 3, d, 6, 30) for d in range(9, 31)],
-        "ny-mon": [utc(2026, 3, 9, 13), utc(2026, 3, 16, 13), utc(2026, 3, 23, 13), utc(2026, 3, 30, 13)],
-    }),
-    # fall back: Berlin 2026-10-25, New York 2026-11-01
-    (utc(2026, 10, 23), utc(2026, 11, 3), {
-        "ber-0230": [utc(2026, 10, d, 0, 30) for d in range(23, 26)] + [utc(2026, 10, d, 1, 30) for d in range(26, 32)]
-                    + [utc(2026, 11, d, 1, 30) for d in (1, 2)],
-        "ber-mon": [utc(2026, 10, 26, 8), utc(2026, 11, 2, 8)],
-        "ny-0230": [utc(2026, 10, d, 6, 30) for d in range(23, 32)] + [utc(2026, 11, d, 7, 30) for d in (1, 2)],
-        "ny-mon": [utc(2026, 10, 26, 13), utc(2026, 11, 2, 14)],
-    }),
+BER, NY = "Europe/Berlin", "America/New_York"
+
+
+@pytest.mark.parametrize(("tz", "start", "end", "daily", "monday"), [
+    # Berlin spring forward 2026-03-29: 02:30 does not exist, the job runs when the clock jumps to 03:00
+    (BER, utc(2026, 3, 23), utc(2026, 3, 31),
+     [utc(2026, 3, d, 1, 30) for d in range(23, 29)] + [utc(2026, 3, 29, 1, 0), utc(2026, 3, 30, 0, 30)],
+     [utc(2026, 3, 23, 8), utc(2026, 3, 30, 7)]),
+    # New York spring forward 2026-03-08
+    (NY, utc(2026, 3, 2), utc(2026, 3, 10),
+     [utc(2026, 3, d, 7, 30) for d in range(2, 8)] + [utc(2026, 3, 8, 7, 0), utc(2026, 3, 9, 6, 30)],
+     [utc(2026, 3, 2, 14), utc(2026, 3, 9, 13)]),
+    # Berlin fall back 2026-10-25: 02:30 happens twice, the job runs at the first one only
+    (BER, utc(2026, 10, 19), utc(2026, 10, 27),
+     [utc(2026, 10, d, 0, 30) for d in range(19, 26)] + [utc(2026, 10, 26, 1, 30)],
+     [utc(2026, 10, 19, 7), utc(2026, 10, 26, 8)]),
+    # New York fall back 2026-11-01 (01:00-02:00 repeats; 02:30 is once, now at -5)
+    (NY, utc(2026, 10, 26), utc(2026, 11, 3),
+     [utc(2026, 10, d, 6, 30) for d in range(26, 32)] + [utc(2026, 11, 1, 7, 30), utc(2026, 11, 2, 7, 30)],
+     [utc(2026, 10, 26, 13), utc(2026, 11, 2, 14)]),
 ])
-def test_daemon_fires_at_local_times_across_dst(tmp_path: Path, smtp: tuple[Sink, int], start: datetime,
-                                                end: datetime, expected: dict[str, list[datetime]]) -> None:
+def test_daemon_fires_at_local_times_across_dst(tmp_path: Path, smtp: tuple[Sink, int], github: str, tz: str,
+                                                start: datetime, end: datetime, daily: list[datetime],
+                                                monday: list[datetime]) -> None:
     sink, port = smtp
-    settings = make_settings(tmp_path, port, [
-        report("ber-0230", "30 2 * * *", "Europe/Berlin"), report("ber-mon", "0 9 * * 1", "Europe/Berlin"),
-        report("ny-0230", "30 2 * * *", "America/New_York"), report("ny-mon", "0 9 * * 1", "America/New_York"),
-    ])
+    settings = make_settings(tmp_path, port, [report("daily-0230", "30 2 * * *", tz), report("monday-0900", "0 9 * * 1", tz)])
     store = Store(f"sqlite:///{tmp_path / 'syncd.db'}")
     store.upgrade()
-    fake = FakeReports()
-    Scheduler(settings, store, clock=ManualClock(start, end=end), generate=fake).run(heartbeat=False)
+    seed(store, tmp_path, github)
+    Scheduler(settings, store, clock=ManualClock(start, end=end)).run(heartbeat=False)
     fired: dict[str, list[datetime]] = {}
     for slot in ledger.slot_rows(store):
         assert slot.state == "done", slot
         fired.setdefault(slot.job, []).append(slot.slot_at)
-    assert fired == expected
-    # each report ran at its slot time exactly (the clock only jumps to wake-ups), and was mailed once
-    assert sorted(now for *_, now in fake.calls) == sorted(s for v in expected.values() for s in v)
-    assert len(sink.messages) == sum(map(len, expected.values()))
+    assert fired == {"daily-0230": daily, "monday-0900": monday}
+    # each report was generated and mailed exactly at its slot time (the clock only jumps to wake-ups), once
+    assert sorted(sent_at(sink)) == sorted(daily + monday)
     assert set(sink.by_header("X-Syncd-Slot").values()) == {1}
 
 
 # -- catch-up after downtime ----------------------------------------------------------------------------
 
 
-def test_missed_slot_within_grace_runs_once_and_outside_grace_is_skipped(store: Store, tmp_path: Path,
+def test_missed_slot_within_grace_runs_once_and_outside_grace_is_skipped(seeded: Store, tmp_path: Path,
                                                                          smtp: tuple[Sink, int]) -> None:
+    store = seeded
     sink, port = smtp
     settings = make_settings(tmp_path, port, [report("exec", "0 9 * * 1", "Europe/Berlin", grace_minutes=60),
                                               report("late", "0 7 * * 1", "Europe/Berlin", grace_minutes=60)])
@@ -130,45 +152,49 @@ def test_missed_slot_within_grace_runs_once_and_outside_grace_is_skipped(store: 
         ledger.claim_slot(store, job, at, owner="old", now=at, lease_s=60)
         ledger.finish_slot(store, job, at, owner="old", state="done", now=at)
     clock = ManualClock(utc(2026, 3, 30, 7, 40))  # Monday 09:40 CEST: down since last week
-    fake = FakeReports()
-    sched = Scheduler(settings, store, clock=clock, generate=fake, replica="r1")
+    sched = Scheduler(settings, store, clock=clock, replica="r1")
     assert sched.run_due() == 1
     assert sched.run_due() == 0
-    assert Scheduler(settings, store, clock=clock, generate=fake, replica="r2").run_due() == 0  # a restart
+    assert Scheduler(settings, store, clock=clock, replica="r2").run_due() == 0  # a restart
     states = {(s.job, s.slot_at): (s.state, s.detail or "") for s in ledger.slot_rows(store)}
     assert states[("exec", utc(2026, 3, 30, 7))][0] == "done"  # 09:00 CEST, 40 minutes late: within grace
     state, detail = states[("late", utc(2026, 3, 30, 5))]  # 07:00 CEST, 2 h 40 late: skipped, recorded
     assert state == "skipped" and detail.startswith("missed: 2026-03-30 07:00 CEST")
     assert [m.message["X-Syncd-Slot"] for m in sink.messages] == ["exec 2026-03-30T07:00:00+00:00"]
-    assert fake.calls[0][3] == clock.t
+    assert sent_at(sink) == [clock.t]
+    [history] = report_history(store)
+    assert (history.kind, history.audience, history.as_of) == ("status", "executive", clock.t)
 
 
-def test_several_missed_slots_run_only_the_newest_within_grace(store: Store, tmp_path: Path,
+def test_several_missed_slots_run_only_the_newest_within_grace(seeded: Store, tmp_path: Path,
                                                                smtp: tuple[Sink, int]) -> None:
+    store = seeded
     sink, port = smtp
     settings = make_settings(tmp_path, port, [report("often", "*/15 * * * *", grace_minutes=60)])
     ledger.claim_slot(store, "often", utc(2026, 5, 4, 8), owner="old", now=utc(2026, 5, 4, 8), lease_s=60)
     ledger.finish_slot(store, "often", utc(2026, 5, 4, 8), owner="old", state="done", now=utc(2026, 5, 4, 8))
-    Scheduler(settings, store, clock=ManualClock(utc(2026, 5, 4, 9, 40)), generate=FakeReports()).run_due()
+    Scheduler(settings, store, clock=ManualClock(utc(2026, 5, 4, 9, 40))).run_due()
     states = {s.slot_at.strftime("%H:%M"): s.state for s in ledger.slot_rows(store)}
     assert states == {"08:00": "done", "08:15": "skipped", "08:30": "skipped", "08:45": "skipped",
                       "09:00": "skipped", "09:15": "skipped", "09:30": "done"}
     assert len(sink.messages) == 1
 
 
-def test_a_new_job_runs_its_latest_slot_within_grace_but_not_older_history(store: Store, tmp_path: Path,
+def test_a_new_job_runs_its_latest_slot_within_grace_but_not_older_history(seeded: Store, tmp_path: Path,
                                                                           smtp: tuple[Sink, int]) -> None:
+    store = seeded
     sink, port = smtp
     settings = make_settings(tmp_path, port, [report("exec", "0 9 * * *", grace_minutes=30)])
-    Scheduler(settings, store, clock=ManualClock(utc(2026, 5, 4, 9, 20)), generate=FakeReports()).run_due()
+    Scheduler(settings, store, clock=ManualClock(utc(2026, 5, 4, 9, 20))).run_due()
     assert [(s.slot_at, s.state) for s in ledger.slot_rows(store)] == [(utc(2026, 5, 4, 9), "done")]
 
 
 # -- takeover ---------------------------------------------------------------------------------------------
 
 
-def test_claims_of_a_dead_replica_are_taken_over_after_the_lease(store: Store, tmp_path: Path,
+def test_claims_of_a_dead_replica_are_taken_over_after_the_lease(seeded: Store, tmp_path: Path,
                                                                  smtp: tuple[Sink, int]) -> None:
+    store = seeded
     sink, port = smtp
     settings = make_settings(tmp_path, port, [report("exec", "0 9 * * *"), report("eng", "0 9 * * *",
                                                                                   audience="engineering")])
@@ -180,7 +206,7 @@ def test_claims_of_a_dead_replica_are_taken_over_after_the_lease(store: Store, t
                                   "audience": "engineering", "format": "eml", "recipients": ["eng@acme.test"],
                                   "subject": "s", "message_id": "<x@acme.test>"}, owner="dead")
     clock = ManualClock(t + timedelta(seconds=10))
-    live = Scheduler(settings, store, clock=clock, generate=FakeReports(), replica="live")
+    live = Scheduler(settings, store, clock=clock, replica="live")
     live.exclusive = False  # as on PostgreSQL: other replicas may be alive, leases decide
     assert live.run_due() == 0 and sink.messages == []
     clock.t += timedelta(seconds=60)
@@ -190,14 +216,15 @@ def test_claims_of_a_dead_replica_are_taken_over_after_the_lease(store: Store, t
     assert [m.message["X-Syncd-Slot"] for m in sink.messages] == ["exec 2026-05-04T09:00:00+00:00"]
 
 
-def test_on_sqlite_a_restarted_daemon_recovers_at_once(tmp_path: Path, smtp: tuple[Sink, int]) -> None:
+def test_on_sqlite_a_restarted_daemon_recovers_at_once(tmp_path: Path, smtp: tuple[Sink, int], github: str) -> None:
     sink, port = smtp
     store = Store(f"sqlite:///{tmp_path / 'syncd.db'}")
     store.upgrade()
+    seed(store, tmp_path, github)
     settings = make_settings(tmp_path, port, [report("exec", "0 9 * * *")])
     t = utc(2026, 5, 4, 9, 0, 5)
     ledger.claim_slot(store, "exec", utc(2026, 5, 4, 9), owner="before-crash", now=t, lease_s=600)
-    assert Scheduler(settings, store, clock=ManualClock(t), generate=FakeReports()).run_due() == 1
+    assert Scheduler(settings, store, clock=ManualClock(t)).run_due() == 1
     assert len(sink.messages) == 1
 
 
@@ -209,20 +236,22 @@ def sprint(n: int, complete: datetime | None) -> Sprint:
                   state=SprintState.CLOSED if complete else SprintState.ACTIVE, complete=complete)
 
 
-def test_sprint_review_is_sent_once_per_closed_sprint(store: Store, tmp_path: Path, smtp: tuple[Sink, int]) -> None:
+def test_sprint_review_is_sent_once_per_closed_sprint(seeded: Store, tmp_path: Path, smtp: tuple[Sink, int]) -> None:
+    store = seeded
     sink, port = smtp
-    entry = report("review", "0 18 * * 1-5", "Europe/Berlin", trigger="sprint-closed", kind="sprint",
-                   audience="engineering", grace_minutes=120)
+    entry = report("review", "0 18 * * 1-5", "Europe/Berlin", trigger="sprint-closed", kind="sprint-review",
+                   audience=None, grace_minutes=120)
     settings = make_settings(tmp_path, port, [entry])
     store.apply_batch("jira", Batch(sprints=[sprint(1, utc(2026, 5, 1, 10)), sprint(2, utc(2026, 5, 5, 12)),
                                              sprint(3, utc(2026, 5, 5, 15)), sprint(4, None)]))
-    fake = FakeReports()
     clock = ManualClock(utc(2026, 5, 5, 16, 0, 1))  # Tuesday 18:00 CEST: sprints 2 and 3 closed today
-    Scheduler(settings, store, clock=clock, generate=fake, replica="r1").run_due()
-    assert [(kind, scope) for kind, _, scope, _ in fake.calls] == [("sprint", "jira:2"), ("sprint", "jira:3")]
+    Scheduler(settings, store, clock=clock, replica="r1").run_due()
+    assert [str(m.message["Subject"]).split(" — ")[0] for m in sink.messages] == [
+        "[syncd] Sprint review: Sprint 2", "[syncd] Sprint review: Sprint 3"]
+    assert [m.recipients for m in sink.messages] == [["eng@acme.test"]] * 2  # the kind's readers
     clock.t = utc(2026, 5, 6, 16, 0, 1)  # Wednesday: nothing new closed
-    Scheduler(settings, store, clock=clock, generate=fake, replica="r2").run_due()
-    assert len(fake.calls) == 2 and len(sink.messages) == 2
+    Scheduler(settings, store, clock=clock, replica="r2").run_due()
+    assert len(sink.messages) == 2
     jobs = {s.job: s.state for s in ledger.slot_rows(store)}
     assert jobs == {"review": "done", "review/jira:2": "done", "review/jira:3": "done"}
     assert len(ledger.slot_rows(store, job="review")) == 2
@@ -231,24 +260,15 @@ def test_sprint_review_is_sent_once_per_closed_sprint(store: Store, tmp_path: Pa
 # -- sync jobs --------------------------------------------------------------------------------------------
 
 
-def test_sync_job_runs_each_source_once_and_skips_a_busy_one(store: Store, tmp_path: Path,
+def test_sync_job_runs_each_source_once_and_skips_a_busy_one(store: Store, tmp_path: Path, github: str,
                                                              smtp: tuple[Sink, int]) -> None:
-    from syncd.sandbox import github as gh_sandbox
-    from syncd.sandbox._http import Controls
-    from tests.integration.test_sandbox_github import TOKEN, make_world
-
-    server = gh_sandbox.serve_github(make_world(issues=5, pulls=5), Controls())
-    try:
-        gh = {"type": "github", "base_url": server.url, "token": TOKEN, "repos": ["acme/widget"]}
-        _, port = smtp
-        settings = make_settings(tmp_path, port, [{"name": "sync", "cron": "*/15 * * * *", "job": "sync"}],
-                                 sources={"gh": gh, "gh2": gh}, database_url=store.url)
-        clock = ManualClock(utc(2026, 5, 4, 9, 0, 1))
-        with source_lock(settings, store, "sync-gh2"):  # another process is syncing gh2
-            assert Scheduler(settings, store, clock=clock).run_due() == 2
-        states = {s.job: (s.state, s.detail or "") for s in ledger.slot_rows(store)}
-        assert states["sync/gh"][0] == "done" and states["sync/gh"][1].startswith("gh: ok: 10 new")
-        assert states["sync/gh2"] == ("skipped", "source gh2 was being synced by another process")
-        assert store.counts()["items"] == 10
-    finally:
-        server.stop()
+    _, port = smtp
+    settings = make_settings(tmp_path, port, [{"name": "sync", "cron": "*/15 * * * *", "job": "sync"}],
+                             sources={"gh": gh_source(github), "gh2": gh_source(github)}, database_url=store.url)
+    clock = ManualClock(utc(2026, 5, 4, 9, 0, 1))
+    with source_lock(settings, store, "sync-gh2"):  # another process is syncing gh2
+        assert Scheduler(settings, store, clock=clock).run_due() == 2
+    states = {s.job: (s.state, s.detail or "") for s in ledger.slot_rows(store)}
+    assert states["sync/gh"][0] == "done" and states["sync/gh"][1].startswith("gh: ok: 10 new")
+    assert states["sync/gh2"] == ("skipped", "source gh2 was being synced by another process")
+    assert store.counts()["items"] == 10
