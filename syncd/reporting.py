@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from reports.analysis import analyse
 from reports.analysis.types import Analysis
@@ -45,6 +46,7 @@ class ReportContext:
     snapshot: Snapshot
     analysis: Analysis
     now: datetime
+    shared: dict[str, Any] = field(default_factory=dict)  # lookups every report of the run reuses
 
 
 def _goals(settings: Settings) -> GoalsFile:
@@ -74,7 +76,7 @@ def render_from(ctx: ReportContext, store: Store | None, kind: str, audience: st
         prev = Previous(as_of=row.as_of, summary=row.summary, risk_ids=row.risk_ids) if row else None
     inp = ReportInput(analysis=ctx.analysis, snapshot=ctx.snapshot, now=ctx.now,
                       subject_template=ctx.settings.reports.subject, previous=prev, scope=scope,
-                      browse_url=ctx.settings.reports.jira_browse_url)
+                      browse_url=ctx.settings.reports.jira_browse_url, shared=ctx.shared)
     return render_report(kind, audience, inp)
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from reports.analysis.history import Histories
+from reports.analysis.history import Histories, ItemFacts, is_scope
 from reports.analysis.scope import select_items
 from reports.analysis.types import Analysis, Counts, ItemRef, Rag, Risk
 from reports.data import Snapshot
@@ -25,6 +25,8 @@ from reports.render.html import PAGE_WIDTH_PX, WIDE_PAGE_PX, html_document, mark
 from reports.render.templating import format_datetime
 from reports.report import Report
 from syncd.errors import ConfigError
+
+T = TypeVar("T")
 
 RAG_BADGE = {Rag.GREEN: "🟢 Green", Rag.AMBER: "🟠 Amber", Rag.RED: "🔴 Red"}
 SEVERITY_BADGE = {"red": "🔴 red", "amber": "🟠 amber"}
@@ -70,15 +72,47 @@ class ReportInput:
         """The report time zone."""
         return ZoneInfo(self.analysis.timezone)
 
-    @cached_property
+    # Derived lookups shared by every report rendered from the same snapshot and analysis (pass the
+    # same dict to each ReportInput of a run); they are computed on first use.
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def _shared(self, name: str, make: Callable[[], T]) -> T:
+        if name not in self.shared:
+            self.shared[name] = make()
+        return cast(T, self.shared[name])
+
+    @property
     def hist(self) -> Histories:
         """Point-in-time item histories (started/done times, sprint membership, estimates)."""
-        return Histories(self.snapshot)
+        return self._shared("hist", lambda: Histories(self.snapshot))
 
-    @cached_property
+    @property
+    def facts(self) -> dict[str, ItemFacts]:
+        """Started and done times of every item."""
+        return self._shared("facts", self.hist.facts)
+
+    @property
+    def finished(self) -> list[tuple[datetime, float, str]]:
+        """(done at, cycle time in days, item id) of every finished scope item, by finish time."""
+
+        def make() -> list[tuple[datetime, float, str]]:
+            out = []
+            facts = self.facts
+            for item in self.snapshot.items:
+                f = facts.get(item.id)
+                if f is None or f.done_at is None or f.started is None or f.started > f.done_at or not is_scope(item):
+                    continue
+                out.append((f.done_at, (f.done_at - f.started).total_seconds() / 86400, item.id))
+            out.sort()
+            return out
+
+        return self._shared("finished", make)
+
+    @property
     def goal_items(self) -> dict[str, set[str]]:
         """Goal id -> ids of the items in its scope."""
-        return {g.goal.id: {i.id for i in select_items(self.snapshot, g.goal.scope)} for g in self.analysis.goals}
+        return self._shared("goal_items", lambda: {
+            g.goal.id: {i.id for i in select_items(self.snapshot, g.goal.scope)} for g in self.analysis.goals})
 
     def item_url(self, key: str, url: str | None) -> str | None:
         """The item's URL, or a Jira browse link built from `browse_url`."""

@@ -12,6 +12,7 @@ from reports.catalogue.derive import burndown, cycle_points, forecast_outcomes
 from reports.render.charts import burndown_png, burnup_png, cycle_time_png, forecast_png
 
 Chart = tuple[str, bytes]  # (NAME.png, PNG bytes)
+MAX_SCATTER_POINTS = 3000  # more points draw slower and show no more
 
 
 def slug(value: str) -> str:
@@ -60,8 +61,12 @@ def cycle_scatter(inp: ReportInput, start: datetime, end: datetime, name: str = 
     if not pts:
         return None
     pct = percentiles((v for _, v in pts), "days")
-    png = cycle_time_png("Cycle time of finished items (days)", pts, p50=pct.p50 if pct else None,
-                         p85=pct.p85 if pct else None)
+    title = "Cycle time of finished items (days)"
+    if len(pts) > MAX_SCATTER_POINTS:
+        stride = -(-len(pts) // MAX_SCATTER_POINTS)
+        title += f", every {stride}th of {len(pts)} shown"
+        pts = pts[::stride]
+    png = cycle_time_png(title, pts, p50=pct.p50 if pct else None, p85=pct.p85 if pct else None)
     return f"{slug(name)}.png", png
 
 

@@ -5,6 +5,7 @@ burndown, cycle-time points, the forecast's trial distribution, and dependencies
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -12,7 +13,6 @@ from datetime import date, datetime, time, timedelta
 
 from reports.analysis.flow import first_review
 from reports.analysis.forecast import MAX_WEEKS, weeks_to_finish
-from reports.analysis.history import is_scope
 from reports.analysis.scope import item_ref, local_day
 from reports.analysis.types import Forecast, ItemRef, SprintReport
 from reports.catalogue.base import ReportInput
@@ -108,18 +108,12 @@ def burndown(inp: ReportInput, report: SprintReport) -> tuple[list[date], list[f
 def cycle_points(inp: ReportInput, start: datetime, end: datetime,
                  items: Iterable[WorkItem] | None = None) -> list[tuple[date, float]]:
     """(finish day, cycle time in days) of the scope items finished in [start, end), by finish time."""
-    facts = inp.hist.facts()
-    out = []
-    for item in items if items is not None else inp.snapshot.items:
-        if not is_scope(item):
-            continue
-        f = facts.get(item.id)
-        if f is None or f.done_at is None or f.started is None or not start <= f.done_at < end:
-            continue
-        if f.started <= f.done_at:
-            out.append((f.done_at, (f.done_at - f.started).total_seconds() / 86400))
-    out.sort()
-    return [(local_day(at, inp.tz), days) for at, days in out]
+    finished = inp.finished
+    lo = bisect_left(finished, (start,))
+    hi = bisect_left(finished, (end,))
+    wanted = None if items is None else {i.id for i in items}
+    return [(local_day(at, inp.tz), days) for at, days, item_id in finished[lo:hi]
+            if wanted is None or item_id in wanted]
 
 
 def forecast_outcomes(inp: ReportInput, forecast: Forecast) -> list[tuple[date, int]]:

@@ -20,7 +20,7 @@ from reports.catalogue.charts_for import cycle_scatter, slug
 from reports.catalogue.derive import cycle_points
 from reports.catalogue.readiness import release_work
 from reports.catalogue.sprint import GOAL_MET_SHARE, find_sprint
-from reports.catalogue.status_engineering import item_row
+from reports.catalogue.status_engineering import MAX_ROWS, item_row
 from reports.render.escape import Md, md_concat
 from reports.render.templating import format_number, render_markdown
 from syncd.model import PullState, SprintState, StatusCategory, WorkItem
@@ -50,7 +50,7 @@ def _trend(inp: ReportInput, periods: list[Period], items: list[WorkItem] | None
 
 
 def _slowest(inp: ReportInput, start: datetime, end: datetime, items: list[WorkItem]) -> list[tuple[ItemRef, float]]:
-    facts = inp.hist.facts()
+    facts = inp.facts
     out = []
     for item in items:
         f = facts.get(item.id)
@@ -175,13 +175,14 @@ def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
         planned=rep.committed_points, delivered=rep.completed_points, committed_done=committed_done, share=share,
         added=rep.added_points, removed=rep.removed_points, added_n=len(rep.added), removed_n=len(rep.removed),
         trend=trend, chart=chart[0] if chart else None, well=well, slow=slow,
-        carried=[item_row(inp, e.item, e.points_at_end) for e in rep.not_completed])
+        carried=[item_row(inp, e.item, e.points_at_end) for e in rep.not_completed[:MAX_ROWS]],
+        carried_more=max(0, len(rep.not_completed) - MAX_ROWS))
     return Built(f"Retrospective: {rep.sprint.name}", md, charts, [], rep.sprint.id, wide=True)
 
 
 def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
     work = [i for i in release_work(inp, rel.release.id) if is_scope(i)]
-    facts = inp.hist.facts()
+    facts = inp.facts
     end = min(rel.release.released_at or inp.now, inp.now)
     begin = min((i.created for i in work), default=end)
     periods: list[Period] = []
@@ -210,7 +211,7 @@ def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
         name=rel.release.name, start=begin, end=end, unit="items", planned=len(initial), delivered=len(done),
         committed_done=len(initial_done), share=share, added=len(late), removed=0, added_n=len(late), removed_n=0,
         trend=trend, chart=chart[0] if chart else None, well=well, slow=slow,
-        carried=[item_row(inp, r) for r in carried])
+        carried=[item_row(inp, r) for r in carried[:MAX_ROWS]], carried_more=max(0, len(carried) - MAX_ROWS))
     return Built(f"Retrospective: release {rel.release.name}", md, charts, [], rel.release.id, wide=True)
 
 

@@ -20,7 +20,7 @@ from reports.analysis.types import GoalAnalysis, SprintEntry, SprintReport
 from reports.catalogue.base import Built, ReportInput, risk_line
 from reports.catalogue.charts_for import sprint_burndown
 from reports.catalogue.derive import open_blockers
-from reports.catalogue.status_engineering import item_row
+from reports.catalogue.status_engineering import MAX_ROWS, item_row
 from reports.render.templating import render_markdown
 from syncd.errors import ReportError
 from syncd.model import ItemKind, SprintState
@@ -85,12 +85,14 @@ def kickoff(inp: ReportInput) -> Built:
     rep = find_sprint(inp, "kickoff")
     snap = inp.snapshot
     goal, serving, total = serving_goal(inp, rep)
-    rows, missing_ac, dependencies = [], [], []
-    for e in entries_of(rep):
-        row = item_row(inp, e.item, e.points_at_end)
-        row["kind"] = e.item.kind
-        row["goal"] = _goal_names(inp, e.item.id)
-        rows.append(row)
+    rows: list[dict[str, Any]] = []
+    missing_ac: list[dict[str, Any]] = []
+    dependencies: list[dict[str, Any]] = []
+    entries = entries_of(rep)
+    for e in entries:
+        if len(rows) < MAX_ROWS:
+            row = item_row(inp, e.item, e.points_at_end)
+            rows.append({**row, "kind": e.item.kind, "goal": _goal_names(inp, e.item.id)})
         item = snap.item_by_id.get(e.item.id)
         if item is not None and item.kind in _AC_KINDS and not has_acceptance_criteria(item.description):
             missing_ac.append({"key": inp.key_link(e.item), "title": inp.linkify(e.item.title),
@@ -100,10 +102,12 @@ def kickoff(inp: ReportInput) -> Built:
                                  "blocker_title": inp.linkify(b.title), "status": b.status,
                                  "in_sprint": rep.sprint.id in b.sprint_ids})
     risks = sprint_risks(inp.analysis, rep.sprint.id)
-    unestimated = sum(1 for e in entries_of(rep) if e.points_at_end is None)
+    unestimated = sum(1 for e in entries if e.points_at_end is None)
     md = render_markdown(
         "sprint-kickoff.md.j2", tz=inp.tz, today=inp.analysis.today, r=rep, goal=goal, serving=serving, total=total,
-        rows=rows, missing_ac=missing_ac, dependencies=dependencies, unestimated=unestimated,
+        rows=rows, more=max(0, len(entries) - MAX_ROWS), missing_ac=missing_ac[:MAX_ROWS],
+        missing_more=max(0, len(missing_ac) - MAX_ROWS), dependencies=dependencies[:MAX_ROWS],
+        dependencies_more=max(0, len(dependencies) - MAX_ROWS), unestimated=unestimated,
         risks=[risk_line(inp, x, links=True) for x in risks])
     return Built(f"Sprint kickoff: {rep.sprint.name}", md, {}, [x.id for x in risks], rep.sprint.id, wide=True)
 
@@ -127,8 +131,9 @@ def review(inp: ReportInput) -> Built:
                and start <= r.release.released_at <= end + timedelta(days=1)]
     risks = sprint_risks(inp.analysis, rep.sprint.id)
 
-    def rows(entries: list[SprintEntry]) -> list[dict[str, Any]]:
-        return [item_row(inp, e.item, e.points_at_end) for e in entries]
+    def rows(entries: list[SprintEntry]) -> dict[str, Any]:
+        return {"rows": [item_row(inp, e.item, e.points_at_end) for e in entries[:MAX_ROWS]],
+                "more": max(0, len(entries) - MAX_ROWS)}
 
     md = render_markdown(
         "sprint-review.md.j2", tz=inp.tz, today=inp.analysis.today, r=rep, goal=goal, serving=serving, total=total,

@@ -117,7 +117,7 @@ def _feedback(inp: ReportInput, goal: GoalAnalysis) -> dict[str, int] | None:
     fb = [i for i in items if FEEDBACK_LABELS.intersection(label.lower() for label in i.labels)]
     if not fb:
         return None
-    facts = inp.hist.facts()
+    facts = inp.facts
     recent = sum(1 for i in fb if (d := facts[i.id].done_at) is not None and (inp.now - d).days < 14)
     return {
         "total": len(fb), "done_recently": recent,

@@ -21,6 +21,7 @@ from syncd.model import SprintState, StatusCategory
 
 MAX_ROWS = 25
 MAX_SPRINTS = 4
+MAX_RISKS = 40  # risk rows listed (all red first); every risk is counted in the by-rule summary
 STALE_DAYS = 5
 
 
@@ -112,6 +113,12 @@ def engineering(inp: ReportInput) -> Built:
     scatter = cycle_scatter(inp, start, end)
     if scatter is not None:
         charts[scatter[0]] = scatter[1]
+    listed = [r for r in risks if r.severity == "red"] + [r for r in risks if r.severity != "red"]
+    listed = listed[:max(MAX_RISKS, sum(1 for r in risks if r.severity == "red"))]
+    by_rule: dict[str, dict[str, int]] = {}
+    for r in risks:
+        counts = by_rule.setdefault(r.rule, {"red": 0, "amber": 0})
+        counts[str(r.severity)] = counts.get(str(r.severity), 0) + 1
     closed, carried = _carry_over(inp)
     blocked, aging = _blocked(inp), _aging(inp)
     md = render_markdown(
@@ -120,6 +127,7 @@ def engineering(inp: ReportInput) -> Built:
         blocked=blocked[:MAX_ROWS], blocked_more=max(0, len(blocked) - MAX_ROWS),
         aging=aging[:MAX_ROWS], aging_more=max(0, len(aging) - MAX_ROWS), stale_days=STALE_DAYS,
         closed=closed, carried=carried[:MAX_ROWS], carried_more=max(0, len(carried) - MAX_ROWS),
-        risks=[risk_line(inp, r, links=True) for r in risks], scatter=scatter[0] if scatter else None,
+        risks=[risk_line(inp, r, links=True) for r in listed], risks_total=len(risks),
+        by_rule=sorted(by_rule.items()), scatter=scatter[0] if scatter else None,
         max_rows=MAX_ROWS)
     return Built("Status — engineering", md, charts, [r.id for r in risks], inp.scope, wide=True)
