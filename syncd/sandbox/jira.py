@@ -70,6 +70,20 @@ def _rules() -> list[Rule]:
     ]
 
 
+class _Search:
+    """A compiled query and the issues it matched, in order (with bisectable sort keys on demand)."""
+
+    def __init__(self, query: CompiledQuery, ordered: list[tuple[list[Any], Json]]) -> None:
+        self.query, self.ordered = query, ordered
+        self._keys: list[Any] | None = None
+
+    def keys(self) -> list[Any]:
+        """The sort keys of `ordered`, comparable with `functools.cmp_to_key(query.compare)`."""
+        if self._keys is None:
+            self._keys = [functools.cmp_to_key(self.query.compare)(v) for v, _ in self.ordered]
+        return self._keys
+
+
 class JiraApp(ServiceApp, AgileRoutes):
     """Jira Cloud (or Server/DC) REST over `world.jira`."""
 
@@ -84,6 +98,9 @@ class JiraApp(ServiceApp, AgileRoutes):
         self._index_key: tuple[int, int, int] | None = None
         self._keys: dict[str, str] = {}
         self._live: list[Json] = []
+        self._site_key: tuple[int, int, int] | None = None
+        self._site_parts: tuple[list[Json], list[Json], set[str]] = ([], [], set())
+        self._searches: dict[tuple[str, tuple[int, int, int] | None, int], _Search] = {}
 
     # -- site facts -------------------------------------------------------------------------------
 
@@ -132,18 +149,22 @@ class JiraApp(ServiceApp, AgileRoutes):
     def jql_site(self) -> JqlSite:
         """What queries are checked against right now."""
         self._refresh_index()
-        statuses = {str(s.get("id")): s for s in self.jw.statuses}
-        types: dict[str, Json] = {}
-        for issue in self._live:
-            f = issue.get("fields") or {}
-            if f.get("status"):
-                statuses.setdefault(str(f["status"].get("id")), f["status"])
-            if f.get("issuetype"):
-                types.setdefault(str(f["issuetype"].get("id")), f["issuetype"])
+        if self._site_key != self._index_key:  # one pass over the issues per revision, not per request
+            statuses = {str(s.get("id")): s for s in self.jw.statuses}
+            types: dict[str, Json] = {}
+            for issue in self._live:
+                f = issue.get("fields") or {}
+                if f.get("status"):
+                    statuses.setdefault(str(f["status"].get("id")), f["status"])
+                if f.get("issuetype"):
+                    types.setdefault(str(f["issuetype"].get("id")), f["issuetype"])
+            self._site_parts = (list(statuses.values()), list(types.values()), {str(i["id"]) for i in self._live})
+            self._site_key = self._index_key
+        statuses_in_use, types_in_use, issue_ids = self._site_parts
         versions = [v for vs in self.jw.versions.values() for v in vs]
         return JqlSite(tz=self.tz, now=self.clock(), me=self.jw.myself.get("accountId"), projects=self.jw.projects,
-                       key_ids=self._keys, issue_ids={str(i["id"]) for i in self._live},
-                       statuses=list(statuses.values()), issue_types=list(types.values()), sprints=self.jw.sprints,
+                       key_ids=self._keys, issue_ids=issue_ids,
+                       statuses=statuses_in_use, issue_types=types_in_use, sprints=self.jw.sprints,
                        users=self.jw.users, versions=versions, fields=self.jw.fields,
                        sprint_field=self.field_id("gh-sprint", "sprint"))
 
@@ -153,6 +174,22 @@ class JiraApp(ServiceApp, AgileRoutes):
             return compile_query(jql if isinstance(jql, Query) else parse_jql(jql or ""), self.jql_site())
         except JqlError as exc:
             raise JiraApiError(400, str(exc)) from None
+
+    def search(self, jql: str | None) -> _Search:
+        """`jql` compiled, with the live issues it matches in its order.
+
+        Kept per query text until the world changes or the clock enters another minute (relative dates
+        like `-5d` move with it), so each page of a long listing does not re-sort the whole site.
+        """
+        self._refresh_index()
+        key = (str(jql or ""), self._index_key, int(self.clock().timestamp() // 60))
+        found = self._searches.get(key)
+        if found is None:
+            query = self.compile(jql)
+            found = _Search(query, query.sort(self._live))
+            self._searches = {k: v for k, v in self._searches.items() if k[1:] == key[1:]}
+            self._searches[key] = found
+        return found
 
     def shape(self, request: Request, api: str) -> SiteShape:
         """How payloads are projected for this request."""
@@ -270,7 +307,8 @@ class JiraApp(ServiceApp, AgileRoutes):
         if self.server:
             return self.error_response(404, f"no such route: {request.path}")
         p = self._search_params(request)
-        query = self.compile(p["jql"])
+        found = self.search(p["jql"])
+        query = found.query
         if not query.bounded:
             raise JiraApiError(400, "Unbounded JQL queries are not allowed here. Please add a search restriction "
                                     "to your query.")
@@ -279,13 +317,12 @@ class JiraApp(ServiceApp, AgileRoutes):
         cap = ID_PAGE_MAX if sel.names <= {"id", "key"} and not sel.all and not sel.navigable and not expand \
             else PAGE_MAX
         size = min(cap, max(1, int_arg({"maxResults": p["maxResults"]}, "maxResults", 50)))
-        ordered = query.sort(self.live_issues())
+        ordered = found.ordered
         digest = hashlib.sha256(str(p["jql"]).encode()).hexdigest()[:16]
         start = 0
         if p["token"]:
             after = self._read_token(str(p["token"]), digest)
-            keys = [functools.cmp_to_key(query.compare)(v) for v, _ in ordered]
-            start = bisect.bisect_right(keys, functools.cmp_to_key(query.compare)(after))
+            start = bisect.bisect_right(found.keys(), functools.cmp_to_key(query.compare)(after))
         chunk = ordered[start:start + size]
         shape = self.shape(request, api)
         body: Json = {"issues": [project_issue(i, sel, expand, shape) for _, i in chunk]}
@@ -330,12 +367,11 @@ class JiraApp(ServiceApp, AgileRoutes):
         if not self.server:
             return jira_error(410, SEARCH_GONE)
         p = self._search_params(request)
-        query = self.compile(p["jql"])
+        ordered = self.search(p["jql"]).ordered
         start = int_arg({"startAt": p["startAt"]}, "startAt", 0)
         size = min(LEGACY_PAGE_MAX, max(1, int_arg({"maxResults": p["maxResults"]}, "maxResults", 50)))
         sel = FieldSelection.parse(p["fields"], "*navigable")
         expand = {e.strip() for e in str(p["expand"]).split(",") if e.strip()}
-        ordered = query.sort(self.live_issues())
         shape = self.shape(request, api)
         issues = [project_issue(issue, sel, expand, shape, envelope=True) for _, issue in ordered[start:start + size]]
         return self.json(request, {"expand": "schema,names", "startAt": start, "maxResults": size,
