@@ -1,0 +1,71 @@
+"""`syncd demo` end to end through the real CLI: sandbox, sync into SQLite, every report in every format."""
+
+from __future__ import annotations
+
+import email
+import subprocess
+import sys
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from syncd.reporting import all_requests
+
+NOW = "2026-11-20T12:00:00+00:00"
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = tmp_path_factory.mktemp("demo") / "syncd-demo"
+    proc = subprocess.run([sys.executable, "-m", "syncd", "demo", "--out", str(out), "--issues", "400",
+                           "--now", NOW, "-q"], capture_output=True, text=True, timeout=240)
+    return proc, out
+
+
+def test_demo_exits_zero_and_prints_a_summary(demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, out = demo_run
+    assert proc.returncode == 0, proc.stderr
+    assert "synced jira: ok" in proc.stdout and "synced github: ok" in proc.stdout
+    assert "Goals" in proc.stdout and "Top risks" in proc.stdout
+    assert "127.0.0.1" in proc.stdout  # the sandbox, never a real service
+    assert "report not produced" not in proc.stderr
+
+
+def test_demo_writes_every_report_kind_and_audience_in_every_format(
+        demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, out = demo_run
+    assert proc.returncode == 0, proc.stderr
+    reports = out / "reports"
+    md = sorted(p.name for p in reports.glob("*.md"))
+    assert len(md) == len(all_requests())
+    for kind, audience, _scope in all_requests():
+        prefix = f"{kind}-{audience}" if audience else kind
+        found = [name for name in md if name.startswith(prefix)]
+        assert found, f"no Markdown for {kind} {audience}: {md}"
+        stem = found[0].removesuffix(".md")
+        html = (reports / f"{stem}.html").read_text(encoding="utf-8")
+        assert "<script" not in html.lower()
+        for src in [s.split('"')[0] for s in html.split('src="')[1:]]:
+            assert (reports / src).is_file(), f"{stem}.html shows a missing image {src}"
+        msg = email.message_from_bytes((reports / f"{stem}.eml").read_bytes(), policy=policy.default)
+        assert msg["Subject"] and msg["Message-ID"] and msg["Date"]
+        assert msg.get_body(preferencelist=("plain",)) is not None
+    assert list(reports.glob("*.png")), "charts are written beside the Markdown"
+
+
+def test_demo_config_and_goals_pass_config_check(demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, out = demo_run
+    assert proc.returncode == 0, proc.stderr
+    check = subprocess.run([sys.executable, "-m", "syncd", "config", "check", "--config", str(out / "syncd.toml")],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
+    assert "sandbox-jira-token" not in check.stdout  # secrets masked
+
+
+def test_demo_rerun_starts_from_a_fresh_store(demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, out = demo_run
+    again = subprocess.run([sys.executable, "-m", "syncd", "demo", "--out", str(out), "--issues", "400",
+                            "--now", NOW, "-q"], capture_output=True, text=True, timeout=240)
+    assert again.returncode == 0, again.stderr
+    assert "0 updated" in again.stdout and "0 unchanged" in again.stdout  # everything new again: a fresh store
