@@ -209,8 +209,8 @@ def run_demo(out_dir: Path, *, issues: int = 2000, seed: int = 7, now: datetime 
                 result.goal_lines.append(
                     f"{g.status.rag.value.upper():5} {g.goal.title}: {pct:.0f}% done, p85 {p85} vs target "
                     f"{g.goal.target_date.isoformat()} — {g.status.reason}")
-            for r in top_risks(analysis.risks):
-                result.risk_lines.append(f"[{r.severity.value}] {r.title} → {r.mitigation}")
+            for risk in top_risks(analysis.risks):
+                result.risk_lines.append(f"[{risk.severity.value}] {risk.title} → {risk.mitigation}")
         finally:
             store.close()
     result.seconds["total"] = time.perf_counter() - started
