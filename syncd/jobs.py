@@ -57,11 +57,23 @@ def sync_one(settings: Settings, store: Store, name: str, *, full: bool = False,
         with source_lock(settings, store, f"sync-{name}"):
             connector = build_connector(name, settings.sources[name])
             result = sync_source(store, name, connector, full=full, progress=progress, should_stop=should_stop)
-            metrics.observe_rate_limit(name, getattr(getattr(connector, "client", None), "remaining", None))
+            for resource, remaining in rate_budgets(connector).items():
+                metrics.observe_rate_limit(name, resource, remaining)
             return result
     except LockBusy as exc:
         log.info("source %s: skipped, %s", name, exc)
         return None
+
+
+def rate_budgets(connector: object) -> dict[str, int]:
+    """Rate-limit budgets a connector's client last saw, per API resource (GitHub: core, graphql).
+
+    Read by duck typing: a client with `budgets: {resource: obj with .remaining}`; others report none.
+    """
+    budgets = getattr(getattr(connector, "client", None), "budgets", None)
+    if not isinstance(budgets, dict):
+        return {}
+    return {str(k): int(b.remaining) for k, b in budgets.items() if isinstance(getattr(b, "remaining", None), int)}
 
 
 def sync_sources(settings: Settings, store: Store, names: Iterable[str] | None = None, *, full: bool = False,

@@ -19,15 +19,14 @@ from syncd.store import Store
 from syncd.store import _daemon as ledger
 
 _lock = threading.Lock()
-_rate_remaining: dict[str, int] = {}
+_rate_remaining: dict[tuple[str, str], int] = {}
 _job_errors: dict[str, int] = {}
 
 
-def observe_rate_limit(source: str, remaining: int | None) -> None:
-    """Remember the last rate-limit budget a source's API reported to this process."""
-    if remaining is not None:
-        with _lock:
-            _rate_remaining[source] = remaining
+def observe_rate_limit(source: str, resource: str, remaining: int) -> None:
+    """Remember the last rate-limit budget a source's API reported to this process, per API resource."""
+    with _lock:
+        _rate_remaining[(source, resource)] = remaining
 
 
 def observe_job_error(area: str) -> None:
@@ -57,7 +56,7 @@ class StoreCollector(Collector):
         slots = GaugeMetricFamily("syncd_schedule_slots", "Recorded schedule slots by state.", labels=["state"])
         remaining = GaugeMetricFamily("syncd_rate_limit_remaining",
                                       "Requests left in the source's rate-limit window, as last seen by this process.",
-                                      labels=["source"])
+                                      labels=["source", "resource"])
         up = GaugeMetricFamily("syncd_store_up", "1 when the store answered this scrape.")
         try:
             figures = ledger.sync_figures(self.store)
@@ -99,8 +98,8 @@ class StoreCollector(Collector):
         with _lock:
             budgets = dict(_rate_remaining)
             job_errors = dict(_job_errors)
-        for source, n in sorted(budgets.items()):
-            remaining.add_metric([source], n)
+        for (source, resource), n in sorted(budgets.items()):
+            remaining.add_metric([source, resource], n)
         errors.add_metric(["sync"], failed_syncs)
         errors.add_metric(["delivery"], failed_deliveries)
         for area, n in sorted(job_errors.items()):

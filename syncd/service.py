@@ -277,9 +277,24 @@ class RunningService:
 
 
 def serve(settings: Settings, store: Store, *, host: str | None = None, port: int | None = None) -> None:
-    """Serve until SIGTERM/SIGINT (uvicorn finishes open requests, then the app stops its sync)."""
+    """Serve until SIGTERM/SIGINT, then finish open requests, stop a running sync and return (exit 0)."""
+    import signal
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
     import uvicorn
 
+    class Server(uvicorn.Server):
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn's own version re-raises the signal after shutdown (exit -15); a clean stop is exit 0
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
     app = create_app(settings, store)
-    uvicorn.Server(uvicorn.Config(app, host=host or settings.server.host, port=port or settings.server.port,
-                                  log_config=None, access_log=False, lifespan="on")).run()
+    Server(uvicorn.Config(app, host=host or settings.server.host, port=port or settings.server.port,
+                          log_config=None, access_log=False, lifespan="on")).run()
