@@ -1,0 +1,44 @@
+"""The suite's use of the per-part benchmarks: analysis and reports on 100,000 items.
+
+bench/analysis.py and bench/reports.py own their own measurement; the suite runs each as a child
+process and keeps what it prints and the JSON it writes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+
+
+def run_part(script: str, args: list[str], result_json: str, log: Callable[[str], None],
+             timeout: float = 1800) -> dict[str, Any]:
+    """Run bench/<script> with `args`; its printed table and the JSON it wrote (or why it was skipped)."""
+    path = BENCH / script
+    if not path.exists():
+        log(f"{script}: not present, skipped")
+        return {"skipped": f"bench/{script} not present"}
+    log(f"{script} {' '.join(args)}")
+    out = subprocess.run([sys.executable, str(path), *args], cwd=ROOT, capture_output=True, text=True,
+                         timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench/{script} failed (exit {out.returncode}): {out.stderr.strip()[-2000:]}")
+    written = RESULTS / result_json
+    data = json.loads(written.read_text()) if written.exists() else None
+    return {"command": f"bench/{script} {' '.join(args)}".strip(), "table": out.stdout.strip(), "json": data}
+
+
+def analysis_and_reports(*, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    """Analysis and all reports on 100,000 items (10,000 in a quick run)."""
+    size = "10000" if quick else "100000"
+    return {
+        "analysis": run_part("analysis.py", ["--sizes", size], "analysis.json", log),
+        "reports": run_part("reports.py", ["--sizes", size], "reports.json", log),
+    }
