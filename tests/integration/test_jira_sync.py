@@ -14,12 +14,13 @@ from connectors.jira import JiraConnector
 from syncd.model import StatusCategory, TransitionField
 from syncd.sandbox import jira_mutations as edit
 from syncd.sandbox._http import Controls, Faults, RunningServer
+from syncd.sandbox.generate import generate_world
 from syncd.sandbox.jira import serve_jira
 from syncd.sandbox.world import World
 from syncd.store import Store
 from syncd.sync import SourceResult, sync_source
 from tests.canon import canonical, diff_summary
-from tests.integration.jira_world import BIG_HISTORIES, BIG_HISTORY_KEY, EMAIL, TOKEN, expected, make_world
+from tests.integration.jira_world import BIG_HISTORIES, BIG_HISTORY_KEY, EMAIL, NOW, TOKEN, expected, make_world
 
 Sandbox = tuple[World, Controls, RunningServer]
 SEED = 26  # fault seed: among this sync's requests it picks a 429, a dropped body, broken JSON and an error
@@ -195,5 +196,24 @@ def test_server_data_center_syncs_through_legacy_search(store: Store, tmp_path: 
         again = sync_source(store, "acme", JiraConnector("acme", JiraSource(
             type="jira", url=server.url, token=TOKEN, projects=["WID", "OPS"])))
         assert again.ok and controls.stats()["requests"] == {"jira *": 1, "jira search": 1}
+    finally:
+        server.stop()
+
+
+def test_a_generated_history_syncs_to_its_truth(store: Store) -> None:
+    world = generate_world(seed=3, issues=300, now=NOW)
+    controls = Controls()
+    server = serve_jira(world, controls)
+    try:
+        conn = JiraConnector("acme", JiraSource(type="jira", url=server.url, email=world.jira.email,
+                                                token=world.jira.api_token, projects=sorted(world.jira.projects)))
+        result = sync_source(store, "acme", conn)
+        assert result.ok, result.error
+        truth, counts = world.truth, store.counts()
+        assert (counts["items"], counts["sprints"], counts["releases"], counts["links"], counts["transitions"]) == (
+            truth.jira_issues, truth.jira_sprints, truth.jira_versions, truth.jira_links, truth.jira_transitions)
+        controls.reset()
+        assert sync_source(store, "acme", JiraConnector("acme", conn.config)).ok
+        assert controls.stats()["requests"] == {"jira *": 1, "jira search_jql": 1}
     finally:
         server.stop()
