@@ -233,7 +233,9 @@ class _Builder:
         author = rng.choice(self.outsiders) if rng.random() < 0.6 else rng.choice(team)
         labels = [kind] + (["needs: <triage>"] if hostile else []) + (["good first issue"] if rng.random() < 0.05 else [])
         body = "Steps:\n1. open the app\n2. try it\n\n**Expected** it works | **Actual** it does not"
-        jira = self.bugs.setdefault(project.key, [i for i in project.items if i.kind == "Bug"])
+        if project.key not in self.bugs:
+            self.bugs[project.key] = [i for i in project.items if i.kind == "Bug"]
+        jira = self.bugs[project.key]
         if jira and rng.random() < 0.15:
             body += f"\n\nTracked in {rng.choice(jira).key}."
         spec = _Spec(repo=self.repo_of[project.key], kind="issue", created=created, title=title, author=author,

@@ -35,13 +35,13 @@ TRACKED = {"status", "Sprint", "Story point estimate", "assignee", "Fix Version"
 
 
 def jira_time(moment: datetime) -> str:
-    """Platform timestamp: `2026-11-20T10:00:00.000+0000`."""
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}+0000"
+    """Platform timestamp of a UTC time: `2026-11-20T10:00:00.000+0000`."""
+    return moment.isoformat(timespec="milliseconds")[:23] + "+0000"
 
 
 def agile_time(moment: datetime) -> str:
-    """Agile timestamp: `2026-11-20T10:00:00.000Z`."""
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    """Agile timestamp of a UTC time: `2026-11-20T10:00:00.000Z`."""
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 @dataclass
