@@ -114,11 +114,11 @@ class JiraApp(ServiceApp, AgileRoutes):
         """The site's time zone."""
         return ZoneInfo(self.jw.timezone)
 
-    def field_id(self, custom_suffix: str, *names: str) -> str | None:
-        """A custom field's id, found by schema type (`...:gh-sprint`) or by name."""
+    def field_id(self, custom_suffix: str | None, *names: str) -> str | None:
+        """A custom field's id, found by schema type (`...:gh-sprint`) or by (lower-case) name."""
         for f in self.jw.fields:
             custom = str((f.get("schema") or {}).get("custom", ""))
-            if custom.endswith(custom_suffix) or str(f.get("name", "")).lower() in names:
+            if (custom_suffix and custom.endswith(custom_suffix)) or str(f.get("name", "")).lower() in names:
                 return str(f["id"])
         return None
 
@@ -195,7 +195,7 @@ class JiraApp(ServiceApp, AgileRoutes):
         """How payloads are projected for this request."""
         return SiteShape(base=request.host_url.rstrip("/"), api=api, server=self.server, tz=self.tz,
                          sprints=self.jw.sprints, sprint_field=self.field_id("gh-sprint", "sprint"),
-                         flagged_field=self.field_id("\0", "flagged"),
+                         flagged_field=self.field_id(None, "flagged"),
                          non_navigable={str(f["id"]) for f in self.jw.fields if f.get("navigable") is False},
                          names={str(f["id"]): str(f.get("name", f["id"])) for f in self.jw.fields})
 

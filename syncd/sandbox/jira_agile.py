@@ -52,7 +52,7 @@ class AgileRoutes:
     def live_issues(self) -> list[Json]:
         raise NotImplementedError
 
-    def field_id(self, custom_suffix: str, *names: str) -> str | None:
+    def field_id(self, custom_suffix: str | None, *names: str) -> str | None:
         raise NotImplementedError
 
     def _board(self, board_id: int) -> Json:
