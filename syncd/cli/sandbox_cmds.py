@@ -43,7 +43,8 @@ def _now_option(value: str | None) -> datetime | None:
 @click.option("--latency-ms", type=click.FloatRange(0), default=0.0, help="Added to every request.")
 @click.option("--rate-limit-after", type=click.IntRange(1), default=None,
               help="After this many requests, rate limit everything for --rate-limit-for seconds.")
-@click.option("--rate-limit-for", type=click.FloatRange(0), default=2.0, show_default=True)
+@click.option("--rate-limit-for", type=click.FloatRange(0), default=2.0, show_default=True,
+              help="Seconds each --rate-limit-after window lasts.")
 @click.option("--fault-seed", type=int, default=0, help="Seed of the fault choices.")
 @handle_errors
 def sandbox(issues: int, seed: int, now_text: str | None, jira_port: int, github_port: int, config_path: Path,
@@ -75,7 +76,7 @@ def sandbox(issues: int, seed: int, now_text: str | None, jira_port: int, github
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
-            written = box.write_config(config_path, data_dir if data_dir is not None else "syncd-sandbox-data")
+            written = box.write_config(config_path, data_dir.resolve() if data_dir is not None else "syncd-sandbox-data")
         except OSError as exc:
             raise SyncdError(f"sandbox: cannot write {config_path}: {exc.strerror or exc}") from None
         t = box.world.truth
