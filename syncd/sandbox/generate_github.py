@@ -393,8 +393,10 @@ class _Render:
                                      min(started, now), completed))
         repo.check_runs[head_sha] = runs
         if spec.lint:
+            failed = rng.random() < (0.5 if spec.checks == "failure" else 0.05)
             repo.statuses[head_sha] = [gp.commit_status(repo.repo, head_sha, 5_000_000_000 + pull_id, "ci/lint",
-                                                        "success", min(pushed + timedelta(minutes=1), now),
+                                                        "failure" if failed else "success",
+                                                        min(pushed + timedelta(minutes=1), now),
                                                         self.user("github-actions[bot]"))]
         return len(spec.reviews)
 

@@ -203,6 +203,13 @@ class Simulation:
 
     # -- the team ---------------------------------------------------------------------------------
 
+    def take_backlog(self, at: datetime) -> Item | None:
+        """The top backlog item that already existed at `at` (bugs filed later that day wait)."""
+        for n, item in enumerate(self.backlog):
+            if item.created < at:
+                return self.backlog.pop(n)
+        return None
+
     def plan(self, sprint: Sprint, overcommit: float = 1.0) -> None:
         """Sprint planning: carried-over work first, then the backlog's top until the velocity is reached."""
         assert sprint.start is not None
@@ -212,8 +219,10 @@ class Simulation:
         target = (sum(recent) / len(recent) if recent else self.v_est) * rng.uniform(0.9, 1.1) * overcommit
         committed = sum(self.points_of(i) for i in self.sprint_items)
         version = self.p.version_at(sprint.start.date())
-        while self.backlog and committed < target:
-            item = self.backlog.pop(0)
+        while committed < target:
+            item = self.take_backlog(at)
+            if item is None:
+                break
             set_sprints(item, item.sprints + [sprint], at, lead)
             committed += self.points_of(item)
             self.sprint_items.append(item)
@@ -240,19 +249,20 @@ class Simulation:
         """The member takes the next piece of work: their own first, then unassigned, then from the backlog."""
         chosen = None
         for item in self.queue:
-            if self._ready(item) and item.assignee is member:
+            if item.assignee is member and self._ready(item) and item.created < at:
                 chosen = item
                 break
         if chosen is None:
             for item in self.queue:
-                if self._ready(item) and item.assignee is None:
+                if item.assignee is None and self._ready(item) and item.created < at:
                     chosen = item
                     break
-        if chosen is None and self.sprint is not None and self.backlog:
-            chosen = self.backlog.pop(0)  # sprint work ran out: pull the next item in
-            set_sprints(chosen, chosen.sprints + [self.sprint], at - timedelta(minutes=3), member)
-            self.sprint_items.append(chosen)
-            self.queue.append(chosen)
+        if chosen is None and self.sprint is not None:
+            chosen = self.take_backlog(at - timedelta(minutes=3))  # sprint work ran out: pull the next item in
+            if chosen is not None:
+                set_sprints(chosen, chosen.sprints + [self.sprint], at - timedelta(minutes=3), member)
+                self.sprint_items.append(chosen)
+                self.queue.append(chosen)
         if chosen is None:
             return None
         self.queue.remove(chosen)

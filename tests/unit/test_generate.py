@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import statistics
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +26,7 @@ from syncd.sandbox.generate import generate_world
 from syncd.sandbox.world import GitHubRepo, World
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
 TRACKED = {"status", "Sprint", "Story point estimate", "assignee", "Fix Version"}
 Json = dict[str, Any]
 
@@ -30,9 +35,11 @@ def ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-@pytest.fixture(scope="module")
-def world() -> World:
-    return generate_world(seed=7, issues=2000, now=NOW)
+@pytest.fixture(scope="module", params=[(7, 2000, NOW), (3, 600, NOW + timedelta(days=3, hours=7))],
+                ids=["seed7-2000", "seed3-600"])
+def world(request: pytest.FixtureRequest) -> World:
+    seed, size, now = request.param
+    return generate_world(seed=seed, issues=size, now=now)
 
 
 def issues(world: World) -> list[Json]:
@@ -69,6 +76,16 @@ def test_same_seed_and_now_give_the_same_world_and_another_seed_does_not() -> No
     assert digest(first) == digest(again)
     assert first.truth == again.truth
     assert digest(generate_world(4, 300, NOW)) != digest(first)
+
+
+def test_the_world_does_not_depend_on_the_interpreter_run() -> None:
+    script = ("import sys; from datetime import datetime, UTC; from syncd.sandbox.generate import generate_world; "
+              "from tests.unit.test_generate import digest; "
+              "print(digest(generate_world(3, 300, datetime(2026, 11, 20, 12, tzinfo=UTC))))")
+    digests = {subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
+                              capture_output=True, text=True, check=True, cwd=ROOT).stdout.strip()
+               for seed in ("1", "2")}
+    assert digests == {digest(generate_world(3, 300, NOW))}
 
 
 @pytest.mark.parametrize("size", [100, 2000])
@@ -125,7 +142,7 @@ def test_every_issue_tells_a_consistent_story(world: World) -> None:
         stamps = [ts(h["created"]) for h in issue["changelog"]["histories"]]
         assert stamps == sorted(stamps), issue["key"]
         assert all(created <= s <= updated for s in stamps), issue["key"]
-        assert updated <= NOW
+        assert updated <= world.now
         done = category(issue) == "done"
         assert bool(f["resolution"]) == done == bool(f["resolutiondate"]), issue["key"]
         statuses = items_of(issue, "status")
@@ -168,7 +185,7 @@ def test_sprints_are_shaped_by_their_state(world: World) -> None:
                     "future": set()}[sprint["state"]]
         assert has == expected, sprint
         if sprint["state"] == "closed":
-            assert ts(sprint["startDate"]) < ts(sprint["completeDate"]) < NOW
+            assert ts(sprint["startDate"]) < ts(sprint["completeDate"]) < world.now
     assert states["active"] == 2 and states["future"] == 4 and states["closed"] >= 8
     assert any(s.get("goal") for s in world.jira.sprints.values())
     assert {b["type"] for b in world.jira.boards.values()} == {"scrum", "kanban"}
@@ -201,7 +218,7 @@ def test_pull_requests_and_issues_are_consistent(world: World) -> None:
         if pull["merged_at"]:
             assert ts(pull["merged_at"]) >= created and pull["state"] == "closed" and pull["merged"]
         for review in repo.reviews.get(pull["number"], []):
-            assert created <= ts(review["submitted_at"]) <= ts(pull["updated_at"]) <= NOW
+            assert created <= ts(review["submitted_at"]) <= ts(pull["updated_at"]) <= world.now
         assert repo.check_runs[pull["head"]["sha"]]
         assert repo.commits[pull["number"]][-1]["sha"] == pull["head"]["sha"]
     for repo in world.github.repos.values():
@@ -210,7 +227,8 @@ def test_pull_requests_and_issues_are_consistent(world: World) -> None:
             members = [i for i in repo.issues.values() if (i["milestone"] or {}).get("number") == m["number"]]
             assert (m["open_issues"], m["closed_issues"]) == (
                 sum(1 for i in members if i["state"] == "open"), sum(1 for i in members if i["state"] == "closed"))
-        assert any(r["draft"] for r in repo.releases) and any(r["prerelease"] for r in repo.releases)
+        if repo.milestones:  # a repository whose project has fix versions
+            assert any(r["draft"] for r in repo.releases) and any(r["prerelease"] for r in repo.releases)
 
 
 def test_payload_keys_match_the_github_helpers(world: World) -> None:
@@ -242,7 +260,7 @@ def test_pull_requests_name_jira_keys_that_exist_and_decoys_do_not_link(world: W
         found = jira_keys([pull["title"], pull["head"]["ref"], pull["body"], *messages], ["WID", "GAD", "OPS"], pattern)
         assert set(found) <= keys
         linked += len(found)
-    assert linked == world.truth.extra["pull_links"] > 100
+    assert linked == world.truth.extra["pull_links"] > 0.5 * world.truth.github_pulls
     for decoy in ("UTF-8", "SHA-256", "ISO-8601", "CVE-2024-3094", "TLS-1.3"):
         assert any(decoy in t for t in titles), decoy
     places: Counter[str] = Counter()
@@ -275,16 +293,16 @@ def first_progress(issue: Json) -> datetime | None:
 
 def test_stale_and_aging_work_in_progress(world: World) -> None:
     in_progress = [i for i in issues(world) if category(i) == "indeterminate" and i["fields"]["issuetype"]["name"] != "Epic"]
-    assert any(ts(i["fields"]["updated"]) < NOW - timedelta(days=5) for i in in_progress)
+    assert any(ts(i["fields"]["updated"]) < world.now - timedelta(days=5) for i in in_progress)
     cycle = sorted((ts(i["fields"]["resolutiondate"]) - start).total_seconds()
                    for i in issues(world) if category(i) == "done" and (start := first_progress(i)))
     p85 = cycle[int(len(cycle) * 0.85)]
-    assert any((NOW - start).total_seconds() > p85 for i in in_progress if (start := first_progress(i)))
+    assert any((world.now - start).total_seconds() > p85 for i in in_progress if (start := first_progress(i)))
 
 
 def test_pull_request_trouble(world: World) -> None:
     open_prs = [(r, p) for r, p in pulls(world) if p["state"] == "open"]
-    assert any(not p["draft"] and not r.reviews.get(p["number"]) and ts(p["created_at"]) < NOW - timedelta(hours=24)
+    assert any(not p["draft"] and not r.reviews.get(p["number"]) and ts(p["created_at"]) < world.now - timedelta(hours=24)
                for r, p in open_prs)
     assert any(p["additions"] + p["deletions"] > 400 for _, p in pulls(world))
 
@@ -321,7 +339,7 @@ def test_blocked_work(world: World) -> None:
 
 
 def test_overdue_versions_and_due_dates(world: World) -> None:
-    today = NOW.date()
+    today = world.now.date()
     overdue = {v["id"] for vs in world.jira.versions.values() for v in vs
                if not v["released"] and "releaseDate" in v and date.fromisoformat(v["releaseDate"]) < today}
     assert overdue
@@ -348,7 +366,7 @@ def test_scope_creep_and_a_goal_behind(world: World) -> None:
         epic = world.jira.issues[next(i["id"] for i in issues(world) if i["key"] == key)]
         due = epic["fields"]["duedate"]
         done = sum(1 for c in children if category(c) == "done")
-        if due and NOW.date() < date.fromisoformat(due) <= NOW.date() + timedelta(days=28):
+        if due and world.now.date() < date.fromisoformat(due) <= world.now.date() + timedelta(days=28):
             behind |= done / len(children) < 0.5
     assert crept and behind
 
@@ -380,19 +398,19 @@ def test_sprint_trouble(world: World) -> None:
                   if str(active["id"]) in it["to"].split(", ") and str(active["id"]) not in (it["from"] or "").split(", ")
                   and at > ts(active["startDate"])]
     assert added_late
-    sprint_windows = [(ts(s["startDate"]), ts(s.get("completeDate") or NOW.isoformat())) for s in world.jira.sprints.values()
+    sprint_windows = [(ts(s["startDate"]), ts(s.get("completeDate") or world.now.isoformat())) for s in world.jira.sprints.values()
                       if "startDate" in s]
     assert any(any(a <= at <= b for a, b in sprint_windows) and it["fromString"]
                for i in issues(world) for at, it in items_of(i, "Story point estimate"))
 
 
 def test_throughput_varies_and_bugs_outpace_fixes(world: World) -> None:
-    weekly = Counter((ts(i["fields"]["resolutiondate"]).date() - NOW.date()).days // 7
+    weekly = Counter((ts(i["fields"]["resolutiondate"]).date() - world.now.date()).days // 7
                      for i in issues(world) if i["fields"]["resolutiondate"])
     counts = [weekly[w] for w in range(-20, -1)]
     assert max(counts) > 1.5 * min(counts) and statistics.pstdev(counts) > 1
     bugs = [i for i in issues(world) if i["fields"]["issuetype"]["name"] == "Bug"]
-    since = NOW - timedelta(days=14)
+    since = world.now - timedelta(days=14)
     created = sum(1 for b in bugs if ts(b["fields"]["created"]) >= since)
     resolved = sum(1 for b in bugs if b["fields"]["resolutiondate"] and ts(b["fields"]["resolutiondate"]) >= since)
     assert created > 1.5 * max(resolved, 1)
