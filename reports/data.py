@@ -11,8 +11,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from syncd.model import Link, LinkKind, Person, PullRequest, Release, Sprint, Transition, WorkItem
+from syncd.model import (
+    ItemKind,
+    Link,
+    LinkKind,
+    Person,
+    PullRequest,
+    Release,
+    Sprint,
+    StatusCategory,
+    Transition,
+    TransitionField,
+    WorkItem,
+)
 from syncd.store import Store, TransitionRow
+
+# Kinds that count as scope: epics are containers, sub-tasks roll up to their parent, pull requests
+# are how work ships (measured apart).
+SCOPE_KINDS = frozenset({ItemKind.STORY, ItemKind.TASK, ItemKind.BUG, ItemKind.ISSUE})
 
 
 @dataclass
@@ -49,6 +65,21 @@ class Snapshot:
                    links=list(links), transitions=rows, people=list(people))
 
     # -- lookups ------------------------------------------------------------------------------
+
+    @cached_property
+    def scope_items(self) -> list[WorkItem]:
+        """Items that count as scope (stories, tasks, bugs, GitHub issues)."""
+        return [i for i in self.items if i.kind in SCOPE_KINDS]
+
+    @cached_property
+    def open_work(self) -> list[WorkItem]:
+        """Scope items not done."""
+        return [i for i in self.scope_items if i.status_category != StatusCategory.DONE]
+
+    @cached_property
+    def selections(self) -> dict[object, list[WorkItem]]:
+        """Memo of `select_items` results by selector (the snapshot does not change)."""
+        return {}
 
     @cached_property
     def item_by_id(self) -> dict[str, WorkItem]:
@@ -133,8 +164,15 @@ class Snapshot:
         return out
 
 
+# The changelog fields analysis reads; assignee and fix-version changes are left in the store.
+ANALYSIS_FIELDS = (TransitionField.STATUS, TransitionField.SPRINT, TransitionField.ESTIMATE)
+
+
 def load_snapshot(store: Store) -> Snapshot:
-    """Read the store once, consistently, into a Snapshot."""
-    snap = store.snapshot()
-    return Snapshot(items=snap.items, pulls=snap.pulls, sprints=snap.sprints, releases=snap.releases,
-                    links=snap.links, transitions=snap.transitions, people=snap.people)
+    """Read the store once, consistently, into a Snapshot (transitions of ANALYSIS_FIELDS only)."""
+    snap = store.snapshot(transition_fields=[f.value for f in ANALYSIS_FIELDS])
+    out = Snapshot(items=snap.items, pulls=snap.pulls, sprints=snap.sprints, releases=snap.releases,
+                   links=snap.links, transitions=snap.transitions, people=snap.people)
+    if snap.history is not None:
+        out.__dict__["history"] = snap.history  # the store grouped them already: fill the cache
+    return out

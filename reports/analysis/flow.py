@@ -10,12 +10,12 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, tzinfo
 
-from reports.analysis.history import Histories, ItemFacts, is_scope
+from reports.analysis.history import Histories, ItemFacts
 from reports.analysis.progress import ReleaseClock
 from reports.analysis.scope import item_ref, local_day
 from reports.analysis.types import Dora, Flow, FlowMetrics, Percentiles, PullMetrics, WeekCount, WipItem
 from reports.data import Snapshot
-from syncd.model import ItemKind, PullRequest, PullState, ReleaseKind, ReviewState, StatusCategory, WorkItem
+from syncd.model import PullRequest, PullState, ReleaseKind, ReviewState, StatusCategory, WorkItem
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -141,7 +141,7 @@ def dora(snap: Snapshot, clock: ReleaseClock, now: datetime, weeks: int) -> Dora
 def flow(snap: Snapshot, hist: Histories, clock: ReleaseClock, now: datetime, tz: tzinfo, weeks: int) -> Flow:
     """Flow metrics overall and per project, PR metrics and DORA-style figures."""
     facts = hist.facts()
-    work = [i for i in snap.items if is_scope(i) and i.kind != ItemKind.PULL_REQUEST]
+    work = snap.scope_items
     by_project: dict[str, list[WorkItem]] = {}
     for item in work:
         by_project.setdefault(item.project, []).append(item)

@@ -10,17 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from reports.data import Snapshot
-from syncd.model import ItemKind, StatusCategory, TransitionField, WorkItem
+from reports.data import SCOPE_KINDS, Snapshot
+from syncd.model import StatusCategory, TransitionField, WorkItem
 from syncd.store import TransitionRow
 
 STATUS = TransitionField.STATUS.value
 SPRINT = TransitionField.SPRINT.value
 ESTIMATE = TransitionField.ESTIMATE.value
 
-# Kinds that count as scope: epics are containers, sub-tasks roll up to their parent, pull requests
-# are how work ships (measured apart).
-SCOPE_KINDS = frozenset({ItemKind.STORY, ItemKind.TASK, ItemKind.BUG, ItemKind.ISSUE})
 
 _DONE_WORDS = ("done", "closed", "resolved", "complete", "released", "shipped", "merged", "won't", "cancel")
 _TODO_WORDS = ("to do", "todo", "open", "backlog", "new", "selected", "ready")
@@ -95,24 +92,29 @@ class Histories:
             return self._facts
         out: dict[str, ItemFacts] = {}
         history = self.snap.history
+        cats = self._by_name
         cat = self.category
         in_progress, done = StatusCategory.IN_PROGRESS, StatusCategory.DONE
         for item in self.snap.items:
             started: datetime | None = None
             last_done: datetime | None = None
+            first = True
             for t in history.get(item.id, ()):
                 if t.field != STATUS:
                     continue
-                c = cat(t.to_string)
-                if c == in_progress and started is None:
-                    started = t.at
+                if first:  # created straight into an in-progress status: started on creation
+                    first = False
+                    if (cats.get(t.from_string) or cat(t.from_string)) == in_progress:  # type: ignore[arg-type]
+                        started = item.created
+                c = cats.get(t.to_string) or cat(t.to_string)  # type: ignore[arg-type]
+                if c == in_progress:
+                    if started is None:
+                        started = t.at
                 elif c == done:
                     last_done = t.at
-                    if started is None and cat(t.from_string) == in_progress:
-                        started = t.at  # history began mid-way: at least it was in progress until now
-            is_done = item.status_category == done
-            done_at = (last_done or item.resolved or item.updated) if is_done else None
-            if started is None and item.status_category == in_progress:
+            current = item.status_category
+            done_at = (last_done or item.resolved or item.updated) if current == done else None
+            if started is None and current == in_progress:
                 started = item.created  # in progress with no recorded start (e.g. a GitHub issue)
             out[item.id] = ItemFacts(started=started, done_at=done_at)
         self._facts = out

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from reports.analysis.history import Histories, ItemFacts, is_scope
+from reports.analysis.history import Histories, ItemFacts
 from reports.analysis.risk_rules import Attribution, RuleConfig, make_risk, sort_risks
 from reports.analysis.scope import item_ref, key_order, local_day
 from reports.analysis.sprints import carried_over
@@ -197,8 +197,7 @@ def overdue(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
 
 def carry_over(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
     """Open items carried over from `threshold` or more closed sprints."""
-    open_items = [i for i in ctx.snap.items if is_scope(i) and i.status_category != StatusCategory.DONE
-                  and (i.sprint_ids or i.id in ctx.snap.history)]
+    open_items = [i for i in ctx.snap.open_work if i.sprint_ids or i.id in ctx.snap.history]
     out = []
     for item_id, sprints in carried_over(ctx.snap, ctx.hist, open_items).items():
         item = ctx.snap.item_by_id[item_id]

@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 from reports.analysis.flow import first_review
-from reports.analysis.history import is_scope
 from reports.analysis.risk_rules import RuleConfig, make_risk
 from reports.analysis.risks import RiskContext, Rule
 from reports.analysis.types import Risk, Severity
@@ -26,7 +25,7 @@ def has_acceptance_criteria(description: str | None) -> bool:
 
 
 def _open_work(ctx: RiskContext) -> list[WorkItem]:
-    return [i for i in ctx.snap.items if is_scope(i) and i.status_category != StatusCategory.DONE]
+    return ctx.snap.open_work
 
 
 def stale_work(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
@@ -166,47 +165,45 @@ def _implemented(ctx: RiskContext) -> dict[str, list[WorkItem]]:
 
 
 def _pull_risks(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
-    """review-wait, pr-too-large and failing-checks share one pass over pull requests."""
+    """review-wait, pr-too-large and failing-checks: one rule each, the same walk over pull requests."""
     rule = cfg.rule
     out = []
     implemented = _implemented(ctx)
+    recent = ctx.now - timedelta(days=cfg.threshold)
     for pull in ctx.snap.pulls:
         item = ctx.snap.item_by_id.get(pull.item_id)
         if item is None:
             continue
-        author = ctx.snap.person_name.get(item.reporter_id) if item.reporter_id else None
-        linked = implemented.get(item.id, [])
-        attr = ctx.attribution(linked)
-        ref = [ctx.ref(item)]
+        finding: tuple[str, str, dict[str, float | int | str]] | None = None
         if rule == "review-wait" and pull.state == PullState.OPEN and not pull.draft:
-            if first_review(pull, item.reporter_id) is not None:
-                continue
             hours = (ctx.now - item.created).total_seconds() / 3600
-            if hours > cfg.threshold:
+            if hours > cfg.threshold and first_review(pull, item.reporter_id) is None:
                 who = "the requested reviewers" if pull.requested_reviewer_ids else "a reviewer"
-                out.append(make_risk(
-                    rule, cfg.pick(Severity.AMBER), f"{item.key} has waited {hours:.0f} hours for a first review",
-                    f"Ask {who} to review {item.key} today, or pair on it; work waiting for review is work not shipping.",
-                    numbers={"hours waiting": round(hours, 1), "requested reviewers": len(pull.requested_reviewer_ids)},
-                    subjects=[item.id], owner=author, url=item.url, items=ref, attr=attr))
+                finding = (f"{item.key} has waited {hours:.0f} hours for a first review",
+                           f"Ask {who} to review {item.key} today, or pair on it; work waiting for review is "
+                           "work not shipping.",
+                           {"hours waiting": round(hours, 1), "requested reviewers": len(pull.requested_reviewer_ids)})
         elif rule == "pr-too-large" and pull.state == PullState.OPEN:
             lines = (pull.additions or 0) + (pull.deletions or 0)
             if lines > cfg.threshold:
-                out.append(make_risk(
-                    rule, cfg.pick(Severity.AMBER), f"{item.key} changes {lines} lines",
-                    f"Split {item.key} into smaller pull requests (under {cfg.threshold:.0f} changed lines each) "
-                    "so they can be reviewed properly and merged sooner.",
-                    numbers={"changed lines": lines, "files": pull.changed_files or 0}, subjects=[item.id], owner=author, url=item.url, items=ref, attr=attr))
+                finding = (f"{item.key} changes {lines} lines",
+                           f"Split {item.key} into smaller pull requests (under {cfg.threshold:.0f} changed lines "
+                           "each) so they can be reviewed properly and merged sooner.",
+                           {"changed lines": lines, "files": pull.changed_files or 0})
         elif rule == "failing-checks" and pull.checks == CheckConclusion.FAILURE:
-            recent = pull.merged_at is not None and pull.merged_at >= ctx.now - timedelta(days=cfg.threshold)
-            if pull.state == PullState.OPEN or (pull.state == PullState.MERGED and recent):
-                merged = pull.state == PullState.MERGED
-                out.append(make_risk(
-                    rule, cfg.pick(Severity.AMBER),
-                    f"{item.key} {'was merged with' if merged else 'has'} failing checks",
-                    (f"Fix the checks that failed on {item.key}'s merged commit before the next release goes out."
-                     if merged else f"Fix the failing checks on {item.key} before anyone reviews or merges it."),
-                    numbers={"state": str(pull.state), "head": (pull.head_sha or "")[:12]}, subjects=[item.id], owner=author, url=item.url, items=ref, attr=attr))
+            merged = pull.state == PullState.MERGED
+            if pull.state == PullState.OPEN or (merged and pull.merged_at is not None and pull.merged_at >= recent):
+                finding = (f"{item.key} {'was merged with' if merged else 'has'} failing checks",
+                           f"Fix the checks that failed on {item.key}'s merged commit before the next release goes out."
+                           if merged else f"Fix the failing checks on {item.key} before anyone reviews or merges it.",
+                           {"state": str(pull.state), "head": (pull.head_sha or "")[:12]})
+        if finding is None:
+            continue
+        title, mitigation, numbers = finding
+        author = ctx.snap.person_name.get(item.reporter_id) if item.reporter_id else None
+        out.append(make_risk(rule, cfg.pick(Severity.AMBER), title, mitigation, subjects=[item.id], owner=author,
+                             url=item.url, items=[ctx.ref(item)], numbers=numbers,
+                             attr=ctx.attribution(implemented.get(item.id, []))))
     return out
 
 

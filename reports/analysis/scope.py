@@ -24,6 +24,9 @@ def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
     """Live items the selector matches (scope kinds unless the selector names kinds), by key."""
     if selector.is_empty():
         return []
+    found = snap.selections.get(selector)
+    if found is not None:
+        return found
     s = selector
     version_ids = _release_ids(snap, ReleaseKind.VERSION, s.fix_versions)
     milestone_ids = _release_ids(snap, ReleaseKind.MILESTONE, s.milestones)
@@ -31,11 +34,8 @@ def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
     sources, projects, epics = set(s.sources), set(s.projects), set(s.epics)
     labels, components, repos = set(s.labels), set(s.components), set(s.repositories)
     out = []
-    for item in snap.items:
-        if kinds:
-            if item.kind not in kinds:
-                continue
-        elif not is_scope(item):
+    for item in (snap.items if kinds else snap.scope_items):
+        if kinds and item.kind not in kinds:
             continue
         if sources and item.source not in sources:
             continue
@@ -55,6 +55,7 @@ def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
             continue
         out.append(item)
     out.sort(key=lambda i: key_order(i.key))
+    snap.selections[selector] = out
     return out
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from reports.analysis.history import Histories, is_scope
+from reports.analysis.history import Histories
 from reports.analysis.scope import item_ref, key_order, sprint_ref
 from reports.analysis.types import SprintEntry, SprintReport
 from reports.data import Snapshot
@@ -32,9 +32,7 @@ def sprint_members(snap: Snapshot, hist: Histories, wanted: set[str], since: dat
     the wanted sprints), can have been in one: a sprint change bumps the item's `updated`.
     """
     out: dict[str, list[WorkItem]] = {}
-    for item in snap.items:
-        if not is_scope(item):
-            continue
+    for item in snap.scope_items:
         if wanted.isdisjoint(item.sprint_ids) and (item.updated < since or item.id not in snap.history):
             continue
         for sid in hist.ever_in_sprint(item) & wanted:

@@ -20,6 +20,7 @@ from syncd.model import StatusCategory
 
 EXECUTIVE_MAX_LINES = 40
 EXECUTIVE_MAX_GOALS = 10
+MAX_RELEASES = 8  # shipped and upcoming releases listed for the business (upcoming: those with work planned)
 PLAN_RULES = ("forecast-late", "overdue", "scope-creep", "over-commitment", "bug-inflow", "carry-over")
 FEEDBACK_LABELS = frozenset({"customer", "feedback", "customer-feedback", "user-feedback", "customer-reported",
                              "support"})
@@ -145,7 +146,8 @@ def business(inp: ReportInput) -> Built:
     risks = [r for r in inp.analysis.risks if r.goal_ids and (not inp.scope or inp.scope in r.goal_ids)]
     md = render_markdown(
         "status-business.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(goals), goals=views,
-        shipped=[r for r in releases if r.release.released], upcoming=[r for r in releases if not r.release.released],
+        shipped=[r for r in releases if r.release.released][:MAX_RELEASES],
+        upcoming=[r for r in releases if not r.release.released and r.progress.counts.items_total][:MAX_RELEASES],
         rag=RAG_BADGE, pct_of=percent_done, forecast_text=forecast_text,
         risks=[risk_line(inp, r, links=False) for r in top_risks(risks, 5)],
         changes=changes_since(inp.previous, inp.analysis, risks))

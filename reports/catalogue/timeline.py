@@ -14,7 +14,7 @@ from reports.catalogue.readiness import release_work
 from reports.render.charts import timeline_png
 from reports.render.templating import render_markdown
 
-MAX_SPRINT_NAMES = 4
+MAX_SPRINT_NAMES = 2
 MAX_PHASES_IN_CHART = 14
 
 
@@ -32,11 +32,23 @@ def _sprint_names(reports: list[SprintReport]) -> str:
     return ", ".join(names) or "—"
 
 
-def _phase(kind: str, name: str, url: str | None, start: date | None, target: date | None, forecast: Forecast,
-           badge: str, sprints: str) -> dict[str, Any]:
+def _finished(progress: Progress) -> date | None:
+    """The day all of the scope was done (and stayed done), for a finished phase."""
+    day = None
+    for p in progress.burnup:
+        if p.scope_items and p.done_items >= p.scope_items:
+            day = day or p.day
+        else:
+            day = None
+    return day
+
+
+def _phase(kind: str, name: str, url: str | None, progress: Progress, start: date | None, target: date | None,
+           forecast: Forecast, badge: str, sprints: str) -> dict[str, Any]:
     buffer = (target - forecast.p85).days if target and forecast.p85 else None
+    end = _finished(progress) if forecast.done else forecast.p50
     return {"kind": kind, "name": name, "url": url, "start": start, "target": target, "fc": forecast,
-            "badge": badge, "sprints": sprints, "buffer": buffer}
+            "badge": badge, "sprints": sprints, "buffer": buffer, "end": end}
 
 
 def timeline(inp: ReportInput) -> Built:
@@ -49,16 +61,16 @@ def timeline(inp: ReportInput) -> Built:
         if inp.scope and g.goal.id != inp.scope:
             continue
         reps = sprints_of(inp, inp.goal_items.get(g.goal.id, set()), ordered)
-        phases.append(_phase("goal", g.goal.title, None, _start(g.progress, g.goal.start), g.goal.target_date,
+        phases.append(_phase("goal", g.goal.title, None, g.progress, _start(g.progress, g.goal.start), g.goal.target_date,
                              g.forecast, RAG_BADGE[g.status.rag], _sprint_names(reps)))
     for r in a.releases:
-        if r.release.released or inp.scope:
+        if r.release.released or inp.scope or not r.progress.counts.items_total:
             continue
         ids = {i.id for i in release_work(inp, r.release.id)}
-        phases.append(_phase("release", r.release.name, r.release.url, _start(r.progress, None), r.release.due,
+        phases.append(_phase("release", r.release.name, r.release.url, r.progress, _start(r.progress, None), r.release.due,
                              r.forecast, RAG_BADGE[r.status.rag], _sprint_names(sprints_of(inp, ids, ordered))))
     charts: dict[str, bytes] = {}
-    drawable = [(f"{p['kind'][0].upper()}: {p['name']}", p["start"], p["fc"].p50, p["fc"].p95, p["target"])
+    drawable = [(f"{p['kind'][0].upper()}: {p['name']}", p["start"], p["end"], p["fc"].p95, p["target"])
                 for p in phases if p["start"] is not None][:MAX_PHASES_IN_CHART]
     chart = None
     if drawable:
@@ -68,4 +80,4 @@ def timeline(inp: ReportInput) -> Built:
              "on_title": inp.linkify(d.waits_on.title), "links": d.links, "open": d.open_links,
              "on_status": d.waits_on.status} for d in epic_dependencies(inp)]
     md = render_markdown("timeline.md.j2", tz=inp.tz, today=a.today, phases=phases, deps=deps, chart=chart)
-    return Built("Timeline", md, charts, [], inp.scope)
+    return Built("Timeline", md, charts, [], inp.scope, wide=True)

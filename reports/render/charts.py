@@ -196,7 +196,9 @@ def timeline_png(
 ) -> bytes:
     """Phases as bars: start to p50 (solid), p50 to p95 (light), the target as a red tick, today as a line.
 
-    Each phase is (label, start, p50, p95, target); labels are drawn literally, cut to 28 characters.
+    Each phase is (label, start, end, p95, target): `end` is the p50 date, or the day a finished
+    phase was done (no p95 then), or None (drawn to today). Labels are drawn literally, cut to 28
+    characters.
     """
     height = max(HEIGHT_IN, 0.9 + 0.38 * len(phases))
     with _figure(title) as (fig, ax):
@@ -205,7 +207,7 @@ def timeline_png(
             y = len(phases) - 1 - row
             end = p50 or today
             ax.barh(y, _x(end) - _x(start), left=_x(start), height=0.5, color=DONE, alpha=0.85,
-                    label="start → p50" if row == 0 else None)
+                    label="start → p50 (or done)" if row == 0 else None)
             if p50 is not None and p95 is not None and p95 > p50:
                 ax.barh(y, _x(p95) - _x(p50), left=_x(p50), height=0.5, color=CONE, alpha=0.45,
                         label="p50 → p95" if row == 0 else None)

@@ -8,6 +8,7 @@ CSS inlined with css-inline, which is what Gmail and Outlook need. Chart images 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from functools import lru_cache
 from importlib.resources import files
@@ -49,10 +50,26 @@ def markdown_body(md: str, charts: Collection[str]) -> str:
 
     raw = markdown.markdown(md, extensions=["tables", "sane_lists"], output_format="html")
     clean = sanitize_html(raw, images=image_source)
-    for marker, colour in _MARKERS.items():
-        clean = clean.replace(marker, f'<span style="color:{colour};font-size:15px">&#9679;</span>')
+    clean = _keep_together(clean)
     # Outlook ignores max-width: a width attribute keeps the 2x chart at its intended size
     return clean.replace("<img ", f'<img width="{CHART_WIDTH_PX}" ')
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def _keep_together(html: str) -> str:
+    """In text (never inside tags): status markers as coloured dots joined to their word, and ISO
+    dates unbreakable (browsers and mail clients otherwise wrap `2026-` / `12-18` at the hyphens)."""
+    parts = _TAG.split(html)
+    for n in range(0, len(parts), 2):  # even parts are text between tags
+        text = _DATE.sub(lambda m: f'<span style="white-space:nowrap">{m.group(0)}</span>', parts[n])
+        for marker, colour in _MARKERS.items():
+            text = text.replace(marker + " ", f'<span style="color:{colour};font-size:15px">&#9679;</span>&nbsp;')
+            text = text.replace(marker, f'<span style="color:{colour};font-size:15px">&#9679;</span>')
+        parts[n] = text
+    return "".join(parts)
 
 
 def html_document(*, title: str, heading: str, as_of: str, body: str, footer: str, width: int = PAGE_WIDTH_PX) -> str:
