@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
@@ -13,6 +14,7 @@ from reports.data import Snapshot
 from syncd.model import PullState, ReleaseKind, StatusCategory, WorkItem
 
 BURNUP_MAX_DAYS = 730  # a burn-up longer than two years says nothing a shorter one does not
+ADDED_LISTED = 50  # scope change lists the newest added items; the counts cover all of them
 
 
 def count_items(items: Sequence[WorkItem]) -> Counts:
@@ -136,9 +138,9 @@ def scope_change(snap: Snapshot, items: Sequence[WorkItem], baseline: date, reas
             add_n += 1
             add_p += item.estimate or 0.0
             added.append(item)
-    added.sort(key=lambda i: i.created, reverse=True)
+    newest = heapq.nlargest(ADDED_LISTED, added, key=lambda i: i.created)
     return ScopeChange(baseline=baseline, baseline_reason=reason, baseline_items=base_n, baseline_points=base_p,
-                       added_items=add_n, added_points=add_p, added=[item_ref(snap, i) for i in added])
+                       added_items=add_n, added_points=add_p, added=[item_ref(snap, i) for i in newest])
 
 
 def progress(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], clock: ReleaseClock, today: date,

@@ -162,7 +162,7 @@ class ScopeChange:
     baseline_points: float
     added_items: int  # items that entered scope after the baseline day
     added_points: float
-    added: list[ItemRef] = field(default_factory=list)  # newest first
+    added: list[ItemRef] = field(default_factory=list)  # the newest 50 added, newest first
 
     @property
     def percent_items(self) -> float | None:

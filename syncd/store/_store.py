@@ -352,11 +352,14 @@ class Store:
         for row in self._rows(schema.people):
             yield _construct(Person, row)
 
-    def snapshot(self) -> StoreSnapshot:
-        """Every live record in one consistent read; transitions as lean `TransitionRow` tuples."""
+    def snapshot(self, transition_fields: Iterable[str] | None = None) -> StoreSnapshot:
+        """Every live record in one consistent read; transitions as lean `TransitionRow` tuples.
+
+        `transition_fields` limits transitions to those fields (default: all).
+        """
         from syncd.store._snapshot import read_snapshot
 
-        return read_snapshot(self.engine)
+        return read_snapshot(self.engine, transition_fields)
 
     def counts(self) -> dict[str, int]:
         """Row counts per entity (items excluding removed ones)."""

@@ -8,7 +8,7 @@ import pytest
 
 from reports.analysis import analyse
 from reports.data import Snapshot, load_snapshot
-from syncd.model import Batch, Review
+from syncd.model import Batch, ItemKind, Review, StatusCategory
 from syncd.store import Store, TransitionRow
 from tests.unit.analysis_factories import Settings
 from tests.unit.test_analysis_risks import NOW, World, t_carry_over, t_review_wait, t_stale_work
@@ -38,6 +38,13 @@ def test_store_snapshot_matches_the_records_and_analysis_agrees(store: Store) ->
     assert all(i.created.tzinfo is not None for i in snap.items)
     assert all(isinstance(r, Review) for pull in snap.pulls for r in pull.reviews)
     assert len(snap.sprints) == len(p.sprints) and len(snap.links) == len(p.links)
+    # the lean read path builds records equal to the validated ones that were written
+    by_id = sorted(snap.items, key=lambda i: i.id)
+    assert by_id == sorted((i for i in items if i.id != gone.id), key=lambda i: i.id)
+    assert sorted(snap.pulls, key=lambda x: x.item_id) == sorted(p.pulls, key=lambda x: x.item_id)
+    assert sorted(snap.sprints, key=lambda x: x.id) == sorted(p.sprints.values(), key=lambda x: x.id)
+    assert sorted(snap.releases, key=lambda x: x.id) == sorted(p.releases, key=lambda x: x.id)
+    assert all(isinstance(i.kind, ItemKind) and isinstance(i.status_category, StatusCategory) for i in by_id)
 
     del p.items[gone.id]
     expected = analyse(Snapshot.of(p.items.values(), pulls=p.pulls, sprints=p.sprints.values(),
