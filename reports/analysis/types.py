@@ -339,6 +339,10 @@ class Risk:
     release_ids: tuple[str, ...] = ()
     sprint_ids: tuple[str, ...] = ()
 
+    def __hash__(self) -> int:
+        """Risks hash by their stable id (their evidence holds unhashable dicts)."""
+        return hash(self.id)
+
 
 @dataclass(frozen=True, slots=True)
 class RiskChanges:
