@@ -7,10 +7,10 @@ replica runs a slot only after inserting its row in `slots` (the claim); the row
 renewed by the replica's heartbeat, and a claim whose lease ran out is taken over by another
 replica (or, on SQLite where only one daemon may run, at once on start).
 
-Catch-up: the slots of a task since its newest recorded slot (for a task never run: since start
-minus grace) that are due now are looked at together. The newest within `grace_minutes` (plus a
-minute of ordinary delay) runs once; older ones are recorded as `skipped` (superseded, or missed
-by more than the grace period). A slot found `sending` (its replica died while SMTP had the
+Catch-up: the slots of a task since its newest recorded slot that are due now are looked at
+together. The newest within `grace_minutes` (plus a minute of ordinary delay) runs once; older ones
+are recorded as `skipped` (superseded, or missed by more than the grace period). A task that never
+ran starts with its latest slot, when that is within grace of the daemon's start. A slot found `sending` (its replica died while SMTP had the
 message) becomes `uncertain` and is not sent again: see syncd/delivery.py.
 
 On SIGTERM/SIGINT the current batch of a running sync is committed and its slot released (it
@@ -154,6 +154,8 @@ class Scheduler:
             slots = slots_between(e.cron, e.timezone, since, now)
             if not slots:
                 continue
+            if task.key not in last:  # never ran: earlier slots predate the job, nothing was missed
+                slots = slots[-1:]
             fresh = [s for s in slots if now - s <= grace]
             skipped = [(s, f"missed: {describe_slot(s, e.timezone)} was more than {e.grace_minutes} min ago "
                            f"at {describe_slot(now, e.timezone)}") for s in slots if now - s > grace]

@@ -2,7 +2,8 @@
 
 Hooks let a test answer or act at each phase: `on_rcpt(address)` may return an SMTP answer to
 refuse a recipient; `on_data(envelope)` runs when a message has been fully received (after it is
-kept) and may return an answer, or `"drop"` to cut the connection without one.
+kept) and may return an answer, or `"drop"` to cut the connection without one; `on_quit()` runs
+when the client says QUIT (after the message was accepted).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Sink:
     logins: list[tuple[str, str]] = field(default_factory=list)
     on_rcpt: Callable[[str], str | None] | None = None
     on_data: Callable[[Received], str | None] | None = None
+    on_quit: Callable[[], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
@@ -71,6 +73,11 @@ class Sink:
             server.transport.close()
             return "250 never seen"
         return "250 Message accepted"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.on_quit:
+            self.on_quit()
+        return "221 Bye"
 
     def by_header(self, name: str) -> dict[str, int]:
         """How many messages carry each value of header `name`."""
