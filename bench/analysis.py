@@ -155,7 +155,8 @@ def build_store(path: Path, n_items: int, n_transitions: int) -> None:
         return
     rng = random.Random(20260601)
     tmp = path.with_suffix(".tmp.db")
-    tmp.unlink(missing_ok=True)
+    for suffix in ("", "-wal", "-shm"):  # leftovers of an interrupted build
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
     store = Store(f"sqlite:///{tmp}")
     store.upgrade()
     sprints = _sprints()

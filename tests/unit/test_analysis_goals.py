@@ -155,3 +155,23 @@ def test_config_check_rejects_bad_risk_settings(tmp_path: Path) -> None:
     cfg.write_text('[reports.risks.stale-work]\nthreshold = "soon"\n')
     with pytest.raises(ConfigError, match=r"reports.risks.stale-work.threshold"):
         check_settings(load_settings(cfg))
+
+
+def test_syncd_config_check_fails_in_one_line_on_a_goal_matching_nothing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from syncd.cli import main
+
+    db = tmp_path / "syncd.db"
+    store = Store(f"sqlite:///{db}")
+    store.upgrade()
+    p = Plan("WID")
+    p.item()
+    store.apply_batch("jira", Batch(items=list(p.items.values())))
+    store.close()
+    good = _config(tmp_path, GOAL, db)
+    assert CliRunner().invoke(main, ["config", "check", "--config", str(good)]).exit_code == 0
+    bad = _config(tmp_path, GOAL.replace('projects = ["WID"]', 'labels = ["nope"]'), db)
+    result = CliRunner().invoke(main, ["config", "check", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "syncd: error: goals: goal onboarding: scope matches no item (labels nope)"
