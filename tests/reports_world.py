@@ -67,7 +67,7 @@ def _sprints(hostile: bool) -> list[Sprint]:
         start = SPRINT_START + timedelta(days=14 * (n - 1))
         end = start + timedelta(days=14)
         state = SprintState.CLOSED if end <= NOW else SprintState.ACTIVE if start <= NOW else SprintState.FUTURE
-        name = f"WID Sprint {n}" + (f" {HOSTILE}" if hostile and n == 6 else "")
+        name = f"WID Sprint {n}" + (f" {HOSTILE}" if hostile else "")
         goal = ["Checkout flow end to end", "Onboarding wizard", "Payments API beta"][n % 3]
         out.append(Sprint(
             id=f"jira:sprint:{n}", source="jira", remote_id=str(n), board_id="1", board_name="WID board", name=name,
@@ -203,6 +203,10 @@ def build_world(seed: int = 7, *, hostile: bool = False) -> World:
     for n, day in enumerate((3, 6, 9, 11, 17)):
         add_item(f"Customer report {n + 1}: checkout slow", ItemKind.BUG, created=datetime(2026, 11, day, 9, tzinfo=UTC),
                  labels=["customer"], epic=epics[0], points=1.0)
+    if hostile:
+        add_item("Very long " + "title " * 600 + HOSTILE, ItemKind.STORY, created=datetime(2026, 11, 10, 9, tzinfo=UTC),
+                 epic=epics[0], labels=["checkout", HOSTILE], points=2.0, sprints=[6],
+                 plan=[(datetime(2026, 11, 11, 9, tzinfo=UTC), StatusCategory.IN_PROGRESS)])
     blocker = next(i for i in w.items if i.title.startswith("Webhooks"))
     blocked = next(i for i in w.items if i.title.startswith("Receipt email"))
     w.links.append(Link(from_id=blocker.id, kind=LinkKind.BLOCKS, to_key=blocked.key, to_id=blocked.id))

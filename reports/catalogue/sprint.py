@@ -10,7 +10,7 @@ report counts them, whether the goal was met, the burndown, and what shipped.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from reports.analysis import sprint_risks
@@ -39,9 +39,13 @@ def find_sprint(inp: ReportInput, purpose: str) -> SprintReport:
                 return rep
         known = ", ".join(r.sprint.name for r in sprints[:8]) or "none"
         raise ReportError(f"no sprint {inp.scope!r} among the active, closed and next sprints (known: {known})")
-    active = [r for r in sprints if r.sprint.state == SprintState.ACTIVE]
-    closed = [r for r in sprints if r.sprint.state == SprintState.CLOSED]
-    future = [r for r in sprints if r.sprint.state == SprintState.FUTURE]
+    # as at `now`, not as stored: a report reproduced for a past date sees that day's sprints
+    phase = {r.sprint.id: sprint_phase(r, inp.now) for r in sprints}
+    active = [r for r in sprints if phase[r.sprint.id] == SprintState.ACTIVE]
+    closed = sorted((r for r in sprints if phase[r.sprint.id] == SprintState.CLOSED),
+                    key=lambda r: r.sprint.complete or r.sprint.end or inp.now, reverse=True)
+    future = sorted((r for r in sprints if phase[r.sprint.id] == SprintState.FUTURE),
+                    key=lambda r: (r.sprint.start is None, r.sprint.start or inp.now))
     if purpose == "kickoff":
         candidates = future or active
     else:
@@ -51,6 +55,15 @@ def find_sprint(inp: ReportInput, purpose: str) -> SprintReport:
         raise ReportError(f"no sprint to {'kick off' if purpose == 'kickoff' else 'review'}: "
                           "the store holds no active, closed or future sprint")
     return candidates[0]
+
+
+def sprint_phase(rep: SprintReport, now: datetime) -> SprintState:
+    """Whether the sprint was future, active or closed at `now` (by its dates; its stored state is today's)."""
+    s = rep.sprint
+    if s.state == SprintState.FUTURE or s.start is None or s.start > now:
+        return SprintState.FUTURE
+    ended = s.complete if s.complete is not None else (s.end if s.state == SprintState.CLOSED else None)
+    return SprintState.CLOSED if ended is not None and ended <= now else SprintState.ACTIVE
 
 
 def entries_of(rep: SprintReport) -> list[SprintEntry]:

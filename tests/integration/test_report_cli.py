@@ -1,0 +1,133 @@
+"""`syncd report`: files written from the store, a past date reproduced, and --send over real SMTP
+(aiosmtpd on loopback) with the message parsed part by part."""
+
+from __future__ import annotations
+
+import email
+import re
+from email import policy
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from syncd.cli import main
+from syncd.cli.report_cmds import KINDS
+from syncd.reporting import REPORT_KINDS
+from syncd.store import Store
+from syncd.store import _daemon as ledger
+from syncd.store._history import report_history
+from tests.reports_world import build_world, load_world, write_goals
+from tests.smtp_sink import Sink, SmtpServer
+
+
+@pytest.fixture(scope="module")
+def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("world")
+    store = Store(f"sqlite:///{folder / 'syncd.db'}")
+    store.upgrade()
+    load_world(store, build_world())
+    store.close()
+    write_goals(folder / "goals.toml")
+    return folder
+
+
+def _config(folder: Path, tmp_path: Path, smtp_port: int = 2525) -> Path:
+    db = tmp_path / "syncd.db"
+    db.write_bytes((folder / "syncd.db").read_bytes())  # each test gets its own copy of the store
+    config = tmp_path / "syncd.toml"
+    config.write_text(f"""
+database_url = "sqlite:///{db}"
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+sender = "syncd <syncd@acme.test>"
+timeout_s = 5
+[reports]
+goals_file = "{folder / 'goals.toml'}"
+timezone = "Europe/Berlin"
+out_dir = "{tmp_path / 'out'}"
+[reports.recipients]
+business = ["Biz Team <biz@acme.test>", "cfo@acme.test"]
+engineering = ["eng@acme.test"]
+""", encoding="utf-8")
+    return config
+
+
+def test_cli_kinds_are_the_catalogue() -> None:
+    assert KINDS == tuple(REPORT_KINDS)
+
+
+def test_writes_markdown_html_eml_and_charts_and_records_history(world_db: Path, tmp_path: Path) -> None:
+    config = _config(world_db, tmp_path)
+    result = CliRunner().invoke(main, ["report", "status", "--audience", "business", "-c", str(config),
+                                       "--now", "2026-11-20T12:00:00+01:00"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    names = sorted(p.name for p in out.iterdir())
+    assert {"status-business.md", "status-business.html", "status-business.eml"} <= set(names)
+    md = (out / "status-business.md").read_text(encoding="utf-8")
+    for image in re.findall(r"\]\(\./([^)]+\.png)\)", md):
+        assert (out / image).read_bytes().startswith(b"\x89PNG")
+    html = (out / "status-business.html").read_text(encoding="utf-8")
+    assert "cid:" not in html and 'src="status-business-burnup-checkout.png"' in html
+    eml = email.message_from_bytes((out / "status-business.eml").read_bytes(), policy=policy.default)
+    assert eml["To"] == "Biz Team <biz@acme.test>, cfo@acme.test"
+    [row] = report_history(Store(f"sqlite:///{tmp_path / 'syncd.db'}"))
+    assert (row.kind, row.audience, row.as_of.isoformat()) == ("status", "business", "2026-11-20T11:00:00+00:00")
+    assert set(row.summary["goals"]) == {"checkout", "onboarding", "payments"}
+
+
+def test_a_past_date_reproduces_the_same_report(world_db: Path, tmp_path: Path) -> None:
+    config = _config(world_db, tmp_path)
+    runner = CliRunner()
+    args = ["report", "sprint-review", "-c", str(config), "--now", "2026-11-01", "--format", "md"]
+    assert runner.invoke(main, args).exit_code == 0
+    first = (tmp_path / "out" / "sprint-review-jira-sprint-4.md").read_text(encoding="utf-8")
+    assert "# Sprint review: WID Sprint 4" in first
+    assert runner.invoke(main, args).exit_code == 0
+    assert (tmp_path / "out" / "sprint-review-jira-sprint-4.md").read_text(encoding="utf-8") == first
+
+
+def test_bad_input_is_one_line_and_an_exit_code(world_db: Path, tmp_path: Path) -> None:
+    config = _config(world_db, tmp_path)
+    runner = CliRunner()
+    bad_scope = runner.invoke(main, ["report", "launch-readiness", "-c", str(config), "--scope", "9.9"])
+    assert bad_scope.exit_code == 1
+    assert bad_scope.output.strip().splitlines() == [
+        "syncd: error: no release '9.9' among the planned and recent releases (known: 1.1, 1.0)"]
+    bad_now = runner.invoke(main, ["report", "status", "-c", str(config), "--now", "last friday"])
+    assert bad_now.exit_code == 2 and "--now" in bad_now.output
+    no_audience = runner.invoke(main, ["report", "timeline", "--audience", "executive", "-c", str(config)])
+    assert no_audience.exit_code == 1 and "has no audiences" in no_audience.output
+
+
+def test_send_delivers_a_multipart_email_with_inline_charts(world_db: Path, tmp_path: Path) -> None:
+    sink = Sink()
+    with SmtpServer(sink) as server:
+        config = _config(world_db, tmp_path, server.port)
+        result = CliRunner().invoke(main, ["report", "status", "--audience", "business", "--send", "-c", str(config),
+                                           "--now", "2026-11-20T12:00:00+01:00"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("sent status to 2 recipient(s): <")
+    [got] = sink.messages
+    assert got.sender == "syncd@acme.test" and got.recipients == ["biz@acme.test", "cfo@acme.test"]
+    msg = email.message_from_bytes(got.data, policy=policy.default)
+    assert msg["Subject"] == "[syncd] Status — outcomes for the business — 2026-11-20"
+    assert msg["From"] == "syncd <syncd@acme.test>" and msg["To"] == "Biz Team <biz@acme.test>, cfo@acme.test"
+    assert msg["Date"] and msg["Message-ID"].endswith("@acme.test>")
+    assert [p.get_content_type() for p in msg.walk()][:4] == [
+        "multipart/alternative", "text/plain", "multipart/related", "text/html"]
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert "Outcomes by goal" in text and "<" not in text.split("Outcomes by goal")[0]
+    images = {p["Content-ID"].strip("<>"): p for p in msg.walk() if p.get_content_type() == "image/png"}
+    cids = set(re.findall(r'src="cid:([^"]+)"', html))
+    assert cids and cids == set(images)
+    for part in images.values():
+        assert part.get_content_disposition() == "inline" and part.get_content().startswith(b"\x89PNG")
+    assert "http" not in "".join(re.findall(r'<img[^>]*>', html)) and "data:" not in html
+    [row] = ledger.delivery_rows(Store(f"sqlite:///{tmp_path / 'syncd.db'}"))
+    assert (row["status"], row["kind"], row["audience"]) == ("sent", "status", "business")
+    assert not (tmp_path / "out").exists()  # --send alone writes no files
