@@ -206,6 +206,8 @@ class _Builder:
                      body=f"{title}.", labels=labels, head=head)
         fate = rng.random()
         done_at = created + timedelta(hours=rng.lognormvariate(math.log(20), 0.9))
+        if created < now - timedelta(days=10):  # nobody leaves a chore open for weeks: it lands or is dropped
+            done_at, fate = min(done_at, created + timedelta(days=rng.uniform(1, 9))), fate * 0.85 / 0.9
         reviewer = self.reviewer(project.key, author)
         if fate < 0.8 and done_at < now:
             spec.reviews = [(self.between(created, done_at), reviewer, "APPROVED")]
@@ -240,14 +242,19 @@ class _Builder:
             body += f"\n\nTracked in {rng.choice(jira).key}."
         spec = _Spec(repo=self.repo_of[project.key], kind="issue", created=created, title=title, author=author,
                      body=body, labels=labels)
-        if rng.random() < 0.4:
-            spec.assignees = [rng.choice(team)]
         if rng.random() < 0.2:
             spec.version = project.version_at(created.date())
         closes = created + timedelta(hours=rng.lognormvariate(math.log(72), 1.0))
         if closes < now and rng.random() < (0.8 if created < now - timedelta(days=14) else 0.35):
             spec.closed, spec.closed_by = closes, rng.choice(team)
             spec.state_reason = "completed" if rng.random() < 0.85 else "not_planned"
+        if spec.version is not None and spec.closed is None and spec.version.release is not None \
+                and spec.version.release < now.date():  # still open when its milestone passed: moved on
+            spec.version = next((v for v in project.versions if v.release and v.release >= now.date()), None)
+        # someone took it: most closed issues, some recent ones, few of the old ones still open
+        recent = created > now - timedelta(days=21)
+        if rng.random() < (0.5 if spec.closed or recent else 0.05):
+            spec.assignees = [rng.choice(team)]
         for _ in range(rng.choice([0, 0, 0, 1, 2])):
             at = created + timedelta(hours=rng.uniform(1, 48))
             if at < (spec.closed or now):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from syncd.sandbox import gen_text
@@ -195,6 +195,9 @@ class _Renderer:
         if field == "fix_version":
             return [_item("Fix Version", "jira", "fixVersions", str(old.id) if old else None, old.name if old else None,
                           str(new.id) if new else None, new.name if new else None)]
+        if field == "duedate":
+            return [_item("duedate", "jira", "duedate", _day(old), _day(old) and f"{old:%Y-%m-%d} 00:00:00.0",
+                          _day(new), _day(new) and f"{new:%Y-%m-%d} 00:00:00.0")]
         if field == "flagged":
             return [_item("Flagged", "custom", FLAGGED_FIELD, "[10019]" if old else None, "Impediment" if old else None,
                           "[10019]" if new else None, "Impediment" if new else None)]
@@ -338,6 +341,10 @@ def _item(field: str, fieldtype: str, field_id: str, frm: str | None, frm_s: str
           to_s: str | None) -> Json:
     return {"field": field, "fieldtype": fieldtype, "fieldId": field_id, "from": frm, "fromString": frm_s,
             "to": to, "toString": to_s}
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _num(value: float | None) -> str | None:

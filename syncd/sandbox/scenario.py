@@ -9,7 +9,8 @@ trouble is there for every seed and size, and `plan.troubles` names where:
   three weeks, a quarter done, a third of its stories added after it started);
 - a stale item (in progress, untouched for a week) with a draft PR; an item in progress for
   six weeks, carried over three sprints, re-estimated, with a huge PR failing its checks;
-- a PR waiting three days for its first review; a merged PR with a failing check; a big merged PR;
+- a PR waiting three days for its first review; a PR merged this sprint with a failing check; a big
+  merged PR;
 - blocked work: blocked by an item planned for a later sprint, by an item of another project,
   and flagged impediments; overdue due dates and an overdue fix version (planned in `plan_world`);
 - stories without acceptance criteria in the running and the next sprint; unassigned work in
@@ -223,16 +224,16 @@ class _Script:
 
     def merged_pulls(self) -> None:
         """A bug fix merged with a failing check, and a big change merged after a second review round."""
-        c1, c2 = self.closed[0], self.closed[1]
-        assert c1.start is not None and c2.start is not None
-        bug = self.make(self.wid, "Bug", c1.start + timedelta(days=1), summary="Coupon field accepts expired codes",
+        a, c2 = self.active, self.closed[1]
+        assert a.start is not None and c2.start is not None
+        bug = self.make(self.wid, "Bug", a.start + timedelta(days=1), summary="Coupon field accepts expired codes",
                         priority="High", points=2.0)
-        set_sprints(bug, [c1], bug.created + timedelta(hours=2), self.wid.lead)
+        set_sprints(bug, [a], bug.created + timedelta(hours=2), self.wid.lead)  # urgent: into the running sprint
         self.start(bug, self.member(4), bug.created + timedelta(hours=3))
-        self.finish(bug, c1.start + timedelta(days=2, hours=2), c1.start + timedelta(days=3))
-        bug.pr = {"state": "merged", "created": c1.start + timedelta(days=2, hours=1),
-                  "merged": c1.start + timedelta(days=2, hours=23), "checks": "failure",
-                  "reviews": [(c1.start + timedelta(days=2, hours=6), self.member(1), "APPROVED")]}
+        self.finish(bug, a.start + timedelta(days=2, hours=2), a.start + timedelta(days=3))
+        bug.pr = {"state": "merged", "created": a.start + timedelta(days=2, hours=1),
+                  "merged": a.start + timedelta(days=2, hours=23), "checks": "failure",
+                  "reviews": [(a.start + timedelta(days=2, hours=6), self.member(1), "APPROVED")]}
         big = self.make(self.wid, "Story", c2.start - timedelta(days=4), summary="Replace the cart pricing service client",
                         points=8.0, acceptance=True, labels=["backend"])
         self.into(big, [c2])

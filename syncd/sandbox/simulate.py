@@ -39,6 +39,7 @@ from syncd.sandbox.timeline import (
     link_blocks,
     link_relates,
     log_work,
+    set_due,
     set_flag,
     set_points,
     set_sprints,
@@ -411,6 +412,8 @@ class Simulation:
         for item in self.p.items:
             if item.versions and item.versions[0] is version and item.status != DONE and following is not None:
                 set_version(item, following, at, self.p.lead)
+                if item.due is not None and item.due == version.release and following.release is not None:
+                    set_due(item, following.release, at + timedelta(minutes=1), self.p.lead)
 
     def _share(self, sprints: int, sprints_left: int, bugs_left: float) -> int:
         """Items one refinement may create: its part of what the budget has left after the bugs to come."""

@@ -188,6 +188,13 @@ def set_version(item: Item, version: Version | None, at: datetime, author: Perso
     item.versions = [version] if version else []
 
 
+def set_due(item: Item, due: date | None, at: datetime, author: Person | None) -> None:
+    """Move the due date."""
+    if due != item.due:
+        record(item, at, author, ("duedate", item.due, due))
+        item.due = due
+
+
 def set_flag(item: Item, on: bool, at: datetime, author: Person | None) -> None:
     """Flag (impediment) or unflag."""
     if on != item.flagged:
