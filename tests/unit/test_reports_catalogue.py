@@ -1,0 +1,107 @@
+"""The report catalogue on the hand-built world: launch verdicts, kickoff checks, scope selection,
+and what each report concludes (worked out here from the same records)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reports.analysis import analyse
+from reports.analysis.risks_work import has_acceptance_criteria
+from reports.catalogue.base import ReportInput
+from reports.catalogue.catalogue import render_report
+from reports.catalogue.launch import find_release
+from reports.catalogue.readiness import launch_checklist
+from reports.data import Snapshot
+from reports.goals import load_goals_file
+from syncd.errors import ReportError
+from syncd.model import StatusCategory
+from syncd.settings import ReportSettings
+from tests.reports_world import NOW, World, build_world, write_goals
+
+
+def _input(world: World, tmp_path: Path, scope: str | None = None) -> ReportInput:
+    goals = load_goals_file(write_goals(tmp_path / "goals.toml"))
+    snap = Snapshot.of(world.items, pulls=world.pulls, sprints=world.sprints, releases=world.releases,
+                       links=world.links, transitions=world.transitions, people=world.people)
+    analysis = analyse(snap, goals.goals, ReportSettings(timezone="Europe/Berlin"), NOW, capacity=goals.capacity)
+    return ReportInput(analysis=analysis, snapshot=snap, now=NOW, scope=scope)
+
+
+def _finish(world: World, keys_or_labels: set[str]) -> None:
+    for item in world.items:
+        if item.key in keys_or_labels or keys_or_labels & set(item.labels):
+            item.status, item.status_category, item.resolved = "Done", StatusCategory.DONE, NOW
+
+
+def test_launch_readiness_is_no_go_while_gates_fail_and_go_once_they_pass(tmp_path: Path) -> None:
+    world = build_world()
+    ready = launch_checklist(inp := _input(world, tmp_path), find_release(inp))
+    assert ready.release.release.name == "1.1" and ready.verdict == "NO-GO"
+    failed = {c.name: c for c in ready.checks if not c.ok}
+    assert set(failed) == {"No open blockers", "No open critical bugs", "Sign-offs done",
+                           "Remaining work fits the due date"}
+    crit = [i for i in world.items if i.priority == "Highest"]
+    assert [r.key for r in failed["No open critical bugs"].items] == [i.key for i in crit]
+    assert [r.key for r in failed["Sign-offs done"].items] == [i.key for i in world.items if "sign-off" in i.labels]
+
+    release_items = {i.key for i in world.items if "jira:version:101" in i.release_ids}
+    blockers = {lk.from_id for lk in world.links if lk.kind == "blocks"}
+    _finish(world, release_items | {i.key for i in world.items if i.id in blockers})
+    after = launch_checklist(inp := _input(world, tmp_path), find_release(inp))
+    assert after.verdict == "GO" and all(c.ok for c in after.checks), [c for c in after.checks if not c.ok]
+
+    world.items = [i for i in world.items if "rollback" not in i.labels]
+    no_plan = launch_checklist(inp := _input(world, tmp_path), find_release(inp))
+    assert no_plan.verdict == "AT RISK" and no_plan.reason == "no rollback-plan item in the release"
+
+
+def test_launch_readiness_names_the_release_by_scope(tmp_path: Path) -> None:
+    report = render_report("launch-readiness", None, _input(build_world(), tmp_path, scope="1.1"))
+    assert report.title == "Launch readiness: 1.1" and report.scope == "jira:version:101"
+    assert "## 🔴 NO-GO" in report.markdown
+    with pytest.raises(ReportError, match="no release 'nope'"):
+        render_report("launch-readiness", None, _input(build_world(), tmp_path, scope="nope"))
+
+
+def test_kickoff_lists_items_without_acceptance_criteria_and_the_commitment(tmp_path: Path) -> None:
+    world = build_world()
+    report = render_report("sprint-kickoff", None, _input(world, tmp_path))
+    assert report.title == "Sprint kickoff: WID Sprint 7"
+    members = [i for i in world.items if "jira:sprint:7" in i.sprint_ids]
+    missing = sorted(i.key for i in members if not has_acceptance_criteria(i.description))
+    section = report.markdown.split("## Items without acceptance criteria", 1)[1].split("##", 1)[0]
+    assert sorted(k for k in (line.split("](")[0].removeprefix("- [") for line in section.splitlines()
+                              if line.startswith("- [")) if k) == missing
+    points = sum(i.estimate or 0 for i in members)
+    assert f"| {points:g} pts | {len(members)} |" in report.markdown
+    assert "30 pts" in report.markdown  # the board's configured capacity
+
+
+def test_review_says_whether_the_goal_was_met_by_the_stated_rule(tmp_path: Path) -> None:
+    inp = _input(build_world(), tmp_path, scope="WID Sprint 4")
+    rep = next(r for r in inp.analysis.sprints if r.sprint.name == "WID Sprint 4")
+    report = render_report("sprint-review", None, inp)
+    done = sum(e.points_at_start or 0 for e in rep.committed if e in rep.completed)
+    share = done / rep.committed_points
+    assert f"**Goal met: {'yes' if share >= 0.9 else 'no'}**" in report.markdown
+    assert f"| Committed at start | {len(rep.committed)} |" in report.markdown
+    assert "![Sprint burndown](./sprint-review-burndown-jira-sprint-4.png)" in report.markdown
+
+
+def test_status_scope_narrows_to_one_goal_and_retrospective_takes_a_release(tmp_path: Path) -> None:
+    world = build_world()
+    one = render_report("status", "business", _input(world, tmp_path, scope="payments"))
+    assert "Payments API beta" in one.markdown and "### 🔴 Red · Checkout v2" not in one.markdown
+    retro = render_report("retrospective", None, _input(world, tmp_path, scope="1.1"))
+    assert retro.title == "Retrospective: release 1.1" and "## What slowed us down" in retro.markdown
+
+
+def test_executive_asks_for_a_decision_on_each_late_goal(tmp_path: Path) -> None:
+    inp = _input(build_world(), tmp_path)
+    report = render_report("status", "executive", inp)
+    late = [g for g in inp.analysis.goals if g.forecast.p85 and g.forecast.p85 > g.goal.target_date]
+    assert late
+    for g in late:
+        assert f"- {g.goal.title}: move the target from {g.goal.target_date} to {g.forecast.p85}" in report.markdown
