@@ -84,7 +84,7 @@ def _x(day: date) -> float:
 
 
 def _xs(days: Sequence[date]) -> list[float]:
-    return [_x(d) for d in days]
+    return [float(v) for v in date2num(list(days))] if len(days) else []
 
 
 def _dates_axis(ax: Axes) -> None:
