@@ -9,6 +9,10 @@ Jira Cloud and GitHub return (`generate_jira`, `generate_github`); and counts wh
 
 Nested objects in the payloads (users, statuses, sprints, versions, issue references) are shared
 between payloads to keep 100,000-item worlds small: replace them, never mutate them in place.
+
+Modules: `timeline` (people, sprints, versions, items and the changes recorded on them),
+`backlog` + `simulate` (the product owner and the team), `scenario` (scripted trouble),
+`generate_jira`, `generate_github` + `gh_render` + `gh_payloads` (API shapes), `gen_text` (words).
 """
 
 from __future__ import annotations
