@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from reports.analysis.history import Histories, ItemFacts
@@ -50,33 +51,66 @@ def weekly_counts(done_times: Iterable[datetime], now: datetime, weeks: int) -> 
     return counts
 
 
-def flow_metrics(snap: Snapshot, facts: dict[str, ItemFacts], items: Sequence[WorkItem], now: datetime,
-                 tz: tzinfo, weeks: int, scope: str) -> FlowMetrics:
-    """Cycle/lead time of items done in the window, weekly throughput, and today's WIP."""
+@dataclass
+class _Samples:
+    """What flow metrics are made of, for one team or all of them."""
+
+    done_times: list[datetime] = field(default_factory=list)
+    cycle: list[float] = field(default_factory=list)
+    lead: list[float] = field(default_factory=list)
+    wip: list[WipItem] = field(default_factory=list)
+
+    def extend(self, other: _Samples) -> None:
+        self.done_times += other.done_times
+        self.cycle += other.cycle
+        self.lead += other.lead
+        self.wip += other.wip
+
+
+def _samples_by_project(snap: Snapshot, facts: dict[str, ItemFacts], items: Sequence[WorkItem], now: datetime,
+                        weeks: int) -> dict[str, _Samples]:
+    """One pass over the items: done-in-window times, cycle and lead times, and WIP, per project."""
     start = now - timedelta(days=7 * weeks)
-    cycle: list[float] = []
-    lead: list[float] = []
-    done_times: list[datetime] = []
-    wip: list[WipItem] = []
+    in_progress = StatusCategory.IN_PROGRESS
+    out: dict[str, _Samples] = {}
     for item in items:
         f = facts[item.id]
-        if f.done_at is not None:
-            if start <= f.done_at < now:
-                done_times.append(f.done_at)
-                lead.append(max(0.0, (f.done_at - item.created).total_seconds() / DAY))
-                if f.started is not None and f.started <= f.done_at:
-                    cycle.append((f.done_at - f.started).total_seconds() / DAY)
-        elif item.status_category == StatusCategory.IN_PROGRESS and f.started is not None:
-            wip.append(WipItem(item=item_ref(snap, item), started=f.started,
-                               age_days=max(0.0, (now - f.started).total_seconds() / DAY)))
-    wip.sort(key=lambda w: w.started)
-    counts = weekly_counts(done_times, now, weeks)
+        done = f.done_at
+        if done is not None:
+            if not start <= done < now:
+                continue
+            s = out.get(item.project) or out.setdefault(item.project, _Samples())
+            s.done_times.append(done)
+            s.lead.append(max(0.0, (done - item.created).total_seconds() / DAY))
+            if f.started is not None and f.started <= done:
+                s.cycle.append((done - f.started).total_seconds() / DAY)
+        elif item.status_category == in_progress and f.started is not None:
+            s = out.get(item.project) or out.setdefault(item.project, _Samples())
+            s.wip.append(WipItem(item=item_ref(snap, item), started=f.started,
+                                 age_days=max(0.0, (now - f.started).total_seconds() / DAY)))
+        else:
+            out.setdefault(item.project, _Samples())
+    return out
+
+
+def _metrics(s: _Samples, scope: str, now: datetime, tz: tzinfo, weeks: int) -> FlowMetrics:
+    wip = sorted(s.wip, key=lambda w: w.started)
+    counts = weekly_counts(s.done_times, now, weeks)
     return FlowMetrics(
-        scope=scope, window_start=local_day(start, tz), window_end=local_day(now, tz),
-        cycle_time_days=percentiles(cycle, "days"), lead_time_days=percentiles(lead, "days"),
+        scope=scope, window_start=local_day(now - timedelta(days=7 * weeks), tz), window_end=local_day(now, tz),
+        cycle_time_days=percentiles(s.cycle, "days"), lead_time_days=percentiles(s.lead, "days"),
         throughput=[WeekCount(week_start=local_day(ws, tz), count=c) for ws, c in zip(week_starts(now, weeks), counts, strict=True)],
         wip=wip, wip_age_days=percentiles((w.age_days for w in wip), "days"),
     )
+
+
+def flow_metrics(snap: Snapshot, facts: dict[str, ItemFacts], items: Sequence[WorkItem], now: datetime,
+                 tz: tzinfo, weeks: int, scope: str) -> FlowMetrics:
+    """Cycle/lead time of items done in the window, weekly throughput, and today's WIP."""
+    merged = _Samples()
+    for s in _samples_by_project(snap, facts, items, now, weeks).values():
+        merged.extend(s)
+    return _metrics(merged, scope, now, tz, weeks)
 
 
 def first_review(pull: PullRequest, author_id: str | None) -> datetime | None:
@@ -140,14 +174,13 @@ def dora(snap: Snapshot, clock: ReleaseClock, now: datetime, weeks: int) -> Dora
 
 def flow(snap: Snapshot, hist: Histories, clock: ReleaseClock, now: datetime, tz: tzinfo, weeks: int) -> Flow:
     """Flow metrics overall and per project, PR metrics and DORA-style figures."""
-    facts = hist.facts()
-    work = snap.scope_items
-    by_project: dict[str, list[WorkItem]] = {}
-    for item in work:
-        by_project.setdefault(item.project, []).append(item)
+    samples = _samples_by_project(snap, hist.facts(), snap.scope_items, now, weeks)
+    merged = _Samples()
+    for project in sorted(samples):
+        merged.extend(samples[project])
     return Flow(
-        overall=flow_metrics(snap, facts, work, now, tz, weeks, "all"),
-        by_project={p: flow_metrics(snap, facts, by_project[p], now, tz, weeks, p) for p in sorted(by_project)},
+        overall=_metrics(merged, "all", now, tz, weeks),
+        by_project={p: _metrics(samples[p], p, now, tz, weeks) for p in sorted(samples)},
         pulls=pull_metrics(snap, now, weeks),
         dora=dora(snap, clock, now, weeks),
     )

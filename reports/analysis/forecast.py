@@ -58,8 +58,10 @@ def weeks_to_finish(samples: Sequence[int], remaining: int, trials: int, seed: i
     total = np.zeros(trials, dtype=np.int64)
     open_rows = np.arange(trials)
     week0 = 0
+    mean = float(pool.mean()) or 1.0
+    span = min(_CHUNK_WEEKS, max(4, int(2 * remaining / mean) + 2))  # most trials finish in the first span
     while open_rows.size and week0 < MAX_WEEKS:
-        span = min(_CHUNK_WEEKS, MAX_WEEKS - week0)
+        span = min(span, MAX_WEEKS - week0)
         draws = pool[rng.integers(0, pool.size, size=(open_rows.size, span))]
         cum = total[open_rows, None] + np.cumsum(draws, axis=1)
         reached = cum >= remaining
@@ -68,6 +70,7 @@ def weeks_to_finish(samples: Sequence[int], remaining: int, trials: int, seed: i
         total[open_rows] = cum[:, -1]
         open_rows = open_rows[~hit]
         week0 += span
+        span = _CHUNK_WEEKS
     return result
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reports.data import SCOPE_KINDS, Snapshot
-from syncd.model import StatusCategory, TransitionField, WorkItem
+from syncd.model import SourceType, StatusCategory, TransitionField, WorkItem
 from syncd.store import TransitionRow
 
 STATUS = TransitionField.STATUS.value
@@ -55,9 +55,12 @@ class Histories:
 
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
+        # Status names as Jira items carry them now tell the category of the names in the changelog
+        # (GitHub's "open" means to do or in progress, depending on an assignee: it has no changelog).
         self.categories: dict[str, StatusCategory] = {}
-        for item in snap.items:
-            self.categories.setdefault(item.status.lower(), item.status_category)
+        pairs = {(i.status, i.status_category) for i in snap.items if i.source_type == SourceType.JIRA}
+        for name, category in sorted(pairs):
+            self.categories.setdefault(name.lower(), StatusCategory(category))
         self._facts: dict[str, ItemFacts] | None = None
         self._by_field: dict[str, dict[str, list[TransitionRow]]] = {}
         self._sprint_changes: dict[str, tuple[frozenset[str], list[tuple[datetime, frozenset[str]]]]] = {}

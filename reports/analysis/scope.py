@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, tzinfo
 
 from reports.analysis.history import is_scope
@@ -11,13 +10,11 @@ from reports.data import Snapshot
 from reports.goals import Goal, Selector
 from syncd.model import Release, ReleaseKind, SourceType, Sprint, WorkItem
 
-_TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
-
 
 def key_order(key: str) -> tuple[str, int, str]:
     """Sort key for item keys in natural order: WID-2 before WID-10, acme/w#9 before acme/w#10."""
-    m = _TRAILING_NUMBER.match(key)
-    return (m.group(1), int(m.group(2)), key) if m else (key, -1, key)
+    head = key.rstrip("0123456789")
+    return (head, int(key[len(head):]), key) if len(head) < len(key) else (key, -1, key)
 
 
 def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
