@@ -3,184 +3,57 @@
 Cost model (what a poll costs in requests):
 - first or `--full` sync: serverInfo + /field + one search page per 100 issues + changelog pages
   for issues with more than the embedded histories + boards/sprints/versions + an id-only census;
-- incremental poll with nothing changed: ONE search request. Boards, sprints and versions are
-  refreshed when issues changed or every `agile_refresh_minutes` (sprint events do not bump an
-  issue's `updated`, so they cannot ride on the issue cursor); the deletion census runs every
-  `reconcile_hours`.
-The cursor (`updated`, the site's field map, deployment, refresh times) is committed with each page.
+- incremental poll with nothing changed: ONE search request. The query overlaps the cursor by
+  `overlap_minutes` (Jira's index lags), so it re-reads the newest issues; the cursor remembers which
+  (issue id, `updated`) pairs at its edge are stored (`boundary`), and those are skipped: not mapped,
+  not re-stored, their long changelogs not paged again. A changed issue has a newer `updated`.
+  Boards, sprints and versions are refreshed when issues changed or every `agile_refresh_minutes`
+  (sprint events do not bump an issue's `updated`, so they cannot ride on the issue cursor); the
+  deletion census runs every `reconcile_hours`.
+The cursor (`updated`, the boundary, the site's field map, deployment, refresh times) is committed with
+each page.
+
+Bad payloads: an issue whose payload the mapping cannot read (a missing id or timestamp, an object where
+Jira sends a list, an unparseable date; see `connectors.payload`) is skipped and the rest of the source
+syncs. The skipped issue is not stored (a version stored before stays as it was) and is remembered in
+the cursor (`rejected`: id -> key and problem); the sync then fails with one line naming the source,
+each skipped issue and the field. Every later sync retries it — the search re-reads it while it is at
+the cursor's edge, else one `GET issue/{id}` each — until it maps (then it is stored) or is gone (404,
+or moved out of the configured projects). One bad issue thus costs its own data, never the site's.
+Shapes wrong beyond one issue (a search page that is not a page, a sprint or version that cannot be
+read) fail the source with one line, everything stored before kept.
 """
 
 from __future__ import annotations
 
-import json
+import copy
 import logging
-import time
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import requests
-from jira import JIRA, JIRAError
-from requests.adapters import HTTPAdapter
-
-from connectors._retry import RetryDecision, call_with_retry, parse_retry_after
 from connectors.config import JiraSource
+from connectors.jira_client import JiraClient, classify, describe
 from connectors.jira_mapping import (
     FieldMap,
+    embedded_changelog,
     field_map_from_fields,
+    history_authors,
     item_from_jira,
-    person_from_jira,
     release_from_version,
     sprint_from_jira,
     transitions_from_histories,
 )
+from connectors.payload import PayloadError, array, count, ident, obj, shown, stamp
 from syncd.errors import SourceError
-from syncd.model import Batch, Person, Release, Sprint, make_id
+from syncd.model import Batch, Person, Release, Sprint, Transition, make_id
+
+__all__ = ["JiraClient", "JiraConnector", "classify", "describe"]
 
 log = logging.getLogger("syncd.jira")
 Json = dict[str, Any]
 EMBEDDED_HISTORIES = 100
-
-
-class _CountingAdapter(HTTPAdapter):
-    """Counts every request sent (including ones that fail) and never retries by itself."""
-
-    def __init__(self, on_send: Callable[[], None]) -> None:
-        super().__init__(max_retries=0, pool_connections=4, pool_maxsize=4)
-        self._on_send = on_send
-
-    def send(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        self._on_send()
-        return super().send(*args, **kwargs)
-
-
-def classify(exc: BaseException) -> RetryDecision | None:
-    """Which Jira failures are transient: 429 (Retry-After), 5xx, connection faults, broken JSON."""
-    if isinstance(exc, JIRAError):
-        status = exc.status_code or 0
-        headers = exc.response.headers if exc.response is not None else {}
-        if status == 429:
-            after = parse_retry_after(headers.get("Retry-After"))  # "0" means now, not "unknown"
-            return RetryDecision(5.0 if after is None else after, "429 rate limited")
-        if status >= 500:
-            return RetryDecision(None, f"HTTP {status}")
-        return None
-    if isinstance(exc, requests.ConnectionError | requests.Timeout | requests.exceptions.ChunkedEncodingError):
-        return RetryDecision(None, exc.__class__.__name__)
-    if isinstance(exc, json.JSONDecodeError | requests.exceptions.JSONDecodeError):
-        return RetryDecision(None, "malformed JSON")
-    return None
-
-
-def describe(exc: BaseException) -> str:
-    """One line for a failure, without the response body's noise or any credential."""
-    if isinstance(exc, JIRAError):
-        text = exc.text if isinstance(exc.text, str) else ""
-        try:
-            body = json.loads(exc.response.text) if exc.response is not None else {}
-            msgs = body.get("errorMessages") or list((body.get("errors") or {}).values())
-            text = "; ".join(str(m) for m in msgs) or text
-        except (ValueError, AttributeError):
-            pass
-        return f"HTTP {exc.status_code}: {text}".strip().rstrip(":")[:300]
-    return f"{exc.__class__.__name__}: {exc}"[:300]
-
-
-class JiraClient:
-    """Raw Jira calls through the `jira` library, with our retry policy and request counting."""
-
-    def __init__(self, name: str, config: JiraSource, deployment: str = "cloud") -> None:
-        self.name = name
-        self.config = config
-        self.requests = 0
-        self.deployment = deployment
-        self._jira: JIRA | None = None
-        self.sleep: Callable[[float], None] = time.sleep  # tests record waits instead of sleeping
-
-    def _count(self) -> None:
-        self.requests += 1
-
-    @property
-    def jira(self) -> JIRA:
-        """The `jira` client, created on first use with its own retries off."""
-        if self._jira is None:
-            cfg = self.config
-            token = cfg.token.get_secret_value()
-            api = "3" if self.deployment == "cloud" else "2"
-            kwargs: dict[str, Any] = dict(
-                server=cfg.url, options={"rest_api_version": api, "agile_rest_path": "agile"},
-                get_server_info=False, max_retries=0, timeout=cfg.retry.timeout_s, validate=False,
-            )
-            if cfg.email:
-                kwargs["basic_auth"] = (cfg.email, token)
-            else:
-                kwargs["token_auth"] = token
-            client = JIRA(**kwargs)
-            # without get_server_info the client believes it is not on Cloud, and its @cloud_api methods
-            # (enhanced_search_issues) silently return None: tell it what the deployment is
-            client.deploymentType = "Cloud" if self.deployment == "cloud" else "Server"
-            # the client maps JQL field names to ids through a lazily fetched /field cache; we pass
-            # ids already, so a non-empty cache keeps it from spending a request on every poll
-            client._fields_cache_value = {"id": "id"}
-            adapter = _CountingAdapter(self._count)
-            client._session.mount("http://", adapter)
-            client._session.mount("https://", adapter)
-            self._jira = client
-        return self._jira
-
-    def set_deployment(self, deployment: str) -> None:
-        """Switch REST version (v3 on Cloud, v2 on Server/DC) before the first search."""
-        if deployment != self.deployment:
-            self.deployment = deployment
-            self._jira = None
-
-    def call(self, fn: Callable[[], Any], what: str) -> Any:
-        """Run one API call under the shared retry policy."""
-        return call_with_retry(fn, policy=self.config.retry, source=self.name, classify=classify,
-                               describe=lambda e: f"{what}: {describe(e)}", url=self.config.url, sleep=self.sleep)
-
-    def get(self, path: str, params: Json | None = None, *, agile: bool = False) -> Any:
-        """GET a platform (`/rest/api/N/...`) or agile (`/rest/agile/1.0/...`) path as JSON."""
-        j = self.jira
-        base = j.AGILE_BASE_URL if agile else j.JIRA_BASE_URL
-        return self.call(lambda: j._get_json(path, params=params, base=base), f"GET {path}")
-
-    def server_info(self) -> Json:
-        """/rest/api/2/serverInfo (deploymentType tells Cloud from Server/DC; REST v3 exists on Cloud only)."""
-        j = self.jira
-        return self.call(lambda: j._get_json("serverInfo", base="{server}/rest/api/2/{path}"),  # type: ignore[no-any-return]
-                         "GET serverInfo")
-
-    def fields(self) -> list[Json]:
-        """/field: every system and custom field of the site."""
-        return self.get("field")  # type: ignore[no-any-return]
-
-    def search_page(self, jql: str, fields: list[str], token: str | None, start_at: int, max_results: int,
-                    expand: str | None) -> Json:
-        """One search page: /search/jql (Cloud, token) or legacy /search (Server, startAt)."""
-        j = self.jira
-        if self.deployment == "cloud":
-            return self.call(lambda: j.enhanced_search_issues(  # type: ignore[return-value]
-                jql, nextPageToken=token, maxResults=max_results, fields=list(fields), expand=expand,
-                json_result=True, use_post=True), "search")
-        return self.call(lambda: j.search_issues(  # type: ignore[return-value]
-            jql, startAt=start_at, maxResults=max_results, fields=list(fields), expand=expand,
-            json_result=True, validate_query=True), "search")
-
-    def changelog(self, issue_id: str, start_at: int) -> Json:
-        """One page of an issue's changelog."""
-        return self.get(f"issue/{issue_id}/changelog", {"startAt": start_at, "maxResults": 100})  # type: ignore[no-any-return]
-
-    def paged_values(self, path: str, params: Json, *, agile: bool) -> Iterator[Json]:
-        """Every value of an offset-paged list (`{startAt, maxResults, isLast, values}`)."""
-        start = 0
-        while True:
-            page = self.get(path, {**params, "startAt": start, "maxResults": 50}, agile=agile)
-            values = page.get("values") or []
-            yield from values
-            start += len(values)
-            if page.get("isLast", True) or not values:
-                return
 
 
 class JiraConnector:
@@ -192,6 +65,7 @@ class JiraConnector:
         self.client = JiraClient(name, config)
         self.total_hint: int | None = None
         self._now = now
+        self._unidentified: list[str] = []  # skipped issues without an id: reported, cannot be retried
 
     @property
     def requests(self) -> int:
@@ -210,8 +84,11 @@ class JiraConnector:
     # -- fetch ---------------------------------------------------------------------------------
 
     def fetch(self, cursor: dict[str, Any] | None, *, full: bool, known_ids: Callable[[], dict[str, str]]) -> Iterator[Batch]:
-        """Yield batches: changed issues page by page, then agile data and the census when due."""
-        state: dict[str, Any] = dict(cursor or {})
+        """Yield batches: changed issues page by page, retried bad issues, then agile data and the census when due.
+
+        Raises SourceError at the end when issues were skipped for bad payloads (everything else is stored).
+        """
+        state: dict[str, Any] = copy.deepcopy(cursor or {})
         first = full or "updated" not in state or "fields" not in state
         if first or "deployment" not in state:
             state["deployment"] = self._deployment()
@@ -222,13 +99,19 @@ class JiraConnector:
         fm = FieldMap.from_json(state["fields"])
         if self.config.story_points_field:
             fm.points = self.config.story_points_field
+        state["rejected"] = dict(state.get("rejected") or {}) if not full else {}
+        self._unidentified = []
 
-        # The cursor overlap re-reads the newest issues on every poll; only issues updated after the
-        # cursor count as changes, or a poll with nothing new would refresh boards and versions too.
+        # Only issues updated after the cursor count as changes: a retried issue is older, and counting the
+        # overlap's re-reads would refresh boards and versions on every poll.
         since = None if first else datetime.fromisoformat(state["updated"])
         changed = 0
-        for batch in self._changed_issues(state, fm, incremental=not first):
+        seen: set[str] = set()
+        for batch in self._changed_issues(state, fm, seen, incremental=not first):
             changed += sum(1 for item in batch.items if since is None or item.updated > since)
+            yield batch
+        for batch in self._retry_rejected(state, fm, seen):
+            changed += len(batch.items)
             yield batch
 
         now = self._now()
@@ -238,14 +121,19 @@ class JiraConnector:
             state["agile_at"] = now.isoformat()
             state["agile_ids"] = {"sprints": sorted(s.remote_id for s in sprints),
                                   "versions": sorted(r.remote_id for r in releases)}
-            yield Batch(sprints=sprints, releases=releases, cursor=dict(state))
+            yield Batch(sprints=sprints, releases=releases, cursor=copy.deepcopy(state))
 
         census_due = _due(state.get("census_at"), now, timedelta(hours=self.config.reconcile_hours))
         if full or census_due:
             present = self._census()
             removed = sorted(set(known_ids()) - present)
             state["census_at"] = now.isoformat()
-            yield Batch(removed_ids=removed, cursor=dict(state))
+            yield Batch(removed_ids=removed, cursor=copy.deepcopy(state))
+
+        skipped = [f"{_label(k, v['key'])}: {v['problem']}" for k, v in sorted(state["rejected"].items())]
+        skipped += self._unidentified
+        if skipped:
+            raise SourceError(self.name, _skipped_line(skipped), self.config.url)
 
     def _deployment(self) -> str:
         if self.config.deployment != "auto":
@@ -253,60 +141,99 @@ class JiraConnector:
         info = self.client.server_info()
         return "cloud" if str(info.get("deploymentType", "")).lower() == "cloud" else "server"
 
-    def _changed_issues(self, state: dict[str, Any], fm: FieldMap, *, incremental: bool) -> Iterator[Batch]:
+    def _changed_issues(self, state: dict[str, Any], fm: FieldMap, seen: set[str], *,
+                        incremental: bool) -> Iterator[Batch]:
         jql = self._scope_jql()
+        overlap = timedelta(minutes=self.config.overlap_minutes)
         if incremental:
-            since = datetime.fromisoformat(state["updated"]) - timedelta(minutes=self.config.overlap_minutes)
+            since = datetime.fromisoformat(state["updated"]) - overlap
             jql += f" AND updated >= {int(since.timestamp() * 1000)}"
         jql += " ORDER BY updated ASC, key ASC"
+        boundary: dict[str, str] = dict(state.get("boundary") or {}) if incremental else {}
         token: str | None = None
         start_at = 0
-        seen: set[str] = set()
         while True:
             page = self.client.search_page(jql, fm.request_fields(), token, start_at, self.config.page_size, "changelog")
-            issues = page.get("issues") or []
-            if "total" in page and self.total_hint is None and not incremental:
-                self.total_hint = int(page["total"])
-            fresh = [i for i in issues if str(i.get("id")) not in seen]
-            seen.update(str(i.get("id")) for i in issues)
+            issues = self._page_issues(page)
+            if isinstance(page.get("total"), int) and self.total_hint is None and not incremental:
+                self.total_hint = page["total"]
+            fresh = []
+            for issue in issues:
+                iid = _issue_id(issue)
+                if iid is not None and iid in seen:
+                    continue
+                if iid is not None:
+                    seen.add(iid)
+                    if boundary.get(iid) is not None and boundary[iid] == _updated_utc(issue):
+                        continue  # stored at exactly this version on an earlier poll
+                fresh.append(issue)
             if fresh:
-                batch = self._issues_batch(fresh, fm, state.get("agile_ids") or {})
-                newest = max(i.updated for i in batch.items)
-                previous = datetime.fromisoformat(state["updated"]) if "updated" in state else None
-                state["updated"] = max(newest, previous).isoformat() if previous else newest.isoformat()
-                batch.cursor = dict(state)
+                batch = self._issues_batch(fresh, fm, state)
+                if batch.items:
+                    newest = max(i.updated for i in batch.items)
+                    previous = datetime.fromisoformat(state["updated"]) if "updated" in state else None
+                    state["updated"] = max(newest, previous).isoformat() if previous else newest.isoformat()
+                    cutoff = datetime.fromisoformat(state["updated"]) - overlap
+                    boundary.update({i.remote_id: i.updated.isoformat() for i in batch.items})
+                    boundary = {k: v for k, v in boundary.items() if datetime.fromisoformat(v) >= cutoff}
+                    state["boundary"] = boundary
+                batch.cursor = copy.deepcopy(state)
                 yield batch
             start_at += len(issues)
             token = page.get("nextPageToken")
             if self.client.deployment == "cloud":
                 if page.get("isLast", token is None) or not token:
                     break
-            elif not issues or start_at >= int(page.get("total", 0)):
+            elif not issues or not isinstance(page.get("total"), int) or start_at >= page["total"]:
                 break
-        if not seen and "updated" not in state:
+        if "updated" not in state:  # nothing stored (an empty site, or every issue skipped): start from the epoch
             state["updated"] = datetime(1970, 1, 1, tzinfo=UTC).isoformat()
 
-    def _issues_batch(self, issues: list[Json], fm: FieldMap, agile_ids: dict[str, list[str]]) -> Batch:
+    def _page_issues(self, page: Any) -> list[Any]:
+        """The issues of a search page; a page of the wrong shape fails the source."""
+        if not isinstance(page, dict) or not isinstance(page.get("issues"), list | None):
+            raise SourceError(self.name, "search: the answer is not a page of issues", self.config.url)
+        return page.get("issues") or []
+
+    def _retry_rejected(self, state: dict[str, Any], fm: FieldMap, seen: set[str]) -> Iterator[Batch]:
+        """Re-read each skipped issue the search did not bring again: store it once it maps, forget it once gone."""
+        rejected: dict[str, Json] = state["rejected"]
+        for iid in sorted(set(rejected) - seen):
+            payload = self.client.issue(iid, fm.request_fields())
+            if payload is None or _project_of(payload) not in (None, *self.config.projects):
+                log.info("%s: skipped issue %s is gone or out of scope; no longer retried", self.name,
+                         _label(iid, rejected[iid]["key"]))
+                del rejected[iid]
+                yield Batch(cursor=copy.deepcopy(state))
+                continue
+            batch = self._issues_batch([payload], fm, state)
+            batch.cursor = copy.deepcopy(state)
+            yield batch
+
+    def _issues_batch(self, issues: list[Any], fm: FieldMap, state: dict[str, Any]) -> Batch:
+        """The records of these issues; one that cannot be mapped is skipped and remembered in `state`."""
+        agile_ids: dict[str, list[str]] = state.get("agile_ids") or {}
         batch = Batch()
         people: dict[str, Person] = {}
         sprints: dict[str, Sprint] = {}
         releases: dict[str, Release] = {}
         for payload in issues:
-            mapped = item_from_jira(self.name, payload, fm, self.config.url)
+            try:
+                mapped = item_from_jira(self.name, payload, fm, self.config.url)
+                histories, where = self._histories(payload, mapped.item.remote_id)
+                authors = history_authors(self.name, histories, where)
+                transitions: list[Transition] = list(transitions_from_histories(
+                    self.name, mapped.item.remote_id, histories, fm, where))
+            except PayloadError as exc:
+                self._reject(state["rejected"], payload, exc)
+                continue
+            state["rejected"].pop(mapped.item.remote_id, None)
             batch.items.append(mapped.item)
             batch.links.extend(mapped.links)
-            for p in mapped.people:
-                people[p.id] = p
-            for s in mapped.sprints:
-                sprints[s.id] = s
-            for r in mapped.releases:
-                releases[r.id] = r
-            histories = self._histories(payload)
-            for h in histories:
-                author = person_from_jira(self.name, h.get("author"))
-                if author:
-                    people[author.id] = author
-            batch.transitions.extend(transitions_from_histories(self.name, str(payload["id"]), histories, fm))
+            batch.transitions.extend(transitions)
+            people.update((p.id, p) for p in [*mapped.people, *authors])
+            sprints.update((s.id, s) for s in mapped.sprints)
+            releases.update((r.id, r) for r in mapped.releases)
         # Sprints and versions embedded in issues are partial copies (no board name): store them only
         # until the agile refresh has stored the full ones, or every re-read issue would overwrite those.
         known_sprints, known_versions = set(agile_ids.get("sprints", ())), set(agile_ids.get("versions", ()))
@@ -315,26 +242,39 @@ class JiraConnector:
         batch.people = list(people.values())
         return batch
 
-    def _histories(self, payload: Json) -> list[Json]:
-        """All histories of an issue: the embedded ones, or every page when Jira embedded fewer."""
-        changelog = payload.get("changelog") or {}
-        embedded = changelog.get("histories") or []
-        total = int(changelog.get("total", len(embedded)) or 0)
+    def _reject(self, rejected: dict[str, Json], payload: Any, exc: PayloadError) -> None:
+        iid, key = _issue_id(payload), _issue_key(payload)
+        log.warning("%s: issue %s skipped, payload not understood: %s", self.name, _label(iid, key), exc)
+        if iid is None:
+            self._unidentified.append(f"{_label(None, key)}: {exc}")
+        else:
+            rejected[iid] = {"key": key, "problem": str(exc)}
+
+    def _histories(self, payload: Json, issue_id: str) -> tuple[list[Any], str]:
+        """All histories of an issue (the embedded ones, or every page when Jira embedded fewer), and
+        where they are in the payload (for PayloadError)."""
+        embedded, total = embedded_changelog(payload)
         if total <= len(embedded):
-            return sorted(embedded, key=lambda h: (h.get("created", ""), str(h.get("id"))))
-        histories: list[Json] = []
+            return embedded, "changelog.histories"
+        histories: list[Any] = []
         start = 0
         while start < total:
-            page = self.client.changelog(str(payload["id"]), start)
-            values = page.get("values") or []
+            page = obj(self.client.changelog(issue_id, start), "changelog")
+            values = array(page.get("values"), f"changelog[{start}:].values")
             histories.extend(values)
             start += len(values)
-            total = int(page.get("total", total))
+            total = count(page.get("total"), "changelog.total") or total
             if not values or page.get("isLast"):
                 break
-        return sorted(histories, key=lambda h: (h.get("created", ""), str(h.get("id"))))
+        return histories, "changelog"
 
     def _agile_and_versions(self) -> tuple[list[Sprint], list[Release]]:
+        try:
+            return self._read_agile_and_versions()
+        except PayloadError as exc:
+            raise SourceError(self.name, f"agile data not understood: {exc}", self.config.url) from None
+
+    def _read_agile_and_versions(self) -> tuple[list[Sprint], list[Release]]:
         sprints: list[Sprint] = []
         releases: list[Release] = []
         board_ids = list(self.config.boards or [])
@@ -342,19 +282,24 @@ class JiraConnector:
         if not board_ids:
             for project in self.config.projects:
                 for board in self.client.paged_values("board", {"projectKeyOrId": project}, agile=True):
-                    if board["id"] not in board_names and str(board.get("type", "scrum")) == "scrum":
-                        board_ids.append(int(board["id"]))
-                        board_names[int(board["id"])] = str(board.get("name", ""))
+                    board = obj(board, f"board of project {project}")
+                    board_id = int(ident(board.get("id"), f"board of project {project}.id"))
+                    if board_id not in board_names and str(board.get("type", "scrum")) == "scrum":
+                        board_ids.append(board_id)
+                        board_names[board_id] = str(board.get("name", ""))
         for board_id in board_ids:
             try:
                 for s in self.client.paged_values(f"board/{board_id}/sprint", {}, agile=True):
-                    sprints.append(sprint_from_jira(self.name, s, board_names.get(board_id)))
+                    sprints.append(sprint_from_jira(self.name, s, board_names.get(board_id),
+                                                    where=f"sprint of board {board_id}"))
             except SourceError as exc:
                 if "HTTP 400" not in str(exc):  # kanban boards have no sprints
                     raise
         for project in self.config.projects:
-            for v in self.client.get(f"project/{project}/versions"):
-                releases.append(release_from_version(self.name, project, v, self.config.url))
+            versions = array(self.client.get(f"project/{project}/versions"), f"versions of project {project}")
+            releases.extend(release_from_version(self.name, project, v, self.config.url,
+                                                 where=f"versions of project {project}[{n}]")
+                            for n, v in enumerate(versions))
         return sprints, releases
 
     def _census(self) -> set[str]:
@@ -365,14 +310,18 @@ class JiraConnector:
         jql = self._scope_jql() + " ORDER BY key ASC"
         while True:
             page = self.client.search_page(jql, ["id"], token, start_at, 1000, None)
-            issues = page.get("issues") or []
-            ids.update(make_id(self.name, i["id"]) for i in issues)
+            issues = self._page_issues(page)
+            for issue in issues:
+                iid = _issue_id(issue)
+                if iid is None:
+                    raise SourceError(self.name, f"census: an issue without an id: {shown(issue)}", self.config.url)
+                ids.add(make_id(self.name, iid))
             start_at += len(issues)
             token = page.get("nextPageToken")
             if self.client.deployment == "cloud":
                 if page.get("isLast", token is None) or not token:
                     return ids
-            elif not issues or start_at >= int(page.get("total", 0)):
+            elif not issues or not isinstance(page.get("total"), int) or start_at >= page["total"]:
                 return ids
 
 
@@ -380,3 +329,54 @@ def _due(stamp: str | None, now: datetime, every: timedelta) -> bool:
     if not stamp:
         return True
     return now - datetime.fromisoformat(stamp) >= every
+
+
+def _issue_id(payload: Any) -> str | None:
+    """The issue's id, when the payload has a readable one."""
+    try:
+        return ident(obj(payload, "issue").get("id"), "id")
+    except PayloadError:
+        return None
+
+
+def _issue_key(payload: Any) -> str | None:
+    key = payload.get("key") if isinstance(payload, dict) else None
+    return key if isinstance(key, str) and key else None
+
+
+def _updated_utc(payload: Any) -> str | None:
+    """The payload's `updated` in UTC ISO form (as the boundary holds it), None when unreadable."""
+    try:
+        value = stamp(obj(obj(payload, "issue").get("fields"), "fields").get("updated"), "fields.updated")
+    except PayloadError:
+        return None
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _project_of(payload: Any) -> str | None:
+    fields = payload.get("fields") if isinstance(payload, dict) else None
+    project = fields.get("project") if isinstance(fields, dict) else None
+    key = project.get("key") if isinstance(project, dict) else None
+    return key if isinstance(key, str) else None
+
+
+_PLAIN_KEY = re.compile(r"[\w.-]{1,64}")
+
+
+def _label(iid: str | None, key: str | None) -> str:
+    """How a message names an issue: `issue WID-7 (id 10007)`; odd keys or ids are quoted, never raw."""
+    def safe(value: str) -> str:
+        return value if _PLAIN_KEY.fullmatch(value) else shown(value)
+    if key and iid:
+        return f"issue {safe(key)} (id {safe(iid)})"
+    if key or iid:
+        return f"issue {safe(key or '')}" if key else f"issue id {safe(iid or '')}"
+    return "an issue without an id"
+
+
+def _skipped_line(skipped: list[str]) -> str:
+    """One line for the issues skipped because their payloads could not be read."""
+    head = "; ".join(skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+    noun = "1 issue" if len(skipped) == 1 else f"{len(skipped)} issues"
+    return (f"{noun} skipped, payload not understood: {head} (everything else was synced; "
+            "skipped issues are retried on every sync)")

@@ -99,6 +99,29 @@ def test_long_changelogs_are_paged_only_for_the_issue_that_has_one(store: Store,
     assert big.status == "In Review"
 
 
+def test_a_quiet_poll_skips_the_stored_newest_issue_even_with_a_long_changelog(store: Store, sandbox: Sandbox) -> None:
+    world, controls, server = sandbox
+    # WID-3 (150 histories, more than a search embeds) becomes the newest issue: every poll's overlap re-reads it
+    edit.update_issue(world, BIG_HISTORY_KEY, labels=["quiet-poll"])
+    assert sync(store, server)[0].ok
+    assert controls.stats()["requests"]["jira changelog"] == 2  # 151 histories: two pages, once
+    before = canonical(store)
+    for _ in range(2):
+        controls.reset()
+        again, _ = sync(store, server)
+        assert again.ok and (again.result.new, again.result.updated, again.result.unchanged) == (0, 0, 0)
+        assert controls.stats()["requests"] == {"jira *": 1, "jira search_jql": 1}
+        assert canonical(store) == before
+    edit.update_issue(world, BIG_HISTORY_KEY, status="Done")  # a genuine change: a newer `updated`
+    controls.reset()
+    changed, _ = sync(store, server)
+    assert changed.ok and changed.result.updated == 1, changed.summary()
+    assert controls.stats()["requests"]["jira changelog"] == 2  # re-read whole: 152 histories
+    big = next(i for i in store.items() if i.key == BIG_HISTORY_KEY)
+    statuses = [t.to_string for t in store.transitions() if t.item_id == big.id and t.field == TransitionField.STATUS]
+    assert big.status == "Done" and statuses == ["In Progress", "In Review", "Done"]
+
+
 def test_live_edits_adds_deletes_and_moves_show_up(store: Store, sandbox: Sandbox) -> None:
     world, _, server = sandbox
     assert sync(store, server)[0].ok

@@ -1,0 +1,149 @@
+"""Reading untrusted source payloads: `PayloadError` and typed readers that name the bad field.
+
+The mapping modules read every value they use through these readers, so a payload of the wrong
+shape (a missing id, a string where Jira sends an object, an unparseable timestamp, a list where a
+dict belongs) ends in ONE exception type, `PayloadError`, naming the field by its path in the
+payload (`fields.status`, `changelog.histories[3].created`), never in a KeyError or TypeError from
+deep inside. Connectors turn it into a `SourceError` line naming the source and the item.
+A null is read as "absent" everywhere: sources send nulls for unset fields.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from typing import Any
+
+Json = dict[str, Any]
+
+
+class PayloadError(ValueError):
+    """A payload lacks what the mapping needs, or holds the wrong type there; `field` is its path."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+def kind_of(value: Any) -> str:
+    """A value's JSON type in words, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A short, one-line rendering of a bad value (repr escapes CR/LF; long values are cut)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def obj(value: Any, where: str) -> Json:
+    """An object ({} when absent)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PayloadError(where, f"expected an object, got {kind_of(value)}")
+    return value
+
+
+def array(value: Any, where: str) -> list[Any]:
+    """A list ([] when absent)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(where, f"expected a list, got {kind_of(value)}")
+    return value
+
+
+def objects(value: Any, where: str) -> list[Json]:
+    """A list of objects ([] when absent; null entries are left out)."""
+    return [obj(v, f"{where}[{n}]") for n, v in enumerate(array(value, where)) if v is not None]
+
+
+def text(value: Any, where: str) -> str | None:
+    """A string (None when absent)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise PayloadError(where, f"expected a string, got {kind_of(value)}")
+
+
+def ident(value: Any, where: str) -> str:
+    """A required id: a non-empty string or an integer, as a string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value
+    if value is None or value == "":
+        raise PayloadError(where, "missing")
+    raise PayloadError(where, f"expected an id, got {kind_of(value)}")
+
+
+def count(value: Any, where: str) -> int | None:
+    """A whole number (None when absent)."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise PayloadError(where, f"expected a whole number, got {kind_of(value)}")
+
+
+def number(value: Any) -> float | None:
+    """A finite number, or None for anything else (estimates are optional: a text value means none)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        out = float(value)
+    except ValueError:
+        return None
+    return out if math.isfinite(out) else None
+
+
+def stamp(value: Any, where: str) -> datetime | None:
+    """A timezone-aware ISO 8601 timestamp (None when absent or empty)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(where, f"expected a timestamp, got {kind_of(value)}")
+    try:
+        out = datetime.fromisoformat(value)
+    except ValueError:
+        raise PayloadError(where, f"not a timestamp: {shown(value)}") from None
+    if out.tzinfo is None or out.utcoffset() is None:
+        raise PayloadError(where, f"timestamp without a time zone: {shown(value)}")
+    try:
+        out.astimezone(UTC)
+    except OverflowError:
+        raise PayloadError(where, f"timestamp out of range: {shown(value)}") from None
+    return out
+
+
+def required_stamp(value: Any, where: str) -> datetime:
+    """A timestamp that must be there."""
+    out = stamp(value, where)
+    if out is None:
+        raise PayloadError(where, "missing")
+    return out
+
+
+def day(value: Any, where: str) -> date | None:
+    """A date (`2026-11-30`), or the date part of a timestamp (None when absent or empty)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(where, f"expected a date, got {kind_of(value)}")
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise PayloadError(where, f"not a date: {shown(value)}") from None
