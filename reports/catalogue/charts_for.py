@@ -36,10 +36,17 @@ def goal_forecast(inp: ReportInput, g: GoalAnalysis) -> Chart | None:
     """Distribution of the goal's Monte Carlo completion dates."""
     fc = g.forecast
     outcomes = forecast_outcomes(inp, fc)
+    total, seen, shown = sum(n for _, n in outcomes), 0, []
+    for day, n in outcomes:  # the last 1% of trials is a long, flat tail: leave it out of the picture
+        if seen >= 0.99 * total:
+            break
+        shown.append((day, n))
+        seen += n
+    outcomes = shown
     if not outcomes or fc.p50 is None or fc.p85 is None or fc.p95 is None:
         return None
     png = forecast_png("Forecast: finish date across trials", outcomes, p50=fc.p50, p85=fc.p85, p95=fc.p95,
-                       target=g.goal.target_date)
+                       target=g.goal.target_date, trials=fc.trials)
     return f"forecast-{slug(g.goal.id)}.png", png
 
 

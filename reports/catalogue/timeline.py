@@ -8,7 +8,7 @@ from typing import Any
 
 from reports.analysis.types import Forecast, Progress, SprintReport
 from reports.catalogue.base import RAG_BADGE, Built, ReportInput
-from reports.catalogue.charts_for import slug
+from reports.catalogue.charts_for import goal_forecast, slug
 from reports.catalogue.derive import epic_dependencies, sprints_of
 from reports.catalogue.readiness import release_work
 from reports.render.charts import timeline_png
@@ -76,8 +76,18 @@ def timeline(inp: ReportInput) -> Built:
     if drawable:
         chart = f"timeline-{slug(inp.scope or 'all')}.png"
         charts[chart] = timeline_png("Phases: work so far, forecast p50–p95, target", drawable, today=a.today)
+    distributions = []
+    for g in a.goals:
+        if inp.scope and g.goal.id != inp.scope:
+            continue
+        dist = goal_forecast(inp, g)
+        if dist is not None:
+            charts[dist[0]] = dist[1]
+            distributions.append({"title": g.goal.title, "chart": dist[0], "fc": g.forecast,
+                                  "target": g.goal.target_date})
     deps = [{"epic": inp.key_link(d.epic), "epic_title": inp.linkify(d.epic.title), "on": inp.key_link(d.waits_on),
              "on_title": inp.linkify(d.waits_on.title), "links": d.links, "open": d.open_links,
              "on_status": d.waits_on.status} for d in epic_dependencies(inp)]
-    md = render_markdown("timeline.md.j2", tz=inp.tz, today=a.today, phases=phases, deps=deps, chart=chart)
+    md = render_markdown("timeline.md.j2", tz=inp.tz, today=a.today, phases=phases, deps=deps, chart=chart,
+                         distributions=distributions)
     return Built("Timeline", md, charts, [], inp.scope, wide=True)

@@ -151,12 +151,14 @@ def forecast_png(
     p85: date,
     p95: date,
     target: date | None = None,
+    trials: int | None = None,
 ) -> bytes:
-    """Forecast distribution: how many simulated trials finished on each date, with p50/p85/p95 and target."""
+    """Forecast distribution: the share of `trials` (default: all counted) finishing on each date,
+    with p50/p85/p95 and the target."""
     with _figure(title) as (fig, ax):
         when = [d for d, _ in outcomes]
         counts = [n for _, n in outcomes]
-        total = sum(counts) or 1
+        total = trials or sum(counts) or 1
         ax.bar(_xs(when), [100.0 * n / total for n in counts], width=5.0, color=DONE, alpha=0.75, label="share of trials")
         for day, label, style in ((p50, "p50", ":"), (p85, "p85", "--"), (p95, "p95", "-.")):
             ax.axvline(_x(day), color=CONE, linewidth=1.2, linestyle=style, label=f"{label} {day.isoformat()}")
