@@ -14,12 +14,14 @@ CR/LF or controls) and addresses must parse as plain addresses.
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, getaddresses, make_msgid
+from email.utils import format_datetime, getaddresses
 
 from reports.render.escape import header_text
 from reports.report import Report
@@ -45,6 +47,13 @@ def parse_address(value: str) -> Address:
         raise ReportError(f"invalid email address {value[:80]!r}: {exc}") from None
 
 
+def message_id(report: Report, date: datetime, domain: str) -> str:
+    """A unique Message-ID from the report, its date and randomness (no clock or host lookup)."""
+    kind = re.sub(r"[^a-z0-9-]+", "-", report.kind.lower())[:40]
+    host = re.sub(r"[^A-Za-z0-9.-]+", "", domain)[:100] or "syncd.local"
+    return f"<syncd.{kind}.{date.astimezone(UTC):%Y%m%d%H%M%S}.{uuid.uuid4().hex[:20]}@{host}>"
+
+
 def report_email(
     report: Report,
     *,
@@ -64,7 +73,7 @@ def report_email(
     msg["From"] = parse_address(sender)
     msg["To"] = [parse_address(r) for r in recipients]
     msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = make_msgid(idstring=f"{header_text(report.kind, 40)}", domain=header_text(message_id_domain, 100))
+    msg["Message-ID"] = message_id(report, date, message_id_domain)
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Syncd-Report"] = header_text(f"{report.kind}/{report.audience or '-'}", 100)
 
