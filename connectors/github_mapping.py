@@ -1,15 +1,18 @@
 """Pure mapping of GitHub payloads (REST issues/milestones/releases, GraphQL pull requests) to the model.
 
-The GraphQL documents these nodes come from are in `connectors.github_queries`.
+The GraphQL documents these nodes come from are in `connectors.github_queries`. Every value is read
+through `connectors.payload`, so a payload of the wrong shape raises `PayloadError` naming the field,
+and nothing else.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
+from connectors.payload import PayloadError, array, count, day, ident, obj, objects, required_stamp, stamp, text
 from syncd.model import (
     CheckConclusion,
     ItemKind,
@@ -29,23 +32,25 @@ from syncd.model import (
 
 Json = dict[str, Any]
 
-def parse_ts(value: str | None) -> datetime | None:
-    """GitHub timestamps (`2026-11-20T10:00:00Z`) as aware datetimes."""
-    return datetime.fromisoformat(value) if value else None
+
+def parse_ts(value: Any, where: str = "timestamp") -> datetime | None:
+    """GitHub timestamps (`2026-11-20T10:00:00Z`) as aware datetimes; PayloadError for anything else."""
+    return stamp(value, where)
 
 
-def user_id(source: str, user: Json | None) -> str | None:
+def user_id(source: str, user: Json | None, where: str = "user") -> str | None:
     """Record id of a GitHub user (by login: stable enough, and what GraphQL gives us)."""
-    login = (user or {}).get("login")
+    login = text(obj(user, where).get("login"), f"{where}.login")
     return make_id(source, login) if login else None
 
 
-def person_from_user(source: str, user: Json | None) -> Person | None:
+def person_from_user(source: str, user: Json | None, where: str = "user") -> Person | None:
     """A Person from a (simple) user object."""
-    pid = user_id(source, user)
+    pid = user_id(source, user, where)
     if pid is None or user is None:
         return None
-    return Person(id=pid, source=source, display_name=str(user.get("name") or user["login"]), email=user.get("email") or None)
+    name = text(user.get("name"), f"{where}.name") or str(user["login"])
+    return Person(id=pid, source=source, display_name=name, email=text(user.get("email"), f"{where}.email") or None)
 
 
 def is_pull(issue: Json) -> bool:
@@ -74,9 +79,18 @@ def item_kind(issue: Json) -> ItemKind:
 
 
 def item_from_issue(source: str, repo: str, issue: Json) -> WorkItem:
-    """A WorkItem (kind pull_request, or the issue's type) from an issues-list entry."""
+    """A WorkItem (kind pull_request, or the issue's type) from an issues-list entry.
+
+    Raises PayloadError naming the field when the payload does not have the shape of a GitHub issue.
+    """
+    issue = obj(issue, "issue")
+    remote = ident(issue.get("id"), "id")
+    number = count(issue.get("number"), "number")
+    if number is None:
+        raise PayloadError("number", "missing")
     pull = is_pull(issue)
-    closed = issue.get("state") == "closed"
+    state = text(issue.get("state"), "state") or "open"
+    closed = state == "closed"
     if closed:
         category = StatusCategory.DONE
     elif pull or issue.get("assignee") or issue.get("assignees"):
@@ -85,31 +99,44 @@ def item_from_issue(source: str, repo: str, issue: Json) -> WorkItem:
         category = StatusCategory.TODO
     resolution = None
     if closed:
-        reason = issue.get("state_reason")
+        reason = text(issue.get("state_reason"), "state_reason")
         if pull:
-            resolution = "merged" if (issue.get("pull_request") or {}).get("merged_at") else "closed"
+            resolution = "merged" if stamp(issue["pull_request"].get("merged_at"), "pull_request.merged_at") else "closed"
         else:
-            resolution = str(reason) if reason else "completed"
-    milestone = issue.get("milestone")
-    assignee = issue.get("assignee") or ((issue.get("assignees") or [None])[0])
+            resolution = reason or "completed"
+    milestone = obj(issue.get("milestone"), "milestone")
+    assignees = objects(issue.get("assignees"), "assignees")
+    assignee, where = (issue.get("assignee"), "assignee") if issue.get("assignee") else \
+        ((assignees[0], "assignees[0]") if assignees else (None, "assignee"))
+    labels = array(issue.get("labels"), "labels")
     return WorkItem(
-        id=make_id(source, issue["id"]), source=source, source_type="github", remote_id=str(issue["id"]),
-        key=f"{repo}#{issue['number']}", project=repo, kind=item_kind(issue),
-        title=str(issue.get("title") or ""), status=str(issue.get("state", "open")), status_category=category,
-        resolution=resolution, labels=[str(lb.get("name")) for lb in issue.get("labels") or [] if isinstance(lb, dict)],
-        assignee_id=user_id(source, assignee), reporter_id=user_id(source, issue.get("user")),
-        created=parse_ts(issue["created_at"]), updated=parse_ts(issue["updated_at"]),
-        resolved=parse_ts(issue.get("closed_at")),
-        due=date.fromisoformat(milestone["due_on"][:10]) if milestone and milestone.get("due_on") else None,
-        release_ids=[milestone_id(source, repo, milestone["number"])] if milestone else [],
-        description=issue.get("body") or None, url=issue.get("html_url"), raw=issue,
+        id=make_id(source, remote), source=source, source_type="github", remote_id=remote,
+        key=f"{repo}#{number}", project=repo, kind=item_kind(issue),
+        title=text(issue.get("title"), "title") or "", status=state, status_category=category,
+        resolution=resolution,
+        labels=[text(lb.get("name"), f"labels[{n}].name") or "" for n, lb in enumerate(labels) if isinstance(lb, dict)],
+        assignee_id=user_id(source, assignee, where), reporter_id=user_id(source, issue.get("user"), "user"),
+        created=required_stamp(issue.get("created_at"), "created_at"),
+        updated=required_stamp(issue.get("updated_at"), "updated_at"),
+        resolved=stamp(issue.get("closed_at"), "closed_at"), due=day(milestone.get("due_on"), "milestone.due_on"),
+        release_ids=[milestone_id(source, repo, _milestone_number(milestone, "milestone"))] if milestone else [],
+        description=text(issue.get("body"), "body") or None, url=text(issue.get("html_url"), "html_url"), raw=issue,
     )
+
+
+def _milestone_number(milestone: Json, where: str) -> int:
+    out = count(milestone.get("number"), f"{where}.number")
+    if out is None:
+        raise PayloadError(f"{where}.number", "missing")
+    return out
 
 
 def people_from_issue(source: str, issue: Json) -> list[Person]:
     """Everyone an issue payload names."""
-    users = [issue.get("user"), issue.get("assignee"), *(issue.get("assignees") or [])]
-    out = {p.id: p for p in (person_from_user(source, u) for u in users) if p}
+    issue = obj(issue, "issue")
+    users = [(issue.get("user"), "user"), (issue.get("assignee"), "assignee"),
+             *((u, f"assignees[{n}]") for n, u in enumerate(array(issue.get("assignees"), "assignees")))]
+    out = {p.id: p for p in (person_from_user(source, u, where) for u, where in users) if p}
     return list(out.values())
 
 
@@ -119,10 +146,12 @@ _ROLLUP = {"SUCCESS": CheckConclusion.SUCCESS, "FAILURE": CheckConclusion.FAILUR
            "PENDING": CheckConclusion.PENDING, "EXPECTED": CheckConclusion.PENDING}
 
 
-def review_from_node(source: str, node: Json) -> Review:
+def review_from_node(source: str, node: Json, where: str = "review") -> Review:
     """A Review from a GraphQL review node."""
-    return Review(author_id=user_id(source, node.get("author")), state=_REVIEW.get(str(node.get("state")), ReviewState.COMMENTED),
-                  submitted_at=parse_ts(node.get("submittedAt")))
+    node = obj(node, where)
+    return Review(author_id=user_id(source, node.get("author"), f"{where}.author"),
+                  state=_REVIEW.get(str(node.get("state")), ReviewState.COMMENTED),
+                  submitted_at=stamp(node.get("submittedAt"), f"{where}.submittedAt"))
 
 
 _KEY = re.compile(r"[A-Z][A-Z0-9_]*-[0-9]+")  # what a configured pattern's match must look like
@@ -138,8 +167,8 @@ def jira_keys(texts: Iterable[str | None], projects: Iterable[str], pattern: str
     allowed = {p.upper() for p in projects}
     found: dict[str, None] = {}
     for rx, values in ((re.compile(pattern), texts), (re.compile(pattern, re.IGNORECASE), branches)):
-        for text in values:
-            for match in rx.finditer(text or ""):
+        for value in values:
+            for match in rx.finditer(value or ""):
                 key = (match.group(1) if match.groups() else match.group(0)).upper()
                 if _KEY.fullmatch(key) and key.rsplit("-", 1)[0] in allowed:
                     found[key] = None
@@ -147,61 +176,82 @@ def jira_keys(texts: Iterable[str | None], projects: Iterable[str], pattern: str
 
 
 def _nodes(node: Json, alias: str) -> list[Json]:
-    return [n for n in ((node.get(alias) or {}).get("nodes") or []) if n]
+    """The non-null nodes of a connection (GraphQL nulls the nodes it may not show)."""
+    return objects(obj(node.get(alias), alias).get("nodes"), f"{alias}.nodes")
 
 
 def head_rollup(node: Json) -> str | None:
     """The statusCheckRollup state of a PR node's head commit (`head: commits(last: 1)`), if any."""
-    heads = _nodes(node, "head")
-    commit = heads[-1].get("commit") if heads else None
-    return ((commit or {}).get("statusCheckRollup") or {}).get("state")
+    heads = _nodes(obj(node, "pullRequest"), "head")
+    where = f"head.nodes[{len(heads) - 1}].commit"
+    commit = obj(heads[-1].get("commit"), where) if heads else {}
+    rollup = obj(commit.get("statusCheckRollup"), f"{where}.statusCheckRollup")
+    return text(rollup.get("state"), f"{where}.statusCheckRollup.state")
 
 
 def pull_from_graphql(source: str, item_id: str, node: Json, title: str | None, body: str | None,
                       projects: Iterable[str], pattern: str) -> tuple[PullRequest, list[Link], list[Person]]:
     """PR details, its Jira links and the people it names, from a GraphQL PR node (see `PR_FRAGMENT`)
-    whose nested connections hold every page; `title` and `body` are the PR's texts, for Jira keys."""
+    whose nested connections hold every page; `title` and `body` are the PR's texts, for Jira keys.
+
+    Raises PayloadError naming the field when the node does not have the shape of `PR_FRAGMENT`.
+    """
+    node = obj(node, "pullRequest")
     merged = bool(node.get("merged"))
     state = PullState.MERGED if merged else (PullState.CLOSED if node.get("state") == "CLOSED" else PullState.OPEN)
     reviews = _nodes(node, "reviews")
-    messages = [(n.get("commit") or {}).get("message") for n in _nodes(node, "messages")]
-    requested = [r.get("requestedReviewer") or {} for r in _nodes(node, "reviewRequests")]
-    keys = jira_keys([title, body, *messages], projects, pattern, branches=[node.get("headRefName")])
+    messages = [text(obj(n.get("commit"), f"messages.nodes[{i}].commit").get("message"),
+                     f"messages.nodes[{i}].commit.message") for i, n in enumerate(_nodes(node, "messages"))]
+    requested = [(obj(r.get("requestedReviewer"), f"reviewRequests.nodes[{i}].requestedReviewer"),
+                  f"reviewRequests.nodes[{i}].requestedReviewer") for i, r in enumerate(_nodes(node, "reviewRequests"))]
+    head = text(node.get("headRefName"), "headRefName")
+    keys = jira_keys([text(title, "title"), text(body, "body"), *messages], projects, pattern, branches=[head])
     pr = PullRequest(
-        item_id=item_id, state=state, draft=bool(node.get("isDraft")), merged_at=parse_ts(node.get("mergedAt")),
-        merged_by_id=user_id(source, node.get("mergedBy")), head_branch=node.get("headRefName"),
-        base_branch=node.get("baseRefName"), head_sha=node.get("headRefOid"), additions=node.get("additions"),
-        deletions=node.get("deletions"), changed_files=node.get("changedFiles"),
-        reviews=[review_from_node(source, r) for r in reviews],
-        requested_reviewer_ids=[make_id(source, r["login"]) for r in requested if r.get("login")],
+        item_id=item_id, state=state, draft=bool(node.get("isDraft")), merged_at=stamp(node.get("mergedAt"), "mergedAt"),
+        merged_by_id=user_id(source, node.get("mergedBy"), "mergedBy"), head_branch=head,
+        base_branch=text(node.get("baseRefName"), "baseRefName"), head_sha=text(node.get("headRefOid"), "headRefOid"),
+        additions=count(node.get("additions"), "additions"), deletions=count(node.get("deletions"), "deletions"),
+        changed_files=count(node.get("changedFiles"), "changedFiles"),
+        reviews=[review_from_node(source, r, f"reviews.nodes[{i}]") for i, r in enumerate(reviews)],
+        requested_reviewer_ids=[rid for r, where in requested if (rid := user_id(source, r, where))],
         checks=_ROLLUP.get(str(head_rollup(node)), CheckConclusion.NEUTRAL), linked_keys=keys, raw=node,
     )
     links = [Link(from_id=item_id, kind=LinkKind.IMPLEMENTS, to_key=k) for k in keys]
     people = {}
-    for user in [node.get("mergedBy"), *(r.get("author") for r in reviews), *requested]:
-        p = person_from_user(source, user if isinstance(user, dict) else None)
+    users = [(node.get("mergedBy"), "mergedBy"), *((r.get("author"), f"reviews.nodes[{i}].author") for i, r in enumerate(reviews)),
+             *requested]
+    for user, where in users:
+        p = person_from_user(source, user, where)
         if p:
             people[p.id] = p
     return pr, links, list(people.values())
 
 
-def release_from_milestone(source: str, repo: str, m: Json) -> Release:
+def release_from_milestone(source: str, repo: str, m: Json, where: str = "milestone") -> Release:
     """A Release (kind milestone) from a milestone."""
+    m = obj(m, where)
+    number = _milestone_number(m, where)
     closed = m.get("state") == "closed"
     return Release(
-        id=milestone_id(source, repo, m["number"]), source=source, remote_id=str(m.get("id", m["number"])),
-        kind=ReleaseKind.MILESTONE, project=repo, name=str(m.get("title", "")), description=m.get("description") or None,
-        due=date.fromisoformat(m["due_on"][:10]) if m.get("due_on") else None,
-        released_at=parse_ts(m.get("closed_at")) if closed else None, released=closed, url=m.get("html_url"), raw=m,
+        id=milestone_id(source, repo, number), source=source,
+        remote_id=ident(m["id"], f"{where}.id") if m.get("id") is not None else str(number),
+        kind=ReleaseKind.MILESTONE, project=repo, name=text(m.get("title"), f"{where}.title") or "",
+        description=text(m.get("description"), f"{where}.description") or None, due=day(m.get("due_on"), f"{where}.due_on"),
+        released_at=stamp(m.get("closed_at"), f"{where}.closed_at") if closed else None, released=closed,
+        url=text(m.get("html_url"), f"{where}.html_url"), raw=m,
     )
 
 
-def release_from_release(source: str, repo: str, r: Json) -> Release:
+def release_from_release(source: str, repo: str, r: Json, where: str = "release") -> Release:
     """A Release (kind release) from a GitHub release (drafts are not released)."""
-    published = parse_ts(r.get("published_at"))
+    r = obj(r, where)
+    remote = ident(r.get("id"), f"{where}.id")
+    published = stamp(r.get("published_at"), f"{where}.published_at")
     released = bool(published) and not r.get("draft")
     return Release(
-        id=make_id(source, f"release:{repo}:{r['id']}"), source=source, remote_id=str(r["id"]), kind=ReleaseKind.RELEASE,
-        project=repo, name=str(r.get("name") or r.get("tag_name") or ""), description=r.get("body") or None,
-        due=None, released_at=published if released else None, released=released, url=r.get("html_url"), raw=r,
+        id=make_id(source, f"release:{repo}:{remote}"), source=source, remote_id=remote, kind=ReleaseKind.RELEASE,
+        project=repo, name=text(r.get("name"), f"{where}.name") or text(r.get("tag_name"), f"{where}.tag_name") or "",
+        description=text(r.get("body"), f"{where}.body") or None,
+        due=None, released_at=published if released else None, released=released,
+        url=text(r.get("html_url"), f"{where}.html_url"), raw=r,
     )

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,7 +44,7 @@ from connectors.jira_mapping import (
     sprint_from_jira,
     transitions_from_histories,
 )
-from connectors.payload import PayloadError, array, count, ident, obj, shown, stamp
+from connectors.payload import PayloadError, array, count, ident, obj, safe_name, shown, skipped_line, stamp
 from syncd.errors import SourceError
 from syncd.model import Batch, Person, Release, Sprint, Transition, make_id
 
@@ -133,7 +132,7 @@ class JiraConnector:
         skipped = [f"{_label(k, v['key'])}: {v['problem']}" for k, v in sorted(state["rejected"].items())]
         skipped += self._unidentified
         if skipped:
-            raise SourceError(self.name, _skipped_line(skipped), self.config.url)
+            raise SourceError(self.name, skipped_line("issue", skipped), self.config.url)
 
     def _deployment(self) -> str:
         if self.config.deployment != "auto":
@@ -360,23 +359,10 @@ def _project_of(payload: Any) -> str | None:
     return key if isinstance(key, str) else None
 
 
-_PLAIN_KEY = re.compile(r"[\w.-]{1,64}")
-
-
 def _label(iid: str | None, key: str | None) -> str:
     """How a message names an issue: `issue WID-7 (id 10007)`; odd keys or ids are quoted, never raw."""
-    def safe(value: str) -> str:
-        return value if _PLAIN_KEY.fullmatch(value) else shown(value)
     if key and iid:
-        return f"issue {safe(key)} (id {safe(iid)})"
+        return f"issue {safe_name(key)} (id {safe_name(iid)})"
     if key or iid:
-        return f"issue {safe(key or '')}" if key else f"issue id {safe(iid or '')}"
+        return f"issue {safe_name(key)}" if key else f"issue id {safe_name(iid or '')}"
     return "an issue without an id"
-
-
-def _skipped_line(skipped: list[str]) -> str:
-    """One line for the issues skipped because their payloads could not be read."""
-    head = "; ".join(skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
-    noun = "1 issue" if len(skipped) == 1 else f"{len(skipped)} issues"
-    return (f"{noun} skipped, payload not understood: {head} (everything else was synced; "
-            "skipped issues are retried on every sync)")

@@ -11,6 +11,7 @@ A null is read as "absent" everywhere: sources send nulls for unset fields.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -147,3 +148,19 @@ def day(value: Any, where: str) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         raise PayloadError(where, f"not a date: {shown(value)}") from None
+
+
+_PLAIN = re.compile(r"[\w./#-]{1,100}")
+
+
+def safe_name(value: str) -> str:
+    """A key or id from a payload as a message may show it: plain ones as they are, anything else quoted."""
+    return value if _PLAIN.fullmatch(value) else shown(value)
+
+
+def skipped_line(kind: str, entries: list[str]) -> str:
+    """One line for the items skipped because their payloads could not be read (`entries`: `what: problem`)."""
+    head = "; ".join(entries[:3]) + (f"; and {len(entries) - 3} more" if len(entries) > 3 else "")
+    noun = f"1 {kind}" if len(entries) == 1 else f"{len(entries)} {kind}s"
+    return (f"{noun} skipped, payload not understood: {head} (everything else was synced; "
+            f"skipped {kind}s are retried on every sync)")
