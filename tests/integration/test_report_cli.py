@@ -131,3 +131,15 @@ def test_send_delivers_a_multipart_email_with_inline_charts(world_db: Path, tmp_
     [row] = ledger.delivery_rows(Store(f"sqlite:///{tmp_path / 'syncd.db'}"))
     assert (row["status"], row["kind"], row["audience"]) == ("sent", "status", "business")
     assert not (tmp_path / "out").exists()  # --send alone writes no files
+
+
+def test_now_accepts_a_date_meaning_its_end_or_a_date_time() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from syncd.cli.report_cmds import parse_now
+
+    berlin = ZoneInfo("Europe/Berlin")
+    assert parse_now("2026-11-20", "Europe/Berlin") == datetime(2026, 11, 20, 23, 59, 59, tzinfo=berlin)
+    assert parse_now("2026-11-20T09:30", "Europe/Berlin") == datetime(2026, 11, 20, 9, 30, tzinfo=berlin)
+    assert parse_now("2026-11-20T09:30+00:00", "Europe/Berlin").utcoffset().total_seconds() == 0  # type: ignore[union-attr]
