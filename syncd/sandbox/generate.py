@@ -161,7 +161,22 @@ def _generate(seed: int, issues: int, now: datetime) -> World:
         github_reviews=github.reviews, github_milestones=github.milestones, github_releases=github.releases,
         extra=_extra(plan, github.links),
     )
+    _dismantle(plan, list(sims.values()))
     return world
+
+
+def _dismantle(plan: Plan, sims: list[Simulation]) -> None:
+    """Break the plan's reference cycles (epic <-> issues, member <-> current item, scheduled events),
+    so reference counting frees it at once instead of leaving it to the cycle collector."""
+    for sim in sims:
+        sim.heap.clear()
+    for person in plan.people:
+        person.current = None
+    for project in plan.projects:
+        for item in project.items:
+            item.epic = item.parent = None
+            item.children, item.blocks, item.relates, item.changes = [], [], [], []
+    plan.troubles.clear()
 
 
 # -- the plan ---------------------------------------------------------------------------------------
