@@ -7,13 +7,13 @@ over-commitment, overdue, carry-over, bug-inflow. Work-level rules (items and pu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from reports.analysis.history import Histories, ItemFacts
 from reports.analysis.risk_rules import Attribution, RuleConfig, make_risk, sort_risks
-from reports.analysis.scope import item_ref, key_order, local_day
+from reports.analysis.scope import item_ref, key_order
 from reports.analysis.sprints import carried_over
 from reports.analysis.types import Flow, Forecast, ItemRef, Progress, Risk, Severity, SprintReport
 from reports.data import Snapshot
@@ -268,13 +268,3 @@ PLAN_RULES: dict[str, Rule] = {
     "carry-over": carry_over,
     "bug-inflow": bug_inflow,
 }
-
-
-def local_days_since(ctx: RiskContext, at: datetime) -> int:
-    """Whole calendar days from `at` to today in the report time zone."""
-    return (ctx.today - local_day(at, ctx.tz)).days
-
-
-def items_named(ctx: RiskContext, ids: Sequence[str]) -> list[WorkItem]:
-    """The live items among the ids, in the given order."""
-    return [i for x in ids if (i := ctx.snap.item_by_id.get(x)) is not None]
