@@ -114,10 +114,15 @@ class Factory:
 
 
 def generate_world(seed: int = 7, issues: int = 2000, now: datetime | None = None) -> World:
-    """A whole world: `issues` work items (about 60% Jira), deterministic for one seed and `now`."""
+    """A whole world: `issues` work items (about 60% Jira), deterministic for one seed and `now`.
+
+    `now` defaults to the real now; a naive `now` is read as UTC. Raises ValueError for a size
+    outside 100..100,000.
+    """
     if not MIN_ISSUES <= issues <= MAX_ISSUES:
         raise ValueError(f"issues must be between {MIN_ISSUES} and {MAX_ISSUES}, not {issues}")
-    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    now = now or datetime.now(UTC)
+    now = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)  # naive: UTC
     collecting = gc.isenabled()
     gc.disable()  # millions of young objects, none garbage: the cycle collector would only slow this down
     try:
