@@ -107,28 +107,31 @@ class GitHubConnector:
         root: Json = {"repos": copy.deepcopy(old.get("repos") or {}), "census_at": old.get("census_at"),
                       "org": old.get("org")}
         repos = self.repositories(root, full)
-        fresh = [r for r in repos if full or not (root["repos"].get(r) or {}).get("since")]
-        if fresh and len(fresh) == len(repos):
-            self.total_hint = self._totals(repos)
         failures: list[str] = []
         seen: dict[str, set[str]] = {}  # repository -> item ids of a complete listing
-        for index, repo in enumerate(repos):
-            try:
-                yield from self._sync_repo(repo, root, full, seen)
-            except SourceStopped as exc:
-                left = len(repos) - index - 1
-                failures.append(f"{_reason(exc)}" + (f" ({left} more repositories not synced)" if left else ""))
-                break
-            except SourceError as exc:
-                failures.append(f"repository {repo}: {_reason(exc)}")
-                log.warning("%s: repository %s failed: %s", self.name, repo, _reason(exc))
+        synced = 0
+        try:
+            if all(full or not (root["repos"].get(r) or {}).get("since") for r in repos):
+                self.total_hint = self._totals(repos)
+            for index, repo in enumerate(repos):
+                try:
+                    yield from self._sync_repo(repo, root, full, seen)
+                    synced += 1
+                except SourceStopped as exc:
+                    left = len(repos) - index - 1
+                    raise SourceStopped(exc.source, _reason(exc) + (f" ({left} more repositories not synced)"
+                                                                    if left else ""), exc.url) from None
+                except SourceError as exc:
+                    failures.append(f"repository {repo}: {_reason(exc)}")
+                    log.warning("%s: repository %s failed: %s", self.name, repo, _reason(exc))
+        except SourceStopped as exc:
+            failures.append(_reason(exc))
         if not failures and repos:
             batch = self._census(repos, seen, root, full, known_ids)
             if batch is not None:
                 yield batch
         if failures:
-            ok = len(repos) - len(failures)
-            raise SourceError(self.name, "; ".join(failures) + f" — {ok} of {len(repos)} repositories synced",
+            raise SourceError(self.name, "; ".join(failures) + f" — {synced} of {len(repos)} repositories synced",
                               self.config.base_url)
 
     def _totals(self, repos: list[str]) -> int:
@@ -139,7 +142,8 @@ class GitHubConnector:
             variables: Json = {}
             for i, repo in enumerate(chunk):
                 variables[f"o{i}"], variables[f"n{i}"] = repo.split("/", 1)
-            data = self.client.graphql(totals_query(len(chunk)), variables)
+            data = self.client.graphql(totals_query(len(chunk)), variables, partial=True)  # a missing repository
+            # fails on its own turn, with its name
             for i in range(len(chunk)):
                 node = data.get(f"r{i}") or {}
                 total += sum(int((node.get(k) or {}).get("totalCount") or 0) for k in ("issues", "pullRequests"))

@@ -230,13 +230,14 @@ class GitHubClient:
             if str(error.get("message", "")).startswith("Something went wrong while executing your query"):
                 raise _GraphQLTimeout(error["message"])
 
-    def graphql(self, query: str, variables: Json) -> Json:
-        """A GraphQL query's `data`; any GraphQL error becomes a one-line SourceError."""
+    def graphql(self, query: str, variables: Json, *, partial: bool = False) -> Json:
+        """A GraphQL query's `data`; a GraphQL error becomes a one-line SourceError unless `partial`
+        (then the data GitHub could resolve comes back, e.g. when one aliased repository is missing)."""
         _, answer = self.call("POST", self.requester.graphql_url, body={"query": query, "variables": variables},
                               resource="graphql")
         if not isinstance(answer, dict):
             raise SourceError(self.name, "GraphQL: empty answer", self.config.base_url)
-        if answer.get("errors"):
+        if answer.get("errors") and not partial:
             first = answer["errors"][0]
             kind = f"{first['type']}: " if first.get("type") else ""
             raise SourceError(self.name, f"GraphQL: {kind}{first.get('message')}", self.config.base_url)

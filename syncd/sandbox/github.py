@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -1080,6 +1080,11 @@ def _next_id(payloads: Sequence[Json], floor: int) -> int:
     return max([floor, *(int(p.get("id") or 0) for p in payloads)]) + 1
 
 
+def _next_global_id(world: World, payloads: Callable[[GitHubRepo], Iterable[Json]], floor: int) -> int:
+    """A new id above every one of its kind on the host: GitHub's ids are unique across repositories."""
+    return max([floor, *(int(p.get("id") or 0) for repo in world.github.repos.values() for p in payloads(repo))]) + 1
+
+
 def _label(repo: GitHubRepo, name: str) -> Json:
     for label in repo.labels:
         if label.get("name") == name:
@@ -1099,7 +1104,7 @@ def add_issue(world: World, repo: str, title: str, user: str | None = None, body
     with world.lock:
         number = _next_number(target)
         stamp = _stamp(world, now=now)
-        issue_id = _next_id(list(target.issues.values()), 2_000_000_000)
+        issue_id = _next_global_id(world, lambda r: r.issues.values(), 2_000_000_000)
         url = f"{target.repo['url']}/issues/{number}"
         issue: Json = {
             "url": url, "repository_url": target.repo["url"], "labels_url": f"{url}/labels{{/name}}",
@@ -1138,7 +1143,7 @@ def add_pull(world: World, repo: str, title: str, head: str, base: str | None = 
                                  "diff_url": f"{html}/pull/{number}.diff", "patch_url": f"{html}/pull/{number}.patch",
                                  "merged_at": None}
         issue["draft"] = draft
-        pull_id = _next_id(list(target.pulls.values()), 1_000_000_000)
+        pull_id = _next_global_id(world, lambda r: r.pulls.values(), 1_000_000_000)
         messages = list(commit_messages) or [title]
         commits = [_commit(world, target, message, issue["user"], stamp) for message in messages]
         for parent, child in zip(commits, commits[1:], strict=False):
@@ -1212,7 +1217,7 @@ def add_review(world: World, repo: str, number: int, user: str, state: str = "AP
     with world.lock:
         target, pull = _pull_of(world, repo, number)
         reviews = target.reviews.setdefault(number, [])
-        review_id = _next_id([r for rs in target.reviews.values() for r in rs], 3_000_000_000)
+        review_id = _next_global_id(world, lambda r: (v for vs in r.reviews.values() for v in vs), 3_000_000_000)
         stamp = _stamp(world, pull.get("updated_at"), now)
         author = _user(world, user)
         review = {
@@ -1343,7 +1348,7 @@ def add_check_run(world: World, repo: str, sha: str, name: str, status: str = "c
     with world.lock:
         target = _repo_of(world, repo)
         runs = target.check_runs.setdefault(sha, [])
-        run_id = _next_id([r for rs in target.check_runs.values() for r in rs], 4_000_000_000)
+        run_id = _next_global_id(world, lambda r: (v for vs in r.check_runs.values() for v in vs), 4_000_000_000)
         stamp = _stamp(world, now=now)
         api = target.repo["url"]
         run = {
@@ -1370,7 +1375,7 @@ def add_status(world: World, repo: str, sha: str, context: str, state: str = "su
     with world.lock:
         target = _repo_of(world, repo)
         statuses = target.statuses.setdefault(sha, [])
-        status_id = _next_id([s for ss in target.statuses.values() for s in ss], 5_000_000_000)
+        status_id = _next_global_id(world, lambda r: (v for vs in r.statuses.values() for v in vs), 5_000_000_000)
         stamp = _stamp(world, now=now)
         creator = _user(world, None)
         status = {

@@ -3,6 +3,7 @@ the world's expected records worked out from its payloads (not from the connecto
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,14 +18,14 @@ from syncd.store import Store
 from syncd.sync import Progress, SourceResult, sync_source
 from tests.integration.test_sandbox_github import TOKEN, _repo, make_world
 
-START = datetime(2026, 11, 21, tzinfo=UTC).timestamp()  # the fake clock starts after make_world's history
-
 
 @dataclass
 class FakeClock:
     """One clock for the sandbox's rate-limit windows and the connector's waits and refresh times."""
 
-    t: float = START
+    # starts at the real time (after make_world's history), whole seconds: PyGithub checks an app
+    # installation token's expiry, which the sandbox sets from this clock, against the real one
+    t: float = field(default_factory=lambda: float(int(time.time())))
     waits: list[float] = field(default_factory=list)
 
     def time(self) -> float:

@@ -96,3 +96,13 @@ def test_checks_and_statuses_do_not_bump_updated_at_but_reviews_and_pushes_do(se
     assert commits[-1]["parents"][0]["sha"] == sha
     with pytest.raises(ValueError):
         add_status(world, "acme/widget", sha, "ci", "green")
+
+
+def test_ids_are_unique_across_repositories(world: World) -> None:
+    from syncd.sandbox.github import add_issue, add_pull
+
+    widget = world.github.repos["acme/widget"]
+    issue = add_issue(world, "acme/gadget", "First gadget issue")
+    pull = add_pull(world, "acme/gadget", "First gadget PR", head="feature/g")
+    assert issue["number"] == 1 and issue["id"] not in {i["id"] for i in widget.issues.values()}
+    assert pull["id"] not in {p["id"] for p in widget.pulls.values()}
