@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from reports.analysis.flow import percentiles
@@ -10,6 +11,7 @@ from reports.analysis.types import GoalAnalysis, SprintReport
 from reports.catalogue.base import ReportInput
 from reports.catalogue.derive import burndown, cycle_points, forecast_outcomes
 from reports.render.charts import burndown_png, burnup_png, cycle_time_png, forecast_png
+from syncd.model import WorkItem
 
 Chart = tuple[str, bytes]  # (NAME.png, PNG bytes)
 MAX_SCATTER_POINTS = 3000  # more points draw slower and show no more
@@ -62,9 +64,10 @@ def sprint_burndown(inp: ReportInput, rep: SprintReport) -> Chart | None:
     return f"burndown-{slug(rep.sprint.id)}.png", png
 
 
-def cycle_scatter(inp: ReportInput, start: datetime, end: datetime, name: str = "cycle-time") -> Chart | None:
-    """Cycle time of every item finished in [start, end) with its p50 and p85."""
-    pts = cycle_points(inp, start, end)
+def cycle_scatter(inp: ReportInput, start: datetime, end: datetime, name: str = "cycle-time",
+                  items: Iterable[WorkItem] | None = None) -> Chart | None:
+    """Cycle time of every item (of `items`, default all) finished in [start, end) with its p50 and p85."""
+    pts = cycle_points(inp, start, end, items)
     if not pts:
         return None
     pct = percentiles((v for _, v in pts), "days")

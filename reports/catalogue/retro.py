@@ -59,12 +59,23 @@ def _slowest(inp: ReportInput, start: datetime, end: datetime, items: list[WorkI
     return sorted(out, key=lambda x: -x[1])[:3]
 
 
-def _review_waits(inp: ReportInput, start: datetime, end: datetime) -> list[ItemRef]:
-    """Pull requests opened in the period that waited more than REVIEW_WAIT_HOURS for a first review."""
+def _team_pulls(inp: ReportInput, work: list[WorkItem]) -> set[str]:
+    """Ids of the pull requests implementing any item of the projects `work` belongs to."""
+    projects = {i.project for i in work}
+    out: set[str] = set()
+    for item_id, pull_ids in inp.snapshot.pulls_implementing.items():
+        item = inp.snapshot.item_by_id.get(item_id)
+        if item is not None and item.project in projects:
+            out.update(pull_ids)
+    return out
+
+
+def _review_waits(inp: ReportInput, start: datetime, end: datetime, pulls: set[str]) -> list[ItemRef]:
+    """The team's pull requests opened in the period that waited more than REVIEW_WAIT_HOURS for a first review."""
     out = []
     for pull in inp.snapshot.pulls:
         item = inp.snapshot.item_by_id.get(pull.item_id)
-        if item is None or not start <= item.created < end:
+        if item is None or pull.item_id not in pulls or not start <= item.created < end:
             continue
         reviewed = first_review(pull, item.reporter_id)
         merged = pull.merged_at if pull.state == PullState.MERGED else None
@@ -156,17 +167,19 @@ def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
     periods = _sprint_periods(inp, rep)
     members = [inp.snapshot.item_by_id[e.item.id] for part in (rep.committed, rep.added)
                for e in part if e.item.id in inp.snapshot.item_by_id]
-    trend = _trend(inp, periods, None)
+    projects = {i.project for i in members}
+    team = [i for i in inp.snapshot.items if i.project in projects]  # the board's projects: the team's work
+    trend = _trend(inp, periods, team)
     start, end = (periods[0].start, periods[0].end) if periods else (inp.now, inp.now)
     carried = [e.item for e in rep.not_completed]
     committed_done = sum((e.points_at_start or 0.0) for e in rep.committed if e in rep.completed)
     share = committed_done / rep.committed_points if rep.committed_points else None
     well, slow = _observations(
         inp, planned=rep.committed_points, delivered_share=share, added=rep.added_points, trend=trend,
-        carried=carried, blocked=_blocked_during(inp, members, end), waits=_review_waits(inp, start, end),
+        carried=carried, blocked=_blocked_during(inp, members, end), waits=_review_waits(inp, start, end, _team_pulls(inp, team)),
         slowest=_slowest(inp, start, end, members), unit="points")
     charts: dict[str, bytes] = {}
-    chart = cycle_scatter(inp, periods[-1].start, end, f"cycle-time-{slug(rep.sprint.id)}") if periods else None
+    chart = cycle_scatter(inp, periods[-1].start, end, f"cycle-time-{slug(rep.sprint.id)}", team) if periods else None
     if chart:
         charts[chart[0]] = chart[1]
     md = render_markdown(
@@ -200,10 +213,10 @@ def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
     share = len(initial_done) / len(initial) if initial else None
     well, slow = _observations(
         inp, planned=float(len(initial)), delivered_share=share, added=float(len(late)), trend=trend, carried=carried,
-        blocked=_blocked_during(inp, work, end), waits=_review_waits(inp, begin, end),
+        blocked=_blocked_during(inp, work, end), waits=_review_waits(inp, begin, end, _team_pulls(inp, work)),
         slowest=_slowest(inp, begin, end, work), unit="items")
     charts: dict[str, bytes] = {}
-    chart = cycle_scatter(inp, begin, end, f"cycle-time-{slug(rel.release.id)}")
+    chart = cycle_scatter(inp, begin, end, f"cycle-time-{slug(rel.release.id)}", work)
     if chart:
         charts[chart[0]] = chart[1]
     md = render_markdown(

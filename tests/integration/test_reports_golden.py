@@ -138,3 +138,14 @@ def test_what_changed_since_the_previous_report(sandbox: SandboxStore, reports: 
     past = generate_report(sandbox.settings, sandbox.store, "status", "executive", now=NOW - timedelta(days=7),
                            record=False)
     assert "First report of its kind" in past.markdown
+
+
+def test_every_golden_file_belongs_to_a_report(reports: dict) -> None:
+    """No golden file is left over from a report that no longer exists (update mode deletes them)."""
+    current = {f"{report_slug(r)}{ext}" for r in reports.values() for ext in (".md", ".html")}
+    stale = sorted(p for p in GOLDEN.iterdir() if p.name not in current)
+    if UPDATE:
+        for path in stale:
+            path.unlink()
+        return
+    assert not stale, f"stale golden files: {[p.name for p in stale]}"
