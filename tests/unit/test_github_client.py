@@ -1,0 +1,114 @@
+"""GitHub client edge cases of one call (PyGithub over `responses`): which refusals are rate limits and how
+long they wait, which failures are retried, and that nothing is retried twice."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+
+from connectors.config import GitHubSource
+from connectors.github_client import BadCredentials, GitHubClient, RateBudgetSpent
+from syncd.errors import SourceError
+
+API = "https://api.github.com:443"  # PyGithub names the port
+NOW = 1_800_000_000.0
+
+
+def client(**kw: object) -> tuple[GitHubClient, list[float]]:
+    config = GitHubSource(type="github", token="t", repos=["a/b"], **kw)  # type: ignore[arg-type]
+    gh = GitHubClient("gh", config)
+    waits: list[float] = []
+    gh.sleep = waits.append
+    gh.clock = lambda: NOW
+    return gh, waits
+
+
+def rate_headers(remaining: int, reset: float = NOW + 120, resource: str = "core") -> dict[str, str]:
+    return {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": str(remaining), "x-ratelimit-reset": str(int(reset)),
+            "x-ratelimit-resource": resource}
+
+
+@responses.activate
+def test_secondary_limit_without_retry_after_waits_a_minute() -> None:
+    gh, waits = client()
+    url = f"{API}/repos/a/b"
+    responses.get(url, status=403, headers=rate_headers(4000),
+                  json={"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you "
+                                   "try again."})
+    responses.get(url, json={"id": 1}, headers=rate_headers(3999))
+    assert gh.call("GET", "/repos/a/b")[1]["id"] == 1
+    assert waits == [60.05] and gh.requests == 2 == len(responses.calls)
+
+
+@responses.activate
+def test_429_with_retry_after_and_5xx_are_retried() -> None:
+    gh, waits = client()
+    url = f"{API}/repos/a/b"
+    responses.get(url, status=429, headers={"Retry-After": "7"}, json={"message": "slow down"})
+    responses.get(url, status=502, body="<html>bad gateway</html>")
+    responses.get(url, json={"id": 1})
+    assert gh.call("GET", "/repos/a/b")[1] == {"id": 1, "url": "/repos/a/b"}
+    assert waits[0] == 7.05 and len(waits) == 2 and len(responses.calls) == 3
+
+
+@responses.activate
+def test_a_permission_refusal_is_not_retried() -> None:
+    gh, waits = client()
+    responses.get(f"{API}/repos/a/b", status=403, headers=rate_headers(4000),
+                  json={"message": "Resource not accessible by personal access token"})
+    with pytest.raises(SourceError, match="HTTP 403: Resource not accessible by personal access token$"):
+        gh.call("GET", "/repos/a/b")
+    assert waits == [] and len(responses.calls) == 1
+
+
+@responses.activate
+def test_401_is_bad_credentials_and_a_long_reset_stops_the_source() -> None:
+    gh, _ = client(max_rate_wait_s=60)
+    responses.get(f"{API}/user", status=401, json={"message": "Bad credentials"})
+    with pytest.raises(BadCredentials, match="bad credentials"):
+        gh.call("GET", "/user")
+    responses.get(f"{API}/repos/a/b", status=403, headers=rate_headers(0, NOW + 900),
+                  json={"message": "API rate limit exceeded for user ID 1."})
+    with pytest.raises(RateBudgetSpent, match="primary rate limit: GitHub asks to wait 901s, more than "
+                                              "max_rate_wait_s=60s; stopped"):
+        gh.call("GET", "/repos/a/b")
+
+
+@responses.activate
+def test_pacing_waits_for_the_reset_before_the_budget_runs_out() -> None:
+    gh, waits = client(rate_reserve=10)
+    url = f"{API}/repos/a/b"
+    responses.get(url, json={"id": 1}, headers=rate_headers(10, NOW + 300))
+    responses.get(url, json={"id": 1}, headers=rate_headers(4999, NOW + 3900))
+    gh.call("GET", "/repos/a/b")
+    assert waits == []
+    gh.call("GET", "/repos/a/b")  # 10 left = the reserve: wait for the reset first
+    assert waits == [301] and gh.budgets["core"].remaining == 4999
+
+
+@responses.activate
+def test_graphql_timeouts_are_retried_and_rate_limits_without_type_are_waited() -> None:
+    gh, waits = client()
+    url = f"{API}/graphql"
+    graphql = rate_headers(0, NOW + 30, "graphql")
+    responses.post(url, json={"errors": [{"message": "Something went wrong while executing your query. This may be "
+                                                     "the result of a timeout, or it could be a GitHub bug."}]})
+    responses.post(url, headers=graphql, json={"errors": [{"message": "API rate limit already exceeded for user ID 1."}]})
+    responses.post(url, json={"data": {"rateLimit": {"cost": 3}, "viewer": {"login": "x"}}})
+    assert gh.graphql("query { viewer { login } }", {})["viewer"] == {"login": "x"}
+    assert len(responses.calls) == 3 and waits[1] == 31.05 and gh.budgets["graphql"].cost == 3
+    assert json.loads(responses.calls[0].request.body)["query"] == "query { viewer { login } }"
+
+
+@responses.activate
+def test_graphql_errors_are_one_line_or_partial() -> None:
+    gh, _ = client()
+    body = {"data": {"a": {"id": "1"}, "b": None},
+            "errors": [{"type": "NOT_FOUND", "message": "Could not resolve to a Repository with the name 'a/x'."}]}
+    responses.post(f"{API}/graphql", json=body)
+    responses.post(f"{API}/graphql", json=body)
+    with pytest.raises(SourceError, match="GraphQL: NOT_FOUND: Could not resolve to a Repository with the name 'a/x'.$"):
+        gh.graphql("query { a: viewer { id } }", {})
+    assert gh.graphql("query { a: viewer { id } }", {}, partial=True) == {"a": {"id": "1"}, "b": None}
