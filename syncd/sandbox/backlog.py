@@ -52,7 +52,6 @@ class Backlog:
         self.velocity: list[float] = []
         # points a sprint before there is any history: nine working days at ~0.83 of a day's focus
         self.v_est = sum(m.speed for m in project.team) * 9 * 0.83 / (DAYS_PER_POINT * 1.18)
-        self.sprints_left = 0
         self.bug_rate = 0.0
 
     # -- plumbing ---------------------------------------------------------------------------------
