@@ -50,15 +50,18 @@ class _Builder:
         self.bugs: dict[str, list[Item]] = {}
 
     def between(self, lo: datetime, hi: datetime) -> datetime:
+        """A uniformly random moment in [lo, hi) (lo when the span is empty)."""
         return lo + (hi - lo) * self.rng.random() if hi > lo else lo
 
     def reviewer(self, project: str, author: str, skip: tuple[str, ...] = ()) -> str:
+        """A teammate of `author` to review (not one of `skip`)."""
         pool = [m for m in self.team_of[project] if m != author and m not in skip] or self.team_of[project]
         return self.rng.choice(pool)
 
     # -- pull requests for Jira work ----------------------------------------------------------------
 
     def linked(self, project: Project, item: Item) -> None:
+        """The pull request that implemented `item`, timed by its Jira history (or its scripted wishes)."""
         rng, now = self.rng, self.now
         author = (item.assignee or rng.choice(project.team)).login
         wish = item.pr or {}
@@ -130,6 +133,7 @@ class _Builder:
         self.specs.append(spec)
 
     def commits(self, created: datetime, end: datetime, first: str, head: str) -> list[tuple[datetime, str]]:
+        """Commit times and messages: the first before the PR opened, follow-ups until `end`."""
         rng = self.rng
         count = rng.choices([1, 2, 3, 4], [35, 30, 20, 15])[0]
         start = created - timedelta(minutes=rng.randint(5, 180))
@@ -140,6 +144,7 @@ class _Builder:
     # -- other pull requests and issues -------------------------------------------------------------
 
     def other_pull(self, project: Project, n: int, decoy: bool) -> None:
+        """A PR without a Jira key: a dependency bump, a chore, or a title with a look-alike key."""
         rng, now = self.rng, self.now
         created = self.between(project.start - timedelta(days=10), now - timedelta(hours=3))
         team = self.team_of[project.key]
@@ -176,6 +181,7 @@ class _Builder:
         self.specs.append(spec)
 
     def issue(self, project: Project, hostile: str | None) -> None:
+        """An issue from a user or a teammate, closed, commented and assigned the way issues are."""
         rng, now = self.rng, self.now
         from syncd.sandbox import gen_text
 

@@ -74,6 +74,7 @@ class HostRenderer:
         self.users: dict[str, Json] = {}
 
     def user(self, login: str) -> Json:
+        """The simple-user payload of `login`, created (with the next id) on first use."""
         found = self.users.get(login)
         if found is None:
             kind = "Bot" if login.endswith("[bot]") else "User"
@@ -82,6 +83,7 @@ class HostRenderer:
         return found
 
     def render(self, specs: list[Spec], links: int) -> Rendered:
+        """Every repository with its labels, milestones, releases, issues and pull requests."""
         gh, plan, now = self.gh, self.plan, self.now
         out = Rendered(world=gh, links=links)
         org = gp.user(self.base, "acme", 900, "Organization")
