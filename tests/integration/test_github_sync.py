@@ -10,10 +10,12 @@ import pytest
 
 from connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY
 from syncd.sandbox import github as gh_sandbox
+from syncd.sandbox._http import Controls
 from syncd.store import Store
 from syncd.sync import sync_source
 from tests.canon import canonical, diff_summary
 from tests.integration._github import (
+    FakeClock,
     Sandbox,
     add_repo,
     connector,
@@ -219,3 +221,39 @@ def test_every_document_sent_is_one_github_answers(realdata: Path, sqlite_url: s
     for query, variables in sent:
         assert_github_would_answer(github_schema, query, variables)
     store.close()
+
+
+def test_full_sync_of_a_generated_world_matches_its_truth(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    from syncd.sandbox.generate import generate_world
+
+    world = generate_world(seed=11, issues=600, now=datetime(2026, 11, 20, 9, tzinfo=UTC))
+    truth = world.truth
+    controls, clock = Controls(), FakeClock()
+    sandbox = Sandbox(world, controls, gh_sandbox.serve_github(world, controls, clock=clock.time), clock)
+    try:
+        repos = tuple(world.github.repos)
+        result, _ = sync(store, sandbox, repos=repos, jira_projects=["WID", "GAD", "OPS"])
+        assert result.ok, result.error
+        counts = store.counts()
+        assert counts["items"] == truth.github_issues + truth.github_pulls == len(live_issues(world, repos))
+        assert counts["pulls"] == truth.github_pulls
+        assert counts["releases"] == truth.github_milestones + truth.github_releases
+        assert sum(len(p.reviews) for p in store.pulls()) == truth.github_reviews
+        assert counts["links"] == truth.extra["pull_links"] > 0
+        by_id = {p.item_id: p for p in store.pulls()}
+        checked = 0
+        for name in repos:
+            repo = world.github.repos[name]
+            for number, payload in repo.pulls.items():
+                pr = by_id[f"gh:{repo.issues[number]['id']}"]
+                assert pr.checks == expected_checks(repo, payload["head"]["sha"]), f"{name}#{number}"
+                checked += 1
+        assert checked == truth.github_pulls
+        assert {p.checks for p in by_id.values()} >= {"success", "failure"}
+        before = canonical(store)
+        assert sync(store, sandbox, repos=repos, jira_projects=["WID", "GAD", "OPS"])[0].ok
+        assert diff_summary(canonical(store), before) == ""
+    finally:
+        sandbox.server.stop()
