@@ -7,7 +7,7 @@ itself, every item linked, with pull requests, blockers, stale work, carry-over,
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from reports.analysis.types import Forecast, GoalAnalysis, MetricValue, Rag, Risk
@@ -113,15 +113,16 @@ def executive(inp: ReportInput) -> Built:
 
 
 def _feedback(inp: ReportInput, goal: GoalAnalysis) -> dict[str, int] | None:
+    """Customer-reported items in the goal's scope: done in the last 14 days, in progress, waiting."""
     ids = inp.goal_items.get(goal.goal.id, set())
     items = [inp.snapshot.item_by_id[i] for i in ids if i in inp.snapshot.item_by_id]
     fb = [i for i in items if FEEDBACK_LABELS.intersection(label.lower() for label in i.labels)]
     if not fb:
         return None
-    facts = inp.facts
-    recent = sum(1 for i in fb if (d := facts[i.id].done_at) is not None and (inp.now - d).days < 14)
+    fortnight_ago = inp.now - timedelta(days=14)
+    done = [i for i in fb if i.status_category == StatusCategory.DONE]
     return {
-        "total": len(fb), "done_recently": recent,
+        "total": len(fb), "done_recently": sum(1 for i in done if not inp.hist.done_at(i, fortnight_ago)),
         "in_progress": sum(1 for i in fb if i.status_category == StatusCategory.IN_PROGRESS),
         "waiting": sum(1 for i in fb if i.status_category == StatusCategory.TODO),
     }
