@@ -19,6 +19,7 @@ from syncd.errors import ConfigError
 from syncd.locks import LockBusy, source_lock
 from syncd.settings import ScheduleEntry, Settings
 from syncd.store import Store
+from syncd.store import _daemon as ledger
 from syncd.sync import Progress, ProgressFactory, SourceResult, build_connector, sync_source
 
 if TYPE_CHECKING:
@@ -53,9 +54,11 @@ def wanted_sources(settings: Settings, names: Iterable[str] | None) -> list[str]
 def sync_one(settings: Settings, store: Store, name: str, *, full: bool = False,
              should_stop: Callable[[], bool] = lambda: False, progress: Progress | None = None) -> SourceResult | None:
     """Sync one source under its lock; None when another process is syncing it right now."""
+    connector = build_connector(name, settings.sources[name])  # imports its client library: not under the lock
     try:
         with source_lock(settings, store, f"sync-{name}"):
-            connector = build_connector(name, settings.sources[name])
+            if ledger.close_abandoned_runs(store, name, now=datetime.now(UTC)):
+                log.warning("source %s: an earlier sync was left unfinished by a stopped process", name)
             result = sync_source(store, name, connector, full=full, progress=progress, should_stop=should_stop)
             for resource, remaining in rate_budgets(connector).items():
                 metrics.observe_rate_limit(name, resource, remaining)

@@ -38,6 +38,7 @@ from syncd.errors import DeliveryError, SyncdError
 from syncd.settings import ScheduleEntry, Settings
 from syncd.store import Store
 from syncd.store import _daemon as ledger
+from syncd.sync import SourceResult, build_connector
 
 log = logging.getLogger("syncd.scheduler")
 ON_TIME = timedelta(minutes=1)  # ordinary scheduling delay, on top of grace_minutes
@@ -177,6 +178,7 @@ class Scheduler:
 
     def run(self, *, once: bool = False, heartbeat: bool = True) -> None:
         """Run until stopped (or, with `once`, until nothing is due); the heartbeat runs meanwhile."""
+        self.warm_up()
         self.started_at = self.clock.now()
         log.info("replica %s started: %d schedule entries, lease %.0fs", self.replica, len(self.settings.schedule),
                  self.lease_s)
@@ -201,6 +203,14 @@ class Scheduler:
                 beat.join(timeout=5)
             ledger.release_lease(self.store, f"replica:{self.replica}", owner=self.replica)
             log.info("replica %s stopped", self.replica)
+
+    def warm_up(self) -> None:
+        """Import the report engine and each source's client library now, not while holding the first slot."""
+        if any(e.job == "report" for e in self.settings.schedule):
+            import syncd.reporting  # noqa: F401
+        for task in self.tasks():
+            if task.source is not None:
+                build_connector(task.source, self.settings.sources[task.source])
 
     def run_due(self) -> int:
         """Take over abandoned slots and run every due slot this replica can claim; return how many ran."""
@@ -281,11 +291,22 @@ class Scheduler:
         ledger.finish_slot(self.store, task.key, slot_at, owner=self.replica, state=state, now=self.clock.now(),
                            detail=detail)
 
+    def _sync_when_free(self, name: str, *, full: bool, wait_s: float) -> SourceResult | None:
+        """Sync a source, waiting up to `wait_s` while another process syncs it; None if it stayed busy."""
+        limit = self.clock.now() + timedelta(seconds=wait_s)
+        while (result := jobs.sync_one(self.settings, self.store, name, full=full, should_stop=self.stop.is_set)) is None:
+            if self.clock.now() >= limit or self.clock.wait(1.0, self.stop):
+                break
+        return result
+
     def _sync(self, slot_at: datetime, task: Task) -> None:
         assert task.source is not None
-        result = jobs.sync_one(self.settings, self.store, task.source, full=task.entry.full,
-                               should_stop=self.stop.is_set)
-        if result is None:
+        # a source busy elsewhere (a slow earlier slot, a takeover, a cron `syncd sync`) is waited for
+        # about one lease, so this slot still syncs what changed since; longer, and the slot is skipped
+        result = self._sync_when_free(task.source, full=task.entry.full, wait_s=self.lease_s)
+        if result is None and self.stop.is_set():
+            ledger.release_slot(self.store, task.key, slot_at, owner=self.replica)
+        elif result is None:
             self._finish(task, slot_at, "skipped", f"source {task.source} was being synced by another process")
         elif self.stop.is_set() and result.ok and result.error:
             ledger.release_slot(self.store, task.key, slot_at, owner=self.replica)
@@ -300,11 +321,8 @@ class Scheduler:
 
     def _sync_first(self, task: Task, slot_at: datetime) -> bool:
         """Sync a report's sources before it is generated (waiting for a busy source); False when stopped."""
-        limit = self.clock.now() + timedelta(minutes=max(1, task.entry.grace_minutes))
         for name in jobs.wanted_sources(self.settings, task.entry.sources):
-            while (result := jobs.sync_one(self.settings, self.store, name, should_stop=self.stop.is_set)) is None:
-                if self.clock.now() >= limit or self.clock.wait(1.0, self.stop):
-                    break
+            result = self._sync_when_free(name, full=False, wait_s=60 * max(1, task.entry.grace_minutes))
             if self.stop.is_set():
                 ledger.release_slot(self.store, task.key, slot_at, owner=self.replica)
                 return False

@@ -56,10 +56,10 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, step: f
 class Daemon:
     """One `syncd run` process; its stderr goes to a log file (never a pipe that could fill up)."""
 
-    def __init__(self, config: Path, log: Path, *args: str) -> None:
+    def __init__(self, config: Path, log: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.log = log
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        env = {k: v for k, v in env.items() if not k.startswith("SYNCD_")}
+        base = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
+        env = {**base, "PYTHONPATH": str(ROOT), **(env or {})}
         with log.open("ab") as err:
             self.proc = subprocess.Popen([sys.executable, "-m", "syncd", "run", "--config", str(config), *args],
                                          stdout=err, stderr=err, env=env, cwd=ROOT)

@@ -176,6 +176,15 @@ def slot_rows(store: Store, *, job: str | None = None, prefix: str | None = None
         return [Slot(**r._mapping) for r in conn.execute(q)]
 
 
+def close_abandoned_runs(store: Store, source: str, *, now: datetime) -> int:
+    """Mark a source's `running` sync runs failed: call it holding the source's lock, when no run can be live."""
+    r = schema.sync_runs
+    q = (update(r).where(r.c.source == source, r.c.status == "running")
+         .values(status="failed", finished_at=now, error="abandoned: the process running this sync stopped"))
+    with _tx(store, f"close abandoned runs of {source}") as conn:
+        return conn.execute(q).rowcount or 0
+
+
 # -- named leases ---------------------------------------------------------------------------------
 
 
