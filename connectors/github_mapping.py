@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from connectors.payload import PayloadError, array, count, day, ident, obj, objects, required_stamp, stamp, text
+from connectors.payload import PayloadError, array, count, day, ident, obj, objects, required_stamp, root, stamp, text
 from syncd.model import (
     CheckConclusion,
     ItemKind,
@@ -83,7 +83,7 @@ def item_from_issue(source: str, repo: str, issue: Json) -> WorkItem:
 
     Raises PayloadError naming the field when the payload does not have the shape of a GitHub issue.
     """
-    issue = obj(issue, "issue")
+    issue = root(issue, "issue")
     remote = ident(issue.get("id"), "id")
     number = count(issue.get("number"), "number")
     if number is None:
@@ -133,7 +133,7 @@ def _milestone_number(milestone: Json, where: str) -> int:
 
 def people_from_issue(source: str, issue: Json) -> list[Person]:
     """Everyone an issue payload names."""
-    issue = obj(issue, "issue")
+    issue = root(issue, "issue")
     users = [(issue.get("user"), "user"), (issue.get("assignee"), "assignee"),
              *((u, f"assignees[{n}]") for n, u in enumerate(array(issue.get("assignees"), "assignees")))]
     out = {p.id: p for p in (person_from_user(source, u, where) for u, where in users) if p}
@@ -196,7 +196,7 @@ def pull_from_graphql(source: str, item_id: str, node: Json, title: str | None, 
 
     Raises PayloadError naming the field when the node does not have the shape of `PR_FRAGMENT`.
     """
-    node = obj(node, "pullRequest")
+    node = root(node, "pullRequest")
     merged = bool(node.get("merged"))
     state = PullState.MERGED if merged else (PullState.CLOSED if node.get("state") == "CLOSED" else PullState.OPEN)
     reviews = _nodes(node, "reviews")

@@ -23,6 +23,7 @@ from connectors.payload import (
     obj,
     objects,
     required_stamp,
+    root,
     stamp,
     text,
 )
@@ -125,8 +126,7 @@ def adf_text(node: Any) -> str:
                 out.append(str(n.get("text", "")))
             elif n.get("type") == "hardBreak":
                 out.append("\n")
-            for child in n.get("content", []) or []:
-                walk(child)
+            walk(n.get("content"))  # a list of nodes; anything else holds no text
             if n.get("type") in ("paragraph", "heading", "listItem", "codeBlock", "blockquote"):
                 out.append("\n")
         elif isinstance(n, list):
@@ -257,7 +257,7 @@ _LINK_KINDS = {"blocks": LinkKind.BLOCKS, "duplicate": LinkKind.DUPLICATES, "dup
 
 def links_from_issue(source: str, payload: Json) -> list[Link]:
     """The outward links of an issue: each link is stored once, by the issue it goes out from."""
-    p = obj(payload, "issue")
+    p = root(payload, "issue")
     me = make_id(source, ident(p.get("id"), "id"))
     out = []
     for n, link in enumerate(objects(obj(p.get("fields"), "fields").get("issuelinks"), "fields.issuelinks")):
@@ -324,7 +324,7 @@ def history_authors(source: str, histories: list[Json], where: str = "changelog.
 
 def embedded_changelog(payload: Json) -> tuple[list[Any], int]:
     """The histories an issue payload embeds, and how many the issue has in all (Cloud embeds 100 at most)."""
-    changelog = obj(obj(payload, "issue").get("changelog"), "changelog")
+    changelog = obj(root(payload, "issue").get("changelog"), "changelog")
     histories = array(changelog.get("histories"), "changelog.histories")
     return histories, max(count(changelog.get("total"), "changelog.total") or 0, len(histories))
 
@@ -349,7 +349,7 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str) -> I
 
     Raises PayloadError naming the field when the payload does not have the shape of a Jira issue.
     """
-    issue = obj(payload, "issue")
+    issue = root(payload, "issue")
     f = obj(issue.get("fields"), "fields")
     remote = ident(issue.get("id"), "id")
     key = ident(issue.get("key"), "key")

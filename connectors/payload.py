@@ -59,6 +59,13 @@ def obj(value: Any, where: str) -> Json:
     return value
 
 
+def root(value: Any, where: str) -> Json:
+    """The payload itself: an object, never absent."""
+    if not isinstance(value, dict):
+        raise PayloadError(where, f"expected an object, got {kind_of(value)}")
+    return value
+
+
 def array(value: Any, where: str) -> list[Any]:
     """A list ([] when absent)."""
     if value is None:
