@@ -38,6 +38,7 @@ from bench.suite_syncd import run_sync
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEED = 7
+LARGE = 10_000  # worlds above this size are synced --large-runs times (default once) to keep the suite short
 TIMED = ("wall_s", "cpu_s", "peak_rss_mib", "items_per_s")
 
 
@@ -74,34 +75,41 @@ def _sync_figures(report: dict[str, Any], stats: dict[str, int]) -> dict[str, An
             "sources": report["sources"]}
 
 
-def bench_world(sandbox: Sandbox, world: str, runs: int, workdir: Path, change: bool) -> dict[str, Any]:
-    """Initial syncs into fresh stores, then incremental polls on the last store."""
+def cloud_sources(info: SandboxInfo) -> dict[str, dict[str, Any]]:
+    """syncd's sources for the main figures: Jira Cloud and github.com-style GitHub."""
+    return {"jira": jira_source(info, "cloud"), "github": github_source(info)}
+
+
+def bench_initial(sandbox: Sandbox, world: str, runs: int, workdir: Path) -> tuple[dict[str, Any], Path]:
+    """Initial syncs into fresh stores; the figures and the last store."""
     info = sandbox.info
-    sources = {"jira": jira_source(info, "cloud"), "github": github_source(info)}
     initial = []
     db = workdir / "none.db"
     for run in range(runs):
         db = workdir / f"syncd-{world}-{run}.db"
         sandbox.reset()
-        report = run_sync(db, sources)
+        report = run_sync(db, cloud_sources(info))
         initial.append({"world": world, **_sync_figures(report, sandbox.stats())})
         log(f"{world}: initial sync {run + 1}/{runs}: {initial[-1]['requests']} requests, "
             f"{initial[-1]['wall_s']:.1f} s, {initial[-1]['peak_rss_mib']:.0f} MiB")
-    out: dict[str, Any] = {"initial": median_run(initial, TIMED), "truth": info.truth, "generate_s": info.generate_s}
+    return {"initial": median_run(initial, TIMED), "truth": info.truth, "generate_s": info.generate_s}, db
+
+
+def bench_poll(sandbox: Sandbox, world: str, runs: int, db: Path, fraction: float) -> dict[str, Any]:
+    """Incremental polls of the store at `db`, each after `fraction` of the items changed (0: none)."""
+    info = sandbox.info
     origins = len(info.projects) + len(info.repos)
-    poll_kinds = [("no_change", "nothing changed", 0.0)] + ([("changed_1pct", "1% changed", 0.01)] if change else [])
-    for label, title, fraction in poll_kinds:
-        polls = []
-        for run in range(runs):
-            changed = sandbox.change(fraction, seed=run + 1) if fraction else {"jira": 0, "github": 0}
-            sandbox.reset()
-            report = run_sync(db, sources)
-            figures = _sync_figures(report, sandbox.stats())
-            polls.append({"label": title, "changed": changed["jira"] + changed["github"], "origins": origins,
-                          "per_origin": round(figures["requests"] / origins, 2), **figures})
-            log(f"{world}: poll ({title}) {run + 1}/{runs}: {figures['requests']} requests")
-        out[label] = median_run(polls, TIMED)
-    return out
+    title = f"{fraction:.0%} changed" if fraction else "nothing changed"
+    polls = []
+    for run in range(runs):
+        changed = sandbox.change(fraction, seed=run + 1) if fraction else {"jira": 0, "github": 0}
+        sandbox.reset()
+        report = run_sync(db, cloud_sources(info))
+        figures = _sync_figures(report, sandbox.stats())
+        polls.append({"label": title, "changed": changed["jira"] + changed["github"], "origins": origins,
+                      "per_origin": round(figures["requests"] / origins, 2), **figures})
+        log(f"{world}: poll ({title}) {run + 1}/{runs}: {figures['requests']} requests")
+    return median_run(polls, TIMED)
 
 
 def bench_peer(sandbox: Sandbox, world: str, runs: int, workdir: Path) -> dict[str, Any]:
@@ -151,6 +159,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--sizes", help="world sizes for the sync benchmarks (default 10000,50000; quick 2000)")
     parser.add_argument("--peer-size", type=int, help="world size of the peer comparison (default 10000; quick 2000)")
     parser.add_argument("--runs", type=int, help="runs per figure, the median is reported (default 3; quick 1)")
+    parser.add_argument("--large-runs", type=int, default=1,
+                        help=f"runs per figure on worlds above {LARGE:,} items (default 1: a run takes minutes)")
     parser.add_argument("--no-peer", action="store_true", help="skip the Perceval comparison")
     parser.add_argument("--no-reports", action="store_true", help="skip analysis and reports on 100,000 items")
     parser.add_argument("--out", type=Path, default=RESULTS / "run_all.json", help="where to write the JSON")
@@ -160,7 +170,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     runs = args.runs or (1 if args.quick else 3)
     started = time.perf_counter()
     now = floor_to_hour(datetime.now(UTC))
-    results: dict[str, Any] = {"mode": "quick" if args.quick else "default", "runs": runs, "seed": SEED,
+    results: dict[str, Any] = {"mode": "quick" if args.quick else "default", "runs": runs,
+                               "large_runs": args.large_runs, "seed": SEED,
                                "world_now": now.isoformat(), "machine": machine(), "sync": []}
     worlds = sorted(set(sizes) | (set() if args.no_peer else {peer_size}))
     with tempfile.TemporaryDirectory(prefix="syncd-bench-") as tmp:
@@ -168,12 +179,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             log(f"world of {n:,} items: generating (seed {SEED})")
             with Sandbox(n, SEED, now) as sandbox:
                 log(f"world of {n:,} items: generated in {sandbox.info.generate_s:.1f} s")
+                world, n_runs = f"{n:,}", runs if n <= LARGE else args.large_runs
                 if n in sizes:
-                    results["sync"].append(bench_world(sandbox, f"{n:,}", runs, Path(tmp), change=True))
-                if not args.no_peer and n == peer_size:
-                    results["peer"] = bench_peer(sandbox, f"{n:,}", runs, Path(tmp))
+                    figures, db = bench_initial(sandbox, world, n_runs, Path(tmp))
+                    figures["no_change"] = bench_poll(sandbox, world, n_runs, db, 0.0)
+                if not args.no_peer and n == peer_size:  # before the 1% changes: the generated history
+                    results["peer"] = bench_peer(sandbox, world, n_runs, Path(tmp))
+                if n in sizes:
+                    figures["changed_1pct"] = bench_poll(sandbox, world, n_runs, db, 0.01)
+                    results["sync"].append(figures)
     if not args.no_reports:
-        results.update(suite_parts.analysis_and_reports(quick=args.quick, log=log))
+        results.update(suite_parts.analysis_and_reports(quick=args.quick, runs=runs, log=log))
     results["suite_s"] = round(time.perf_counter() - started, 1)
     results["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -35,10 +35,10 @@ def run_part(script: str, args: list[str], result_json: str, log: Callable[[str]
     return {"command": f"bench/{script} {' '.join(args)}".strip(), "table": out.stdout.strip(), "json": data}
 
 
-def analysis_and_reports(*, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
-    """Analysis and all reports on 100,000 items (10,000 in a quick run)."""
-    size = "10000" if quick else "100000"
+def analysis_and_reports(*, quick: bool, runs: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Analysis and all reports on 100,000 items and 1,000,000 transitions (a tenth in a quick run)."""
+    size = ["--items", "10000", "--transitions", "100000"] if quick else ["--items", "100000", "--transitions", "1000000"]
     return {
-        "analysis": run_part("analysis.py", ["--sizes", size], "analysis.json", log),
-        "reports": run_part("reports.py", ["--sizes", size], "reports.json", log),
+        "analysis": run_part("analysis.py", [*size, "--runs", str(runs)], "analysis.json", log),
+        "reports": run_part("reports.py", [*size, "--runs", str(runs)], "reports.json", log),
     }

@@ -90,7 +90,7 @@ def render(results: dict[str, Any]) -> str:
     m = results["machine"]
     out = [f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, Python {m['python']}, "
            f"{m['platform']}; {m['date']}, commit {m['commit']}; {results['mode']} run, "
-           f"median of {results['runs']} run(s) unless a row says otherwise. Load average (1/5/15 min) at "
+           f"median of the runs in each row's `runs` column. Load average (1/5/15 min) at "
            f"start {m['load_start']}, at end {m.get('load_end')} (other work on the machine inflates wall times)."]
     sync_rows = [r for r in results.get("sync", [])]
     if sync_rows:
@@ -122,7 +122,9 @@ def render(results: dict[str, Any]) -> str:
                 table(["endpoint (Perceval)", "requests"], list(peer["perceval"]["endpoints"].items())[:15])]
     for name in ("analysis", "reports"):
         part = results.get(name)
-        if part:
-            out += ["", f"### {name.capitalize()} (bench/{name}.py)", "", part.get("table") or str(part)]
+        if part and "skipped" in part:
+            out += ["", f"### {name.capitalize()}: skipped ({part['skipped']})"]
+        elif part:
+            out += ["", f"### {name.capitalize()} (`{part['command']}`)", "", "```", part["table"], "```"]
     out += ["", f"Suite wall time: {results['suite_s']:.0f} s."]
     return "\n".join(out)
