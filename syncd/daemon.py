@@ -9,10 +9,11 @@ from contextlib import ExitStack
 from types import FrameType
 
 from syncd.checks import check_schedule
+from syncd.clock import Clock
 from syncd.errors import ConfigError, SyncdError
 from syncd.locks import LockBusy, source_lock
 from syncd.logs import register_secrets_of
-from syncd.scheduler import Clock, Scheduler
+from syncd.scheduler import Scheduler
 from syncd.settings import Settings
 from syncd.store import Store, redact_url
 

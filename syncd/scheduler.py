@@ -28,11 +28,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 
 from syncd import jobs, metrics
+from syncd.clock import Clock, SystemClock
 from syncd.cron import describe_slot, next_slot, previous_slot, slots_between
 from syncd.errors import DeliveryError, SyncdError
 from syncd.settings import ScheduleEntry, Settings
@@ -44,46 +44,6 @@ log = logging.getLogger("syncd.scheduler")
 ON_TIME = timedelta(minutes=1)  # ordinary scheduling delay, on top of grace_minutes
 LOOKBACK = timedelta(days=7)  # missed slots older than this (beyond grace) are not recorded one by one
 MAX_SKIPPED = 1000
-
-
-class Clock(Protocol):
-    """Where the scheduler gets the time and how it waits."""
-
-    def now(self) -> datetime:
-        """The current time, timezone-aware."""
-        ...
-
-    def wait(self, seconds: float, stop: threading.Event) -> bool:
-        """Wait `seconds` of this clock's time or until `stop` is set; True when stopped."""
-        ...
-
-
-class SystemClock:
-    """The real clock."""
-
-    def now(self) -> datetime:
-        """The current UTC time."""
-        return datetime.now(UTC)
-
-    def wait(self, seconds: float, stop: threading.Event) -> bool:
-        """Wait on `stop` for up to `seconds`."""
-        return stop.wait(max(0.0, seconds))
-
-
-class FastClock:
-    """Virtual time: `start` at Unix time `epoch`, running `speed` times faster (tests, dry runs)."""
-
-    def __init__(self, start: datetime, speed: float = 1.0, epoch: float | None = None) -> None:
-        self.start, self.speed = start, speed
-        self.epoch = time.time() if epoch is None else epoch
-
-    def now(self) -> datetime:
-        """The virtual time now."""
-        return self.start + timedelta(seconds=(time.time() - self.epoch) * self.speed)
-
-    def wait(self, seconds: float, stop: threading.Event) -> bool:
-        """Wait `seconds` of virtual time."""
-        return stop.wait(max(0.0, seconds) / self.speed)
 
 
 @dataclass(frozen=True)

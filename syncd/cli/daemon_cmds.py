@@ -26,8 +26,8 @@ def run(config_path: Path | None, database_url: str | None, once: bool, serve: b
     Each slot runs exactly once, also across restarts and (on PostgreSQL) several replicas.
     SIGTERM or SIGINT finishes the current batch, then exits 0.
     """
+    from syncd.clock import Clock, FastClock, SystemClock
     from syncd.daemon import run_daemon, stop_on_signals
-    from syncd.scheduler import Clock, FastClock, SystemClock
 
     settings = settings_from(config_path, database_url=database_url)
     setup_logging(settings.log_level, settings.log_format)
