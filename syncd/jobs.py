@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from syncd import metrics
-from syncd.errors import ConfigError
+from syncd.errors import ConfigError, StoreError
 from syncd.locks import LockBusy, source_lock
 from syncd.settings import ScheduleEntry, Settings
 from syncd.store import Store
@@ -116,6 +116,9 @@ def deliver_report(settings: Settings, store: Store, *, kind: str, audience: str
     report = generate_report(settings, store, kind, audience, now=now, scope=scope, record=False)
     delivery = send_report(settings, store, report, recipients, job=job, slot_at=slot_at, now=now, fmt=fmt,
                            owner=owner, **send_kw)
-    record_report(store, kind=report.kind, audience=report.audience, scope=report.scope or scope,
-                  generated_at=datetime.now(UTC), as_of=now, summary=report.summary, risk_ids=report.risk_ids)
+    try:
+        record_report(store, kind=report.kind, audience=report.audience, scope=report.scope or scope,
+                      generated_at=datetime.now(UTC), as_of=now, summary=report.summary, risk_ids=report.risk_ids)
+    except StoreError as exc:  # it was sent: the next report just compares with an older one
+        log.warning("report %s was sent but its history was not recorded: %s", report.kind, exc)
     return delivery
