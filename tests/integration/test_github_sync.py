@@ -202,9 +202,9 @@ def test_every_document_sent_is_one_github_answers(realdata: Path, sqlite_url: s
         conn = connector(sandbox, **kw)
         original = conn.client.graphql
 
-        def spy(query: str, variables: dict[str, object]) -> dict[str, object]:
+        def spy(query: str, variables: dict[str, object], **kw: bool) -> dict[str, object]:
             sent.append((query, variables))
-            return original(query, variables)
+            return original(query, variables, **kw)
 
         conn.client.graphql = spy  # type: ignore[method-assign]
         result = sync_source(store, "gh", conn)
