@@ -22,6 +22,15 @@ def sandbox() -> Iterator[Sandbox]:
     yield from open_sandbox(issues=12, pulls=20)
 
 
+@pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[Store]:
+    """For what is the client's business alone (hosts, auth, org listing, progress): SQLite is enough."""
+    s = Store(sqlite_url)
+    s.upgrade()
+    yield s
+    s.close()
+
+
 def keys(store: Store) -> set[str]:
     return {i.key for i in store.items()}
 
@@ -78,59 +87,59 @@ def test_a_repository_failing_after_its_listing_does_not_move_its_cursor(store: 
     assert {lk.to_key for lk in store.links()} >= {"WID-40"}
 
 
-def test_bad_credentials_stop_the_source_at_once(store: Store, sandbox: Sandbox) -> None:
-    result, conn = sync(store, sandbox, token="not-the-token", repos=("acme/widget", "acme/gadget"))
+def test_bad_credentials_stop_the_source_at_once(sqlite_store: Store, sandbox: Sandbox) -> None:
+    result, conn = sync(sqlite_store, sandbox, token="not-the-token", repos=("acme/widget", "acme/gadget"))
     assert not result.ok and conn.requests == 1
     assert result.error == (f"source gh ({sandbox.url}): bad credentials (HTTP 401: Bad credentials): check the "
                             "token or the app installation — 0 of 2 repositories synced")
     assert "not-the-token" not in (result.error or "")
 
 
-def test_org_mode_with_include_and_exclude_and_a_cached_repository_list(store: Store, sandbox: Sandbox) -> None:
+def test_org_mode_with_include_and_exclude_and_a_cached_repository_list(sqlite_store: Store, sandbox: Sandbox) -> None:
     world, clock = sandbox.world, sandbox.clock
     add_repo(world, "widget-docs", 5003)
     add_repo(world, "sandbox-old", 5004)
     gh_sandbox.add_issue(world, "acme/widget-docs", "Docs issue")
     gh_sandbox.add_issue(world, "acme/sandbox-old", "Old issue")
     org: dict[str, Any] = {"repos": [], "org": "acme", "include": ["widget*", "gadget"], "exclude": ["*-docs"]}
-    result, conn = sync(store, sandbox, **org)
+    result, conn = sync(sqlite_store, sandbox, **org)
     assert result.ok, result.error
-    assert {k.split("#")[0] for k in keys(store)} == {"acme/widget"}
+    assert {k.split("#")[0] for k in keys(sqlite_store)} == {"acme/widget"}
     assert conn.repositories() == ["acme/gadget", "acme/widget"]
     assert sandbox.controls.stats()["requests"]["github org_repos"] == 2  # this sync and the call above
     clock.advance(60)
-    sync(store, sandbox, **org)
+    sync(sqlite_store, sandbox, **org)
     clock.advance(60)
     sandbox.controls.reset()
-    result, _ = sync(store, sandbox, **org)  # the list is cached in the cursor for repos_refresh_minutes
+    result, _ = sync(sqlite_store, sandbox, **org)  # the list is cached in the cursor for repos_refresh_minutes
     assert result.ok and sandbox.controls.stats()["requests"] == {"github *": 2, "github issues": 2}
     clock.advance(61 * 60)
     sandbox.controls.reset()
-    assert sync(store, sandbox, **org)[0].ok
+    assert sync(sqlite_store, sandbox, **org)[0].ok
     assert sandbox.controls.stats()["requests"]["github org_repos"] == 1
 
 
-def test_enterprise_server_base_url_gives_the_same_store(store: Store, sandbox: Sandbox, tmp_path: Any) -> None:
-    assert sync(store, sandbox)[0].ok
+def test_enterprise_server_base_url_gives_the_same_store(sqlite_store: Store, sandbox: Sandbox, tmp_path: Any) -> None:
+    assert sync(sqlite_store, sandbox)[0].ok
     ghes = Store(f"sqlite:///{tmp_path / 'ghes.db'}")
     ghes.upgrade()
     result, conn = sync(ghes, sandbox, base_url=f"{sandbox.url}/api/v3")
     assert result.ok, result.error
     assert conn.client.requester.graphql_url == f"{sandbox.url}/api/graphql"
-    assert diff_summary(canonical(ghes), canonical(store)) == ""
+    assert diff_summary(canonical(ghes), canonical(sqlite_store)) == ""
     ghes.close()
 
 
-def test_github_app_installation_auth(store: Store, sandbox: Sandbox) -> None:
+def test_github_app_installation_auth(sqlite_store: Store, sandbox: Sandbox) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
-    result, conn = sync(store, sandbox, token=None, app_id=123, private_key=SecretStr(pem), installation_id=42)
+    result, conn = sync(sqlite_store, sandbox, token=None, app_id=123, private_key=SecretStr(pem), installation_id=42)
     assert result.ok, result.error
-    assert len(keys(store)) == 32
+    assert len(keys(sqlite_store)) == 32
     # the installation token request is PyGithub's own, outside our count
     assert sandbox.controls.stats()["requests"]["github installation_token"] == 1
     assert conn.requests == sandbox.controls.total("github") - 1
@@ -152,12 +161,12 @@ class Recorder(Progress):
         self.closed = True
 
 
-def test_progress_and_summary_line(store: Store, sandbox: Sandbox) -> None:
+def test_progress_and_summary_line(sqlite_store: Store, sandbox: Sandbox) -> None:
     bar = Recorder()
-    result, _ = sync(store, sandbox, progress=bar)
+    result, _ = sync(sqlite_store, sandbox, progress=bar)
     assert bar.closed and bar.advanced == 32 and set(bar.totals) == {32}
     assert result.summary().startswith("gh: ok: 32 new, 0 updated, 0 removed, 0 unchanged; 8 requests in ")
     sandbox.clock.advance(60)
     bar = Recorder()
-    result, _ = sync(store, sandbox, progress=bar)
+    result, _ = sync(sqlite_store, sandbox, progress=bar)
     assert bar.closed and bar.advanced == 0 and set(bar.totals) == {None}  # incremental: no total known
