@@ -153,7 +153,7 @@ class GitHubClient:
 
     def _bounded(self, wait: float, reason: str) -> float:
         if wait > self.config.max_rate_wait_s:
-            raise RateBudgetSpent(self.name, f"{reason}: GitHub asks to wait {wait:.0f}s, more than "
+            raise RateBudgetSpent(self.name, f"{reason}: waiting {wait:.0f}s would exceed "
                                              f"max_rate_wait_s={self.config.max_rate_wait_s:.0f}s; stopped",
                                   self.config.base_url)
         return max(0.0, wait)

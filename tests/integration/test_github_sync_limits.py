@@ -105,8 +105,8 @@ def test_a_reset_beyond_max_rate_wait_stops_the_source_and_a_later_sync_resumes(
     assert not result.ok and store.cursor("gh") is None
     assert conn.requests == 2  # the progress bar's GraphQL count, then the refused REST request
     assert result.error is not None and "\n" not in result.error
-    assert result.error.startswith(f"source gh ({sandbox.url}): primary rate limit: GitHub asks to wait 3601s, more "
-                                   "than max_rate_wait_s=600s; stopped (1 more repositories not synced)")
+    assert result.error.startswith(f"source gh ({sandbox.url}): primary rate limit: waiting 3601s would exceed "
+                                   "max_rate_wait_s=600s; stopped (1 more repositories not synced)")
     assert "FAILED" in result.summary()
     # mid-sync: the budget lasts for the first page only; what was stored stays, the cursor covers it
     set_budget(sandbox, 6)

@@ -71,7 +71,7 @@ def test_401_is_bad_credentials_and_a_long_reset_stops_the_source() -> None:
         gh.call("GET", "/user")
     responses.get(f"{API}/repos/a/b", status=403, headers=rate_headers(0, NOW + 900),
                   json={"message": "API rate limit exceeded for user ID 1."})
-    with pytest.raises(RateBudgetSpent, match="primary rate limit: GitHub asks to wait 901s, more than "
+    with pytest.raises(RateBudgetSpent, match="primary rate limit: waiting 901s would exceed "
                                               "max_rate_wait_s=60s; stopped"):
         gh.call("GET", "/repos/a/b")
 
