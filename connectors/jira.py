@@ -103,20 +103,24 @@ class JiraConnector:
 
         # Only issues updated after the cursor count as changes: a retried issue is older, and counting the
         # overlap's re-reads would refresh boards and versions on every poll.
+        # Changed issues make the agile refresh due, recorded with them (`agile_pending`): a refresh that
+        # fails after they were stored runs on the next poll, not only after `agile_refresh_minutes`.
         since = None if first else datetime.fromisoformat(state["updated"])
-        changed = 0
         seen: set[str] = set()
         for batch in self._changed_issues(state, fm, seen, incremental=not first):
-            changed += sum(1 for item in batch.items if since is None or item.updated > since)
+            if any(since is None or item.updated > since for item in batch.items):
+                _agile_pending(state, batch)
             yield batch
         for batch in self._retry_rejected(state, fm, seen):
-            changed += len(batch.items)
+            if batch.items:
+                _agile_pending(state, batch)
             yield batch
 
         now = self._now()
         agile_due = _due(state.get("agile_at"), now, timedelta(minutes=self.config.agile_refresh_minutes))
-        if first or changed or agile_due:
+        if first or state.get("agile_pending") or agile_due:
             sprints, releases = self._agile_and_versions()
+            state.pop("agile_pending", None)
             state["agile_at"] = now.isoformat()
             state["agile_ids"] = {"sprints": sorted(s.remote_id for s in sprints),
                                   "versions": sorted(r.remote_id for r in releases)}
@@ -243,7 +247,7 @@ class JiraConnector:
 
     def _reject(self, rejected: dict[str, Json], payload: Any, exc: PayloadError) -> None:
         iid, key = _issue_id(payload), _issue_key(payload)
-        log.warning("%s: issue %s skipped, payload not understood: %s", self.name, _label(iid, key), exc)
+        log.warning("%s: %s skipped, payload not understood: %s", self.name, _label(iid, key), exc)
         if iid is None:
             self._unidentified.append(f"{_label(None, key)}: {exc}")
         else:
@@ -289,8 +293,9 @@ class JiraConnector:
         for board_id in board_ids:
             try:
                 for s in self.client.paged_values(f"board/{board_id}/sprint", {}, agile=True):
+                    sid = safe_name(str(s.get("id"))) if isinstance(s, dict) else "?"
                     sprints.append(sprint_from_jira(self.name, s, board_names.get(board_id),
-                                                    where=f"sprint of board {board_id}"))
+                                                    where=f"board {board_id} sprint {sid}"))
             except SourceError as exc:
                 if "HTTP 400" not in str(exc):  # kanban boards have no sprints
                     raise
@@ -328,6 +333,13 @@ def _due(stamp: str | None, now: datetime, every: timedelta) -> bool:
     if not stamp:
         return True
     return now - datetime.fromisoformat(stamp) >= every
+
+
+def _agile_pending(state: dict[str, Any], batch: Batch) -> None:
+    """Record, with this batch of changed issues, that the agile data needs a refresh."""
+    state["agile_pending"] = True
+    if batch.cursor is not None:
+        batch.cursor["agile_pending"] = True
 
 
 def _issue_id(payload: Any) -> str | None:

@@ -6,6 +6,7 @@ The connector (`connectors.jira`) turns what these return into records; nothing 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -61,8 +62,11 @@ def describe(exc: BaseException) -> str:
             text = "; ".join(str(m) for m in msgs) or text
         except (ValueError, AttributeError):
             pass
-        return f"HTTP {exc.status_code}: {text}".strip().rstrip(":")[:300]
-    return f"{exc.__class__.__name__}: {exc}"[:300]
+        if text.lstrip().startswith("<"):  # an HTML error page (a proxy, a crashed node): its title at most
+            title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+            text = title.group(1) if title else ""
+        return " ".join(f"HTTP {exc.status_code}: {text}".split()).rstrip(":")[:300]
+    return " ".join(f"{exc.__class__.__name__}: {exc}".split())[:300]
 
 
 class JiraClient:

@@ -69,3 +69,13 @@ def test_retry_after_longer_than_policy_fails_clearly() -> None:
     with pytest.raises(SourceError, match="server asked to wait 3600s"):
         c.fields()
     assert waits == []
+
+
+@responses.activate
+def test_an_html_error_page_ends_in_one_line() -> None:
+    page = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n"
+    responses.get(f"{URL}/rest/api/3/field", status=500, body=page, content_type="text/html")
+    c, waits = client(attempts=2)
+    with pytest.raises(SourceError) as err:
+        c.fields()
+    assert str(err.value) == f"source acme ({URL}): GET field: HTTP 500: 500 Internal Server Error" and len(waits) == 1

@@ -1,0 +1,170 @@
+"""A source serving one malformed item: that item is skipped, named in one line and retried; everything
+else syncs and nothing stored is lost. In process (SQLite and PostgreSQL) and through `syncd sync`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.config import JiraSource
+from connectors.jira import JiraConnector
+from syncd.sandbox import jira_mutations as edit
+from syncd.sandbox import start_sandbox
+from syncd.sandbox._http import Controls, RunningServer
+from syncd.sandbox.jira import serve_jira
+from syncd.sandbox.world import World
+from syncd.store import Store
+from syncd.sync import SourceResult, sync_source
+from tests.integration.jira_world import EMAIL, TOKEN, make_world
+
+Sandbox = tuple[World, Controls, RunningServer]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    world = make_world(issues=30, ops_issues=4, big_history=False)
+    controls = Controls()
+    server = serve_jira(world, controls)
+    yield world, controls, server
+    server.stop()
+
+
+def sync(store: Store, server: RunningServer) -> SourceResult:
+    conn = JiraConnector("acme", JiraSource(type="jira", url=server.url, email=EMAIL, token=TOKEN,
+                                            projects=["WID", "OPS"]))
+    return sync_source(store, "acme", conn)
+
+
+def corrupt(world: World, key: str, field: str, value: Any) -> str:
+    """Set a field of an issue to a value Jira would never send; returns the issue id."""
+    with world.lock:
+        issue = edit.find_issue(world.jira, key)
+        issue["fields"][field] = value
+        world.jira.revision += 1
+        return str(issue["id"])
+
+
+def skipped(server: RunningServer, what: str) -> str:
+    return (f"source acme ({server.url}): 1 issue skipped, payload not understood: {what} (everything else was "
+            "synced; skipped issues are retried on every sync)")
+
+
+def test_a_malformed_issue_is_skipped_named_retried_and_stored_once_it_maps(store: Store, sandbox: Sandbox) -> None:
+    world, controls, server = sandbox
+    assert sync(store, server).ok
+    before = {i.key: i for i in store.items()}
+    edit.update_issue(world, "WID-5", summary="Renamed, then broken")
+    good_created = edit.find_issue(world.jira, "WID-5")["fields"]["created"]
+    iid = corrupt(world, "WID-5", "created", "last tuesday")
+    edit.update_issue(world, "WID-6", summary="A good change in the same poll")
+
+    result = sync(store, server)
+    line = skipped(server, f"issue WID-5 (id {iid}): fields.created: not a timestamp: 'last tuesday'")
+    assert not result.ok and result.error == line
+    items = {i.key: i for i in store.items()}
+    assert items["WID-6"].title == "A good change in the same poll"
+    assert items["WID-5"] == before["WID-5"]  # the version stored before is kept as it was
+    assert set(items) == set(before)
+    assert store.cursor("acme")["rejected"] == {iid: {"key": "WID-5", "problem": line.split(f"{iid}): ")[1].split(
+        " (everything")[0]}}
+
+    # still broken: named again; it sits at the cursor's edge, so the one search re-reads it
+    controls.reset()
+    again = sync(store, server)
+    assert again.error == line and controls.stats()["requests"] == {"jira *": 1, "jira search_jql": 1}
+
+    # a later change moves the cursor past its edge: from then on it costs one GET of its own
+    edit.update_issue(world, "WID-7", summary="Much later", now=datetime.now(UTC) + timedelta(minutes=30))
+    assert sync(store, server).error == line
+    controls.reset()
+    assert sync(store, server).error == line
+    assert controls.stats()["requests"] == {"jira *": 2, "jira issue": 1, "jira search_jql": 1}
+
+    # fixed at the source without a new `updated`: the retry stores it and the source is healthy again
+    corrupt(world, "WID-5", "created", good_created)
+    controls.reset()
+    healed = sync(store, server)
+    assert healed.ok, healed.error
+    stats = controls.stats()["requests"]
+    assert (stats["jira issue"], stats["jira search_jql"]) == (1, 1)  # (and the agile refresh: an issue was stored)
+    assert {i.key: i.title for i in store.items()}["WID-5"] == "Renamed, then broken"
+    assert store.cursor("acme")["rejected"] == {}
+    controls.reset()
+    assert sync(store, server).ok and controls.total("jira") == 1
+
+
+def test_a_malformed_issue_that_is_deleted_is_no_longer_retried(store: Store, sandbox: Sandbox) -> None:
+    world, controls, server = sandbox
+    assert sync(store, server).ok
+    edit.update_issue(world, "OPS-2", summary="about to break")
+    corrupt(world, "OPS-2", "duedate", 20261130)  # a number where Jira sends a date
+    result = sync(store, server)
+    assert not result.ok and result.error is not None
+    assert "issue OPS-2 (id " in result.error and "fields.duedate: expected a date, got a number" in result.error
+    edit.update_issue(world, "WID-7", summary="Much later", now=datetime.now(UTC) + timedelta(minutes=30))
+    edit.delete_issue(world, "OPS-2")
+    assert sync(store, server).ok  # the search no longer finds it, nor does a GET (404): forgotten
+    controls.reset()
+    gone = sync(store, server)
+    assert gone.ok, gone.error
+    assert store.cursor("acme")["rejected"] == {} and controls.total("jira") == 1
+
+
+def test_a_malformed_sprint_fails_the_source_in_one_line_and_keeps_the_issues(store: Store, sandbox: Sandbox) -> None:
+    world, _, server = sandbox
+    assert sync(store, server).ok
+    edit.update_issue(world, "WID-8", summary="changed")
+    with world.lock:
+        world.jira.sprints[3]["goal"] = 42
+        world.jira.revision += 1
+    result = sync(store, server)
+    assert not result.ok
+    assert result.error == f"source acme ({server.url}): agile data not understood: board 1 sprint 3.goal: " \
+                           "expected a string, got a number"
+    assert {i.key: i.title for i in store.items()}["WID-8"] == "changed"  # the issues' batch was stored
+    assert store.cursor("acme")["agile_pending"] is True
+    with world.lock:
+        world.jira.sprints[3]["goal"] = "Ship it"
+        world.jira.revision += 1
+    assert sync(store, server).ok  # the refresh was not recorded as done: it runs again, and succeeds
+    assert {s.remote_id: s.goal for s in store.sprints()}["3"] == "Ship it"
+
+
+# -- through the command line ---------------------------------------------------------------------
+
+def syncd(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "syncd", *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.slow
+def test_syncd_sync_names_the_bad_issue_in_one_line_and_the_other_source_still_syncs(tmp_path: Path) -> None:
+    with start_sandbox(seed=5, issues=150, now=datetime(2026, 11, 20, 12, tzinfo=UTC)) as box:
+        config = box.write_config(tmp_path / "syncd.toml", data_dir=tmp_path / "data")
+        first = syncd("sync", "--config", str(config))
+        assert first.returncode == 0, first.stderr
+        items = tmp_path / "items.jsonl"
+        assert syncd("export", "--config", str(config), "--output", str(items)).returncode == 0
+        before = {row["id"]: row for row in map(json.loads, items.read_text(encoding="utf-8").splitlines())}
+
+        key = next(k for k in sorted(row["key"] for row in before.values()) if k.startswith("WID-"))
+        edit.update_issue(box.world, key, summary="Broken after this")
+        iid = corrupt(box.world, key, "labels", "urgent")
+        second = syncd("sync", "--config", str(config))
+        assert second.returncode == 1
+        errors = [line for line in second.stderr.splitlines() if line.startswith("syncd: error:")]
+        assert errors == [f"syncd: error: source jira ({box.jira_url}): 1 issue skipped, payload not understood: "
+                          f"issue {key} (id {iid}): fields.labels: expected a list, got a string (everything else "
+                          "was synced; skipped issues are retried on every sync)"], second.stderr
+        assert any(line.startswith("github: ok: ") for line in second.stdout.splitlines()), second.stdout
+        assert "Traceback" not in second.stderr
+
+        assert syncd("export", "--config", str(config), "--output", str(items)).returncode == 0
+        after = {row["id"]: row for row in map(json.loads, items.read_text(encoding="utf-8").splitlines())}
+        assert after == before  # the bad issue keeps its stored version; nothing else changed; nothing lost
