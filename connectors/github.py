@@ -25,6 +25,12 @@ Failures: a repository that fails (404, 403, retries exhausted) is skipped and t
 committed; the source then fails with one line naming each failed repository, whose cursor is left as it
 was before (a repository's cursor only moves with a stored page). Bad credentials (401) or a rate limit
 that resets later than `max_rate_wait_s` stop the whole source at once.
+Bad payloads: an issue or PR whose payload (issues-list entry or GraphQL node) the mapping cannot read
+(`connectors.payload`) is skipped, not stored (a version stored before stays), and remembered in its
+repository's cursor (`rejected`: number -> problem); the rest syncs and the source fails with one line
+naming each skipped item and field. Every later sync retries it — the listing re-reads it while it is at
+the cursor's edge, else one `GET /repos/{o}/{r}/issues/{n}` — until it maps or is gone (404, 410,
+transferred). Milestones, releases, rollups or census nodes of the wrong shape fail their repository.
 The cursor (per repository: `since`, the boundary items, ETag, open PRs' rollups, refresh times) is
 committed with every page.
 """
@@ -49,6 +55,7 @@ from connectors.github_mapping import (
     release_from_release,
 )
 from connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query, totals_query
+from connectors.payload import PayloadError, ident, objects, skipped_line
 from syncd.errors import SourceError
 from syncd.model import Batch, ItemKind, Person, PullState, Release, make_id
 
@@ -76,6 +83,7 @@ class GitHubConnector:
         self.client = GitHubClient(name, config)
         self.total_hint: int | None = None
         self._now = now
+        self._unidentified: list[str] = []  # skipped items without a number: reported, cannot be retried
 
     @property
     def requests(self) -> int:
@@ -110,6 +118,7 @@ class GitHubConnector:
         failures: list[str] = []
         seen: dict[str, set[str]] = {}  # repository -> item ids of a complete listing
         synced = 0
+        self._unidentified = []
         try:
             if all(full or not (root["repos"].get(r) or {}).get("since") for r in repos):
                 self.total_hint = self._totals(repos)
@@ -131,8 +140,13 @@ class GitHubConnector:
             if batch is not None:
                 yield batch
         if failures:
-            raise SourceError(self.name, "; ".join(failures) + f" — {synced} of {len(repos)} repositories synced",
-                              self.config.base_url)
+            failures[-1] += f" — {synced} of {len(repos)} repositories synced"
+        skipped = [f"{repo}#{n}: {v.get('problem')}" for repo in repos
+                   for n, v in sorted(((root["repos"].get(repo) or {}).get("rejected") or {}).items(), key=lambda kv: int(kv[0]))]
+        if skipped or self._unidentified:
+            failures.append(skipped_line("item", skipped + self._unidentified))
+        if failures:
+            raise SourceError(self.name, "; ".join(failures), self.config.base_url)
 
     def _totals(self, repos: list[str]) -> int:
         """Issues plus PRs of the repositories (for the progress bar of a first or full sync)."""
@@ -159,21 +173,27 @@ class GitHubConnector:
         before = root["repos"].get(repo) or {}
         work: Json = {} if full else copy.deepcopy(before)
         changed = False
-        for batch in self._changed_items(repo, work, seen):
+        listed: set[int] = set()
+        for batch in self._changed_items(repo, work, seen, listed):
             changed = True
+            yield self._commit(repo, work, root, batch)
+        for batch in self._retry_rejected(repo, work, listed):
             yield self._commit(repo, work, root, batch)
         now = self._now()
         extra = Batch()
         if full or changed or _due(work.get("releases_at"), now, timedelta(minutes=self.config.releases_refresh_minutes)):
-            extra.releases = self._releases(repo, work)
+            try:
+                extra.releases = self._releases(repo, work)
+            except PayloadError as exc:
+                raise SourceError(self.name, f"milestones and releases not understood: {exc}", self.config.base_url) from None
             work["releases_at"] = now.isoformat()
         if work.get("open") and _due(work.get("checks_at"), now, timedelta(minutes=self.config.checks_refresh_minutes)):
             self._refresh_checks(repo, work, extra)
         if not extra.is_empty() or work != before:
             yield self._commit(repo, work, root, extra)
 
-    def _changed_items(self, repo: str, work: Json, seen: dict[str, set[str]]) -> Iterator[Batch]:
-        """Pages of items changed since the cursor (every item when there is none)."""
+    def _changed_items(self, repo: str, work: Json, seen: dict[str, set[str]], listed: set[int]) -> Iterator[Batch]:
+        """Pages of items changed since the cursor (every item when there is none); `listed` gets the numbers read."""
         since = work.get("since")
         query_since = (datetime.fromisoformat(since) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%SZ") if since else None
         params: Json = {"state": "all", "sort": "updated", "direction": "asc", "per_page": 100}
@@ -198,42 +218,82 @@ class GitHubConnector:
                     return
                 # only a one-page answer can be revalidated whole (a change may land on a later page)
                 work["etag"], work["etag_since"] = (header(answer_headers, "ETag"), query_since) if not url else (None, None)
-            page = list(data or [])
-            if repo in seen:
-                seen[repo].update(make_id(self.name, i["id"]) for i in page)
-            issues = [i for i in page if boundary.get(str(i["id"])) != i.get("updated_at")]
+            page = list(data) if isinstance(data, list) else []
+            ids = [_item_id(i) for i in page]
+            if repo in seen and None in ids:
+                seen.pop(repo)  # an entry without an id: this listing cannot show what is gone
+            elif repo in seen:
+                seen[repo].update(make_id(self.name, i) for i in ids if i)
+            listed.update(n for n in (_number(i) for i in page) if n is not None)
+            issues = [i for i, iid in zip(page, ids, strict=True) if iid is None or boundary.get(iid) != i.get("updated_at")]
             if not issues:
                 continue
             batch = self._page_batch(repo, issues, work)
-            newest = max(i["updated_at"] for i in issues).replace("Z", "+00:00")
-            work["since"] = max(newest, since) if since else newest
-            since = work["since"]
-            cutoff = datetime.fromisoformat(work["since"]) - OVERLAP
-            boundary.update({str(i["id"]): i["updated_at"] for i in issues})
-            boundary = {k: v for k, v in boundary.items() if datetime.fromisoformat(v.replace("Z", "+00:00")) >= cutoff}
-            work["boundary"] = boundary
+            if batch.items:  # skipped items do not move the cursor: they are remembered in `rejected`
+                stored = {item.remote_id for item in batch.items}
+                newest = max(item.updated for item in batch.items).isoformat()
+                work["since"] = max(newest, since) if since else newest
+                since = work["since"]
+                cutoff = datetime.fromisoformat(work["since"]) - OVERLAP
+                boundary.update({str(i["id"]): i["updated_at"] for i in issues if _item_id(i) in stored})
+                boundary = {k: v for k, v in boundary.items()
+                            if datetime.fromisoformat(v.replace("Z", "+00:00")) >= cutoff}
+                work["boundary"] = boundary
             yield batch
         if repo in seen:  # every open PR was just read whole: their rollups are fresh
             work["checks_at"] = self._now().isoformat()
 
-    def _page_batch(self, repo: str, issues: list[Json], work: Json) -> Batch:
+    def _page_batch(self, repo: str, issues: list[Any], work: Json) -> Batch:
+        """The records of these issues-list entries; one that cannot be mapped is skipped and remembered."""
         batch = Batch()
         people: dict[str, Person] = {}
         pulls: dict[int, Json] = {}
+        rejected: Json = work.setdefault("rejected", {})
         for issue in issues:
-            item = item_from_issue(self.name, repo, issue)
+            try:
+                item = item_from_issue(self.name, repo, issue)
+                named = people_from_issue(self.name, issue)
+            except PayloadError as exc:
+                self._reject(repo, rejected, issue, exc)
+                continue
+            rejected.pop(str(issue["number"]), None)
             batch.items.append(item)
-            people.update((p.id, p) for p in people_from_issue(self.name, issue))
+            people.update((p.id, p) for p in named)
             if item.kind == ItemKind.PULL_REQUEST:
                 pulls[int(issue["number"])] = issue
         for number, node in self._pull_details(repo, sorted(pulls), texts=False).items():
             issue = pulls[number]
-            self._add_pull(batch, people, work, make_id(self.name, issue["id"]), node,
-                           issue.get("title"), issue.get("body"))
+            try:
+                self._add_pull(batch, people, work, number, make_id(self.name, issue["id"]), node,
+                               issue.get("title"), issue.get("body"))
+            except PayloadError as exc:
+                self._reject(repo, rejected, issue, exc, "pull request details: ")
+                batch.items = [i for i in batch.items if i.remote_id != str(issue["id"])]
         batch.people = list(people.values())
         return batch
 
-    def _add_pull(self, batch: Batch, people: dict[str, Person], work: Json, item_id: str, node: Json,
+    def _reject(self, repo: str, rejected: Json, issue: Any, exc: PayloadError, what: str = "") -> None:
+        number = _number(issue)
+        log.warning("%s: %s#%s skipped, payload not understood: %s%s", self.name, repo, number, what, exc)
+        if number is None:
+            self._unidentified.append(f"an item of {repo} without a number: {what}{exc}")
+        else:
+            rejected[str(number)] = {"problem": f"{what}{exc}"}
+
+    def _retry_rejected(self, repo: str, work: Json, listed: set[int]) -> Iterator[Batch]:
+        """Re-read each skipped item the listing did not bring again: store it once it maps, forget it once gone."""
+        rejected: Json = work.get("rejected") or {}
+        for number in sorted(int(n) for n in rejected if int(n) not in listed):
+            _, issue = self.client.call("GET", f"/repos/{repo}/issues/{number}", missing_ok=True)
+            url = issue.get("repository_url") if isinstance(issue, dict) else None
+            if issue is None or (isinstance(url, str) and not url.endswith(f"/repos/{repo}")):
+                log.info("%s: skipped %s#%d is gone or transferred; no longer retried", self.name, repo, number)
+                del rejected[str(number)]
+                yield Batch()
+                continue
+            yield self._page_batch(repo, [issue], work)
+
+    def _add_pull(self, batch: Batch, people: dict[str, Person], work: Json, number: int, item_id: str, node: Json,
                   title: str | None, body: str | None) -> None:
         pr, links, pr_people = pull_from_graphql(self.name, item_id, node, title, body,
                                                  self.config.jira_projects, self.config.key_pattern)
@@ -241,9 +301,9 @@ class GitHubConnector:
         batch.links.extend(links)
         people.update((p.id, p) for p in pr_people)
         if pr.state == PullState.OPEN:
-            work["open"][str(node["number"])] = [item_id, head_rollup(node)]
+            work["open"][str(number)] = [item_id, head_rollup(node)]
         else:
-            work["open"].pop(str(node["number"]), None)
+            work["open"].pop(str(number), None)
 
     # -- pull-request details (GraphQL) -----------------------------------------------------------
 
@@ -268,14 +328,14 @@ class GitHubConnector:
     def _follow_up(self, owner: str, name: str, number: int, node: Json, alias: str, field: str, query: str) -> None:
         """Append the remaining pages of one nested connection of a PR node to the node itself."""
         conn = node.get(alias) or {}
-        info = conn.get("pageInfo") or {}
-        while info.get("hasNextPage"):
+        info = conn.get("pageInfo") if isinstance(conn, dict) else None  # a wrong shape is the mapping's to name
+        while isinstance(info, dict) and info.get("hasNextPage"):
             data = self.client.graphql(query, {"owner": owner, "name": name, "number": number,
                                                "after": info.get("endCursor")})
             more = (((data.get("repository") or {}).get("pullRequest") or {}).get(field) or {})
             conn["nodes"] = [*(conn.get("nodes") or []), *(more.get("nodes") or [])]
             info = more.get("pageInfo") or {}
-        if conn:
+        if isinstance(conn, dict) and conn and isinstance(info, dict):
             conn["pageInfo"] = {"hasNextPage": False, "endCursor": info.get("endCursor")}
 
     def _refresh_checks(self, repo: str, work: Json, batch: Batch) -> None:
@@ -286,7 +346,12 @@ class GitHubConnector:
         while True:
             data = self.client.graphql(OPEN_ROLLUPS_QUERY, {"owner": owner, "name": name, "after": after})
             conn = ((data.get("repository") or {}).get("pullRequests") or {})
-            rollups.update((str(n["number"]), head_rollup(n)) for n in conn.get("nodes") or [] if n)
+            try:
+                rollups.update((ident(n.get("number"), "pullRequests.nodes.number"), head_rollup(n))
+                               for n in objects(conn.get("nodes"), "pullRequests.nodes"))
+            except PayloadError as exc:
+                raise SourceError(self.name, f"open pull requests' checks not understood: {exc}",
+                                  self.config.base_url) from None
             info = conn.get("pageInfo") or {}
             if not info.get("hasNextPage"):
                 break
@@ -298,7 +363,10 @@ class GitHubConnector:
         people: dict[str, Person] = {}
         for number, node in self._pull_details(repo, changed, texts=True).items():
             item_id = known[str(number)][0]
-            self._add_pull(batch, people, work, item_id, node, node.get("title"), node.get("body"))
+            try:
+                self._add_pull(batch, people, work, number, item_id, node, node.get("title"), node.get("body"))
+            except PayloadError as exc:  # retried through the issues API on the next sync
+                self._reject(repo, work.setdefault("rejected", {}), {"number": number}, exc, "pull request details: ")
         batch.people.extend(people.values())
         work["checks_at"] = self._now().isoformat()
 
@@ -363,11 +431,14 @@ class GitHubConnector:
             found = data.get("repository") or {}
             for conn_name in [c for c in ("issues", "pullRequests") if want[c]]:
                 conn = found.get(conn_name) or {}
-                for node in conn.get("nodes") or []:
-                    if node and conn_name == "issues":
-                        ids.add(make_id(self.name, node["databaseId"]))
-                    elif node:
-                        numbers.add(int(node["number"]))
+                try:
+                    for node in objects(conn.get("nodes"), f"census {conn_name}.nodes"):
+                        if conn_name == "issues":
+                            ids.add(make_id(self.name, ident(node.get("databaseId"), "census issues.nodes.databaseId")))
+                        else:
+                            numbers.add(int(ident(node.get("number"), "census pullRequests.nodes.number")))
+                except (PayloadError, ValueError) as exc:
+                    raise SourceError(self.name, f"{repo}: census not understood: {exc}", self.config.base_url) from None
                 info = conn.get("pageInfo") or {}
                 want[conn_name] = bool(info.get("hasNextPage"))
                 after[conn_name] = info.get("endCursor")
@@ -379,3 +450,15 @@ def _reason(exc: SourceError) -> str:
     text = str(exc)
     prefix = f"source {exc.source}" + (f" ({exc.url})" if exc.url else "") + ": "
     return text.removeprefix(prefix)
+
+
+def _item_id(issue: Any) -> str | None:
+    """An issues-list entry's id, when it has a readable one."""
+    value = issue.get("id") if isinstance(issue, dict) else None
+    return str(value) if isinstance(value, int | str) and not isinstance(value, bool) and str(value) else None
+
+
+def _number(issue: Any) -> int | None:
+    """An issues-list entry's number, when it has a readable one."""
+    value = issue.get("number") if isinstance(issue, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -192,8 +192,11 @@ class GitHubClient:
     # -- requests ---------------------------------------------------------------------------------
 
     def call(self, verb: str, url: str, *, params: Json | None = None, headers: dict[str, str] | None = None,
-             body: Any = None, resource: str = "core") -> tuple[dict[str, Any], Any]:
-        """One REST or GraphQL request (answer headers, JSON) under the retry policy and pacing."""
+             body: Any = None, resource: str = "core", missing_ok: bool = False) -> tuple[dict[str, Any], Any]:
+        """One REST or GraphQL request (answer headers, JSON) under the retry policy and pacing.
+
+        `missing_ok`: a 404 or 410 answers `({}, None)` instead of failing.
+        """
 
         def once() -> tuple[dict[str, Any], Any]:
             self._pace(resource)
@@ -202,6 +205,8 @@ class GitHubClient:
                 answer_headers, data = self.requester.requestJsonAndCheck(verb, url, parameters=params,
                                                                           headers=headers, input=body)
             except GithubException as exc:
+                if missing_ok and exc.status in (404, 410):
+                    return {}, None
                 if exc.status == 401:
                     raise BadCredentials(self.name, f"bad credentials ({describe(exc)}): check the token or the "
                                                     "app installation", self.config.base_url) from None

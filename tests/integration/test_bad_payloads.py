@@ -15,6 +15,7 @@ import pytest
 
 from connectors.config import JiraSource
 from connectors.jira import JiraConnector
+from syncd.sandbox import github as gh_sandbox
 from syncd.sandbox import jira_mutations as edit
 from syncd.sandbox import start_sandbox
 from syncd.sandbox._http import Controls, RunningServer
@@ -22,6 +23,9 @@ from syncd.sandbox.jira import serve_jira
 from syncd.sandbox.world import World
 from syncd.store import Store
 from syncd.sync import SourceResult, sync_source
+from tests.integration._github import Sandbox as GitHubSandbox
+from tests.integration._github import open_sandbox
+from tests.integration._github import sync as gh_sync
 from tests.integration.jira_world import EMAIL, TOKEN, make_world
 
 Sandbox = tuple[World, Controls, RunningServer]
@@ -168,3 +172,47 @@ def test_syncd_sync_names_the_bad_issue_in_one_line_and_the_other_source_still_s
         assert syncd("export", "--config", str(config), "--output", str(items)).returncode == 0
         after = {row["id"]: row for row in map(json.loads, items.read_text(encoding="utf-8").splitlines())}
         assert after == before  # the bad issue keeps its stored version; nothing else changed; nothing lost
+
+
+# -- GitHub -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def github() -> Iterator[GitHubSandbox]:
+    yield from open_sandbox(issues=12, pulls=6)
+
+
+def test_a_malformed_github_item_is_skipped_named_and_retried_until_it_maps(store: Store,
+                                                                            github: GitHubSandbox) -> None:
+    world, clock = github.world, github.clock
+    assert gh_sync(store, github)[0].ok
+    before = {i.key: i for i in store.items()}
+    clock.advance(300)
+    gh_sandbox.set_labels(world, "acme/widget", 3, ["urgent"], now=clock.now())
+    gh_sandbox.set_labels(world, "acme/widget", 4, ["good"], now=clock.now())
+    widget = world.github.repos["acme/widget"]
+    with world.lock:
+        widget.issues[3]["body"] = 12345
+        widget.revision += 1
+    line = (f"source gh ({github.url}): 1 item skipped, payload not understood: acme/widget#3: body: expected a "
+            "string, got a number (everything else was synced; skipped items are retried on every sync)")
+    result, _ = gh_sync(store, github)
+    assert not result.ok and result.error == line
+    items = {i.key: i for i in store.items()}
+    assert items["acme/widget#4"].labels == ["good"] and items["acme/widget#3"] == before["acme/widget#3"]
+    assert set(items) == set(before)
+
+    clock.advance(300)  # a later change moves the cursor past #3: from then on it costs one GET of its own
+    gh_sandbox.set_labels(world, "acme/widget", 5, ["later"], now=clock.now())
+    assert gh_sync(store, github)[0].error == line
+    github.controls.reset()
+    assert gh_sync(store, github)[0].error == line
+    assert github.controls.stats()["requests"]["github issue"] == 1
+
+    with world.lock:
+        widget.issues[3]["body"] = "Fixed at the source"
+        widget.revision += 1
+    healed, _ = gh_sync(store, github)
+    assert healed.ok, healed.error
+    fixed = {i.key: i for i in store.items()}["acme/widget#3"]
+    assert (fixed.labels, fixed.description) == (["urgent"], "Fixed at the source")
+    assert github.controls.stats()["requests"]["github issue"] == 2
