@@ -35,7 +35,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate database: {getattr(exc, 'orig', exc)}") from None
+        where = engine.url.render_as_string(hide_password=True)
+        reason = " ".join(str(getattr(exc, "orig", exc)).split())  # drivers' messages span lines: one line
+        raise StoreError(f"cannot migrate database {where}: {reason}") from None
 
 
 def current_revision(engine: Engine) -> str | None:
