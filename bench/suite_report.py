@@ -110,13 +110,16 @@ def render(results: dict[str, Any]) -> str:
             polls)]
     peer = results.get("peer")
     if peer:
+        latency = f", {peer['latency_ms']:g} ms added to every request" if peer.get("latency_ms") else ""
         out += ["", f"### Peer: syncd vs Perceval {peer['perceval_version']} on the same sandbox "
-                f"({peer['world']} world, Jira Server/DC mode, GitHub Enterprise `/api/v3`)", "", table(
+                f"({peer['world']} world, Jira Server/DC mode, GitHub Enterprise `/api/v3`{latency})", "", table(
                     ["tool", "requests", "Jira req", "GitHub req", "wall s", "CPU s", "peak RSS MiB", "runs"],
                     [[t, peer[t]["requests"], peer[t]["jira_requests"], peer[t]["github_requests"], peer[t]["wall_s"],
                       peer[t]["cpu_s"], peer[t]["peak_rss_mib"], peer[t]["runs"]] for t in ("syncd", "perceval")]),
                 "", f"Ratios Perceval/syncd: **{peer['request_ratio']}x the requests**, "
-                f"{peer['wall_ratio']}x the wall time.", "", "What each fetched:", "",
+                f"{peer['wall_ratio']}x the wall time. Like for like (without Perceval's requests for data syncd "
+                f"does not collect: {', '.join(peer['peer_only_endpoints'])}): {peer['like_for_like_requests']:,} "
+                f"requests, **{peer['like_for_like_ratio']}x**.", "", "What each fetched:", "",
                 f"- syncd: {peer['syncd']['fetched']}", f"- Perceval: {peer['perceval']['fetched']}", "",
                 table(["endpoint (syncd)", "requests"], list(peer["syncd"]["endpoints"].items())), "",
                 table(["endpoint (Perceval)", "requests"], list(peer["perceval"]["endpoints"].items())[:15])]

@@ -90,6 +90,13 @@ class Sandbox:
         """Serve Jira as `Cloud` or `Server` (Data Center: legacy `/rest/api/2/search`, bearer tokens)."""
         self._ask(cmd="deployment", value=value)
 
+    def set_latency(self, latency_ms: float) -> None:
+        """Add `latency_ms` to every request of both services (0: none), through `/__sandbox/faults`."""
+        request = urllib.request.Request(f"{self.info.jira_url}/__sandbox/faults", method="POST",
+                                         data=json.dumps({"latency_ms": latency_ms}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=30).close()
+
     def change(self, fraction: float, seed: int = 1) -> dict[str, int]:
         """Change `fraction` of the Jira issues and GitHub issues/PRs (a label each, as a user would)."""
         changed: dict[str, int] = self._ask(cmd="change", fraction=fraction, seed=seed)
