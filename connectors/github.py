@@ -46,6 +46,7 @@ from typing import Any
 
 from connectors.config import GitHubSource
 from connectors.github_client import GitHubClient, SourceStopped, header, next_link
+from connectors.github_graphql import GraphQLReads
 from connectors.github_mapping import (
     head_rollup,
     item_from_issue,
@@ -54,8 +55,7 @@ from connectors.github_mapping import (
     release_from_milestone,
     release_from_release,
 )
-from connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query, totals_query
-from connectors.payload import PayloadError, ident, objects, skipped_line
+from connectors.payload import PayloadError, skipped_line
 from syncd.errors import SourceError
 from syncd.model import Batch, ItemKind, Person, PullState, Release, make_id
 
@@ -81,6 +81,7 @@ class GitHubConnector:
         self.name = name
         self.config = config
         self.client = GitHubClient(name, config)
+        self.graph = GraphQLReads(name, config, self.client)
         self.total_hint: int | None = None
         self._now = now
         self._unidentified: list[str] = []  # skipped items without a number: reported, cannot be retried
@@ -121,7 +122,7 @@ class GitHubConnector:
         self._unidentified = []
         try:
             if all(full or not (root["repos"].get(r) or {}).get("since") for r in repos):
-                self.total_hint = self._totals(repos)
+                self.total_hint = self.graph.totals(repos)
             for index, repo in enumerate(repos):
                 try:
                     yield from self._sync_repo(repo, root, full, seen)
@@ -147,21 +148,6 @@ class GitHubConnector:
             failures.append(skipped_line("item", skipped + self._unidentified))
         if failures:
             raise SourceError(self.name, "; ".join(failures), self.config.base_url)
-
-    def _totals(self, repos: list[str]) -> int:
-        """Issues plus PRs of the repositories (for the progress bar of a first or full sync)."""
-        total = 0
-        for start in range(0, len(repos), 50):
-            chunk = repos[start:start + 50]
-            variables: Json = {}
-            for i, repo in enumerate(chunk):
-                variables[f"o{i}"], variables[f"n{i}"] = repo.split("/", 1)
-            data = self.client.graphql(totals_query(len(chunk)), variables, partial=True)  # a missing repository
-            # fails on its own turn, with its name
-            for i in range(len(chunk)):
-                node = data.get(f"r{i}") or {}
-                total += sum(int((node.get(k) or {}).get("totalCount") or 0) for k in ("issues", "pullRequests"))
-        return total
 
     def _commit(self, repo: str, work: Json, root: Json, batch: Batch) -> Batch:
         """`batch` carrying the cursor with this repository's state at `work` (true once stored)."""
@@ -261,7 +247,7 @@ class GitHubConnector:
             people.update((p.id, p) for p in named)
             if item.kind == ItemKind.PULL_REQUEST:
                 pulls[int(issue["number"])] = issue
-        for number, node in self._pull_details(repo, sorted(pulls), texts=False).items():
+        for number, node in self.graph.pull_details(repo, sorted(pulls), texts=False).items():
             issue = pulls[number]
             try:
                 self._add_pull(batch, people, work, number, make_id(self.name, issue["id"]), node,
@@ -305,63 +291,15 @@ class GitHubConnector:
         else:
             work["open"].pop(str(number), None)
 
-    # -- pull-request details (GraphQL) -----------------------------------------------------------
-
-    def _pull_details(self, repo: str, numbers: list[int], texts: bool) -> dict[int, Json]:
-        """Complete GraphQL nodes of these PRs: batches of `graphql_batch`, overflowing connections followed up."""
-        owner, name = repo.split("/", 1)
-        out: dict[int, Json] = {}
-        for start in range(0, len(numbers), self.config.graphql_batch):
-            chunk = numbers[start:start + self.config.graphql_batch]
-            data = self.client.graphql(pulls_query(chunk), {"owner": owner, "name": name, "texts": texts})
-            found = data.get("repository") or {}
-            for number in chunk:
-                node = found.get(f"pr{number}")
-                if node is None:
-                    raise SourceError(self.name, f"GraphQL: {repo}#{number} is listed as a pull request but "
-                                                 "GraphQL has no such pull request", self.config.base_url)
-                for alias, (field, query) in FOLLOW_UPS.items():
-                    self._follow_up(owner, name, number, node, alias, field, query)
-                out[number] = node
-        return out
-
-    def _follow_up(self, owner: str, name: str, number: int, node: Json, alias: str, field: str, query: str) -> None:
-        """Append the remaining pages of one nested connection of a PR node to the node itself."""
-        conn = node.get(alias) or {}
-        info = conn.get("pageInfo") if isinstance(conn, dict) else None  # a wrong shape is the mapping's to name
-        while isinstance(info, dict) and info.get("hasNextPage"):
-            data = self.client.graphql(query, {"owner": owner, "name": name, "number": number,
-                                               "after": info.get("endCursor")})
-            more = (((data.get("repository") or {}).get("pullRequest") or {}).get(field) or {})
-            conn["nodes"] = [*(conn.get("nodes") or []), *(more.get("nodes") or [])]
-            info = more.get("pageInfo") or {}
-        if isinstance(conn, dict) and conn and isinstance(info, dict):
-            conn["pageInfo"] = {"hasNextPage": False, "endCursor": info.get("endCursor")}
-
     def _refresh_checks(self, repo: str, work: Json, batch: Batch) -> None:
         """Re-read open PRs' head rollups; re-fetch the PRs whose rollup changed (checks don't bump updated_at)."""
-        owner, name = repo.split("/", 1)
-        rollups: dict[str, str | None] = {}
-        after = None
-        while True:
-            data = self.client.graphql(OPEN_ROLLUPS_QUERY, {"owner": owner, "name": name, "after": after})
-            conn = ((data.get("repository") or {}).get("pullRequests") or {})
-            try:
-                rollups.update((ident(n.get("number"), "pullRequests.nodes.number"), head_rollup(n))
-                               for n in objects(conn.get("nodes"), "pullRequests.nodes"))
-            except PayloadError as exc:
-                raise SourceError(self.name, f"open pull requests' checks not understood: {exc}",
-                                  self.config.base_url) from None
-            info = conn.get("pageInfo") or {}
-            if not info.get("hasNextPage"):
-                break
-            after = info.get("endCursor")
+        rollups = self.graph.open_rollups(repo)
         known: dict[str, list[Any]] = work["open"]
         for gone in [n for n in known if n not in rollups]:
             del known[gone]  # closed or merged: that bumped updated_at, the issues list brings it
         changed = sorted(int(n) for n, (_, state) in known.items() if rollups[n] != state)
         people: dict[str, Person] = {}
-        for number, node in self._pull_details(repo, changed, texts=True).items():
+        for number, node in self.graph.pull_details(repo, changed, texts=True).items():
             item_id = known[str(number)][0]
             try:
                 self._add_pull(batch, people, work, number, item_id, node, node.get("title"), node.get("body"))
@@ -407,42 +345,13 @@ class GitHubConnector:
         pr_keys: set[str] = set()
         for repo in repos:
             if repo not in seen and in_scope:
-                ids, numbers = self._census_repo(repo)
+                ids, numbers = self.graph.census(repo)
                 present |= ids
                 pr_keys |= {f"{repo}#{n}" for n in numbers}
         removed = sorted(i for i, key in in_scope.items() if i not in present and key not in pr_keys)
         root["census_at"] = now.isoformat()
         return Batch(removed_ids=removed, cursor=copy.deepcopy(root))
 
-    def _census_repo(self, repo: str) -> tuple[set[str], set[int]]:
-        """Issue ids and PR numbers in the repository now (GraphQL, 100 of each a page).
-
-        GraphQL knows a PR by number, not by the issue id the REST list gives it, hence the two sets.
-        """
-        owner, name = repo.split("/", 1)
-        ids: set[str] = set()
-        numbers: set[int] = set()
-        after: dict[str, str | None] = {"issues": None, "pullRequests": None}
-        want = {"issues": True, "pullRequests": True}
-        while want["issues"] or want["pullRequests"]:
-            data = self.client.graphql(CENSUS_QUERY, {"owner": owner, "name": name, "issuesAfter": after["issues"],
-                                                      "pullsAfter": after["pullRequests"], "issues": want["issues"],
-                                                      "pulls": want["pullRequests"]})
-            found = data.get("repository") or {}
-            for conn_name in [c for c in ("issues", "pullRequests") if want[c]]:
-                conn = found.get(conn_name) or {}
-                try:
-                    for node in objects(conn.get("nodes"), f"census {conn_name}.nodes"):
-                        if conn_name == "issues":
-                            ids.add(make_id(self.name, ident(node.get("databaseId"), "census issues.nodes.databaseId")))
-                        else:
-                            numbers.add(int(ident(node.get("number"), "census pullRequests.nodes.number")))
-                except (PayloadError, ValueError) as exc:
-                    raise SourceError(self.name, f"{repo}: census not understood: {exc}", self.config.base_url) from None
-                info = conn.get("pageInfo") or {}
-                want[conn_name] = bool(info.get("hasNextPage"))
-                after[conn_name] = info.get("endCursor")
-        return ids, numbers
 
 
 def _reason(exc: SourceError) -> str:
