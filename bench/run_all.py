@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -201,12 +202,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     figures, db = bench_initial(sandbox, world, n_runs, Path(tmp))
                     figures["no_change"] = bench_poll(sandbox, world, n_runs, db, 0.0)
                 if not args.no_peer and n == peer_size:  # before the 1% changes: the generated history
-                    results["peer"] = bench_peer(sandbox, world, n_runs, Path(tmp), args.peer_latency_ms)
+                    try:
+                        results["peer"] = bench_peer(sandbox, world, n_runs, Path(tmp), args.peer_latency_ms)
+                    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # the rest still runs
+                        log(f"peer comparison failed: {exc}")
+                        results["peer"] = {"failed": str(exc)}
                 if n in sizes:
                     figures["changed_1pct"] = bench_poll(sandbox, world, n_runs, db, 0.01)
                     results["sync"].append(figures)
     if not args.no_reports:
         results.update(suite_parts.analysis_and_reports(quick=args.quick, runs=runs, log=log))
+    results["failed"] = [name for name in ("peer", "analysis", "reports") if "failed" in (results.get(name) or {})]
     results["suite_s"] = round(time.perf_counter() - started, 1)
     results["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -217,4 +223,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(1 if main()["failed"] else 0)

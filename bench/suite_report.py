@@ -109,7 +109,9 @@ def render(results: dict[str, Any]) -> str:
             ["world", "poll", "items changed", "requests", "projects+repos", "req per project/repo", "wall s", "runs"],
             polls)]
     peer = results.get("peer")
-    if peer:
+    if peer and "failed" in peer:
+        out += ["", f"### Peer: FAILED ({peer['failed']})"]
+    elif peer:
         latency = f", {peer['latency_ms']:g} ms added to every request" if peer.get("latency_ms") else ""
         out += ["", f"### Peer: syncd vs Perceval {peer['perceval_version']} on the same sandbox "
                 f"({peer['world']} world, Jira Server/DC mode, GitHub Enterprise `/api/v3`{latency})", "", table(
@@ -127,6 +129,8 @@ def render(results: dict[str, Any]) -> str:
         part = results.get(name)
         if part and "skipped" in part:
             out += ["", f"### {name.capitalize()}: skipped ({part['skipped']})"]
+        elif part and "failed" in part:
+            out += ["", f"### {name.capitalize()}: FAILED", "", "```", part["failed"], "```"]
         elif part:
             out += ["", f"### {name.capitalize()} (`{part['command']}`)", "", "```", part["table"], "```"]
     out += ["", f"Suite wall time: {results['suite_s']:.0f} s."]
