@@ -7,8 +7,8 @@ side; an item with no change of a field has had its current value since it was c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from reports.data import SCOPE_KINDS, Snapshot
 from syncd.model import SourceType, StatusCategory, TransitionField, WorkItem
@@ -42,10 +42,10 @@ def parse_points(value: str | None) -> float | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class ItemFacts:
+class ItemFacts(NamedTuple):
     """When an item started (first in progress) and finished (became done for the last time)."""
 
+    # A tuple, not a dataclass: one is built per item of the snapshot, and a tuple builds fastest.
     started: datetime | None
     done_at: datetime | None  # None unless the item is done now
 
@@ -94,32 +94,39 @@ class Histories:
         if self._facts is not None:
             return self._facts
         out: dict[str, ItemFacts] = {}
-        history = self.snap.history
+        history = self.snap.history.get
         cats = self._by_name
         cat = self.category
         in_progress, done = StatusCategory.IN_PROGRESS, StatusCategory.DONE
+        unknown = ItemFacts(None, None)  # not started, not done: shared, as most open items are
         for item in self.snap.items:
             started: datetime | None = None
             last_done: datetime | None = None
-            first = True
-            for t in history.get(item.id, ()):
-                if t.field != STATUS:
-                    continue
-                if first:  # created straight into an in-progress status: started on creation
-                    first = False
-                    if (cats.get(t.from_string) or cat(t.from_string)) == in_progress:  # type: ignore[arg-type]
-                        started = item.created
-                c = cats.get(t.to_string) or cat(t.to_string)  # type: ignore[arg-type]
-                if c == in_progress:
-                    if started is None:
-                        started = t.at
-                elif c == done:
-                    last_done = t.at
+            rows = history(item.id)
+            if rows is not None:
+                first = True
+                for t in rows:
+                    if t.field != STATUS:
+                        continue
+                    if first:  # created straight into an in-progress status: started on creation
+                        first = False
+                        if (cats.get(t.from_string) or cat(t.from_string)) is in_progress:  # type: ignore[arg-type]
+                            started = item.created
+                    c = cats.get(t.to_string) or cat(t.to_string)  # type: ignore[arg-type]
+                    if c is in_progress:
+                        if started is None:
+                            started = t.at
+                    elif c is done:
+                        last_done = t.at
             current = item.status_category
-            done_at = (last_done or item.resolved or item.updated) if current == done else None
-            if started is None and current == in_progress:
-                started = item.created  # in progress with no recorded start (e.g. a GitHub issue)
-            out[item.id] = ItemFacts(started=started, done_at=done_at)
+            if current == done:
+                out[item.id] = ItemFacts(started, last_done or item.resolved or item.updated)
+            elif started is not None:
+                out[item.id] = ItemFacts(started, None)
+            elif current == in_progress:  # in progress with no recorded start (e.g. a GitHub issue)
+                out[item.id] = ItemFacts(item.created, None)
+            else:
+                out[item.id] = unknown
         self._facts = out
         return out
 
