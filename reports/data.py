@@ -175,4 +175,6 @@ def load_snapshot(store: Store) -> Snapshot:
                    links=snap.links, transitions=snap.transitions, people=snap.people)
     if snap.history is not None:
         out.__dict__["history"] = snap.history  # the store grouped them already: fill the cache
+    if snap.item_by_id is not None:
+        out.__dict__["item_by_id"] = snap.item_by_id  # likewise the index of items by id
     return out

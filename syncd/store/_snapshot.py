@@ -14,7 +14,7 @@ million pydantic models would cost more than the analysis itself.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -53,6 +53,7 @@ class StoreSnapshot:
     transitions: list[TransitionRow]
     people: list[Person]
     history: dict[str, list[TransitionRow]] | None = None  # transitions grouped by item, when read so
+    item_by_id: dict[str, WorkItem] | None = None  # the live items by id, when read so
 
 
 def _utc(value: Any) -> datetime | None:
@@ -151,7 +152,7 @@ def _models(conn: Connection, table: Table, model: Any, skip: tuple[str, ...], w
 
 
 def _transition_rows(conn: Connection, fields: Iterable[str] | None,
-                     live: set[str]) -> tuple[list[TransitionRow], dict[str, list[TransitionRow]]]:
+                     live: Container[str]) -> tuple[list[TransitionRow], dict[str, list[TransitionRow]]]:
     t = schema.transitions
     # Physical order, then grouped and sorted per item here: cheaper than ORDER BY over the table.
     q = select(t.c.item_id, t.c.field, t.c.from_value, t.c.to_value, t.c.from_string, t.c.to_string, t.c.at)
@@ -217,7 +218,7 @@ def _read(engine: Engine, transition_fields: Iterable[str] | None) -> StoreSnaps
         try:
             items = _models(conn, schema.items, WorkItem, ("content_hash", "raw", "removed_at"),
                             schema.items.c.removed.is_(False))
-            live = {i.id for i in items}
+            live = {i.id: i for i in items}  # what is live, and the index analysis wants anyway
             transitions, history = _transition_rows(conn, transition_fields, live)
             snap = StoreSnapshot(
                 items=items,
@@ -228,6 +229,7 @@ def _read(engine: Engine, transition_fields: Iterable[str] | None) -> StoreSnaps
                 transitions=transitions,
                 people=_models(conn, schema.people, Person, ()),
                 history=history,
+                item_by_id=live,
             )
         finally:
             conn.rollback()
