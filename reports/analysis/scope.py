@@ -30,27 +30,27 @@ def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
     kinds = set(s.kinds)
     sources, projects, epics = set(s.sources), set(s.projects), set(s.epics)
     labels, components, repos = set(s.labels), set(s.components), set(s.repositories)
-    out = []
-    for item in (snap.items if kinds else snap.scope_items):
-        if kinds and item.kind not in kinds:
-            continue
-        if sources and item.source not in sources:
-            continue
-        if projects and item.project not in projects:
-            continue
-        if epics and item.epic_key not in epics and item.parent_key not in epics:
-            continue
-        if labels and labels.isdisjoint(item.labels):
-            continue
-        if components and components.isdisjoint(item.components):
-            continue
-        if version_ids is not None and version_ids.isdisjoint(item.release_ids):
-            continue
-        if milestone_ids is not None and milestone_ids.isdisjoint(item.release_ids):
-            continue
-        if repos and (item.source_type != SourceType.GITHUB or item.project not in repos):
-            continue
-        out.append(item)
+    # One tight filter per criterion the selector sets (a selector sets one or two of them).
+    out = snap.items if kinds else snap.scope_items
+    if kinds:
+        out = [i for i in out if i.kind in kinds]
+    if sources:
+        out = [i for i in out if i.source in sources]
+    if projects:
+        out = [i for i in out if i.project in projects]
+    if epics:
+        out = [i for i in out if i.epic_key in epics or i.parent_key in epics]
+    if labels:
+        out = [i for i in out if not labels.isdisjoint(i.labels)]
+    if components:
+        out = [i for i in out if not components.isdisjoint(i.components)]
+    if version_ids is not None:
+        out = [i for i in out if not version_ids.isdisjoint(i.release_ids)]
+    if milestone_ids is not None:
+        out = [i for i in out if not milestone_ids.isdisjoint(i.release_ids)]
+    if repos:
+        out = [i for i in out if i.source_type == SourceType.GITHUB and i.project in repos]
+    out = list(out)  # never the snapshot's own list
     out.sort(key=lambda i: key_order(i.key))
     snap.selections[selector] = out
     return out
