@@ -23,12 +23,13 @@ def count_items(items: Sequence[WorkItem]) -> Counts:
     pts = {StatusCategory.DONE: 0.0, StatusCategory.IN_PROGRESS: 0.0, StatusCategory.TODO: 0.0}
     unestimated = 0
     for item in items:
-        cat = StatusCategory(item.status_category)
+        cat = item.status_category  # a member, or its value: both find the member's key
         n[cat] += 1
-        if item.estimate is None:
+        estimate = item.estimate
+        if estimate is None:
             unestimated += 1
         else:
-            pts[cat] += item.estimate
+            pts[cat] += estimate
     return Counts(
         items_done=n[StatusCategory.DONE], items_in_progress=n[StatusCategory.IN_PROGRESS],
         items_todo=n[StatusCategory.TODO], points_done=pts[StatusCategory.DONE],
