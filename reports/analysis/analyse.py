@@ -50,9 +50,16 @@ class AnalysisSettings(Protocol):
 def _forecast(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], subject: str, now: datetime,
               tz: tzinfo, settings: AnalysisSettings) -> Forecast:
     facts = hist.facts()
-    done = [d for i in items if (d := facts[i.id].done_at) is not None]
-    remaining = sum(1 for i in items if i.status_category != StatusCategory.DONE)
-    first = min((i.created for i in items), default=None)
+    done: list[datetime] = []
+    remaining = 0
+    first: datetime | None = None
+    for i in items:  # one pass: done times, items left, the first creation
+        if (d := facts[i.id].done_at) is not None:
+            done.append(d)
+        if i.status_category != StatusCategory.DONE:
+            remaining += 1
+        if first is None or i.created < first:
+            first = i.created
     return forecast_completion(remaining, done, first, now, tz, weeks=settings.forecast_weeks,
                                trials=settings.forecast_trials, seed=seed_for(subject))
 

@@ -60,13 +60,15 @@ def weeks_to_finish(samples: Sequence[int], remaining: int, trials: int, seed: i
     week0 = 0
     mean = float(pool.mean()) or 1.0
     span = min(_CHUNK_WEEKS, max(4, int(2 * remaining / mean) + 2))  # most trials finish in the first span
+    rising = bool((pool >= 0).all())  # running totals never fall: a row reaches the goal iff its last week does
     while open_rows.size and week0 < MAX_WEEKS:
         span = min(span, MAX_WEEKS - week0)
         draws = pool[rng.integers(0, pool.size, size=(open_rows.size, span))]
-        cum = total[open_rows, None] + np.cumsum(draws, axis=1)
-        reached = cum >= remaining
-        hit = reached.any(axis=1)
-        result[open_rows[hit]] = week0 + reached[hit].argmax(axis=1) + 1
+        cum = np.cumsum(draws, axis=1, out=draws)
+        if week0:
+            cum += total[open_rows, None]
+        hit = cum[:, -1] >= remaining if rising else (cum >= remaining).any(axis=1)
+        result[open_rows[hit]] = week0 + (cum[hit] >= remaining).argmax(axis=1) + 1
         total[open_rows] = cum[:, -1]
         open_rows = open_rows[~hit]
         week0 += span
