@@ -24,6 +24,7 @@ from reports.analysis.types import (
     Forecast,
     GoalAnalysis,
     ItemsByDate,
+    MetricValue,
     ReleaseAnalysis,
     Risk,
 )
@@ -134,13 +135,18 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     risks = evaluate_risks(ctx)
 
     goal_results = []
+    metrics: dict[tuple[object, object], MetricValue] = {}  # goals often share one metric: compute it once
     for part in goal_parts:
         assert part.goal is not None
         mine = sort_risks(r for r in risks if part.id in r.goal_ids)
+        m = part.goal.metric
+        key = (m, m.selector or part.goal.scope if m.computed is not None else None)
+        if key not in metrics:
+            metrics[key] = metric_value(snap, hist, part.goal, now, today, tz, settings.forecast_weeks)
         goal_results.append(GoalAnalysis(
             goal=part.goal, progress=part.progress, forecast=part.forecast,
             on_track=_on_track(part.forecast, part.target),
-            metric=metric_value(snap, hist, part.goal, now, today, tz, settings.forecast_weeks),
+            metric=metrics[key],
             status=scope_status("goal", part.forecast, part.target, mine), risks=mine))
     release_results = []
     for part in release_parts:
