@@ -117,7 +117,10 @@ class Snapshot:
         out: dict[str, list[WorkItem]] = {}
         for item in self.items:
             for rid in item.release_ids:
-                out.setdefault(rid, []).append(item)
+                planned = out.get(rid)
+                if planned is None:
+                    out[rid] = planned = []
+                planned.append(item)
         return out
 
     @cached_property

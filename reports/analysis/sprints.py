@@ -32,8 +32,9 @@ def sprint_members(snap: Snapshot, hist: Histories, wanted: set[str], since: dat
     the wanted sprints), can have been in one: a sprint change bumps the item's `updated`.
     """
     out: dict[str, list[WorkItem]] = {}
+    history = snap.history
     for item in snap.scope_items:
-        if wanted.isdisjoint(item.sprint_ids) and (item.updated < since or item.id not in snap.history):
+        if wanted.isdisjoint(item.sprint_ids) and (item.updated < since or item.id not in history):
             continue
         for sid in hist.ever_in_sprint(item) & wanted:
             out.setdefault(sid, []).append(item)
