@@ -100,10 +100,18 @@ def delivery(snap: Snapshot, items: Sequence[WorkItem], clock: ReleaseClock) -> 
 def burnup(items: Sequence[WorkItem], done_at: dict[str, datetime | None], today: date, tz: tzinfo,
            start: date | None = None) -> list[BurnUpPoint]:
     """Daily scope and done (items and points) from the first item's creation (or `start`) to today."""
-    if not items:
+    created = [(local_day(i.created, tz), i.estimate or 0.0) for i in items]
+    finished = [(local_day(d, tz), i.estimate or 0.0) for i in items if (d := done_at.get(i.id)) is not None]
+    return _burnup_series(created, finished, today, start)
+
+
+def _burnup_series(created: list[tuple[date, float]], finished: list[tuple[date, float]], today: date,
+                   start: date | None) -> list[BurnUpPoint]:
+    """`burnup` from each item's (creation day, points) and each done item's (done day, points)."""
+    if not created:
         return []
-    created = sorted((local_day(i.created, tz), i.estimate or 0.0) for i in items)
-    finished = sorted((local_day(d, tz), i.estimate or 0.0) for i in items if (d := done_at.get(i.id)) is not None)
+    created.sort()
+    finished.sort()
     first = created[0][0] if start is None else min(start, created[0][0])
     first = max(first, today - timedelta(days=BURNUP_MAX_DAYS))
     out = []
@@ -148,13 +156,23 @@ def progress(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], clock: 
              tz: tzinfo, baseline: tuple[date, str] | None = None) -> Progress:
     """Counts, delivery, burn-up and (with a baseline) scope change of a set of items."""
     facts = hist.facts()
-    done_at = {i.id: facts[i.id].done_at for i in items}
-    remaining = [i for i in items if i.status_category != StatusCategory.DONE]
+    # One pass over the items for the burn-up and the remaining work: each visit to an item costs
+    # more than the work done with it.
+    created: list[tuple[date, float]] = []
+    finished: list[tuple[date, float]] = []
+    remaining: list[WorkItem] = []
+    for i in items:
+        points = i.estimate or 0.0
+        created.append((i.created.astimezone(tz).date(), points))  # local_day, inlined
+        if (d := facts[i.id].done_at) is not None:
+            finished.append((d.astimezone(tz).date(), points))
+        if i.status_category != StatusCategory.DONE:
+            remaining.append(i)
     remaining.sort(key=lambda i: (i.status_category != StatusCategory.IN_PROGRESS, key_order(i.key)))
     return Progress(
         counts=count_items(items),
         delivery=delivery(snap, items, clock),
-        burnup=burnup(items, done_at, today, tz, start=baseline[0] if baseline else None),
+        burnup=_burnup_series(created, finished, today, baseline[0] if baseline else None),
         scope_change=scope_change(snap, items, baseline[0], baseline[1], tz) if baseline else None,
         remaining=[item_ref(snap, i) for i in remaining],
     )
