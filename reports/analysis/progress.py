@@ -136,11 +136,17 @@ def _burnup_series(created: list[tuple[date, float]], finished: list[tuple[date,
 
 def scope_change(snap: Snapshot, items: Sequence[WorkItem], baseline: date, reason: str, tz: tzinfo) -> ScopeChange:
     """Items and points that entered the scope after the end of the baseline day."""
+    return _scope_change(snap, items, [local_day(i.created, tz) for i in items], baseline, reason)
+
+
+def _scope_change(snap: Snapshot, items: Sequence[WorkItem], created_days: Sequence[date], baseline: date,
+                  reason: str) -> ScopeChange:
+    """`scope_change` from each item's creation day (the caller has them already)."""
     base_n = add_n = 0
     base_p = add_p = 0.0
     added: list[WorkItem] = []
-    for item in items:
-        if local_day(item.created, tz) <= baseline:
+    for item, day in zip(items, created_days, strict=True):
+        if day <= baseline:
             base_n += 1
             base_p += item.estimate or 0.0
         else:
@@ -159,11 +165,14 @@ def progress(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], clock: 
     # One pass over the items for the burn-up and the remaining work: each visit to an item costs
     # more than the work done with it.
     created: list[tuple[date, float]] = []
+    created_days: list[date] = []
     finished: list[tuple[date, float]] = []
     remaining: list[WorkItem] = []
     for i in items:
         points = i.estimate or 0.0
-        created.append((i.created.astimezone(tz).date(), points))  # local_day, inlined
+        day = i.created.astimezone(tz).date()  # local_day, inlined
+        created_days.append(day)
+        created.append((day, points))
         if (d := facts[i.id].done_at) is not None:
             finished.append((d.astimezone(tz).date(), points))
         if i.status_category != StatusCategory.DONE:
@@ -173,7 +182,7 @@ def progress(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], clock: 
         counts=count_items(items),
         delivery=delivery(snap, items, clock),
         burnup=_burnup_series(created, finished, today, baseline[0] if baseline else None),
-        scope_change=scope_change(snap, items, baseline[0], baseline[1], tz) if baseline else None,
+        scope_change=_scope_change(snap, items, created_days, baseline[0], baseline[1]) if baseline else None,
         remaining=[item_ref(snap, i) for i in remaining],
     )
 
