@@ -13,7 +13,7 @@ from reports.analysis.flow import flow
 from reports.analysis.forecast import forecast_completion, items_by_date, seed_for
 from reports.analysis.history import Histories
 from reports.analysis.metrics import metric_value
-from reports.analysis.progress import ReleaseClock, default_baseline, progress
+from reports.analysis.progress import ForecastInputs, ReleaseClock, default_baseline, progress_and_forecast_inputs
 from reports.analysis.risk_rules import rule_configs, sort_risks
 from reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
 from reports.analysis.scope import local_day, release_items, release_ref, select_items
@@ -30,7 +30,7 @@ from reports.analysis.types import (
 )
 from reports.data import Snapshot
 from reports.goals import Capacity, Goal, Selector
-from syncd.model import Release, ReleaseKind, SprintState, StatusCategory, WorkItem
+from syncd.model import Release, ReleaseKind, SprintState
 
 
 class AnalysisSettings(Protocol):
@@ -48,21 +48,11 @@ class AnalysisSettings(Protocol):
     def risks(self) -> Mapping[str, Mapping[str, Any]]: ...
 
 
-def _forecast(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], subject: str, now: datetime,
-              tz: tzinfo, settings: AnalysisSettings) -> Forecast:
-    facts = hist.facts()
-    done: list[datetime] = []
-    remaining = 0
-    first: datetime | None = None
-    for i in items:  # one pass: done times, items left, the first creation
-        if (d := facts[i.id].done_at) is not None:
-            done.append(d)
-        if i.status_category != StatusCategory.DONE:
-            remaining += 1
-        if first is None or i.created < first:
-            first = i.created
-    return forecast_completion(remaining, done, first, now, tz, weeks=settings.forecast_weeks,
-                               trials=settings.forecast_trials, seed=seed_for(subject))
+def _forecast(inputs: ForecastInputs, subject: str, now: datetime, tz: tzinfo,
+              settings: AnalysisSettings) -> Forecast:
+    return forecast_completion(inputs.remaining, inputs.done, inputs.first_created, now, tz,
+                               weeks=settings.forecast_weeks, trials=settings.forecast_trials,
+                               seed=seed_for(subject))
 
 
 def _releases_in_view(snap: Snapshot, now: datetime, weeks: int) -> list[Release]:
@@ -113,18 +103,18 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
         for item in items:
             goals_of_item.setdefault(item.id, []).append(goal.id)
         baseline = default_baseline(items, hist, today, tz, goal.baseline_date, goal.start)
+        scope_progress, inputs = progress_and_forecast_inputs(snap, hist, items, clock, today, tz, baseline)
         goal_parts.append(ScopePart(
             id=goal.id, name=goal.title, target=goal.target_date, items=items, owner=goal.owner, goal=goal,
-            progress=progress(snap, hist, items, clock, today, tz, baseline),
-            forecast=_forecast(snap, hist, items, f"goal:{goal.id}", now, tz, settings)))
+            progress=scope_progress, forecast=_forecast(inputs, f"goal:{goal.id}", now, tz, settings)))
 
     release_parts: list[ScopePart] = []
     for rel in _releases_in_view(snap, now, settings.forecast_weeks):
         items = release_items(snap, rel)
+        scope_progress, inputs = progress_and_forecast_inputs(snap, hist, items, clock, today, tz)
         release_parts.append(ScopePart(
             id=rel.id, name=rel.name, target=rel.due, items=items, url=rel.url, release=rel,
-            progress=progress(snap, hist, items, clock, today, tz),
-            forecast=_forecast(snap, hist, items, f"release:{rel.id}", now, tz, settings)))
+            progress=scope_progress, forecast=_forecast(inputs, f"release:{rel.id}", now, tz, settings)))
 
     sprints = sprint_reports(snap, hist, now, settings.velocity_sprints, capacity, settings.forecast_weeks)
     flows = flow(snap, hist, clock, now, tz, settings.forecast_weeks)

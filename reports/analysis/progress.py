@@ -6,6 +6,7 @@ import heapq
 from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
+from typing import NamedTuple
 
 from reports.analysis.history import Histories
 from reports.analysis.scope import item_ref, key_order, local_day
@@ -30,6 +31,10 @@ def count_items(items: Sequence[WorkItem]) -> Counts:
             unestimated += 1
         else:
             pts[cat] += estimate
+    return _counts(n, pts, unestimated)
+
+
+def _counts(n: dict[StatusCategory, int], pts: dict[StatusCategory, float], unestimated: int) -> Counts:
     return Counts(
         items_done=n[StatusCategory.DONE], items_in_progress=n[StatusCategory.IN_PROGRESS],
         items_todo=n[StatusCategory.TODO], points_done=pts[StatusCategory.DONE],
@@ -158,33 +163,65 @@ def _scope_change(snap: Snapshot, items: Sequence[WorkItem], created_days: Seque
                        added_items=add_n, added_points=add_p, added=[item_ref(snap, i) for i in newest])
 
 
+class ForecastInputs(NamedTuple):
+    """What a forecast reads from a scope's items: done times, items left, the first creation."""
+
+    done: list[datetime]
+    remaining: int
+    first_created: datetime | None
+
+
 def progress(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], clock: ReleaseClock, today: date,
              tz: tzinfo, baseline: tuple[date, str] | None = None) -> Progress:
     """Counts, delivery, burn-up and (with a baseline) scope change of a set of items."""
+    return progress_and_forecast_inputs(snap, hist, items, clock, today, tz, baseline)[0]
+
+
+def progress_and_forecast_inputs(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], clock: ReleaseClock,
+                                 today: date, tz: tzinfo, baseline: tuple[date, str] | None = None,
+                                 ) -> tuple[Progress, ForecastInputs]:
+    """`progress`, and the forecast's inputs read in the same pass over the items."""
     facts = hist.facts()
-    # One pass over the items for the burn-up and the remaining work: each visit to an item costs
-    # more than the work done with it.
+    # One pass over the items for the counts, the burn-up, the remaining work and the forecast:
+    # each visit to an item costs more than the work done with it.
+    n = {StatusCategory.DONE: 0, StatusCategory.IN_PROGRESS: 0, StatusCategory.TODO: 0}
+    pts = {StatusCategory.DONE: 0.0, StatusCategory.IN_PROGRESS: 0.0, StatusCategory.TODO: 0.0}
+    unestimated = 0
     created: list[tuple[date, float]] = []
     created_days: list[date] = []
     finished: list[tuple[date, float]] = []
+    done_times: list[datetime] = []
+    first: datetime | None = None
     remaining: list[WorkItem] = []
+    done = StatusCategory.DONE
     for i in items:
-        points = i.estimate or 0.0
+        estimate = i.estimate
+        points = estimate or 0.0
         day = i.created.astimezone(tz).date()  # local_day, inlined
         created_days.append(day)
         created.append((day, points))
         if (d := facts[i.id].done_at) is not None:
             finished.append((d.astimezone(tz).date(), points))
-        if i.status_category != StatusCategory.DONE:
+            done_times.append(d)
+        cat = i.status_category  # a member, or its value: both find the member's key
+        n[cat] += 1
+        if estimate is None:
+            unestimated += 1
+        else:
+            pts[cat] += estimate
+        if cat != done:
             remaining.append(i)
+        if first is None or i.created < first:
+            first = i.created
+    inputs = ForecastInputs(done_times, len(remaining), first)
     remaining.sort(key=lambda i: (i.status_category != StatusCategory.IN_PROGRESS, key_order(i.key)))
     return Progress(
-        counts=count_items(items),
+        counts=_counts(n, pts, unestimated),
         delivery=delivery(snap, items, clock),
         burnup=_burnup_series(created, finished, today, baseline[0] if baseline else None),
         scope_change=_scope_change(snap, items, created_days, baseline[0], baseline[1]) if baseline else None,
         remaining=[item_ref(snap, i) for i in remaining],
-    )
+    ), inputs
 
 
 def default_baseline(items: Sequence[WorkItem], hist: Histories, today: date, tz: tzinfo,
