@@ -13,7 +13,7 @@ from reports.analysis.flow import flow
 from reports.analysis.forecast import forecast_completion, items_by_date, seed_for
 from reports.analysis.history import Histories
 from reports.analysis.metrics import metric_value
-from reports.analysis.progress import ForecastInputs, ReleaseClock, default_baseline, progress_and_forecast_inputs
+from reports.analysis.progress import ForecastInputs, GoalDates, ReleaseClock, progress_and_forecast_inputs
 from reports.analysis.risk_rules import rule_configs, sort_risks
 from reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
 from reports.analysis.scope import local_day, release_items, release_ref, select_items
@@ -102,8 +102,8 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
         items = select_items(snap, goal.scope)
         for item in items:
             goals_of_item.setdefault(item.id, []).append(goal.id)
-        baseline = default_baseline(items, hist, today, tz, goal.baseline_date, goal.start)
-        scope_progress, inputs = progress_and_forecast_inputs(snap, hist, items, clock, today, tz, baseline)
+        scope_progress, inputs = progress_and_forecast_inputs(snap, hist, items, clock, today, tz,
+                                                               GoalDates(goal.baseline_date, goal.start))
         goal_parts.append(ScopePart(
             id=goal.id, name=goal.title, target=goal.target_date, items=items, owner=goal.owner, goal=goal,
             progress=scope_progress, forecast=_forecast(inputs, f"goal:{goal.id}", now, tz, settings)))

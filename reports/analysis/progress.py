@@ -178,9 +178,12 @@ def progress(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], clock: 
 
 
 def progress_and_forecast_inputs(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], clock: ReleaseClock,
-                                 today: date, tz: tzinfo, baseline: tuple[date, str] | None = None,
+                                 today: date, tz: tzinfo, baseline: tuple[date, str] | GoalDates | None = None,
                                  ) -> tuple[Progress, ForecastInputs]:
-    """`progress`, and the forecast's inputs read in the same pass over the items."""
+    """`progress`, and the forecast's inputs read in the same pass over the items.
+
+    A goal's `GoalDates` as the baseline: its `default_baseline`, with the first start found in that pass.
+    """
     facts = hist.facts()
     # One pass over the items for the counts, the burn-up, the remaining work and the forecast:
     # each visit to an item costs more than the work done with it.
@@ -192,6 +195,7 @@ def progress_and_forecast_inputs(snap: Snapshot, hist: Histories, items: Sequenc
     finished: list[tuple[date, float]] = []
     done_times: list[datetime] = []
     first: datetime | None = None
+    first_start: datetime | None = None
     remaining: list[WorkItem] = []
     done = StatusCategory.DONE
     for i in items:
@@ -200,9 +204,12 @@ def progress_and_forecast_inputs(snap: Snapshot, hist: Histories, items: Sequenc
         day = i.created.astimezone(tz).date()  # local_day, inlined
         created_days.append(day)
         created.append((day, points))
-        if (d := facts[i.id].done_at) is not None:
+        f = facts[i.id]
+        if (d := f.done_at) is not None:
             finished.append((d.astimezone(tz).date(), points))
             done_times.append(d)
+        if (st := f.started) is not None and (first_start is None or st < first_start):
+            first_start = st
         cat = i.status_category  # a member, or its value: both find the member's key
         n[cat] += 1
         if estimate is None:
@@ -214,6 +221,8 @@ def progress_and_forecast_inputs(snap: Snapshot, hist: Histories, items: Sequenc
         if first is None or i.created < first:
             first = i.created
     inputs = ForecastInputs(done_times, len(remaining), first)
+    if isinstance(baseline, GoalDates):
+        baseline = default_baseline(baseline, first_start, today, tz)
     remaining.sort(key=lambda i: (i.status_category != StatusCategory.IN_PROGRESS, key_order(i.key)))
     return Progress(
         counts=_counts(n, pts, unestimated),
@@ -224,15 +233,19 @@ def progress_and_forecast_inputs(snap: Snapshot, hist: Histories, items: Sequenc
     ), inputs
 
 
-def default_baseline(items: Sequence[WorkItem], hist: Histories, today: date, tz: tzinfo,
-                     configured: date | None, start: date | None) -> tuple[date, str]:
+class GoalDates(NamedTuple):
+    """A goal's own dates that decide its scope-creep baseline (see `default_baseline`)."""
+
+    configured: date | None  # the configured baseline date
+    start: date | None  # the goal's start
+
+
+def default_baseline(dates: GoalDates, first_start: datetime | None, today: date, tz: tzinfo) -> tuple[date, str]:
     """The scope-creep baseline: configured, else the goal's start, else the day work first started."""
-    if configured is not None:
-        return configured, "configured baseline date"
-    if start is not None:
-        return start, "goal start date"
-    facts = hist.facts()
-    starts = [s for i in items if (s := facts[i.id].started) is not None]
-    if starts:
-        return local_day(min(starts), tz), "the day work started"
+    if dates.configured is not None:
+        return dates.configured, "configured baseline date"
+    if dates.start is not None:
+        return dates.start, "goal start date"
+    if first_start is not None:
+        return local_day(first_start, tz), "the day work started"
     return today, "no work started yet"
