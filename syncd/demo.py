@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from syncd.errors import SyncdError
+from syncd.sandbox.run import toml_value
 from syncd.sandbox.world import World
 
 DEMO_TIMEZONE = "Europe/Berlin"
@@ -43,10 +44,6 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _toml_str(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
 
@@ -68,18 +65,18 @@ def demo_goals_toml(world: World) -> str:
              scope: dict[str, list[str]], metric: list[str]) -> None:
         blocks.extend([
             "[[goals]]",
-            f"id = {_toml_str(gid)}",
-            f"title = {_toml_str(title)}",
-            f"objective = {_toml_str(objective)}",
-            f"problem = {_toml_str(problem)}",
-            f"owner = {_toml_str(owner)}",
+            f"id = {toml_value(gid)}",
+            f"title = {toml_value(title)}",
+            f"objective = {toml_value(objective)}",
+            f"problem = {toml_value(problem)}",
+            f"owner = {toml_value(owner)}",
             f"target_date = {target.isoformat()}",
             "",
             "[goals.metric]",
             *metric,
             "",
             "[goals.scope]",
-            *(f"{k} = [{', '.join(_toml_str(v) for v in vals)}]" for k, vals in scope.items()),
+            *(f"{k} = {toml_value(list(vals))}" for k, vals in scope.items()),
             "",
         ])
 
@@ -127,7 +124,7 @@ def demo_goals_toml(world: World) -> str:
 
 
 def _demo_config(sandbox_toml: str) -> str:
-    recipients = "\n".join(f"{aud} = [{', '.join(_toml_str(a) for a in addrs)}]" for aud, addrs in RECIPIENTS.items())
+    recipients = "\n".join(f"{aud} = {toml_value(addrs)}" for aud, addrs in RECIPIENTS.items())
     return "\n".join([
         sandbox_toml.rstrip(),
         "",

@@ -63,21 +63,21 @@ class Sandbox:
         lines = [
             f"# syncd configuration for the sandbox (seed {w.seed}, {_items(w)} items, now {w.now.isoformat()})",
             "# Start it with `syncd sandbox`; the credentials below only open the sandbox.",
-            f"data_dir = {_toml(str(data_dir))}",
+            f"data_dir = {toml_value(str(data_dir))}",
             "",
             f"[sources.{JIRA_SOURCE}]",
             'type = "jira"',
-            f"url = {_toml(self.jira_url)}",
-            f"email = {_toml(w.jira.email)}",
-            f"token = {_toml(w.jira.api_token)}",
-            f"projects = {_toml(projects)}",
+            f"url = {toml_value(self.jira_url)}",
+            f"email = {toml_value(w.jira.email)}",
+            f"token = {toml_value(w.jira.api_token)}",
+            f"projects = {toml_value(projects)}",
             "",
             f"[sources.{GITHUB_SOURCE}]",
             'type = "github"',
-            f"base_url = {_toml(self.github_url)}",
-            f"token = {_toml(w.github.token)}",
-            f"repos = {_toml(self.github_repos)}",
-            f"jira_projects = {_toml(projects)}",
+            f"base_url = {toml_value(self.github_url)}",
+            f"token = {toml_value(w.github.token)}",
+            f"repos = {toml_value(self.github_repos)}",
+            f"jira_projects = {toml_value(projects)}",
             "",
         ]
         return "\n".join(lines)
@@ -167,8 +167,12 @@ def _items(world: World) -> int:
     return t.jira_issues + t.github_issues + t.github_pulls
 
 
-def _toml(value: str | list[str]) -> str:
-    """A TOML basic string or array of strings (JSON's escapes are valid TOML)."""
+def toml_value(value: str | list[str]) -> str:
+    """A TOML basic string or array of strings for any text.
+
+    JSON's escapes are TOML's, except that TOML has no surrogate pairs (so non-ASCII text is written
+    as itself) and forbids a raw DEL (which JSON leaves unescaped).
+    """
     if isinstance(value, list):
-        return "[" + ", ".join(json.dumps(v) for v in value) + "]"
-    return json.dumps(value)
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
