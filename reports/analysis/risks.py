@@ -70,6 +70,12 @@ class RiskContext:
         """The assignee's display name, when known."""
         return self.snap.person_name.get(item.assignee_id) if item.assignee_id else None
 
+    def item_risk(self, rule: str, severity: Severity, item: WorkItem, title: str, mitigation: str, *,
+                  owner: str | None, numbers: dict[str, float | int | str]) -> Risk:
+        """A risk about one item: its subject, evidence and link, attributed to the item's goals, releases, sprints."""
+        return make_risk(rule, severity, title, mitigation, subjects=[item.id], owner=owner, url=item.url,
+                         items=[self.ref(item)], numbers=numbers, attr=self.attribution([item]))
+
     def attribution(self, items: Iterable[WorkItem]) -> Attribution:
         """The goals, releases and current sprints the items belong to (for `make_risk`)."""
         goals: set[str] = set()
@@ -171,13 +177,11 @@ def overdue(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
         if late <= cfg.threshold:
             continue
         owner = ctx.owner_of(item)
-        out.append(make_risk(
-            "overdue", cfg.pick(Severity.RED), f"{item.key} is {late} days past its due date",
+        out.append(ctx.item_risk(
+            "overdue", cfg.pick(Severity.RED), item, f"{item.key} is {late} days past its due date",
             f"Agree a new due date for {item.key} with {owner or 'its reporter'} and tell whoever waits for it, "
             "or cut it from the plan.",
-            subjects=[item.id], owner=owner, url=item.url, items=[ctx.ref(item)],
-            numbers={"due": item.due.isoformat(), "days late": late, "status": item.status},
-            attr=ctx.attribution([item])))
+            owner=owner, numbers={"due": item.due.isoformat(), "days late": late, "status": item.status}))
     for part in ctx.releases:
         rel = part.release
         if rel is None or rel.released or rel.due is None:
@@ -205,13 +209,11 @@ def carry_over(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
         if len(names) < cfg.threshold:
             continue
         owner = ctx.owner_of(item)
-        out.append(make_risk(
-            "carry-over", cfg.pick(Severity.AMBER), f"{item.key} was carried over {len(names)} sprints",
+        out.append(ctx.item_risk(
+            "carry-over", cfg.pick(Severity.AMBER), item, f"{item.key} was carried over {len(names)} sprints",
             f"Split {item.key} into pieces that fit a sprint, or re-estimate it with {owner or 'the team'}; "
             "if it keeps losing to other work, take it out of the sprint and say so.",
-            subjects=[item.id], owner=owner, url=item.url, items=[ctx.ref(item)],
-            numbers={"sprints carried over": len(names), "sprints": ", ".join(names)},
-            attr=ctx.attribution([item])))
+            owner=owner, numbers={"sprints carried over": len(names), "sprints": ", ".join(names)}))
     return out
 
 

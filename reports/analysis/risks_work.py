@@ -38,12 +38,11 @@ def stale_work(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
         if idle <= cfg.threshold:
             continue
         owner = ctx.owner_of(item)
-        out.append(make_risk(
-            "stale-work", cfg.pick(Severity.AMBER), f"{item.key} has had no update for {idle:.0f} days",
+        out.append(ctx.item_risk(
+            "stale-work", cfg.pick(Severity.AMBER), item, f"{item.key} has had no update for {idle:.0f} days",
             f"Ask {owner or 'the team'} where {item.key} stands: flag it if it is waiting on something, "
             "finish it, or move it back to To Do so the board tells the truth.",
-            subjects=[item.id], owner=owner, url=item.url, items=[ctx.ref(item)],
-            numbers={"days without update": round(idle, 1), "status": item.status}, attr=ctx.attribution([item])))
+            owner=owner, numbers={"days without update": round(idle, 1), "status": item.status}))
     return out
 
 
@@ -148,11 +147,10 @@ def missing_acceptance(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
         owner = ctx.owner_of(item)
         names = ", ".join(s.name for sid in item.sprint_ids if sid in ctx.current_sprints
                           and (s := ctx.snap.sprint_by_id.get(sid)) is not None)
-        out.append(make_risk(
-            "missing-acceptance", cfg.pick(Severity.AMBER), f"Story {item.key} has no acceptance criteria",
+        out.append(ctx.item_risk(
+            "missing-acceptance", cfg.pick(Severity.AMBER), item, f"Story {item.key} has no acceptance criteria",
             f"Write acceptance criteria for {item.key} with the product owner before work on it starts.",
-            subjects=[item.id], owner=owner, url=item.url, items=[ctx.ref(item)],
-            numbers={"sprint": names}, attr=ctx.attribution([item])))
+            owner=owner, numbers={"sprint": names}))
     return out
 
 
