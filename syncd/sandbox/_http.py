@@ -115,6 +115,23 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(body, status=status, headers=headers, content_type="application/json;charset=utf-8")
 
 
+def mutation_response(url_map: Map, request: Request, path: str, run: Callable[..., Any]) -> Response:
+    """Serve one admin mutation route of `url_map`: `run(endpoint, body, **route_args)` gives the changed
+    payload; an unknown route answers 404 (405 for a wrong method), bad input (KeyError, ValueError,
+    TypeError) 400."""
+    adapter = url_map.bind("sandbox", path_info="/" + path, url_scheme="http")
+    try:
+        endpoint, args = adapter.match(method=request.method)
+    except HTTPException as exc:
+        return json_response({"error": f"no admin route {path} ({exc.name})"}, exc.code or 404)
+    body = request.get_json(force=True, silent=True) or {}
+    try:
+        result = run(str(endpoint), body, **args)
+    except (KeyError, ValueError, TypeError) as exc:
+        return json_response({"error": str(exc)}, 400)
+    return json_response(result)
+
+
 class _DroppedBody(Iterable[bytes]):
     """Sends half the body then fails, so the server closes the connection mid-body."""
 

@@ -47,11 +47,10 @@ from graphql import (
     parse,
     validate,
 )
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from syncd.sandbox._http import Controls, RunningServer, ServiceApp, json_response, serve
+from syncd.sandbox._http import Controls, RunningServer, ServiceApp, json_response, mutation_response, serve
 from syncd.sandbox.world import GitHubRepo, GitHubWorld, Json, World
 
 DOCS = "https://docs.github.com/rest"
@@ -810,18 +809,12 @@ class GitHubApp(ServiceApp):
 
     def admin_extra(self, request: Request, path: str) -> Response:
         """`/__sandbox/github/...` mutations; each answers the changed payload."""
-        adapter = self._admin.bind("sandbox", path_info="/" + path, url_scheme="http")
-        try:
-            endpoint, args = adapter.match(method=request.method)
-        except HTTPException as exc:
-            return json_response({"error": f"no admin route {path} ({exc.name})"}, exc.code or 404)
-        body = request.get_json(force=True, silent=True) or {}
-        try:
+
+        def run(endpoint: str, body: Json, **args: Any) -> Any:
             with self.world.lock:
-                result = _ADMIN[str(endpoint)](self, body, **args)
-        except (KeyError, ValueError, TypeError) as exc:
-            return json_response({"error": str(exc)}, 400)
-        return json_response(result)
+                return _ADMIN[endpoint](self, body, **args)
+
+        return mutation_response(self._admin, request, path, run)
 
 
 def serve_github(world: World, controls: Controls | None = None, port: int = 0,

@@ -23,11 +23,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from syncd.sandbox._http import json_response
+from syncd.sandbox._http import mutation_response
 from syncd.sandbox.jira_shapes import agile_time, jira_time
 from syncd.sandbox.world import JiraWorld, Json, World
 
@@ -390,14 +389,5 @@ _MAP = Map(_admin_rules(), strict_slashes=False, merge_slashes=False)
 
 def admin(app: JiraApp, request: Request, path: str) -> Response:
     """Serve one `/__sandbox/jira/...` mutation; answers the changed payload (400 for bad input)."""
-    adapter = _MAP.bind("sandbox", path_info="/" + path, url_scheme="http")
-    try:
-        endpoint, args = adapter.match(method=request.method)
-    except HTTPException as exc:
-        return json_response({"error": f"no admin route {path} ({exc.name})"}, exc.code or 404)
-    body = request.get_json(force=True, silent=True) or {}
-    try:
-        result = _ADMIN[str(endpoint)](app.world, body, **args)
-    except (KeyError, ValueError, TypeError) as exc:
-        return json_response({"error": str(exc)}, 400)
-    return json_response(result)
+    return mutation_response(_MAP, request, path,
+                             lambda endpoint, body, **args: _ADMIN[endpoint](app.world, body, **args))
