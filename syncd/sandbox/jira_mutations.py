@@ -83,9 +83,13 @@ def _moment(world: World, after: str | None, now: datetime | None) -> datetime:
 
 
 def _next_history_id(jw: JiraWorld) -> int:
-    ids = [int(h["id"]) for i in jw.issues.values() for h in (i.get("changelog") or {}).get("histories") or []
-           if str(h.get("id", "")).isdigit()]
-    return max([10000, *ids]) + 1
+    """One more than the highest history id of the site: found by one scan, then counted on."""
+    if not jw.last_history_id:
+        ids = [int(h["id"]) for i in jw.issues.values() for h in (i.get("changelog") or {}).get("histories") or []
+               if str(h.get("id", "")).isdigit()]
+        jw.last_history_id = max([10000, *ids])
+    jw.last_history_id += 1
+    return jw.last_history_id
 
 
 def _record(world: World, issue: Json, items: list[Json], author: str | None, now: datetime | None) -> Json:

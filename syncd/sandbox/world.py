@@ -45,6 +45,7 @@ class JiraWorld:
     deployment: str = "Cloud"  # "Cloud", or "Server" (Data Center): v2 shapes, legacy /search only
     moved_keys: dict[str, str] = field(default_factory=dict)  # old key -> issue id (after a move)
     revision: int = 0  # bumped by every mutation, so a server can cache indexes until it changes
+    last_history_id: int = 0  # highest changelog history id a mutation handed out (0: not looked up yet)
 
 
 @dataclass
