@@ -266,13 +266,64 @@ class Flow:
 # -- forecast ------------------------------------------------------------------------------------
 
 
+class ForecastMethod(StrEnum):
+    """Where a forecast's weekly throughput samples come from."""
+
+    TEAM_SHARE = "team-share"  # the team's weekly throughput x the scope's share of it
+    OWN_HISTORY = "own-history"  # the scope's own completions (fallback: no team identified)
+
+
+class ShareSource(StrEnum):
+    """Where a team-share forecast's share came from."""
+
+    CONFIGURED = "configured"  # the goal's `allocation`
+    RECENT = "recent"  # the scope's share of the team's completions in the share window
+    DEFAULT = "default"  # no completions of its own yet: `forecast.default_share`
+    NONE = "none"  # own-history forecasts use no share (share = 1.0)
+
+
+class LeverKind(StrEnum):
+    """The kinds of option a late scope has."""
+
+    CUT = "cut"
+    ALLOCATION = "allocation"
+    MOVE_DATE = "move-date"
+    ADD_PEOPLE = "add-people"
+
+
+@dataclass(frozen=True, slots=True)
+class Lever:
+    """One dated option for a scope forecast to miss its target.
+
+    `p85` is the 85% date with the option taken. `cut_items` (kind "cut") names the items to cut,
+    lowest priority / latest added first; `share` (kind "allocation") is the share that makes the
+    target; `people` (kind "add-people") how many people to add to the configured capacity.
+    """
+
+    kind: LeverKind
+    description: str  # one line, e.g. "cut 4 items: WID-12, WID-40, ..."
+    p85: date | None  # None: the option cannot make a dated forecast
+    makes_target: bool
+    cut_items: list[ItemRef] = field(default_factory=list)
+    share: float | None = None  # 0..1
+    people: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Forecast:
     """Monte Carlo completion forecast of a remaining scope.
 
     Exactly one of these holds: `done` (nothing remains), `refused` (a reason, e.g. too little
     history), or `p50/p85/p95` completion dates. `weekly_throughput` is the history it sampled
-    (oldest week first), `history_start`..`history_end` its span.
+    (oldest week first, already the team's counts before the share is applied),
+    `history_start`..`history_end` its span.
+
+    Its inputs are shown beside every forecast line: `method`, `team`, `window_weeks` (the window
+    asked for), `history_weeks` and `sample_items` (the sample: weeks and items finished in them),
+    `share` and `share_source`, `remaining_items`, `seed`. `low_confidence` is True when fewer
+    than `MIN_CONFIDENT_WEEKS` weeks were sampled. `key` identifies the scope by its remaining
+    item ids, so a goal and a release with the same items hold the same forecast. `options` are
+    the dated levers of a scope forecast to miss its target (empty otherwise).
     """
 
     remaining_items: int
@@ -287,6 +338,15 @@ class Forecast:
     p50: date | None = None
     p85: date | None = None
     p95: date | None = None
+    method: ForecastMethod = ForecastMethod.OWN_HISTORY
+    team: str | None = None  # team name (board, project or repository), None for own history
+    window_weeks: int = 0
+    sample_items: int = 0  # items finished in the sampled weeks (the team's, before the share)
+    share: float = 1.0  # 0..1: the part of the team's throughput that goes to this scope
+    share_source: ShareSource = ShareSource.NONE
+    low_confidence: bool = False
+    key: str = ""  # a digest of the sorted remaining item ids
+    options: list[Lever] = field(default_factory=list)  # fastest first
 
     @property
     def ok(self) -> bool:
