@@ -142,6 +142,18 @@ class Histories:
             current = self.category(t.to_string)
         return current
 
+    def status_at(self, item: WorkItem, at: datetime) -> str:
+        """The item's status name at `at` (its first recorded status before any change)."""
+        rows = self._rows(item.id, STATUS)
+        if not rows:
+            return item.status
+        current = rows[0].from_string or item.status
+        for t in rows:
+            if t.at > at:
+                break
+            current = t.to_string or current
+        return current
+
     def done_at(self, item: WorkItem, at: datetime) -> bool:
         """True when the item was in a done-category status at `at`."""
         return self.category_at(item, at) == StatusCategory.DONE

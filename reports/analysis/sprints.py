@@ -57,11 +57,11 @@ def carried_over(snap: Snapshot, hist: Histories, items: Sequence[WorkItem]) -> 
             if member and not hist.done_at(item, end):
                 closed.append(sprint)
         if closed:
-            out[item.id] = sorted(closed, key=_order_key)
+            out[item.id] = sorted(closed, key=order_key)
     return out
 
 
-def _order_key(sprint: Sprint) -> tuple[float, int, str]:
+def order_key(sprint: Sprint) -> tuple[float, int, str]:
     """Sprints in the order they run: by start (unstarted last), then by Jira's id."""
     start = sprint.start.timestamp() if sprint.start else float("inf")
     rid = int(sprint.remote_id) if sprint.remote_id.isdigit() else 0
@@ -80,7 +80,8 @@ def _capacity_for(sprint: Sprint, capacity: Sequence[Capacity]) -> float | None:
 def _entry(snap: Snapshot, hist: Histories, item: WorkItem, at_start: datetime, end: datetime,
            added: bool, done: bool) -> SprintEntry:
     return SprintEntry(item=item_ref(snap, item), points_at_start=hist.points_at(item, at_start),
-                       points_at_end=hist.points_at(item, end), added_after_start=added, done=done)
+                       points_at_end=hist.points_at(item, end), added_after_start=added, done=done,
+                       status_at_end=hist.status_at(item, end))
 
 
 def _points(entries: Sequence[SprintEntry], at_end: bool = False) -> float:
@@ -141,7 +142,7 @@ def sprint_reports(snap: Snapshot, hist: Histories, now: datetime, velocity_spri
                    capacity: Sequence[Capacity] = (), weeks: int = 12) -> list[SprintReport]:
     """Reports of the active sprints, sprints closed in the last `weeks` weeks (newest first) and
     each board's next sprint, with velocity from the board's previous closed sprints."""
-    ordered = sorted(snap.sprints, key=_order_key)
+    ordered = sorted(snap.sprints, key=order_key)
     since = now - timedelta(days=7 * weeks)
     closed = [s for s in ordered if s.state == SprintState.CLOSED]
     active = [s for s in ordered if s.state == SprintState.ACTIVE]
@@ -152,7 +153,7 @@ def sprint_reports(snap: Snapshot, hist: Histories, now: datetime, velocity_spri
             next_future.setdefault(s.board_id, s)
     shown = [*active, *reversed(recent), *next_future.values()]
     basis = {s.id: [c for c in closed if c.board_id == s.board_id and c.id != s.id
-                    and _order_key(c) < _order_key(s)][-velocity_sprints:] for s in shown}
+                    and order_key(c) < order_key(s)][-velocity_sprints:] for s in shown}
     needed = {s.id: s for s in shown} | {c.id: c for cs in basis.values() for c in cs}
     starts = [s.start for s in needed.values() if s.start is not None]
     members = sprint_members(snap, hist, set(needed), min(starts, default=now))
@@ -169,6 +170,8 @@ def sprint_reports(snap: Snapshot, hist: Histories, now: datetime, velocity_spri
             pct, kind = 100.0 * report.committed_points / cap, "capacity"
         elif avg:
             pct, kind = 100.0 * report.committed_points / avg, "velocity"
+        later = [o for o in ordered if o.board_id == s.board_id and order_key(o) > order_key(s)]
         out.append(replace(report, velocity_average=avg, velocity_sprints=[c.name for c in before],
-                           capacity_points=cap, commitment_percent=pct, commitment_basis=kind))
+                           capacity_points=cap, commitment_percent=pct, commitment_basis=kind,
+                           next_sprint=sprint_ref(later[0]) if later else None))
     return out

@@ -475,6 +475,7 @@ class SprintEntry:
     points_at_end: float | None  # story points at sprint end (or now for an active sprint)
     added_after_start: bool
     done: bool  # status category done at sprint end
+    status_at_end: str | None = None  # status name at sprint end (or now, while active)
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,6 +505,7 @@ class SprintReport:
     capacity_points: float | None  # configured capacity, when any
     commitment_percent: float | None  # committed points vs capacity (if set) else velocity
     commitment_basis: str | None  # "capacity" or "velocity"
+    next_sprint: SprintRef | None = None  # the board's sprint after this one, when known
 
 
 @dataclass(frozen=True, slots=True)

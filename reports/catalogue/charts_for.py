@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from reports.analysis.flow import percentiles
+from reports.analysis.sprint_goal import VelocityTrend
 from reports.analysis.types import GoalAnalysis, SprintReport
 from reports.catalogue.base import ReportInput
 from reports.catalogue.derive import burndown, cycle_points, forecast_outcomes
-from reports.render.charts import burndown_png, burnup_png, cycle_time_png, forecast_png
+from reports.render.charts import burndown_png, burnup_png, cycle_time_png, forecast_png, velocity_png
 from syncd.model import WorkItem
 
 Chart = tuple[str, bytes]  # (NAME.png, PNG bytes)
@@ -62,6 +63,18 @@ def sprint_burndown(inp: ReportInput, rep: SprintReport) -> Chart | None:
     png = burndown_png("Burndown (story points)", days, remaining, start=days[0],
                        end=rep.sprint.end.astimezone(inp.tz).date(), committed=committed, unit="points")
     return f"burndown-{slug(rep.sprint.id)}.png", png
+
+
+def sprint_velocity(rep: SprintReport, trend: VelocityTrend) -> Chart | None:
+    """Velocity chart of the board's last sprints (committed vs completed) with the completed trend."""
+    if not trend.points:
+        return None
+    line = None
+    if trend.slope is not None and trend.mean is not None:
+        line = (trend.mean - trend.slope * (len(trend.points) - 1) / 2, trend.slope)
+    png = velocity_png(f"Velocity: last {len(trend.points)} sprints (story points)", [p.sprint for p in trend.points],
+                       [p.committed for p in trend.points], [p.completed for p in trend.points], trend=line)
+    return f"velocity-{slug(rep.sprint.id)}.png", png
 
 
 def cycle_scatter(inp: ReportInput, start: datetime, end: datetime, name: str = "cycle-time",

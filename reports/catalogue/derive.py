@@ -78,7 +78,7 @@ def open_blockers(inp: ReportInput, item_id: str) -> list[WorkItem]:
 
 
 def burndown(inp: ReportInput, report: SprintReport) -> tuple[list[date], list[float]] | None:
-    """Remaining story points in the sprint at the end of each day, start to end (or today)."""
+    """Remaining story points in the sprint at its start, then at the end of each day to its end (or today)."""
     sprint = inp.snapshot.sprint_by_id.get(report.sprint.id)
     if sprint is None or sprint.start is None or sprint.end is None:
         return None
@@ -87,9 +87,13 @@ def burndown(inp: ReportInput, report: SprintReport) -> tuple[list[date], list[f
     items = [inp.snapshot.item_by_id[i] for i in sorted(ids) if i in inp.snapshot.item_by_id]
     first = local_day(sprint.start, inp.tz)
     last = min(local_day(sprint.complete or sprint.end, inp.tz), inp.analysis.today)
-    days: list[date] = []
-    remaining: list[float] = []
     hist = inp.hist
+    # the first point is the sprint's start, where the ideal line starts too: what was in the
+    # sprint then and not done (the commitment); each later point is the remaining work at the end
+    # of a day, drawn at the midnight that ends it
+    days: list[date] = [first]
+    remaining: list[float] = [sum(hist.points_at(i, sprint.start) or 0.0 for i in items
+                                  if hist.in_sprint_at(i, sprint.id, sprint.start) and not hist.done_at(i, sprint.start))]
     day = first
     while day <= last:
         # the end of the day, or the sprint's last moment on its final day (before carry-over moves items)
@@ -99,7 +103,7 @@ def burndown(inp: ReportInput, report: SprintReport) -> tuple[list[date], list[f
         for item in items:
             if hist.in_sprint_at(item, sprint.id, at) and not hist.done_at(item, at):
                 total += hist.points_at(item, at) or 0.0
-        days.append(day)
+        days.append(day + timedelta(days=1))
         remaining.append(total)
         day += timedelta(days=1)
     return days, remaining

@@ -14,12 +14,13 @@ from typing import Any
 from reports.analysis.flow import first_review, percentiles
 from reports.analysis.history import is_scope
 from reports.analysis.scope import item_ref
+from reports.analysis.sprint_goal import GOAL_MET_SHARE
 from reports.analysis.types import ItemRef, ReleaseAnalysis, SprintReport
 from reports.catalogue.base import Built, ReportInput
 from reports.catalogue.charts_for import cycle_scatter, slug
 from reports.catalogue.derive import cycle_points
 from reports.catalogue.readiness import release_work
-from reports.catalogue.sprint import GOAL_MET_SHARE, find_sprint
+from reports.catalogue.sprint import find_sprint
 from reports.catalogue.status_engineering import MAX_ROWS, item_row
 from reports.render.escape import Md, md_concat
 from reports.render.templating import format_number, render_markdown

@@ -16,16 +16,16 @@ from typing import Any
 from reports.analysis import sprint_risks
 from reports.analysis.risks_work import has_acceptance_criteria
 from reports.analysis.scope import item_ref
+from reports.analysis.sprint_goal import goal_verdict, velocity_trend
 from reports.analysis.types import GoalAnalysis, SprintEntry, SprintReport
 from reports.catalogue.base import Built, ReportInput, risk_line
-from reports.catalogue.charts_for import sprint_burndown
+from reports.catalogue.charts_for import sprint_burndown, sprint_velocity
 from reports.catalogue.derive import open_blockers
 from reports.catalogue.status_engineering import MAX_ROWS, item_row
 from reports.render.templating import render_markdown
 from syncd.errors import ReportError
 from syncd.model import ItemKind, SprintState
 
-GOAL_MET_SHARE = 0.9  # the sprint goal counts as met when this share of committed points was completed
 _AC_KINDS = frozenset({ItemKind.STORY, ItemKind.TASK, ItemKind.ISSUE})
 
 
@@ -125,19 +125,24 @@ def kickoff(inp: ReportInput) -> Built:
     return Built(f"Sprint kickoff: {rep.sprint.name}", md, {}, [x.id for x in risks], rep.sprint.id, wide=True)
 
 
-def _points(entries: list[SprintEntry], at_start: bool = False) -> float:
-    return sum((e.points_at_start if at_start else e.points_at_end) or 0.0 for e in entries)
+def _row_at_end(inp: ReportInput, e: SprintEntry) -> dict[str, Any]:
+    """An item row with its status as it was at sprint end (today's may have moved on)."""
+    row = item_row(inp, e.item, e.points_at_end)
+    return {**row, "status": e.status_at_end or row["status"]}
 
 
 def review(inp: ReportInput) -> Built:
-    """Markdown of a sprint review: the sprint report figures, goal met or not, burndown, what shipped."""
+    """Markdown of a sprint review: the sprint report figures, the goal verdict, burndown, velocity, what shipped."""
     rep = find_sprint(inp, "review")
-    committed_done = [e for e in rep.committed if e.done and e in rep.completed]
-    done_share = (_points(committed_done, True) / rep.committed_points) if rep.committed_points else None
+    verdict = goal_verdict(inp.snapshot, rep)
     charts: dict[str, bytes] = {}
     chart = sprint_burndown(inp, rep)
     if chart is not None:
         charts[chart[0]] = chart[1]
+    trend = velocity_trend(inp.snapshot, inp.hist, rep.sprint.id, inp.now)
+    vchart = sprint_velocity(rep, trend)
+    if vchart is not None:
+        charts[vchart[0]] = vchart[1]
     goal, serving, total = serving_goal(inp, rep)
     start, end = rep.sprint.start, rep.sprint.complete or rep.sprint.end
     shipped = [r for r in inp.analysis.releases if r.release.released and r.release.released_at and start and end
@@ -145,13 +150,12 @@ def review(inp: ReportInput) -> Built:
     risks = sprint_risks(inp.analysis, rep.sprint.id)
 
     def rows(entries: list[SprintEntry]) -> dict[str, Any]:
-        return {"rows": [item_row(inp, e.item, e.points_at_end) for e in entries[:MAX_ROWS]],
+        return {"rows": [_row_at_end(inp, e) for e in entries[:MAX_ROWS]],
                 "more": max(0, len(entries) - MAX_ROWS)}
 
     md = render_markdown(
         "sprint-review.md.j2", tz=inp.tz, today=inp.analysis.today, r=rep, goal=goal, serving=serving, total=total,
-        done_share=done_share, met_share=GOAL_MET_SHARE, committed_done=committed_done,
-        committed_done_points=_points(committed_done, True), chart=chart[0] if chart else None,
+        v=verdict, chart=chart[0] if chart else None, velocity=trend, velocity_chart=vchart[0] if vchart else None,
         completed=rows(rep.completed), carried=rows(rep.not_completed), added=rows(rep.added),
         removed=rows(rep.removed), shipped=shipped, risks=[risk_line(inp, x, links=True) for x in risks])
     return Built(f"Sprint review: {rep.sprint.name}", md, charts, [x.id for x in risks], rep.sprint.id, wide=True)

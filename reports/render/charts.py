@@ -221,3 +221,28 @@ def timeline_png(
         ax.grid(axis="y", visible=False)
         _dates_axis(ax)
         return _png(fig, ax)
+
+
+def velocity_png(
+    title: str,
+    sprints: Sequence[str],
+    committed: Sequence[float],
+    completed: Sequence[float],
+    *,
+    trend: tuple[float, float] | None = None,
+) -> bytes:
+    """Velocity chart as Jira draws it: committed (grey) beside completed (blue) per sprint, oldest
+    first, with the completed points' least-squares trend line (`trend` = (intercept, slope))."""
+    with _figure(title) as (fig, ax):
+        xs = list(range(len(sprints)))
+        ax.bar([x - 0.2 for x in xs], committed, width=0.4, color=SCOPE, label="commitment")
+        ax.bar([x + 0.2 for x in xs], completed, width=0.4, color=DONE, label="completed")
+        if trend is not None and len(xs) >= 2:
+            intercept, slope = trend
+            ax.plot([xs[0], xs[-1]], [intercept, intercept + slope * xs[-1]], color=CONE, linewidth=1.4,
+                    linestyle="--", label="completed trend")
+        ax.set_xticks(xs, [plain_text(s, 18) for s in sprints])
+        ax.grid(axis="x", visible=False)
+        ax.set_ylabel("story points")
+        ax.set_ylim(bottom=0)
+        return _png(fig, ax)

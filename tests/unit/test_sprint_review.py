@@ -1,0 +1,92 @@
+"""Sprint review rules on hand-built sprints: goal verdict and its rule, a goal carried verbatim into
+the next sprint, statuses as at sprint end, the burndown's start, and the velocity trend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reports.analysis.history import Histories
+from reports.analysis.sprint_goal import goal_verdict, velocity_trend
+from reports.analysis.sprints import sprint_reports
+from reports.catalogue.derive import burndown
+from syncd.model import SprintState
+from tests.reports_world import build_world
+from tests.unit.analysis_factories import Plan, day
+from tests.unit.test_reports_catalogue import _input
+
+
+def _world(goal5: str, goal6: str | None, labelled: bool) -> Plan:
+    p = Plan()
+    s5 = p.sprint(5, SprintState.CLOSED, start=day(0), end=day(14), complete=day(14), goal=goal5)
+    s6 = p.sprint(6, SprintState.ACTIVE, start=day(14), end=day(28), goal=goal6)
+    a = p.item("WID-1", points=3, created=day(-5), labels=["sprint-goal"] if labelled else [])
+    b = p.item("WID-2", points=5, created=day(-5), labels=["sprint-goal"] if labelled else [])
+    c = p.item("WID-3", points=20, created=day(-5))
+    for it in (a, b, c):
+        p.set_sprints(it, [s5], day(-1))
+    p.move(a, "Done", day(3))
+    p.move(c, "Done", day(9))
+    p.move(b, "In Progress", day(4))
+    p.set_sprints(b, [s5, s6], day(14))
+    p.move(b, "Done", day(16))  # done after the sprint: Done today, In Progress at sprint end
+    return p
+
+
+def _sprint5(p: Plan):
+    snap = p.snapshot()
+    reps = {r.sprint.name: r for r in sprint_reports(snap, Histories(snap), day(20), velocity_sprints=3)}
+    return snap, reps["Sprint 5"]
+
+
+def test_goal_items_decide_the_verdict_not_the_points_share() -> None:
+    snap, rep = _sprint5(_world("Ship signup", None, labelled=True))
+    v = goal_verdict(snap, rep)
+    # 23 of 28 committed points (82%) were done, but one of the two goal items was not: not met
+    assert v.rule == "labelled" and [e.item.key for e in v.items] == ["WID-1", "WID-2"]
+    assert v.met is False and [e.item.key for e in v.done_items] == ["WID-1"]
+    assert rep.not_completed[0].status_at_end == "In Progress"  # today it is Done
+
+
+def test_without_goal_items_the_verdict_is_90_percent_of_committed_points() -> None:
+    snap, rep = _sprint5(_world("Ship signup", None, labelled=False))
+    v = goal_verdict(snap, rep)
+    assert v.rule == "committed points" and v.done_points == 3 + 20 and v.total_points == 28
+    assert v.met is False  # 23 / 28 = 82% < 90%
+
+
+def test_goal_text_repeated_in_the_next_sprint_is_carried_not_met() -> None:
+    snap, rep = _sprint5(_world("Ship  signup", "ship signup", labelled=False))
+    v = goal_verdict(snap, rep)
+    assert v.carried_into == "Sprint 6" and v.met is False
+
+
+def test_velocity_trend_is_the_least_squares_slope_of_completed_points() -> None:
+    p = Plan()
+    completed = [10, 14, 18, 16]
+    for n, pts in enumerate(completed):
+        s = p.sprint(n + 1, SprintState.CLOSED, start=day(14 * n), end=day(14 * n + 14), complete=day(14 * n + 14))
+        it = p.item(points=pts, created=day(14 * n - 1))
+        p.set_sprints(it, [s], day(14 * n - 1))
+        p.move(it, "Done", day(14 * n + 5))
+    snap = p.snapshot()
+    t = velocity_trend(snap, Histories(snap), "jira:sprint:4", day(100))
+    assert [(x.committed, x.completed) for x in t.points] == [(10, 10), (14, 14), (18, 18), (16, 16)]
+    # by hand: xbar 1.5, ybar 14.5; sum (x-xbar)(y-ybar) = 6.75+0.25+1.75+2.25 = 11; sum (x-xbar)^2 = 5
+    assert t.mean == 14.5 and t.slope == 11 / 5 and t.direction == "rising"
+
+
+def test_burndown_starts_at_the_commitment_at_sprint_start(tmp_path: Path) -> None:
+    inp = _input(build_world(), tmp_path, scope="WID Sprint 4")
+    rep = next(r for r in inp.analysis.sprints if r.sprint.name == "WID Sprint 4")
+    series = burndown(inp, rep)
+    assert series is not None
+    days, remaining = series
+    snap = inp.snapshot
+    # by hand from the items: points at start of what was in the sprint then and not done
+    sprint = snap.sprint_by_id[rep.sprint.id]
+    hist = Histories(snap)
+    want = sum(hist.points_at(i, sprint.start) or 0 for i in snap.items
+               if hist.in_sprint_at(i, sprint.id, sprint.start) and not hist.done_at(i, sprint.start)
+               and i.kind.value in ("story", "task", "bug", "issue"))
+    assert remaining[0] == want == rep.committed_points
+    assert days[0] == sprint.start.astimezone(inp.tz).date()
