@@ -106,7 +106,7 @@ class JiraConnector:
         # Changed issues make the agile refresh due, recorded with them (`agile_pending`): a refresh that
         # fails after they were stored runs on the next poll, not only after `agile_refresh_minutes`.
         since = None if first else datetime.fromisoformat(state["updated"])
-        seen: set[str] = set()
+        seen: dict[str, str | None] = {}  # issue id -> the `updated` read in this sync
         for batch in self._changed_issues(state, fm, seen, incremental=not first):
             if any(since is None or item.updated > since for item in batch.items):
                 _agile_pending(state, batch)
@@ -144,7 +144,7 @@ class JiraConnector:
         info = self.client.server_info()
         return "cloud" if str(info.get("deploymentType", "")).lower() == "cloud" else "server"
 
-    def _changed_issues(self, state: dict[str, Any], fm: FieldMap, seen: set[str], *,
+    def _changed_issues(self, state: dict[str, Any], fm: FieldMap, seen: dict[str, str | None], *,
                         incremental: bool) -> Iterator[Batch]:
         jql = self._scope_jql()
         overlap = timedelta(minutes=self.config.overlap_minutes)
@@ -163,10 +163,13 @@ class JiraConnector:
             fresh = []
             for issue in issues:
                 iid = _issue_id(issue)
-                if iid is not None and iid in seen:
-                    continue
                 if iid is not None:
-                    seen.add(iid)
+                    # An issue edited after we read it moves to the end of this `updated`-ordered listing
+                    # and comes again: keep the newer version, skip only a re-read of the same or an older one.
+                    updated = _updated_utc(issue)
+                    if iid in seen and not _newer(updated, seen[iid]):
+                        continue
+                    seen[iid] = updated
                     if boundary.get(iid) is not None and boundary[iid] == _updated_utc(issue):
                         continue  # stored at exactly this version on an earlier poll
                 fresh.append(issue)
@@ -198,10 +201,10 @@ class JiraConnector:
             raise SourceError(self.name, "search: the answer is not a page of issues", self.config.url)
         return page.get("issues") or []
 
-    def _retry_rejected(self, state: dict[str, Any], fm: FieldMap, seen: set[str]) -> Iterator[Batch]:
+    def _retry_rejected(self, state: dict[str, Any], fm: FieldMap, seen: dict[str, str | None]) -> Iterator[Batch]:
         """Re-read each skipped issue the search did not bring again: store it once it maps, forget it once gone."""
         rejected: dict[str, Json] = state["rejected"]
-        for iid in sorted(set(rejected) - seen):
+        for iid in sorted(set(rejected) - seen.keys()):
             payload = self.client.issue(iid, fm.request_fields())
             if payload is None or _project_of(payload) not in (None, *self.config.projects):
                 log.info("%s: skipped issue %s is gone or out of scope; no longer retried", self.name,
@@ -362,6 +365,13 @@ def _updated_utc(payload: Any) -> str | None:
     except PayloadError:
         return None
     return value.astimezone(UTC).isoformat() if value else None
+
+
+def _newer(updated: str | None, before: str | None) -> bool:
+    """Whether a re-read `updated` (UTC ISO, None when unreadable) is later than the one read before."""
+    if updated is None or before is None:
+        return updated is not None
+    return datetime.fromisoformat(updated) > datetime.fromisoformat(before)
 
 
 def _project_of(payload: Any) -> str | None:

@@ -240,3 +240,58 @@ def test_a_generated_history_syncs_to_its_truth(store: Store) -> None:
         assert controls.stats()["requests"] == {"jira *": 1, "jira search_jql": 1}
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("mode", ["first", "incremental", "full"])
+def test_an_issue_edited_after_it_was_read_keeps_its_newer_version(store: Store, sandbox: Sandbox, tmp_path: Any,
+                                                                   mode: str) -> None:
+    """Issue 19 item 3: edits injected between search pages, later than the overlap; the store equals a clean sync."""
+    world, _, server = sandbox
+    if mode != "first":
+        assert sync(store, server)[0].ok
+        # every issue changes, so the incremental listing is two pages long again
+        for n in range(1, 131):
+            edit.update_issue(world, f"WID-{n}", labels=[f"round-{n}"])
+    original = JiraConnector.fetch
+    injected: list[str] = []
+
+    def fetch_with_edits(self: JiraConnector, *args: Any, **kw: Any) -> Iterator[Any]:
+        real_page = self.client.search_page
+
+        def page(*a: Any, **k: Any) -> Any:
+            answer = real_page(*a, **k)
+            if not injected and a[1] != ["id"] and answer.get("nextPageToken"):
+                # WID-1's version is on this first page; edit it, then WID-2 70 s later (the overlap is 1 minute)
+                first = answer["issues"][0]["key"]
+                done = edit.update_issue(world, first, summary="edited while the sync ran", points=13)
+                later = datetime.strptime(done["fields"]["updated"], "%Y-%m-%dT%H:%M:%S.%f%z") + timedelta(seconds=70)
+                edit.update_issue(world, answer["issues"][-1]["key"], summary="edited 70 s later", now=later)
+                injected.append(first)
+            return answer
+
+        self.client.search_page = page  # type: ignore[method-assign]
+        yield from original(self, *args, **kw)
+
+    JiraConnector.fetch = fetch_with_edits  # type: ignore[method-assign]
+    try:
+        result, _ = sync(store, server, full=(mode == "full"), overlap_minutes=1)
+    finally:
+        JiraConnector.fetch = original  # type: ignore[method-assign]
+    assert result.ok, result.error
+    assert injected, "no edit was injected between pages"
+    edited = edit.find_issue(world.jira, injected[0])
+    stored = {i.remote_id: i for i in store.items(source="acme")}[edited["id"]]
+    assert (stored.title, stored.estimate) == ("edited while the sync ran", 13)
+    # a quiet sync then finds nothing, and the store equals a clean sync of the same world
+    again, _ = sync(store, server, overlap_minutes=1)
+    assert again.ok and again.result.updated == 0 and again.result.new == 0
+    clean = Store(f"sqlite:///{tmp_path / 'clean.db'}")
+    clean.upgrade()
+    assert sync(clean, server)[0].ok
+    assert_store_is_the_world(store, world)
+    mine, theirs = canonical(store), canonical(clean)
+    for rows in (mine, theirs):
+        rows.pop("cursors", None)
+        rows.pop("sync_runs", None)
+    assert diff_summary(mine, theirs) == ""
+    clean.close()
