@@ -253,5 +253,7 @@ def release_from_release(source: str, repo: str, r: Json, where: str = "release"
         project=repo, name=text(r.get("name"), f"{where}.name") or text(r.get("tag_name"), f"{where}.tag_name") or "",
         description=text(r.get("body"), f"{where}.body") or None,
         due=None, released_at=published if released else None, released=released,
+        prerelease=bool(r.get("prerelease")), draft=bool(r.get("draft")),
+        tag=text(r.get("tag_name"), f"{where}.tag_name") or None,
         url=text(r.get("html_url"), f"{where}.html_url"), raw=r,
     )

@@ -201,6 +201,9 @@ class Release(Record):
     due: date | None = None
     released_at: UtcDatetime | None = None
     released: bool = False
+    prerelease: bool = False  # a GitHub release marked pre-release (release candidates, betas)
+    draft: bool = False  # a GitHub release not yet published
+    tag: str | None = None  # the GitHub release's tag name (v2.6.0)
     url: str | None = None
     raw: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -157,6 +158,9 @@ releases = Table(
     Column("due", Date),
     _ts("released_at"),
     Column("released", Boolean, nullable=False),
+    Column("prerelease", Boolean, nullable=False, server_default=false()),
+    Column("draft", Boolean, nullable=False, server_default=false()),
+    Column("tag", Text),
     Column("url", Text),
     Column("content_hash", String(64), nullable=False),
     Column("raw", JsonType),

@@ -162,11 +162,14 @@ def test_recorded_releases(realdata: Path) -> None:
         assert release.released == (not payload["draft"] and bool(payload["published_at"]))
         assert release.released_at == ts(payload["published_at"]) and release.url == payload["html_url"]
         assert release.description == (payload.get("body") or None)
+        assert (release.prerelease, release.draft, release.tag) == (payload["prerelease"], payload["draft"],
+                                                                    payload["tag_name"])
     prerelease = recorded(realdata, "GitRelease.testGetReleaseByTag.txt")[1]["body"]
-    assert release_from_release("gh", "o/r", prerelease).released  # published, though a prerelease
+    mapped_pre = release_from_release("gh", "o/r", prerelease)
+    assert mapped_pre.released and mapped_pre.prerelease == bool(prerelease["prerelease"])  # published, though a prerelease
     draft = {**example(realdata, "GET /repos/{owner}/{repo}/releases")[0], "draft": True, "published_at": None}
-    assert (release_from_release("gh", "o/r", draft).released, release_from_release("gh", "o/r", draft).released_at) \
-        == (False, None)
+    mapped_draft = release_from_release("gh", "o/r", draft)
+    assert (mapped_draft.released, mapped_draft.released_at, mapped_draft.draft) == (False, None, True)
 
 
 # -- Jira keys -------------------------------------------------------------------------------------
