@@ -228,9 +228,9 @@ def build_store(path: Path, n_items: int, n_transitions: int) -> None:
 CHILD = r"""
 import json, os, resource, sys, time
 from datetime import date, datetime
-from reports.analysis import analyse
-from reports.data import load_snapshot
-from reports.goals import Goal, Metric, Selector
+from syncd.reports.analysis import analyse
+from syncd.reports.data import load_snapshot
+from syncd.reports.goals import Goal, Metric, Selector
 from syncd.settings import ReportSettings
 from syncd.store import Store
 

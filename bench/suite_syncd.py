@@ -41,7 +41,7 @@ def run_sync(db: Path, sources: dict[str, dict[str, Any]], *, full: bool = False
 def _child(spec: dict[str, Any]) -> dict[str, Any]:
     from pydantic import TypeAdapter
 
-    from connectors.config import SourceConfig
+    from syncd.connectors.config import SourceConfig
     from syncd.store import Store
     from syncd.sync import build_connector, sync_source
 

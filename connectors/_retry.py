@@ -23,7 +23,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from connectors.config import RetryPolicy
+from syncd.connectors.config import RetryPolicy
 from syncd.errors import SourceError
 
 log = logging.getLogger("syncd.retry")

@@ -44,10 +44,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.config import GitHubSource
-from connectors.github_client import GitHubClient, SourceStopped, header, next_link
-from connectors.github_graphql import GraphQLReads
-from connectors.github_mapping import (
+from syncd.connectors.config import GitHubSource
+from syncd.connectors.github_client import GitHubClient, SourceStopped, header, next_link
+from syncd.connectors.github_graphql import GraphQLReads
+from syncd.connectors.github_mapping import (
     head_rollup,
     item_from_issue,
     people_from_issue,
@@ -55,7 +55,7 @@ from connectors.github_mapping import (
     release_from_milestone,
     release_from_release,
 )
-from connectors.payload import PayloadError, skipped_line
+from syncd.connectors.payload import PayloadError, skipped_line
 from syncd.errors import SourceError
 from syncd.model import Batch, ItemKind, Person, PullState, Release, make_id
 

@@ -27,8 +27,8 @@ from urllib.parse import urlparse
 import requests
 from github import Auth, Github, GithubException
 
-from connectors._retry import RetryDecision, call_with_retry, parse_retry_after
-from connectors.config import GitHubSource, RetryPolicy
+from syncd.connectors._retry import RetryDecision, call_with_retry, parse_retry_after
+from syncd.connectors.config import GitHubSource, RetryPolicy
 from syncd.errors import SourceError
 
 log = logging.getLogger("syncd.github")

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.config import GitHubSource
-from connectors.github_client import GitHubClient
-from connectors.github_mapping import head_rollup
-from connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query, totals_query
-from connectors.payload import PayloadError, ident, objects
+from syncd.connectors.config import GitHubSource
+from syncd.connectors.github_client import GitHubClient
+from syncd.connectors.github_mapping import head_rollup
+from syncd.connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query, totals_query
+from syncd.connectors.payload import PayloadError, ident, objects
 from syncd.errors import SourceError
 from syncd.model import make_id
 

@@ -12,7 +12,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from connectors.payload import PayloadError, array, count, day, ident, obj, objects, required_stamp, root, stamp, text
+from syncd.connectors.payload import (
+    PayloadError,
+    array,
+    count,
+    day,
+    ident,
+    obj,
+    objects,
+    required_stamp,
+    root,
+    stamp,
+    text,
+)
 from syncd.model import (
     CheckConclusion,
     ItemKind,

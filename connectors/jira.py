@@ -32,9 +32,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.config import JiraSource
-from connectors.jira_client import JiraClient, classify, describe
-from connectors.jira_mapping import (
+from syncd.connectors.config import JiraSource
+from syncd.connectors.jira_client import JiraClient, classify, describe
+from syncd.connectors.jira_mapping import (
     FieldMap,
     embedded_changelog,
     field_map_from_fields,
@@ -44,7 +44,7 @@ from connectors.jira_mapping import (
     sprint_from_jira,
     transitions_from_histories,
 )
-from connectors.payload import PayloadError, array, count, ident, obj, safe_name, shown, skipped_line, stamp
+from syncd.connectors.payload import PayloadError, array, count, ident, obj, safe_name, shown, skipped_line, stamp
 from syncd.errors import SourceError
 from syncd.model import Batch, Person, Release, Sprint, Transition, make_id
 

@@ -15,8 +15,8 @@ import requests
 from jira import JIRA, JIRAError
 from requests.adapters import HTTPAdapter
 
-from connectors._retry import RetryDecision, call_with_retry, parse_retry_after
-from connectors.config import JiraSource
+from syncd.connectors._retry import RetryDecision, call_with_retry, parse_retry_after
+from syncd.connectors.config import JiraSource
 from syncd.errors import SourceError
 
 Json = dict[str, Any]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from connectors.payload import (
+from syncd.connectors.payload import (
     PayloadError,
     array,
     count,

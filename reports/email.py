@@ -23,9 +23,9 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, getaddresses
 
-from reports.render.escape import header_text
-from reports.report import Report
 from syncd.errors import ReportError
+from syncd.reports.render.escape import header_text
+from syncd.reports.report import Report
 
 _BAD_ADDRESS_CHARS = set("\r\n\x00")
 

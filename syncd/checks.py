@@ -12,7 +12,7 @@ def check_settings(settings: Settings) -> list[str]:
     warnings.extend(check_schedule(settings))
     if settings.reports.goals_file is not None and not settings.reports.goals_file.is_file():
         raise ConfigError(f"config: reports.goals_file: file not found: {settings.reports.goals_file}")
-    from reports.analysis.risk_rules import rule_configs
+    from syncd.reports.analysis.risk_rules import rule_configs
 
     rule_configs(settings.reports.risks)
     if settings.reports.goals_file is not None:
@@ -30,10 +30,10 @@ def check_goals(settings: Settings) -> list[str]:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from reports.analysis.scope import unmatched_goals
-    from reports.data import Snapshot
-    from reports.goals import load_goals_file
     from syncd.errors import StoreError
+    from syncd.reports.analysis.scope import unmatched_goals
+    from syncd.reports.data import Snapshot
+    from syncd.reports.goals import load_goals_file
     from syncd.store import Store, redact_url
 
     assert settings.reports.goals_file is not None

@@ -30,14 +30,14 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import getaddresses, parseaddr
 from typing import TYPE_CHECKING
 
-from connectors._retry import RetryDecision, call_with_retry
+from syncd.connectors._retry import RetryDecision, call_with_retry
 from syncd.errors import DeliveryError, ReportError, SourceError, SyncdError
 from syncd.settings import Settings, SmtpSettings
 from syncd.store import Store
 from syncd.store import _daemon as ledger
 
 if TYPE_CHECKING:
-    from reports.report import Report
+    from syncd.reports.report import Report
 
 log = logging.getLogger("syncd.delivery")
 FORMATS = ("eml", "html", "md")
@@ -197,7 +197,7 @@ def build_message(report: Report, fmt: str, *, sender: str, recipients: Sequence
     eml: text and HTML alternatives with inline charts; html: the same plus the HTML report as an
     attached file; md: a plain-text email whose body is the Markdown, charts attached as PNG files.
     """
-    from reports.email import report_email
+    from syncd.reports.email import report_email
 
     if fmt not in FORMATS:
         raise DeliveryError(f"delivery: unknown format {fmt!r} (use one of {', '.join(FORMATS)})")
@@ -228,7 +228,7 @@ def send_report(settings: Settings, store: Store, report: Report, recipients: li
     With `job` and `slot_at` (a scheduled slot held by replica `owner`) the slot is settled in the
     same transactions as the log: `sending` before DATA, then `done`, `failed` or `uncertain`.
     """
-    from reports.render.escape import header_text
+    from syncd.reports.render.escape import header_text
 
     now = now or datetime.now(UTC)
     recipients = list(dict.fromkeys(r.strip() for r in recipients if r.strip()))

@@ -144,9 +144,9 @@ def _demo_config(sandbox_toml: str) -> str:
 def run_demo(out_dir: Path, *, issues: int = 2000, seed: int = 7, now: datetime | None = None,
              show_progress: bool = True, echo: Callable[[str], None] = print) -> DemoResult:
     """Run the demo into `out_dir`; return what it did. Raises SyncdError when a step fails."""
-    from reports.catalogue.status import top_risks
     from syncd.cli._common import open_store
     from syncd.reporting import all_requests, generate_reports, load_context, recipients_for, write_report
+    from syncd.reports.catalogue.status import top_risks
     from syncd.sandbox.run import start_sandbox
     from syncd.settings import load_settings
     from syncd.sync import Progress, rich_progress, sync_all

@@ -15,15 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reports.analysis import analyse
-from reports.analysis.types import Analysis
-from reports.catalogue.base import Previous, ReportInput
-from reports.catalogue.catalogue import REPORT_KINDS, check_kind, render_report
-from reports.data import Snapshot, load_snapshot
-from reports.email import report_email
-from reports.goals import GoalsFile, load_goals_file
-from reports.report import Report
 from syncd.errors import ReportError
+from syncd.reports.analysis import analyse
+from syncd.reports.analysis.types import Analysis
+from syncd.reports.catalogue.base import Previous, ReportInput
+from syncd.reports.catalogue.catalogue import REPORT_KINDS, check_kind, render_report
+from syncd.reports.data import Snapshot, load_snapshot
+from syncd.reports.email import report_email
+from syncd.reports.goals import GoalsFile, load_goals_file
+from syncd.reports.report import Report
 from syncd.settings import Settings
 from syncd.store import Store
 from syncd.store._history import previous_report, record_report

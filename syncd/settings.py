@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from connectors.config import RetryPolicy, SourceConfig
+from syncd.connectors.config import RetryPolicy, SourceConfig
 from syncd.errors import ConfigError
 
 _CONFIG_PATH: ContextVar[Path | None] = ContextVar("syncd_config_path", default=None)

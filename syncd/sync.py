@@ -10,8 +10,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import Connector
-from connectors.config import GitHubSource, JiraSource
+from syncd.connectors.base import Connector
+from syncd.connectors.config import GitHubSource, JiraSource
 from syncd.errors import ConfigError, SyncdError
 from syncd.settings import Settings
 from syncd.store import BatchResult, Store
@@ -42,11 +42,11 @@ class SourceResult:
 def build_connector(name: str, config: Any) -> Connector:
     """The connector for a configured source."""
     if isinstance(config, JiraSource):
-        from connectors.jira import JiraConnector
+        from syncd.connectors.jira import JiraConnector
 
         return JiraConnector(name, config)
     if isinstance(config, GitHubSource):
-        from connectors.github import GitHubConnector
+        from syncd.connectors.github import GitHubConnector
 
         return GitHubConnector(name, config)
     raise ConfigError(f"config: sources.{name}: unknown source type")

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.config import GitHubSource, JiraSource
-from connectors.github import GitHubConnector
-from connectors.jira import JiraConnector
+from syncd.connectors.config import GitHubSource, JiraSource
+from syncd.connectors.github import GitHubConnector
+from syncd.connectors.jira import JiraConnector
 from syncd.sandbox._http import Controls
 from syncd.sandbox.generate import generate_world
 from syncd.sandbox.github import serve_github

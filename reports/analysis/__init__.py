@@ -5,7 +5,7 @@ live in `reports.analysis.types` (the contract renderers build on); `compare_ris
 risks are new, ongoing or resolved since a previous run's risk ids.
 """
 
-from reports.analysis.analyse import AnalysisSettings, analyse, forecast_items_by, sprint_risks
-from reports.analysis.risk_rules import RULES, compare_risks, rule_configs
+from syncd.reports.analysis.analyse import AnalysisSettings, analyse, forecast_items_by, sprint_risks
+from syncd.reports.analysis.risk_rules import RULES, compare_risks, rule_configs
 
 __all__ = ["RULES", "AnalysisSettings", "analyse", "compare_risks", "forecast_items_by", "rule_configs", "sprint_risks"]

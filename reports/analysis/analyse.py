@@ -9,17 +9,18 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from reports.analysis.flow import flow
-from reports.analysis.forecast import forecast_completion, items_by_date, seed_for
-from reports.analysis.history import Histories
-from reports.analysis.metrics import metric_value
-from reports.analysis.progress import ForecastInputs, GoalDates, ReleaseClock, progress_and_forecast_inputs
-from reports.analysis.risk_rules import rule_configs, sort_risks
-from reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
-from reports.analysis.scope import local_day, release_items, release_ref, select_items
-from reports.analysis.sprints import sprint_reports
-from reports.analysis.status import scope_status
-from reports.analysis.types import (
+from syncd.model import Release, ReleaseKind, SprintState
+from syncd.reports.analysis.flow import flow
+from syncd.reports.analysis.forecast import forecast_completion, items_by_date, seed_for
+from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.metrics import metric_value
+from syncd.reports.analysis.progress import ForecastInputs, GoalDates, ReleaseClock, progress_and_forecast_inputs
+from syncd.reports.analysis.risk_rules import rule_configs, sort_risks
+from syncd.reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
+from syncd.reports.analysis.scope import local_day, release_items, release_ref, select_items
+from syncd.reports.analysis.sprints import sprint_reports
+from syncd.reports.analysis.status import scope_status
+from syncd.reports.analysis.types import (
     Analysis,
     Forecast,
     GoalAnalysis,
@@ -28,9 +29,8 @@ from reports.analysis.types import (
     ReleaseAnalysis,
     Risk,
 )
-from reports.data import Snapshot
-from reports.goals import Capacity, Goal, Selector
-from syncd.model import Release, ReleaseKind, SprintState
+from syncd.reports.data import Snapshot
+from syncd.reports.goals import Capacity, Goal, Selector
 
 
 class AnalysisSettings(Protocol):

@@ -11,12 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from reports.analysis.history import Histories, ItemFacts
-from reports.analysis.progress import ReleaseClock
-from reports.analysis.scope import item_ref, local_day
-from reports.analysis.types import Dora, Flow, FlowMetrics, Percentiles, PullMetrics, WeekCount, WipItem
-from reports.data import Snapshot
 from syncd.model import PullRequest, PullState, ReleaseKind, ReviewState, StatusCategory, WorkItem
+from syncd.reports.analysis.history import Histories, ItemFacts
+from syncd.reports.analysis.progress import ReleaseClock
+from syncd.reports.analysis.scope import item_ref, local_day
+from syncd.reports.analysis.types import Dora, Flow, FlowMetrics, Percentiles, PullMetrics, WeekCount, WipItem
+from syncd.reports.data import Snapshot
 
 DAY = 86400.0
 HOUR = 3600.0

@@ -16,9 +16,9 @@ from functools import partial
 
 import numpy as np
 
-from reports.analysis.flow import weekly_counts
-from reports.analysis.scope import local_day
-from reports.analysis.types import Forecast, ItemsByDate
+from syncd.reports.analysis.flow import weekly_counts
+from syncd.reports.analysis.scope import local_day
+from syncd.reports.analysis.types import Forecast, ItemsByDate
 
 MIN_HISTORY_WEEKS = 4
 MAX_WEEKS = 520  # ten years: a forecast further out than that is no forecast

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from reports.data import SCOPE_KINDS, Snapshot
 from syncd.model import SourceType, StatusCategory, TransitionField, WorkItem
+from syncd.reports.data import SCOPE_KINDS, Snapshot
 from syncd.store import TransitionRow
 
 STATUS = TransitionField.STATUS.value

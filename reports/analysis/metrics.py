@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 
-from reports.analysis.flow import flow_metrics
-from reports.analysis.history import Histories
-from reports.analysis.scope import select_items
-from reports.analysis.types import MetricValue
-from reports.data import Snapshot
-from reports.goals import ComputedMetric, Goal
 from syncd.model import ItemKind, StatusCategory
+from syncd.reports.analysis.flow import flow_metrics
+from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.scope import select_items
+from syncd.reports.analysis.types import MetricValue
+from syncd.reports.data import Snapshot
+from syncd.reports.goals import ComputedMetric, Goal
 
 _WORDING = {
     ComputedMetric.OPEN_ITEMS: "open items",

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
-from reports.analysis.history import Histories
-from reports.analysis.scope import item_ref, key_order, local_day
-from reports.analysis.types import BurnUpPoint, Counts, Delivery, ItemRef, Progress, ScopeChange
-from reports.data import Snapshot
 from syncd.model import PullState, ReleaseKind, StatusCategory, WorkItem
+from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.scope import item_ref, key_order, local_day
+from syncd.reports.analysis.types import BurnUpPoint, Counts, Delivery, ItemRef, Progress, ScopeChange
+from syncd.reports.data import Snapshot
 
 BURNUP_MAX_DAYS = 730  # a burn-up longer than two years says nothing a shorter one does not
 ADDED_LISTED = 50  # scope change lists the newest added items; the counts cover all of them

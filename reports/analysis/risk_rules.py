@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from reports.analysis.types import Evidence, ItemRef, Risk, RiskChanges, Severity
 from syncd.errors import ConfigError
+from syncd.reports.analysis.types import Evidence, ItemRef, Risk, RiskChanges, Severity
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from reports.analysis.history import Histories, ItemFacts
-from reports.analysis.risk_rules import Attribution, RuleConfig, make_risk, sort_risks
-from reports.analysis.scope import item_ref, key_order
-from reports.analysis.sprints import carried_over
-from reports.analysis.types import Flow, Forecast, ItemRef, Progress, Risk, Severity, SprintReport
-from reports.data import Snapshot
-from reports.goals import Goal
 from syncd.model import ItemKind, Release, SprintState, StatusCategory, WorkItem
+from syncd.reports.analysis.history import Histories, ItemFacts
+from syncd.reports.analysis.risk_rules import Attribution, RuleConfig, make_risk, sort_risks
+from syncd.reports.analysis.scope import item_ref, key_order
+from syncd.reports.analysis.sprints import carried_over
+from syncd.reports.analysis.types import Flow, Forecast, ItemRef, Progress, Risk, Severity, SprintReport
+from syncd.reports.data import Snapshot
+from syncd.reports.goals import Goal
 
 BUG_WINDOW_DAYS = 14
 BUG_MIN_OPENED = 3
@@ -251,7 +251,7 @@ def bug_inflow(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
 
 def evaluate_risks(ctx: RiskContext, rules: dict[str, Rule] | None = None) -> list[Risk]:
     """Run every enabled rule; risks most severe first."""
-    from reports.analysis.risks_work import WORK_RULES  # it builds on this module
+    from syncd.reports.analysis.risks_work import WORK_RULES  # it builds on this module
 
     table: dict[str, Rule] = rules if rules is not None else {**PLAN_RULES, **WORK_RULES}
     out: list[Risk] = []

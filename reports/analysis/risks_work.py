@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from reports.analysis.flow import first_review
-from reports.analysis.risk_rules import RuleConfig, make_risk
-from reports.analysis.risks import RiskContext, Rule
-from reports.analysis.types import Risk, Severity
 from syncd.model import CheckConclusion, ItemKind, PullState, SprintState, StatusCategory, WorkItem
+from syncd.reports.analysis.flow import first_review
+from syncd.reports.analysis.risk_rules import RuleConfig, make_risk
+from syncd.reports.analysis.risks import RiskContext, Rule
+from syncd.reports.analysis.types import Risk, Severity
 
 # An "Acceptance criteria" heading, a Given/When/Then scenario, a Definition of Done, or an "AC:" line.
 ACCEPTANCE = re.compile(

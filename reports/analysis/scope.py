@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 
-from reports.analysis.history import is_scope
-from reports.analysis.types import ItemRef, ReleaseRef, SprintRef
-from reports.data import Snapshot
-from reports.goals import Goal, Selector
 from syncd.model import Release, ReleaseKind, SourceType, Sprint, WorkItem
+from syncd.reports.analysis.history import is_scope
+from syncd.reports.analysis.types import ItemRef, ReleaseRef, SprintRef
+from syncd.reports.data import Snapshot
+from syncd.reports.goals import Goal, Selector
 
 
 def key_order(key: str) -> tuple[str, int, str]:

@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from reports.analysis.history import Histories
-from reports.analysis.sprints import order_key, sprint_figures, sprint_members
-from reports.analysis.types import SprintEntry, SprintReport
-from reports.data import Snapshot
 from syncd.model import SprintState
+from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.sprints import order_key, sprint_figures, sprint_members
+from syncd.reports.analysis.types import SprintEntry, SprintReport
+from syncd.reports.data import Snapshot
 
 GOAL_LABELS = frozenset({"sprint-goal", "sprintgoal", "sprint_goal"})
 GOAL_MET_SHARE = 0.9  # fallback rule: met when this share of committed points was completed

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from reports.analysis.history import Histories
-from reports.analysis.scope import item_ref, key_order, sprint_ref
-from reports.analysis.types import SprintEntry, SprintReport
-from reports.data import Snapshot
-from reports.goals import Capacity
 from syncd.model import Sprint, SprintState, WorkItem
+from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.scope import item_ref, key_order, sprint_ref
+from syncd.reports.analysis.types import SprintEntry, SprintReport
+from syncd.reports.data import Snapshot
+from syncd.reports.goals import Capacity
 
 # Closing a sprint moves its open items in the same instant; membership "at the end" is read just
 # before that, so an item carried over still counts as not completed in the sprint it left.

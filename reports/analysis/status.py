@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from reports.analysis.types import Forecast, Rag, Risk, Severity, Status
+from syncd.reports.analysis.types import Forecast, Rag, Risk, Severity, Status
 
 
 def _top(risks: Sequence[Risk], severity: Severity) -> tuple[int, str]:

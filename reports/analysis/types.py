@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from reports.goals import Goal
+from syncd.reports.goals import Goal
 
 
 class Rag(StrEnum):

@@ -16,15 +16,15 @@ from functools import cached_property
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from reports.analysis.history import Histories, ItemFacts, is_scope
-from reports.analysis.scope import select_items
-from reports.analysis.types import Analysis, Counts, ItemRef, Rag, Risk
-from reports.data import Snapshot
-from reports.render.escape import Md, header_text, md_concat, md_link, md_text, plain_text
-from reports.render.html import PAGE_WIDTH_PX, WIDE_PAGE_PX, html_document, markdown_body, text_alternative
-from reports.render.templating import format_datetime
-from reports.report import Report
 from syncd.errors import ConfigError
+from syncd.reports.analysis.history import Histories, ItemFacts, is_scope
+from syncd.reports.analysis.scope import select_items
+from syncd.reports.analysis.types import Analysis, Counts, ItemRef, Rag, Risk
+from syncd.reports.data import Snapshot
+from syncd.reports.render.escape import Md, header_text, md_concat, md_link, md_text, plain_text
+from syncd.reports.render.html import PAGE_WIDTH_PX, WIDE_PAGE_PX, html_document, markdown_body, text_alternative
+from syncd.reports.render.templating import format_datetime
+from syncd.reports.report import Report
 
 T = TypeVar("T")
 

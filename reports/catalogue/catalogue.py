@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reports.catalogue import status
-from reports.catalogue.base import Built, ReportInput, finish
-from reports.catalogue.changes import conclusions
-from reports.report import Report
 from syncd.errors import ReportError
+from syncd.reports.catalogue import status
+from syncd.reports.catalogue.base import Built, ReportInput, finish
+from syncd.reports.catalogue.changes import conclusions
+from syncd.reports.report import Report
 
 Builder = Callable[[ReportInput], Built]
 
@@ -29,27 +29,27 @@ def _builder(kind: str, audience: str | None) -> Builder:
             return status.executive
         if audience == "business":
             return status.business
-        from reports.catalogue.status_engineering import engineering
+        from syncd.reports.catalogue.status_engineering import engineering
 
         return engineering
     if kind == "sprint-kickoff":
-        from reports.catalogue.sprint import kickoff
+        from syncd.reports.catalogue.sprint import kickoff
 
         return kickoff
     if kind == "sprint-review":
-        from reports.catalogue.sprint import review
+        from syncd.reports.catalogue.sprint import review
 
         return review
     if kind == "timeline":
-        from reports.catalogue.timeline import timeline
+        from syncd.reports.catalogue.timeline import timeline
 
         return timeline
     if kind == "launch-readiness":
-        from reports.catalogue.launch import launch_readiness
+        from syncd.reports.catalogue.launch import launch_readiness
 
         return launch_readiness
     if kind == "retrospective":
-        from reports.catalogue.retro import retrospective
+        from syncd.reports.catalogue.retro import retrospective
 
         return retrospective
     raise ReportError(f"unknown report kind {kind!r}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from reports.analysis import compare_risks
-from reports.analysis.types import Analysis, Risk
-from reports.catalogue.base import Previous, percent_done
+from syncd.reports.analysis import compare_risks
+from syncd.reports.analysis.types import Analysis, Risk
+from syncd.reports.catalogue.base import Previous, percent_done
 
 _RAG_WORD = {"green": "Green", "amber": "Amber", "red": "Red"}
 

@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from reports.analysis.flow import percentiles
-from reports.analysis.sprint_goal import VelocityTrend
-from reports.analysis.types import GoalAnalysis, SprintReport
-from reports.catalogue.base import ReportInput
-from reports.catalogue.derive import burndown, cycle_points, forecast_outcomes
-from reports.render.charts import burndown_png, burnup_png, cycle_time_png, forecast_png, velocity_png
 from syncd.model import WorkItem
+from syncd.reports.analysis.flow import percentiles
+from syncd.reports.analysis.sprint_goal import VelocityTrend
+from syncd.reports.analysis.types import GoalAnalysis, SprintReport
+from syncd.reports.catalogue.base import ReportInput
+from syncd.reports.catalogue.derive import burndown, cycle_points, forecast_outcomes
+from syncd.reports.render.charts import burndown_png, burnup_png, cycle_time_png, forecast_png, velocity_png
 
 Chart = tuple[str, bytes]  # (NAME.png, PNG bytes)
 MAX_SCATTER_POINTS = 3000  # more points draw slower and show no more

@@ -11,12 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from reports.analysis.flow import first_review
-from reports.analysis.forecast import MAX_WEEKS, weeks_to_finish
-from reports.analysis.scope import item_ref, local_day
-from reports.analysis.types import Forecast, ItemRef, SprintReport
-from reports.catalogue.base import ReportInput
 from syncd.model import CheckConclusion, PullRequest, PullState, ReviewState, StatusCategory, WorkItem
+from syncd.reports.analysis.flow import first_review
+from syncd.reports.analysis.forecast import MAX_WEEKS, weeks_to_finish
+from syncd.reports.analysis.scope import item_ref, local_day
+from syncd.reports.analysis.types import Forecast, ItemRef, SprintReport
+from syncd.reports.catalogue.base import ReportInput
 
 _CHECKS = {CheckConclusion.SUCCESS: "✅ passing", CheckConclusion.FAILURE: "❌ failing",
            CheckConclusion.PENDING: "⏳ running", CheckConclusion.NEUTRAL: "— none"}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reports.analysis.types import ReleaseAnalysis
-from reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
-from reports.catalogue.readiness import AT_RISK, GO, launch_checklist
-from reports.catalogue.status import forecast_text
-from reports.render.templating import render_markdown
 from syncd.errors import ReportError
+from syncd.reports.analysis.types import ReleaseAnalysis
+from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
+from syncd.reports.catalogue.readiness import AT_RISK, GO, launch_checklist
+from syncd.reports.catalogue.status import forecast_text
+from syncd.reports.render.templating import render_markdown
 
 VERDICT_BADGE = {GO: "🟢 GO", AT_RISK: "🟠 AT RISK"}
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from reports.analysis.scope import item_ref
-from reports.analysis.types import ItemRef, ReleaseAnalysis
-from reports.catalogue.base import ReportInput
 from syncd.model import CheckConclusion, ItemKind, PullState, StatusCategory, WorkItem
+from syncd.reports.analysis.scope import item_ref
+from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis
+from syncd.reports.catalogue.base import ReportInput
 
 CRITICAL_PRIORITIES = frozenset({"highest", "blocker", "critical", "p0", "p1", "urgent"})
 DOC_LABELS = frozenset({"docs", "documentation", "release-notes", "release-note"})

@@ -11,20 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from reports.analysis.flow import first_review, percentiles
-from reports.analysis.history import is_scope
-from reports.analysis.scope import item_ref
-from reports.analysis.sprint_goal import GOAL_MET_SHARE
-from reports.analysis.types import ItemRef, ReleaseAnalysis, SprintReport
-from reports.catalogue.base import Built, ReportInput
-from reports.catalogue.charts_for import cycle_scatter, slug
-from reports.catalogue.derive import cycle_points
-from reports.catalogue.readiness import release_work
-from reports.catalogue.sprint import find_sprint
-from reports.catalogue.status_engineering import MAX_ROWS, item_row
-from reports.render.escape import Md, md_concat
-from reports.render.templating import format_number, render_markdown
 from syncd.model import PullState, SprintState, StatusCategory, WorkItem
+from syncd.reports.analysis.flow import first_review, percentiles
+from syncd.reports.analysis.history import is_scope
+from syncd.reports.analysis.scope import item_ref
+from syncd.reports.analysis.sprint_goal import GOAL_MET_SHARE
+from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis, SprintReport
+from syncd.reports.catalogue.base import Built, ReportInput
+from syncd.reports.catalogue.charts_for import cycle_scatter, slug
+from syncd.reports.catalogue.derive import cycle_points
+from syncd.reports.catalogue.readiness import release_work
+from syncd.reports.catalogue.sprint import find_sprint
+from syncd.reports.catalogue.status_engineering import MAX_ROWS, item_row
+from syncd.reports.render.escape import Md, md_concat
+from syncd.reports.render.templating import format_number, render_markdown
 
 TREND_PERIODS = 4  # this period and up to three before it
 REVIEW_WAIT_HOURS = 24

@@ -13,18 +13,18 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from reports.analysis import sprint_risks
-from reports.analysis.risks_work import has_acceptance_criteria
-from reports.analysis.scope import item_ref
-from reports.analysis.sprint_goal import goal_verdict, velocity_trend
-from reports.analysis.types import GoalAnalysis, SprintEntry, SprintReport
-from reports.catalogue.base import Built, ReportInput, risk_line
-from reports.catalogue.charts_for import sprint_burndown, sprint_velocity
-from reports.catalogue.derive import open_blockers
-from reports.catalogue.status_engineering import MAX_ROWS, item_row
-from reports.render.templating import render_markdown
 from syncd.errors import ReportError
 from syncd.model import ItemKind, SprintState
+from syncd.reports.analysis import sprint_risks
+from syncd.reports.analysis.risks_work import has_acceptance_criteria
+from syncd.reports.analysis.scope import item_ref
+from syncd.reports.analysis.sprint_goal import goal_verdict, velocity_trend
+from syncd.reports.analysis.types import GoalAnalysis, SprintEntry, SprintReport
+from syncd.reports.catalogue.base import Built, ReportInput, risk_line
+from syncd.reports.catalogue.charts_for import sprint_burndown, sprint_velocity
+from syncd.reports.catalogue.derive import open_blockers
+from syncd.reports.catalogue.status_engineering import MAX_ROWS, item_row
+from syncd.reports.render.templating import render_markdown
 
 _AC_KINDS = frozenset({ItemKind.STORY, ItemKind.TASK, ItemKind.ISSUE})
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from reports.analysis.types import Forecast, GoalAnalysis, MetricValue, Rag, Risk
-from reports.catalogue import charts_for
-from reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
-from reports.catalogue.changes import changes_since
-from reports.catalogue.readiness import launch_checklist
-from reports.render.templating import format_number, format_percent, render_markdown
 from syncd.model import StatusCategory
+from syncd.reports.analysis.types import Forecast, GoalAnalysis, MetricValue, Rag, Risk
+from syncd.reports.catalogue import charts_for
+from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
+from syncd.reports.catalogue.changes import changes_since
+from syncd.reports.catalogue.readiness import launch_checklist
+from syncd.reports.render.templating import format_number, format_percent, render_markdown
 
 EXECUTIVE_MAX_LINES = 40
 EXECUTIVE_MAX_GOALS = 10

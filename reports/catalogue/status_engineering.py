@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.analysis.scope import item_ref
-from reports.analysis.types import ItemRef, SprintReport
-from reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
-from reports.catalogue.charts_for import cycle_scatter, flow_window
-from reports.catalogue.derive import PullLine, open_blockers, pulls_for
-from reports.catalogue.status import goals_in_scope
-from reports.render.escape import Md, md_concat, md_text
-from reports.render.templating import format_number, render_markdown
 from syncd.model import SprintState, StatusCategory
+from syncd.reports.analysis.scope import item_ref
+from syncd.reports.analysis.types import ItemRef, SprintReport
+from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
+from syncd.reports.catalogue.charts_for import cycle_scatter, flow_window
+from syncd.reports.catalogue.derive import PullLine, open_blockers, pulls_for
+from syncd.reports.catalogue.status import goals_in_scope
+from syncd.reports.render.escape import Md, md_concat, md_text
+from syncd.reports.render.templating import format_number, render_markdown
 
 MAX_ROWS = 25
 MAX_SPRINTS = 4

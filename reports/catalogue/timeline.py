@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from reports.analysis.types import Forecast, Progress, SprintReport
-from reports.catalogue.base import RAG_BADGE, Built, ReportInput
-from reports.catalogue.charts_for import goal_forecast, slug
-from reports.catalogue.derive import epic_dependencies, sprints_of
-from reports.catalogue.readiness import release_work
-from reports.render.charts import timeline_png
-from reports.render.templating import render_markdown
+from syncd.reports.analysis.types import Forecast, Progress, SprintReport
+from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput
+from syncd.reports.catalogue.charts_for import goal_forecast, slug
+from syncd.reports.catalogue.derive import epic_dependencies, sprints_of
+from syncd.reports.catalogue.readiness import release_work
+from syncd.reports.render.charts import timeline_png
+from syncd.reports.render.templating import render_markdown
 
 MAX_SPRINT_NAMES = 2
 MAX_PHASES_IN_CHART = 14

@@ -26,7 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from reports.render.escape import plain_text  # noqa: E402
+from syncd.reports.render.escape import plain_text  # noqa: E402
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.4, 2.8, 150  # 960 x 420 pixels, shown at 640 x 280 (sharp at 1.5x)
 

@@ -20,8 +20,8 @@ from inscriptis.model.config import ParserConfig
 from lxml.html import document_fromstring
 from markupsafe import Markup
 
-from reports.render.escape import sanitize_html
-from reports.render.templating import render_html
+from syncd.reports.render.escape import sanitize_html
+from syncd.reports.render.templating import render_html
 
 CHART_WIDTH_PX = 640  # every chart is drawn for this width (at 2x pixels for sharp screens)
 PAGE_WIDTH_PX = 720  # reading width for summaries; item-heavy reports ask for WIDE_PAGE_PX
@@ -38,7 +38,7 @@ _TEXT_CONFIG = ParserConfig(display_links=True, display_images=True)
 
 @lru_cache(maxsize=1)
 def _css() -> str:
-    return files("reports.render").joinpath("templates/email.css").read_text(encoding="utf-8")
+    return files("syncd.reports.render").joinpath("templates/email.css").read_text(encoding="utf-8")
 
 
 def markdown_body(md: str, charts: Collection[str]) -> str:

@@ -15,9 +15,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
-from reports.render.escape import Md, md_link, md_text
+from syncd.reports.render.escape import Md, md_link, md_text
 
-_LOADER = PackageLoader("reports.render", "templates")
+_LOADER = PackageLoader("syncd.reports.render", "templates")
 
 
 def to_local(value: datetime, tz: tzinfo) -> datetime:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.config import GitHubSource
-from connectors.github import GitHubConnector
+from syncd.connectors.config import GitHubSource
+from syncd.connectors.github import GitHubConnector
 from syncd.sandbox import github as gh_sandbox
 from syncd.sandbox._http import Controls, RunningServer
 from syncd.sandbox.world import GitHubRepo, World

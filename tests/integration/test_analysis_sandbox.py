@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from reports.analysis import RULES, analyse
-from reports.analysis.types import Analysis
-from reports.data import load_snapshot
-from reports.goals import load_goals_file
 from syncd.checks import check_settings
+from syncd.reports.analysis import RULES, analyse
+from syncd.reports.analysis.types import Analysis
+from syncd.reports.data import load_snapshot
+from syncd.reports.goals import load_goals_file
 from tests.reports_sandbox import NOW, SandboxStore, build_sandbox_store
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from connectors.config import JiraSource
-from connectors.jira import JiraConnector
+from syncd.connectors.config import JiraSource
+from syncd.connectors.jira import JiraConnector
 from syncd.sandbox import github as gh_sandbox
 from syncd.sandbox import jira_mutations as edit
 from syncd.sandbox import start_sandbox

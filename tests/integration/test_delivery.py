@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reports.report import Report
 from syncd.delivery import DeliveryUncertain, send_report, slot_message_id
 from syncd.errors import DeliveryError
+from syncd.reports.report import Report
 from syncd.settings import Settings
 from syncd.store import Store
 from syncd.store import _daemon as ledger

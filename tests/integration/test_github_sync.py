@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY
+from syncd.connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY
 from syncd.sandbox import github as gh_sandbox
 from syncd.sandbox._http import Controls
 from syncd.store import Store

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from connectors.config import JiraSource
-from connectors.jira import JiraConnector
+from syncd.connectors.config import JiraSource
+from syncd.connectors.jira import JiraConnector
 from syncd.sandbox._http import Controls, serve
 from syncd.sandbox.jira import JiraApp
 from syncd.sandbox.jira_mutations import update_issue

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from connectors.config import JiraSource
-from connectors.jira import JiraConnector
+from syncd.connectors.config import JiraSource
+from syncd.connectors.jira import JiraConnector
 from syncd.model import StatusCategory, TransitionField
 from syncd.sandbox import jira_mutations as edit
 from syncd.sandbox._http import Controls, Faults, RunningServer

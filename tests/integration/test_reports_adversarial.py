@@ -13,9 +13,9 @@ from pathlib import Path
 import markdown
 import pytest
 
-from reports.email import report_email
-from reports.report import Report
 from syncd.reporting import all_requests, generate_reports
+from syncd.reports.email import report_email
+from syncd.reports.report import Report
 from syncd.settings import ReportSettings, Settings
 from syncd.store import Store
 from tests.reports_world import NOW, build_world, load_world, write_goals

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from reports.catalogue.status import EXECUTIVE_MAX_LINES
-from reports.report import Report
 from syncd.reporting import all_requests, generate_report, generate_reports, report_slug
+from syncd.reports.catalogue.status import EXECUTIVE_MAX_LINES
+from syncd.reports.report import Report
 from syncd.store._history import record_report
 from tests.reports_sandbox import NOW, SandboxStore, build_sandbox_store
 

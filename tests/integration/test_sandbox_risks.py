@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reports.analysis.risk_rules import RULES
 from syncd.reporting import load_context
+from syncd.reports.analysis.risk_rules import RULES
 from syncd.sandbox import start_sandbox
 from syncd.settings import load_settings
 from syncd.store import Store

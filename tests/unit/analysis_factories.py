@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from reports.data import Snapshot
-from reports.goals import Goal, Metric, Selector
 from syncd.model import (
     CheckConclusion,
     ItemKind,
@@ -31,6 +29,8 @@ from syncd.model import (
     TransitionField,
     WorkItem,
 )
+from syncd.reports.data import Snapshot
+from syncd.reports.goals import Goal, Metric, Selector
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 CATEGORY = {"To Do": StatusCategory.TODO, "In Progress": StatusCategory.IN_PROGRESS,

@@ -7,10 +7,10 @@ from datetime import UTC, date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.analysis.flow import flow, percentiles, weekly_counts
-from reports.analysis.history import Histories
-from reports.analysis.progress import ReleaseClock
 from syncd.model import PullState
+from syncd.reports.analysis.flow import flow, percentiles, weekly_counts
+from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.progress import ReleaseClock
 from tests.unit.analysis_factories import Plan, day
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from reports.analysis import analyse, forecast_items_by
-from reports.analysis.forecast import MAX_WEEKS, MIN_HISTORY_WEEKS, forecast_completion, items_by_date
-from reports.analysis.types import Forecast
-from reports.goals import Selector
+from syncd.reports.analysis import analyse, forecast_items_by
+from syncd.reports.analysis.forecast import MAX_WEEKS, MIN_HISTORY_WEEKS, forecast_completion, items_by_date
+from syncd.reports.analysis.types import Forecast
+from syncd.reports.goals import Selector
 from tests.unit.analysis_factories import Plan, Settings, day, goal
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from reports.analysis import rule_configs
-from reports.analysis.scope import select_items
-from reports.goals import Selector, load_goals, load_goals_file
 from syncd.checks import check_goals, check_settings
 from syncd.errors import ConfigError
 from syncd.model import Batch, ItemKind, Release, ReleaseKind
+from syncd.reports.analysis import rule_configs
+from syncd.reports.analysis.scope import select_items
+from syncd.reports.goals import Selector, load_goals, load_goals_file
 from syncd.settings import load_settings
 from syncd.store import Store
 from tests.unit.analysis_factories import Plan

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from reports.analysis import analyse
-from reports.analysis.history import Histories
-from reports.analysis.progress import ReleaseClock, burnup, count_items, delivery
-from reports.goals import Selector
 from syncd.model import PullState, SprintState
+from syncd.reports.analysis import analyse
+from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.progress import ReleaseClock, burnup, count_items, delivery
+from syncd.reports.goals import Selector
 from tests.unit.analysis_factories import Plan, Settings, day, goal
 
 

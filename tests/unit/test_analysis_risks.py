@@ -7,11 +7,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from reports.analysis import RULES, analyse, compare_risks
-from reports.analysis.risks_work import has_acceptance_criteria
-from reports.analysis.types import Analysis, Risk
-from reports.goals import Goal, Selector
 from syncd.model import CheckConclusion, ItemKind, PullState, SprintState, WorkItem
+from syncd.reports.analysis import RULES, analyse, compare_risks
+from syncd.reports.analysis.risks_work import has_acceptance_criteria
+from syncd.reports.analysis.types import Analysis, Risk
+from syncd.reports.goals import Goal, Selector
 from tests.unit.analysis_factories import Plan, Settings, day, goal
 
 NOW = day(70)

@@ -6,9 +6,9 @@ from datetime import UTC
 
 import pytest
 
-from reports.analysis import analyse
-from reports.data import Snapshot, load_snapshot
 from syncd.model import Batch, ItemKind, Review, StatusCategory
+from syncd.reports.analysis import analyse
+from syncd.reports.data import Snapshot, load_snapshot
 from syncd.store import Store, TransitionRow
 from tests.unit.analysis_factories import Settings
 from tests.unit.test_analysis_risks import NOW, World, t_carry_over, t_review_wait, t_stale_work

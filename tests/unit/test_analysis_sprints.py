@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reports.analysis import analyse
-from reports.analysis.history import Histories
-from reports.analysis.sprints import sprint_reports
-from reports.goals import Capacity
 from syncd.model import ItemKind, SprintState, WorkItem
+from syncd.reports.analysis import analyse
+from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.sprints import sprint_reports
+from syncd.reports.goals import Capacity
 from tests.unit.analysis_factories import Plan, Settings, day
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from reports.analysis.risk_rules import make_risk
-from reports.analysis.status import scope_status
-from reports.analysis.types import Forecast, Rag, Risk, Severity
+from syncd.reports.analysis.risk_rules import make_risk
+from syncd.reports.analysis.status import scope_status
+from syncd.reports.analysis.types import Forecast, Rag, Risk, Severity
 
 TARGET = date(2026, 6, 30)
 

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel
 
-from connectors.config import GitHubSource, JiraSource
-from reports.analysis.risk_rules import RULES, RuleSettings
 from syncd.cli import main
+from syncd.connectors.config import GitHubSource, JiraSource
+from syncd.reports.analysis.risk_rules import RULES, RuleSettings
 from syncd.settings import Settings, load_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "syncd.example.toml"

@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.config import GitHubSource
-from connectors.github_mapping import item_from_issue, people_from_issue, pull_from_graphql
-from connectors.jira_mapping import (
+from syncd.connectors.config import GitHubSource
+from syncd.connectors.github_mapping import item_from_issue, people_from_issue, pull_from_graphql
+from syncd.connectors.jira_mapping import (
     FieldMap,
     embedded_changelog,
     field_map_from_fields,
@@ -32,7 +32,7 @@ from connectors.jira_mapping import (
     item_from_jira,
     transitions_from_histories,
 )
-from connectors.payload import PayloadError
+from syncd.connectors.payload import PayloadError
 from syncd.sandbox.generate import generate_world
 from tests.conftest import REALDATA
 from tests.unit.test_github_mapping import pr_node

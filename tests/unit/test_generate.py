@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from connectors.config import GitHubSource
-from connectors.github_mapping import jira_keys
+from syncd.connectors.config import GitHubSource
+from syncd.connectors.github_mapping import jira_keys
 from syncd.sandbox import github as gh_helpers
 from syncd.sandbox.generate import generate_world
 from syncd.sandbox.world import GitHubRepo, World

@@ -8,8 +8,8 @@ import json
 import pytest
 import responses
 
-from connectors.config import GitHubSource
-from connectors.github_client import BadCredentials, GitHubClient, RateBudgetSpent
+from syncd.connectors.config import GitHubSource
+from syncd.connectors.github_client import BadCredentials, GitHubClient, RateBudgetSpent
 from syncd.errors import SourceError
 
 API = "https://api.github.com:443"  # PyGithub names the port

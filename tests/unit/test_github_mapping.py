@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from connectors.config import GitHubSource
-from connectors.github_mapping import (
+from syncd.connectors.config import GitHubSource
+from syncd.connectors.github_mapping import (
     head_rollup,
     item_from_issue,
     jira_keys,

@@ -28,8 +28,8 @@ from graphql import (
     validate,
 )
 
-from connectors.config import GitHubSource
-from connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query, totals_query
+from syncd.connectors.config import GitHubSource
+from syncd.connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query, totals_query
 from syncd.sandbox.github import graphql_schema
 
 MAX_NODES = 500_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import responses
 
-from connectors.config import JiraSource
-from connectors.jira import JiraClient
+from syncd.connectors.config import JiraSource
+from syncd.connectors.jira import JiraClient
 from syncd.errors import SourceError
 
 URL = "https://acme.atlassian.net"

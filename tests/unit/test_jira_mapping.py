@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from connectors.jira_mapping import (
+from syncd.connectors.jira_mapping import (
     FieldMap,
     adf_text,
     field_map_from_fields,

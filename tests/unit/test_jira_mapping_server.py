@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.jira_mapping import FieldMap, greenhopper_sprint, item_from_jira
+from syncd.connectors.jira_mapping import FieldMap, greenhopper_sprint, item_from_jira
 from syncd.model import SprintState
 
 CLOSED = ("com.atlassian.greenhopper.service.sprint.Sprint@3fd7dd59[id=48,rapidViewId=58,state=CLOSED,"

@@ -8,9 +8,9 @@ from email import policy
 
 import pytest
 
-from reports.email import parse_address, report_email
-from reports.report import Report
 from syncd.errors import ReportError
+from syncd.reports.email import parse_address, report_email
+from syncd.reports.report import Report
 
 DATE = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ import re
 import markdown
 import pytest
 
-from reports.render.escape import Md, header_text, md_link, md_text, safe_url, sanitize_html
-from reports.render.html import markdown_body, text_alternative
-from reports.render.templating import MARKDOWN_ENV
+from syncd.reports.render.escape import Md, header_text, md_link, md_text, safe_url, sanitize_html
+from syncd.reports.render.html import markdown_body, text_alternative
+from syncd.reports.render.templating import MARKDOWN_ENV
 
 HOSTILE = [
     "<script>alert(1)</script>",

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from reports.analysis import analyse
-from reports.analysis.risks_work import has_acceptance_criteria
-from reports.catalogue.base import ReportInput
-from reports.catalogue.catalogue import render_report
-from reports.catalogue.launch import find_release
-from reports.catalogue.readiness import launch_checklist
-from reports.data import Snapshot
-from reports.goals import load_goals_file
 from syncd.errors import ReportError
 from syncd.model import StatusCategory
+from syncd.reports.analysis import analyse
+from syncd.reports.analysis.risks_work import has_acceptance_criteria
+from syncd.reports.catalogue.base import ReportInput
+from syncd.reports.catalogue.catalogue import render_report
+from syncd.reports.catalogue.launch import find_release
+from syncd.reports.catalogue.readiness import launch_checklist
+from syncd.reports.data import Snapshot
+from syncd.reports.goals import load_goals_file
 from syncd.settings import ReportSettings
 from tests.reports_world import NOW, World, build_world, write_goals
 

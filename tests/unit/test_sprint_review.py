@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports.analysis.history import Histories
-from reports.analysis.sprint_goal import goal_verdict, velocity_trend
-from reports.analysis.sprints import sprint_reports
-from reports.catalogue.derive import burndown
 from syncd.model import SprintState
+from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.sprint_goal import goal_verdict, velocity_trend
+from syncd.reports.analysis.sprints import sprint_reports
+from syncd.reports.catalogue.derive import burndown
 from tests.reports_world import build_world
 from tests.unit.analysis_factories import Plan, day
 from tests.unit.test_reports_catalogue import _input
