@@ -9,13 +9,11 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from syncd.sandbox.github import (
-    _combined_state,
+from syncd.sandbox.github_common import _combined_state, _latest_check_runs, _parse_time
+from syncd.sandbox.github_graphql import (
     _connection,
     _cursor,
     _GitHubGraphQLError,
-    _latest_check_runs,
-    _parse_time,
     _query_cost,
     _review_decision,
     _rollup_state,
