@@ -8,8 +8,15 @@ its Message-ID, and the slot moves to `sending`, in one transaction. If the conn
 that without the server's answer, or the process dies before it records `sent`, nobody can know
 whether the server kept the message: such a delivery becomes `uncertain` and is never re-sent
 automatically (a duplicate stakeholder email is worse than one missing report, which the log,
-metrics and a warning make visible; `syncd report KIND --send` resends it by hand). A 4xx answer
-to DATA is a clear "not accepted" and is retried.
+metrics and a warning make visible), unless `delivery.uncertain = "resend"`; `syncd deliveries
+resend SLOT` resends one by hand with the same Message-ID.
+
+Every reply is checked: MAIL FROM, RCPT TO per recipient, DATA, and the final answer after the
+body (which smtplib returns instead of raising). Only a 250 there means the server kept the
+message. A 4xx anywhere is temporary: the whole conversation is retried with back-off (a deferred
+recipient too, so nobody silently misses the report); a 5xx fails the delivery with one line
+naming the server's answer. Some recipients refused with 5xx while others are accepted: the
+message goes to the others and the refusals are logged.
 
 Scheduled messages get a Message-ID derived from their slot, so even a hand-made resend threads
 with (and can be de-duplicated against) the original.
@@ -47,6 +54,10 @@ class DeliveryUncertain(DeliveryError):
     """The connection ended during DATA: the server may or may not have kept the message."""
 
 
+class FinalAnswerRefused(smtplib.SMTPDataError):
+    """The server answered the message body with something other than 250: it kept nothing."""
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One delivery as logged: what went to whom, and how it ended."""
@@ -75,9 +86,17 @@ def _one_line(value: object) -> str:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         first = next(iter(exc.recipients.items()), None)
-        return f"every recipient refused ({first[0]}: {first[1][0]} {_one_line(first[1][1])})" if first else "recipients refused"
+        if first is None:
+            return "recipients refused"
+        what = "deferred" if 400 <= first[1][0] < 500 else "refused"
+        more = f" and {len(exc.recipients) - 1} more" if len(exc.recipients) > 1 else ""
+        return f"recipient {what}: RCPT TO {first[0]}: {first[1][0]} {_one_line(first[1][1])}{more}"
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return f"login refused ({exc.smtp_code} {_one_line(exc.smtp_error)}); check smtp.username and smtp.password"
+    if isinstance(exc, FinalAnswerRefused):
+        return f"server refused the message after DATA: {exc.smtp_code} {_one_line(exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"server refused MAIL FROM {exc.sender}: {exc.smtp_code} {_one_line(exc.smtp_error)}"
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"server answered {exc.smtp_code} {_one_line(exc.smtp_error)}"
     if isinstance(exc, smtplib.SMTPNotSupportedError):
@@ -128,17 +147,24 @@ def _transmit(smtp: SmtpSettings, msg: EmailMessage, envelope: Sequence[str],
             if code not in (250, 251):
                 refused[rcpt] = f"{code} {_one_line(answer)}"
                 raw_refused[rcpt] = (code, answer)
-        if len(refused) == len(envelope):
-            raise smtplib.SMTPRecipientsRefused(raw_refused)  # type: ignore[arg-type]
+        deferred = {r: a for r, a in raw_refused.items() if 400 <= a[0] < 500}
+        if deferred or len(refused) == len(envelope):
+            # a recipient deferred (4xx) would silently miss the report if we sent to the others now:
+            # nothing has been handed over yet, so the whole transaction is retried (RFC 5321 4.2.5)
+            raise smtplib.SMTPRecipientsRefused(deferred or raw_refused)  # type: ignore[arg-type]
         if before_data is not None:
             before_data()
         try:
-            conn.data(msg.as_bytes(policy=SMTP_POLICY))
+            # smtplib raises on the answer to DATA itself but *returns* the answer after the body:
+            # only a 250 there means the server took responsibility for the message (RFC 5321 4.1.1.4)
+            code, answer = conn.data(msg.as_bytes(policy=SMTP_POLICY))
         except smtplib.SMTPDataError:
             raise  # the server answered: not accepted
-        except OSError as exc:
+        except OSError as exc:  # SMTPServerDisconnected is one
             raise DeliveryUncertain(f"smtp {smtp.host}:{smtp.port}: connection lost during DATA ({_describe(exc)}); "
                                     f"{msg['Message-ID']} may have been delivered and is not sent again") from None
+        if code != 250:
+            raise FinalAnswerRefused(code, answer)
         return refused
     finally:
         try:

@@ -186,3 +186,77 @@ def test_untrusted_text_never_reaches_a_header(db: Store, sink: tuple[Sink, Smtp
 def test_no_recipients_is_one_clear_line(db: Store) -> None:
     with pytest.raises(DeliveryError, match=r"no recipients \(set reports\.recipients\.executive"):
         send_report(settings(25), db, make_report(), [], now=NOW)
+
+
+# -- every SMTP reply code is checked (issue 19, item 1) --------------------------------------------
+
+
+def test_temporary_refusal_after_data_is_retried_then_kept_once(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
+    s, server = sink
+    answers = iter(["451 4.3.0 try again later"])
+    s.on_data = lambda got: next(answers, None)
+    waits = Waits()
+    d = send_report(settings(server.port), db, make_report(), ["ceo@acme.test"], now=NOW, sleep=waits)
+    # the server saw the body twice, kept it once (the sink keeps nothing it answered 451 to)
+    assert s.data_calls == 2 and len(s.messages) == 1 and len(waits) == 1
+    assert s.messages[0].message["Message-ID"] == d.message_id
+    [row] = ledger.delivery_rows(db)
+    assert row["status"] == "sent"
+
+
+def test_permanent_refusal_after_data_fails_naming_the_answer(store: Store, sink: tuple[Sink, SmtpServer]) -> None:
+    s, server = sink
+    s.on_data = lambda got: "552 5.3.4 message too large"
+    ledger.claim_slot(store, "exec", NOW, owner="r1", now=NOW, lease_s=60)
+    waits = Waits()
+    with pytest.raises(DeliveryError) as err:
+        send_report(settings(server.port), store, make_report(), ["ceo@acme.test"], job="exec", slot_at=NOW,
+                    now=NOW, owner="r1", sleep=waits)
+    line = str(err.value)
+    assert "\n" not in line and "552 5.3.4 message too large" in line and "after DATA" in line
+    assert s.messages == [] and waits == [] and s.data_calls == 1
+    assert ledger.delivery_rows(store)[0]["status"] == "failed"
+    [slot] = ledger.slot_rows(store, job="exec")
+    assert slot.state == "failed" and "552" in (slot.detail or "")
+
+
+def test_temporary_refusal_after_data_that_persists_fails_not_sent(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
+    s, server = sink
+    s.on_data = lambda got: "451 4.3.0 try again later"
+    waits = Waits()
+    cfg = settings(server.port, retry={"attempts": 3, "max_wait_s": 1, "total_s": 10})
+    with pytest.raises(DeliveryError, match="451 4.3.0 try again later"):
+        send_report(cfg, db, make_report(), ["ceo@acme.test"], now=NOW, sleep=waits)
+    assert s.data_calls == 3 and len(waits) == 2 and s.messages == []
+    assert [r["status"] for r in ledger.delivery_rows(db)] == ["failed"]
+
+
+def test_sender_refused_names_mail_from(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
+    s, server = sink
+
+    async def refuse_mail(server_: object, session: object, envelope: object, address: str, options: object) -> str:
+        return "553 5.7.1 sender not allowed"
+
+    s.handle_MAIL = refuse_mail  # type: ignore[attr-defined]
+    with pytest.raises(DeliveryError, match=r"MAIL FROM syncd@acme\.test: 553 5\.7\.1 sender not allowed"):
+        send_report(settings(server.port), db, make_report(), ["ceo@acme.test"], now=NOW, sleep=Waits())
+    assert s.messages == [] and s.rcpt_calls == 0
+
+
+def test_one_deferred_recipient_retries_the_whole_message(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
+    s, server = sink
+    answers = iter(["450 4.2.1 mailbox busy"])
+    s.on_rcpt = lambda addr: next(answers, None) if addr.startswith("cfo") else None
+    waits = Waits()
+    d = send_report(settings(server.port), db, make_report(), ["ceo@acme.test", "cfo@acme.test"], now=NOW, sleep=waits)
+    # first attempt: ceo accepted, cfo deferred -> nothing sent; second: both in one message
+    assert [m.recipients for m in s.messages] == [["ceo@acme.test", "cfo@acme.test"]]
+    assert len(waits) == 1 and d.refused == {}
+
+
+def test_refused_recipient_with_others_accepted_is_logged(db: Store, sink: tuple[Sink, SmtpServer]) -> None:
+    s, server = sink
+    s.on_rcpt = lambda addr: "550 5.1.1 no such user" if addr.startswith("gone") else None
+    send_report(settings(server.port), db, make_report(), ["ceo@acme.test", "gone@acme.test"], now=NOW)
+    [row] = ledger.delivery_rows(db)
+    assert row["status"] == "sent" and row["error"] == "refused gone@acme.test: 550 5.1.1 no such user"

@@ -143,3 +143,18 @@ def test_now_accepts_a_date_meaning_its_end_or_a_date_time() -> None:
     assert parse_now("2026-11-20", "Europe/Berlin") == datetime(2026, 11, 20, 23, 59, 59, tzinfo=berlin)
     assert parse_now("2026-11-20T09:30", "Europe/Berlin") == datetime(2026, 11, 20, 9, 30, tzinfo=berlin)
     assert parse_now("2026-11-20T09:30+00:00", "Europe/Berlin").utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+
+
+def test_send_refused_after_data_exits_1_with_the_servers_answer(world_db: Path, tmp_path: Path) -> None:
+    sink = Sink()
+    sink.on_data = lambda got: "552 5.3.4 message too large"
+    with SmtpServer(sink) as server:
+        config = _config(world_db, tmp_path, server.port)
+        result = CliRunner().invoke(main, ["report", "status", "--audience", "business", "--send", "-c", str(config),
+                                           "--now", "2026-11-20T12:00:00+01:00"])
+    assert result.exit_code == 1 and sink.messages == [] and sink.data_calls == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("syncd: error: smtp 127.0.0.1:") and line.endswith(
+        "server refused the message after DATA: 552 5.3.4 message too large")
+    [row] = ledger.delivery_rows(Store(f"sqlite:///{tmp_path / 'syncd.db'}"))
+    assert row["status"] == "failed" and "552" in row["error"]
