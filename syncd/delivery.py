@@ -8,8 +8,7 @@ its Message-ID, and the slot moves to `sending`, in one transaction. If the conn
 that without the server's answer, or the process dies before it records `sent`, nobody can know
 whether the server kept the message: such a delivery becomes `uncertain` and is never re-sent
 automatically (a duplicate stakeholder email is worse than one missing report, which the log,
-metrics and a warning make visible), unless `delivery.uncertain = "resend"`; `syncd deliveries
-resend SLOT` resends one by hand with the same Message-ID.
+metrics and a warning make visible; `syncd report KIND --send` resends it by hand).
 
 Every reply is checked: MAIL FROM, RCPT TO per recipient, DATA, and the final answer after the
 body (which smtplib returns instead of raising). Only a 250 there means the server kept the
