@@ -170,7 +170,7 @@ class JiraConnector:
                     if iid in seen and not _newer(updated, seen[iid]):
                         continue
                     seen[iid] = updated
-                    if boundary.get(iid) is not None and boundary[iid] == _updated_utc(issue):
+                    if boundary.get(iid) is not None and boundary[iid] == updated:
                         continue  # stored at exactly this version on an earlier poll
                 fresh.append(issue)
             if fresh:
