@@ -11,6 +11,7 @@ A goal text carried verbatim into the next sprint says the team itself did not t
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -116,8 +117,7 @@ def velocity_trend(snap: Snapshot, hist: Histories, sprint_id: str, now: datetim
     slope = None
     direction = "not enough sprints"
     if len(ys) >= 3 and mean is not None:
-        xbar = (len(ys) - 1) / 2
-        slope = sum((i - xbar) * (y - mean) for i, y in enumerate(ys)) / sum((i - xbar) ** 2 for i in range(len(ys)))
+        slope = statistics.linear_regression(range(len(ys)), ys).slope
         # a change under 5% of the mean per sprint is noise, not a trend
         direction = "steady" if abs(slope) < 0.05 * max(mean, 1.0) else ("rising" if slope > 0 else "falling")
     return VelocityTrend(points, mean, slope, direction)
