@@ -11,6 +11,24 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+REPORT_YEARS = (1970, 2999)  # a report "as of" outside these years is a typo, and would overflow datetime
+
+
+def report_moment(moment: datetime) -> datetime:
+    """An aware `moment` a report may be generated as of; ValueError (one line) when out of range.
+
+    Reports reach weeks before and after `now` (history windows, forecast horizons), so a moment
+    near datetime's limits (9999-12-31T23:59:59-12:00 is year 10000 in UTC) cannot be one.
+    """
+    first, last = REPORT_YEARS
+    try:
+        in_utc = moment.astimezone(UTC)
+    except OverflowError:
+        in_utc = None
+    if in_utc is None or not first <= in_utc.year <= last:
+        raise ValueError(f"{moment.isoformat()} is out of range (a time in the years {first} to {last})")
+    return moment
+
 
 class Clock(Protocol):
     """Where the scheduler gets the time and how it waits."""

@@ -4,12 +4,21 @@ Routes (every one but /healthz needs `Authorization: Bearer <server.token>`):
 
     GET  /healthz                  200 when the store answers, 503 otherwise
     GET  /reports/{kind}           ?audience=A&format=html|md&scope=ID&now=ISO, rendered from the store
-    POST /sync                     ?source=NAME (repeatable)&full=1: start a sync in the background (202)
+    POST /sync                     ?source=NAME (repeatable)&full=1: start a sync in the background, or
+                                   join the one queued after the running sync (202)
     GET  /sync                     the background sync's status
     GET  /metrics                  Prometheus text format
 
 Reports are rendered one at a time (the charts library is not thread-safe) and never recorded in
 the report history: only delivered reports count as "the previous report".
+
+`POST /sync` while a sync runs does not start another: the request joins one queued follow-up sync
+(the union of the sources asked for), so a burst of triggers costs at most the running sync and one
+more. The bearer scheme is matched case-insensitively (RFC 6750 section 2.1 uses the `auth-scheme`
+of RFC 7235 section 2.1, which is case-insensitive); the token itself is compared in constant time.
+Request headers are capped at MAX_HEADER_BYTES before anything else reads them: h11 refuses a
+header block that grows past the cap while it buffers it (431), and the outermost middleware refuses
+one that arrived whole in a single read, before authentication.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syncd import jobs
+from syncd.clock import report_moment
 from syncd.errors import ConfigError, ReportError, SyncdError
 from syncd.metrics import metrics_registry
 from syncd.settings import Settings
@@ -41,10 +51,36 @@ from syncd.store import Store
 
 log = logging.getLogger("syncd.service")
 OPEN_PATHS = frozenset({"/healthz"})
+MAX_HEADER_BYTES = 16 * 1024  # request line + headers; nginx's large_client_header_buffers default is 4 x 8 KiB
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+class HeaderLimit:
+    """ASGI middleware: refuse a request whose headers exceed `limit` bytes (431), before auth reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_HEADER_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            size += sum(len(name) + len(value) + 4 for name, value in scope["headers"])  # ": " and CRLF
+            if size > self.limit:
+                response = _error(431, f"request headers too large (at most {self.limit} bytes)")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def bearer_token(header: bytes) -> bytes | None:
+    """The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive (RFC 7235)."""
+    scheme, _, token = header.strip().partition(b" ")
+    if scheme.lower() != b"bearer":
+        return None
+    return token.strip(b" ") or None
 
 
 class BearerAuth:
@@ -52,11 +88,11 @@ class BearerAuth:
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
-            given = dict(scope["headers"]).get(b"authorization", b"")
+            given = bearer_token(dict(scope["headers"]).get(b"authorization", b"")) or b""
             if not hmac.compare_digest(given, self.expected):
                 response = JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
                                         headers={"WWW-Authenticate": 'Bearer realm="syncd"'})
@@ -88,7 +124,7 @@ class CountRequests:
 
 @dataclass
 class BackgroundSync:
-    """At most one sync at a time, run in a thread; its status for `GET /sync`."""
+    """At most one sync at a time, run in a thread, plus at most one queued follow-up; status for `GET /sync`."""
 
     settings: Settings
     store: Store
@@ -100,40 +136,60 @@ class BackgroundSync:
     results: list[dict[str, Any]] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
     error: str | None = None
+    queued: list[str] = field(default_factory=list)  # the follow-up sync's sources, run when this one ends
+    queued_full: bool = False
     thread: threading.Thread | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def status(self) -> dict[str, Any]:
-        """What the last (or current) background sync did."""
+        """What the last (or current) background sync did, and what is queued after it."""
         with self.lock:
             return {"state": self.state, "sources": self.sources, "busy": self.busy, "error": self.error,
                     "started_at": self.started_at.isoformat() if self.started_at else None,
                     "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-                    "results": self.results}
+                    "results": self.results, "queued": self.queued}
 
     def start(self, names: list[str], full: bool) -> bool:
-        """Start a sync of `names` (default: every enabled source); False when one is running."""
+        """Start a sync of `names` (default: every enabled source); False when it joined the queued follow-up.
+
+        While a sync runs, the sources asked for are added to one follow-up sync (a source asked for
+        again is not added twice), which starts when the running one ends.
+        """
         wanted = jobs.wanted_sources(self.settings, names)
         with self.lock:
             if self.state == "running":
+                self.queued += [name for name in wanted if name not in self.queued]
+                self.queued_full = self.queued_full or full
                 return False
-            self.state, self.sources, self.results, self.busy, self.error = "running", wanted, [], [], None
-            self.started_at, self.finished_at = datetime.now(UTC), None
+            self._begin(wanted)
             self.thread = threading.Thread(target=self._run, args=(wanted, full), name="syncd-sync", daemon=True)
             self.thread.start()
         return True
 
+    def _begin(self, names: list[str]) -> None:
+        self.state, self.sources, self.results, self.busy, self.error = "running", names, [], [], None
+        self.started_at, self.finished_at = datetime.now(UTC), None
+
     def _run(self, names: list[str], full: bool) -> None:
+        while True:
+            state, results, busy, error = self._sync(names, full)
+            with self.lock:  # one critical section: a start() in between either queues or sees the final state
+                self.state, self.results, self.busy, self.error = state, results, busy, error
+                self.finished_at = datetime.now(UTC)
+                if not self.queued or self.stop.is_set():
+                    self.queued, self.queued_full = [], False
+                    return
+                names, full, self.queued, self.queued_full = self.queued, self.queued_full, [], False
+                self._begin(names)
+
+    def _sync(self, names: list[str], full: bool) -> tuple[str, list[dict[str, Any]], list[str], str | None]:
         try:
             outcome = jobs.sync_sources(self.settings, self.store, names, full=full, should_stop=self.stop.is_set)
-            results = [{"source": r.source, "ok": r.ok, "summary": r.summary(), "error": r.error} for r in outcome.results]
-            state, busy, error = ("done" if outcome.ok else "failed"), outcome.busy, None
         except Exception as exc:  # noqa: BLE001 - reported through GET /sync and the log
             log.exception("background sync failed")
-            results, busy, error, state = [], [], str(exc) if isinstance(exc, SyncdError) else repr(exc), "failed"
-        with self.lock:
-            self.state, self.results, self.busy, self.error = state, results, busy, error
-            self.finished_at = datetime.now(UTC)
+            return "failed", [], [], str(exc) if isinstance(exc, SyncdError) else repr(exc)
+        results = [{"source": r.source, "ok": r.ok, "summary": r.summary(), "error": r.error} for r in outcome.results]
+        return ("done" if outcome.ok else "failed"), results, outcome.busy, None
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """Ask a running sync to stop after its current batch, and wait for it."""
@@ -191,8 +247,10 @@ def create_app(settings: Settings, store: Store, *,
             now = datetime.fromisoformat(request.query_params["now"]) if "now" in request.query_params else clock()
         except ValueError:
             return _error(400, "now: not an ISO date-time, e.g. 2026-05-04T09:00:00+00:00")
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=UTC)
+        try:
+            now = report_moment(now if now.tzinfo is not None else now.replace(tzinfo=UTC))
+        except ValueError as exc:
+            return _error(400, f"now: {exc}")
         scope = request.query_params.get("scope") or None
 
         def render() -> Any:
@@ -215,10 +273,10 @@ def create_app(settings: Settings, store: Store, *,
         names = request.query_params.getlist("source")
         full = request.query_params.get("full", "").lower() in ("1", "true", "yes")
         try:
-            started = background.start(names, full)
+            background.start(names, full)
         except ConfigError as exc:
             return _error(400, str(exc))
-        return JSONResponse(background.status(), status_code=202 if started else 409)
+        return JSONResponse(background.status(), status_code=202)
 
     async def sync_status(request: Request) -> Response:
         return JSONResponse(background.status())
@@ -238,8 +296,17 @@ def create_app(settings: Settings, store: Store, *,
     ], lifespan=lifespan)
     app.add_middleware(BearerAuth, token=settings.server.token.get_secret_value())
     app.add_middleware(CountRequests, counter=http_counter)
+    app.add_middleware(HeaderLimit)  # added last: the outermost layer, before auth reads any header
     app.state.background = background
     return app
+
+
+def uvicorn_config(app: Starlette, host: str, port: int) -> Any:
+    """uvicorn's settings for syncd: h11 (whose header buffer is capped), our logging, no access log."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
+                          http="h11", h11_max_incomplete_event_size=MAX_HEADER_BYTES)
 
 
 class RunningService:
@@ -248,8 +315,7 @@ class RunningService:
     def __init__(self, app: Starlette, host: str, port: int) -> None:
         import uvicorn
 
-        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                                                    lifespan="on"))
+        self.server = uvicorn.Server(uvicorn_config(app, host, port))
         self.thread = threading.Thread(target=self.server.run, name="syncd-http", daemon=True)
 
     def start(self, timeout: float = 10.0) -> RunningService:
@@ -296,5 +362,4 @@ def serve(settings: Settings, store: Store, *, host: str | None = None, port: in
                     signal.signal(sig, handler)
 
     app = create_app(settings, store)
-    Server(uvicorn.Config(app, host=host or settings.server.host, port=port or settings.server.port,
-                          log_config=None, access_log=False, lifespan="on")).run()
+    Server(uvicorn_config(app, host or settings.server.host, port or settings.server.port)).run()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 
 from syncd.cli._common import config_option, database_option, handle_errors, open_store, settings_from
+from syncd.clock import report_moment
 from syncd.errors import ConfigError
 
 KINDS = ("status", "sprint-kickoff", "sprint-review", "timeline", "launch-readiness", "retrospective")
@@ -22,12 +23,16 @@ def parse_now(value: str | None, tz_name: str) -> datetime:
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            return datetime.combine(day + timedelta(days=1), time(), tz) - timedelta(seconds=1)
-        parsed = datetime.fromisoformat(value)
+            parsed = datetime.combine(day, time(23, 59, 59), tz)
+        else:
+            parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ConfigError(f"--now: {value!r} is not an ISO date or date-time (e.g. 2026-11-20 or "
                           "2026-11-20T09:00+01:00)") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+    try:
+        return report_moment(parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz))
+    except ValueError as exc:
+        raise ConfigError(f"--now: {exc}") from None
 
 
 @click.command()

@@ -99,6 +99,12 @@ def test_bad_input_is_one_line_and_an_exit_code(world_db: Path, tmp_path: Path) 
         "syncd: error: no release '9.9' among the planned and recent releases (known: 1.1, 1.0)"]
     bad_now = runner.invoke(main, ["report", "status", "-c", str(config), "--now", "last friday"])
     assert bad_now.exit_code == 2 and "--now" in bad_now.output
+    for edge in ("9999-12-31", "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"):  # overflowed: traceback
+        out_of_range = runner.invoke(main, ["report", "status", "-c", str(config), "--now", edge])
+        assert out_of_range.exit_code == 2, (edge, out_of_range.output)
+        [line] = out_of_range.output.strip().splitlines()
+        assert line.startswith("syncd: error: --now: ") and line.endswith(
+            " is out of range (a time in the years 1970 to 2999)"), line
     no_audience = runner.invoke(main, ["report", "timeline", "--audience", "executive", "-c", str(config)])
     assert no_audience.exit_code == 1 and "has no audiences" in no_audience.output
 

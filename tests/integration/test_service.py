@@ -68,11 +68,61 @@ def test_healthz_is_open_and_binds_loopback(service: tuple[str, Store]) -> None:
 def test_everything_else_needs_the_bearer_token(service: tuple[str, Store], path: str) -> None:
     url, _ = service
     for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": f"Basic {TOKEN}"},
-                    {"Authorization": f"Bearer {TOKEN}x"}, {"Authorization": f"bearer {TOKEN}"}):
+                    {"Authorization": f"Bearer {TOKEN}x"}, {"Authorization": f"Bearerx {TOKEN}"},
+                    {"Authorization": f"bearer {TOKEN[:-1]}"}, {"Authorization": "Bearer"},
+                    {"Authorization": f"{TOKEN}"}):
         r = httpx.get(url + path, headers=headers)
         assert r.status_code == 401, (path, headers)
         assert r.headers["www-authenticate"].startswith("Bearer") and "error" in r.json()
     assert httpx.post(url + "/sync").status_code == 401
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+def test_the_bearer_scheme_is_case_insensitive(service: tuple[str, Store], scheme: str) -> None:
+    """RFC 6750 section 2.1 uses RFC 7235's auth-scheme, which is case-insensitive."""
+    url, _ = service
+    r = httpx.get(url + "/metrics", headers={"Authorization": f"{scheme} {TOKEN}"})
+    assert r.status_code == 200 and "syncd_store_up" in r.text
+
+
+def _raw_request(url: str, chunks: list[bytes]) -> bytes:
+    """Send a raw HTTP/1.1 request in `chunks` (one write each) and return what the server answers."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        for chunk in chunks:
+            try:
+                conn.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):  # the server answered and closed early
+                break
+        answer = b""
+        while data := conn.recv(65536):
+            answer += data
+            if b"\r\n\r\n" in answer and b"connection: close" in answer.lower():
+                break
+        return answer
+
+
+def test_oversized_headers_are_refused_before_authentication(service: tuple[str, Store]) -> None:
+    """100 KB of headers are refused, whether they come in one write (431) or trickle in (400), token or not."""
+    from syncd.service import MAX_HEADER_BYTES
+
+    url, _ = service
+    big = b"X-Filler: " + b"a" * 100_000 + b"\r\n"
+    for auth in (b"", f"Authorization: Bearer {TOKEN}\r\n".encode()):
+        head = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + auth
+        whole = _raw_request(url, [head + big + b"\r\n"])
+        assert whole.startswith(b"HTTP/1.1 431 "), whole[:200]
+        trickled = _raw_request(url, [head] + [big[i:i + 4096] for i in range(0, len(big), 4096)] + [b"\r\n"])
+        # h11 stops buffering at the cap; uvicorn answers its protocol errors with a plain 400
+        assert trickled.startswith(b"HTTP/1.1 400 "), trickled[:200]
+        assert b"syncd_store_up" not in whole + trickled
+    # just under the cap is served
+    filler = b"X-Filler: " + b"a" * (MAX_HEADER_BYTES - 400) + b"\r\n"
+    ok = _raw_request(url, [b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                            + f"Authorization: Bearer {TOKEN}\r\n".encode() + filler + b"\r\n"])
+    assert ok.startswith(b"HTTP/1.1 200 "), ok[:200]
 
 
 def test_every_report_kind_is_served(service: tuple[str, Store]) -> None:
@@ -97,33 +147,47 @@ def test_report_request_errors_are_one_line(service: tuple[str, Store]) -> None:
              ("/reports/status", {"audience": "board"}, 400, "unknown audience 'board'"),
              ("/reports/timeline", {"audience": "executive"}, 400, "unknown audience 'executive'"),
              ("/reports/status", {"format": "pdf"}, 400, "unknown format 'pdf'"),
-             ("/reports/status", {"now": "yesterday"}, 400, "not an ISO date-time")]
+             ("/reports/status", {"now": "yesterday"}, 400, "not an ISO date-time"),
+             # year 10000 in UTC: converting it overflowed into a 500 with a traceback
+             ("/reports/status", {"now": "9999-12-31T23:59:59-12:00"}, 400, "now: 9999-12-31T23:59:59-12:00 is out of range"),
+             ("/reports/timeline", {"now": "0001-01-01T00:00:00+14:00"}, 400, "is out of range"),
+             ("/reports/status", {"now": "9999-12-31T23:59:59"}, 400, "is out of range")]
     for path, params, status, text in cases:
         r = get(url, path, **params)
         assert r.status_code == status and text in r.json()["error"], (path, r.text)
+        assert "\n" not in r.json()["error"]
 
 
 def test_post_sync_runs_in_the_background_and_metrics_show_it(service: tuple[str, Store], box: Sandbox) -> None:
     url, store = service
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    box.controls.set_faults(Faults(latency_ms=150))  # keep the sync running while we ask again
+    runs_before = _runs_per_source(store)
+    box.controls.set_faults(Faults(latency_ms=8000))  # the sync's first request stalls while we ask again
     try:
         first = httpx.post(url + "/sync", headers=headers)
-        again = httpx.post(url + "/sync", headers=headers)
         assert first.status_code == 202 and first.json()["state"] == "running"
-        assert first.json()["sources"] == ["jira", "github"]
-        assert again.status_code == 409 and again.json()["state"] == "running"
-        status = first.json()
+        assert first.json()["sources"] == ["jira", "github"] and first.json()["queued"] == []
         with httpx.Client(headers=headers, timeout=30) as client:
-            for _ in range(600):
+            # 300 triggers while it runs: they all join one follow-up sync, in the order first asked for
+            again = [client.post(url + "/sync", params={"source": "jira"}) for _ in range(150)]
+            again += [client.post(url + "/sync", params={"source": ["github", "jira"]}) for _ in range(150)]
+            box.controls.set_faults(Faults(latency_ms=150))
+            assert {r.status_code for r in again} == {202}
+            assert {r.json()["started_at"] for r in again} == {first.json()["started_at"]}  # all during the first
+            assert again[0].json()["queued"] == ["jira"] and again[-1].json()["queued"] == ["jira", "github"]
+            status = first.json()
+            for _ in range(1200):
                 status = client.get(url + "/sync").json()
                 if status["state"] != "running":
                     break
                 client.get(url + "/healthz")  # a real round trip between polls, no sleep
-        assert status["state"] == "done", status
+        assert status["state"] == "done" and status["queued"] == [], status
         assert [r["source"] for r in status["results"]] == ["jira", "github"] and all(r["ok"] for r in status["results"])
     finally:
         box.controls.set_faults(Faults())
+    # the running sync and one follow-up: two runs per source for 301 requests (counted in the store)
+    runs_after = _runs_per_source(store)
+    assert {s: runs_after[s] - runs_before.get(s, 0) for s in runs_after} == {"jira": 2, "github": 2}
     bad = httpx.post(url + "/sync", params={"source": "nope"}, headers=headers)
     assert bad.status_code == 400 and "no source named 'nope'" in bad.json()["error"]
 
@@ -135,7 +199,7 @@ def test_post_sync_runs_in_the_background_and_metrics_show_it(service: tuple[str
     for source in ("jira", "github"):
         mine = [r for r in runs if r["source"] == source]
         assert samples[("syncd_api_requests_total", (("source", source),))] == sum(r["requests"] for r in mine)
-        assert samples[("syncd_sync_runs_total", (("source", source), ("status", "ok")))] == len(mine) == 2
+        assert samples[("syncd_sync_runs_total", (("source", source), ("status", "ok")))] == len(mine) == 3
         newest = max(r["finished_at"] for r in mine).timestamp()
         assert samples[("syncd_last_successful_sync_timestamp_seconds", (("source", source),))] == pytest.approx(newest)
         assert samples[("syncd_items_synced_total", (("change", "new"), ("source", source)))] == sum(r["items_new"] for r in mine)
@@ -146,6 +210,14 @@ def test_post_sync_runs_in_the_background_and_metrics_show_it(service: tuple[str
     assert samples[("syncd_http_requests_total", (("route", "/sync"), ("status", "2xx")))] >= 2
     assert samples[("syncd_http_requests_total", (("route", "/sync"), ("status", "4xx")))] >= 2
     assert ("syncd_errors_total", (("area", "delivery"),)) in samples
+
+
+def _runs_per_source(store: Store) -> dict[str, int]:
+    """Sync runs recorded per source, by a direct query of the store."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        return dict(conn.execute(text("SELECT source, COUNT(*) FROM sync_runs GROUP BY source")).all())
 
 
 @pytest.mark.slow
