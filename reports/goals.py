@@ -114,6 +114,8 @@ class Goal(_Strict):
     baseline_date: date | None = None  # scope-creep baseline; default: `start`, else work start
     metric: Metric
     scope: Selector
+    allocation: float | None = Field(None, gt=0, le=1)  # the team's share for this goal; wins over the recent share
+    team: str | None = None  # a `[teams]` name: the team doing the work (default: the teams of its items)
 
     @field_validator("id")
     @classmethod
@@ -133,6 +135,26 @@ class Goal(_Strict):
     def _dates(self) -> Goal:
         if self.start and self.start > self.target_date:
             raise ValueError("start is after target_date")
+        return self
+
+
+class Team(_Strict):
+    """A team whose weekly throughput forecasts sample (`[teams.NAME]` in the settings).
+
+    An item is the team's when it sits on one of its `boards` (a sprint of the board held it), or
+    in one of its Jira `projects` or GitHub `repositories`. `people` is its headcount, the capacity
+    the "add people" option scales.
+    """
+
+    boards: tuple[str, ...] = ()  # board names or ids
+    projects: tuple[str, ...] = ()
+    repositories: tuple[str, ...] = ()
+    people: int | None = Field(None, gt=0, le=1000)
+
+    @model_validator(mode="after")
+    def _some(self) -> Team:
+        if not (self.boards or self.projects or self.repositories):
+            raise ValueError("name at least one of boards, projects or repositories")
         return self
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from syncd.errors import ReportError
+from syncd.errors import ConfigError, ReportError
 from syncd.reports.analysis import analyse
 from syncd.reports.analysis.types import Analysis
 from syncd.reports.catalogue.base import Previous, ReportInput
@@ -62,7 +62,12 @@ def load_context(settings: Settings, store: Store, *, now: datetime) -> ReportCo
     snapshot = load_snapshot(store)
     if not snapshot.items:
         raise ReportError("the store holds no items yet: run `syncd sync` first")
-    analysis = analyse(snapshot, goals.goals, settings.reports, now, capacity=goals.capacity)
+    projects = {i.project for i in snapshot.items}
+    for g in goals.goals:
+        if g.team is not None and g.team not in settings.teams and (settings.teams or g.team not in projects):
+            raise ConfigError(f"goals: goal {g.id}: team: {g.team!r} is neither a [teams] name nor a project or "
+                              "repository in the store")
+    analysis = analyse(snapshot, goals.goals, settings.reports, now, capacity=goals.capacity, teams=settings.teams)
     return ReportContext(settings=settings, snapshot=snapshot, analysis=analysis, now=now)
 
 

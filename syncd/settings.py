@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from syncd.connectors.config import RetryPolicy, SourceConfig
 from syncd.errors import ConfigError
+from syncd.reports.goals import Team
 
 _CONFIG_PATH: ContextVar[Path | None] = ContextVar("syncd_config_path", default=None)
 
@@ -73,7 +74,9 @@ class ReportSettings(_Section):
     jira_browse_url: str | None = None  # base for item links when the source gives none
     velocity_sprints: int = Field(3, ge=1, le=20)
     forecast_trials: int = Field(10_000, ge=100, le=1_000_000)
-    forecast_weeks: int = Field(12, ge=2, le=104)
+    forecast_weeks: int = Field(12, ge=2, le=104)  # the team throughput window forecasts sample
+    forecast_share_weeks: int = Field(6, ge=1, le=52)  # a scope's share: its part of the team's completions in these weeks
+    forecast_default_share: float = Field(0.25, gt=0, le=1)  # the share of a scope with no recent completions of its own
     risks: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per rule id: enabled, threshold, severity
 
     @field_validator("timezone")
@@ -154,6 +157,15 @@ class Settings(BaseSettings):
     reports: ReportSettings = Field(default_factory=ReportSettings)
     schedule: list[ScheduleEntry] = Field(default_factory=list)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    teams: dict[str, Team] = Field(default_factory=dict)  # forecasts' teams; default: each project and repository
+
+    @field_validator("teams")
+    @classmethod
+    def _team_names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for name in v:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _./-]{0,63}", name):
+                raise ValueError(f"team name {name!r} must be letters, digits, space, '.', '/', '-' or '_'")
+        return v
 
     @field_validator("sources")
     @classmethod

@@ -5,21 +5,24 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from syncd.model import Release, ReleaseKind, SprintState
+from syncd.model import Release, ReleaseKind, SprintState, WorkItem
 from syncd.reports.analysis.flow import flow
-from syncd.reports.analysis.forecast import forecast_completion, items_by_date, seed_for
+from syncd.reports.analysis.forecast import forecast_completion, items_by_date, scope_key, seed_for
 from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.levers import cut_order, forecast_options
 from syncd.reports.analysis.metrics import metric_value
 from syncd.reports.analysis.progress import ForecastInputs, GoalDates, ReleaseClock, progress_and_forecast_inputs
 from syncd.reports.analysis.risk_rules import rule_configs, sort_risks
 from syncd.reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
-from syncd.reports.analysis.scope import local_day, release_items, release_ref, select_items
+from syncd.reports.analysis.scope import item_ref, local_day, release_items, release_ref, select_items
 from syncd.reports.analysis.sprints import sprint_reports
 from syncd.reports.analysis.status import scope_status
+from syncd.reports.analysis.teams import Teams, forecast_sample
 from syncd.reports.analysis.types import (
     Analysis,
     Forecast,
@@ -30,7 +33,7 @@ from syncd.reports.analysis.types import (
     Risk,
 )
 from syncd.reports.data import Snapshot
-from syncd.reports.goals import Capacity, Goal, Selector
+from syncd.reports.goals import Capacity, Goal, Selector, Team
 
 
 class AnalysisSettings(Protocol):
@@ -45,14 +48,41 @@ class AnalysisSettings(Protocol):
     @property
     def forecast_weeks(self) -> int: ...
     @property
+    def forecast_share_weeks(self) -> int: ...
+    @property
+    def forecast_default_share(self) -> float: ...
+    @property
     def risks(self) -> Mapping[str, Mapping[str, Any]]: ...
 
 
-def _forecast(inputs: ForecastInputs, subject: str, now: datetime, tz: tzinfo,
-              settings: AnalysisSettings) -> Forecast:
-    return forecast_completion(inputs.remaining, inputs.done, inputs.first_created, now, tz,
-                               weeks=settings.forecast_weeks, trials=settings.forecast_trials,
-                               seed=seed_for(subject))
+class _Forecasts:
+    """One forecast per scope, keyed by its remaining item ids: a goal and a release with the same
+    items get the same dates (the first to ask, goals before releases, sets the share)."""
+
+    def __init__(self, snap: Snapshot, hist: Histories, teams: Teams, now: datetime, tz: tzinfo,
+                 settings: AnalysisSettings) -> None:
+        self.snap, self.facts, self.teams, self.now, self.tz, self.settings = snap, hist.facts(), teams, now, tz, settings
+        self._by_key: dict[str, tuple[Forecast, int | None]] = {}
+
+    def of(self, items: Sequence[WorkItem], inputs: ForecastInputs, target: date | None, *,
+           allocation: float | None = None, team: str | None = None) -> Forecast:
+        """The scope's forecast, with its dated options when it misses `target`."""
+        s = self.settings
+        ids = [i.id for i in inputs.remaining]
+        key = scope_key(ids)
+        found = self._by_key.get(key) if ids else None
+        if found is None:
+            sample = forecast_sample(self.teams, items, self.facts, self.now, window=s.forecast_weeks,
+                                     share_weeks=s.forecast_share_weeks, default_share=s.forecast_default_share,
+                                     allocation=allocation, team=team)
+            found = (forecast_completion(ids, sample, self.now, self.tz, trials=s.forecast_trials,
+                                         seed=seed_for(key)), sample.people)
+            if ids:
+                self._by_key[key] = found
+        fc, people = found
+        options = forecast_options(fc, target, [item_ref(self.snap, i) for i in cut_order(inputs.remaining)],
+                                   self.now, self.tz, people=people)
+        return replace(fc, options=options) if options else fc
 
 
 def _releases_in_view(snap: Snapshot, now: datetime, weeks: int) -> list[Release]:
@@ -79,22 +109,26 @@ def _no_gc_pauses() -> Iterator[None]:
 
 
 def analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettings, now: datetime, *,
-            capacity: Sequence[Capacity] = ()) -> Analysis:
-    """Progress, forecasts, sprints, flow, risks and status for every goal and release, at `now`."""
+            capacity: Sequence[Capacity] = (), teams: Mapping[str, Team] | None = None) -> Analysis:
+    """Progress, forecasts, sprints, flow, risks and status for every goal and release, at `now`.
+
+    `teams` are the configured `[teams]` (none: every project and repository is a team).
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     with _no_gc_pauses():
-        return _analyse(snapshot, goals, settings, now, capacity)
+        return _analyse(snapshot, goals, settings, now, capacity, teams or {})
 
 
 def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettings, now: datetime,
-             capacity: Sequence[Capacity]) -> Analysis:
+             capacity: Sequence[Capacity], teams: Mapping[str, Team]) -> Analysis:
     tz = ZoneInfo(settings.timezone)
     today = local_day(now, tz)
     snap = snapshot
     hist = Histories(snap)
     clock = ReleaseClock(snap)
     rules = rule_configs(settings.risks)
+    forecasts = _Forecasts(snap, hist, Teams(snap, hist, teams), now, tz, settings)
 
     goal_parts: list[ScopePart] = []
     goals_of_item: dict[str, list[str]] = {}
@@ -106,7 +140,8 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
                                                                GoalDates(goal.baseline_date, goal.start))
         goal_parts.append(ScopePart(
             id=goal.id, name=goal.title, target=goal.target_date, items=items, owner=goal.owner, goal=goal,
-            progress=scope_progress, forecast=_forecast(inputs, f"goal:{goal.id}", now, tz, settings)))
+            progress=scope_progress,
+            forecast=forecasts.of(items, inputs, goal.target_date, allocation=goal.allocation, team=goal.team)))
 
     release_parts: list[ScopePart] = []
     for rel in _releases_in_view(snap, now, settings.forecast_weeks):
@@ -114,7 +149,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
         scope_progress, inputs = progress_and_forecast_inputs(snap, hist, items, clock, today, tz)
         release_parts.append(ScopePart(
             id=rel.id, name=rel.name, target=rel.due, items=items, url=rel.url, release=rel,
-            progress=scope_progress, forecast=_forecast(inputs, f"release:{rel.id}", now, tz, settings)))
+            progress=scope_progress, forecast=forecasts.of(items, inputs, rel.due)))
 
     sprints = sprint_reports(snap, hist, now, settings.velocity_sprints, capacity, settings.forecast_weeks)
     flows = flow(snap, hist, clock, now, tz, settings.forecast_weeks)
@@ -171,7 +206,7 @@ def forecast_items_by(snapshot: Snapshot, selector: Selector | None, until: date
     items = select_items(snapshot, selector) if selector is not None else snapshot.scope_items
     facts = hist.facts()
     done = [d for i in items if (d := facts[i.id].done_at) is not None]
-    first = min((i.created for i in items), default=None)
+    first = min((t for i in items for t in facts[i.id] if t is not None), default=None)  # first started or done
     subject = f"items-by:{selector.describe() if selector else 'all'}:{until.isoformat()}"
     return items_by_date(done, first, until, now, tz, weeks=settings.forecast_weeks,
                          trials=settings.forecast_trials, seed=seed_for(subject))

@@ -1,28 +1,42 @@
 """Monte Carlo forecasts from weekly throughput: when will the rest be done, how much by a date.
 
-Each trial replays the scope's own history: every future week finishes as many items as a week
-drawn at random from the last `weeks` weeks did. The generator is seeded from the subject (goal or
-release id), so the same data gives the same report. A forecast needs `MIN_HISTORY_WEEKS` weeks of
-history (weeks before the scope's first item existed do not count) and at least one item finished
-in them; otherwise it refuses and says why.
+The method is the throughput Monte Carlo practitioners use (ActionableAgile's "Monte Carlo: When",
+https://55degrees.atlassian.net/wiki/spaces/ActionableAgile/pages/2408972289, and Troy Magennis's
+Focused Objective forecasters, https://focusedobjective.com/multi-feature): count the items the
+*team* finished in each of its recent weeks (idle weeks count as zeros, weeks before the team had
+started anything do not), and let every simulated future week finish as many as a week drawn at
+random from that sample. The team's work is shared among several scopes, so the scope's part of
+each drawn week is the team's count times the scope's share of the team's recent completions (or
+the allocation the goal sets): the forecaster's "split of throughput" input.
+
+Where no team does the work (see `teams.py`), the scope's own completions are the sample, counted
+from its first item started or done (never from creation: items wait long before work starts).
+
+Draws are made in blocks of `_BLOCK` weeks for every trial, from a generator seeded by the caller
+(from the scope's remaining item ids, so a goal and a release with the same items get the same
+dates). The draws therefore do not depend on how many items remain or on the share, which makes
+the dates monotone: more items never finish earlier, a larger share never later.
 """
 
 from __future__ import annotations
 
+import hashlib
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
-from functools import partial
 
 import numpy as np
 
 from syncd.reports.analysis.flow import weekly_counts
 from syncd.reports.analysis.scope import local_day
-from syncd.reports.analysis.types import Forecast, ItemsByDate
+from syncd.reports.analysis.types import Forecast, ForecastMethod, ItemsByDate, ShareSource
 
-MIN_HISTORY_WEEKS = 4
+MIN_HISTORY_WEEKS = 2  # fewer full weeks than this: no pace to project at all
+MIN_CONFIDENT_WEEKS = 6  # fewer sampled weeks than this: the forecast is marked low-confidence
 MAX_WEEKS = 520  # ten years: a forecast further out than that is no forecast
-_CHUNK_WEEKS = 52
+_BLOCK = 52
+_EPS = 1e-9
 
 
 def seed_for(subject: str) -> int:
@@ -30,18 +44,41 @@ def seed_for(subject: str) -> int:
     return zlib.crc32(subject.encode())
 
 
-def _history(done_times: Sequence[datetime], first_created: datetime | None, now: datetime,
-             weeks: int) -> tuple[list[int], str | None]:
-    """The weekly throughput samples to draw from, or why there are too few."""
-    available = weeks
-    if first_created is not None:
-        available = min(weeks, int((now - first_created).total_seconds() // (7 * 86400)))
+def scope_key(item_ids: Iterable[str]) -> str:
+    """The forecast key of a scope: a digest of its sorted remaining item ids."""
+    return hashlib.sha256("\n".join(sorted(item_ids)).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """The weekly throughput a forecast draws from, and how it was chosen.
+
+    `weeks` are the team's counts (oldest first) before the share is applied; `share` is the part
+    of them that goes to the scope (1.0 for own history). `refused` says why there is no pace.
+    """
+
+    method: ForecastMethod
+    team: str | None
+    window_weeks: int
+    weeks: list[int]
+    share: float = 1.0
+    share_source: ShareSource = ShareSource.NONE
+    refused: str | None = None
+    people: int | None = None  # the team's configured headcount, when any (the add-people lever)
+
+
+def weekly_sample(done_times: Sequence[datetime], active_since: datetime | None, now: datetime,
+                  window: int, who: str) -> tuple[list[int], str | None]:
+    """Weekly counts over the last `window` weeks, never before `active_since`; or why there are too few."""
+    if active_since is None:
+        return [], f"{who} has not started or finished any item yet"
+    available = min(window, int((now - active_since).total_seconds() // (7 * 86400)))
     if available < MIN_HISTORY_WEEKS:
-        return [], (f"only {max(available, 0)} full week(s) of history; a forecast needs at least "
+        return [], (f"{who} has only {max(available, 0)} full week(s) of history; a forecast needs at least "
                     f"{MIN_HISTORY_WEEKS}")
     samples = weekly_counts(done_times, now, available)
     if sum(samples) == 0:
-        return samples, f"no items finished in the last {available} weeks, so there is no pace to project"
+        return samples, f"{who} finished no items in the last {available} weeks, so there is no pace to project"
     return samples, None
 
 
@@ -50,61 +87,87 @@ def _nearest_rank(sorted_values: np.ndarray, p: float) -> int:
     return int(sorted_values[max(0, int(np.ceil(p / 100.0 * n)) - 1)])
 
 
-def weeks_to_finish(samples: Sequence[int], remaining: int, trials: int, seed: int) -> np.ndarray:
+class Trials:
+    """The simulated futures of one sample: per trial, the running total of the team's finished items."""
+
+    def __init__(self, samples: Sequence[int], trials: int, seed: int) -> None:
+        self._pool = np.asarray(samples, dtype=np.int64)
+        self._rng = np.random.default_rng(seed)
+        self._trials = trials
+        self._cum = np.zeros((trials, 0), dtype=np.int64)
+
+    def _extend(self) -> None:
+        draws = self._pool[self._rng.integers(0, self._pool.size, size=(self._trials, _BLOCK))]
+        block = np.cumsum(draws, axis=1)
+        if self._cum.shape[1]:
+            block += self._cum[:, -1:]
+        self._cum = np.concatenate([self._cum, block], axis=1)
+
+    def weeks(self, remaining: float, share: float = 1.0) -> np.ndarray:
+        """Per trial, weeks until `remaining` items are finished at `share` of the team (MAX_WEEKS + 1: never)."""
+        if remaining <= 0:
+            return np.zeros(self._trials, dtype=np.int64)
+        if share <= 0 or not self._pool.size or self._pool.max() == 0:
+            return np.full(self._trials, MAX_WEEKS + 1, dtype=np.int64)
+        need = remaining / share - _EPS
+        while self._cum.shape[1] < MAX_WEEKS and (not self._cum.shape[1] or (self._cum[:, -1] < need).any()):
+            self._extend()
+        cum = self._cum[:, :MAX_WEEKS]
+        hit = cum >= need
+        reached = hit[:, -1]
+        out = np.full(self._trials, MAX_WEEKS + 1, dtype=np.int64)
+        out[reached] = hit[reached].argmax(axis=1) + 1
+        return out
+
+    def percentiles(self, remaining: float, share: float = 1.0) -> tuple[int, int, int]:
+        """p50/p85/p95 weeks to finish (nearest rank); MAX_WEEKS + 1 where the trials never finish."""
+        result = np.sort(self.weeks(remaining, share))
+        return _nearest_rank(result, 50), _nearest_rank(result, 85), _nearest_rank(result, 95)
+
+
+def weeks_to_finish(samples: Sequence[int], remaining: int, trials: int, seed: int, share: float = 1.0) -> np.ndarray:
     """Per trial, the number of weeks until `remaining` items are finished (MAX_WEEKS + 1: never)."""
-    rng = np.random.default_rng(seed)
-    pool = np.asarray(samples, dtype=np.int64)
-    result = np.full(trials, MAX_WEEKS + 1, dtype=np.int64)
-    total = np.zeros(trials, dtype=np.int64)
-    open_rows = np.arange(trials)
-    week0 = 0
-    mean = float(pool.mean()) or 1.0
-    span = min(_CHUNK_WEEKS, max(4, int(2 * remaining / mean) + 2))  # most trials finish in the first span
-    rising = bool((pool >= 0).all())  # running totals never fall: a row reaches the goal iff its last week does
-    while open_rows.size and week0 < MAX_WEEKS:
-        span = min(span, MAX_WEEKS - week0)
-        draws = pool[rng.integers(0, pool.size, size=(open_rows.size, span))]
-        cum = np.cumsum(draws, axis=1, out=draws)
-        if week0:
-            cum += total[open_rows, None]
-        hit = cum[:, -1] >= remaining if rising else (cum >= remaining).any(axis=1)
-        result[open_rows[hit]] = week0 + (cum[hit] >= remaining).argmax(axis=1) + 1
-        total[open_rows] = cum[:, -1]
-        open_rows = open_rows[~hit]
-        week0 += span
-        span = _CHUNK_WEEKS
-    return result
+    return Trials(samples, trials, seed).weeks(remaining, share)
 
 
-def forecast_completion(remaining: int, done_times: Sequence[datetime], first_created: datetime | None,
-                        now: datetime, tz: tzinfo, *, weeks: int, trials: int, seed: int) -> Forecast:
-    """p50/p85/p95 completion dates of `remaining` items, from the scope's weekly throughput."""
-    samples, refused = _history(done_times, first_created, now, weeks)
-    n = len(samples)
-    hist_start = local_day(now - timedelta(days=7 * n), tz) if n else None
-    hist_end = local_day(now, tz) if n else None
-    make = partial(Forecast, remaining_items=remaining, trials=trials, seed=seed, history_weeks=n,
-                   history_start=hist_start, history_end=hist_end, weekly_throughput=samples)
+def week_date(now: datetime, tz: tzinfo, weeks: int) -> date:
+    """The report-time-zone day `weeks` weeks after `now`."""
+    return local_day(now + timedelta(days=7 * weeks), tz)
+
+
+def forecast_completion(remaining_ids: Sequence[str], sample: Sample, now: datetime, tz: tzinfo, *,
+                        trials: int, seed: int) -> Forecast:
+    """p50/p85/p95 completion dates of the remaining items, from the sample's weekly throughput × share."""
+    n = len(sample.weeks)
+    remaining = len(remaining_ids)
+    base = Forecast(
+        remaining_items=remaining, trials=trials, seed=seed, history_weeks=n,
+        history_start=local_day(now - timedelta(days=7 * n), tz) if n else None,
+        history_end=local_day(now, tz) if n else None, weekly_throughput=list(sample.weeks),
+        method=sample.method, team=sample.team, window_weeks=sample.window_weeks, sample_items=sum(sample.weeks),
+        share=sample.share, share_source=sample.share_source, low_confidence=n < MIN_CONFIDENT_WEEKS,
+        key=scope_key(remaining_ids))
     if remaining <= 0:
-        return make(done=True)
-    if refused:
-        return make(refused=refused)
-    result = np.sort(weeks_to_finish(samples, remaining, trials, seed))
-    p50, p85, p95 = (_nearest_rank(result, p) for p in (50, 85, 95))
+        return replace(base, done=True, low_confidence=False)
+    if sample.refused:
+        return replace(base, refused=sample.refused)
+    p50, p85, p95 = Trials(sample.weeks, trials, seed).percentiles(remaining, sample.share)
     if p95 > MAX_WEEKS:
-        return make(refused=f"at the current pace the remaining {remaining} items take more than "
-                    f"{MAX_WEEKS // 52} years")
-
-    def when(w: int) -> date:
-        return local_day(now + timedelta(days=7 * w), tz)
-
-    return make(p50=when(p50), p85=when(p85), p95=when(p95))
+        return replace(base, refused=f"at {format_share(sample.share)} of the pace sampled, the remaining {remaining} "
+                     f"items take more than {MAX_WEEKS // 52} years")
+    return replace(base, p50=week_date(now, tz, p50), p85=week_date(now, tz, p85), p95=week_date(now, tz, p95))
 
 
-def items_by_date(done_times: Sequence[datetime], first_created: datetime | None, until: date, now: datetime,
+def format_share(share: float) -> str:
+    """A share as a whole percent (one decimal below 10%): `23%`, `6.5%`."""
+    pct = 100.0 * share
+    return f"{pct:.1f}%" if pct < 10 and round(pct, 1) != round(pct) else f"{pct:.0f}%"
+
+
+def items_by_date(done_times: Sequence[datetime], active_since: datetime | None, until: date, now: datetime,
                   tz: tzinfo, *, weeks: int, trials: int, seed: int) -> ItemsByDate:
     """How many items will be finished between now and the end of `until` (whole weeks only)."""
-    samples, refused = _history(done_times, first_created, now, weeks)
+    samples, refused = weekly_sample(done_times, active_since, now, weeks, "this scope")
     if refused:
         return ItemsByDate(until=until, history_weeks=len(samples), refused=refused)
     days = (until - local_day(now, tz)).days

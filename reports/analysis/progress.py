@@ -164,11 +164,9 @@ def _scope_change(snap: Snapshot, items: Sequence[WorkItem], created_days: Seque
 
 
 class ForecastInputs(NamedTuple):
-    """What a forecast reads from a scope's items: done times, items left, the first creation."""
+    """What a forecast reads from a scope's items: the items left (in progress first, then by key)."""
 
-    done: list[datetime]
-    remaining: int
-    first_created: datetime | None
+    remaining: list[WorkItem]
 
 
 def progress(snap: Snapshot, hist: Histories, items: Sequence[WorkItem], clock: ReleaseClock, today: date,
@@ -193,8 +191,6 @@ def progress_and_forecast_inputs(snap: Snapshot, hist: Histories, items: Sequenc
     created: list[tuple[date, float]] = []
     created_days: list[date] = []
     finished: list[tuple[date, float]] = []
-    done_times: list[datetime] = []
-    first: datetime | None = None
     first_start: datetime | None = None
     remaining: list[WorkItem] = []
     done = StatusCategory.DONE
@@ -207,7 +203,6 @@ def progress_and_forecast_inputs(snap: Snapshot, hist: Histories, items: Sequenc
         f = facts[i.id]
         if (d := f.done_at) is not None:
             finished.append((d.astimezone(tz).date(), points))
-            done_times.append(d)
         if (st := f.started) is not None and (first_start is None or st < first_start):
             first_start = st
         cat = i.status_category  # a member, or its value: both find the member's key
@@ -218,9 +213,6 @@ def progress_and_forecast_inputs(snap: Snapshot, hist: Histories, items: Sequenc
             pts[cat] += estimate
         if cat != done:
             remaining.append(i)
-        if first is None or i.created < first:
-            first = i.created
-    inputs = ForecastInputs(done_times, len(remaining), first)
     if isinstance(baseline, GoalDates):
         baseline = default_baseline(baseline, first_start, today, tz)
     remaining.sort(key=lambda i: (i.status_category != StatusCategory.IN_PROGRESS, key_order(i.key)))
@@ -230,7 +222,7 @@ def progress_and_forecast_inputs(snap: Snapshot, hist: Histories, items: Sequenc
         burnup=_burnup_series(created, finished, today, baseline[0] if baseline else None),
         scope_change=_scope_change(snap, items, created_days, baseline[0], baseline[1]) if baseline else None,
         remaining=[item_ref(snap, i) for i in remaining],
-    ), inputs
+    ), ForecastInputs(remaining)
 
 
 class GoalDates(NamedTuple):

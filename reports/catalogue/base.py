@@ -17,9 +17,10 @@ from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from syncd.errors import ConfigError
+from syncd.reports.analysis.forecast import MIN_CONFIDENT_WEEKS, format_share
 from syncd.reports.analysis.history import Histories, ItemFacts, is_scope
 from syncd.reports.analysis.scope import select_items
-from syncd.reports.analysis.types import Analysis, Counts, ItemRef, Rag, Risk
+from syncd.reports.analysis.types import Analysis, Counts, Forecast, ForecastMethod, ItemRef, Rag, Risk, ShareSource
 from syncd.reports.data import Snapshot
 from syncd.reports.render.escape import Md, header_text, md_concat, md_link, md_text, plain_text
 from syncd.reports.render.html import PAGE_WIDTH_PX, WIDE_PAGE_PX, html_document, markdown_body, text_alternative
@@ -201,3 +202,21 @@ def risk_line(inp: ReportInput, risk: Risk, *, links: bool) -> dict[str, Any]:
         "rule": risk.rule,
         "items": [inp.key_link(ref) for ref in risk.evidence.items] if links else [],
     }
+
+
+_SHARE_WORDS = {ShareSource.CONFIGURED: "configured allocation", ShareSource.RECENT: "recent share",
+                ShareSource.DEFAULT: "default share: no recent completions of its own"}
+
+
+def forecast_basis(fc: Forecast) -> str:
+    """A forecast's inputs in one line: method, team, window, sample, share, items left, seed, confidence.
+
+    e.g. `team WID × 42% recent share; 12 of 12 weeks sampled (123 items); 21 left; seed 3090`.
+    """
+    if fc.method == ForecastMethod.TEAM_SHARE:
+        how = f"team {fc.team} × {format_share(fc.share)} {_SHARE_WORDS.get(fc.share_source, 'share')}"
+    else:
+        how = "own history × 100% (no team identified)"
+    sample = f"{fc.history_weeks} of {fc.window_weeks} weeks sampled ({fc.sample_items} items)"
+    warn = f"⚠ low confidence (under {MIN_CONFIDENT_WEEKS} weeks sampled); " if fc.low_confidence and not fc.done else ""
+    return f"{warn}{how}; {sample}; {fc.remaining_items} left; seed {fc.seed}"

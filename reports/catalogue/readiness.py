@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from syncd.model import CheckConclusion, ItemKind, PullState, StatusCategory, WorkItem
 from syncd.reports.analysis.scope import item_ref
 from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis
-from syncd.reports.catalogue.base import ReportInput
+from syncd.reports.catalogue.base import ReportInput, forecast_basis
 
 CRITICAL_PRIORITIES = frozenset({"highest", "blocker", "critical", "p0", "p1", "urgent"})
 DOC_LABELS = frozenset({"docs", "documentation", "release-notes", "release-note"})
@@ -121,11 +121,13 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
         schedule = Check("Remaining work fits the due date", True, False, "every planned item is done")
     elif due is not None and fc.p85 is not None and fc.p85 <= due:
         schedule = Check("Remaining work fits the due date", True, False,
-                         f"{len(remaining)} items open; 85% forecast {fc.p85.isoformat()} is on or before {due.isoformat()}")
+                         f"{len(remaining)} items open; 85% forecast {fc.p85.isoformat()} is on or before {due.isoformat()}"
+                         f" ({forecast_basis(fc)})")
     else:
         when = f"85% forecast {fc.p85.isoformat()}" if fc.p85 else (fc.refused or "no forecast")
         schedule = Check("Remaining work fits the due date", False, False,
-                         f"{len(remaining)} items open; {when}" + (f" vs due {due.isoformat()}" if due else ""))
+                         f"{len(remaining)} items open; {when}" + (f" vs due {due.isoformat()}" if due else "")
+                         + f" ({forecast_basis(fc)})")
     checks = [
         _open_check(inp, "No open blockers", sorted(blockers.values(), key=lambda i: i.key), "blocker", gate=True),
         _open_check(inp, "No open critical bugs", critical, "critical bug", gate=True),

@@ -13,7 +13,7 @@ from typing import Any
 from syncd.model import StatusCategory
 from syncd.reports.analysis.types import Forecast, GoalAnalysis, MetricValue, Rag, Risk
 from syncd.reports.catalogue import charts_for
-from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
+from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, forecast_basis, percent_done, risk_line
 from syncd.reports.catalogue.changes import changes_since
 from syncd.reports.catalogue.readiness import launch_checklist
 from syncd.reports.render.templating import format_number, format_percent, render_markdown
@@ -35,16 +35,16 @@ def goals_in_scope(inp: ReportInput) -> list[GoalAnalysis]:
 
 
 def forecast_text(forecast: Forecast, target: date | None) -> str:
-    """`2027-01-05 vs 2026-12-20 (16 d late)`, `done`, or why there is no forecast."""
+    """`2027-01-05 vs 2026-12-20 (16 d late) — <its inputs>`, `done`, or why there is no forecast."""
     if forecast.done:
         return "done"
     if forecast.p85 is None:
-        return "no forecast yet"
+        return f"no forecast: {forecast.refused or 'no pace to project'} — {forecast_basis(forecast)}"
     if target is None:
-        return f"{forecast.p85.isoformat()} (no target)"
+        return f"{forecast.p85.isoformat()} (no target) — {forecast_basis(forecast)}"
     delta = (forecast.p85 - target).days
     verdict = f"{delta} d late" if delta > 0 else f"{-delta} d buffer" if delta < 0 else "on the day"
-    return f"{forecast.p85.isoformat()} vs {target.isoformat()} ({verdict})"
+    return f"{forecast.p85.isoformat()} vs {target.isoformat()} ({verdict}) — {forecast_basis(forecast)}"
 
 
 def metric_text(m: MetricValue) -> str:

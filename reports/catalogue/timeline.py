@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from syncd.reports.analysis.types import Forecast, Progress, SprintReport
-from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput
+from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, forecast_basis
 from syncd.reports.catalogue.charts_for import goal_forecast, slug
 from syncd.reports.catalogue.derive import epic_dependencies, sprints_of
 from syncd.reports.catalogue.readiness import release_work
@@ -48,7 +48,7 @@ def _phase(kind: str, name: str, url: str | None, progress: Progress, start: dat
     buffer = (target - forecast.p85).days if target and forecast.p85 else None
     end = _finished(progress) if forecast.done else forecast.p50
     return {"kind": kind, "name": name, "url": url, "start": start, "target": target, "fc": forecast,
-            "badge": badge, "sprints": sprints, "buffer": buffer, "end": end}
+            "badge": badge, "sprints": sprints, "buffer": buffer, "end": end, "basis": forecast_basis(forecast)}
 
 
 def timeline(inp: ReportInput) -> Built:
@@ -84,7 +84,7 @@ def timeline(inp: ReportInput) -> Built:
         if dist is not None:
             charts[dist[0]] = dist[1]
             distributions.append({"title": g.goal.title, "chart": dist[0], "fc": g.forecast,
-                                  "target": g.goal.target_date})
+                                  "target": g.goal.target_date, "basis": forecast_basis(g.forecast)})
     deps = [{"epic": inp.key_link(d.epic), "epic_title": inp.linkify(d.epic.title), "on": inp.key_link(d.waits_on),
              "on_title": inp.linkify(d.waits_on.title), "links": d.links, "open": d.open_links,
              "on_status": d.waits_on.status} for d in epic_dependencies(inp)]

@@ -50,6 +50,8 @@ class Settings:
     velocity_sprints: int = 3
     forecast_trials: int = 2000
     forecast_weeks: int = 8
+    forecast_share_weeks: int = 6
+    forecast_default_share: float = 0.25
     risks: dict = field(default_factory=dict)
 
 

@@ -252,7 +252,9 @@ def test_release_overdue() -> None:
     [risk] = fired(w.run(), "overdue")
     assert risk.title == "Release 1.0 is 10 days past its due date" and risk.release_ids == (rel.id,)
     release = w.run().releases[0]
-    assert release.risks == [risk] and release.status.rag == "red"
+    # its one open item is forecast from the team's pace (default share): late as well as overdue
+    assert [r.rule for r in release.risks] == ["forecast-late", "overdue"] and risk in release.risks
+    assert release.status.rag == "red" and release.forecast.share_source == "default"
 
 
 def test_compare_risks_new_ongoing_resolved() -> None:

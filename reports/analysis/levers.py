@@ -1,0 +1,114 @@
+"""The dated options of a scope forecast to miss its target: cut, raise allocation, add people, move the date.
+
+Each option is simulated on the same draws as the forecast (`forecast.Trials` with its seed), so
+its p85 is comparable with the forecast's. The cut line follows Focused Objective's cut-line
+forecaster (https://focusedobjective.com/multi-feature): drop items from the bottom of the
+priority order until the rest finishes by the target at 85%. Here the bottom is the lowest
+priority, then the latest added, and items not started before items in progress.
+
+- *cut N items*: the smallest N that makes the target at p85, and which items.
+- *raise allocation to X%*: the smallest share of the team (in whole percent) that makes it.
+- *add N people*: only where the team's headcount is configured; throughput is assumed to grow in
+  proportion to headcount, which is optimistic (new people need time to become productive).
+- *move the date to D*: D is the p85 forecast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
+
+from syncd.model import StatusCategory, WorkItem
+from syncd.reports.analysis.forecast import MAX_WEEKS, Trials, format_share, week_date
+from syncd.reports.analysis.types import Forecast, ForecastMethod, ItemRef, Lever, LeverKind
+
+_LISTED = 8  # items named in a cut option's description
+# Jira's default priority scheme, lowest last; a priority not named here sorts with Medium.
+_PRIORITY_RANK = {"highest": 0, "blocker": 0, "critical": 0, "high": 1, "major": 1, "medium": 2, "low": 3,
+                  "minor": 3, "lowest": 4, "trivial": 4}
+
+
+def cut_order(items: Sequence[WorkItem]) -> list[WorkItem]:
+    """Remaining items in the order they would be cut: not started first, lowest priority, latest added."""
+    def rank(i: WorkItem) -> tuple[int, int, float]:
+        started = i.status_category == StatusCategory.IN_PROGRESS
+        prio = _PRIORITY_RANK.get((i.priority or "").lower(), 2)
+        return (int(started), -prio, -i.created.timestamp())
+    return sorted((i for i in items if i.status_category != StatusCategory.DONE), key=rank)
+
+
+def _p85_weeks(trials: Trials, remaining: float, share: float) -> int:
+    return trials.percentiles(remaining, share)[1]
+
+
+def forecast_options(fc: Forecast, target: date | None, cuttable: Sequence[ItemRef], now: datetime, tz: tzinfo, *,
+                     people: int | None = None) -> list[Lever]:
+    """The dated options of a forecast whose p85 is after `target` (none otherwise), earliest p85 first.
+
+    `cuttable` is the remaining items in cut order (see `cut_order`).
+    """
+    if target is None or fc.p85 is None or fc.p85 <= target or not fc.weekly_throughput:
+        return []
+    trials = Trials(fc.weekly_throughput, fc.trials, fc.seed)
+    remaining = fc.remaining_items
+
+    def makes(n_left: float, share: float) -> bool:
+        w = _p85_weeks(trials, n_left, share)
+        return w <= MAX_WEEKS and week_date(now, tz, w) <= target
+
+    def when(n_left: float, share: float) -> date | None:
+        w = _p85_weeks(trials, n_left, share)
+        return week_date(now, tz, w) if w <= MAX_WEEKS else None
+
+    out: list[Lever] = []
+    # cut: the smallest N (binary search: fewer items never finish later on the same draws)
+    lo, hi = 1, remaining - 1
+    if hi >= 1 and makes(remaining - hi, fc.share):
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if makes(remaining - mid, fc.share):
+                hi = mid
+            else:
+                lo = mid + 1
+        cut = list(cuttable[:lo])
+        names = ", ".join(r.key for r in cut[:_LISTED]) + (f" and {len(cut) - _LISTED} more" if len(cut) > _LISTED else "")
+        out.append(Lever(kind=LeverKind.CUT, description=f"cut {lo} of {remaining} items ({names})",
+                         p85=when(remaining - lo, fc.share), makes_target=True, cut_items=cut))
+    else:
+        out.append(Lever(kind=LeverKind.CUT, description=f"cutting alone cannot make it: with 1 item left the 85% "
+                         f"forecast is still after {target.isoformat()}", p85=when(1, fc.share), makes_target=False))
+    if fc.method == ForecastMethod.TEAM_SHARE:
+        team = fc.team or "the team"
+        if makes(remaining, 1.0):
+            lo_pct, hi_pct = int(fc.share * 100) + 1, 100
+            while lo_pct < hi_pct:
+                mid = (lo_pct + hi_pct) // 2
+                if makes(remaining, mid / 100):
+                    hi_pct = mid
+                else:
+                    lo_pct = mid + 1
+            share = lo_pct / 100
+            out.append(Lever(kind=LeverKind.ALLOCATION, description=f"raise the allocation of {team} from "
+                             f"{format_share(fc.share)} to {format_share(share)}", p85=when(remaining, share),
+                             makes_target=True, share=share))
+        else:
+            out.append(Lever(kind=LeverKind.ALLOCATION, description=f"even all of {team} (100%, from "
+                             f"{format_share(fc.share)}) finishes after {target.isoformat()}",
+                             p85=when(remaining, 1.0), makes_target=False, share=1.0))
+        if people:
+            for extra in range(1, people + 1):  # at most doubling the team
+                share = fc.share * (people + extra) / people
+                if makes(remaining, share):
+                    out.append(Lever(kind=LeverKind.ADD_PEOPLE, description=f"add {extra} people to {team} "
+                                     f"({people} → {people + extra}, if they are productive at once)",
+                                     p85=when(remaining, share), makes_target=True, people=extra))
+                    break
+            else:
+                out.append(Lever(kind=LeverKind.ADD_PEOPLE, description=f"even doubling {team} ({people} → "
+                                 f"{2 * people} people) finishes after {target.isoformat()}",
+                                 p85=when(remaining, fc.share * 2), makes_target=False, people=people))
+    out.append(Lever(kind=LeverKind.MOVE_DATE, description=f"move the date from {target.isoformat()} to "
+                     f"{fc.p85.isoformat()}", p85=fc.p85, makes_target=True))
+    kinds = list(LeverKind)
+    out.sort(key=lambda lv: (not lv.makes_target, lv.p85 or date.max, kinds.index(lv.kind)))
+    return out

@@ -1,0 +1,118 @@
+"""Which team does a scope's work, and the throughput sample its forecast draws from.
+
+A team is a Jira board or project, or a GitHub repository. With `[teams]` configured, an item is
+the first configured team's whose boards, projects or repositories hold it (items outside every
+team have none); without it, every Jira project and GitHub repository is a team of its own.
+
+A scope's team is the team (or the union of teams, "WID + acme/widget") holding its items. Its
+sample is the team's weekly completions over the forecast window, never before the team first
+started or finished an item; the scope's share is its part of the team's completions in the last
+`share_weeks` weeks, or the goal's configured `allocation`, which wins. A scope with no recent
+completions of its own gets the default share, named as such. A scope whose items no team holds
+falls back to its own history, counted from its first item started or done.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from syncd.model import WorkItem
+from syncd.reports.analysis.forecast import Sample, weekly_sample
+from syncd.reports.analysis.history import Histories, ItemFacts
+from syncd.reports.analysis.types import ForecastMethod, ShareSource
+from syncd.reports.data import Snapshot
+from syncd.reports.goals import Team
+
+
+class Teams:
+    """The team of every scope item, and each team's completions (computed once per analysis)."""
+
+    def __init__(self, snap: Snapshot, hist: Histories, configured: Mapping[str, Team] | None = None) -> None:
+        self.configured = dict(configured or {})
+        facts = hist.facts()
+        self._team_of: dict[str, str | None] = {}
+        self._done: dict[str, list[datetime]] = {}
+        self._active: dict[str, datetime] = {}
+        boards = {s.id: {s.board_id, s.board_name} - {None} for s in snap.sprints}
+        for item in snap.scope_items:
+            team = self._assign(item, boards)
+            self._team_of[item.id] = team
+            if team is None:
+                continue
+            f = facts[item.id]
+            if f.done_at is not None:
+                self._done.setdefault(team, []).append(f.done_at)
+            first = min((t for t in (f.started, f.done_at) if t is not None), default=None)
+            if first is not None and (team not in self._active or first < self._active[team]):
+                self._active[team] = first
+        for times in self._done.values():
+            times.sort()
+
+    def _assign(self, item: WorkItem, boards: dict[str, set[str | None]]) -> str | None:
+        if not self.configured:
+            return item.project
+        for name, team in self.configured.items():
+            if team.boards and any(not boards.get(sid, set()).isdisjoint(team.boards) for sid in item.sprint_ids):
+                return name
+            if item.project in team.projects or item.project in team.repositories:
+                return name
+        return None
+
+    def team_of(self, item: WorkItem) -> str | None:
+        """The team that does the item's work (None: no configured team holds it)."""
+        return self._team_of.get(item.id, item.project if not self.configured else None)
+
+    def done_times(self, teams: Sequence[str]) -> list[datetime]:
+        """Completion times of the teams' items, oldest first."""
+        if len(teams) == 1:
+            return self._done.get(teams[0], [])
+        return sorted(t for team in teams for t in self._done.get(team, []))
+
+    def active_since(self, teams: Sequence[str]) -> datetime | None:
+        """When the first of the teams first started or finished an item."""
+        return min((self._active[t] for t in teams if t in self._active), default=None)
+
+    def people(self, teams: Sequence[str]) -> int | None:
+        """The teams' configured headcount (None unless every one of them has it)."""
+        counts = [self.configured[t].people if t in self.configured else None for t in teams]
+        return sum(c for c in counts if c is not None) if counts and all(c is not None for c in counts) else None
+
+
+def _count_between(times: Sequence[datetime], start: datetime, end: datetime) -> int:
+    return bisect_left(times, end) - bisect_left(times, start)
+
+
+def forecast_sample(teams: Teams, items: Sequence[WorkItem], facts: Mapping[str, ItemFacts], now: datetime, *,
+                    window: int, share_weeks: int, default_share: float, allocation: float | None = None,
+                    team: str | None = None) -> Sample:
+    """The sample a scope's forecast draws from: its team's throughput × its share, else its own history."""
+    names = [team] if team is not None else sorted({t for i in items if (t := teams.team_of(i)) is not None})
+    if not names:
+        done = [d for i in items if (d := facts[i.id].done_at) is not None]
+        first = min((t for i in items for t in facts[i.id] if t is not None), default=None)
+        weeks, refused = weekly_sample(done, first, now, window, "this scope (no team identified)")
+        return Sample(method=ForecastMethod.OWN_HISTORY, team=None, window_weeks=window, weeks=weeks,
+                      refused=refused)
+    label = " + ".join(names)
+    team_done = teams.done_times(names)
+    people = teams.people(names)
+    weeks, refused = weekly_sample(team_done, teams.active_since(names), now, window, f"team {label}")
+    if refused:
+        return Sample(method=ForecastMethod.TEAM_SHARE, team=label, window_weeks=window, weeks=weeks, refused=refused,
+                      people=people)
+    if allocation is not None:
+        share, source = allocation, ShareSource.CONFIGURED
+    else:
+        since = now - timedelta(days=7 * share_weeks)
+        member = set(names)
+        mine = sum(1 for i in items if (d := facts[i.id].done_at) is not None and since <= d < now
+                   and teams.team_of(i) in member)
+        theirs = _count_between(team_done, since, now)
+        if mine and theirs:
+            share, source = min(1.0, mine / theirs), ShareSource.RECENT
+        else:
+            share, source = default_share, ShareSource.DEFAULT
+    return Sample(method=ForecastMethod.TEAM_SHARE, team=label, window_weeks=window, weeks=weeks, share=share,
+                  share_source=source, people=people)

@@ -1,0 +1,132 @@
+"""Team throughput × share forecasts, the own-history fallback, one forecast per scope, and the levers.
+
+Worked answers: the team WID finishes 2 items a week for 12 weeks (one of each pair started and
+finished in the same week). Of its 12 completions in the last 6 weeks, 4 are the scope's ("a"):
+a share of 4/12. The scope's pace is 2 × 1/3 = 2/3 items a week, so its 4 open items take 6 weeks.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, timedelta
+
+import pytest
+
+from syncd.reports.analysis import analyse
+from syncd.reports.analysis.forecast import Sample, forecast_completion
+from syncd.reports.analysis.levers import cut_order, forecast_options
+from syncd.reports.analysis.types import ForecastMethod, ItemRef, LeverKind, ShareSource
+from syncd.reports.goals import Selector, Team
+from tests.unit.analysis_factories import Plan, Settings, day, goal
+
+NOW = day(84)
+IN_SIX_WEEKS = (NOW + timedelta(weeks=6)).date()
+SCOPE_A = Selector(labels=("a",))
+
+
+def team_world() -> Plan:
+    p = Plan()
+    rel = p.version("R1", due=date(2026, 5, 1))
+    for week in range(12):
+        for j in range(2):
+            mine = j == 0 and week in (6, 8, 10, 11)
+            item = p.item(created=day(0), labels=["a" if mine else "b"], release_ids=[rel.id] if mine else [])
+            p.move(item, "In Progress", day(7 * week + j * 0.1))
+            p.move(item, "Done", day(7 * week + 1 + j * 0.1))
+    for _ in range(4):
+        p.item(created=day(0), labels=["a"], release_ids=[rel.id])
+    for _ in range(2):
+        p.item(created=day(80), labels=["c"])  # nothing of its own finished yet
+    for _ in range(3):
+        p.item(created=day(80), labels=["n"], project="NEW")  # a team that never started anything
+    return p
+
+
+def test_team_throughput_times_recent_share() -> None:
+    an = analyse(team_world().snapshot(), [goal(SCOPE_A)], Settings(forecast_weeks=12), NOW)
+    fc = an.goals[0].forecast
+    assert (fc.method, fc.team, fc.share_source) == (ForecastMethod.TEAM_SHARE, "WID", ShareSource.RECENT)
+    assert fc.share == pytest.approx(4 / 12)
+    assert (fc.history_weeks, fc.window_weeks, fc.sample_items, fc.remaining_items) == (12, 12, 24, 4)
+    assert fc.weekly_throughput == [2] * 12 and not fc.low_confidence
+    assert fc.p50 == fc.p85 == fc.p95 == IN_SIX_WEEKS  # 4 items at 2/3 a week
+
+
+def test_configured_allocation_wins_and_a_scope_without_completions_gets_the_default_share() -> None:
+    snap = team_world().snapshot()
+    goals = [goal(SCOPE_A, id="alloc", allocation=0.5), goal(Selector(labels=("c",)), id="fresh")]
+    alloc, fresh = analyse(snap, goals, Settings(forecast_weeks=12, forecast_default_share=0.25), NOW).goals
+    assert (alloc.forecast.share, alloc.forecast.share_source) == (0.5, ShareSource.CONFIGURED)
+    assert alloc.forecast.p85 == (NOW + timedelta(weeks=4)).date()  # 4 items at 1 a week
+    assert (fresh.forecast.share, fresh.forecast.share_source) == (0.25, ShareSource.DEFAULT)
+    assert fresh.forecast.p85 == (NOW + timedelta(weeks=4)).date()  # 2 items at 0.5 a week: never "no forecast"
+
+
+def test_a_team_with_no_history_says_so() -> None:
+    an = analyse(team_world().snapshot(), [goal(Selector(labels=("n",)))], Settings(forecast_weeks=12), NOW)
+    fc = an.goals[0].forecast
+    assert not fc.ok and fc.team == "NEW" and fc.refused == "team NEW has not started or finished any item yet"
+
+
+def test_own_history_from_the_first_start_is_the_fallback_without_a_team() -> None:
+    # only GAD is a team: the WID scope has none, so it samples its own completions, counted from
+    # its first item started (day 42), not from creation (day 0): 6 weeks [1,0,1,0,1,1]
+    an = analyse(team_world().snapshot(), [goal(SCOPE_A)], Settings(forecast_weeks=12), NOW,
+                 teams={"gadget": Team(projects=("GAD",))})
+    fc = an.goals[0].forecast
+    assert (fc.method, fc.team, fc.share, fc.share_source) == (ForecastMethod.OWN_HISTORY, None, 1.0, ShareSource.NONE)
+    assert fc.weekly_throughput == [1, 0, 1, 0, 1, 1] and fc.history_weeks == 6 and fc.sample_items == 4
+    assert fc.ok
+
+
+def test_a_configured_team_by_project_names_the_team() -> None:
+    an = analyse(team_world().snapshot(), [goal(SCOPE_A)], Settings(forecast_weeks=12), NOW,
+                 teams={"web": Team(projects=("WID",))})
+    assert an.goals[0].forecast.team == "web" and an.goals[0].forecast.p85 == IN_SIX_WEEKS
+
+
+def test_a_goal_and_a_release_with_the_same_items_hold_the_same_forecast() -> None:
+    snap = team_world().snapshot()
+    an = analyse(snap, [goal(Selector(fix_versions=("R1",)))], Settings(forecast_weeks=12), NOW)
+    g, [r] = an.goals[0].forecast, an.releases
+    assert g.key == r.forecast.key and g.seed == r.forecast.seed
+    assert (g.p50, g.p85, g.p95) == (r.forecast.p50, r.forecast.p85, r.forecast.p95) == (IN_SIX_WEEKS,) * 3
+
+
+def _refs(n: int) -> list[ItemRef]:
+    return [ItemRef(id=f"i{k}", key=f"WID-{k}", title="t", url=None, status="To Do", kind="story") for k in range(n)]
+
+
+def test_levers_worked_answer() -> None:
+    # 4 a week × 25% = 1 a week: 6 items take 6 weeks; the target is 4 weeks out
+    sample = Sample(method=ForecastMethod.TEAM_SHARE, team="WID", window_weeks=6, weeks=[4] * 6, share=0.25,
+                    share_source=ShareSource.RECENT)
+    fc = forecast_completion([f"i{k}" for k in range(6)], sample, NOW, UTC, trials=500, seed=1)
+    target = (NOW + timedelta(weeks=4)).date()
+    options = forecast_options(fc, target, _refs(6), NOW, UTC, people=4)
+    by_kind = {o.kind: o for o in options}
+    cut = by_kind[LeverKind.CUT]  # 4 left fit 4 weeks
+    assert cut.makes_target and [r.key for r in cut.cut_items] == ["WID-0", "WID-1"] and cut.p85 == target
+    alloc = by_kind[LeverKind.ALLOCATION]  # 16 × s ≥ 6 → s ≥ 37.5% → 38% in whole percent
+    assert alloc.share == 0.38 and alloc.p85 == target and "25% to 38%" in alloc.description
+    people = by_kind[LeverKind.ADD_PEOPLE]  # 1 a week × (4 + n) / 4 × 4 weeks ≥ 6 → n = 2
+    assert people.people == 2 and people.p85 == target
+    move = by_kind[LeverKind.MOVE_DATE]
+    assert move.p85 == fc.p85 == (NOW + timedelta(weeks=6)).date() and move.makes_target
+    assert options[-1].kind == LeverKind.MOVE_DATE  # latest p85 last
+    assert forecast_options(fc, target, _refs(6), NOW, UTC)[1:] == [  # no headcount: no add-people option
+        o for o in options if o.kind != LeverKind.ADD_PEOPLE][1:]
+    assert forecast_options(fc, fc.p85, _refs(6), NOW, UTC) == []  # on time: no options
+
+
+def test_cut_order_takes_unstarted_lowest_priority_latest_added_first() -> None:
+    p = Plan()
+    started = p.item(priority="Lowest", created=day(1))
+    p.move(started, "In Progress", day(2))
+    low = p.item(priority="Low", created=day(1))
+    mid_old = p.item(priority="Medium", created=day(1))
+    mid_new = p.item(priority="Medium", created=day(5))
+    high = p.item(priority="High", created=day(9))
+    done = p.item(priority="Lowest", created=day(9))
+    p.move(done, "Done", day(10))
+    assert [i.key for i in cut_order([high, mid_old, started, done, mid_new, low])] == [
+        low.key, mid_new.key, mid_old.key, high.key, started.key]
