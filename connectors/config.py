@@ -7,6 +7,20 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#]*@", re.IGNORECASE)
+
+
+def check_no_credentials(url: str, use: str) -> None:
+    """ValueError when `url` carries a user name or password (`user:pw@host`); `use` says where they go.
+
+    `<source>` and `<NAME>` in `use` become the source's key and environment name in the message.
+
+    A password in a source URL would be printed by `config check`, put in every error line, stored
+    in items and raw payloads and sent in report links; it belongs in the source's token keys.
+    """
+    if _CREDENTIALS.match(url):
+        raise ValueError(f"must not hold a user name or password (user:password@host): {use}")
+
 
 class RetryPolicy(BaseModel):
     """How hard a connector retries one request: bounded in attempts and in time."""
@@ -48,6 +62,8 @@ class JiraSource(_Source):
     def _url(cls, v: str) -> str:
         if not re.match(r"^https?://[^\s/]+", v):
             raise ValueError("must be an http(s) URL, e.g. https://acme.atlassian.net")
+        check_no_credentials(v, "set <source>.email and <source>.token instead (the token best from "
+                                "SYNCD_SOURCES__<NAME>__TOKEN)")
         return v.rstrip("/")
 
     @field_validator("projects")
@@ -86,6 +102,8 @@ class GitHubSource(_Source):
     def _base(cls, v: str) -> str:
         if not re.match(r"^https?://[^\s/]+", v):
             raise ValueError("must be an http(s) URL, e.g. https://api.github.com")
+        check_no_credentials(v, "set <source>.token instead (best from SYNCD_SOURCES__<NAME>__TOKEN), "
+                                "or a GitHub App's app_id, private_key and installation_id")
         return v.rstrip("/")
 
     @field_validator("repos")

@@ -96,6 +96,9 @@ def check_schedule(settings: Settings) -> list[str]:
             target = f"reports.recipients.{entry.audience}" if entry.audience else "recipients"
             raise ConfigError(f"{where}: no recipients (set the entry's recipients or {target})")
     daemon = settings.daemon
+    if daemon.serve and (settings.server.token is None or not settings.server.token.get_secret_value()):
+        raise ConfigError("config: server.token: required when daemon.serve is true (every route but /healthz "
+                          "needs it)")
     if daemon.lease_seconds < 2 * daemon.heartbeat_seconds:
         raise ConfigError(f"config: daemon.lease_seconds ({daemon.lease_seconds:g}) must be at least twice "
                           f"daemon.heartbeat_seconds ({daemon.heartbeat_seconds:g})")

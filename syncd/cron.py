@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 _ALIASES = {
     "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
@@ -72,8 +72,11 @@ def slots_between(expr: str, tz: str, start: datetime, end: datetime) -> list[da
     hi = end.astimezone(zone).replace(tzinfo=None) + _MARGIN
     found: set[datetime] = set()
     it = croniter(five, lo)
-    while (naive := it.get_next(datetime)) <= hi:
-        found.update(u for u in _instants(naive, zone, wildcard) if start < u <= end)
+    try:
+        while (naive := it.get_next(datetime)) <= hi:
+            found.update(u for u in _instants(naive, zone, wildcard) if start < u <= end)
+    except CroniterBadDateError:  # croniter gives up on an expression with no date ahead (31 February)
+        raise ValueError(f"cron {expr!r} never fires (no such date, e.g. 31 February)") from None
     return sorted(found)
 
 
@@ -84,6 +87,18 @@ def next_slot(expr: str, tz: str, after: datetime) -> datetime:
         if slots:
             return slots[0]
     raise ValueError(f"cron {expr!r} has no slot within eight years of {after.isoformat()}")
+
+
+def check_fires(expr: str) -> None:
+    """ValueError when `expr` has no slot at all (`0 9 31 2 *`: February never has a 31st).
+
+    Every expression that fires at all fires within four years (29 February), and within eight
+    around a skipped leap year (2100); the search starts from a fixed date, not the clock.
+    """
+    try:
+        next_slot(expr, "UTC", datetime(2096, 3, 1, tzinfo=UTC))
+    except (ValueError, CroniterBadDateError):
+        raise ValueError(f"cron {expr!r} never fires (no such date, e.g. 31 February)") from None
 
 
 def previous_slot(expr: str, tz: str, at: datetime) -> datetime | None:

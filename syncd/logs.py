@@ -13,7 +13,7 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)(authorization:\s*(?:bearer|basic|token)\s+)\S+"),
     re.compile(r"(?i)((?:token|password|secret|api[_-]?key)[\"']?\s*[=:]\s*[\"']?)[^\s\"',}]+"),
     re.compile(r"()\bgh[pousr]_[A-Za-z0-9]{10,}"),
-    re.compile(r"(://[^:/@\s]+:)[^@/\s]+(?=@)"),
+    re.compile(r"(://[^:/@\s\"]+:)[^\s\"]*(?=@)"),  # to the last @: a password may hold an unescaped @
 ]
 _registered: set[str] = set()
 
@@ -32,7 +32,11 @@ def register_secrets_of(model: object) -> None:
         register_secret(model.get_secret_value())
     elif isinstance(model, BaseModel):
         for name in type(model).model_fields:
-            register_secrets_of(getattr(model, name))
+            value = getattr(model, name)
+            if name == "database_url" and isinstance(value, str) and "@" in value:  # a plain str, may hold a password
+                userinfo = (value.partition("://")[2] or value).rpartition("@")[0]
+                register_secret(userinfo.partition(":")[2])
+            register_secrets_of(value)
     elif isinstance(model, dict):
         for value in model.values():
             register_secrets_of(value)

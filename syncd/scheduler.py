@@ -77,6 +77,7 @@ class Scheduler:
         self._recovered = False
         self._beat_stop = threading.Event()
         self._entries = {e.name: e for e in settings.schedule}
+        self._broken: set[str] = set()  # entries whose cron cannot be evaluated (logged once)
 
     # -- tasks ------------------------------------------------------------------------------------
 
@@ -112,7 +113,7 @@ class Scheduler:
             e = task.entry
             grace = timedelta(minutes=e.grace_minutes) + ON_TIME
             since = max(last.get(task.key) or self.started_at - grace, now - grace - LOOKBACK)
-            slots = slots_between(e.cron, e.timezone, since, now)
+            slots = self._slots(e, since, now)
             if not slots:
                 continue
             if task.key not in last:  # never ran: earlier slots predate the job, nothing was missed
@@ -131,8 +132,24 @@ class Scheduler:
         """When to look again: the next slot of any entry, or after poll_seconds at the latest."""
         wake = now + timedelta(seconds=self.settings.daemon.poll_seconds)
         for entry in self.settings.schedule:
-            wake = min(wake, next_slot(entry.cron, entry.timezone, now))
+            try:
+                wake = min(wake, next_slot(entry.cron, entry.timezone, now))
+            except ValueError as exc:  # a cron with no slot ahead: that entry idles, the others run
+                self._cron_failed(entry, exc)
         return wake
+
+    def _slots(self, entry: ScheduleEntry, since: datetime, now: datetime) -> list[datetime]:
+        try:
+            return slots_between(entry.cron, entry.timezone, since, now)
+        except ValueError as exc:
+            self._cron_failed(entry, exc)
+            return []
+
+    def _cron_failed(self, entry: ScheduleEntry, exc: ValueError) -> None:
+        if entry.name not in self._broken:  # said once, not at every wake
+            self._broken.add(entry.name)
+            metrics.observe_job_error("scheduler")
+            log.error("schedule %s: %s; its jobs do not run, the other schedules do", entry.name, exc)
 
     # -- running ----------------------------------------------------------------------------------
 

@@ -21,13 +21,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from syncd.connectors.config import RetryPolicy, SourceConfig
+from syncd.connectors.config import RetryPolicy, SourceConfig, check_no_credentials
 from syncd.errors import ConfigError
 from syncd.reports.goals import Team
 
 _CONFIG_PATH: ContextVar[Path | None] = ContextVar("syncd_config_path", default=None)
 
 Audience = Literal["executive", "business", "engineering"]
+SUBJECT_FIELDS = ("title", "date", "kind", "audience")  # what reports.subject may name
 
 
 class _Section(BaseModel):
@@ -84,6 +85,28 @@ class ReportSettings(_Section):
     def _tz(cls, v: str) -> str:
         return _check_tz(v)
 
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, v: str) -> str:
+        import string
+
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(v) if name is not None]
+        except ValueError as exc:  # e.g. a lone "{"
+            raise ValueError(f"{exc} (write a literal brace as {{{{ or }}}})") from None
+        for name in fields:
+            if name not in SUBJECT_FIELDS:
+                known = ", ".join(f"{{{f}}}" for f in SUBJECT_FIELDS)
+                raise ValueError(f"unknown field {{{name}}} (known: {known})")
+        return v
+
+    @field_validator("jira_browse_url")
+    @classmethod
+    def _browse_url(cls, v: str | None) -> str | None:
+        if v is not None:
+            check_no_credentials(v, "report links are read by every recipient")
+        return v
+
 
 class ScheduleEntry(_Section):
     """One cron-driven job of `syncd run`."""
@@ -120,9 +143,12 @@ class ScheduleEntry(_Section):
     def _cron(cls, v: str) -> str:
         from croniter import croniter
 
+        from syncd.cron import check_fires
+
         v = " ".join(v.split())
         if not (len(v.split()) == 5 or v.startswith("@")) or not croniter.is_valid(v):
             raise ValueError(f"{v!r} is not a five-field cron expression (minute hour day month weekday)")
+        check_fires(v)
         return v
 
 
@@ -167,6 +193,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"team name {name!r} must be letters, digits, space, '.', '/', '-' or '_'")
         return v
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str | None) -> str | None:
+        if v is not None:
+            check_database_url(v)
+        return v
+
     @field_validator("sources")
     @classmethod
     def _source_names(cls, v: dict[str, Any]) -> dict[str, Any]:
@@ -203,6 +236,26 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+def check_database_url(url: str) -> None:
+    """ValueError (never quoting the URL, which may hold a password) unless `url` is a usable store URL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    example = "e.g. postgresql+psycopg://USER:PASSWORD@HOST:5432/DBNAME or sqlite:///PATH"
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        parsed.get_dialect()
+    except NoSuchModuleError:  # before ArgumentError, its base class
+        raise ValueError(f"unknown database driver ({example})") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise ValueError(f"not a database URL ({example})") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"syncd stores into SQLite or PostgreSQL, not {backend} ({example})")
+    if parsed.host and "@" in parsed.host:
+        raise ValueError("the user name or password holds an unescaped '@': write it as %40")
+
+
 def format_validation_error(err: ValidationError, prefix: str = "config") -> str:
     """One line naming the first bad key and what is wrong with it (never the value of a secret)."""
     first = err.errors()[0]
@@ -213,6 +266,8 @@ def format_validation_error(err: ValidationError, prefix: str = "config") -> str
         del parts[2]
     loc = ".".join(parts)
     msg = first["msg"].removeprefix("Value error, ")
+    if len(parts) >= 2 and parts[0] == "sources":  # placeholders of source validators (connectors/config.py)
+        msg = msg.replace("<source>", f"sources.{parts[1]}").replace("<NAME>", parts[1].upper())
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
     more = f" (and {len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""

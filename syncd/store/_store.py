@@ -95,13 +95,20 @@ def make_engine(url: str) -> Engine:
 
 
 def redact_url(url: str) -> str:
-    """A database URL with its password masked, for messages and logs."""
-    from sqlalchemy.engine import make_url
+    """A database URL with its password masked, for messages and logs.
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its credentials part
-        return url.split("@")[-1]
+    Everything up to the last `@` is the user part: a password holding an unescaped `@` (which
+    SQLAlchemy would split at its first `@`) is masked whole, and a URL that cannot be parsed loses
+    its whole user part.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    if "@" not in rest:
+        return url
+    userinfo, host = rest.rsplit("@", 1)
+    user, colon, _password = userinfo.partition(":")
+    return f"{scheme}{sep}{user}{':***' if colon else ''}@{host}"
 
 
 class Store:

@@ -119,6 +119,63 @@ def test_run_needs_a_schedule_and_checks_it(tmp_path: Path) -> None:
         "syncd: error: config: schedule 'x': no recipients (set the entry's recipients or reports.recipients.executive)")
 
 
+def test_what_run_would_trip_over_fails_config_check_and_run_alike(tmp_path: Path, github: str) -> None:
+    """Issue 19 item 7: one line, exit 2, from `config check` and from `syncd run`, never a traceback."""
+    good = {"data_dir": str(tmp_path)}
+    cases = [
+        ({**good}, {"sources.gh": source(github)}, [{"name": "feb", "cron": "0 9 31 2 *", "job": "sync"}],
+         "config: schedule.0.cron: cron '0 9 31 2 *' never fires (no such date, e.g. 31 February)"),
+        ({**good}, {"sources.gh": source(github), "reports": {"subject": "{title} {weekday}"}},
+         [{"name": "s", "cron": "0 9 * * 1", "job": "sync"}],
+         "config: reports.subject: unknown field {weekday} (known: {title}, {date}, {kind}, {audience})"),
+        ({**good, "database_url": "postgresql://syncd:pg-SECRET@db:port/x"}, {"sources.gh": source(github)},
+         [{"name": "s", "cron": "0 9 * * 1", "job": "sync"}],
+         "config: database_url: not a database URL (e.g. postgresql+psycopg://USER:PASSWORD@HOST:5432/DBNAME or "
+         "sqlite:///PATH)"),
+        ({**good}, {"sources.gh": source(github.replace("http://", "http://me:gh-SECRET@"))},
+         [{"name": "s", "cron": "0 9 * * 1", "job": "sync"}],
+         "config: sources.gh.base_url: must not hold a user name or password (user:password@host): set sources.gh.token "
+         "instead (best from SYNCD_SOURCES__GH__TOKEN), or a GitHub App's app_id, private_key and installation_id"),
+        ({**good}, {"sources.gh": source(github), "daemon": {"serve": True}},
+         [{"name": "s", "cron": "0 9 * * 1", "job": "sync"}],
+         "config: server.token: required when daemon.serve is true (every route but /healthz needs it)"),
+    ]
+    for i, (top, tables, schedule, line) in enumerate(cases):
+        cfg = write_config(tmp_path / f"case{i}.toml", top=top, tables=tables, schedule=schedule)
+        for command in (["config", "check"], ["run", "--once"]):
+            result = invoke(*command, "--config", str(cfg))
+            assert result.exit_code == 2, (command, result.output)
+            assert result.stderr.strip().splitlines() == [f"syncd: error: {line}"], (command, result.stderr)
+            assert "SECRET" not in result.output
+
+
+def test_the_scheduler_keeps_running_other_entries_when_a_cron_cannot_be_evaluated(
+        tmp_path: Path, github: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Settings built around validation (a library caller): the broken entry idles, logged once."""
+    from datetime import UTC, datetime
+
+    from syncd.clock import FastClock
+    from syncd.scheduler import Scheduler
+    from syncd.settings import ScheduleEntry
+
+    cfg = write_config(tmp_path / "syncd.toml", top={"data_dir": str(tmp_path)}, tables={"sources.gh": source(github)},
+                       schedule=[{"name": "hourly", "cron": "0 * * * *", "job": "sync"}])
+    settings = load_settings(cfg)
+    never = ScheduleEntry.model_construct(**{**settings.schedule[0].model_dump(), "name": "feb", "cron": "0 9 31 2 *"})
+    settings.schedule.insert(0, never)
+    store = Store(settings.db_url)
+    store.upgrade()
+    start = datetime(2026, 11, 20, 9, 59, 58, tzinfo=UTC)
+    scheduler = Scheduler(settings, store, clock=FastClock(start, speed=1.0))
+    scheduler.started_at = start
+    assert scheduler.next_wake(start) == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    assert scheduler.due(datetime(2026, 11, 20, 10, 0, 30, tzinfo=UTC))[0][1].key == "hourly/gh"
+    broken = [r.getMessage() for r in caplog.records if "schedule feb" in r.getMessage()]
+    assert broken == ["schedule feb: cron '0 9 31 2 *' never fires (no such date, e.g. 31 February); "
+                      "its jobs do not run, the other schedules do"]
+    store.close()
+
+
 def test_health_reports_the_heartbeat(tmp_path: Path) -> None:
     cfg = write_config(tmp_path / "syncd.toml", top={"data_dir": str(tmp_path)}, tables={}, schedule=[])
     missing = invoke("health", "--config", str(cfg))
