@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from syncd.connectors.config import GitHubSource
 from syncd.errors import ConfigError, ReportError
 from syncd.reports.analysis import analyse
+from syncd.reports.analysis.releases import JoinConfig
 from syncd.reports.analysis.types import Analysis
 from syncd.reports.catalogue.base import Previous, ReportInput
 from syncd.reports.catalogue.catalogue import REPORT_KINDS, check_kind, render_report
@@ -49,6 +51,12 @@ class ReportContext:
     shared: dict[str, Any] = field(default_factory=dict)  # lookups every report of the run reuses
 
 
+def join_config(settings: Settings) -> JoinConfig:
+    """How releases are joined: each GitHub source's `jira_projects` and the `[[releases.map]]` entries."""
+    return JoinConfig(jira_projects={name: list(src.jira_projects) for name, src in settings.sources.items()
+                                     if isinstance(src, GitHubSource)}, map=list(settings.releases.map))
+
+
 def _goals(settings: Settings) -> GoalsFile:
     path = settings.reports.goals_file
     return load_goals_file(path) if path is not None else GoalsFile()
@@ -67,7 +75,8 @@ def load_context(settings: Settings, store: Store, *, now: datetime) -> ReportCo
         if g.team is not None and g.team not in settings.teams and (settings.teams or g.team not in projects):
             raise ConfigError(f"goals: goal {g.id}: team: {g.team!r} is neither a [teams] name nor a project or "
                               "repository in the store")
-    analysis = analyse(snapshot, goals.goals, settings.reports, now, capacity=goals.capacity, teams=settings.teams)
+    analysis = analyse(snapshot, goals.goals, settings.reports, now, capacity=goals.capacity, teams=settings.teams,
+                       releases=join_config(settings))
     return ReportContext(settings=settings, snapshot=snapshot, analysis=analysis, now=now)
 
 

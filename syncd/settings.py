@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -108,6 +117,35 @@ class ReportSettings(_Section):
         return v
 
 
+class ReleaseMapEntry(_Section):
+    """One explicit release join: the fix version, milestone and tags that are one release."""
+
+    name: str | None = None  # the release's name in reports; default: the Jira version's (else milestone's) name
+    jira_project: str | None = None  # the Jira project of `jira_version`
+    jira_version: str | None = None  # a fix version's name, exactly as in Jira
+    repo: str | None = None  # owner/name of `milestone` and `tags`
+    milestone: str | None = None  # a milestone's title, exactly as on GitHub
+    tags: list[str] = Field(default_factory=list)  # GitHub release tag names, e.g. ["w-2.6", "w-2.6-rc1"]
+
+    @model_validator(mode="after")
+    def _parts(self) -> ReleaseMapEntry:
+        if self.jira_version and not self.jira_project:
+            raise ValueError("jira_version needs jira_project (the project key the version belongs to)")
+        if (self.milestone or self.tags) and not self.repo:
+            raise ValueError("milestone and tags need repo (owner/name)")
+        if self.repo is not None and not re.fullmatch(r"[^/\s]+/[^/\s]+", self.repo):
+            raise ValueError(f"repo {self.repo!r} must be owner/name")
+        if sum(1 for x in (self.jira_version, self.milestone) if x) + len(self.tags) < 2:
+            raise ValueError("a map entry joins at least two parts (jira_version, milestone, tags)")
+        return self
+
+
+class ReleaseSettings(_Section):
+    """How Jira fix versions, GitHub milestones and GitHub releases are joined into one release."""
+
+    map: list[ReleaseMapEntry] = Field(default_factory=list)  # joins the version-name rule cannot make
+
+
 class ScheduleEntry(_Section):
     """One cron-driven job of `syncd run`."""
 
@@ -192,6 +230,7 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _./-]{0,63}", name):
                 raise ValueError(f"team name {name!r} must be letters, digits, space, '.', '/', '-' or '_'")
         return v
+    releases: ReleaseSettings = Field(default_factory=ReleaseSettings)
 
     @field_validator("database_url")
     @classmethod

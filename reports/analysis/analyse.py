@@ -10,13 +10,14 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from syncd.model import Release, ReleaseKind, SprintState, WorkItem
+from syncd.model import ReleaseKind, SprintState, WorkItem
 from syncd.reports.analysis.flow import flow
 from syncd.reports.analysis.forecast import forecast_completion, items_by_date, scope_key, seed_for
 from syncd.reports.analysis.history import Histories
 from syncd.reports.analysis.levers import cut_order, forecast_options
 from syncd.reports.analysis.metrics import metric_value
 from syncd.reports.analysis.progress import ForecastInputs, GoalDates, ReleaseClock, progress_and_forecast_inputs
+from syncd.reports.analysis.releases import JoinConfig, JoinedRelease, ReleaseJoin, ReleaseState, join_releases
 from syncd.reports.analysis.risk_rules import rule_configs, sort_risks
 from syncd.reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
 from syncd.reports.analysis.scope import item_ref, local_day, release_items, release_ref, select_items
@@ -85,13 +86,15 @@ class _Forecasts:
         return replace(fc, options=options) if options else fc
 
 
-def _releases_in_view(snap: Snapshot, now: datetime, weeks: int) -> list[Release]:
-    """Unreleased fix versions and milestones (by due date), then those released in the window."""
+def _releases_in_view(join: ReleaseJoin, now: datetime, weeks: int) -> list[JoinedRelease]:
+    """Releases not yet in production that have a fix version or milestone (by due date), then those
+    released to production in the window (newest first): each joined release once."""
     since = now - timedelta(days=7 * weeks)
-    planned = [r for r in snap.releases if r.kind != ReleaseKind.RELEASE]
-    open_ = sorted((r for r in planned if not r.released), key=lambda r: (r.due is None, r.due or date.max, r.name))
-    shipped = sorted((r for r in planned if r.released and r.released_at is not None and r.released_at >= since),
-                     key=lambda r: r.released_at or now, reverse=True)
+    open_ = sorted((j for j in join.releases if j.state != ReleaseState.RELEASED
+                    and any(p.kind != ReleaseKind.RELEASE for p in j.parts)),
+                   key=lambda j: (j.due is None, j.due or date.max, j.name))
+    shipped = sorted((j for j in join.releases if j.state == ReleaseState.RELEASED and j.released_at is not None
+                      and j.released_at >= since), key=lambda j: j.released_at or now, reverse=True)
     return [*open_, *shipped]
 
 
@@ -109,24 +112,29 @@ def _no_gc_pauses() -> Iterator[None]:
 
 
 def analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettings, now: datetime, *,
-            capacity: Sequence[Capacity] = (), teams: Mapping[str, Team] | None = None) -> Analysis:
+            capacity: Sequence[Capacity] = (), teams: Mapping[str, Team] | None = None,
+            releases: JoinConfig | None = None) -> Analysis:
     """Progress, forecasts, sprints, flow, risks and status for every goal and release, at `now`.
 
-    `teams` are the configured `[teams]` (none: every project and repository is a team).
+    `teams` are the configured `[teams]` (none: every project and repository is a team). `releases`:
+    how fix versions, milestones and GitHub releases are joined into one release.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     with _no_gc_pauses():
-        return _analyse(snapshot, goals, settings, now, capacity, teams or {})
+        return _analyse(snapshot, goals, settings, now, capacity, teams or {}, releases)
 
 
 def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettings, now: datetime,
-             capacity: Sequence[Capacity], teams: Mapping[str, Team]) -> Analysis:
+             capacity: Sequence[Capacity], teams: Mapping[str, Team], join_config: JoinConfig | None = None,
+             ) -> Analysis:
     tz = ZoneInfo(settings.timezone)
     today = local_day(now, tz)
     snap = snapshot
     hist = Histories(snap)
-    clock = ReleaseClock(snap)
+    join = join_releases(snap, join_config)
+    release_of = join.of_part
+    clock = ReleaseClock(snap, join)
     rules = rule_configs(settings.risks)
     forecasts = _Forecasts(snap, hist, Teams(snap, hist, teams), now, tz, settings)
 
@@ -144,8 +152,11 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
             forecast=forecasts.of(items, inputs, goal.target_date, allocation=goal.allocation, team=goal.team)))
 
     release_parts: list[ScopePart] = []
-    for rel in _releases_in_view(snap, now, settings.forecast_weeks):
-        items = release_items(snap, rel)
+    joined_by_id: dict[str, JoinedRelease] = {}
+    for joined in _releases_in_view(join, now, settings.forecast_weeks):
+        rel = joined.release
+        joined_by_id[rel.id] = joined
+        items = release_items(snap, rel, [p.id for p in joined.parts if p.kind != ReleaseKind.RELEASE])
         scope_progress, inputs = progress_and_forecast_inputs(snap, hist, items, clock, today, tz)
         release_parts.append(ScopePart(
             id=rel.id, name=rel.name, target=rel.due, items=items, url=rel.url, release=rel,
@@ -156,7 +167,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     current_sprints = {r.sprint.id for r in sprints if r.sprint.state != SprintState.CLOSED}
     ctx = RiskContext(snap=snap, hist=hist, now=now, tz=tz, today=today, rules=rules, goals=goal_parts,
                       releases=release_parts, sprints=sprints, flow=flows, goals_of_item=goals_of_item,
-                      current_sprints=current_sprints)
+                      current_sprints=current_sprints, release_of=release_of)
     risks = evaluate_risks(ctx)
 
     goal_results = []
@@ -177,12 +188,14 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     for part in release_parts:
         assert part.release is not None
         mine = sort_risks(r for r in risks if part.id in r.release_ids)
+        joined = joined_by_id[part.id]
         release_results.append(ReleaseAnalysis(
-            release=release_ref(part.release), progress=part.progress, forecast=part.forecast,
+            release=release_ref(part.release, joined.parts, joined.state.value, joined.team),
+            progress=part.progress, forecast=part.forecast,
             on_track=_on_track(part.forecast, part.target),
             status=scope_status("release", part.forecast, part.target, mine), risks=mine))
     return Analysis(now=now, timezone=settings.timezone, today=today, goals=goal_results, releases=release_results,
-                    sprints=sprints, flow=flows, risks=risks)
+                    sprints=sprints, flow=flows, risks=risks, release_of=release_of)
 
 
 def _on_track(forecast: Forecast, target: date | None) -> bool | None:

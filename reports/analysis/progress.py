@@ -6,10 +6,12 @@ import heapq
 from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
+from enum import StrEnum
 from typing import NamedTuple
 
 from syncd.model import PullState, ReleaseKind, StatusCategory, WorkItem
 from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.releases import ReleaseJoin, ReleaseState, join_releases, production_times
 from syncd.reports.analysis.scope import item_ref, key_order, local_day
 from syncd.reports.analysis.types import BurnUpPoint, Counts, Delivery, ItemRef, Progress, ScopeChange
 from syncd.reports.data import Snapshot
@@ -44,14 +46,18 @@ def _counts(n: dict[StatusCategory, int], pts: dict[StatusCategory, float], unes
 
 
 class ReleaseClock:
-    """When each repository published GitHub releases, to tell whether a merge has shipped."""
+    """When each repository released to production, to tell whether a merge has shipped.
 
-    def __init__(self, snap: Snapshot) -> None:
-        times: dict[str, list[datetime]] = {}
-        for r in snap.releases:
-            if r.kind == ReleaseKind.RELEASE and r.released and r.released_at is not None:
-                times.setdefault(r.project, []).append(r.released_at)
-        self.times = {repo: sorted(ts) for repo, ts in times.items()}
+    Production only: a joined release (see `releases.join_releases`) counts once, at its production
+    date; release candidates and drafts never do.
+    """
+
+    def __init__(self, snap: Snapshot, join: ReleaseJoin | None = None) -> None:
+        join = join if join is not None else join_releases(snap)
+        self.times = production_times(join)
+        # part record id -> whether its joined release is in production (fix versions and milestones)
+        self.in_production = {p.id: j.state == ReleaseState.RELEASED for j in join.releases for p in j.parts
+                              if p.kind != ReleaseKind.RELEASE}
 
     def tracks(self, repo: str) -> bool:
         """True when the repository publishes releases."""
@@ -66,34 +72,65 @@ class ReleaseClock:
         return ts[idx] if idx < len(ts) else None
 
 
+class CodeState(StrEnum):
+    """How far an item's code has gone (items without linked pull requests have none)."""
+
+    OPEN = "open"  # a linked PR is open, or none is merged
+    MERGED = "merged"  # every linked PR merged or closed, at least one merged; not in production yet
+    RELEASED = "released"  # merged and in a production release
+
+
+def code_state(snap: Snapshot, item: WorkItem, clock: ReleaseClock) -> CodeState | None:
+    """The item's code state, None when no pull request implements it.
+
+    Released: the release the item is planned for (fix version or milestone) is in production, or,
+    without one, every merge shipped in a later production release of its repository. Where nothing
+    tells when code ships (no planned release, a repository without releases), merged is released.
+    """
+    pr_ids = snap.pulls_implementing.get(item.id)
+    if not pr_ids:
+        return None
+    pulls = [snap.pull_by_item[p] for p in pr_ids]
+    merged = [p for p in pulls if p.state == PullState.MERGED]
+    if not merged or any(p.state == PullState.OPEN for p in pulls):
+        return CodeState.OPEN
+    planned = [clock.in_production[rid] for rid in item.release_ids if rid in clock.in_production]
+    repos = {snap.item_by_id[p.item_id].project for p in merged}
+    if planned:  # the planned release decides: delivered when it is in production
+        shipped = any(planned)
+    elif all(clock.tracks(r) for r in repos):  # every merge shipped in a later production release
+        shipped = all(p.merged_at is not None
+                      and clock.first_release_after(snap.item_by_id[p.item_id].project, p.merged_at) is not None
+                      for p in merged)
+    else:  # nothing tells when code ships: merged is as far as we can see
+        return CodeState.RELEASED
+    return CodeState.RELEASED if shipped else CodeState.MERGED
+
+
+def _tracked(snap: Snapshot, item: WorkItem, clock: ReleaseClock) -> bool:
+    """True when something tells whether the item's merged code has shipped."""
+    if any(rid in clock.in_production for rid in item.release_ids):
+        return True
+    repos = {snap.item_by_id[p].project for p in snap.pulls_implementing.get(item.id, ())
+             if snap.pull_by_item[p].state == PullState.MERGED}
+    return bool(repos) and all(clock.tracks(r) for r in repos)
+
+
 def delivery(snap: Snapshot, items: Sequence[WorkItem], clock: ReleaseClock) -> Delivery:
-    """Code done (linked PRs merged) vs delivered (and released) for items with linked PRs."""
+    """Code done (linked PRs merged) vs delivered (in production) for items with linked PRs."""
     with_prs = code_done = delivered = 0
     tracked = False
     waiting: list[ItemRef] = []
     for item in items:
-        pr_ids = snap.pulls_implementing.get(item.id)
-        if not pr_ids:
+        state = code_state(snap, item, clock)
+        if state is None:
             continue
         with_prs += 1
-        pulls = [snap.pull_by_item[p] for p in pr_ids]
-        merged = [p for p in pulls if p.state == PullState.MERGED]
-        if not merged or any(p.state == PullState.OPEN for p in pulls):
+        if state == CodeState.OPEN:
             continue
         code_done += 1
-        versions = [rel for rid in item.release_ids
-                    if (rel := snap.release_by_id.get(rid)) is not None and rel.kind == ReleaseKind.VERSION]
-        repos = {snap.item_by_id[p.item_id].project for p in merged}
-        if versions:  # a fix version decides: delivered when it is released
-            tracked, is_delivered = True, any(v.released for v in versions)
-        elif all(clock.tracks(r) for r in repos):  # every merge shipped in a later GitHub release
-            tracked, is_delivered = True, all(
-                p.merged_at is not None
-                and clock.first_release_after(snap.item_by_id[p.item_id].project, p.merged_at) is not None
-                for p in merged)
-        else:  # nothing tells when code ships: merged is as far as we can see
-            is_delivered = True
-        if is_delivered:
+        tracked = tracked or _tracked(snap, item, clock)
+        if state == CodeState.RELEASED:
             delivered += 1
         else:
             waiting.append(item_ref(snap, item))

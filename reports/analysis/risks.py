@@ -56,6 +56,7 @@ class RiskContext:
     flow: Flow
     goals_of_item: dict[str, list[str]] = field(default_factory=dict)
     current_sprints: set[str] = field(default_factory=set)  # active and next sprints
+    release_of: dict[str, str] = field(default_factory=dict)  # release part id -> joined release id
 
     @property
     def facts(self) -> dict[str, ItemFacts]:
@@ -83,7 +84,7 @@ class RiskContext:
         sprints: set[str] = set()
         for item in items:
             goals.update(self.goals_of_item.get(item.id, ()))
-            releases.update(item.release_ids)
+            releases.update(self.release_of.get(r, r) for r in item.release_ids)
             sprints.update(s for s in item.sprint_ids if s in self.current_sprints)
         return Attribution(goal_ids=goals, release_ids=releases, sprint_ids=sprints)
 

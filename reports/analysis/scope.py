@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 
 from syncd.model import Release, ReleaseKind, SourceType, Sprint, WorkItem
 from syncd.reports.analysis.history import is_scope
-from syncd.reports.analysis.types import ItemRef, ReleaseRef, SprintRef
+from syncd.reports.analysis.types import ItemRef, ReleasePartRef, ReleaseRef, SprintRef
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import Goal, Selector
 
@@ -63,9 +64,14 @@ def _release_ids(snap: Snapshot, kind: ReleaseKind, names: tuple[str, ...]) -> s
     return {r.id for r in snap.releases if r.kind == kind and r.name in wanted}
 
 
-def release_items(snap: Snapshot, release: Release) -> list[WorkItem]:
-    """Scope items planned for a release (fix version or milestone), by key."""
-    return sorted((i for i in snap.items_by_release.get(release.id, ()) if is_scope(i)), key=lambda i: key_order(i.key))
+def release_items(snap: Snapshot, release: Release, part_ids: Iterable[str] = ()) -> list[WorkItem]:
+    """Scope items planned for a release (its fix version and milestones: `part_ids`, else its own id), by key."""
+    found: dict[str, WorkItem] = {}
+    for rid in (part_ids or (release.id,)):
+        for i in snap.items_by_release.get(rid, ()):
+            if is_scope(i):
+                found[i.id] = i
+    return sorted(found.values(), key=lambda i: key_order(i.key))
 
 
 def item_ref(snap: Snapshot, item: WorkItem) -> ItemRef:
@@ -82,10 +88,15 @@ def sprint_ref(sprint: Sprint) -> SprintRef:
                      start=sprint.start, end=sprint.end, complete=sprint.complete, goal=sprint.goal)
 
 
-def release_ref(release: Release) -> ReleaseRef:
-    """How a report names a release."""
+def release_ref(release: Release, parts: Iterable[Release] = (), state: str | None = None,
+                team: str | None = None) -> ReleaseRef:
+    """How a report names a release (a joined one: with its parts, state and team)."""
+    refs = tuple(ReleasePartRef(id=p.id, kind=str(p.kind), project=p.project, name=p.name, tag=p.tag, url=p.url,
+                                released=p.released, released_at=p.released_at, prerelease=p.prerelease,
+                                draft=p.draft) for p in parts)
     return ReleaseRef(id=release.id, name=release.name, kind=str(release.kind), project=release.project,
-                      due=release.due, released=release.released, released_at=release.released_at, url=release.url)
+                      due=release.due, released=release.released, released_at=release.released_at, url=release.url,
+                      state=state or ("released" if release.released else "planned"), parts=refs, team=team)
 
 
 def local_day(at: datetime, tz: tzinfo) -> date:

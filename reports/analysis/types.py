@@ -75,17 +75,56 @@ class SprintRef:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleasePartRef:
+    """One part of a release: a Jira fix version, a GitHub milestone or a GitHub release (tag)."""
+
+    id: str
+    kind: str  # version / milestone / release
+    project: str  # Jira project key or owner/repo
+    name: str
+    tag: str | None
+    url: str | None
+    released: bool
+    released_at: datetime | None
+    prerelease: bool = False
+    draft: bool = False
+
+    @property
+    def label(self) -> str:
+        """How a report names the part: "Jira version Widget 2.6", "milestone v2.6", "tag v2.6.0 (draft)"."""
+        if self.kind == "version":
+            return f"Jira {self.name}"
+        if self.kind == "milestone":
+            return f"milestone {self.name}"
+        flags = [f for f, on in (("draft", self.draft), ("pre-release", self.prerelease)) if on]
+        return f"tag {self.tag or self.name}" + (f" ({', '.join(flags)})" if flags else "")
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseRef:
-    """A release (Jira fix version, GitHub milestone or GitHub release) as a report names it."""
+    """A release as a report names it: one release joined across Jira and GitHub (see analysis.releases).
+
+    `id` is the Jira version's record id when it has one (stable), `released`/`released_at` are the
+    production release's, `state` is planned / pre-release / released, `parts` its fix version,
+    milestones and GitHub releases with their links.
+    """
 
     id: str
     name: str
-    kind: str  # version / milestone / release
+    kind: str  # the primary part's kind: version / milestone / release
     project: str
     due: date | None
-    released: bool
-    released_at: datetime | None
+    released: bool  # released to production
+    released_at: datetime | None  # the production release's date
     url: str | None
+    state: str = "planned"  # planned / pre-release / released
+    parts: tuple[ReleasePartRef, ...] = ()
+    team: str | None = None  # the Jira project (or unpaired repository) the release belongs to
+
+    @property
+    def part_ids(self) -> frozenset[str]:
+        """Record ids of the parts (the release's own id when it has no parts listed)."""
+        return frozenset(p.id for p in self.parts) or frozenset({self.id})
 
 
 # -- progress ------------------------------------------------------------------------------------
@@ -520,3 +559,4 @@ class Analysis:
     sprints: list[SprintReport]  # active first, then closed newest first, then the next future ones
     flow: Flow
     risks: list[Risk]  # red first, then by rule and title
+    release_of: dict[str, str] = field(default_factory=dict)  # release part record id -> joined release id

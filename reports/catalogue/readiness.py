@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from syncd.model import CheckConclusion, ItemKind, PullState, StatusCategory, WorkItem
 from syncd.reports.analysis.scope import item_ref
-from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis
+from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis, ReleaseRef
 from syncd.reports.catalogue.base import ReportInput, forecast_basis
 
 CRITICAL_PRIORITIES = frozenset({"highest", "blocker", "critical", "p0", "p1", "urgent"})
@@ -55,9 +55,10 @@ def _done(item: WorkItem) -> bool:
     return item.status_category == StatusCategory.DONE
 
 
-def release_work(inp: ReportInput, release_id: str) -> list[WorkItem]:
-    """Every item planned for the release (any kind but epics and pull requests), by key."""
-    return sorted((i for i in inp.snapshot.items if release_id in i.release_ids
+def release_work(inp: ReportInput, release: ReleaseRef) -> list[WorkItem]:
+    """Every item planned for the release, in any of its parts (any kind but epics and pull requests), by key."""
+    ids = release.part_ids
+    return sorted((i for i in inp.snapshot.items if not ids.isdisjoint(i.release_ids)
                    and i.kind not in (ItemKind.EPIC, ItemKind.PULL_REQUEST)), key=lambda i: i.key)
 
 
@@ -94,7 +95,7 @@ def _marked_check(inp: ReportInput, name: str, marked: list[WorkItem], what: str
 def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
     """The release's go/no-go checklist and verdict."""
     snap = inp.snapshot
-    work = release_work(inp, rel.release.id)
+    work = release_work(inp, rel.release)
     work_ids = {i.id for i in work}
     blockers: dict[str, WorkItem] = {}
     for item in work:

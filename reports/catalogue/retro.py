@@ -195,7 +195,7 @@ def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
 
 
 def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
-    work = [i for i in release_work(inp, rel.release.id) if is_scope(i)]
+    work = [i for i in release_work(inp, rel.release) if is_scope(i)]
     facts = inp.facts
     end = min(rel.release.released_at or inp.now, inp.now)
     begin = min((i.created for i in work), default=end)

@@ -66,7 +66,7 @@ def timeline(inp: ReportInput) -> Built:
     for r in a.releases:
         if r.release.released or inp.scope or not r.progress.counts.items_total:
             continue
-        ids = {i.id for i in release_work(inp, r.release.id)}
+        ids = {i.id for i in release_work(inp, r.release)}
         phases.append(_phase("release", r.release.name, r.release.url, r.progress, _start(r.progress, None), r.release.due,
                              r.forecast, RAG_BADGE[r.status.rag], _sprint_names(sprints_of(inp, ids, ordered))))
     charts: dict[str, bytes] = {}

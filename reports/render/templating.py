@@ -93,6 +93,11 @@ def _md_join(values: list[Any], sep: str = ", ", empty: str = "—") -> Md:
     return Md(sep.join(md_text(v) for v in values))
 
 
+def _release_parts(parts: Any, sep: str = " · ") -> Md:
+    """A release's parts, each linked: "Jira Widget 2.6 · milestone v2.6 · tag v2.6.0 (draft)"."""
+    return _md_join([md_link(p.label, p.url) for p in parts], sep)
+
+
 FILTERS: dict[str, Any] = {
     "date": _date_filter,
     "datetime": _datetime_filter,
@@ -103,6 +108,7 @@ FILTERS: dict[str, Any] = {
     "link": lambda text, url: md_link(text, url),
     "md": md_text,
     "join_md": _md_join,
+    "parts": _release_parts,
 }
 
 

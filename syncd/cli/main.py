@@ -151,6 +151,40 @@ def export(config_path: Path | None, database_url: str | None, fmt: str, entity:
         click.echo(f"wrote {n} {entity} to {output}", err=True)
 
 
+# -- releases -------------------------------------------------------------------------------------
+
+
+@main.command()
+@config_option
+@database_option
+@handle_errors
+def releases(config_path: Path | None, database_url: str | None) -> None:
+    """List how fix versions, milestones and GitHub releases were joined into releases.
+
+    One line per release (id, name, state and production date or due date, how it was joined), then
+    its parts with their links; first the repository -> Jira project pairs the join used. A
+    `[[releases.map]]` entry naming a part the store does not hold ends with exit 2.
+    """
+    from syncd.reporting import join_config
+    from syncd.reports.analysis.releases import describe_join, join_releases
+    from syncd.reports.data import Snapshot
+
+    settings = settings_from(config_path, database_url=database_url)
+    store = open_store(settings)
+    snap = Snapshot(items=list(store.items()), pulls=list(store.pulls()), releases=list(store.releases()),
+                    links=list(store.links()))
+    join = join_releases(snap, join_config(settings))
+    for line in describe_join(join):
+        if not line.startswith("problem: "):
+            click.echo(line)
+    click.echo(f"{len(join.releases)} release(s) from {len(snap.releases)} part(s)", err=True)
+    if join.problems:
+        from syncd.errors import ConfigError
+
+        raise ConfigError(f"config: {join.problems[0]}" + (f" (and {len(join.problems) - 1} more)"
+                                                            if len(join.problems) > 1 else ""))
+
+
 def _register() -> None:
     """Attach the command groups that live in their own modules."""
     from syncd.cli import daemon_cmds, demo_cmds, report_cmds, sandbox_cmds
