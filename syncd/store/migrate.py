@@ -1,4 +1,15 @@
-"""Alembic migrations, run from code: `syncd db upgrade` and automatically on start."""
+"""Alembic migrations, run from code: `syncd db upgrade` and automatically on start.
+
+Each revision is atomic. PostgreSQL has transactional DDL: the whole upgrade runs in one
+transaction under an advisory lock. SQLite has it too, but Python's sqlite3 module opens a
+transaction only before INSERT/UPDATE/DELETE, so every CREATE/ALTER/DROP committed on its own and a
+process killed inside a migration left half its tables ("table cursors already exists" ever
+after). On SQLite the migration connection therefore turns the module's implicit transaction
+handling off and emits BEGIN IMMEDIATE itself whenever SQLAlchemy begins a transaction: the
+recipe of SQLAlchemy's SQLite dialect documentation ("Serializable isolation / Savepoints /
+Transactional DDL", https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#pysqlite-serializable),
+with Alembic's `transactional_ddl` and `transaction_per_migration` (env.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncd.errors import StoreError
@@ -25,8 +36,11 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database to `revision` (default: the newest)."""
+    """Migrate the database to `revision` (default: the newest), each revision in one transaction."""
     try:
+        if engine.dialect.name == "sqlite":
+            _upgrade_sqlite(engine, revision)
+            return
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 # one migrator at a time when several replicas start together
@@ -38,6 +52,30 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         where = engine.url.render_as_string(hide_password=True)
         reason = " ".join(str(getattr(exc, "orig", exc)).split())  # drivers' messages span lines: one line
         raise StoreError(f"cannot migrate database {where}: {reason}") from None
+
+
+def _upgrade_sqlite(engine: Engine, revision: str) -> None:
+    if revision == "head" and current_revision(engine) == head_revision(engine):
+        return  # the usual case on every start: no write lock taken just to read the version
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        previous = raw.isolation_level
+        raw.isolation_level = None  # sqlite3: no implicit BEGIN (and none skipped before DDL)
+
+        def begin(connection: Connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # IMMEDIATE: take the write lock before reading the version
+
+        event.listen(conn, "begin", begin)
+        try:
+            cfg = alembic_config(engine)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+        finally:
+            event.remove(conn, "begin", begin)
+            if conn.in_transaction():
+                conn.rollback()
+            raw.isolation_level = previous
 
 
 def current_revision(engine: Engine) -> str | None:
