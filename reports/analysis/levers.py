@@ -11,18 +11,20 @@ priority, then the latest added, and items not started before items in progress.
 - *add N people*: only where the team's headcount is configured; throughput is assumed to grow in
   proportion to headcount, which is optimistic (new people need time to become productive).
 - *move the date to D*: D is the p85 forecast.
+
+A target already past leaves only the new date: no cut or allocation finishes in the past.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, tzinfo
 
 from syncd.model import StatusCategory, WorkItem
 from syncd.reports.analysis.forecast import MAX_WEEKS, Trials, format_share, week_date
 from syncd.reports.analysis.types import Forecast, ForecastMethod, ItemRef, Lever, LeverKind
 
-_LISTED = 8  # items named in a cut option's description
 # Jira's default priority scheme, lowest last; a priority not named here sorts with Medium.
 _PRIORITY_RANK = {"highest": 0, "blocker": 0, "critical": 0, "high": 1, "major": 1, "medium": 2, "low": 3,
                   "minor": 3, "lowest": 4, "trivial": 4}
@@ -49,6 +51,11 @@ def forecast_options(fc: Forecast, target: date | None, cuttable: Sequence[ItemR
     """
     if target is None or fc.p85 is None or fc.p85 <= target or not fc.weekly_throughput:
         return []
+    move = Lever(kind=LeverKind.MOVE_DATE, description=f"move the date from {target.isoformat()} to "
+                 f"{fc.p85.isoformat()}", p85=fc.p85, makes_target=True)
+    if target < week_date(now, tz, 0):
+        return [replace(move, description=f"the target {target.isoformat()} has passed: move the date to "
+                        f"{fc.p85.isoformat()}")]
     trials = Trials(fc.weekly_throughput, fc.trials, fc.seed)
     remaining = fc.remaining_items
 
@@ -71,8 +78,7 @@ def forecast_options(fc: Forecast, target: date | None, cuttable: Sequence[ItemR
             else:
                 lo = mid + 1
         cut = list(cuttable[:lo])
-        names = ", ".join(r.key for r in cut[:_LISTED]) + (f" and {len(cut) - _LISTED} more" if len(cut) > _LISTED else "")
-        out.append(Lever(kind=LeverKind.CUT, description=f"cut {lo} of {remaining} items ({names})",
+        out.append(Lever(kind=LeverKind.CUT, description=f"cut {lo} of {remaining} items",
                          p85=when(remaining - lo, fc.share), makes_target=True, cut_items=cut))
     else:
         out.append(Lever(kind=LeverKind.CUT, description=f"cutting alone cannot make it: with 1 item left the 85% "
@@ -107,8 +113,7 @@ def forecast_options(fc: Forecast, target: date | None, cuttable: Sequence[ItemR
                 out.append(Lever(kind=LeverKind.ADD_PEOPLE, description=f"even doubling {team} ({people} → "
                                  f"{2 * people} people) finishes after {target.isoformat()}",
                                  p85=when(remaining, fc.share * 2), makes_target=False, people=people))
-    out.append(Lever(kind=LeverKind.MOVE_DATE, description=f"move the date from {target.isoformat()} to "
-                     f"{fc.p85.isoformat()}", p85=fc.p85, makes_target=True))
+    out.append(move)
     kinds = list(LeverKind)
     out.sort(key=lambda lv: (not lv.makes_target, lv.p85 or date.max, kinds.index(lv.kind)))
     return out

@@ -16,7 +16,7 @@ from syncd.reports.analysis.history import Histories, ItemFacts
 from syncd.reports.analysis.risk_rules import Attribution, RuleConfig, make_risk, sort_risks
 from syncd.reports.analysis.scope import item_ref, key_order
 from syncd.reports.analysis.sprints import carried_over
-from syncd.reports.analysis.types import Flow, Forecast, ItemRef, Progress, Risk, Severity, SprintReport
+from syncd.reports.analysis.types import Flow, Forecast, ItemRef, LeverKind, Progress, Risk, Severity, SprintReport
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import Goal
 
@@ -96,6 +96,13 @@ def _scope_attr(part: ScopePart) -> Attribution:
     return Attribution(goal_ids=(part.id,)) if part.goal is not None else Attribution(release_ids=(part.id,))
 
 
+def options_text(fc: Forecast) -> str:
+    """The forecast's dated options in one line: `cut 4 of 11 items → 2027-01-10; move the date ... → ...`."""
+    parts = [lv.description if lv.kind == LeverKind.MOVE_DATE or lv.p85 is None else f"{lv.description} → {lv.p85}"
+             for lv in fc.options if lv.makes_target]
+    return "; ".join(parts) or f"move the date to {fc.p85.isoformat() if fc.p85 else 'a later one'}"
+
+
 def forecast_late(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
     """Goals and releases whose 85% forecast is after their target date."""
     out = []
@@ -111,13 +118,14 @@ def forecast_late(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
         out.append(make_risk(
             "forecast-late", cfg.pick(Severity.RED if both else Severity.AMBER),
             f"{what.capitalize()} \"{part.name}\" is forecast to finish after its target date {part.target.isoformat()}",
-            f"Cut or defer scope, add people to the {what}, or move its date to {fc.p85.isoformat()}: with "
-            f"{fc.remaining_items} items left, the 85% forecast is {(fc.p85 - part.target).days} days late"
+            f"With {fc.remaining_items} items left, the 85% forecast is {(fc.p85 - part.target).days} days late. "
+            f"Options (85% dates): {options_text(fc)}"
             + (f"; decide with {part.owner} this week." if part.owner else "; decide the trade-off this week."),
             subjects=[f"{what}:{part.id}"], owner=part.owner, url=part.url,
             numbers={"target": part.target.isoformat(), "forecast p50": fc.p50.isoformat(),
                      "forecast p85": fc.p85.isoformat(), "remaining items": fc.remaining_items,
-                     "history weeks": fc.history_weeks},
+                     "method": str(fc.method), "team": fc.team or "none", "share": round(fc.share, 3),
+                     "history weeks": fc.history_weeks, "sample items": fc.sample_items},
             items=part.progress.remaining[:10], attr=_scope_attr(part)))
     return out
 

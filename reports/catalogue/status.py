@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from syncd.model import StatusCategory
-from syncd.reports.analysis.types import Forecast, GoalAnalysis, MetricValue, Rag, Risk
+from syncd.reports.analysis.types import Forecast, GoalAnalysis, Lever, LeverKind, MetricValue, Rag, Risk
 from syncd.reports.catalogue import charts_for
 from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, forecast_basis, percent_done, risk_line
 from syncd.reports.catalogue.changes import changes_since
@@ -20,6 +20,9 @@ from syncd.reports.render.templating import format_number, format_percent, rende
 
 EXECUTIVE_MAX_LINES = 40
 EXECUTIVE_MAX_GOALS = 10
+EXECUTIVE_MAX_DECISIONS = 4  # late goals in the executive's options table (the business report lists all)
+OPTION_COLUMNS = {"cut": "Cut scope", "allocation": "Raise allocation", "add-people": "Add people",
+                  "move-date": "Move the date"}
 MAX_RELEASES = 8  # shipped and upcoming releases listed for the business (upcoming: those with work planned)
 PLAN_RULES = ("forecast-late", "overdue", "scope-creep", "over-commitment", "bug-inflow", "carry-over")
 FEEDBACK_LABELS = frozenset({"customer", "feedback", "customer-feedback", "user-feedback", "customer-reported",
@@ -74,15 +77,33 @@ def top_risks(risks: list[Risk], n: int = 3) -> list[Risk]:
     return ranked[:n]
 
 
+def late_goals(goals: list[GoalAnalysis]) -> list[GoalAnalysis]:
+    """Goals whose 85% forecast is after the target, latest first."""
+    late = [g for g in goals if g.forecast.p85 is not None and g.forecast.p85 > g.goal.target_date]
+    return sorted(late, key=lambda g: -(g.forecast.p85 - g.goal.target_date).days)  # type: ignore[operator]
+
+
+def lever_text(lever: Lever) -> str:
+    """`cut 4 of 11 items → 2027-01-10`, `... → 2027-02-01 (still late)`."""
+    when = lever.p85.isoformat() if lever.p85 else "no date"
+    if lever.kind == LeverKind.MOVE_DATE:
+        return f"move to {when}"
+    return f"{lever.description} → {when}" + ("" if lever.makes_target else " (still late)")
+
+
+def option_rows(goals: list[GoalAnalysis]) -> list[dict[str, Any]]:
+    """One row per late goal with its options by kind (the executive's decision table)."""
+    rows = []
+    for g in late_goals(goals):
+        by_kind = {str(lv.kind): lever_text(lv) for lv in g.forecast.options}
+        rows.append({"title": g.goal.title, "owner": g.goal.owner, "target": g.goal.target_date,
+                     "p85": g.forecast.p85, "options": by_kind})
+    return rows
+
+
 def decisions(inp: ReportInput, goals: list[GoalAnalysis]) -> list[str]:
-    """Decisions and sign-offs needed: late goals (move the date or cut scope) and release sign-offs."""
+    """Sign-offs needed before the next release (late goals' decisions are the options table)."""
     out = []
-    for g in goals:
-        fc = g.forecast
-        if fc.p85 is None or fc.p85 <= g.goal.target_date:
-            continue
-        out.append(f"{g.goal.title}: move the target from {g.goal.target_date.isoformat()} to "
-                   f"{fc.p85.isoformat()}, or cut scope ({fc.remaining_items} items remain) — owner {g.goal.owner}.")
     for rel in inp.analysis.releases:
         if rel.release.released:
             continue
@@ -93,7 +114,13 @@ def decisions(inp: ReportInput, goals: list[GoalAnalysis]) -> list[str]:
                     if signoff.items else "no sign-off item planned")
             out.append(f"Release {rel.release.name} (due {rel.release.due or 'undated'}): {what} — sign off before launch.")
         break  # the next release only
-    return out[:4] or ["None this week."]
+    return out
+
+
+def _option_kinds(goals: list[GoalAnalysis]) -> list[tuple[str, str]]:
+    """The option columns any late goal has, in a fixed order: (kind, heading)."""
+    present = {str(lv.kind) for g in late_goals(goals) for lv in g.forecast.options}
+    return [(k, heading) for k, heading in OPTION_COLUMNS.items() if k in present]
 
 
 def executive(inp: ReportInput) -> Built:
@@ -108,7 +135,9 @@ def executive(inp: ReportInput) -> Built:
         "status-executive.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(goals), goals=rows,
         more_goals=max(0, len(goals) - EXECUTIVE_MAX_GOALS),
         risks=[risk_line(inp, r, links=False) for r in top_risks(risks)], total_risks=len(risks),
-        decisions=decisions(inp, goals), changes=changes_since(inp.previous, inp.analysis, risks)[:4])
+        options=option_rows(goals)[:EXECUTIVE_MAX_DECISIONS], more_options=max(0, len(late_goals(goals)) - EXECUTIVE_MAX_DECISIONS),
+        option_kinds=_option_kinds(goals), decisions=decisions(inp, goals),
+        changes=changes_since(inp.previous, inp.analysis, risks)[:4])
     return Built("Status — executive summary", md, {}, [r.id for r in risks], inp.scope)
 
 
@@ -149,7 +178,10 @@ def business(inp: ReportInput) -> Built:
         "status-business.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(goals), goals=views,
         shipped=[r for r in releases if r.release.released][:MAX_RELEASES],
         upcoming=[r for r in releases if not r.release.released and r.progress.counts.items_total][:MAX_RELEASES],
-        rag=RAG_BADGE, pct_of=percent_done, forecast_text=forecast_text,
+        rag=RAG_BADGE, pct_of=percent_done, forecast_text=forecast_text, basis=forecast_basis,
+        late=[{"g": g, "options": [{"lever": lv, "text": lever_text(lv),
+                                    "cut": [inp.key_link(r) for r in lv.cut_items]} for lv in g.forecast.options]}
+              for g in late_goals(goals)],
         risks=[risk_line(inp, r, links=False) for r in top_risks(risks, 5)],
         changes=changes_since(inp.previous, inp.analysis, risks))
     return Built("Status — outcomes for the business", md, charts, [r.id for r in risks], inp.scope)

@@ -130,3 +130,27 @@ def test_cut_order_takes_unstarted_lowest_priority_latest_added_first() -> None:
     p.move(done, "Done", day(10))
     assert [i.key for i in cut_order([high, mid_old, started, done, mid_new, low])] == [
         low.key, mid_new.key, mid_old.key, high.key, started.key]
+
+
+def test_a_past_target_leaves_only_a_new_date() -> None:
+    sample = Sample(method=ForecastMethod.TEAM_SHARE, team="WID", window_weeks=6, weeks=[4] * 6, share=0.25,
+                    share_source=ShareSource.RECENT)
+    fc = forecast_completion([f"i{k}" for k in range(6)], sample, NOW, UTC, trials=200, seed=1)
+    [only] = forecast_options(fc, NOW.date() - timedelta(days=1), _refs(6), NOW, UTC, people=4)
+    assert only.kind == LeverKind.MOVE_DATE and only.p85 == fc.p85 and "has passed" in only.description
+
+
+def test_the_late_risk_offers_the_dated_options() -> None:
+    # 4 items at 2/3 a week take 6 weeks; the target is 4 weeks out. Cut 2: 2 items take 3 weeks.
+    # Allocation: 2 × s × 4 weeks ≥ 4 items → s ≥ 50%.
+    target = (NOW + timedelta(weeks=4)).date()
+    an = analyse(team_world().snapshot(), [goal(SCOPE_A, target=target)], Settings(forecast_weeks=12), NOW)
+    [risk] = [r for r in an.risks if r.rule == "forecast-late" and r.goal_ids == ("g1",)]
+    week = [(NOW + timedelta(weeks=n)).date().isoformat() for n in range(7)]
+    assert risk.mitigation == (
+        f"With 4 items left, the 85% forecast is 14 days late. Options (85% dates): cut 2 of 4 items → {week[3]}; "
+        f"raise the allocation of WID from 33% to 50% → {week[4]}; move the date from {target} to {week[6]}; "
+        "decide with Olivia this week.")
+    cut = an.goals[0].forecast.options[0]
+    assert cut.kind == LeverKind.CUT and len(cut.cut_items) == 2
+    assert risk.evidence.numbers["method"] == "team-share" and risk.evidence.numbers["team"] == "WID"

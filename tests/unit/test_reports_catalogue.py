@@ -103,5 +103,12 @@ def test_executive_asks_for_a_decision_on_each_late_goal(tmp_path: Path) -> None
     report = render_report("status", "executive", inp)
     late = [g for g in inp.analysis.goals if g.forecast.p85 and g.forecast.p85 > g.goal.target_date]
     assert late
+    decisions = report.markdown.split("## Decisions and sign-offs needed")[1].split("## ")[0]
     for g in late:
-        assert f"- {g.goal.title}: move the target from {g.goal.target_date} to {g.forecast.p85}" in report.markdown
+        row = next(line for line in decisions.splitlines() if line.startswith(f"| {g.goal.title} ({g.goal.owner}) |"))
+        assert f"{g.goal.target_date} → {g.forecast.p85}" in row and f"move to {g.forecast.p85}" in row
+        for lever in g.forecast.options:  # every option is a cell with its 85% date
+            if lever.kind != "move-date":
+                assert f"{lever.description} → {lever.p85}" in row
+        [move] = [lv for lv in g.forecast.options if lv.kind == "move-date"]
+        assert move.p85 == g.forecast.p85 and move.makes_target
