@@ -2,13 +2,15 @@
 
 `load_snapshot(store)` reads it through the store (which owns the SQL); tests build one with
 `Snapshot.of(...)` from model records. Transitions are lean `TransitionRow` tuples sorted by item,
-then time.
+then time. A snapshot rewound to a past moment (reports/analysis/replay.py) carries `as_of`: what
+the replay rebuilt and what the changelog could not tell, for the report footer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 from syncd.model import (
@@ -18,6 +20,7 @@ from syncd.model import (
     Person,
     PullRequest,
     Release,
+    ReleaseKind,
     Sprint,
     StatusCategory,
     Transition,
@@ -31,6 +34,14 @@ from syncd.store import Store, TransitionRow
 SCOPE_KINDS = frozenset({ItemKind.STORY, ItemKind.TASK, ItemKind.BUG, ItemKind.ISSUE})
 
 
+@dataclass(frozen=True)
+class AsOf:
+    """A snapshot replayed to `at`: one line per fact about the replay, for the report footer."""
+
+    at: datetime
+    notes: tuple[str, ...]
+
+
 @dataclass
 class Snapshot:
     """Every live record analysis looks at, with lazily built indexes."""
@@ -42,6 +53,7 @@ class Snapshot:
     links: list[Link] = field(default_factory=list)
     transitions: list[TransitionRow] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
+    as_of: AsOf | None = None  # set when replayed to a past moment that the store holds later changes of
 
     @classmethod
     def of(
@@ -112,6 +124,11 @@ class Snapshot:
         return {r.id: r for r in self.releases}
 
     @cached_property
+    def release_by_remote(self) -> dict[tuple[str, str], Release]:
+        """Jira fix versions by (source, remote id): the changelog names them by remote id."""
+        return {(r.source, r.remote_id): r for r in self.releases if r.kind == ReleaseKind.VERSION}
+
+    @cached_property
     def items_by_release(self) -> dict[str, list[WorkItem]]:
         """Release id -> the items planned for it (fix version or milestone)."""
         out: dict[str, list[WorkItem]] = {}
@@ -171,9 +188,14 @@ class Snapshot:
 ANALYSIS_FIELDS = (TransitionField.STATUS, TransitionField.SPRINT, TransitionField.ESTIMATE)
 
 
-def load_snapshot(store: Store) -> Snapshot:
-    """Read the store once, consistently, into a Snapshot (transitions of ANALYSIS_FIELDS only)."""
-    snap = store.snapshot(transition_fields=[f.value for f in ANALYSIS_FIELDS])
+def load_snapshot(store: Store, *, fields: Iterable[TransitionField] = ANALYSIS_FIELDS,
+                  live_at: datetime | None = None) -> Snapshot:
+    """Read the store once, consistently, into a Snapshot (transitions of `fields` only).
+
+    With `live_at`, items removed after that moment are read too, still marked removed (the
+    replay to that moment puts them back).
+    """
+    snap = store.snapshot(transition_fields=[f.value for f in fields], live_at=live_at)
     out = Snapshot(items=snap.items, pulls=snap.pulls, sprints=snap.sprints, releases=snap.releases,
                    links=snap.links, transitions=snap.transitions, people=snap.people)
     if snap.history is not None:

@@ -19,10 +19,11 @@ from syncd.connectors.config import GitHubSource
 from syncd.errors import ConfigError, ReportError
 from syncd.reports.analysis import analyse
 from syncd.reports.analysis.releases import JoinConfig
+from syncd.reports.analysis.replay import load_snapshot_at
 from syncd.reports.analysis.types import Analysis
 from syncd.reports.catalogue.base import Previous, ReportInput
 from syncd.reports.catalogue.catalogue import REPORT_KINDS, check_kind, render_report
-from syncd.reports.data import Snapshot, load_snapshot
+from syncd.reports.data import Snapshot
 from syncd.reports.email import report_email
 from syncd.reports.goals import GoalsFile, load_goals_file
 from syncd.reports.report import Report
@@ -63,12 +64,18 @@ def _goals(settings: Settings) -> GoalsFile:
 
 
 def load_context(settings: Settings, store: Store, *, now: datetime) -> ReportContext:
-    """Read the store once (one consistent snapshot), load the goals file and analyse at `now`."""
+    """Read the store once (one consistent snapshot) as it was at `now`, load the goals file and analyse.
+
+    A `now` in the past rewinds the store along its changelog (reports/analysis/replay.py), so the
+    report says what one generated that day would have said.
+    """
     if now.tzinfo is None:
         raise ReportError("now must include a time zone offset")
     goals = _goals(settings)
-    snapshot = load_snapshot(store)
+    snapshot = load_snapshot_at(store, now)
     if not snapshot.items:
+        if snapshot.as_of is not None:
+            raise ReportError(f"no stored item existed yet at {now.isoformat()}: nothing to report as of then")
         raise ReportError("the store holds no items yet: run `syncd sync` first")
     projects = {i.project for i in snapshot.items}
     for g in goals.goals:

@@ -1,8 +1,10 @@
-"""Item histories from the changelog: status category, story points and sprint membership at a time.
+"""Item histories from the changelog: status category, story points, sprints, assignee and fix
+versions at a time.
 
-Jira's changelog names statuses (not their categories), story points as strings and sprints by
-remote id, comma-separated. The state before the first change of a field is that change's `from`
-side; an item with no change of a field has had its current value since it was created.
+Jira's changelog names statuses (not their categories), story points as strings, sprints by
+remote id, comma-separated, the assignee by account id and fix versions one added or removed
+version per change. The state before the first change of a field is that change's `from` side; an
+item with no change of a field has had its current value since it was created.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from syncd.model import SourceType, StatusCategory, TransitionField, WorkItem
+from syncd.model import SourceType, StatusCategory, TransitionField, WorkItem, make_id
 from syncd.reports.data import SCOPE_KINDS, Snapshot
 from syncd.store import TransitionRow
 
 STATUS = TransitionField.STATUS.value
 SPRINT = TransitionField.SPRINT.value
 ESTIMATE = TransitionField.ESTIMATE.value
+ASSIGNEE = TransitionField.ASSIGNEE.value
+FIX_VERSION = TransitionField.FIX_VERSION.value
 
 
 _DONE_WORDS = ("done", "closed", "resolved", "complete", "released", "shipped", "merged", "won't", "cancel")
@@ -215,6 +219,20 @@ class Histories:
         self._intervals[item.id] = out
         return out
 
+    def sprints_at(self, item: WorkItem, at: datetime) -> list[str]:
+        """Ids of the sprints the item was in at `at` (in the order the changelog names them)."""
+        rows = self._rows(item.id, SPRINT)
+        if not rows:
+            return list(item.sprint_ids)
+        value = rows[0].from_value
+        for t in rows:
+            if t.at > at:
+                break
+            value = t.to_value
+        by_remote = self.snap.sprint_by_remote
+        found = (by_remote.get((item.source, part.strip())) for part in (value or "").split(","))
+        return list(dict.fromkeys(s.id for s in found if s is not None))
+
     def in_sprint_at(self, item: WorkItem, sprint_id: str, at: datetime) -> bool:
         """True when the item was in the sprint at `at` (and existed)."""
         if item.created > at:
@@ -232,6 +250,43 @@ class Histories:
     def ever_in_sprint(self, item: WorkItem) -> set[str]:
         """Every sprint the item was ever in."""
         return set(self.sprint_intervals(item)) | set(item.sprint_ids)
+
+
+    # -- assignee and fix versions (only read when the snapshot holds their transitions) --------
+
+    def assignee_at(self, item: WorkItem, at: datetime) -> str | None:
+        """The assignee's person id at `at` (the changelog names Jira users by account id)."""
+        rows = self._rows(item.id, ASSIGNEE)
+        if not rows:
+            return item.assignee_id
+        value = rows[0].from_value
+        for t in rows:
+            if t.at > at:
+                break
+            value = t.to_value
+        return make_id(item.source, value) if value else None
+
+    def releases_at(self, item: WorkItem, at: datetime) -> list[str]:
+        """Ids of the item's releases (fix versions) at `at`.
+
+        Jira logs a fix-version change as one version added (`to`) or removed (`from`) per row, so
+        the set at `at` is the current set with every later change undone, newest first.
+        """
+        rows = self._rows(item.id, FIX_VERSION)
+        if not rows or rows[-1].at <= at:
+            return list(item.release_ids)
+        by_remote = self.snap.release_by_remote
+        out = list(item.release_ids)
+        for t in reversed(rows):
+            if t.at <= at:
+                break
+            added = by_remote.get((item.source, t.to_value)) if t.to_value else None
+            removed = by_remote.get((item.source, t.from_value)) if t.from_value else None
+            if added is not None and added.id in out:
+                out.remove(added.id)
+            if removed is not None and removed.id not in out:
+                out.append(removed.id)
+        return out
 
 
 def is_scope(item: WorkItem) -> bool:

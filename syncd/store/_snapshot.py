@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Any, NamedTuple
 
 from pydantic_core import from_json
-from sqlalchemy import JSON, Boolean, Column, Connection, Date, Engine, Select, Table, select
+from sqlalchemy import JSON, Boolean, Column, ColumnElement, Connection, Date, Engine, Select, Table, select
 
 from syncd.model import Link, Person, PullRequest, Release, Review, Sprint, WorkItem
 from syncd.store import schema
@@ -193,22 +193,31 @@ def _pulls(conn: Connection) -> list[PullRequest]:
     return out
 
 
-def read_snapshot(engine: Engine, transition_fields: Iterable[str] | None = None) -> StoreSnapshot:
+def read_snapshot(engine: Engine, transition_fields: Iterable[str] | None = None,
+                  live_at: datetime | None = None) -> StoreSnapshot:
     """Read every live record in one transaction (removed items and their children left out).
 
-    `transition_fields` limits transitions to those fields (e.g. status, sprint, estimate).
+    `transition_fields` limits transitions to those fields (e.g. status, sprint, estimate). With
+    `live_at`, items removed after that moment are read too (they were live then), still marked
+    `removed`: a report replaying that moment needs them.
     """
     # Building a million small objects would trigger full collections that walk them all again.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read(engine, transition_fields)
+        return _read(engine, transition_fields, live_at)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _read(engine: Engine, transition_fields: Iterable[str] | None) -> StoreSnapshot:
+def _removed_after(conn: Connection, at: datetime) -> list[str]:
+    """Ids of the items removed after `at` (bound parameters: the timestamp type converts `at`)."""
+    t = schema.items
+    return list(conn.execute(select(t.c.id).where(t.c.removed.is_(True), t.c.removed_at > at)).scalars())
+
+
+def _read(engine: Engine, transition_fields: Iterable[str] | None, live_at: datetime | None) -> StoreSnapshot:
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -216,8 +225,10 @@ def _read(engine: Engine, transition_fields: Iterable[str] | None) -> StoreSnaps
         else:
             conn.exec_driver_sql("BEGIN")  # pysqlite does not begin a transaction for reads
         try:
-            items = _models(conn, schema.items, WorkItem, ("content_hash", "raw", "removed_at"),
-                            schema.items.c.removed.is_(False))
+            live_filter: ColumnElement[bool] = schema.items.c.removed.is_(False)
+            if live_at is not None and (late := _removed_after(conn, live_at)):
+                live_filter = live_filter | schema.items.c.id.in_(late)
+            items = _models(conn, schema.items, WorkItem, ("content_hash", "raw", "removed_at"), live_filter)
             live = {i.id: i for i in items}  # what is live, and the index analysis wants anyway
             transitions, history = _transition_rows(conn, transition_fields, live)
             snap = StoreSnapshot(

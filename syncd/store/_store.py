@@ -14,10 +14,12 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
+    and_,
     create_engine,
     delete,
     event,
     insert,
+    or_,
     select,
     update,
 )
@@ -359,14 +361,30 @@ class Store:
         for row in self._rows(schema.people):
             yield _construct(Person, row)
 
-    def snapshot(self, transition_fields: Iterable[str] | None = None) -> StoreSnapshot:
+    def snapshot(self, transition_fields: Iterable[str] | None = None, *,
+                 live_at: datetime | None = None) -> StoreSnapshot:
         """Every live record in one consistent read; transitions as lean `TransitionRow` tuples.
 
-        `transition_fields` limits transitions to those fields (default: all).
+        `transition_fields` limits transitions to those fields (default: all); with `live_at`, the
+        items removed after that moment come too (marked removed), for replaying it.
         """
         from syncd.store._snapshot import read_snapshot
 
-        return read_snapshot(self.engine, transition_fields)
+        return read_snapshot(self.engine, transition_fields, live_at)
+
+    def changed_after(self, at: datetime) -> bool:
+        """True when the store holds something newer than `at`: an item created, updated, resolved or
+        removed, a pull request merged, a sprint started or completed, or a release shipped after it."""
+        i, p, s, r = schema.items, schema.pulls, schema.sprints, schema.releases
+        probes = [
+            select(i.c.id).where(or_(i.c.created > at, i.c.updated > at, i.c.resolved > at, i.c.removed_at > at)),
+            select(p.c.item_id).where(p.c.merged_at > at),
+            select(s.c.id).where(or_(s.c.start > at, s.c.complete > at,
+                                     and_(s.c.state == "closed", s.c.complete.is_(None), s.c.end > at))),
+            select(r.c.id).where(r.c.released_at > at),
+        ]
+        with self.engine.connect() as conn:
+            return any(conn.execute(q.limit(1)).first() is not None for q in probes)
 
     def counts(self) -> dict[str, int]:
         """Row counts per entity (items excluding removed ones)."""

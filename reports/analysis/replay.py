@@ -1,0 +1,232 @@
+"""The store as it was at a past moment: a `Snapshot` rewound along the stored changelog.
+
+`snapshot_at(snap, at)` is what `syncd report --now T` analyses, so that a report for a past date
+says what a report generated that day would have said (given the same store):
+
+- items created after `at` do not exist; items removed from the source after `at` still do;
+- each item's status (and its category), sprints, story points, assignee and fix versions are the
+  values the changelog gives for `at` (`Histories.status_at`, `sprints_at`, `points_at`,
+  `assignee_at`, `releases_at`); `resolved` is the last change into done up to `at`, `updated` the
+  last recorded change up to `at`, and the changelog itself is cut at `at`;
+- GitHub keeps no changelog: an issue or pull request closed or merged after `at` is open at `at`
+  (in progress when it is a pull request or has an assignee, as the connector maps open ones);
+  reviews submitted after `at` are left out;
+- sprints started after `at` are future and sprints completed after `at` active; releases and
+  milestones released (closed) after `at` are unreleased, and GitHub releases published after `at`
+  do not exist.
+
+Fields the store has no history of (priority, labels, components, due date, flag, epic and parent,
+issue links; GitHub labels, milestones and assignees; pull-request checks, drafts and requested
+reviewers; sprint goals) keep their current values: the snapshot's `as_of` names which of them may
+differ for how many items, and every report prints that in its footer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from syncd.model import (
+    ItemKind,
+    PullRequest,
+    PullState,
+    Release,
+    ReleaseKind,
+    SourceType,
+    Sprint,
+    SprintState,
+    StatusCategory,
+    TransitionField,
+    WorkItem,
+)
+from syncd.reports.analysis.history import Histories
+from syncd.reports.data import ANALYSIS_FIELDS, AsOf, Snapshot, load_snapshot
+from syncd.store import Store, TransitionRow
+
+# Every changelog field the store keeps: replaying needs assignee and fix-version changes too.
+REPLAY_FIELDS = tuple(TransitionField)
+_KEPT = frozenset(f.value for f in ANALYSIS_FIELDS)
+
+
+def load_snapshot_at(store: Store, at: datetime) -> Snapshot:
+    """Read the store once and rewind it to `at` (the same records when nothing stored is newer).
+
+    The assignee and fix-version changes only a replay reads are loaded only when the store holds
+    something newer than `at`, so a report as of now reads what it always read.
+    """
+    fields = REPLAY_FIELDS if store.changed_after(at) else ANALYSIS_FIELDS
+    return snapshot_at(load_snapshot(store, fields=fields, live_at=at), at)
+
+
+@dataclass
+class _Counts:
+    """What the replay changed, for the footer."""
+
+    later: int = 0  # items created after `at`, left out
+    rewound: int = 0  # items changed after `at`, rebuilt from the changelog
+    jira_changed: int = 0  # Jira items changed after `at`
+    github_changed: int = 0  # GitHub items changed after `at`
+    reopened: int = 0  # pull requests merged or closed after `at`
+    restored: int = 0  # items removed after `at`, present then
+    sprints: int = 0
+    releases: int = 0
+
+
+def snapshot_at(snap: Snapshot, at: datetime) -> Snapshot:
+    """The snapshot as it was at `at`, with only the analysis fields of the changelog kept.
+
+    Items and records not changed after `at` are the same objects as in `snap`.
+    """
+    hist = Histories(snap)
+    counts = _Counts()
+    items: list[WorkItem] = []
+    for item in snap.items:
+        then = _item_at(item, hist, at)
+        if then is None:
+            counts.later += 1
+            continue
+        if then is not item:
+            counts.rewound += 1
+            counts.restored += item.removed
+            if item.source_type == SourceType.GITHUB:
+                counts.github_changed += 1
+            else:
+                counts.jira_changed += 1
+        items.append(then)
+    live = {i.id for i in items}
+    pulls = []
+    for pull in snap.pulls:
+        if pull.item_id in live:
+            then_pull = _pull_at(pull, snap.item_by_id[pull.item_id], at)
+            counts.reopened += then_pull.state != pull.state
+            pulls.append(then_pull)
+    sprints = [_sprint_at(s, at) for s in snap.sprints]
+    counts.sprints = sum(a is not b for a, b in zip(sprints, snap.sprints, strict=True))
+    releases = []
+    for release in snap.releases:
+        then_release = _release_at(release, at)
+        counts.releases += then_release is not release
+        if then_release is not None:
+            releases.append(then_release)
+    history: dict[str, list[TransitionRow]] = {}
+    for item_id, rows in snap.history.items():  # by item, then time: the order Snapshot keeps
+        if item_id in live:
+            kept = [t for t in rows if t.at <= at and t.field in _KEPT]
+            if kept:
+                history[item_id] = kept
+    changed = counts.later or counts.rewound or counts.reopened or counts.sprints or counts.releases
+    out = Snapshot(items=items, pulls=pulls, sprints=sprints, releases=releases,
+                   links=[lk for lk in snap.links if lk.from_id in live],
+                   transitions=[t for rows in history.values() for t in rows],
+                   people=list(snap.people), as_of=AsOf(at=at, notes=_notes(counts)) if changed else None)
+    out.__dict__["history"] = history  # grouped already: fill the cache
+    return out
+
+
+def _item_at(item: WorkItem, hist: Histories, at: datetime) -> WorkItem | None:
+    """The item as it was at `at` (None: not created yet); `item` itself when nothing changed since."""
+    if item.created > at:
+        return None
+    rows = hist.snap.history.get(item.id, ())
+    if item.updated <= at and not item.removed and (not rows or rows[-1].at <= at) \
+            and (item.resolved is None or item.resolved <= at):
+        return item
+    then = item.model_copy()
+    then.removed = False
+    if item.source_type == SourceType.GITHUB:
+        _github_status_at(then, item, at)
+    else:
+        then.status = hist.status_at(item, at)
+        then.status_category = hist.category_at(item, at)
+        then.sprint_ids = hist.sprints_at(item, at)
+        then.estimate = hist.points_at(item, at)
+        then.assignee_id = hist.assignee_at(item, at)
+        then.release_ids = hist.releases_at(item, at)
+        if then.status_category != StatusCategory.DONE:
+            then.resolved, then.resolution = None, None
+        elif item.resolved is None or item.resolved > at:
+            done = [t.at for t in rows if t.field == TransitionField.STATUS.value and t.at <= at]
+            then.resolved = done[-1] if done else item.created
+    if item.updated > at:
+        then.updated = max([item.created, *(t.at for t in rows if t.at <= at)])
+    return then
+
+
+def _github_status_at(then: WorkItem, item: WorkItem, at: datetime) -> None:
+    """A GitHub issue or pull request closed after `at` was open at `at` (GitHub keeps no changelog)."""
+    if item.resolved is not None and item.resolved > at:
+        then.status, then.resolved, then.resolution = "open", None, None
+        taken = item.kind == ItemKind.PULL_REQUEST or item.assignee_id is not None
+        then.status_category = StatusCategory.IN_PROGRESS if taken else StatusCategory.TODO
+    if item.updated > at:
+        then.updated = max(item.created, then.resolved or item.created)
+
+
+def _pull_at(pull: PullRequest, item: WorkItem, at: datetime) -> PullRequest:
+    """Pull-request details at `at`: open if merged or closed later (the item's `resolved`), reviews up to `at`."""
+    closed_later = (pull.merged_at is not None and pull.merged_at > at) or \
+        (pull.state != PullState.OPEN and item.resolved is not None and item.resolved > at)
+    reviews = [r for r in pull.reviews if r.submitted_at is None or r.submitted_at <= at]
+    if not closed_later and len(reviews) == len(pull.reviews):
+        return pull
+    then = pull.model_copy()
+    then.reviews = reviews
+    if closed_later:
+        then.state, then.merged_at, then.merged_by_id = PullState.OPEN, None, None
+    return then
+
+
+def _sprint_at(sprint: Sprint, at: datetime) -> Sprint:
+    """The sprint's state at `at`, where its dates tell (started after: future; completed after: active)."""
+    started = sprint.start is not None and sprint.start <= at
+    if sprint.state == SprintState.CLOSED:
+        ended = sprint.complete or sprint.end
+        if ended is None or ended <= at:
+            return sprint
+        state = SprintState.ACTIVE if started else SprintState.FUTURE
+    elif sprint.state == SprintState.ACTIVE and sprint.start is not None and not started:
+        state = SprintState.FUTURE
+    else:
+        return sprint
+    return sprint.model_copy(update={"state": state, "complete": None})
+
+
+def _release_at(release: Release, at: datetime) -> Release | None:
+    """The release at `at`: unreleased if released later; a GitHub release published later did not exist."""
+    if release.released_at is None or release.released_at <= at:
+        return release
+    if release.kind == ReleaseKind.RELEASE:
+        return None
+    return release.model_copy(update={"released": False, "released_at": None})
+
+
+def _notes(c: _Counts) -> tuple[str, ...]:
+    """The footer lines: what was rebuilt, and what the changelog cannot tell."""
+    done = [f"{c.rewound} items rebuilt from the changelog (status, sprint, story points, assignee, fix versions)"]
+    if c.later:
+        done.append(f"{c.later} items created later left out")
+    if c.restored:
+        done.append(f"{c.restored} items removed since put back")
+    if c.reopened:
+        done.append(f"{c.reopened} pull requests merged or closed since shown open")
+    if c.sprints:
+        done.append(f"{c.sprints} sprints set to their state then")
+    if c.releases:
+        done.append(f"{c.releases} releases set to their state then")
+    out = ["Replayed to this date: " + "; ".join(done) + "."]
+    unknown = []
+    if c.jira_changed:
+        unknown.append(f"for the {c.jira_changed} Jira items changed since, priority, labels, components, due date, "
+                       "flag, epic, parent and issue links")
+    if c.github_changed:
+        unknown.append(f"for the {c.github_changed} GitHub items changed since, labels, milestone and assignee "
+                       "(GitHub keeps no history of them)")
+    if c.reopened:
+        unknown.append("pull-request checks, drafts and requested reviewers")
+    if c.sprints:
+        unknown.append("sprint goals")
+    if unknown:
+        out.append("The stored changelog cannot tell these, shown as they are now: " + "; ".join(unknown) + ".")
+    if c.rewound:
+        out.append("Last-update times are the last recorded change (comments and edits are not stored).")
+    return tuple(out)
