@@ -7,6 +7,11 @@ Structure (what Gmail and Outlook show best):
       multipart/related
         text/html                     table layout, inline CSS, <img src="cid:NAME">
         image/png  Content-ID <NAME>  one per chart, inline
+      text/html  attachment           the whole report, when the email shows a shortened one and
+                                      no report site (reports.base_url) is configured
+
+An email's HTML stays under the size budget (Gmail clips longer ones): `Report.email_part()` is
+the whole report or, for long reports, a shortened one (see `syncd.reports.render.html.email_body`).
 
 No header value comes from data unchecked: the subject goes through `header_text` (one line, no
 CR/LF or controls) and addresses must parse as plain addresses.
@@ -47,6 +52,13 @@ def parse_address(value: str) -> Address:
         raise ReportError(f"invalid email address {value[:80]!r}: {exc}") from None
 
 
+def html_part_size(html: str) -> int:
+    """Bytes of an HTML body as `report_email` transmits it (UTF-8, quoted-printable): what the budget counts."""
+    part = EmailMessage(policy=SMTP)
+    part.set_content(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return len(str(part.get_payload()).encode())
+
+
 def message_id(report: Report, date: datetime, domain: str) -> str:
     """A unique Message-ID from the report, its date and randomness (no clock or host lookup)."""
     kind = re.sub(r"[^a-z0-9-]+", "-", report.kind.lower())[:40]
@@ -78,11 +90,21 @@ def report_email(
     msg["X-Syncd-Report"] = header_text(f"{report.kind}/{report.audience or '-'}", 100)
 
     msg.set_content(report.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(report.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(report.email_part(), subtype="html", charset="utf-8", cte="quoted-printable")
     html_part = msg.get_payload()[1]  # type: ignore[index]
     assert isinstance(html_part, EmailMessage)
     for filename, png in report.charts.items():
         name = filename.removesuffix(".png")
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{name}>",
                               filename=filename, disposition="inline")
+    if report.email_shortened and report.full_url is None:
+        attach_full_report(msg, report)
     return msg
+
+
+def attach_full_report(msg: EmailMessage, report: Report) -> None:
+    """Attach the whole HTML report (charts embedded) as `SLUG.html`, once."""
+    filename = f"{report.slug()}.html"
+    if any(part.get_filename() == filename for part in msg.iter_attachments()):
+        return
+    msg.add_attachment(report.standalone_html().encode(), maintype="text", subtype="html", filename=filename)

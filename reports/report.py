@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +15,11 @@ class Report:
     `charts` maps NAME.png to PNG bytes; the Markdown shows each as `./NAME.png` and the HTML as
     `cid:NAME`. `summary` and `risk_ids` are what the report concluded, stored in report_history so
     the next report can say what changed since.
+
+    `html` is the whole report (the .html file, the report site). An email carries `email_html`
+    (and `text`), which is the whole report too unless it is over the size budget: then long lists
+    are shortened (`email_shortened`) and the email links to `full_url` or, without one, attaches
+    the whole report.
     """
 
     kind: str
@@ -26,7 +33,38 @@ class Report:
     risk_ids: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     scope: str | None = None  # goal / sprint / release id the report is about, None for all
+    email_html: str | None = None  # the email's HTML body when it differs from `html` (shortened)
+    full_url: str | None = None  # where the whole report is published (reports.base_url), if anywhere
+
+    @property
+    def email_shortened(self) -> bool:
+        """Whether the email shows a shortened report (the whole one is linked or attached)."""
+        return self.email_html is not None and self.email_html != self.html
+
+    def email_part(self) -> str:
+        """The HTML the email carries."""
+        return self.email_html if self.email_html is not None else self.html
+
+    def slug(self) -> str:
+        """File name stem of the report: `status-executive`, `sprint-review-jira-sprint-6`."""
+        return report_slug(self.kind, self.audience, self.scope)
+
+    def standalone_html(self) -> str:
+        """The whole HTML report with its charts as data: URIs (a file or page without the cid: parts)."""
+        html = self.html
+        for filename, png in self.charts.items():
+            uri = "data:image/png;base64," + base64.b64encode(png).decode()
+            html = html.replace(f'"cid:{filename.removesuffix(".png")}"', f'"{uri}"')
+        return html
 
     def chart_names(self) -> list[str]:
         """Chart names without the `.png` suffix, as the HTML's `cid:` references use them."""
         return [name.removesuffix(".png") for name in self.charts]
+
+
+def report_slug(kind: str, audience: str | None, scope: str | None) -> str:
+    """File name stem of a report: `status-executive`, `sprint-review-jira-sprint-6`."""
+    parts = [kind, audience or ""]
+    if scope:
+        parts.append(re.sub(r"[^a-z0-9]+", "-", scope.lower()).strip("-")[:60])
+    return "-".join(p for p in parts if p)

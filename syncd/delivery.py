@@ -222,7 +222,7 @@ def build_message(report: Report, fmt: str, *, sender: str, recipients: Sequence
     eml: text and HTML alternatives with inline charts; html: the same plus the HTML report as an
     attached file; md: a plain-text email whose body is the Markdown, charts attached as PNG files.
     """
-    from syncd.reports.email import report_email
+    from syncd.reports.email import attach_full_report, report_email
 
     if fmt not in FORMATS:
         raise DeliveryError(f"delivery: unknown format {fmt!r} (use one of {', '.join(FORMATS)})")
@@ -233,9 +233,8 @@ def build_message(report: Report, fmt: str, *, sender: str, recipients: Sequence
         raise DeliveryError(f"delivery: {exc}") from None
     if message_id is not None:
         msg.replace_header("Message-ID", message_id)
-    slug = f"{report.kind}-{report.audience}" if report.audience else report.kind
     if fmt == "html":
-        msg.add_attachment(report.html.encode(), maintype="text", subtype="html", filename=f"{slug}.html")
+        attach_full_report(msg, report)
     elif fmt == "md":
         msg.clear_content()
         msg.set_content(report.markdown, subtype="plain", charset="utf-8", cte="quoted-printable")

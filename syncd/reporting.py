@@ -8,7 +8,6 @@ glue at the edge: the clock, files and the store are touched here, never inside 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -97,7 +96,8 @@ def render_from(ctx: ReportContext, store: Store | None, kind: str, audience: st
         prev = Previous(as_of=row.as_of, summary=row.summary, risk_ids=row.risk_ids) if row else None
     inp = ReportInput(analysis=ctx.analysis, snapshot=ctx.snapshot, now=ctx.now,
                       subject_template=ctx.settings.reports.subject, previous=prev, scope=scope,
-                      browse_url=ctx.settings.reports.jira_browse_url, shared=ctx.shared)
+                      browse_url=ctx.settings.reports.jira_browse_url, site_url=ctx.settings.reports.base_url,
+                      shared=ctx.shared)
     return render_report(kind, audience, inp)
 
 
@@ -150,10 +150,7 @@ def recipients_for(settings: Settings, kind: str, audience: str | None) -> list[
 
 def report_slug(report: Report) -> str:
     """File name stem of a report: `status-executive`, `sprint-review-jira-sprint-6`."""
-    parts = [report.kind, report.audience or ""]
-    if report.scope:
-        parts.append(re.sub(r"[^a-z0-9]+", "-", report.scope.lower()).strip("-")[:60])
-    return "-".join(p for p in parts if p)
+    return report.slug()
 
 
 def write_report(report: Report, out_dir: Path, formats: Sequence[str] = FORMATS, *, sender: str,

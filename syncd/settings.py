@@ -11,6 +11,7 @@ import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -82,6 +83,7 @@ class ReportSettings(_Section):
     recipients: dict[Audience, list[str]] = Field(default_factory=dict)
     subject: str = "[syncd] {title} — {date}"
     jira_browse_url: str | None = None  # base for item links when the source gives none
+    base_url: str | None = None  # where the full HTML reports are published (emails over budget link there)
     velocity_sprints: int = Field(3, ge=1, le=20)
     forecast_trials: int = Field(10_000, ge=100, le=1_000_000)
     forecast_weeks: int = Field(12, ge=2, le=104)  # the team throughput window forecasts sample
@@ -115,6 +117,17 @@ class ReportSettings(_Section):
         if v is not None:
             check_no_credentials(v, "report links are read by every recipient")
         return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        parts = urlsplit(v.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("must be an http(s) URL without query or fragment, e.g. https://reports.acme.example/syncd")
+        check_no_credentials(v, "report links are read by every recipient")
+        return v.strip().rstrip("/")
 
 
 class ReleaseMapEntry(_Section):

@@ -22,10 +22,18 @@ from syncd.reports.analysis.history import Histories, ItemFacts, is_scope
 from syncd.reports.analysis.scope import select_items
 from syncd.reports.analysis.types import Analysis, Counts, Forecast, ForecastMethod, ItemRef, Rag, Risk, ShareSource
 from syncd.reports.data import Snapshot
+from syncd.reports.email import html_part_size
 from syncd.reports.render.escape import Md, header_text, md_concat, md_link, md_text, plain_text
-from syncd.reports.render.html import PAGE_WIDTH_PX, WIDE_PAGE_PX, html_document, markdown_body, text_alternative
+from syncd.reports.render.html import (
+    PAGE_WIDTH_PX,
+    WIDE_PAGE_PX,
+    email_body,
+    html_document,
+    markdown_body,
+    text_alternative,
+)
 from syncd.reports.render.templating import format_datetime
-from syncd.reports.report import Report
+from syncd.reports.report import Report, report_slug
 
 T = TypeVar("T")
 
@@ -67,6 +75,7 @@ class ReportInput:
     previous: Previous | None = None
     scope: str | None = None
     browse_url: str | None = None  # base for Jira item links when an item has no URL
+    site_url: str | None = None  # reports.base_url: where the full HTML reports are published
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -183,15 +192,25 @@ def finish(inp: ReportInput, *, kind: str, audience: str | None, title: str, hea
     if replay is not None:  # a past date: say what was rebuilt and what the changelog cannot tell
         footer = " ".join((footer, *replay.notes))
         markdown = f"{markdown.rstrip()}\n\n---\n\n" + "\n\n".join(f"_{md_text(n)}_" for n in replay.notes) + "\n"
+
+    def document(content: str) -> str:
+        return html_document(title=title, heading=heading, as_of=as_of, body=content, footer=footer,
+                             width=WIDE_PAGE_PX if wide else PAGE_WIDTH_PX)
+
+    slug = report_slug(kind, audience, scope)
+    full_url = f"{inp.site_url}/{slug}.html" if inp.site_url else None
+    html = document(body)
+    mail = email_body(body, size_of=lambda content: html_part_size(html if content is body else document(content)),
+                      full_url=full_url, attachment=f"{slug}.html")
     return Report(
         kind=kind, audience=audience, title=title,
         subject=subject_line(inp.subject_template, title=title, date=inp.date_text(), kind=kind,
                              audience=audience or ""),
         markdown=markdown,
-        html=html_document(title=title, heading=heading, as_of=as_of, body=body, footer=footer,
-                           width=WIDE_PAGE_PX if wide else PAGE_WIDTH_PX),
-        text=text_alternative(body, footer=footer),
+        html=html,
+        text=text_alternative(mail.body, footer=footer),
         charts=charts, risk_ids=list(risk_ids), summary=summary or {}, scope=scope,
+        email_html=document(mail.body) if mail.shortened else None, full_url=full_url,
     )
 
 

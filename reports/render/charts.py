@@ -28,7 +28,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from syncd.reports.render.escape import plain_text  # noqa: E402
 
-WIDTH_IN, HEIGHT_IN, DPI = 6.4, 2.8, 150  # 960 x 420 pixels, shown at 640 x 280 (sharp at 1.5x)
+WIDTH_IN, HEIGHT_IN, DPI = 6.4, 2.8, 200  # 1280 x 560 pixels, shown at 640 x 280 (sharp at 2x)
 
 INK, GRID, MUTED = "#172b4d", "#dfe1e6", "#6b778c"
 DONE, SCOPE, CONE, TARGET, IDEAL = "#0052cc", "#8993a4", "#ff991f", "#de350b", "#97a0af"

@@ -3,29 +3,49 @@
 The Markdown (already escaped where it holds data) is converted by the `markdown` library, cleaned
 by the allow-list sanitizer, placed in the Jinja2 layout (tables, no external resources) and its
 CSS inlined with css-inline, which is what Gmail and Outlook need. Chart images `./NAME.png` become
-`cid:NAME`. The plain-text alternative is rendered from the same sanitized HTML by inscriptis.
+`cid:NAME`. The plain-text alternative is rendered from the same sanitized HTML by inscriptis, with
+links as numbered footnotes so tables stay aligned in a terminal mail client.
+
+Phones and dark mode, following the usual practice for responsive HTML email (Litmus, "Responsive
+email design", and Campaign Monitor's CSS support guide, https://www.campaignmonitor.com/css/): the
+layout stays a table that Outlook desktop renders as is; a `<style>` block that is *not* inlined
+holds a max-width media query that turns every data table into stacked cells (each cell shows its
+column name from `data-label`) and lets long titles wrap, and a prefers-color-scheme query with a
+dark palette (declared by the `color-scheme` meta). Every element that sets a text colour also sets
+its background, so clients that force dark mode invert the two together.
+
+The size budget: Gmail clips an HTML body over about 102 KB ("[Message clipped]", everything after
+it hidden), so `email_body` shortens long tables and lists until the email's HTML is under
+`EMAIL_HTML_BUDGET` bytes, with a note that links to (or attaches) the full report.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
 import css_inline
 import markdown
 from inscriptis import Inscriptis
+from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
-from lxml.html import document_fromstring
+from lxml import etree
+from lxml.html import HtmlElement, document_fromstring, fragment_fromstring, tostring
 from markupsafe import Markup
 
-from syncd.reports.render.escape import sanitize_html
+from syncd.reports.render.escape import safe_url, sanitize_html
 from syncd.reports.render.templating import render_html
 
 CHART_WIDTH_PX = 640  # every chart is drawn for this width (at 2x pixels for sharp screens)
 PAGE_WIDTH_PX = 720  # reading width for summaries; item-heavy reports ask for WIDE_PAGE_PX
 WIDE_PAGE_PX = 960
+# Gmail clips an HTML body over about 102 KB; the email's HTML part, as transmitted (UTF-8,
+# quoted-printable, which is larger than the decoded HTML), stays under this many bytes
+EMAIL_HTML_BUDGET = 100_000
+_ROW_LIMITS = (10, 5, 3, 1)  # rows kept per long table or list, tried in turn until the email fits
 
 # Status markers are emoji in Markdown (GitHub shows them in colour); mail clients without a colour
 # emoji font (Outlook on Windows 7/8, many Linux desktops) show boxes, so HTML gets a coloured dot.
@@ -33,12 +53,12 @@ _MARKERS = {
     "🟢": "#00875a", "🟠": "#ff8b00", "🔴": "#de350b", "✅": "#00875a", "❌": "#de350b", "⏳": "#ff8b00",
 }
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
-_TEXT_CONFIG = ParserConfig(display_links=True, display_images=True)
+_TEXT_CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_links=False, display_images=True)
 
 
-@lru_cache(maxsize=1)
-def _css() -> str:
-    return files("syncd.reports.render").joinpath("templates/email.css").read_text(encoding="utf-8")
+@lru_cache(maxsize=2)
+def _css(name: str = "email.css") -> str:
+    return files("syncd.reports.render").joinpath(f"templates/{name}").read_text(encoding="utf-8")
 
 
 def markdown_body(md: str, charts: Collection[str]) -> str:
@@ -50,9 +70,40 @@ def markdown_body(md: str, charts: Collection[str]) -> str:
 
     raw = markdown.markdown(md, extensions=["tables", "sane_lists"], output_format="html")
     clean = sanitize_html(raw, images=image_source)
-    clean = _keep_together(clean)
-    # Outlook ignores max-width: a width attribute keeps the 2x chart at its intended size
-    return clean.replace("<img ", f'<img width="{CHART_WIDTH_PX}" ')
+    return _keep_together(_reflowing(clean))
+
+
+def _fragment(html: str) -> HtmlElement:
+    return fragment_fromstring(html, create_parent="div")
+
+
+def _serialize(root: HtmlElement) -> str:
+    return (root.text or "") + "".join(tostring(child, encoding="unicode") for child in root)
+
+
+def _reflowing(html: str) -> str:
+    """Tables that stack on narrow screens and charts that scale down, in markup Outlook still reads.
+
+    Each data table gets `class="data"` and the table attributes Outlook's Word engine honours; each
+    body cell gets its column name as `data-label` (the narrow-screen style shows it before the
+    value). Images get a `width` attribute, since Outlook ignores max-width.
+    """
+    if "<table" not in html and "<img" not in html:
+        return html
+    root = _fragment(html)
+    for table in root.iter("table"):
+        table.set("class", "data")
+        table.set("width", "100%")
+        table.set("cellpadding", "0")
+        table.set("cellspacing", "0")
+        labels = [" ".join(th.text_content().split()) for th in table.iter("th")]
+        for row in table.iter("tr"):
+            for n, cell in enumerate(c for c in row if c.tag == "td"):
+                if n < len(labels) and labels[n]:
+                    cell.set("data-label", labels[n])
+    for img in root.iter("img"):
+        img.set("width", str(CHART_WIDTH_PX))
+    return _serialize(root)
 
 
 _TAG = re.compile(r"(<[^>]*>)")
@@ -64,10 +115,10 @@ def _keep_together(html: str) -> str:
     dates unbreakable (browsers and mail clients otherwise wrap `2026-` / `12-18` at the hyphens)."""
     parts = _TAG.split(html)
     for n in range(0, len(parts), 2):  # even parts are text between tags
-        text = _DATE.sub(lambda m: f'<span style="white-space:nowrap">{m.group(0)}</span>', parts[n])
+        text = _DATE.sub(lambda m: f'<span class="nowrap">{m.group(0)}</span>', parts[n])
         for marker, colour in _MARKERS.items():
-            text = text.replace(marker + " ", f'<span style="color:{colour};font-size:15px">&#9679;</span>&nbsp;')
-            text = text.replace(marker, f'<span style="color:{colour};font-size:15px">&#9679;</span>')
+            dot = f'<span class="dot" style="color:{colour}">&#9679;</span>'
+            text = text.replace(marker + " ", dot + "&nbsp;").replace(marker, dot)
         parts[n] = text
     return "".join(parts)
 
@@ -76,17 +127,87 @@ def html_document(*, title: str, heading: str, as_of: str, body: str, footer: st
     """A complete, email-safe HTML document: table layout, inline CSS, no external resources.
 
     `body` must be sanitized HTML (from `markdown_body`); every other argument is plain text and
-    is escaped by the template.
+    is escaped by the template. The narrow-screen and dark-mode styles stay in a `<style>` block
+    (media queries cannot be inlined), after the inlined base styles.
     """
     page = render_html(
         "layout.html.j2", title=title, heading=heading, as_of=as_of, body=Markup(body),  # noqa: S704 - sanitized above
         footer=footer, css=Markup(_css()), width=width,  # noqa: S704 - our own stylesheet
     )
-    return str(_INLINER.inline(page))
+    inlined = str(_INLINER.inline(page))
+    adaptive = f'<style type="text/css">\n{_css("email-adaptive.css")}</style>\n</head>'
+    return inlined.replace("</head>", adaptive, 1)
+
+
+@dataclass(frozen=True)
+class EmailBody:
+    """The HTML body an email carries: the whole report, or a shortened one under the size budget."""
+
+    body: str
+    shortened: bool
+    rows_kept: int | None = None  # rows kept per long table or list when shortened
+
+
+def shorten_body(body: str, *, rows: int, full_url: str | None, attachment: str) -> str:
+    """The body with every table and list cut to its first `rows` rows, each cut noted, and a note on
+    top that links to the full report (`full_url`) or names its attached file."""
+    root = _fragment(body)
+    for block in list(root.iter("table", "ul", "ol")):
+        if block.tag == "table":
+            holder = next(iter(block.iter("tbody")), block)
+            lines = [r for r in holder if r.tag == "tr"]
+            noun = "rows"
+        else:
+            holder, lines, noun = block, [li for li in block if li.tag == "li"], "items"
+        if len(lines) <= rows:
+            continue
+        for line in lines[rows:]:
+            holder.remove(line)
+        left = len(lines) - rows
+        note = etree.SubElement(root, "p")
+        em = etree.SubElement(note, "em")
+        em.text = f"…and {left} more {noun if left > 1 else noun[:-1]} in the full report."
+        tail, block.tail = block.tail, None
+        block.addnext(note)
+        note.tail = tail
+    root.insert(0, _full_report_note(rows, full_url, attachment))
+    return _serialize(root)
+
+
+def _full_report_note(rows: int, full_url: str | None, attachment: str) -> HtmlElement:
+    note = fragment_fromstring("<p></p>")
+    strong = etree.SubElement(note, "strong")
+    strong.text = "Shortened for email:"
+    strong.tail = f" long tables and lists show their first {rows} rows. "
+    url = safe_url(full_url)
+    if url is not None:
+        link = etree.SubElement(note, "a", href=url)
+        link.text = "Open the full report"
+        link.tail = "."
+    else:
+        strong.tail += f"The full report is attached ({attachment})."
+    return note
+
+
+def email_body(body: str, *, size_of: Callable[[str], int], full_url: str | None, attachment: str,
+               budget: int = EMAIL_HTML_BUDGET) -> EmailBody:
+    """The body whose email HTML part (`size_of(body)` bytes) fits `budget`: as is, or shortened (fewest cuts first)."""
+    if size_of(body) < budget:
+        return EmailBody(body, shortened=False)
+    for rows in _ROW_LIMITS:
+        short = shorten_body(body, rows=rows, full_url=full_url, attachment=attachment)
+        if size_of(short) < budget:
+            return EmailBody(short, shortened=True, rows_kept=rows)
+    # still too long (thousands of sections): only the headings and the note remain
+    root = _fragment(shorten_body(body, rows=0, full_url=full_url, attachment=attachment))
+    for el in list(root):
+        if el.tag not in ("h1", "h2") and el is not root[0]:
+            root.remove(el)
+    return EmailBody(_serialize(root), shortened=True, rows_kept=0)
 
 
 def text_alternative(body: str, *, footer: str) -> str:
-    """The plain-text alternative of a sanitized HTML body: tables aligned, links shown as URLs."""
+    """The plain-text alternative of a sanitized HTML body: tables aligned, links as numbered footnotes."""
     if not body.strip():
         return f"-- \n{footer}\n"
     tree = document_fromstring(body)
@@ -97,12 +218,22 @@ def text_alternative(body: str, *, footer: str) -> str:
             el.text = el.text.replace("&", "&amp;")
         if el.tail:
             el.tail = el.tail.replace("&", "&amp;")
-        if el.get("href"):
-            el.set("href", el.get("href", "").replace("&", "&amp;"))
+    notes: dict[str, int] = {}
+    for a in tree.iter("a"):
+        href = a.get("href")
+        if not href:
+            continue
+        number = notes.setdefault(href, len(notes) + 1)
+        marker = etree.SubElement(a, "span")
+        marker.text = f"[{number}]"
     text = Inscriptis(tree, _TEXT_CONFIG).get_text()
-    lines = [line.rstrip() for line in text.splitlines()]
-    while lines and not lines[0]:
-        lines.pop(0)
+    lines: list[str] = []
+    for line in (raw.rstrip() for raw in text.splitlines()):
+        if line or (lines and lines[-1]):  # no leading blank lines, and one blank line between blocks
+            lines.append(line)
     while lines and not lines[-1]:
         lines.pop()
+    if notes:
+        width = len(str(len(notes))) + 2
+        lines += ["", "Links:", *(f"{f'[{n}]':>{width}} {href}" for href, n in notes.items())]
     return "\n".join([*lines, "", "-- ", footer]) + "\n"

@@ -106,12 +106,29 @@ def test_body_and_text_alternative_keep_hostile_text_inert(text: str) -> None:
 
 
 def assert_inert_html(html: str) -> None:
-    """No script/style/iframe/img-without-cid element, no on* attribute, no non-http(s)/cid URL."""
+    """No script/style/iframe/img-without-cid element, no on* attribute, no non-http(s)/cid URL.
+
+    The one style block allowed is our own narrow-screen and dark-mode stylesheet, in the head.
+    """
     from html.parser import HTMLParser
 
+    from syncd.reports.render.html import _css
+
+    own_style = f"\n{_css('email-adaptive.css')}"
+    styles = re.findall(r"<style[^>]*>(.*?)</style>", html, re.S | re.I)
+    assert styles in ([], [own_style]), styles
+    html = html.replace(own_style, "") if styles else html
+
     class Check(HTMLParser):
+        in_head = False
+
+        def handle_endtag(self, tag: str) -> None:
+            self.in_head = self.in_head and tag != "head"
+
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            assert tag not in ("script", "style", "iframe", "object", "embed", "form", "svg", "math"), tag
+            self.in_head = self.in_head or tag == "head"
+            forbidden = ("script", "iframe", "object", "embed", "form", "svg", "math") + (() if self.in_head else ("style",))
+            assert tag not in forbidden, tag
             for name, value in attrs:
                 assert not name.startswith("on"), (tag, name)
                 if name in ("href", "src"):

@@ -1,0 +1,80 @@
+"""Emails that fit: shortening long tables and lists to the size budget, tables that reflow, and a
+plain-text part that reads well in a terminal (no stray spaces, links as footnotes)."""
+
+from __future__ import annotations
+
+import re
+
+from syncd.reports.render.html import email_body, markdown_body, shorten_body, text_alternative
+
+
+def _table(rows: int) -> str:
+    lines = ["| Item | Title |", "| --- | --- |", *(f"| K-{n} | Title {n} |" for n in range(1, rows + 1))]
+    return "\n".join(lines) + "\n"
+
+
+def test_long_tables_and_lists_keep_their_first_rows_and_say_how_many_are_left() -> None:
+    body = markdown_body("## Items\n\n" + _table(12) + "\n## Notes\n\n" + "".join(f"- note {n}\n" for n in range(1, 8))
+                         + "\n## Short\n\n" + _table(2), charts=set())
+    short = shorten_body(body, rows=3, full_url=None, attachment="status-engineering.html")
+    first = short.split("<h2>Notes</h2>")[0]
+    assert re.findall(r">K-(\d+)<", first) == ["1", "2", "3"]  # the first 3 of 12, in order
+    assert "…and 9 more rows in the full report." in short
+    assert re.findall(r"<li>note (\d)</li>", short) == ["1", "2", "3"] and "…and 4 more items in the full report." in short
+    assert re.findall(r">K-(\d+)<", short.split("<h2>Short</h2>")[1]) == ["1", "2"]  # short tables untouched
+    assert short.startswith("<p><strong>Shortened for email:</strong> long tables and lists show their first 3 rows. "
+                            "The full report is attached (status-engineering.html).</p>")
+
+
+def test_the_note_links_to_the_full_report_when_it_is_published_and_never_to_a_bad_url() -> None:
+    body = markdown_body(_table(4), charts=set())
+    linked = shorten_body(body, rows=1, full_url="https://reports.example/syncd/status-engineering.html", attachment="x")
+    assert '<a href="https://reports.example/syncd/status-engineering.html">Open the full report</a>.' in linked
+    hostile = shorten_body(body, rows=1, full_url="javascript:alert(1)", attachment="status.html")
+    assert "javascript" not in hostile and "attached (status.html)" in hostile
+
+
+def test_email_body_cuts_no_more_than_it_must() -> None:
+    body = markdown_body(_table(40), charts=set())
+    sizes = {rows: len(shorten_body(body, rows=rows, full_url=None, attachment="a.html")) for rows in (10, 5, 3)}
+    assert sizes[10] > sizes[5] > sizes[3]
+    assert not email_body(body, size_of=len, full_url=None, attachment="a.html", budget=len(body) + 1).shortened
+    picked = email_body(body, size_of=len, full_url=None, attachment="a.html", budget=sizes[5] + 1)
+    assert picked.shortened and picked.rows_kept == 5 and len(re.findall(r">K-\d+<", picked.body)) == 5
+    tiny = email_body(body, size_of=len, full_url=None, attachment="a.html", budget=10)
+    assert tiny.rows_kept == 0 and "K-1" not in tiny.body and "Shortened for email" in tiny.body
+
+
+def test_table_cells_carry_their_column_name_for_narrow_screens() -> None:
+    body = markdown_body("| Item | Owner |\n| --- | --- |\n| K-1 | Ann &amp; Bo |\n", charts=set())
+    assert '<table class="data" width="100%" cellpadding="0" cellspacing="0">' in body
+    assert '<td data-label="Item">K-1</td>' in body and '<td data-label="Owner">Ann &amp; Bo</td>' in body
+
+
+def test_plain_text_has_no_stray_spaces_around_dates_and_markers() -> None:
+    body = markdown_body("Even the 50% forecast (2027-03-10) is after the target 2026-12-21: 🔴 Red.\n", charts=set())
+    assert text_alternative(body, footer="f") == (
+        "Even the 50% forecast (2027-03-10) is after the target 2026-12-21: ● Red.\n\n-- \nf\n")
+
+
+def test_plain_text_links_are_numbered_footnotes_and_tables_stay_aligned() -> None:
+    md = ("| Item | Owner |\n| --- | --- |\n| [K-1](https://j.example/browse/K-1) | Ann |\n"
+          "| [K-22](https://j.example/browse/K-22) | Bo |\n\nSee [K-1](https://j.example/browse/K-1) again.\n")
+    text = text_alternative(markdown_body(md, charts=set()), footer="f")
+    # the widest cell, "K-22[2]", is 7 characters; columns are separated by two spaces
+    assert text == ("Item     Owner\n"
+                    "K-1[1]   Ann\n"
+                    "K-22[2]  Bo\n"
+                    "\n"
+                    "See K-1[1] again.\n"
+                    "\n"
+                    "Links:\n"
+                    "[1] https://j.example/browse/K-1\n"
+                    "[2] https://j.example/browse/K-22\n"
+                    "\n-- \nf\n")
+
+
+def test_numbered_lists_align_past_nine() -> None:
+    body = markdown_body("".join(f"{n}. risk {n}\n" for n in range(1, 12)), charts=set())
+    lines = text_alternative(body, footer="f").splitlines()
+    assert lines[0] == " 1. risk 1" and lines[8] == " 9. risk 9" and lines[9] == "10. risk 10"
