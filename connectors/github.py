@@ -16,10 +16,17 @@ What a sync costs, in requests:
   A stored check conclusion of an open PR is therefore at most `checks_refresh_minutes` old.
 - milestones and releases (which bump no issue either) are re-read, conditionally, when items changed or
   every `releases_refresh_minutes`; an org's repository list every `repos_refresh_minutes`.
+- edits during a listing: the list is ordered by `updated`, and an item edited after it was read moves to
+  its end, so a list paged by page number shifts and skips an entry. Each next page is therefore asked for
+  by `since` = the newest `updated_at` read (entries of that second come again and are dropped), and a
+  listing of more than one page ends with a catch-up read from when it began (minus the overlap): one more
+  request per multi-page listing. Only 100+ entries sharing one second are paged by number.
 - deletions and transfers: a full listing (first sync of a repository, or `--full`) sees every live item,
-  so stored items it did not see are marked removed at no extra cost; incremental syncs run a GraphQL id
-  census (100 issues + 100 PRs a request) every `reconcile_hours`. An issue transferred into a synced
-  repository keeps its id and is re-keyed; transferred anywhere else, it is removed.
+  so stored items it did not see are removal candidates at no extra cost; incremental syncs run a GraphQL
+  id census (100 issues + 100 PRs a request) every `reconcile_hours`. A census races with edits too, so
+  each candidate is confirmed gone with one `GET /repos/{o}/{r}/issues/{n}` (404, 410, or now in a
+  repository not synced) before it is marked removed; one still there is stored as it is. An issue
+  transferred into a synced repository keeps its id and is re-keyed; transferred anywhere else, it is removed.
 
 Failures: a repository that fails (404, 403, retries exhausted) is skipped and the others are synced and
 committed; the source then fails with one line naming each failed repository, whose cursor is left as it
@@ -137,9 +144,7 @@ class GitHubConnector:
         except SourceStopped as exc:
             failures.append(_reason(exc))
         if not failures and repos:
-            batch = self._census(repos, seen, root, full, known_ids)
-            if batch is not None:
-                yield batch
+            yield from self._census(repos, seen, root, full, known_ids)
         if failures:
             failures[-1] += f" — {synced} of {len(repos)} repositories synced"
         skipped = [f"{repo}#{n}: {v.get('problem')}" for repo in repos
@@ -179,55 +184,91 @@ class GitHubConnector:
             yield self._commit(repo, work, root, extra)
 
     def _changed_items(self, repo: str, work: Json, seen: dict[str, set[str]], listed: set[int]) -> Iterator[Batch]:
-        """Pages of items changed since the cursor (every item when there is none); `listed` gets the numbers read."""
+        """Pages of items changed since the cursor (every item when there is none); `listed` gets the numbers read.
+
+        The listing races with edits (see the module docstring): it pages by the `since` of the last item
+        read, and a listing of more than one page ends with a catch-up read from when it began.
+        """
         since = work.get("since")
-        query_since = (datetime.fromisoformat(since) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%SZ") if since else None
-        params: Json = {"state": "all", "sort": "updated", "direction": "asc", "per_page": 100}
-        if query_since:
-            params["since"] = query_since
-        else:
+        query_since = _query_time(datetime.fromisoformat(since)) if since else None
+        if not query_since:
             seen[repo] = set()  # a complete listing doubles as the deletion census
         etag = work.get("etag") if work.get("etag_since") == query_since else None
-        boundary: dict[str, str] = dict(work.get("boundary") or {})
-        url: str | None = f"/repos/{repo}/issues"
-        query: Json | None = params
-        first = True
+        read: dict[str, str] = {}  # item id -> updated_at of every entry read by this listing
         work.setdefault("open", {})
-        while url:
-            answer_headers, data = self.client.call("GET", url, params=query,
-                                                    headers={"If-None-Match": etag} if first and etag else None)
-            url, query = next_link(answer_headers), None
-            if first:
-                first = False
-                if data is None and etag:  # 304: nothing changed since the last poll
-                    seen.pop(repo, None)
-                    return
+        started = self._now()
+        pages = 0
+        for answer_headers, data in self._listing(repo, query_since, etag):
+            pages += 1
+            if data is None and etag:  # 304: nothing changed since the last poll
+                seen.pop(repo, None)
+                return
+            if pages == 1:
                 # only a one-page answer can be revalidated whole (a change may land on a later page)
-                work["etag"], work["etag_since"] = (header(answer_headers, "ETag"), query_since) if not url else (None, None)
-            page = list(data) if isinstance(data, list) else []
-            ids = [_item_id(i) for i in page]
-            if repo in seen and None in ids:
-                seen.pop(repo)  # an entry without an id: this listing cannot show what is gone
-            elif repo in seen:
-                seen[repo].update(make_id(self.name, i) for i in ids if i)
-            listed.update(n for n in (_number(i) for i in page) if n is not None)
-            issues = [i for i, iid in zip(page, ids, strict=True) if iid is None or boundary.get(iid) != i.get("updated_at")]
-            if not issues:
-                continue
-            batch = self._page_batch(repo, issues, work)
-            if batch.items:  # skipped items do not move the cursor: they are remembered in `rejected`
-                stored = {item.remote_id for item in batch.items}
-                newest = max(item.updated for item in batch.items).isoformat()
-                work["since"] = max(newest, since) if since else newest
-                since = work["since"]
-                cutoff = datetime.fromisoformat(work["since"]) - OVERLAP
-                boundary.update({str(i["id"]): i["updated_at"] for i in issues if _item_id(i) in stored})
-                boundary = {k: v for k, v in boundary.items()
-                            if datetime.fromisoformat(v.replace("Z", "+00:00")) >= cutoff}
-                work["boundary"] = boundary
-            yield batch
+                more = next_link(answer_headers)
+                work["etag"], work["etag_since"] = (header(answer_headers, "ETag"), query_since) if not more else (None, None)
+            yield from self._listed_page(repo, data, work, seen, listed, read)
+        if pages > 1:
+            # a multi-page listing is not a snapshot: re-read what changed while it ran before it is done
+            for _, data in self._listing(repo, _query_time(started), None):
+                yield from self._listed_page(repo, data, work, seen, listed, read)
         if repo in seen:  # every open PR was just read whole: their rollups are fresh
             work["checks_at"] = self._now().isoformat()
+
+    def _listing(self, repo: str, since: str | None, etag: str | None) -> Iterator[tuple[dict[str, Any], Any]]:
+        """(headers, entries) of each page of the issues list from `since`, in `updated` order.
+
+        Each next page is asked for with `since` = the newest `updated_at` read so far (the entries at that
+        second come again; `_listed_page` drops what it has read), not by page number: an item edited after
+        it was read moves to the end of the order, which shifts every later page number by one and would
+        skip an entry. Only a page whose entries all share one second goes on by page number.
+        """
+        page_no = 1
+        while True:
+            params: Json = {"state": "all", "sort": "updated", "direction": "asc", "per_page": 100}
+            if since:
+                params["since"] = since
+            if page_no > 1:
+                params["page"] = page_no
+            answer_headers, data = self.client.call("GET", f"/repos/{repo}/issues", params=params,
+                                                    headers={"If-None-Match": etag} if etag else None)
+            etag = None
+            yield answer_headers, data
+            if data is None or next_link(answer_headers) is None:
+                return
+            newest = max((s for s in (_updated(i) for i in data) if s), default=None) if isinstance(data, list) else None
+            if newest is not None and (since is None or newest > since):
+                since, page_no = newest, 1
+            else:
+                page_no += 1
+
+    def _listed_page(self, repo: str, data: Any, work: Json, seen: dict[str, set[str]], listed: set[int],
+                     read: dict[str, str]) -> Iterator[Batch]:
+        """The batch of one listing page's entries not read before (at their `updated_at`); moves the cursor."""
+        page = list(data) if isinstance(data, list) else []
+        ids = [_item_id(i) for i in page]
+        if repo in seen and None in ids:
+            seen.pop(repo)  # an entry without an id: this listing cannot show what is gone
+        elif repo in seen:
+            seen[repo].update(make_id(self.name, i) for i in ids if i)
+        listed.update(n for n in (_number(i) for i in page) if n is not None)
+        boundary: dict[str, str] = dict(work.get("boundary") or {})
+        issues = [i for i, iid in zip(page, ids, strict=True)
+                  if iid is None or (boundary.get(iid) != i.get("updated_at") and read.get(iid) != i.get("updated_at"))]
+        read.update((iid, str(i.get("updated_at"))) for i, iid in zip(page, ids, strict=True) if iid)
+        if not issues:
+            return
+        batch = self._page_batch(repo, issues, work)
+        if batch.items:  # skipped items do not move the cursor: they are remembered in `rejected`
+            since = work.get("since")
+            stored = {item.remote_id for item in batch.items}
+            newest = max(item.updated for item in batch.items).isoformat()
+            work["since"] = max(newest, since) if since else newest
+            cutoff = datetime.fromisoformat(work["since"]) - OVERLAP
+            boundary.update({str(i["id"]): i["updated_at"] for i in issues if _item_id(i) in stored})
+            work["boundary"] = {k: v for k, v in boundary.items()
+                                if datetime.fromisoformat(v.replace("Z", "+00:00")) >= cutoff}
+        yield batch
 
     def _page_batch(self, repo: str, issues: list[Any], work: Json) -> Batch:
         """The records of these issues-list entries; one that cannot be mapped is skipped and remembered."""
@@ -333,12 +374,17 @@ class GitHubConnector:
     # -- deletions and transfers ------------------------------------------------------------------
 
     def _census(self, repos: list[str], seen: dict[str, set[str]], root: Json, full: bool,
-                known_ids: Callable[[], dict[str, str]]) -> Batch | None:
-        """Items the store has that GitHub no longer shows in these repositories (deleted, transferred out)."""
+                known_ids: Callable[[], dict[str, str]]) -> Iterator[Batch]:
+        """Items the store has that GitHub no longer shows in these repositories (deleted, transferred out).
+
+        A census is a listing too and races with edits and deletions (a page shifts), so an id it did not
+        show is confirmed gone, one `GET /repos/{o}/{r}/issues/{n}` each, before it is marked removed; one
+        GitHub still has is stored as it is now instead (the listing missed it).
+        """
         now = self._now()
         listed_all = all(r in seen for r in repos)
         if not listed_all and not (full or _due(root.get("census_at"), now, timedelta(hours=self.config.reconcile_hours))):
-            return None
+            return
         known = known_ids()
         in_scope = {i: key for i, key in known.items() if key.split("#", 1)[0] in repos}
         present: set[str] = set().union(*seen.values()) if seen else set()
@@ -348,10 +394,31 @@ class GitHubConnector:
                 ids, numbers = self.graph.census(repo)
                 present |= ids
                 pr_keys |= {f"{repo}#{n}" for n in numbers}
-        removed = sorted(i for i, key in in_scope.items() if i not in present and key not in pr_keys)
+        removed = []
+        for item_id in sorted(i for i, key in in_scope.items() if i not in present and key not in pr_keys):
+            repo, _, number = in_scope[item_id].rpartition("#")
+            issue = self._still_there(repo, number, item_id)
+            if issue is None:
+                removed.append(item_id)
+                continue
+            log.info("%s: %s was missing from the census but GitHub still has it; stored, not removed",
+                     self.name, in_scope[item_id])
+            work = root["repos"].setdefault(repo, {})
+            yield self._commit(repo, work, root, self._page_batch(repo, [issue], work))
         root["census_at"] = now.isoformat()
-        return Batch(removed_ids=removed, cursor=copy.deepcopy(root))
+        yield Batch(removed_ids=removed, cursor=copy.deepcopy(root))
 
+    def _still_there(self, repo: str, number: str, item_id: str) -> Json | None:
+        """The issues-list entry of a stored item, or None when it is gone from `repo` (404/410, transferred)."""
+        if not number.isdigit():
+            return None
+        _, issue = self.client.call("GET", f"/repos/{repo}/issues/{number}", missing_ok=True)
+        if not isinstance(issue, dict):
+            return None
+        url = issue.get("repository_url")
+        if (isinstance(url, str) and not url.endswith(f"/repos/{repo}")) or make_id(self.name, str(issue.get("id"))) != item_id:
+            return None
+        return issue
 
 
 def _reason(exc: SourceError) -> str:
@@ -359,6 +426,21 @@ def _reason(exc: SourceError) -> str:
     text = str(exc)
     prefix = f"source {exc.source}" + (f" ({exc.url})" if exc.url else "") + ": "
     return text.removeprefix(prefix)
+
+
+def _query_time(moment: datetime) -> str:
+    """The `since` value that re-reads OVERLAP before `moment` (GitHub's search index lags a little)."""
+    return (moment - OVERLAP).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _updated(issue: Any) -> str | None:
+    """An issues-list entry's `updated_at` as a `since` value, when it has a readable one."""
+    value = issue.get("updated_at") if isinstance(issue, dict) else None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") \
+            if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _item_id(issue: Any) -> str | None:

@@ -129,5 +129,5 @@ def test_secondary_limits_wait_exactly_retry_after(store: Store, sandbox: Sandbo
     assert result.ok, result.error
     assert sandbox.app.rejected["fault"] >= 3
     assert sandbox.clock.waits == [45.05] * sandbox.app.rejected["fault"]
-    assert conn.requests == 12 + sandbox.app.rejected["fault"]
+    assert conn.requests == 13 + sandbox.app.rejected["fault"]  # 13: the clean sync's requests
     assert diff_summary(canonical(store), clean) == ""
