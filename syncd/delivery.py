@@ -6,9 +6,13 @@ nothing at the server, so it is retried (transient errors) or reported (permanen
 scheduled slot stays safe to run again. Just before DATA the delivery is logged as `sending` with
 its Message-ID, and the slot moves to `sending`, in one transaction. If the connection dies after
 that without the server's answer, or the process dies before it records `sent`, nobody can know
-whether the server kept the message: such a delivery becomes `uncertain` and is never re-sent
-automatically (a duplicate stakeholder email is worse than one missing report, which the log,
-metrics and a warning make visible; `syncd report KIND --send` resends it by hand).
+whether the server kept the message: such a delivery becomes `uncertain`. By default
+(`delivery.uncertain = "hold"`) it is never re-sent automatically: at most once, because a
+duplicate stakeholder email is worse than one missing report, which the log, metrics, a warning
+and `syncd deliveries --uncertain` make visible; `syncd deliveries resend SLOT` sends it again by
+hand. With `"resend"` the daemon sends it again itself (at least once), within the slot's grace
+period and at most scheduler.MAX_RESENDS times. Either way the resend carries the slot's
+Message-ID, which mail clients and Gmail use to drop the duplicate.
 
 Every reply is checked: MAIL FROM, RCPT TO per recipient, DATA, and the final answer after the
 body (which smtplib returns instead of raising). Only a 250 there means the server kept the
@@ -17,8 +21,8 @@ recipient too, so nobody silently misses the report); a 5xx fails the delivery w
 naming the server's answer. Some recipients refused with 5xx while others are accepted: the
 message goes to the others and the refusals are logged.
 
-Scheduled messages get a Message-ID derived from their slot, so even a hand-made resend threads
-with (and can be de-duplicated against) the original.
+Scheduled messages get a Message-ID derived from their slot (`slot_message_id`), the same on every
+attempt, so a resend threads with (and is de-duplicated against) the original.
 """
 
 from __future__ import annotations
@@ -161,7 +165,7 @@ def _transmit(smtp: SmtpSettings, msg: EmailMessage, envelope: Sequence[str],
             raise  # the server answered: not accepted
         except OSError as exc:  # SMTPServerDisconnected is one
             raise DeliveryUncertain(f"smtp {smtp.host}:{smtp.port}: connection lost during DATA ({_describe(exc)}); "
-                                    f"{msg['Message-ID']} may have been delivered and is not sent again") from None
+                                    f"{msg['Message-ID']} may have been delivered (uncertain)") from None
         if code != 250:
             raise FinalAnswerRefused(code, answer)
         return refused

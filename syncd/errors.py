@@ -35,3 +35,9 @@ class DeliveryError(SyncdError):
 
 class ReportError(SyncdError):
     """A report cannot be produced (unknown kind, missing goal, no data)."""
+
+
+class UsageError(SyncdError):
+    """A command was asked for something that does not exist or does not apply (e.g. an unknown slot)."""
+
+    exit_code = 2

@@ -10,8 +10,10 @@ replica (or, on SQLite where only one daemon may run, at once on start).
 Catch-up: the slots of a task since its newest recorded slot that are due now are looked at
 together. The newest within `grace_minutes` (plus a minute of ordinary delay) runs once; older ones
 are recorded as `skipped` (superseded, or missed by more than the grace period). A task that never
-ran starts with its latest slot, when that is within grace of the daemon's start. A slot found `sending` (its replica died while SMTP had the
-message) becomes `uncertain` and is not sent again: see syncd/delivery.py.
+ran starts with its latest slot, when that is within grace of the daemon's start. A slot found
+`sending` (its replica died while SMTP had the message) becomes `uncertain` (see syncd/delivery.py):
+held for an operator by default, or with `delivery.uncertain = "resend"` claimed again and sent with
+the same Message-ID, while within its grace period and at most MAX_RESENDS times.
 
 On SIGTERM/SIGINT the current batch of a running sync is committed and its slot released (it
 runs again after a restart, resuming from the stored cursor); a message being sent is finished.
@@ -30,20 +32,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syncd import jobs, metrics
 from syncd.clock import Clock, SystemClock
 from syncd.cron import describe_slot, next_slot, previous_slot, slots_between
-from syncd.errors import DeliveryError, SyncdError
+from syncd.errors import DeliveryError, SyncdError, UsageError
 from syncd.settings import ScheduleEntry, Settings
 from syncd.store import Store
 from syncd.store import _daemon as ledger
 from syncd.sync import SourceResult, build_connector
 
+if TYPE_CHECKING:
+    from syncd.delivery import Delivery
+
 log = logging.getLogger("syncd.scheduler")
 ON_TIME = timedelta(minutes=1)  # ordinary scheduling delay, on top of grace_minutes
 LOOKBACK = timedelta(days=7)  # missed slots older than this (beyond grace) are not recorded one by one
 MAX_SKIPPED = 1000
+MAX_RESENDS = 3  # delivery.uncertain = "resend": a slot whose every hand-over is cut off stays uncertain after this
 
 
 @dataclass(frozen=True)
@@ -197,6 +204,8 @@ class Scheduler:
         while not self.stop.is_set():
             now = self.clock.now()
             taken = self.take_over_abandoned(now)
+            if taken is None and self.settings.delivery.uncertain == "resend":
+                taken = self.reclaim_uncertain(now)
             if taken is not None:
                 self.execute(*taken)
                 ran += 1
@@ -226,8 +235,10 @@ class Scheduler:
                 continue
             if slot.state == "sending":
                 if ledger.resolve_uncertain(self.store, slot, now=now, any_lease=any_lease):
-                    log.warning("%s at %s: replica %s stopped while sending it; not sent again (uncertain)",
-                                slot.job, slot.slot_at.isoformat(), slot.owner)
+                    then = ("uncertain, sent again within its grace period (delivery.uncertain = resend)"
+                            if self.settings.delivery.uncertain == "resend" else "not sent again (uncertain)")
+                    log.warning("%s at %s: replica %s stopped while sending it; %s",
+                                slot.job, slot.slot_at.isoformat(), slot.owner, then)
                 continue
             if not ledger.take_over(self.store, slot.job, slot.slot_at, owner=self.replica, now=now,
                                     lease_s=self.lease_s, any_lease=any_lease):
@@ -242,6 +253,48 @@ class Scheduler:
             log.info("%s at %s: taken over from replica %s", slot.job, slot.slot_at.isoformat(), slot.owner)
             return slot.slot_at, task
         return None
+
+    def reclaim_uncertain(self, now: datetime) -> tuple[datetime, Task] | None:
+        """delivery.uncertain = resend: claim one uncertain report slot within its grace period to send again."""
+        for slot in ledger.slot_rows(self.store, state="uncertain"):
+            task = self.task_for(slot.job)
+            if task is None or task.entry.job != "report" or slot.attempts > MAX_RESENDS:
+                continue
+            logged = ledger.delivery_rows(self.store, job=slot.job, slot_at=slot.slot_at, limit=MAX_RESENDS + 2)
+            first_try = min((d["at"] for d in logged), default=slot.slot_at)
+            if now - first_try > timedelta(minutes=task.entry.grace_minutes) + ON_TIME:
+                continue  # too late to be the report of that slot: left to `syncd deliveries resend`
+            if ledger.reclaim_uncertain(self.store, slot.job, slot.slot_at, owner=self.replica, now=now,
+                                        lease_s=self.lease_s, detail=f"resending (was {slot.detail})"[:1000]):
+                log.warning("%s at %s: resending an uncertain delivery with the same Message-ID (attempt %d)",
+                            slot.job, slot.slot_at.isoformat(), slot.attempts + 1)
+                return slot.slot_at, task
+        return None
+
+    def resend(self, job: str, slot_at: datetime) -> Delivery:
+        """Send an uncertain slot again now, with its Message-ID (`syncd deliveries resend`); DeliveryError if not sent."""
+        matches = [s for s in ledger.slot_rows(self.store, job=job) if s.slot_at == slot_at]
+        if not matches:
+            raise UsageError(f"deliveries: no slot {job}@{slot_at.isoformat()} (see `syncd deliveries --uncertain`)")
+        slot, task = matches[0], self.task_for(job)
+        if slot.state != "uncertain":
+            raise UsageError(f"deliveries: slot {job}@{slot_at.isoformat()} is {slot.state}, not uncertain: "
+                             "only an uncertain delivery is resent")
+        if task is None or task.entry.job != "report":
+            raise UsageError(f"deliveries: slot {job}@{slot_at.isoformat()}: its schedule entry is no longer configured")
+        now = self.clock.now()
+        if not ledger.reclaim_uncertain(self.store, job, slot_at, owner=self.replica, now=now, lease_s=self.lease_s,
+                                        detail=f"resent by hand (was {slot.detail})"[:1000]):
+            raise DeliveryError(f"deliveries: slot {job}@{slot_at.isoformat()} was claimed by someone else just now")
+        try:
+            delivery = self._report(slot_at, task, sync_first=False)
+        except SyncdError as exc:
+            self._finish(task, slot_at, "failed", str(exc)[:1000])
+            raise
+        if delivery is None:  # send_report settled the slot (failed or uncertain again) and logged why
+            [after] = [s for s in ledger.slot_rows(self.store, job=job) if s.slot_at == slot_at]
+            raise DeliveryError(f"deliveries: {job}@{slot_at.isoformat()} not sent: {after.state}: {after.detail}")
+        return delivery
 
     def execute(self, slot_at: datetime, task: Task) -> None:
         """Run one claimed slot and settle it; errors are logged and recorded, never raised."""
@@ -308,10 +361,10 @@ class Scheduler:
                             result.error if result else f"source {name} stayed busy")
         return True
 
-    def _report(self, slot_at: datetime, task: Task) -> None:
+    def _report(self, slot_at: datetime, task: Task, *, sync_first: bool = True) -> Delivery | None:
         e = task.entry
-        if e.sync_first and task.sprint is None and not self._sync_first(task, slot_at):
-            return
+        if sync_first and e.sync_first and task.sprint is None and not self._sync_first(task, slot_at):
+            return None
         recipients = jobs.report_recipients(self.settings, e)
         assert e.kind is not None
         now = self.clock.now()
@@ -322,13 +375,14 @@ class Scheduler:
         except DeliveryError as exc:  # send_report has settled the slot and the log
             metrics.observe_job_error("report")
             log.error("%s at %s: %s", task.key, slot_at.isoformat(), exc)
-            return
+            return None
         except SyncdError as exc:  # the report could not be generated: log it as a failed delivery
             ledger.log_failed_delivery(self.store, {
                 "at": now, "job": task.key, "slot_at": slot_at, "kind": e.kind, "audience": e.audience,
                 "format": e.format, "recipients": recipients, "subject": "", "message_id": None, "error": str(exc)})
             raise
         log.info("%s: sent %s to %d recipient(s) (%s)", task.key, d.subject, len(d.recipients), d.message_id)
+        return d
 
     def _sprint_check(self, slot_at: datetime, task: Task) -> None:
         e = task.entry

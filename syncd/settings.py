@@ -203,6 +203,14 @@ class ScheduleEntry(_Section):
         return v
 
 
+class DeliverySettings(_Section):
+    """What happens to a scheduled report whose hand-over to SMTP was cut off (see syncd/delivery.py)."""
+
+    # hold: at most once, the slot stays `uncertain` for an operator (`syncd deliveries`); resend:
+    # at least once, the daemon sends it again with the same Message-ID (clients de-duplicate)
+    uncertain: Literal["hold", "resend"] = "hold"
+
+
 class DaemonSettings(_Section):
     """`syncd run`: replica identity, claim leases, heartbeat and health file."""
 
@@ -233,6 +241,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     schedule: list[ScheduleEntry] = Field(default_factory=list)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     teams: dict[str, Team] = Field(default_factory=dict)  # forecasts' teams; default: each project and repository
 

@@ -9,7 +9,9 @@ Slot states: `claimed` (a replica is running it; `lease_until` renewed by its he
 `sending` (a message is being handed to SMTP; `detail` holds its Message-ID) -> `done`; or
 `skipped` (missed by more than the grace period, superseded, or its source was busy), `failed`
 (ran and failed) and `uncertain` (its replica stopped while SMTP had the message: it may or may
-not have been delivered, and it is never sent again automatically).
+not have been delivered). An uncertain slot is held unless `delivery.uncertain = "resend"` or an
+operator resends it (`syncd deliveries resend`): it is then claimed again (`reclaim_uncertain`, the
+same compare-and-set) and sent with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -145,13 +147,24 @@ def resolve_uncertain(store: Store, slot: Slot, *, now: datetime, any_lease: boo
     if not any_lease:
         q = q.where(t.c.lease_until < now)
     why = (f"uncertain: replica {slot.owner} stopped while handing {slot.detail or 'the message'} to SMTP; "
-           "it may have been delivered and is not sent again")
+           "it may have been delivered")
     with _tx(store, f"settle slot {slot.job}") as conn:
         if conn.execute(q.values(state="uncertain", lease_until=None, updated_at=now, detail=why)).rowcount != 1:
             return False
         conn.execute(update(d).where(d.c.job == slot.job, d.c.slot_at == slot.slot_at, d.c.status == "sending")
                      .values(status="uncertain", error=why))
         return True
+
+
+def reclaim_uncertain(store: Store, job: str, slot_at: datetime, *, owner: str, now: datetime, lease_s: float,
+                      detail: str) -> bool:
+    """Claim an `uncertain` slot again to resend it; False when it is not uncertain (any more)."""
+    t = schema.slots
+    q = (update(t).where(t.c.job == job, t.c.slot_at == slot_at, t.c.state == "uncertain")
+         .values(state="claimed", owner=owner, lease_until=now + timedelta(seconds=lease_s),
+                 attempts=t.c.attempts + 1, updated_at=now, detail=detail))
+    with _tx(store, f"reclaim slot {job}") as conn:
+        return conn.execute(q).rowcount == 1
 
 
 def renew_claims(store: Store, *, owner: str, now: datetime, lease_s: float) -> int:
@@ -164,12 +177,15 @@ def renew_claims(store: Store, *, owner: str, now: datetime, lease_s: float) -> 
         return n
 
 
-def slot_rows(store: Store, *, job: str | None = None, prefix: str | None = None) -> list[Slot]:
-    """Recorded slots, oldest first, of one job, of jobs starting with `prefix`, or all."""
+def slot_rows(store: Store, *, job: str | None = None, prefix: str | None = None,
+              state: str | None = None) -> list[Slot]:
+    """Recorded slots, oldest first, of one job, of jobs starting with `prefix`, or all; optionally in one state."""
     t = schema.slots
     q = select(t).order_by(t.c.slot_at, t.c.job)
     if job is not None:
         q = q.where(t.c.job == job)
+    if state is not None:
+        q = q.where(t.c.state == state)
     if prefix is not None:
         q = q.where(func.substr(t.c.job, 1, len(prefix)) == prefix)
     with _tx(store, "read schedule slots") as conn:
@@ -257,11 +273,17 @@ def log_failed_delivery(store: Store, row: dict[str, Any]) -> int:
         return int(res.inserted_primary_key[0])  # type: ignore[index]
 
 
-def delivery_rows(store: Store, *, limit: int = 100) -> list[dict[str, Any]]:
-    """The most recent delivery-log rows, newest first."""
+def delivery_rows(store: Store, *, limit: int = 100, job: str | None = None,
+                  slot_at: datetime | None = None) -> list[dict[str, Any]]:
+    """The most recent delivery-log rows (of one job, and one of its slots), newest first."""
     d = schema.deliveries
+    q = select(d).order_by(d.c.id.desc()).limit(limit)
+    if job is not None:
+        q = q.where(d.c.job == job)
+    if slot_at is not None:
+        q = q.where(d.c.slot_at == slot_at)
     with _tx(store, "read deliveries") as conn:
-        return [dict(r._mapping) for r in conn.execute(select(d).order_by(d.c.id.desc()).limit(limit))]
+        return [dict(r._mapping) for r in conn.execute(q)]
 
 
 # -- figures for /metrics -------------------------------------------------------------------------

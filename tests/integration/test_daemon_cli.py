@@ -107,6 +107,55 @@ def test_run_once_sends_what_is_due_exactly_once(tmp_path: Path, github: str) ->
     assert [r["source"] for r in store.sync_runs()] == ["gh"]  # sync_first synced before generating
 
 
+def test_deliveries_lists_an_uncertain_slot_and_resend_sends_it_with_the_same_message_id(
+        tmp_path: Path, github: str) -> None:
+    """Issue 19 item 6, by hand: hold (the default) keeps the slot uncertain until an operator resends it."""
+    sink = Sink()
+    sink.on_data = lambda got: "drop" if sink.data_calls == 1 else None  # the first hand-over's answer is lost
+    slot = "exec@2026-03-02T09:00:00+00:00"
+    with SmtpServer(sink) as smtp:
+        cfg = write_config(tmp_path / "syncd.toml", top={"data_dir": str(tmp_path / "data")}, tables={
+            "sources.gh": source(github),
+            "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none", "sender": "syncd@acme.test"},
+            "reports.recipients": {"executive": ["ceo@acme.test", "cfo@acme.test"]},
+        }, schedule=[{"name": "exec", "cron": "0 9 * * 1", "job": "report", "kind": "status",
+                      "audience": "executive", "sync_first": True}])
+        ran = invoke("run", "--once", "--config", str(cfg), "--clock-start", "2026-03-02T09:10:00+00:00")
+        assert ran.exit_code == 0 and len(sink.messages) == 1, ran.output
+        listed = invoke("deliveries", "--uncertain", "--config", str(cfg))
+        assert listed.exit_code == 0, listed.output
+        [line] = listed.stdout.strip().splitlines()
+        first_id = str(sink.messages[0].message["Message-ID"])
+        assert line.startswith(f"uncertain {slot}  status/executive  2 recipient(s)  {first_id}  (smtp "), line
+        assert "connection lost during DATA" in line
+        as_json = json.loads(invoke("deliveries", "--uncertain", "--json", "--config", str(cfg)).stdout)
+        assert as_json["slot"] == slot and as_json["attempts"] == 1 and as_json["message_id"] == first_id
+
+        resent = invoke("deliveries", "resend", slot, "--config", str(cfg))
+        assert resent.exit_code == 0, resent.output
+        assert resent.stdout.strip() == f"sent {first_id} to 2 recipient(s): {slot}"
+        again = invoke("deliveries", "resend", slot, "--config", str(cfg))
+        unknown = invoke("deliveries", "resend", "exec@2026-03-09T09:00:00+00:00", "--config", str(cfg))
+        garbled = invoke("deliveries", "resend", "exec-monday", "--config", str(cfg))
+        log = invoke("deliveries", "--config", str(cfg))
+    assert [str(m.message["Message-ID"]) for m in sink.messages] == [first_id, first_id]
+    assert [m.recipients for m in sink.messages] == [["ceo@acme.test", "cfo@acme.test"]] * 2
+    store = Store(load_settings(cfg).db_url)
+    [row] = ledger.slot_rows(store)
+    assert (row.state, row.attempts) == ("done", 2)
+    assert [d["status"] for d in ledger.delivery_rows(store)] == ["sent", "uncertain"]
+    store.close()
+    assert invoke("deliveries", "--uncertain", "--config", str(cfg)).stdout == ""
+    assert [ln.split()[0] for ln in log.stdout.strip().splitlines()] == ["sent", "uncertain"]
+    assert (again.exit_code, again.stderr.strip()) == (2, f"syncd: error: deliveries: slot {slot} is done, not "
+                                                          "uncertain: only an uncertain delivery is resent")
+    assert (unknown.exit_code, unknown.stderr.strip()) == (2, "syncd: error: deliveries: no slot "
+                                                              "exec@2026-03-09T09:00:00+00:00 (see `syncd deliveries --uncertain`)")
+    assert garbled.exit_code == 2 and garbled.stderr.strip().startswith(
+        "syncd: error: deliveries: 'exec-monday' is not a slot: write JOB@TIME")
+    assert len(sink.messages) == 2
+
+
 def test_run_needs_a_schedule_and_checks_it(tmp_path: Path) -> None:
     cfg = write_config(tmp_path / "syncd.toml", top={"data_dir": str(tmp_path)}, tables={}, schedule=[])
     result = invoke("run", "--config", str(cfg))

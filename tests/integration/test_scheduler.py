@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from syncd import jobs
+from syncd.delivery import slot_message_id
 from syncd.locks import source_lock
 from syncd.model import Batch, Sprint, SprintState
 from syncd.sandbox import github as gh_sandbox
@@ -272,3 +273,63 @@ def test_sync_job_runs_each_source_once_and_skips_a_busy_one(store: Store, tmp_p
     assert states["sync/gh"][0] == "done" and states["sync/gh"][1].startswith("gh: ok: 10 new")
     assert states["sync/gh2"] == ("skipped", "source gh2 was being synced by another process")
     assert store.counts()["items"] == 10
+
+
+# -- uncertain deliveries: hold (default) or resend with the same Message-ID (issue 19 item 6) -----------------
+
+
+@pytest.mark.parametrize("policy", ["hold", "resend"])
+def test_a_delivery_cut_off_during_data_is_held_or_resent_with_the_same_message_id(
+        seeded: Store, tmp_path: Path, smtp: tuple[Sink, int], policy: str) -> None:
+    store = seeded
+    sink, port = smtp
+    cuts = []
+
+    def cut_first(got: Any) -> str | None:  # the server keeps the message but the answer never arrives
+        cuts.append(got)
+        return "drop" if len(cuts) == 1 else None
+
+    sink.on_data = cut_first
+    settings = make_settings(tmp_path, port, [report("exec", "0 9 * * *")], delivery={"uncertain": policy})
+    t = utc(2026, 5, 4, 9, 0, 5)
+    scheduler = Scheduler(settings, store, clock=ManualClock(t), replica="r1")
+    ran = scheduler.run_due()
+    [slot] = ledger.slot_rows(store, job="exec")
+    ids = [str(m.message["Message-ID"]) for m in sink.messages]
+    statuses = [d["status"] for d in ledger.delivery_rows(store, job="exec")]
+    if policy == "hold":
+        assert ran == 1 and slot.state == "uncertain" and len(ids) == 1 and statuses == ["uncertain"]
+        assert scheduler.run_due() == 0 and len(sink.messages) == 1  # never re-sent by itself
+        return
+    # resend: claimed again at once and sent with the slot's Message-ID: two copies, one id, slot done
+    assert ran == 2 and slot.state == "done" and slot.attempts == 2, slot
+    assert len(ids) == 2 and ids[0] == ids[1] == slot_message_id("exec", utc(2026, 5, 4, 9), "syncd@acme.test")
+    assert statuses == ["sent", "uncertain"]  # newest first: the resend, then the cut-off one
+    assert scheduler.run_due() == 0 and len(sink.messages) == 2
+
+
+def test_resend_gives_up_after_max_resends_and_outside_grace(seeded: Store, tmp_path: Path,
+                                                             smtp: tuple[Sink, int]) -> None:
+    from syncd.scheduler import MAX_RESENDS
+
+    store = seeded
+    sink, port = smtp
+    sink.on_data = lambda got: "drop"  # every hand-over is cut off
+    settings = make_settings(tmp_path, port, [report("exec", "0 9 * * *", grace_minutes=30)],
+                             delivery={"uncertain": "resend"})
+    t = utc(2026, 5, 4, 9, 0, 5)
+    assert Scheduler(settings, store, clock=ManualClock(t), replica="r1").run_due() == 1 + MAX_RESENDS
+    [slot] = ledger.slot_rows(store, job="exec")
+    assert slot.state == "uncertain" and slot.attempts == 1 + MAX_RESENDS and len(sink.messages) == 1 + MAX_RESENDS
+    # a fresh uncertain slot found after its grace period is left for an operator
+    sink.on_data = None
+    ledger.claim_slot(store, "exec", utc(2026, 5, 5, 9), owner="dead", now=utc(2026, 5, 5, 9), lease_s=60)
+    ledger.begin_delivery(store, {"at": utc(2026, 5, 5, 9), "job": "exec", "slot_at": utc(2026, 5, 5, 9),
+                                  "kind": "status", "audience": "executive", "format": "eml",
+                                  "recipients": ["ceo@acme.test"], "subject": "s", "message_id": "<m@acme.test>"},
+                          owner="dead")
+    late = Scheduler(settings, store, clock=ManualClock(utc(2026, 5, 5, 10, 0)), replica="r2")
+    late.exclusive = False
+    late.run_due()
+    states = {s.slot_at: s.state for s in ledger.slot_rows(store, job="exec")}
+    assert states[utc(2026, 5, 5, 9)] == "uncertain" and len(sink.messages) == 1 + MAX_RESENDS
