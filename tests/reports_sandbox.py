@@ -16,6 +16,7 @@ from syncd.sandbox._http import Controls
 from syncd.sandbox.generate import generate_world
 from syncd.sandbox.github import serve_github
 from syncd.sandbox.jira import serve_jira
+from syncd.sandbox.world import World
 from syncd.settings import ReportSettings, Settings
 from syncd.store import Store
 from syncd.sync import sync_source
@@ -80,9 +81,8 @@ def _epic_keys(store: Store, *titles_starting: str) -> list[str]:
     return keys
 
 
-def build_sandbox_store(folder: Path, *, seed: int = SEED, issues: int = ISSUES, now: datetime = NOW) -> SandboxStore:
-    """Generate, serve and sync the sandbox world into `folder`/syncd.db; write the goals file beside it."""
-    world = generate_world(seed=seed, issues=issues, now=now)
+def synced_store(folder: Path, world: World) -> tuple[Store, dict[str, str]]:
+    """Serve the world, sync it through the real connectors into `folder`/syncd.db; the store and origins."""
     world.github.rate_limit = 10**9
     controls = Controls()
     jira, github = serve_jira(world, controls), serve_github(world, controls)
@@ -102,6 +102,13 @@ def build_sandbox_store(folder: Path, *, seed: int = SEED, issues: int = ISSUES,
     finally:
         jira.stop()
         github.stop()
+    origins = {jira.url.rstrip("/"): "https://jira.sandbox.example", github.url.rstrip("/"): "https://github.sandbox.example"}
+    return store, origins
+
+
+def build_sandbox_store(folder: Path, *, seed: int = SEED, issues: int = ISSUES, now: datetime = NOW) -> SandboxStore:
+    """Generate, serve and sync the sandbox world into `folder`/syncd.db; write the goals file beside it."""
+    store, origins = synced_store(folder, generate_world(seed=seed, issues=issues, now=now))
     checkout = ", ".join(f'"{k}"' for k in _epic_keys(store, "Checkout redesign"))
     alerts = ", ".join(f'"{k}"' for k in _epic_keys(store, "Alerts and notifications"))
     goals_file = folder / "goals.toml"
@@ -110,5 +117,4 @@ def build_sandbox_store(folder: Path, *, seed: int = SEED, issues: int = ISSUES,
         goals_file=goals_file, timezone=TIMEZONE, out_dir=folder / "out",
         recipients={"executive": ["Dana Whitfield <dana@example.com>"], "business": ["biz@example.com"],
                     "engineering": ["Eng Team <eng@example.com>", "lead@example.com"]}))
-    origins = {jira.url.rstrip("/"): "https://jira.sandbox.example", github.url.rstrip("/"): "https://github.sandbox.example"}
     return SandboxStore(store=store, settings=settings, goals_file=goals_file, origins=origins)
