@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from syncd.model import ReleaseKind, SprintState, WorkItem
 from syncd.reports.analysis.flow import flow
 from syncd.reports.analysis.forecast import forecast_completion, items_by_date, scope_key, seed_for
+from syncd.reports.analysis.funnel import Stages, funnel_of
 from syncd.reports.analysis.history import Histories
 from syncd.reports.analysis.levers import cut_order, forecast_options
 from syncd.reports.analysis.metrics import metric_value
@@ -135,6 +136,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     join = join_releases(snap, join_config)
     release_of = join.of_part
     clock = ReleaseClock(snap, join)
+    stages = Stages(snap, clock)
     rules = rule_configs(settings.risks)
     forecasts = _Forecasts(snap, hist, Teams(snap, hist, teams), now, tz, settings)
 
@@ -146,6 +148,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
             goals_of_item.setdefault(item.id, []).append(goal.id)
         scope_progress, inputs = progress_and_forecast_inputs(snap, hist, items, clock, today, tz,
                                                                GoalDates(goal.baseline_date, goal.start))
+        scope_progress = replace(scope_progress, funnel=funnel_of(items, stages))
         goal_parts.append(ScopePart(
             id=goal.id, name=goal.title, target=goal.target_date, items=items, owner=goal.owner, goal=goal,
             progress=scope_progress,
@@ -158,6 +161,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
         joined_by_id[rel.id] = joined
         items = release_items(snap, rel, [p.id for p in joined.parts if p.kind != ReleaseKind.RELEASE])
         scope_progress, inputs = progress_and_forecast_inputs(snap, hist, items, clock, today, tz)
+        scope_progress = replace(scope_progress, funnel=funnel_of(items, stages))
         release_parts.append(ScopePart(
             id=rel.id, name=rel.name, target=rel.due, items=items, url=rel.url, release=rel,
             progress=scope_progress, forecast=forecasts.of(items, inputs, rel.due)))
@@ -183,7 +187,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
             goal=part.goal, progress=part.progress, forecast=part.forecast,
             on_track=_on_track(part.forecast, part.target),
             metric=metrics[key],
-            status=scope_status("goal", part.forecast, part.target, mine), risks=mine))
+            status=scope_status("goal", part.forecast, part.target, mine, part.progress.funnel), risks=mine))
     release_results = []
     for part in release_parts:
         assert part.release is not None
@@ -193,9 +197,11 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
             release=release_ref(part.release, joined.parts, joined.state.value, joined.team),
             progress=part.progress, forecast=part.forecast,
             on_track=_on_track(part.forecast, part.target),
-            status=scope_status("release", part.forecast, part.target, mine), risks=mine))
+            status=scope_status("release", part.forecast, part.target, mine, part.progress.funnel,
+                                in_production=part.release.released), risks=mine))
     return Analysis(now=now, timezone=settings.timezone, today=today, goals=goal_results, releases=release_results,
-                    sprints=sprints, flow=flows, risks=risks, release_of=release_of)
+                    sprints=sprints, flow=flows, risks=risks, release_of=release_of,
+                    stages={k: v.value for k, v in stages.items()})
 
 
 def _on_track(forecast: Forecast, target: date | None) -> bool | None:

@@ -181,6 +181,52 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class Funnel:
+    """Where a scope's items stand on the way to users: to do → in progress → done in Jira → code
+    merged → released to production.
+
+    Each item counts once, at the furthest stage it reached; `done` counts every item done in Jira
+    (status category done), of which `merged` have all their linked pull requests merged and
+    `released` have that code in a production release (see `analysis.progress.code_state`).
+    Items without linked pull requests carry no code: done, they are delivered (`done_no_code`,
+    shown apart). `delivered` = released + done with no code: the headline "% done".
+    """
+
+    todo: int = 0
+    in_progress: int = 0
+    done: int = 0  # done in Jira, with or without code
+    done_with_code: int = 0  # done in Jira and implemented by pull requests
+    merged: int = 0  # done, every linked PR merged (released or not)
+    released: int = 0  # done, code in a production release
+    done_no_code: int = 0  # done, no linked pull request
+
+    @property
+    def items(self) -> int:
+        """Items in scope."""
+        return self.todo + self.in_progress + self.done
+
+    @property
+    def delivered(self) -> int:
+        """Released to production, or done for items that carry no code."""
+        return self.released + self.done_no_code
+
+    @property
+    def not_released(self) -> int:
+        """Done in Jira but not delivered: code open, or merged and waiting for a production release."""
+        return self.done - self.delivered
+
+    @property
+    def percent_delivered(self) -> float | None:
+        """Delivered items as a percent of all items (None for an empty scope)."""
+        return 100.0 * self.delivered / self.items if self.items else None
+
+    @property
+    def percent_done(self) -> float | None:
+        """Items done in Jira as a percent of all items."""
+        return 100.0 * self.done / self.items if self.items else None
+
+
+@dataclass(frozen=True, slots=True)
 class BurnUpPoint:
     """One day of a burn-up chart: scope and done at the end of `day` (report time zone)."""
 
@@ -223,6 +269,7 @@ class Progress:
     burnup: list[BurnUpPoint]  # oldest day first, one point per day up to today
     scope_change: ScopeChange | None = None  # goals only
     remaining: list[ItemRef] = field(default_factory=list)  # not done: in progress first, then by key
+    funnel: Funnel = field(default_factory=Funnel)  # to do → ... → released to production
 
 
 # -- flow ----------------------------------------------------------------------------------------
@@ -560,3 +607,4 @@ class Analysis:
     flow: Flow
     risks: list[Risk]  # red first, then by rule and title
     release_of: dict[str, str] = field(default_factory=dict)  # release part record id -> joined release id
+    stages: dict[str, str] = field(default_factory=dict)  # item id -> its funnel stage (analysis.funnel.Stage)

@@ -20,7 +20,17 @@ from syncd.errors import ConfigError
 from syncd.reports.analysis.forecast import MIN_CONFIDENT_WEEKS, format_share
 from syncd.reports.analysis.history import Histories, ItemFacts, is_scope
 from syncd.reports.analysis.scope import select_items
-from syncd.reports.analysis.types import Analysis, Counts, Forecast, ForecastMethod, ItemRef, Rag, Risk, ShareSource
+from syncd.reports.analysis.types import (
+    Analysis,
+    Counts,
+    Forecast,
+    ForecastMethod,
+    Funnel,
+    ItemRef,
+    Rag,
+    Risk,
+    ShareSource,
+)
 from syncd.reports.data import Snapshot
 from syncd.reports.email import html_part_size
 from syncd.reports.render.escape import Md, header_text, md_concat, md_link, md_text, plain_text
@@ -32,7 +42,7 @@ from syncd.reports.render.html import (
     markdown_body,
     text_alternative,
 )
-from syncd.reports.render.templating import format_datetime
+from syncd.reports.render.templating import format_datetime, format_percent
 from syncd.reports.report import Report, report_slug
 
 T = TypeVar("T")
@@ -161,6 +171,36 @@ def percent_done(counts: Counts) -> float | None:
     """Share of items done, 0..1 (None for an empty scope): the unit the forecast counts in."""
     pct = counts.percent_items
     return None if pct is None else pct / 100.0
+
+
+def delivered_share(funnel: Funnel) -> float | None:
+    """Share of items delivered (released to production, or done with no code), 0..1: the headline "% done"."""
+    pct = funnel.percent_delivered
+    return None if pct is None else pct / 100.0
+
+
+def delivered_text(funnel: Funnel) -> str:
+    """"3 of 15 items delivered (20%): 1 released to production, 2 done with no code to release"."""
+    pct = funnel.percent_delivered
+    head = f"{funnel.delivered} of {funnel.items} items delivered ({format_percent(None if pct is None else pct / 100)})"
+    parts = [f"{funnel.released} released to production"]
+    if funnel.done_no_code:
+        parts.append(f"{funnel.done_no_code} done with no code to release")
+    return f"{head}: {', '.join(parts)}"
+
+
+def funnel_text(funnel: Funnel) -> str:
+    """The stages: "to do 5 → in progress 6 → done in Jira 4 → code merged 2 of 3 → released to production 1"."""
+    return (f"to do {funnel.todo} → in progress {funnel.in_progress} → done in Jira {funnel.done} → code merged "
+            f"{funnel.merged} of {funnel.done_with_code} done with code → released to production {funnel.released}")
+
+
+def not_released_note(funnel: Funnel, all_done: bool) -> str | None:
+    """"done, not yet released (4 items)" for a scope all done in Jira with items not in production."""
+    if not all_done or not funnel.not_released:
+        return None
+    n = funnel.not_released
+    return f"done, not yet released ({n} item{'s' if n != 1 else ''})"
 
 
 def subject_line(template: str, **values: str) -> str:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from syncd.errors import ReportError
 from syncd.reports.analysis.types import ReleaseAnalysis
-from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
+from syncd.reports.catalogue.base import (
+    RAG_BADGE,
+    Built,
+    ReportInput,
+    delivered_text,
+    funnel_text,
+    percent_done,
+    risk_line,
+)
 from syncd.reports.catalogue.readiness import AT_RISK, GO, launch_checklist
 from syncd.reports.catalogue.status import forecast_text
 from syncd.reports.render.templating import render_markdown
@@ -42,6 +50,7 @@ def launch_readiness(inp: ReportInput) -> Built:
         "launch-readiness.md.j2", tz=inp.tz, today=inp.analysis.today, rel=rel, ready=ready, checks=checks,
         reason=inp.linkify(ready.reason),
         verdict=VERDICT_BADGE.get(ready.verdict, "🔴 NO-GO"), pct=percent_done(rel.progress.counts),
+        delivered=delivered_text(rel.progress.funnel), funnel=funnel_text(rel.progress.funnel),
         rag=RAG_BADGE[rel.status.rag], forecast=forecast_text(rel.forecast, rel.release.due),
         risks=[risk_line(inp, r, links=True) for r in rel.risks])
     return Built(f"Launch readiness: {rel.release.name}", md, {}, [r.id for r in rel.risks], rel.release.id, wide=True)

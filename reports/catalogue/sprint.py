@@ -16,6 +16,7 @@ from typing import Any
 from syncd.errors import ReportError
 from syncd.model import ItemKind, SprintState
 from syncd.reports.analysis import sprint_risks
+from syncd.reports.analysis.funnel import DELIVERED, Stage
 from syncd.reports.analysis.risks_work import has_acceptance_criteria
 from syncd.reports.analysis.scope import item_ref
 from syncd.reports.analysis.sprint_goal import goal_verdict, velocity_trend
@@ -148,6 +149,9 @@ def review(inp: ReportInput) -> Built:
     shipped = [r for r in inp.analysis.releases if r.release.released and r.release.released_at and start and end
                and start <= r.release.released_at <= end + timedelta(days=1)]
     risks = sprint_risks(inp.analysis, rep.sprint.id)
+    # what shipped is what reached production (as of the report), not what Jira calls done
+    reached = [e for e in rep.completed if inp.analysis.stages.get(e.item.id) in DELIVERED]
+    unreleased = [e for e in rep.completed if inp.analysis.stages.get(e.item.id) not in DELIVERED]
 
     def rows(entries: list[SprintEntry]) -> dict[str, Any]:
         return {"rows": [_row_at_end(inp, e) for e in entries[:MAX_ROWS]],
@@ -156,6 +160,8 @@ def review(inp: ReportInput) -> Built:
     md = render_markdown(
         "sprint-review.md.j2", tz=inp.tz, today=inp.analysis.today, r=rep, goal=goal, serving=serving, total=total,
         v=verdict, chart=chart[0] if chart else None, velocity=trend, velocity_chart=vchart[0] if vchart else None,
-        completed=rows(rep.completed), carried=rows(rep.not_completed), added=rows(rep.added),
+        completed=rows(rep.completed), carried=rows(rep.not_completed),
+        reached=rows(reached), unreleased=rows(unreleased), no_code=sum(
+            1 for e in reached if inp.analysis.stages.get(e.item.id) == Stage.DONE_NO_CODE), added=rows(rep.added),
         removed=rows(rep.removed), shipped=shipped, risks=[risk_line(inp, x, links=True) for x in risks])
     return Built(f"Sprint review: {rep.sprint.name}", md, charts, [x.id for x in risks], rep.sprint.id, wide=True)

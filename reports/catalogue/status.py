@@ -13,7 +13,18 @@ from typing import Any
 from syncd.model import StatusCategory
 from syncd.reports.analysis.types import Forecast, GoalAnalysis, Lever, LeverKind, MetricValue, Rag, Risk
 from syncd.reports.catalogue import charts_for
-from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, forecast_basis, percent_done, risk_line
+from syncd.reports.catalogue.base import (
+    RAG_BADGE,
+    Built,
+    ReportInput,
+    delivered_share,
+    delivered_text,
+    forecast_basis,
+    funnel_text,
+    not_released_note,
+    percent_done,
+    risk_line,
+)
 from syncd.reports.catalogue.changes import changes_since
 from syncd.reports.catalogue.readiness import launch_checklist
 from syncd.reports.render.templating import format_number, format_percent, render_markdown
@@ -128,7 +139,10 @@ def executive(inp: ReportInput) -> Built:
     goals = goals_in_scope(inp)
     risks = [r for r in inp.analysis.risks if not inp.scope or inp.scope in r.goal_ids]
     rows = [{
-        "title": g.goal.title, "badge": RAG_BADGE[g.status.rag], "pct": percent_done(g.progress.counts),
+        "title": g.goal.title, "badge": RAG_BADGE[g.status.rag], "pct": delivered_share(g.progress.funnel),
+        "done_pct": percent_done(g.progress.counts),
+        "merged": f"{g.progress.funnel.merged} of {g.progress.funnel.done_with_code} with code merged",
+        "note": not_released_note(g.progress.funnel, g.forecast.done),
         "forecast": forecast_text(g.forecast, g.goal.target_date), "metric": metric_text(g.metric),
     } for g in goals[:EXECUTIVE_MAX_GOALS]]
     md = render_markdown(
@@ -170,6 +184,7 @@ def business(inp: ReportInput) -> Built:
         views.append({
             "g": g, "badge": RAG_BADGE[g.status.rag], "metric": metric_text(g.metric), "counts": c,
             "pct": percent_done(c), "delivery": g.progress.delivery, "feedback": _feedback(inp, g),
+            "delivered": delivered_text(g.progress.funnel), "funnel": funnel_text(g.progress.funnel),
             "chart": chart[0] if chart else None, "forecast": forecast_text(g.forecast, g.goal.target_date),
         })
     releases = inp.analysis.releases
@@ -178,7 +193,7 @@ def business(inp: ReportInput) -> Built:
         "status-business.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(goals), goals=views,
         shipped=[r for r in releases if r.release.released][:MAX_RELEASES],
         upcoming=[r for r in releases if not r.release.released and r.progress.counts.items_total][:MAX_RELEASES],
-        rag=RAG_BADGE, pct_of=percent_done, forecast_text=forecast_text, basis=forecast_basis,
+        rag=RAG_BADGE, pct_of=delivered_share, forecast_text=forecast_text, basis=forecast_basis,
         late=[{"g": g, "options": [{"lever": lv, "text": lever_text(lv),
                                     "cut": [inp.key_link(r) for r in lv.cut_items]} for lv in g.forecast.options]}
               for g in late_goals(goals)],

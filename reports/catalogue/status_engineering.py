@@ -12,7 +12,15 @@ from typing import Any
 from syncd.model import SprintState, StatusCategory
 from syncd.reports.analysis.scope import item_ref
 from syncd.reports.analysis.types import ItemRef, SprintReport
-from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, percent_done, risk_line
+from syncd.reports.catalogue.base import (
+    RAG_BADGE,
+    Built,
+    ReportInput,
+    delivered_share,
+    funnel_text,
+    percent_done,
+    risk_line,
+)
 from syncd.reports.catalogue.charts_for import cycle_scatter, flow_window
 from syncd.reports.catalogue.derive import PullLine, open_blockers, pulls_for
 from syncd.reports.catalogue.status import goals_in_scope
@@ -61,7 +69,9 @@ def _sprint_view(inp: ReportInput, rep: SprintReport) -> dict[str, Any]:
 
 def _goal_view(inp: ReportInput, g: Any) -> dict[str, Any]:
     remaining = g.progress.remaining
-    return {"g": g, "badge": RAG_BADGE[g.status.rag], "pct": percent_done(g.progress.counts),
+    f = g.progress.funnel
+    return {"g": g, "badge": RAG_BADGE[g.status.rag], "pct": delivered_share(f), "done_pct": percent_done(g.progress.counts),
+            "merged": f"{f.merged} of {f.done_with_code} with code merged", "funnel": funnel_text(f),
             "rows": [item_row(inp, ref) for ref in remaining[:MAX_ROWS]], "more": max(0, len(remaining) - MAX_ROWS)}
 
 
