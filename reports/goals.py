@@ -111,6 +111,7 @@ class Goal(_Strict):
     owner: str = Field(min_length=1)
     target_date: date
     start: date | None = None  # when work toward the goal began (informational)
+    priority: int | None = Field(None, ge=1)  # 1 = most important; breaks ties when ranking risk themes
     baseline_date: date | None = None  # scope-creep baseline; default: `start`, else work start
     metric: Metric
     scope: Selector

@@ -146,7 +146,8 @@ def run_demo(out_dir: Path, *, issues: int = 2000, seed: int = 7, now: datetime 
     """Run the demo into `out_dir`; return what it did. Raises SyncdError when a step fails."""
     from syncd.cli._common import open_store
     from syncd.reporting import all_requests, generate_reports, load_context, recipients_for, write_report
-    from syncd.reports.catalogue.status import top_risks
+    from syncd.reports.catalogue.risk_themes import theme_why
+    from syncd.reports.catalogue.status import top_themes
     from syncd.sandbox.run import start_sandbox
     from syncd.settings import load_settings
     from syncd.sync import Progress, rich_progress, sync_all
@@ -206,8 +207,10 @@ def run_demo(out_dir: Path, *, issues: int = 2000, seed: int = 7, now: datetime 
                 result.goal_lines.append(
                     f"{g.status.rag.value.upper():5} {g.goal.title}: {pct:.0f}% done, p85 {p85} vs target "
                     f"{g.goal.target_date.isoformat()} — {g.status.reason}")
-            for risk in top_risks(analysis.risks):
-                result.risk_lines.append(f"[{risk.severity.value}] {risk.title} → {risk.mitigation}")
+            for theme in top_themes(analysis.themes):
+                result.risk_lines.append(f"[{theme.severity.value}] {theme.name}: {theme_why(theme)} → {theme.mitigation}")
+            result.risk_lines.append(f"{len(analysis.themes)} risk themes from {analysis.signal_count} signals "
+                                     f"({len(analysis.hygiene.signals)} hygiene)")
         finally:
             store.close()
     result.seconds["total"] = time.perf_counter() - started

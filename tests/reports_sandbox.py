@@ -5,6 +5,7 @@ browser tests of the reports (built once per test module; about two seconds).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,13 +107,22 @@ def synced_store(folder: Path, world: World) -> tuple[Store, dict[str, str]]:
     return store, origins
 
 
-def build_sandbox_store(folder: Path, *, seed: int = SEED, issues: int = ISSUES, now: datetime = NOW) -> SandboxStore:
-    """Generate, serve and sync the sandbox world into `folder`/syncd.db; write the goals file beside it."""
-    store, origins = synced_store(folder, generate_world(seed=seed, issues=issues, now=now))
-    checkout = ", ".join(f'"{k}"' for k in _epic_keys(store, "Checkout redesign"))
-    alerts = ", ".join(f'"{k}"' for k in _epic_keys(store, "Alerts and notifications"))
+def build_sandbox_store(folder: Path, *, seed: int = SEED, issues: int = ISSUES, now: datetime = NOW,
+                        goals: Callable[[World], str] | None = None) -> SandboxStore:
+    """Generate, serve and sync the sandbox world into `folder`/syncd.db; write the goals file beside it.
+
+    `goals` writes the goals file from the world (e.g. `syncd.demo.demo_goals_toml`, the demo's goals);
+    default: the fixed goals of the golden reports.
+    """
+    world = generate_world(seed=seed, issues=issues, now=now)
+    store, origins = synced_store(folder, world)
     goals_file = folder / "goals.toml"
-    goals_file.write_text(GOALS.format(checkout=checkout, alerts=alerts), encoding="utf-8")
+    if goals is not None:
+        goals_file.write_text(goals(world), encoding="utf-8")
+    else:
+        checkout = ", ".join(f'"{k}"' for k in _epic_keys(store, "Checkout redesign"))
+        alerts = ", ".join(f'"{k}"' for k in _epic_keys(store, "Alerts and notifications"))
+        goals_file.write_text(GOALS.format(checkout=checkout, alerts=alerts), encoding="utf-8")
     settings = Settings(data_dir=folder, reports=ReportSettings(
         goals_file=goals_file, timezone=TIMEZONE, out_dir=folder / "out",
         recipients={"executive": ["Dana Whitfield <dana@example.com>"], "business": ["biz@example.com"],

@@ -25,6 +25,7 @@ from syncd.reports.analysis.scope import item_ref, local_day, release_items, rel
 from syncd.reports.analysis.sprints import sprint_reports
 from syncd.reports.analysis.status import scope_status
 from syncd.reports.analysis.teams import Teams, forecast_sample
+from syncd.reports.analysis.themes import risk_themes
 from syncd.reports.analysis.types import (
     Analysis,
     Forecast,
@@ -173,6 +174,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
                       releases=release_parts, sprints=sprints, flow=flows, goals_of_item=goals_of_item,
                       current_sprints=current_sprints, release_of=release_of)
     risks = evaluate_risks(ctx)
+    themes, hygiene = risk_themes(ctx, risks)
 
     goal_results = []
     metrics: dict[tuple[object, object], MetricValue] = {}  # goals often share one metric: compute it once
@@ -201,7 +203,8 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
                                 in_production=part.release.released), risks=mine))
     return Analysis(now=now, timezone=settings.timezone, today=today, goals=goal_results, releases=release_results,
                     sprints=sprints, flow=flows, risks=risks, release_of=release_of,
-                    stages={k: v.value for k, v in stages.items()})
+                    stages={k: v.value for k, v in stages.items()},
+                    themes=themes, hygiene=hygiene)
 
 
 def _on_track(forecast: Forecast, target: date | None) -> bool | None:

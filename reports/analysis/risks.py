@@ -131,11 +131,11 @@ def forecast_late(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
 
 
 def scope_creep(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
-    """Goals whose scope grew by more than the threshold (percent of baseline items) since the baseline."""
+    """Unfinished goals whose scope grew by more than the threshold (percent of baseline items) since the baseline."""
     out = []
     for part in ctx.goals:
         change = part.progress.scope_change
-        if change is None or not change.added_items:
+        if part.forecast.done or change is None or not change.added_items:  # a finished goal's growth threatens nothing
             continue
         pct = change.percent_items
         if pct is not None and pct <= cfg.threshold:

@@ -9,6 +9,8 @@ now)` (in `reports.analysis`) returns one `Analysis`:
       .sprints   [SprintReport]    Jira-style sprint report per started sprint, from the changelog
       .flow      Flow              cycle/lead time, throughput, WIP, PR and DORA-style figures
       .risks     [Risk]            every risk, most severe first; goals/releases/sprints hold theirs
+      .themes    [Theme]           the risks grouped per goal/release/sprint/team, ranked by impact
+      .hygiene   Hygiene           the risks that threaten nothing planned, counted per team
 
 Conventions a renderer can rely on:
 - Every result is a frozen dataclass; lists are already sorted for display (noted per field).
@@ -499,6 +501,74 @@ class RiskChanges:
     resolved_ids: list[str]
 
 
+class ThemeKind(StrEnum):
+    """What a risk theme is about."""
+
+    GOAL = "goal"
+    RELEASE = "release"
+    SPRINT = "sprint"
+    TEAM = "team"
+
+
+class ThemeTier(StrEnum):
+    """The impact class a theme is ranked in, most urgent first."""
+
+    MISSED = "missed"  # the target date has passed and work remains
+    FORECAST_LATE = "forecast-late"  # the 85% forecast is after the target
+    BLOCKED = "blocked"  # blocked work on the path of a goal or release
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """One problem a manager acts on: the signals threatening one goal, release, sprint or team.
+
+    `id` is stable across runs: `goal:<goal id>`, `release:<release id>`, `sprint:<sprint id>` or
+    `team:<project>`. `signals` is the evidence (every risk the rules raised on it, red first);
+    `release_ids` the releases folded into a goal's theme. `impact` is days late (or past the
+    target, whichever is more) x remaining items; `options` the dated levers of its forecast.
+    """
+
+    id: str
+    kind: ThemeKind
+    subject_id: str
+    name: str
+    severity: Severity
+    tier: ThemeTier
+    impact: float
+    target: date | None
+    missed_date: date | None  # the earliest date passed with work left (its own or a folded release's)
+    forecast: Forecast | None
+    days_past_target: int | None  # the target has passed this many days ago and work remains
+    days_late: int | None  # the 85% forecast is this many days after the target
+    remaining_items: int
+    signals: list[Risk]
+    mitigation: str  # the whole proposal: decision, then every action
+    decision: str | None = None  # "decide by DATE: cut 4 items (WID-1, ...) (date) or move the date ..." when late
+    summary_decision: str | None = None  # the same without item keys
+    actions: list[str] = field(default_factory=list)  # one clause per kind of evidence, naming the items
+    summary_actions: list[str] = field(default_factory=list)  # the same clauses with counts, no item keys
+    options: list[Lever] = field(default_factory=list)
+    owner: str | None = None
+    url: str | None = None
+    priority: int | None = None
+    release_ids: tuple[str, ...] = ()
+
+    @property
+    def goal_id(self) -> str | None:
+        """The goal id of a goal theme."""
+        return self.subject_id if self.kind == ThemeKind.GOAL else None
+
+
+@dataclass(frozen=True, slots=True)
+class Hygiene:
+    """Signals that threaten no goal, release or current sprint: counted per team, listed for engineers."""
+
+    signals: list[Risk] = field(default_factory=list)  # by team, rule, key
+    by_team: dict[str, dict[str, int]] = field(default_factory=dict)  # team -> rule -> count
+    team_of: dict[str, str] = field(default_factory=dict)  # risk id -> team (project or repository)
+
+
 # -- status --------------------------------------------------------------------------------------
 
 
@@ -608,3 +678,10 @@ class Analysis:
     risks: list[Risk]  # red first, then by rule and title
     release_of: dict[str, str] = field(default_factory=dict)  # release part record id -> joined release id
     stages: dict[str, str] = field(default_factory=dict)  # item id -> its funnel stage (analysis.funnel.Stage)
+    themes: list[Theme] = field(default_factory=list)  # ranked by impact (see analysis.themes)
+    hygiene: Hygiene = field(default_factory=Hygiene)
+
+    @property
+    def signal_count(self) -> int:
+        """Signals the rules raised: each is in exactly one theme or in hygiene."""
+        return sum(len(t.signals) for t in self.themes) + len(self.hygiene.signals)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from syncd.model import StatusCategory
-from syncd.reports.analysis.types import Forecast, GoalAnalysis, Lever, LeverKind, MetricValue, Rag, Risk
+from syncd.reports.analysis.types import Forecast, GoalAnalysis, Lever, LeverKind, MetricValue, Rag, Theme
 from syncd.reports.catalogue import charts_for
 from syncd.reports.catalogue.base import (
     RAG_BADGE,
@@ -23,10 +23,10 @@ from syncd.reports.catalogue.base import (
     funnel_text,
     not_released_note,
     percent_done,
-    risk_line,
 )
 from syncd.reports.catalogue.changes import changes_since
 from syncd.reports.catalogue.readiness import launch_checklist
+from syncd.reports.catalogue.risk_themes import signals_in_scope, theme_line, themes_footnote, themes_in_scope
 from syncd.reports.render.templating import format_number, format_percent, render_markdown
 
 EXECUTIVE_MAX_LINES = 40
@@ -35,7 +35,8 @@ EXECUTIVE_MAX_DECISIONS = 4  # late goals in the executive's options table (the 
 OPTION_COLUMNS = {"cut": "Cut scope", "allocation": "Raise allocation", "add-people": "Add people",
                   "move-date": "Move the date"}
 MAX_RELEASES = 8  # shipped and upcoming releases listed for the business (upcoming: those with work planned)
-PLAN_RULES = ("forecast-late", "overdue", "scope-creep", "over-commitment", "bug-inflow", "carry-over")
+EXECUTIVE_THEMES = 3  # themes the executive summary shows; the rest are counted and listed for engineers
+BUSINESS_THEMES = 5
 FEEDBACK_LABELS = frozenset({"customer", "feedback", "customer-feedback", "user-feedback", "customer-reported",
                              "support"})
 
@@ -82,10 +83,9 @@ def headline(goals: list[GoalAnalysis]) -> str:
     return text
 
 
-def top_risks(risks: list[Risk], n: int = 3) -> list[Risk]:
-    """The `n` risks an executive should see: red first, plan-level before work-level."""
-    ranked = sorted(risks, key=lambda r: (r.severity != "red", r.rule not in PLAN_RULES))
-    return ranked[:n]
+def top_themes(themes: list[Theme], n: int = EXECUTIVE_THEMES) -> list[Theme]:
+    """The `n` themes an executive should see: the first of the impact ranking (see analysis.themes)."""
+    return themes[:n]
 
 
 def late_goals(goals: list[GoalAnalysis]) -> list[GoalAnalysis]:
@@ -137,7 +137,8 @@ def _option_kinds(goals: list[GoalAnalysis]) -> list[tuple[str, str]]:
 def executive(inp: ReportInput) -> Built:
     """Markdown (one screen, no ticket lists), charts and the risk ids it considered."""
     goals = goals_in_scope(inp)
-    risks = [r for r in inp.analysis.risks if not inp.scope or inp.scope in r.goal_ids]
+    themes = themes_in_scope(inp)
+    risks = signals_in_scope(inp)
     rows = [{
         "title": g.goal.title, "badge": RAG_BADGE[g.status.rag], "pct": delivered_share(g.progress.funnel),
         "done_pct": percent_done(g.progress.counts),
@@ -148,11 +149,11 @@ def executive(inp: ReportInput) -> Built:
     md = render_markdown(
         "status-executive.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(goals), goals=rows,
         more_goals=max(0, len(goals) - EXECUTIVE_MAX_GOALS),
-        risks=[risk_line(inp, r, links=False) for r in top_risks(risks)], total_risks=len(risks),
+        themes=[theme_line(inp, t, links=False) for t in top_themes(themes)], total_themes=len(themes),
         options=option_rows(goals)[:EXECUTIVE_MAX_DECISIONS], more_options=max(0, len(late_goals(goals)) - EXECUTIVE_MAX_DECISIONS),
         option_kinds=_option_kinds(goals), decisions=decisions(inp, goals),
         changes=changes_since(inp.previous, inp.analysis, risks)[:4])
-    return Built("Status — executive summary", md, {}, [r.id for r in risks], inp.scope)
+    return Built("Status — executive summary", md, {}, [r.id for r in risks], inp.scope, footnote=themes_footnote(inp))
 
 
 def _feedback(inp: ReportInput, goal: GoalAnalysis) -> dict[str, int] | None:
@@ -188,7 +189,8 @@ def business(inp: ReportInput) -> Built:
             "chart": chart[0] if chart else None, "forecast": forecast_text(g.forecast, g.goal.target_date),
         })
     releases = inp.analysis.releases
-    risks = [r for r in inp.analysis.risks if r.goal_ids and (not inp.scope or inp.scope in r.goal_ids)]
+    themes = themes_in_scope(inp, goals_only=True)
+    risks = [r for t in themes for r in t.signals]
     md = render_markdown(
         "status-business.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(goals), goals=views,
         shipped=[r for r in releases if r.release.released][:MAX_RELEASES],
@@ -197,6 +199,7 @@ def business(inp: ReportInput) -> Built:
         late=[{"g": g, "options": [{"lever": lv, "text": lever_text(lv),
                                     "cut": [inp.key_link(r) for r in lv.cut_items]} for lv in g.forecast.options]}
               for g in late_goals(goals)],
-        risks=[risk_line(inp, r, links=False) for r in top_risks(risks, 5)],
+        themes=[theme_line(inp, t, links=False) for t in top_themes(themes, BUSINESS_THEMES)],
+        total_themes=len(themes),
         changes=changes_since(inp.previous, inp.analysis, risks))
-    return Built("Status — outcomes for the business", md, charts, [r.id for r in risks], inp.scope)
+    return Built("Status — outcomes for the business", md, charts, [r.id for r in risks], inp.scope, footnote=themes_footnote(inp))

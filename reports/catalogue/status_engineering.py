@@ -23,13 +23,19 @@ from syncd.reports.catalogue.base import (
 )
 from syncd.reports.catalogue.charts_for import cycle_scatter, flow_window
 from syncd.reports.catalogue.derive import PullLine, open_blockers, pulls_for
+from syncd.reports.catalogue.risk_themes import (
+    FOLD_AFTER,
+    hygiene_in_scope,
+    theme_line,
+    themes_footnote,
+    themes_in_scope,
+)
 from syncd.reports.catalogue.status import goals_in_scope
 from syncd.reports.render.escape import Md, md_concat, md_text
 from syncd.reports.render.templating import format_number, render_markdown
 
 MAX_ROWS = 25
 MAX_SPRINTS = 4
-MAX_RISKS = 40  # risk rows listed (all red first); every risk is counted in the by-rule summary
 STALE_DAYS = 5
 
 
@@ -117,18 +123,19 @@ def engineering(inp: ReportInput) -> Built:
     """Markdown with sprints, goals' remaining work, blockers, aging work, carry-over, flow and risks."""
     a = inp.analysis
     current = [r for r in a.sprints if r.sprint.state == SprintState.ACTIVE][:MAX_SPRINTS]
-    risks = [r for r in a.risks if not inp.scope or inp.scope in r.goal_ids]
+    themes = themes_in_scope(inp)
+    hygiene = hygiene_in_scope(inp)
+    risks = [r for t in themes for r in t.signals] + hygiene
     charts: dict[str, bytes] = {}
     start, end = flow_window(inp)
     scatter = cycle_scatter(inp, start, end)
     if scatter is not None:
         charts[scatter[0]] = scatter[1]
-    listed = [r for r in risks if r.severity == "red"] + [r for r in risks if r.severity != "red"]
-    listed = listed[:max(MAX_RISKS, sum(1 for r in risks if r.severity == "red"))]
-    by_rule: dict[str, dict[str, int]] = {}
-    for r in risks:
-        counts = by_rule.setdefault(r.rule, {"red": 0, "amber": 0})
-        counts[str(r.severity)] = counts.get(str(r.severity), 0) + 1
+    team_of = a.hygiene.team_of
+    by_team: dict[str, dict[str, int]] = {}
+    for h in hygiene:
+        counts = by_team.setdefault(team_of[h.id], {})
+        counts[h.rule] = counts.get(h.rule, 0) + 1
     closed, carried = _carry_over(inp)
     blocked, aging = _blocked(inp), _aging(inp)
     md = render_markdown(
@@ -137,7 +144,10 @@ def engineering(inp: ReportInput) -> Built:
         blocked=blocked[:MAX_ROWS], blocked_more=max(0, len(blocked) - MAX_ROWS),
         aging=aging[:MAX_ROWS], aging_more=max(0, len(aging) - MAX_ROWS), stale_days=STALE_DAYS,
         closed=closed, carried=carried[:MAX_ROWS], carried_more=max(0, len(carried) - MAX_ROWS),
-        risks=[risk_line(inp, r, links=True) for r in listed], risks_total=len(risks),
-        by_rule=sorted(by_rule.items()), scatter=scatter[0] if scatter else None,
-        max_rows=MAX_ROWS)
-    return Built("Status — engineering", md, charts, [r.id for r in risks], inp.scope, wide=True)
+        themes=[theme_line(inp, t, links=True) for t in themes], signals_total=len(risks),
+        themed_total=len(risks) - len(hygiene), fold_after=FOLD_AFTER,
+        hygiene=[{"team": team_of[h.id], "line": risk_line(inp, h, links=True)} for h in hygiene],
+        hygiene_by_team=[{"team": t, "total": sum(c.values()), "rules": ", ".join(f"{r} {n}" for r, n in sorted(c.items()))}
+                         for t, c in sorted(by_team.items())],
+        scatter=scatter[0] if scatter else None, max_rows=MAX_ROWS)
+    return Built("Status — engineering", md, charts, [r.id for r in risks], inp.scope, wide=True, footnote=themes_footnote(inp))

@@ -104,7 +104,7 @@ def md_link(text: Any, url: Any) -> Md:
 
 _TAGS = {
     "h1", "h2", "h3", "h4", "p", "br", "hr", "strong", "em", "code", "pre", "blockquote", "del",
-    "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "a", "img", "span",
+    "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "a", "img", "span", "details", "summary",
 }
 _ATTRIBUTES = {
     "a": {"href", "title"},

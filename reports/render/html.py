@@ -68,7 +68,7 @@ def markdown_body(md: str, charts: Collection[str]) -> str:
         name = src.removeprefix("./")
         return f"cid:{name.removesuffix('.png')}" if name in charts else None
 
-    raw = markdown.markdown(md, extensions=["tables", "sane_lists"], output_format="html")
+    raw = markdown.markdown(md, extensions=["tables", "sane_lists", "md_in_html"], output_format="html")
     clean = sanitize_html(raw, images=image_source)
     return _keep_together(_reflowing(clean))
 

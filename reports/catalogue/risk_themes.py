@@ -1,0 +1,83 @@
+"""Risk themes as the status reports show them: which themes a report covers, and one theme as a line.
+
+Every count a report states is taken from the same list the engineering report prints, so the
+executive's "N more themes" and the business report's theme count equal what engineers can read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncd.reports.analysis.themes import mitigation_text
+from syncd.reports.analysis.types import Risk, Theme, ThemeKind, ThemeTier
+from syncd.reports.catalogue.base import SEVERITY_BADGE, ReportInput, risk_line
+
+KIND_LABEL = {ThemeKind.GOAL: "goal", ThemeKind.RELEASE: "release", ThemeKind.SPRINT: "sprint", ThemeKind.TEAM: "team"}
+SUMMARY_ACTIONS = 2  # actions a summary (executive, business) names; the engineering report names all
+FOLD_AFTER = 5  # evidence lists longer than this fold in HTML (<details>)
+
+
+def themes_in_scope(inp: ReportInput, *, goals_only: bool = False) -> list[Theme]:
+    """The ranked themes a report covers: all, those of the goal named by `scope`, or (business) goal themes."""
+    themes = inp.analysis.themes
+    if inp.scope:
+        themes = [t for t in themes if t.goal_id == inp.scope]
+    if goals_only:
+        themes = [t for t in themes if t.kind == ThemeKind.GOAL]
+    return themes
+
+
+def hygiene_in_scope(inp: ReportInput) -> list[Risk]:
+    """Hygiene signals a report covers (with a goal scope: those on the goal's items)."""
+    signals = inp.analysis.hygiene.signals
+    return [r for r in signals if inp.scope in r.goal_ids] if inp.scope else list(signals)
+
+
+def signals_in_scope(inp: ReportInput) -> list[Risk]:
+    """Every signal a status report accounts for: its themes' evidence and its hygiene."""
+    return [r for t in themes_in_scope(inp) for r in t.signals] + hygiene_in_scope(inp)
+
+
+def _left(n: int) -> str:
+    return f"{n} item{'s' if n != 1 else ''} left"
+
+
+def theme_why(theme: Theme) -> str:
+    """Why the theme is raised, in one clause: the missed or late date and the work left."""
+    fc = theme.forecast
+    p85 = fc.p85.isoformat() if fc is not None and fc.p85 is not None else None
+    if theme.tier == ThemeTier.MISSED and theme.missed_date is not None:
+        text = f"missed its date {theme.missed_date.isoformat()} {theme.days_past_target} days ago"
+        text += f"; {_left(theme.remaining_items)}" + (f", 85% forecast {p85}" if p85 else "")
+        return text
+    if theme.tier == ThemeTier.FORECAST_LATE and theme.target is not None:
+        return (f"85% forecast {p85} is {theme.days_late} days after its date {theme.target.isoformat()}; "
+                f"{_left(theme.remaining_items)}")
+    reds = sum(1 for r in theme.signals if r.severity == "red")
+    what = f"{len(theme.signals)} signal{'s' if len(theme.signals) != 1 else ''}"
+    return what + (f", {reds} red" if reds else "") + (" incl. blocked work" if theme.tier == ThemeTier.BLOCKED else "")
+
+
+def theme_line(inp: ReportInput, theme: Theme, *, links: bool) -> dict[str, Any]:
+    """A theme as templates show it: badge, name, why, mitigation, owner and (with `links`) its evidence rows."""
+    return {
+        "id": theme.id,
+        "badge": SEVERITY_BADGE.get(str(theme.severity), str(theme.severity)),
+        "kind": KIND_LABEL[theme.kind],
+        "name": theme.name,
+        "why": theme_why(theme),
+        "mitigation": inp.linkify(theme.mitigation) if links else
+        mitigation_text(theme.summary_decision, theme.summary_actions, theme.owner, limit=SUMMARY_ACTIONS),
+        "owner": theme.owner,
+        "count": len(theme.signals),
+        "fold": len(theme.signals) > FOLD_AFTER,
+        "evidence": [risk_line(inp, r, links=True) for r in theme.signals] if links else [],
+    }
+
+
+def themes_footnote(inp: ReportInput) -> str:
+    """The footer figure: how many themes the signals of this report's scope came down to."""
+    themes, hygiene = themes_in_scope(inp), hygiene_in_scope(inp)
+    signals = sum(len(t.signals) for t in themes) + len(hygiene)
+    return (f"Risks: {len(themes)} theme{'s' if len(themes) != 1 else ''} from {signals} "
+            f"signal{'s' if signals != 1 else ''} ({len(hygiene)} hygiene).")

@@ -1,0 +1,133 @@
+"""Risk themes on a hand-built plan: grouping (one theme per goal/release/sprint, hygiene apart) and ranking."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from syncd.model import SprintState
+from syncd.reports.analysis import analyse
+from syncd.reports.analysis.types import Analysis, ThemeTier
+from syncd.reports.goals import Goal, Selector
+from tests.unit.analysis_factories import Plan, Settings, day, goal
+
+NOW = day(70)
+TODAY = NOW.date()
+AC = "Acceptance criteria:\n- it works"
+
+
+def scope(label: str) -> Selector:
+    """The goal's open items by label, plus the done history every goal shares (its forecast's sample)."""
+    return Selector(labels=(label, "history"))
+
+
+class World:
+    """Steady throughput in WID (16 items done over 50 days), an active sprint, and goals by label."""
+
+    def __init__(self) -> None:
+        p = self.plan = Plan()
+        for k in range(16):
+            item = p.item(created=day(0), points=2, description=AC, labels=["history"])
+            p.move(item, "In Progress", day(10 + 3 * k))
+            p.move(item, "Done", day(12 + 3 * k))
+        self.sprint = p.sprint(1, SprintState.ACTIVE, start=day(63), end=day(77))
+
+    def open(self, label: str, n: int = 1, **kw: object) -> list:
+        return [self.plan.item(created=day(1), labels=[label], description=AC, **kw) for _ in range(n)]  # type: ignore[arg-type]
+
+    def run(self, goals: list[Goal]) -> Analysis:
+        return analyse(self.plan.snapshot(), goals, Settings(), NOW)
+
+
+def test_signals_group_by_what_they_threaten_and_backlog_is_hygiene() -> None:
+    w = World()
+    p = w.plan
+    # goal "missed": its date passed 5 days ago; one item overdue and blocked by an item in the sprint
+    late_item, = w.open("missed", due=TODAY - timedelta(days=3))
+    blocker, = w.open("missed")
+    p.set_sprints(blocker, [w.sprint], day(62))
+    p.block(blocker, late_item)
+    # a release whose items are all in goal "big": folded into that goal's theme
+    rel = p.version("2.0", due=TODAY - timedelta(days=2))
+    big = w.open("big", 4)
+    for item in big:
+        item.release_ids = [rel.id]
+    # outside every goal: an unassigned item in the sprint (sprint theme), backlog blocked by backlog
+    # (hygiene), and an item in progress for 20 days (cycle time here: 2 days) nobody touched since (hygiene)
+    loose, = w.open("other", assignee=None)
+    p.set_sprints(loose, [w.sprint], day(62))
+    a, b = w.open("other", 2)
+    p.block(a, b)
+    idle, = w.open("other")
+    p.move(idle, "In Progress", day(50))
+    goals = [goal(scope("missed"), id="missed", target=TODAY - timedelta(days=5)),
+             goal(scope("big"), id="big", target=TODAY + timedelta(days=60))]
+    an = w.run(goals)
+
+    themes = {t.id: t for t in an.themes}
+    assert set(themes) == {"goal:missed", "goal:big", f"sprint:{w.sprint.id}"}
+    assert Counter(r.rule for r in themes["goal:missed"].signals) == Counter(
+        {"forecast-late": 1, "overdue": 1, "blocked": 1})
+    # the release's overdue signal went to the goal holding its items, and its missed date counts
+    assert {r.rule for r in themes["goal:big"].signals} >= {"overdue"}
+    assert themes["goal:big"].release_ids == (rel.id,)
+    assert themes["goal:big"].missed_date == TODAY - timedelta(days=2)
+    assert [r.rule for r in themes[f"sprint:{w.sprint.id}"].signals] == ["unassigned-in-sprint"]
+    # hygiene: counted per team, never in a theme
+    assert an.hygiene.by_team == {"WID": {"aging-wip": 1, "blocked": 1, "stale-work": 1}}
+    assert {r.evidence.items[0].key for r in an.hygiene.signals} == {b.key, idle.key}
+    # every signal exactly once
+    placed = [r.id for t in an.themes for r in t.signals] + [r.id for r in an.hygiene.signals]
+    assert Counter(placed) == Counter(r.id for r in an.risks)
+    # the proposal is built from the evidence: decide within a week (the date has passed), the dated
+    # option that makes a target (here only moving it), and the blocker to clear
+    m = themes["goal:missed"].mitigation
+    fc = themes["goal:missed"].forecast
+    assert fc is not None and fc.p85 is not None
+    assert m.startswith(f"Decide by {(TODAY + timedelta(days=7)).isoformat()}: "), m
+    assert f"move the date to {fc.p85.isoformat()}" in m
+    assert f"unblock {late_item.key} (waits on {blocker.key})" in m
+
+
+def test_ranking_missed_first_then_days_late_times_size_then_priority_never_title() -> None:
+    w = World()
+    p = w.plan
+    w.open("missed", 1)  # 1 item, date passed: first although its impact is small
+    w.open("late-small", 3)  # forecast late: 3 items
+    w.open("late-big", 30)  # forecast late: 30 items, far more days late
+    for label in ("alpha", "beta"):  # on track, one amber signal each: tied but for priority
+        item, = w.open(label, assignee=None)
+        p.set_sprints(item, [w.sprint], day(62))
+    soon = TODAY + timedelta(days=7)
+    goals = [goal(scope("late-small"), id="late-small", target=soon),
+             goal(scope("alpha"), id="alpha", target=date(2027, 12, 31), priority=2),
+             goal(scope("late-big"), id="late-big", target=soon),
+             goal(scope("beta"), id="beta", target=date(2027, 12, 31), priority=1),
+             goal(scope("missed"), id="missed", target=TODAY - timedelta(days=1))]
+    an = w.run(goals)
+    order = [t.id for t in an.themes]
+    assert order == ["goal:missed", "goal:late-big", "goal:late-small", "goal:beta", "goal:alpha"], order
+    by_id = {t.id: t for t in an.themes}
+    assert by_id["goal:missed"].tier == ThemeTier.MISSED and by_id["goal:missed"].days_past_target == 1
+    big, small = by_id["goal:late-big"], by_id["goal:late-small"]
+    # impact = days the 85% forecast is late x items left, worked from the forecasts themselves
+    assert big.forecast is not None and big.forecast.p85 is not None
+    assert big.impact == (big.forecast.p85 - soon).days * 30 and big.remaining_items == 30
+    assert small.forecast is not None and small.forecast.p85 is not None
+    assert small.impact == (small.forecast.p85 - soon).days * 3
+    # without priorities the tie is broken by the theme id (alpha before beta), not by goals-file order or title
+    flat = [g.model_copy(update={"priority": None}) for g in goals]
+    assert [t.id for t in w.run(flat).themes][-2:] == ["goal:alpha", "goal:beta"]
+
+
+def test_a_signal_on_items_of_two_goals_goes_to_the_higher_priority_one() -> None:
+    w = World()
+    item, = w.open("shared", due=TODAY - timedelta(days=2))
+    item.labels = ["shared", "vip"]
+    w.open("vip", 2)
+    far = date(2027, 12, 31)
+    goals = [goal(scope("shared"), id="wide", target=far),
+             goal(scope("vip"), id="vip", target=far, priority=1)]
+    an = w.run(goals)
+    overdue = [(t.id, r.rule) for t in an.themes for r in t.signals if r.rule == "overdue"]
+    assert overdue == [("goal:vip", "overdue")]
