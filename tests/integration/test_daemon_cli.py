@@ -112,7 +112,7 @@ def test_deliveries_lists_an_uncertain_slot_and_resend_sends_it_with_the_same_me
     """Issue 19 item 6, by hand: hold (the default) keeps the slot uncertain until an operator resends it."""
     sink = Sink()
     sink.on_data = lambda got: "drop" if sink.data_calls == 1 else None  # the first hand-over's answer is lost
-    slot = "exec@2026-03-02T09:00:00+00:00"
+    slot = "exec@2026-11-23T09:00:00+00:00"
     with SmtpServer(sink) as smtp:
         cfg = write_config(tmp_path / "syncd.toml", top={"data_dir": str(tmp_path / "data")}, tables={
             "sources.gh": source(github),
@@ -120,7 +120,7 @@ def test_deliveries_lists_an_uncertain_slot_and_resend_sends_it_with_the_same_me
             "reports.recipients": {"executive": ["ceo@acme.test", "cfo@acme.test"]},
         }, schedule=[{"name": "exec", "cron": "0 9 * * 1", "job": "report", "kind": "status",
                       "audience": "executive", "sync_first": True}])
-        ran = invoke("run", "--once", "--config", str(cfg), "--clock-start", "2026-03-02T09:10:00+00:00")
+        ran = invoke("run", "--once", "--config", str(cfg), "--clock-start", "2026-11-23T09:10:00+00:00")
         assert ran.exit_code == 0 and len(sink.messages) == 1, ran.output
         listed = invoke("deliveries", "--uncertain", "--config", str(cfg))
         assert listed.exit_code == 0, listed.output
@@ -135,7 +135,7 @@ def test_deliveries_lists_an_uncertain_slot_and_resend_sends_it_with_the_same_me
         assert resent.exit_code == 0, resent.output
         assert resent.stdout.strip() == f"sent {first_id} to 2 recipient(s): {slot}"
         again = invoke("deliveries", "resend", slot, "--config", str(cfg))
-        unknown = invoke("deliveries", "resend", "exec@2026-03-09T09:00:00+00:00", "--config", str(cfg))
+        unknown = invoke("deliveries", "resend", "exec@2026-11-30T09:00:00+00:00", "--config", str(cfg))
         garbled = invoke("deliveries", "resend", "exec-monday", "--config", str(cfg))
         log = invoke("deliveries", "--config", str(cfg))
     assert [str(m.message["Message-ID"]) for m in sink.messages] == [first_id, first_id]
@@ -150,7 +150,7 @@ def test_deliveries_lists_an_uncertain_slot_and_resend_sends_it_with_the_same_me
     assert (again.exit_code, again.stderr.strip()) == (2, f"syncd: error: deliveries: slot {slot} is done, not "
                                                           "uncertain: only an uncertain delivery is resent")
     assert (unknown.exit_code, unknown.stderr.strip()) == (2, "syncd: error: deliveries: no slot "
-                                                              "exec@2026-03-09T09:00:00+00:00 (see `syncd deliveries --uncertain`)")
+                                                              "exec@2026-11-30T09:00:00+00:00 (see `syncd deliveries --uncertain`)")
     assert garbled.exit_code == 2 and garbled.stderr.strip().startswith(
         "syncd: error: deliveries: 'exec-monday' is not a slot: write JOB@TIME")
     assert len(sink.messages) == 2
