@@ -51,7 +51,9 @@ class JiraSource(_Source):
     deployment: Literal["auto", "cloud", "server"] = "auto"  # auto: from serverInfo.deploymentType
     projects: list[str] = Field(min_length=1)
     jql: str | None = None  # extra filter ANDed with the project list
-    story_points_field: str | None = None  # e.g. customfield_10016; default: discovered by name
+    story_points_field: str | None = None  # e.g. customfield_10016; default: discovered by schema and name
+    # issue type name (as the site shows it, or its English untranslatedName) or id -> kind, for custom types
+    issue_types: dict[str, Literal["epic", "story", "task", "bug", "subtask"]] = Field(default_factory=dict)
     boards: list[int] | None = None  # default: every board of the configured projects
     page_size: int = Field(100, ge=1, le=100)
     overlap_minutes: int = Field(5, ge=1, le=1440)

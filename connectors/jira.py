@@ -33,13 +33,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syncd.connectors.config import JiraSource
-from syncd.connectors.jira_client import JiraClient, classify, describe
+from syncd.connectors.jira_client import JiraClient, Refused, classify, describe
 from syncd.connectors.jira_mapping import (
     FieldMap,
     embedded_changelog,
     field_map_from_fields,
     history_authors,
     item_from_jira,
+    kind_overrides,
     release_from_version,
     sprint_from_jira,
     transitions_from_histories,
@@ -53,6 +54,7 @@ __all__ = ["JiraClient", "JiraConnector", "classify", "describe"]
 log = logging.getLogger("syncd.jira")
 Json = dict[str, Any]
 EMBEDDED_HISTORIES = 100
+FIELD_MAP_VERSION = 2  # the cursor's field map: 2 = found by schema, with the issue types' English names
 
 
 class JiraConnector:
@@ -63,8 +65,16 @@ class JiraConnector:
         self.config = config
         self.client = JiraClient(name, config)
         self.total_hint: int | None = None
+        self.warnings: list[str] = []  # one line each, shown once: the cursor remembers what was warned
         self._now = now
         self._unidentified: list[str] = []  # skipped issues without an id: reported, cannot be retried
+
+    def _warn(self, state: dict[str, Any], key: str, line: str) -> None:
+        """Warn about `key` once: on the first sync that meets it (again after a `--full` sync)."""
+        warned: list[str] = state.setdefault("warned", [])
+        if key not in warned:
+            warned.append(key)
+            self.warnings.append(f"source {self.name}: {line}")
 
     @property
     def requests(self) -> int:
@@ -92,14 +102,19 @@ class JiraConnector:
         if first or "deployment" not in state:
             state["deployment"] = self._deployment()
         self.client.set_deployment(state["deployment"])
-        if first or "fields" not in state:
-            fm = field_map_from_fields(self.client.fields(), self.config.story_points_field)
-            state["fields"] = fm.to_json()
+        if first or (state.get("fields") or {}).get("v") != FIELD_MAP_VERSION:
+            # also when the cursor holds a field map found the old way (by display name): found again by schema
+            fm = field_map_from_fields(self.client.fields(), self.config.story_points_field, self.client.issue_types())
+            state["fields"] = {**fm.to_json(), "v": FIELD_MAP_VERSION}
         fm = FieldMap.from_json(state["fields"])
+        fm.kind_overrides = kind_overrides(dict(self.config.issue_types))
         if self.config.story_points_field:
             fm.points = self.config.story_points_field
         state["rejected"] = dict(state.get("rejected") or {}) if not full else {}
+        if full:
+            state.pop("warned", None)
         self._unidentified = []
+        self.warnings = []
 
         # Only issues updated after the cursor count as changes: a retried issue is older, and counting the
         # overlap's re-reads would refresh boards and versions on every poll.
@@ -119,7 +134,7 @@ class JiraConnector:
         now = self._now()
         agile_due = _due(state.get("agile_at"), now, timedelta(minutes=self.config.agile_refresh_minutes))
         if first or state.get("agile_pending") or agile_due:
-            sprints, releases = self._agile_and_versions()
+            sprints, releases = self._agile_and_versions(state)
             state.pop("agile_pending", None)
             state["agile_at"] = now.isoformat()
             state["agile_ids"] = {"sprints": sorted(s.remote_id for s in sprints),
@@ -149,8 +164,9 @@ class JiraConnector:
         jql = self._scope_jql()
         overlap = timedelta(minutes=self.config.overlap_minutes)
         if incremental:
-            since = datetime.fromisoformat(state["updated"]) - overlap
-            jql += f" AND updated >= {int(since.timestamp() * 1000)}"
+            since_ms = int((datetime.fromisoformat(state["updated"]) - overlap).timestamp() * 1000)
+            if since_ms > 0:  # a cursor still at the epoch (nothing stored yet) reads everything again
+                jql += f" AND updated >= {since_ms}"
         jql += " ORDER BY updated ASC, key ASC"
         boundary: dict[str, str] = dict(state.get("boundary") or {}) if incremental else {}
         token: str | None = None
@@ -225,7 +241,7 @@ class JiraConnector:
         releases: dict[str, Release] = {}
         for payload in issues:
             try:
-                mapped = item_from_jira(self.name, payload, fm, self.config.url)
+                mapped = item_from_jira(self.name, payload, fm, self.config.url, self.config.projects)
                 histories, where = self._histories(payload, mapped.item.remote_id)
                 authors = history_authors(self.name, histories, where)
                 transitions: list[Transition] = list(transitions_from_histories(
@@ -234,6 +250,10 @@ class JiraConnector:
                 self._reject(state["rejected"], payload, exc)
                 continue
             state["rejected"].pop(mapped.item.remote_id, None)
+            for fid, problem in mapped.ignored.items():
+                self._warn(state, f"field:{fid}", f"custom field {safe_name(fid)} ignored, its value is not what "
+                           f"that field holds ({_label(mapped.item.remote_id, mapped.item.key)}: {problem}); "
+                           "the issues are synced without it")
             batch.items.append(mapped.item)
             batch.links.extend(mapped.links)
             batch.transitions.extend(transitions)
@@ -274,40 +294,84 @@ class JiraConnector:
                 break
         return histories, "changelog"
 
-    def _agile_and_versions(self) -> tuple[list[Sprint], list[Release]]:
+    def _agile_and_versions(self, state: dict[str, Any]) -> tuple[list[Sprint], list[Release]]:
         try:
-            return self._read_agile_and_versions()
+            sprints = self._sprints(state)
+            return sprints, self._versions()
         except PayloadError as exc:
             raise SourceError(self.name, f"agile data not understood: {exc}", self.config.url) from None
 
-    def _read_agile_and_versions(self) -> tuple[list[Sprint], list[Release]]:
-        sprints: list[Sprint] = []
-        releases: list[Release] = []
-        board_ids = list(self.config.boards or [])
-        board_names: dict[int, str] = {}
-        if not board_ids:
-            for project in self.config.projects:
-                for board in self.client.paged_values("board", {"projectKeyOrId": project}, agile=True):
-                    board = obj(board, f"board of project {project}")
-                    board_id = int(ident(board.get("id"), f"board of project {project}.id"))
-                    if board_id not in board_names and str(board.get("type", "scrum")) == "scrum":
-                        board_ids.append(board_id)
-                        board_names[board_id] = str(board.get("name", ""))
-        for board_id in board_ids:
+    def _sprints(self, state: dict[str, Any]) -> list[Sprint]:
+        """Every sprint of the boards (configured, or of the projects), each named by its own board.
+
+        A site without the agile API (Jira Work Management / Core, or a token that may not use it) answers
+        404 or 403 to the board listing (or to every configured board): no boards, no sprints, one warning.
+        A board the token cannot see (403) or that is gone (404) is skipped with one warning. A board lists
+        sprints of other boards too: a sprint's board is its `originBoardId`, named from that board's record.
+        """
+        boards: dict[int, Json | None] = {}
+        try:
+            if self.config.boards:
+                refused = []
+                for board_id in self.config.boards:
+                    boards[board_id], status = self._board(board_id)
+                    refused += [status] if status else []
+                if len(refused) == len(boards):
+                    raise Refused(self.name, "every configured board refused", self.config.url, refused[0])
+            else:
+                for project in self.config.projects:
+                    for listed_board in self.client.paged_values("board", {"projectKeyOrId": project}, agile=True):
+                        board = obj(listed_board, f"board of project {project}")
+                        boards.setdefault(int(ident(board.get("id"), f"board of project {project}.id")), board)
+        except Refused as exc:
+            self._warn(state, "agile", f"no agile API on this site (GET board: HTTP {exc.status}): boards and "
+                                        "sprints are not synced, everything else is")
+            state["agile_missing"] = exc.status
+            return []
+        state.pop("agile_missing", None)
+        sprints: dict[str, Sprint] = {}
+        for board_id, own in list(boards.items()):
+            if own is not None and str(own.get("type", "scrum")) != "scrum":
+                continue
             try:
-                for s in self.client.paged_values(f"board/{board_id}/sprint", {}, agile=True):
-                    sid = safe_name(str(s.get("id"))) if isinstance(s, dict) else "?"
-                    sprints.append(sprint_from_jira(self.name, s, board_names.get(board_id),
-                                                    where=f"board {board_id} sprint {sid}"))
+                listed = list(self.client.paged_values(f"board/{board_id}/sprint", {}, agile=True))
+            except Refused as exc:
+                self._warn(state, f"board:{board_id}", f"board {board_id} skipped (GET board/{board_id}/sprint: "
+                                                       f"HTTP {exc.status}): its sprints are not synced")
+                continue
             except SourceError as exc:
-                if "HTTP 400" not in str(exc):  # kanban boards have no sprints
-                    raise
+                if "HTTP 400" in str(exc):  # a board that does not support sprints
+                    continue
+                raise
+            for s in listed:
+                sid = safe_name(str(s.get("id"))) if isinstance(s, dict) else "?"
+                sprint = sprint_from_jira(self.name, s, where=f"board {board_id} sprint {sid}")
+                if sprint.id in sprints:
+                    continue
+                origin = int(sprint.board_id) if sprint.board_id and sprint.board_id.isdigit() else board_id
+                if origin not in boards:
+                    boards[origin], _ = self._board(origin)
+                record = boards[origin] or {}
+                sprint.board_id = str(origin)
+                sprint.board_name = _text_or_none(record.get("name"))
+                sprints[sprint.id] = sprint
+        return list(sprints.values())
+
+    def _board(self, board_id: int) -> tuple[Json | None, int | None]:
+        """One board's own record, or None and the HTTP status when the token cannot see it or it is gone."""
+        try:
+            return obj(self.client.get(f"board/{board_id}", agile=True), f"board {board_id}"), None
+        except Refused as exc:
+            return None, exc.status
+
+    def _versions(self) -> list[Release]:
+        releases: list[Release] = []
         for project in self.config.projects:
             versions = array(self.client.get(f"project/{project}/versions"), f"versions of project {project}")
             releases.extend(release_from_version(self.name, project, v, self.config.url,
                                                  where=f"versions of project {project}[{n}]")
                             for n, v in enumerate(versions))
-        return sprints, releases
+        return releases
 
     def _census(self) -> set[str]:
         """Ids of every issue in scope now (id-only pages): the source's side of delete detection."""
@@ -330,6 +394,10 @@ class JiraConnector:
                     return ids
             elif not issues or not isinstance(page.get("total"), int) or start_at >= page["total"]:
                 return ids
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _due(stamp: str | None, now: datetime, every: timedelta) -> bool:

@@ -69,6 +69,14 @@ def describe(exc: BaseException) -> str:
     return " ".join(f"{exc.__class__.__name__}: {exc}".split())[:300]
 
 
+class Refused(SourceError):
+    """A request Jira answered 403 or 404: the resource is absent on this site or hidden from the token."""
+
+    def __init__(self, source: str, message: str, url: str | None, status: int) -> None:
+        super().__init__(source, message, url)
+        self.status = status
+
+
 class JiraClient:
     """Raw Jira calls through the `jira` library, with our retry policy and request counting."""
 
@@ -123,10 +131,22 @@ class JiraClient:
                                describe=lambda e: f"{what}: {describe(e)}", url=self.config.url, sleep=self.sleep)
 
     def get(self, path: str, params: Json | None = None, *, agile: bool = False) -> Any:
-        """GET a platform (`/rest/api/N/...`) or agile (`/rest/agile/1.0/...`) path as JSON."""
+        """GET a platform (`/rest/api/N/...`) or agile (`/rest/agile/1.0/...`) path as JSON.
+
+        Raises `Refused` (a SourceError) for 403 and 404, so callers can tell "not here" from a failure.
+        """
         j = self.jira
         base = j.AGILE_BASE_URL if agile else j.JIRA_BASE_URL
-        return self.call(lambda: j._get_json(path, params=params, base=base), f"GET {path}")
+
+        def get() -> Any:
+            try:
+                return j._get_json(path, params=params, base=base)
+            except JIRAError as exc:
+                if exc.status_code in (403, 404):
+                    raise Refused(self.name, f"GET {path}: {describe(exc)}", self.config.url, exc.status_code) from None
+                raise
+
+        return self.call(get, f"GET {path}")
 
     def server_info(self) -> Json:
         """/rest/api/2/serverInfo (deploymentType tells Cloud from Server/DC; REST v3 exists on Cloud only)."""
@@ -137,6 +157,10 @@ class JiraClient:
     def fields(self) -> list[Json]:
         """/field: every system and custom field of the site."""
         return self.get("field")  # type: ignore[no-any-return]
+
+    def issue_types(self) -> list[Json]:
+        """/issuetype: every issue type of the site (on Cloud with `untranslatedName` and `hierarchyLevel`)."""
+        return self.get("issuetype")  # type: ignore[no-any-return]
 
     def search_page(self, jql: str, fields: list[str], token: str | None, start_at: int, max_results: int,
                     expand: str | None) -> Json:

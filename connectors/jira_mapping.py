@@ -1,17 +1,26 @@
 """Pure mapping of Jira payloads (REST v2/v3, agile 1.0) to the normalized model.
 
 One function per entity; no HTTP here. `FieldMap` says which custom fields hold story points,
-sprints, the epic link and the flag on this site. Every value is read through `connectors.payload`,
-so a payload of the wrong shape raises `PayloadError` naming the field, and nothing else.
+sprints, the epic link and the flag on this site, and what each issue type is called in English.
+Every value is read through `connectors.payload`, so a payload of the wrong shape raises
+`PayloadError` naming the field, and nothing else.
+
+Sites differ in language and configuration, so the mapping reads facts that do not (STYLE.md, "Do
+this" 8): custom fields are found by their plugin type (`schema.custom`), not by display name, and an
+issue's kind comes from the type's `hierarchyLevel` (1 = epic, -1 = sub-task, as Jira Cloud's issue
+type hierarchy defines them), `subtask` flag and `untranslatedName` (GET /rest/api/3/issuetype, see
+../shared/realdata/jira-openapi) before its display name, with a per-source override map.
+A custom field whose value has the wrong shape (a text field where the sprint field should be) is
+left out of that issue's record and reported in `IssueRecords.ignored`, never a reason to skip it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from syncd.connectors.payload import (
     PayloadError,
@@ -19,11 +28,13 @@ from syncd.connectors.payload import (
     count,
     day,
     ident,
+    kind_of,
     number,
     obj,
     objects,
     required_stamp,
     root,
+    shown,
     stamp,
     text,
 )
@@ -44,8 +55,22 @@ from syncd.model import (
 )
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 POINT_FIELD_NAMES = ("story point estimate", "story points")
+GREENHOPPER = "com.pyxis.greenhopper.jira:"
+SPRINT_SCHEMA = GREENHOPPER + "gh-sprint"
+EPIC_LINK_SCHEMA = GREENHOPPER + "gh-epic-link"
+POINTS_SCHEMAS = (GREENHOPPER + "jsw-story-points", "com.atlassian.jira.plugin.system.customfieldtypes:float")
+KIND_NAMES = {
+    "epic": ItemKind.EPIC,
+    "story": ItemKind.STORY, "user story": ItemKind.STORY, "feature": ItemKind.STORY,
+    "new feature": ItemKind.STORY, "improvement": ItemKind.STORY,
+    "bug": ItemKind.BUG, "defect": ItemKind.BUG, "incident": ItemKind.BUG,
+    "subtask": ItemKind.SUBTASK, "sub-task": ItemKind.SUBTASK,
+    "task": ItemKind.TASK,
+}
+"""English issue type names (as `untranslatedName` or `name` give them) and the kind each means."""
 BASE_FIELDS = [
     "summary", "status", "issuetype", "priority", "labels", "components", "assignee", "reporter",
     "created", "updated", "resolutiondate", "resolution", "duedate", "parent", "fixVersions",
@@ -62,16 +87,25 @@ class FieldMap:
     epic_link: str | None = None
     flagged: str | None = None
     point_names: set[str] = field(default_factory=lambda: set(POINT_FIELD_NAMES))
+    type_names: dict[str, str] = field(default_factory=dict)  # issue type id -> untranslatedName (/issuetype)
+    kind_overrides: dict[str, ItemKind] = field(default_factory=dict)  # type id or name (lower case) -> kind
 
     def to_json(self) -> Json:
-        """For the cursor: a later poll needs no /field request."""
-        return {"points": self.points, "sprint": self.sprint, "epic_link": self.epic_link, "flagged": self.flagged}
+        """For the cursor: a later poll needs no /field or /issuetype request (overrides come from config)."""
+        return {"points": self.points, "sprint": self.sprint, "epic_link": self.epic_link, "flagged": self.flagged,
+                "type_names": dict(self.type_names)}
 
     @classmethod
     def from_json(cls, data: Json) -> FieldMap:
         """Inverse of `to_json`."""
+        names = data.get("type_names")
         return cls(points=data.get("points"), sprint=data.get("sprint"), epic_link=data.get("epic_link"),
-                   flagged=data.get("flagged"))
+                   flagged=data.get("flagged"),
+                   type_names={str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {})
+
+    def kind_of(self, issuetype: Json | None, where: str = "fields.issuetype") -> ItemKind:
+        """The kind of an issue of this type on this site (see `item_kind`)."""
+        return item_kind(issuetype, where, type_names=self.type_names, overrides=self.kind_overrides)
 
     def request_fields(self) -> list[str]:
         """The fields a search asks for: what the model needs, nothing more."""
@@ -79,27 +113,53 @@ class FieldMap:
         return BASE_FIELDS + extra
 
 
-def field_map_from_fields(fields: list[Json], points_override: str | None = None) -> FieldMap:
-    """Find the story points, sprint, epic link and flagged fields by name or schema in /field."""
+def field_map_from_fields(fields: list[Json], points_override: str | None = None,
+                          issue_types: list[Json] | None = None) -> FieldMap:
+    """Find the story points, sprint, epic link and flagged fields in /field by their plugin type.
+
+    Sprint: `schema.custom` gh-sprint; epic link: gh-epic-link; story points: jsw-story-points, else a
+    float field with a known (untranslated) name; a configured id wins. Flagged has no plugin type of
+    its own (a multi-checkbox field), so it is found by its untranslated name. A field named "Sprint"
+    of another type is not the sprint field. `issue_types` (/issuetype) gives the types' English names.
+    """
     fm = FieldMap()
+    by_name_points: str | None = None
     for f in fields:
-        name = str(f.get("name", "")).strip().lower()
-        custom = str((f.get("schema") or {}).get("custom", ""))
-        fid = f.get("id")
-        if not fid:
+        if not isinstance(f, dict) or not f.get("id"):
             continue
-        if fm.points is None and (name in POINT_FIELD_NAMES or custom.endswith("jsw-story-points")):
+        fid = str(f["id"])
+        names = {str(f.get(k) or "").strip().lower() for k in ("untranslatedName", "name")} - {""}
+        schema = f.get("schema")
+        custom = str(schema.get("custom") or "") if isinstance(schema, dict) else ""
+        if custom == POINTS_SCHEMAS[0] and fm.points is None:
             fm.points = fid
-            fm.point_names.add(name)
-        elif fm.sprint is None and (name == "sprint" or custom.endswith("gh-sprint")):
+            fm.point_names |= names
+        elif custom == POINTS_SCHEMAS[1] and names & set(POINT_FIELD_NAMES) and by_name_points is None:
+            by_name_points = fid
+            fm.point_names |= names
+        elif custom == SPRINT_SCHEMA and fm.sprint is None:
             fm.sprint = fid
-        elif fm.epic_link is None and (name == "epic link" or custom.endswith("gh-epic-link")):
+        elif custom == EPIC_LINK_SCHEMA and fm.epic_link is None:
             fm.epic_link = fid
-        elif fm.flagged is None and name == "flagged":
+        elif "flagged" in names and fm.flagged is None and f.get("custom", True):
             fm.flagged = fid
-    if points_override:
-        fm.points = points_override
+    fm.points = points_override or fm.points or by_name_points
+    fm.type_names = type_names_from_issuetypes(issue_types or [])
     return fm
+
+
+def type_names_from_issuetypes(issue_types: list[Any]) -> dict[str, str]:
+    """Issue type id -> its English name, from /issuetype (`untranslatedName`, present on Cloud)."""
+    out: dict[str, str] = {}
+    for t in issue_types:
+        if isinstance(t, dict) and t.get("id") is not None and isinstance(t.get("untranslatedName"), str):
+            out[str(t["id"])] = t["untranslatedName"]
+    return out
+
+
+def kind_overrides(config: dict[str, str]) -> dict[str, ItemKind]:
+    """A source's `issue_types` override map (type name or id -> kind) keyed as `item_kind` looks it up."""
+    return {k.strip().lower(): ItemKind(v) for k, v in config.items()}
 
 
 def parse_ts(value: Any, where: str = "timestamp") -> datetime | None:
@@ -147,20 +207,30 @@ def status_category(status: Json | None, where: str = "fields.status") -> Status
     return _CATEGORY.get(key, StatusCategory.TODO)
 
 
-def item_kind(issuetype: Json | None, where: str = "fields.issuetype") -> ItemKind:
-    """Our kind from the issue type (subtask flag first, then the type name)."""
+def item_kind(issuetype: Json | None, where: str = "fields.issuetype", *, type_names: dict[str, str] | None = None,
+              overrides: dict[str, ItemKind] | None = None) -> ItemKind:
+    """Our kind from the issue type, by facts that do not depend on the site's language.
+
+    In order: the source's override map (by type id, untranslated name or name); `hierarchyLevel`
+    (1 epic, -1 sub-task); the `subtask` flag; the English name (`type_names[id]` from /issuetype, the
+    payload's own `untranslatedName`, then `name`); anything else is a task.
+    """
     it = obj(issuetype, where)
-    if it.get("subtask"):
-        return ItemKind.SUBTASK
-    name = (text(it.get("name"), f"{where}.name") or "").lower().replace("-", "")
-    if name == "epic":
+    tid = str(it["id"]) if isinstance(it.get("id"), str | int) and not isinstance(it.get("id"), bool) else None
+    english = (type_names or {}).get(tid or "") or text(it.get("untranslatedName"), f"{where}.untranslatedName")
+    name = text(it.get("name"), f"{where}.name")
+    for key in (tid, english, name):
+        if key is not None and overrides and key.strip().lower() in overrides:
+            return overrides[key.strip().lower()]
+    level = it.get("hierarchyLevel")
+    if level == 1 and not isinstance(level, bool):
         return ItemKind.EPIC
-    if name in ("story", "user story", "feature", "new feature", "improvement"):
-        return ItemKind.STORY
-    if name in ("bug", "defect", "incident"):
-        return ItemKind.BUG
-    if name == "subtask":
+    if (level == -1 and not isinstance(level, bool)) or it.get("subtask") is True:
         return ItemKind.SUBTASK
+    for candidate in (english, name):
+        kind = KIND_NAMES.get((candidate or "").strip().lower())
+        if kind is not None:
+            return kind
     return ItemKind.TASK
 
 
@@ -253,39 +323,62 @@ def release_from_version(source: str, project: str, payload: Json, site_url: str
 
 
 _LINK_KINDS = {"blocks": LinkKind.BLOCKS, "duplicate": LinkKind.DUPLICATES, "duplicates": LinkKind.DUPLICATES}
+_INWARD_KINDS = {LinkKind.BLOCKS: LinkKind.BLOCKED_BY, LinkKind.DUPLICATES: LinkKind.DUPLICATED_BY}
 
 
-def links_from_issue(source: str, payload: Json) -> list[Link]:
-    """The outward links of an issue: each link is stored once, by the issue it goes out from."""
+def links_from_issue(source: str, payload: Json, projects: Collection[str] | None = None) -> list[Link]:
+    """The links an issue owns: its outward links, and its inward links from outside `projects`.
+
+    A link between two synced issues is stored once, by the issue it goes out from. A link coming in
+    from an issue of a project that is not synced (`OTHER-35406 blocks WID-7`) has no synced owner, so
+    the issue it comes into keeps it, inverted (`WID-7 blocked_by OTHER-35406`), with the far end's key
+    and its id where the payload gives one. `projects=None` keeps outward links only.
+    """
     p = root(payload, "issue")
     me = make_id(source, ident(p.get("id"), "id"))
+    synced = {k.upper() for k in projects} if projects is not None else None
     out = []
     for n, link in enumerate(objects(obj(p.get("fields"), "fields").get("issuelinks"), "fields.issuelinks")):
         where = f"fields.issuelinks[{n}]"
-        target = obj(link.get("outwardIssue"), f"{where}.outwardIssue")
-        if not target:
-            continue
         type_name = (text(obj(link.get("type"), f"{where}.type").get("name"), f"{where}.type.name") or "").lower()
         kind = _LINK_KINDS.get(type_name, LinkKind.RELATES)
-        out.append(Link(from_id=me, kind=kind, to_key=ident(target.get("key"), f"{where}.outwardIssue.key"),
-                        to_id=make_id(source, ident(target.get("id"), f"{where}.outwardIssue.id"))))
+        outward = obj(link.get("outwardIssue"), f"{where}.outwardIssue")
+        inward = obj(link.get("inwardIssue"), f"{where}.inwardIssue")
+        if outward:
+            target, side = outward, "outwardIssue"
+        elif inward and synced is not None:
+            far = ident(inward.get("key"), f"{where}.inwardIssue.key")
+            if far.rsplit("-", 1)[0].upper() in synced:
+                continue  # the far end is synced: its own outward link is this one
+            target, side, kind = inward, "inwardIssue", _INWARD_KINDS.get(kind, kind)
+        else:
+            continue
+        far_id = target.get("id")
+        out.append(Link(from_id=me, kind=kind, to_key=ident(target.get("key"), f"{where}.{side}.key"),
+                        to_id=make_id(source, ident(far_id, f"{where}.{side}.id")) if far_id is not None else None))
     return out
 
 
+_HISTORY_IDS = {"status": TransitionField.STATUS, "assignee": TransitionField.ASSIGNEE,
+                "fixVersions": TransitionField.FIX_VERSION}
+_HISTORY_NAMES = {"status": TransitionField.STATUS, "sprint": TransitionField.SPRINT,
+                  "assignee": TransitionField.ASSIGNEE, "fix version": TransitionField.FIX_VERSION}
+
+
 def _history_field(item: Json, fm: FieldMap) -> TransitionField | None:
+    """Which modelled field a change is of: by `fieldId` where the history gives it (Cloud), else by name
+    (Server/DC and older payloads), so a text field named "Sprint" is not taken for the sprint field."""
     fid = str(item.get("fieldId") or "")
+    if fid:
+        if fm.sprint and fid == fm.sprint:
+            return TransitionField.SPRINT
+        if fm.points and fid == fm.points:
+            return TransitionField.ESTIMATE
+        return _HISTORY_IDS.get(fid)
     name = str(item.get("field") or "").lower()
-    if fid == "status" or name == "status":
-        return TransitionField.STATUS
-    if (fm.sprint and fid == fm.sprint) or name == "sprint":
-        return TransitionField.SPRINT
-    if (fm.points and fid == fm.points) or name in fm.point_names:
+    if name in fm.point_names:
         return TransitionField.ESTIMATE
-    if fid == "assignee" or name == "assignee":
-        return TransitionField.ASSIGNEE
-    if fid == "fixVersions" or name == "fix version":
-        return TransitionField.FIX_VERSION
-    return None
+    return _HISTORY_NAMES.get(name)
 
 
 def transitions_from_histories(source: str, issue_id: str, histories: list[Json], fm: FieldMap,
@@ -342,12 +435,16 @@ class IssueRecords:
     people: list[Person]
     sprints: list[Sprint]
     releases: list[Release]
+    ignored: dict[str, str] = field(default_factory=dict)  # custom field id -> why its value was left out
 
 
-def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str) -> IssueRecords:
+def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str,
+                   projects: Collection[str] | None = None) -> IssueRecords:
     """Map one issue (search result or issue GET) to a WorkItem and the records it names.
 
-    Raises PayloadError naming the field when the payload does not have the shape of a Jira issue.
+    `projects`: the synced project keys (inward links from other projects are kept; see
+    `links_from_issue`). Raises PayloadError naming the field when the payload does not have the shape
+    of a Jira issue; a custom field of the wrong shape is left out and named in `ignored` instead.
     """
     issue = root(payload, "issue")
     f = obj(issue.get("fields"), "fields")
@@ -358,7 +455,7 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str) -> I
     parent = obj(f.get("parent"), "fields.parent") or None
     parent_id = make_id(source, ident(parent.get("id"), "fields.parent.id")) if parent else None
     parent_key = text(parent.get("key"), "fields.parent.key") if parent else None
-    parent_is_epic = parent is not None and item_kind(
+    parent_is_epic = parent is not None and fm.kind_of(
         obj(parent.get("fields"), "fields.parent.fields").get("issuetype"), "fields.parent.fields.issuetype") == ItemKind.EPIC
     epic_key = parent_key if parent_is_epic else None
     epic_id = parent_id if parent_is_epic else None
@@ -366,16 +463,21 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str) -> I
     if isinstance(agile_epic, dict) and agile_epic.get("id") and not epic_key:
         epic_key = text(agile_epic.get("key"), "fields.epic.key")
         epic_id = make_id(source, ident(agile_epic["id"], "fields.epic.id"))
-    if fm.epic_link and f.get(fm.epic_link) and not epic_key:
-        epic_key = text(f.get(fm.epic_link), f"fields.{fm.epic_link}")
-    sprints = _issue_sprints(source, f, fm)
+    ignored: dict[str, str] = {}
+    epic_field = fm.epic_link
+    if epic_field and f.get(epic_field) and not epic_key:
+        epic_key = _custom(ignored, epic_field, lambda: text(f.get(epic_field), f"fields.{epic_field}"))
+    sprints = _issue_sprints(source, f, fm, ignored)
+    estimate = number(f.get(fm.points)) if fm.points else None
+    if fm.points and estimate is None and f.get(fm.points) is not None:
+        ignored[fm.points] = f"expected a number, got {kind_of(f.get(fm.points))}"
     releases = [release_from_version(source, project, v, site_url, f"fields.fixVersions[{n}]")
                 for n, v in enumerate(objects(f.get("fixVersions"), "fields.fixVersions"))]
     people = [p for p in (person_from_jira(source, f.get("assignee"), "fields.assignee"),
                           person_from_jira(source, f.get("reporter"), "fields.reporter")) if p]
     item = WorkItem(
         id=make_id(source, remote), source=source, source_type="jira", remote_id=remote, key=key,
-        project=project, kind=item_kind(f.get("issuetype")), title=text(f.get("summary"), "fields.summary") or "",
+        project=project, kind=fm.kind_of(f.get("issuetype")), title=text(f.get("summary"), "fields.summary") or "",
         status=text(status.get("name"), "fields.status.name") or "Unknown", status_category=status_category(status),
         resolution=text(obj(f.get("resolution"), "fields.resolution").get("name"), "fields.resolution.name"),
         priority=text(obj(f.get("priority"), "fields.priority").get("name"), "fields.priority.name"),
@@ -387,14 +489,23 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str) -> I
         created=required_stamp(f.get("created"), "fields.created"),
         updated=required_stamp(f.get("updated"), "fields.updated"),
         resolved=stamp(f.get("resolutiondate"), "fields.resolutiondate"), due=day(f.get("duedate"), "fields.duedate"),
-        estimate=number(f.get(fm.points)) if fm.points else None,
+        estimate=estimate,
         parent_id=parent_id, parent_key=parent_key, epic_id=epic_id, epic_key=epic_key,
         sprint_ids=[s.id for s in sprints], release_ids=[r.id for r in releases],
         flagged=bool(f.get(fm.flagged)) if fm.flagged else False,
         description=adf_text(f.get("description")) or None, url=f"{site_url}/browse/{key}", raw=issue,
     )
-    return IssueRecords(item=item, links=links_from_issue(source, issue), people=people, sprints=sprints,
-                        releases=releases)
+    return IssueRecords(item=item, links=links_from_issue(source, issue, projects), people=people, sprints=sprints,
+                        releases=releases, ignored=ignored)
+
+
+def _custom(ignored: dict[str, str], field_id: str, read: Callable[[], T]) -> T | None:
+    """A custom field's value read by `read`, or None (noted in `ignored`) when it has the wrong shape."""
+    try:
+        return read()
+    except PayloadError as exc:
+        ignored[field_id] = exc.problem
+        return None
 
 
 def _label(value: Any, where: str) -> str:
@@ -403,18 +514,30 @@ def _label(value: Any, where: str) -> str:
     return value
 
 
-def _issue_sprints(source: str, f: Json, fm: FieldMap) -> list[Sprint]:
+def _issue_sprints(source: str, f: Json, fm: FieldMap, ignored: dict[str, str]) -> list[Sprint]:
     """The sprints an issue's fields name: the sprint custom field (objects, or Server/DC strings), and the
-    agile API's `sprint` and `closedSprints`."""
+    agile API's `sprint` and `closedSprints`. A sprint field of the wrong shape is left out (`ignored`)."""
     found: list[tuple[Any, str]] = []
-    if fm.sprint:
-        where = f"fields.{fm.sprint}"
-        for n, o in enumerate(array(f.get(fm.sprint), where)):
-            found.append((greenhopper_sprint(o) if isinstance(o, str) else o, f"{where}[{n}]"))
+    seen: dict[str, Sprint] = {}
+    sprint_field = fm.sprint
+    if sprint_field:
+        where = f"fields.{sprint_field}"
+
+        def custom_sprints() -> list[Sprint]:
+            out = []
+            for n, o in enumerate(array(f.get(sprint_field), where)):
+                if o is None:
+                    continue
+                value = greenhopper_sprint(o) if isinstance(o, str) else o
+                if not isinstance(value, dict) or value.get("id") is None:
+                    raise PayloadError(f"{where}[{n}]", f"expected a sprint, got {shown(o)}")
+                out.append(sprint_from_jira(source, value, where=f"{where}[{n}]"))
+            return out
+
+        seen.update((s.id, s) for s in _custom(ignored, sprint_field, custom_sprints) or [])
     if isinstance(f.get("sprint"), dict):
         found.append((f["sprint"], "fields.sprint"))
     found += [(o, f"fields.closedSprints[{n}]") for n, o in enumerate(array(f.get("closedSprints"), "fields.closedSprints"))]
-    seen: dict[str, Sprint] = {}
     for o, where in found:
         if isinstance(o, dict) and o.get("id") is not None:
             sprint = sprint_from_jira(source, o, where=where)

@@ -19,7 +19,50 @@ def check_settings(settings: Settings) -> list[str]:
         warnings.extend(check_goals(settings))
     if any(e.job == "report" for e in settings.schedule) and settings.smtp.host == "localhost":
         warnings.append("report schedules send mail through smtp.host=localhost")
+    warnings.extend(check_sources_seen(settings))
     return warnings
+
+
+def check_sources_seen(settings: Settings) -> list[str]:
+    """What the last syncs learnt about the sites that is worth repeating: a Jira without the agile API.
+
+    Reads the stored cursors when the store is a SQLite file that exists (read-only, no migration); a
+    server database is not contacted for this note (an unreachable one would stall `config check`).
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from syncd.connectors.config import JiraSource
+    from syncd.errors import StoreError
+    from syncd.store import Store
+
+    jira = [name for name, source in settings.sources.items() if isinstance(source, JiraSource)]
+    url = settings.db_url
+    if not jira or not _store_exists(url):
+        return []
+    out: list[str] = []
+    store = None
+    try:
+        store = Store(url)
+        for name in jira:
+            status = (store.cursor(name) or {}).get("agile_missing")
+            if status:
+                out.append(f"source {name}: no agile API on this site (GET board: HTTP {status} at the last sync): "
+                           "boards and sprints are not synced")
+    except (SQLAlchemyError, StoreError):
+        return []  # check_goals reports an unreadable store when it matters; this note is only a repeat
+    finally:
+        if store is not None:
+            store.close()
+    return out
+
+
+def _store_exists(url: str) -> bool:
+    """True for a SQLite file that exists (opening one that does not would create it)."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        from pathlib import Path
+
+        return Path(url.removeprefix("sqlite:///")).is_file()
+    return False
 
 
 def check_goals(settings: Settings) -> list[str]:

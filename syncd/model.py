@@ -56,6 +56,10 @@ class LinkKind(StrEnum):
     RELATES = "relates"
     DUPLICATES = "duplicates"  # from duplicates to
     IMPLEMENTS = "implements"  # a pull request implements a work item (PR -> Jira key)
+    # Inverted links kept by the item they come into, when the item they go out from is not synced
+    # (another team's Jira project): `from` is blocked by / duplicated by `to`.
+    BLOCKED_BY = "blocked_by"
+    DUPLICATED_BY = "duplicated_by"
 
 
 class ReviewState(StrEnum):

@@ -342,6 +342,8 @@ class Scheduler:
             ledger.release_slot(self.store, task.key, slot_at, owner=self.replica)
             log.info("%s: stopped after a committed batch; the slot runs again on restart", task.key)
         elif result.ok:
+            for line in result.warnings:
+                log.warning("%s", line)
             self._finish(task, slot_at, "done", result.summary())
             log.info("%s", result.summary())
         else:

@@ -188,7 +188,8 @@ class BackgroundSync:
         except Exception as exc:  # noqa: BLE001 - reported through GET /sync and the log
             log.exception("background sync failed")
             return "failed", [], [], str(exc) if isinstance(exc, SyncdError) else repr(exc)
-        results = [{"source": r.source, "ok": r.ok, "summary": r.summary(), "error": r.error} for r in outcome.results]
+        results = [{"source": r.source, "ok": r.ok, "summary": r.summary(), "error": r.error, "warnings": r.warnings}
+                   for r in outcome.results]
         return ("done" if outcome.ok else "failed"), results, outcome.busy, None
 
     def shutdown(self, timeout: float = 30.0) -> None:

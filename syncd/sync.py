@@ -29,6 +29,7 @@ class SourceResult:
     requests: int = 0
     seconds: float = 0.0
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # one line each, worth a user's attention once
 
     def summary(self) -> str:
         """One line: what changed, what it cost."""
@@ -122,6 +123,7 @@ def sync_source(store: Store, name: str, connector: Connector, *, full: bool = F
         out.ok = False
         out.error = f"source {name}: unexpected {exc.__class__.__name__}: {exc}"
     finally:
+        out.warnings = list(getattr(connector, "warnings", None) or [])
         out.requests = connector.requests
         out.seconds = time.monotonic() - started
         store.finish_run(run_id, status="ok" if out.ok else "failed", result=out.result,

@@ -114,6 +114,8 @@ def sync(config_path: Path | None, database_url: str | None, sources: tuple[str,
         outcome = sync_sources(settings, store, sources or None, full=full, should_stop=stop.is_set,
                                progress_factory=None if quiet else factory)
     for r in outcome.results:
+        for line in r.warnings:
+            click.echo(f"syncd: warning: {line}", err=True)
         if not r.ok:
             click.echo(f"syncd: error: {r.error}", err=True)
         elif not quiet:

@@ -11,6 +11,7 @@ import click
 
 from syncd.cli._common import fail, handle_errors
 from syncd.errors import ConfigError, SyncdError
+from syncd.sandbox.site_modes import SITE_MODES
 
 
 def _now_option(value: str | None) -> datetime | None:
@@ -46,11 +47,18 @@ def _now_option(value: str | None) -> datetime | None:
 @click.option("--rate-limit-for", type=click.FloatRange(0), default=2.0, show_default=True,
               help="Seconds each --rate-limit-after window lasts.")
 @click.option("--fault-seed", type=int, default=0, help="Seed of the fault choices.")
+@click.option("--site-mode", "site_modes", multiple=True, type=click.Choice(SITE_MODES),
+              help="Reshape the Jira site (repeatable): zh-site (a site in Chinese), no-agile (no Jira Software), "
+                   "hidden-board (a board the account cannot read), text-sprint-field (a text field named "
+                   "Sprint), foreign-link (links from a project not synced), cross-board-sprint (a board "
+                   "listing another board's sprint).")
+@click.option("--jira-server", is_flag=True, help="Serve Jira as Server / Data Center (REST v2, legacy search).")
+@click.option("--ghes", is_flag=True, help="Write the config for GitHub Enterprise Server (REST under /api/v3).")
 @handle_errors
 def sandbox(issues: int, seed: int, now_text: str | None, jira_port: int, github_port: int, config_path: Path,
             data_dir: Path | None, error_rate: float, drop_rate: float, malformed_rate: float, rate_limit_rate: float,
             retry_after: float, latency_ms: float, rate_limit_after: int | None, rate_limit_for: float,
-            fault_seed: int) -> None:
+            fault_seed: int, site_modes: tuple[str, ...], jira_server: bool, ghes: bool) -> None:
     """Run fake Jira Cloud and GitHub servers on 127.0.0.1 with a generated project history.
 
     Prints both base URLs, writes a config that `syncd sync --config PATH` accepts, and serves
@@ -68,7 +76,8 @@ def sandbox(issues: int, seed: int, now_text: str | None, jira_port: int, github
                     rate_limit_after=rate_limit_after, rate_limit_for_s=rate_limit_for, seed=fault_seed)
     try:
         box = start_sandbox(seed=seed, issues=issues, now=now, jira_port=jira_port, github_port=github_port,
-                            faults=faults if faults.any() else None)
+                            faults=faults if faults.any() else None, site_modes=site_modes, jira_server=jira_server,
+                            github_enterprise=ghes)
     except OSError as exc:
         raise SyncdError(f"sandbox: cannot listen on 127.0.0.1 (--jira-port {jira_port}, --github-port "
                          f"{github_port}): {exc.strerror or exc}") from None
@@ -82,7 +91,8 @@ def sandbox(issues: int, seed: int, now_text: str | None, jira_port: int, github
         t = box.world.truth
         click.echo(f"sandbox: {t.jira_issues} Jira issues, {t.github_issues} GitHub issues, {t.github_pulls} pull "
                    f"requests (seed {seed}, now {box.world.now.isoformat()}) generated in {box.generation_s:.1f}s")
-        click.echo(f"jira: {box.jira_url}")
+        shape = ", ".join([*site_modes, *(["Server/DC"] if jira_server else [])])
+        click.echo(f"jira: {box.jira_url}" + (f" ({shape})" if shape else ""))
         click.echo(f"github: {box.github_url}")
         click.echo(f"config: {written.resolve()}")
         if faults.any():

@@ -298,6 +298,7 @@ class _Renderer:
                     self.related_by.setdefault(other.id, []).append(item)
         w.statuses = list(self.statuses.values())
         w.fields = _fields()
+        w.issue_types = [{**t, "untranslatedName": t["name"]} for t in self.types.values()]
         admin = Person(name="Demo Admin", account_id="712020:00000000-0000-4000-8000-00000000d3m0",
                        email=w.email, login="")
         w.myself = {**(self.user(admin) or {}), "locale": "en_US", "groups": {"size": 2, "items": []},

@@ -56,6 +56,7 @@ def _rules() -> list[Rule]:
         Rule(f"{api}/myself", endpoint="myself"),
         Rule(f"{api}/field", endpoint="field"),
         Rule(f"{api}/status", endpoint="status"),
+        Rule(f"{api}/issuetype", endpoint="issuetype"),
         Rule(f"{api}/search/jql", endpoint="search_jql", methods=["GET", "POST"]),
         Rule(f"{api}/search/approximate-count", endpoint="approximate_count", methods=["POST"]),
         Rule(f"{api}/search", endpoint="search", methods=["GET", "POST"]),
@@ -115,10 +116,12 @@ class JiraApp(ServiceApp, AgileRoutes):
         return ZoneInfo(self.jw.timezone)
 
     def field_id(self, custom_suffix: str | None, *names: str) -> str | None:
-        """A custom field's id, found by schema type (`...:gh-sprint`) or by (lower-case) name."""
+        """A custom field's id, found by schema type (`...:gh-sprint`), else by (lower-case, untranslated) name."""
         for f in self.jw.fields:
-            custom = str((f.get("schema") or {}).get("custom", ""))
-            if (custom_suffix and custom.endswith(custom_suffix)) or str(f.get("name", "")).lower() in names:
+            if custom_suffix and str((f.get("schema") or {}).get("custom", "")).endswith(custom_suffix):
+                return str(f["id"])
+        for f in self.jw.fields:
+            if str(f.get("untranslatedName") or f.get("name", "")).lower() in names:
                 return str(f["id"])
         return None
 
@@ -240,6 +243,8 @@ class JiraApp(ServiceApp, AgileRoutes):
     def dispatch(self, request: Request) -> Response:
         if self.server and request.path.startswith("/rest/api/3/"):  # Server/DC has REST v2 only
             return self.error_response(404, f"no such route: {request.path}")
+        if not self.jw.agile and request.path.startswith("/rest/agile/"):  # no Jira Software on this site
+            return self.error_response(404, f"no such route: {request.path}")
         with self.world.lock:
             try:
                 return super().dispatch(request)
@@ -283,6 +288,11 @@ class JiraApp(ServiceApp, AgileRoutes):
 
     def handle_status(self, request: Request, api: str) -> Response:
         return self.json(request, self.jw.statuses, api)
+
+    def handle_issuetype(self, request: Request, api: str) -> Response:
+        types = [{k: v for k, v in t.items() if not (self.server and k in ("untranslatedName", "hierarchyLevel"))}
+                 for t in self.jw.issue_types]  # Server/DC's types have neither
+        return self.json(request, types, api)
 
     # -- platform: search -----------------------------------------------------------------------
 

@@ -57,6 +57,8 @@ class AgileRoutes:
 
     def _board(self, board_id: int) -> Json:
         board = self.jw.boards.get(board_id)
+        if board is not None and board_id in self.jw.hidden_boards:
+            raise JiraApiError(403, "You do not have permission to view this board.")
         if board is None:
             raise JiraApiError(404, "The requested board cannot be viewed because it either does not exist or you "
                                     "do not have permission to view it.")
@@ -70,7 +72,7 @@ class AgileRoutes:
         return sprint
 
     def handle_boards(self, request: Request) -> Response:
-        boards = [b for _, b in sorted(self.jw.boards.items())]
+        boards = [b for _, b in sorted(self.jw.boards.items())]  # hidden ones too: their sprints answer 403
         wanted = request.args.get("projectKeyOrId")
         if wanted:
             project = next((p for k, p in self.jw.projects.items()
@@ -128,8 +130,9 @@ class AgileRoutes:
             if state not in SPRINT_STATES:
                 raise JiraApiError(400, f"The sprint state '{state}' is not valid. Valid states are: future, active, "
                                         "closed.")
-        sprints = [s for _, s in sorted(self.jw.sprints.items())
-                   if s.get("originBoardId") == board_id and (not states or s.get("state") in states)]
+        also = set(self.jw.listed_sprints.get(board_id, ()))  # sprints of other boards this board shows
+        sprints = [s for sid, s in sorted(self.jw.sprints.items())
+                   if (s.get("originBoardId") == board_id or sid in also) and (not states or s.get("state") in states)]
         return self.json(request, offset_page(request, sprints, with_links=False))
 
     def handle_sprint(self, request: Request, sprint_id: int) -> Response:

@@ -14,7 +14,7 @@ import gc
 import json
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ class Sandbox:
     jira: RunningServer
     github: RunningServer
     generation_s: float = 0.0
+    github_enterprise: bool = False  # the written config reaches GitHub as GitHub Enterprise Server (/api/v3)
 
     @property
     def jira_url(self) -> str:
@@ -43,8 +44,8 @@ class Sandbox:
 
     @property
     def github_url(self) -> str:
-        """Base URL of the fake GitHub API."""
-        return self.github.url
+        """Base URL of the fake GitHub API (GitHub Enterprise Server's `/api/v3` when `github_enterprise`)."""
+        return self.github.url + ("/api/v3" if self.github_enterprise else "")
 
     @property
     def jira_projects(self) -> list[str]:
@@ -105,11 +106,22 @@ class Sandbox:
 
 
 def start_sandbox(seed: int = 7, issues: int = 2000, now: datetime | None = None, *, jira_port: int = 0,
-                  github_port: int = 0, faults: Faults | None = None, world: World | None = None) -> Sandbox:
+                  github_port: int = 0, faults: Faults | None = None, world: World | None = None,
+                  site_modes: Iterable[str] = (), jira_server: bool = False,
+                  github_enterprise: bool = False) -> Sandbox:
     """Generate a world (or serve the one given) and start the fake Jira and GitHub on 127.0.0.1.
 
-    Ports default to free ones. Raises OSError when a requested port is taken.
+    `site_modes` reshape the world (`syncd.sandbox.site_modes`); `jira_server` serves Jira as Server /
+    Data Center (REST v2, legacy search); `github_enterprise` has the config reach GitHub under `/api/v3`.
+    Ports default to free ones. Raises OSError when a requested port is taken; ValueError names an
+    unknown site mode.
     """
+    from syncd.sandbox.site_modes import SITE_MODES, apply_site_modes
+
+    modes = list(site_modes)
+    unknown = [m for m in modes if m not in SITE_MODES]
+    if unknown:
+        raise ValueError(f"unknown site mode {unknown[0]!r} (known: {', '.join(SITE_MODES)})")
     from syncd.sandbox.generate import generate_world
     from syncd.sandbox.github import serve_github
     from syncd.sandbox.jira import serve_jira
@@ -120,6 +132,10 @@ def start_sandbox(seed: int = 7, issues: int = 2000, now: datetime | None = None
     try:
         if world is None:
             world = generate_world(seed=seed, issues=issues, now=now)
+        if modes:
+            apply_site_modes(world, modes)
+        if jira_server:
+            world.jira.deployment = "Server"
         # The world lives as long as the servers: keep the cycle collector from walking its millions
         # of objects on every collection (binding the sockets, and every request, slowed down as the
         # world grew). Reference counting still frees the world once it is dropped.
@@ -139,7 +155,8 @@ def start_sandbox(seed: int = 7, issues: int = 2000, now: datetime | None = None
     except BaseException:
         jira.stop()
         raise
-    return Sandbox(world=world, controls=controls, jira=jira, github=github, generation_s=generation_s)
+    return Sandbox(world=world, controls=controls, jira=jira, github=github, generation_s=generation_s,
+                   github_enterprise=github_enterprise)
 
 
 def _check_port(port: int) -> None:

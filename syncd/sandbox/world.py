@@ -27,6 +27,7 @@ class JiraWorld:
     server_info: Json = field(default_factory=dict)  # /rest/api/3/serverInfo (deploymentType "Cloud")
     myself: Json = field(default_factory=dict)
     fields: list[Json] = field(default_factory=list)  # /rest/api/3/field (story points custom field)
+    issue_types: list[Json] = field(default_factory=list)  # /rest/api/3/issuetype (untranslatedName, hierarchyLevel)
     projects: dict[str, Json] = field(default_factory=dict)  # key -> project
     statuses: list[Json] = field(default_factory=list)  # with statusCategory
     users: dict[str, Json] = field(default_factory=dict)  # accountId -> user
@@ -46,6 +47,11 @@ class JiraWorld:
     moved_keys: dict[str, str] = field(default_factory=dict)  # old key -> issue id (after a move)
     revision: int = 0  # bumped by every mutation, so a server can cache indexes until it changes
     last_history_id: int = 0  # highest changelog history id a mutation handed out (0: not looked up yet)
+    # Site shapes (`syncd.sandbox.site_modes`): no Jira Software (every agile path 404), boards the API
+    # account cannot see (403), and sprints a board lists besides its own (board id -> sprint ids).
+    agile: bool = True
+    hidden_boards: set[int] = field(default_factory=set)
+    listed_sprints: dict[int, list[int]] = field(default_factory=dict)
 
 
 @dataclass

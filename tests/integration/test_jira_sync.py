@@ -74,10 +74,10 @@ def test_full_sync_stores_exactly_the_world_and_a_second_sync_costs_one_search(s
     assert result.result.new == 138
     assert_store_is_the_world(store, world)
     stats = controls.stats()["requests"]
-    # serverInfo, /field, 2 search pages, 2 changelog pages (WID-3 only), boards x2, sprints of the scrum
-    # board, versions x2 and one id-only census page
-    assert stats["jira changelog"] == 2 and stats["jira search_jql"] == 3
-    assert result.requests == conn.requests == controls.total("jira") == 12
+    # serverInfo, /field, /issuetype, 2 search pages, 2 changelog pages (WID-3 only), boards x2, sprints of
+    # the scrum board, versions x2 and one id-only census page
+    assert stats["jira changelog"] == 2 and stats["jira search_jql"] == 3 and stats["jira issuetype"] == 1
+    assert result.requests == conn.requests == controls.total("jira") == 13
     board = {s.remote_id: s for s in store.sprints()}
     assert board["3"].board_name == "WID board" and board["3"].state == "active"
     before = canonical(store)
