@@ -167,6 +167,7 @@ def review_from_node(source: str, node: Json, where: str = "review") -> Review:
 
 
 _KEY = re.compile(r"[A-Z][A-Z0-9_]*-[0-9]+")  # what a configured pattern's match must look like
+_GITHUB_BRANCH = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?-)?patch-[0-9]+")  # web editor's default names
 
 
 def jira_keys(texts: Iterable[str | None], projects: Iterable[str], pattern: str,
@@ -174,11 +175,16 @@ def jira_keys(texts: Iterable[str | None], projects: Iterable[str], pattern: str
     """Jira keys named in PR text, accepted only for configured project keys (no `UTF-8`, `SHA-256`).
 
     Branch names are matched without regard to case (`feature/wid-12-login` names WID-12), as
-    branch names are usually lower case; keys come back upper case, first mention first.
+    branch names are usually lower case, except the names GitHub gives branches itself (`patch-1`,
+    `ann-patch-2` from the web editor), which are matched as written, so they never name PATCH-1 of a
+    project PATCH. Keys come back upper case, first mention first.
     """
     allowed = {p.upper() for p in projects}
     found: dict[str, None] = {}
-    for rx, values in ((re.compile(pattern), texts), (re.compile(pattern, re.IGNORECASE), branches)):
+    named = [b for b in branches if b and not _GITHUB_BRANCH.fullmatch(b)]
+    defaulted = [b for b in branches if b and _GITHUB_BRANCH.fullmatch(b)]
+    exact, folded = re.compile(pattern), re.compile(pattern, re.IGNORECASE)
+    for rx, values in ((exact, [*texts, *defaulted]), (folded, named)):
         for value in values:
             for match in rx.finditer(value or ""):
                 key = (match.group(1) if match.groups() else match.group(0)).upper()

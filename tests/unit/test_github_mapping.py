@@ -186,6 +186,17 @@ def test_jira_keys(texts: list[str | None], branch: str | None, expected: list[s
     assert jira_keys(texts, ["WID", "OPS"], PATTERN, branches=[branch]) == expected
 
 
+@pytest.mark.parametrize(("branch", "expected"), [
+    ("patch-1", []),  # GitHub's web editor names branches patch-N: never PATCH-1
+    ("ann-patch-2", []),  # ... and USER-patch-N on a fork
+    ("PATCH-3", ["PATCH-3"]),  # written in upper case, it names the key on purpose
+    ("feature/patch-4-hotfix", ["PATCH-4"]),  # a name someone chose is matched without regard to case
+    ("patch-5-wid-6", ["PATCH-5", "WID-6"]),
+])
+def test_github_default_branch_names_do_not_link_by_case(branch: str, expected: list[str]) -> None:
+    assert jira_keys(["no key in the title"], ["WID", "PATCH"], PATTERN, branches=[branch]) == expected
+
+
 def test_jira_key_pattern_is_configurable() -> None:
     assert jira_keys(["[WID_12] odd convention"], ["WID"], r"\[([A-Z]+)_(?:\d+)\]") == []  # "WID" is no key
     assert jira_keys(["[WID-12] bracketed"], ["WID"], r"\[([A-Z]+-\d+)\]") == ["WID-12"]
