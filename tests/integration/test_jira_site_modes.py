@@ -15,11 +15,19 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from syncd.connectors.config import JiraSource
+from syncd.connectors.jira import JiraConnector
 from syncd.sandbox import Sandbox, start_sandbox
+from syncd.sandbox._http import Controls
+from syncd.sandbox.jira import serve_jira
 from syncd.sandbox.site_modes import SITE_MODES, apply_site_modes
+from syncd.store import Store
+from syncd.sync import sync_source
+from tests.integration.jira_world import EMAIL, TOKEN, make_world
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 ENGLISH_KIND = {"Epic": "epic", "Story": "story", "Task": "task", "Bug": "bug", "Sub-task": "subtask"}
@@ -146,3 +154,56 @@ def test_site_modes_are_named_and_unknown_ones_refused() -> None:
         apply_site_modes(world, ["klingon"])
     assert set(SITE_MODES) == {"zh-site", "no-agile", "hidden-board", "text-sprint-field", "foreign-link",
                                "cross-board-sprint"}
+
+
+def test_after_a_first_sync_that_stored_nothing_the_next_search_has_no_negative_epoch(store: Store) -> None:
+    world = make_world(issues=6, ops_issues=2, big_history=False)
+    with world.lock:
+        for issue in world.jira.issues.values():
+            issue["fields"]["created"] = "not a time"  # every issue is skipped on the first sync
+        world.jira.revision += 1
+    server = serve_jira(world, Controls())
+    try:
+        conn = JiraConnector("acme", JiraSource(type="jira", url=server.url, email=EMAIL, token=TOKEN,
+                                                projects=["WID", "OPS"]))
+        sent: list[str] = []
+        search = conn.client.search_page
+
+        def recording(jql: str, *args: Any) -> Any:
+            sent.append(jql)
+            return search(jql, *args)
+
+        conn.client.search_page = recording  # type: ignore[method-assign]
+        first = sync_source(store, "acme", conn)
+        assert not first.ok and "8 issues skipped" in str(first.error) and store.counts()["items"] == 0
+        sent.clear()
+        sync_source(store, "acme", conn)
+        issue_searches = [q for q in sent if "ORDER BY updated" in q]
+        assert issue_searches == ['project in ("WID", "OPS") ORDER BY updated ASC, key ASC']  # no "updated >= -300000"
+    finally:
+        server.stop()
+
+
+def test_sandbox_help_names_the_site_modes_and_the_server_switches(tmp_path: Path) -> None:
+    out = run("sandbox", "--help", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    for flag in ("--site-mode", "--jira-server", "--ghes", *SITE_MODES):
+        assert flag in out.stdout, flag
+    bad = run("sandbox", "--site-mode", "klingon", cwd=tmp_path)
+    assert bad.returncode == 2 and "'klingon' is not one of" in bad.stderr
+
+
+def test_jira_server_and_ghes_sandbox_sync_through_the_cli(tmp_path: Path) -> None:
+    with start_sandbox(seed=5, issues=100, now=NOW, jira_server=True, github_enterprise=True) as box:
+        assert box.github_url.endswith("/api/v3") and "/api/v3" in box.config_toml()
+        config = box.write_config(tmp_path / "syncd.toml", data_dir=tmp_path / "data")
+        done = run("sync", "--config", str(config), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        db = sqlite3.connect(tmp_path / "data" / "syncd.db")
+        counts = dict(db.execute("select source, count(*) from items group by source").fetchall())
+        t = box.world.truth
+        assert counts == {"jira": t.jira_issues, "github": t.github_issues + t.github_pulls}
+        cursor = json.loads(db.execute("select value from cursors where source = 'jira'").fetchone()[0])
+        assert cursor["deployment"] == "server"
+        served = box.controls.stats()["requests"]
+        assert served.get("jira search", 0) > 0 and not served.get("jira search_jql")  # legacy search only
