@@ -167,11 +167,26 @@ def shorten_body(body: str, *, rows: int, full_url: str | None, attachment: str)
         note = etree.SubElement(root, "p")
         em = etree.SubElement(note, "em")
         em.text = f"…and {left} more {noun if left > 1 else noun[:-1]} in the full report."
+        beyond = _capped_note(block.getnext())
+        if beyond is not None:  # the report itself listed only some: one note says both
+            em.text = f"…and {left + beyond[0]} more {noun}; the full report lists {left} of them."
+            beyond[1].getparent().remove(beyond[1])
         tail, block.tail = block.tail, None
         block.addnext(note)
         note.tail = tail
     root.insert(0, _full_report_note(rows, full_url, attachment))
     return _serialize(root)
+
+
+_CAPPED = re.compile(r"…and (\d+) more\.")
+
+
+def _capped_note(el: HtmlElement | None) -> tuple[int, HtmlElement] | None:
+    """(N, the paragraph) when `el` is a report's own "…and N more." note under a capped list."""
+    if el is None or el.tag != "p":
+        return None
+    m = _CAPPED.fullmatch(" ".join(el.text_content().split()))
+    return (int(m.group(1)), el) if m else None
 
 
 def _full_report_note(rows: int, full_url: str | None, attachment: str) -> HtmlElement:

@@ -213,3 +213,51 @@ def test_no_horizontal_scroll_at_phone_and_desktop_widths(written: Written, tmp_
         finally:
             browser.close()
     assert failures == []
+
+
+def _sandbox_config(tmp_path: Path, base_url: str | None) -> tuple[Path, Path]:
+    from tests.reports_sandbox import build_sandbox_store
+
+    sandbox = build_sandbox_store(tmp_path / "sandbox")
+    sandbox.store.close()
+    out = tmp_path / "published"
+    line = f'base_url = "{base_url}"' if base_url else ""
+    config = tmp_path / "syncd.toml"
+    config.write_text(f"""
+database_url = "sqlite:///{tmp_path / 'sandbox' / 'syncd.db'}"
+[reports]
+goals_file = "{sandbox.goals_file}"
+timezone = "Europe/Berlin"
+{line}
+""", encoding="utf-8")
+    return config, out
+
+
+def test_with_a_report_site_the_shortened_email_links_to_the_published_report(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from syncd.cli import main
+
+    config, out = _sandbox_config(tmp_path, "https://reports.acme.example/syncd/")
+    result = CliRunner().invoke(main, ["report", "status", "--audience", "engineering", "--config", str(config),
+                                       "--out", str(out), "--now", "2026-11-20T12:00:00+01:00"])
+    assert result.exit_code == 0, result.output
+    msg = _parse(out / "status-engineering.eml")
+    body = _html_part(msg).get_content()
+    assert len(str(_html_part(msg).get_payload()).encode()) < BUDGET
+    # the link names the file `syncd report` wrote: publishing the out folder at base_url serves it
+    assert '<a href="https://reports.acme.example/syncd/status-engineering.html"' in body
+    assert (out / "status-engineering.html").is_file()
+    assert [p.get_filename() for p in msg.iter_attachments()] == []  # linked, not attached
+    text = msg.get_body(preferencelist=("plain",))
+    assert text is not None and "https://reports.acme.example/syncd/status-engineering.html" in text.get_content()
+
+
+@pytest.mark.parametrize("bad", ["ftp://reports.acme.example/", "reports.acme.example", "https://x.example/?a=1"])
+def test_a_bad_base_url_is_a_config_error_naming_the_key(tmp_path: Path, bad: str) -> None:
+    config = tmp_path / "syncd.toml"
+    config.write_text(f'[reports]\nbase_url = "{bad}"\n', encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "syncd", "config", "check", "--config", str(config)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "reports.base_url" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr

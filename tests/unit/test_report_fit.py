@@ -26,6 +26,14 @@ def test_long_tables_and_lists_keep_their_first_rows_and_say_how_many_are_left()
                             "The full report is attached (status-engineering.html).</p>")
 
 
+def test_a_list_the_report_already_capped_gets_one_note_for_both_cuts() -> None:
+    body = markdown_body(_table(8) + "\n_…and 30 more._\n\nAfter.\n", charts=set())
+    short = shorten_body(body, rows=3, full_url=None, attachment="a.html")
+    # 8 listed + 30 beyond them; 3 kept: 5 of the 35 left are in the full report
+    assert "…and 35 more rows; the full report lists 5 of them." in short
+    assert "…and 30 more." not in short and "After." in short
+
+
 def test_the_note_links_to_the_full_report_when_it_is_published_and_never_to_a_bad_url() -> None:
     body = markdown_body(_table(4), charts=set())
     linked = shorten_body(body, rows=1, full_url="https://reports.example/syncd/status-engineering.html", attachment="x")
