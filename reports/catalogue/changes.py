@@ -13,7 +13,7 @@ _RAG_WORD = {"green": "Green", "amber": "Amber", "red": "Red"}
 
 
 def conclusions(analysis: Analysis) -> dict[str, Any]:
-    """Per goal and release: status, percent done, p85 forecast and target (JSON-ready)."""
+    """Per goal and release: status, percent done, p85 forecast and target; the risk theme ids (JSON-ready)."""
     goals = {}
     for g in analysis.goals:
         pct = percent_done(g.progress.counts)
@@ -29,7 +29,7 @@ def conclusions(analysis: Analysis) -> dict[str, Any]:
             "name": r.release.name, "rag": r.status.rag.value, "released": r.release.released,
             "percent": None if pct is None else round(100 * pct, 1), "p85": _iso(r.forecast.p85),
         }
-    return {"goals": goals, "releases": releases}
+    return {"goals": goals, "releases": releases, "themes": [t.id for t in analysis.themes]}
 
 
 def _iso(day: date | None) -> str | None:

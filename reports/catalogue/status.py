@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from syncd.model import StatusCategory
-from syncd.reports.analysis.types import Forecast, GoalAnalysis, Lever, LeverKind, MetricValue, Rag, Theme
+from syncd.reports.analysis.types import Forecast, GoalAnalysis, Lever, LeverKind, MetricValue, Theme
 from syncd.reports.catalogue import charts_for
 from syncd.reports.catalogue.base import (
     RAG_BADGE,
@@ -27,8 +27,10 @@ from syncd.reports.catalogue.base import (
 from syncd.reports.catalogue.changes import changes_since
 from syncd.reports.catalogue.readiness import launch_checklist
 from syncd.reports.catalogue.risk_themes import signals_in_scope, theme_line, themes_footnote, themes_in_scope
+from syncd.reports.catalogue.verdict import verdict
 from syncd.reports.render.templating import format_number, format_percent, render_markdown
 
+DELIVERED_BADGE = "✅ Delivered"
 EXECUTIVE_MAX_LINES = 40
 EXECUTIVE_MAX_GOALS = 10
 EXECUTIVE_MAX_DECISIONS = 4  # late goals in the executive's options table (the business report lists all)
@@ -70,17 +72,14 @@ def metric_text(m: MetricValue) -> str:
     return f"{m.name}: {current} ({format_number(m.baseline)} → {format_number(m.target)}{unit}{way})"
 
 
-def headline(goals: list[GoalAnalysis]) -> str:
-    """One sentence: how many goals are on track, and the worst one."""
-    if not goals:
-        return "No goals are configured: add them to the goals file to see progress toward outcomes."
-    on_track = sum(1 for g in goals if g.status.rag == Rag.GREEN)
-    worst = next((g for g in goals if g.status.rag == Rag.RED), None) or next(
-        (g for g in goals if g.status.rag == Rag.AMBER), None)
-    text = f"{on_track} of {len(goals)} goals on track."
-    if worst is not None:
-        text += f" {worst.goal.title}: {worst.status.reason}"
-    return text
+def headline(inp: ReportInput, goals: list[GoalAnalysis]) -> str:
+    """One sentence: goals delivered / on track / at risk / missed, missed releases, and what changed."""
+    return verdict(goals, inp.analysis, inp.previous, [t.id for t in themes_in_scope(inp)])
+
+
+def goal_badge(g: GoalAnalysis) -> str:
+    """The goal's status badge; a finished goal is delivered, not merely green."""
+    return DELIVERED_BADGE if g.forecast.done else RAG_BADGE[g.status.rag]
 
 
 def top_themes(themes: list[Theme], n: int = EXECUTIVE_THEMES) -> list[Theme]:
@@ -140,14 +139,14 @@ def executive(inp: ReportInput) -> Built:
     themes = themes_in_scope(inp)
     risks = signals_in_scope(inp)
     rows = [{
-        "title": g.goal.title, "badge": RAG_BADGE[g.status.rag], "pct": delivered_share(g.progress.funnel),
+        "title": g.goal.title, "badge": goal_badge(g), "pct": delivered_share(g.progress.funnel),
         "done_pct": percent_done(g.progress.counts),
         "merged": f"{g.progress.funnel.merged} of {g.progress.funnel.done_with_code} with code merged",
         "note": not_released_note(g.progress.funnel, g.forecast.done),
         "forecast": forecast_text(g.forecast, g.goal.target_date), "metric": metric_text(g.metric),
     } for g in goals[:EXECUTIVE_MAX_GOALS]]
     md = render_markdown(
-        "status-executive.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(goals), goals=rows,
+        "status-executive.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(inp, goals), goals=rows,
         more_goals=max(0, len(goals) - EXECUTIVE_MAX_GOALS),
         themes=[theme_line(inp, t, links=False) for t in top_themes(themes)], total_themes=len(themes),
         options=option_rows(goals)[:EXECUTIVE_MAX_DECISIONS], more_options=max(0, len(late_goals(goals)) - EXECUTIVE_MAX_DECISIONS),
@@ -183,7 +182,7 @@ def business(inp: ReportInput) -> Built:
             charts[chart[0]] = chart[1]
         c = g.progress.counts
         views.append({
-            "g": g, "badge": RAG_BADGE[g.status.rag], "metric": metric_text(g.metric), "counts": c,
+            "g": g, "badge": goal_badge(g), "metric": metric_text(g.metric), "counts": c,
             "pct": percent_done(c), "delivery": g.progress.delivery, "feedback": _feedback(inp, g),
             "delivered": delivered_text(g.progress.funnel), "funnel": funnel_text(g.progress.funnel),
             "chart": chart[0] if chart else None, "forecast": forecast_text(g.forecast, g.goal.target_date),
@@ -192,7 +191,7 @@ def business(inp: ReportInput) -> Built:
     themes = themes_in_scope(inp, goals_only=True)
     risks = [r for t in themes for r in t.signals]
     md = render_markdown(
-        "status-business.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(goals), goals=views,
+        "status-business.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(inp, goals), goals=views,
         shipped=[r for r in releases if r.release.released][:MAX_RELEASES],
         upcoming=[r for r in releases if not r.release.released and r.progress.counts.items_total][:MAX_RELEASES],
         rag=RAG_BADGE, pct_of=delivered_share, forecast_text=forecast_text, basis=forecast_basis,
