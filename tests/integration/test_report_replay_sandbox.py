@@ -147,11 +147,12 @@ def counts_from_changelog(db_path: Path, at: datetime, checkout_epics: list[str]
     return out
 
 
-_LINE = re.compile(r"^### \S+ \S+ · (.+?) — (\d+)% done, (\d+) items? open$", re.M)
+# "### 🔴 Red · Ship Widget 2.4 — 30% delivered (36% done in Jira, 2 of 4 with code merged), 7 items open"
+_LINE = re.compile(r"^### \S+ \S+ · (.+?) — .*?\b(\d+)% done\b.*, (\d+) items? open$", re.M)
 
 
 def report_counts(markdown: str) -> dict[str, tuple[int, int]]:
-    """Goal title -> (percent done, items open), as the engineering status report states them."""
+    """Goal title -> (percent done by status, items open), as the engineering status report states them."""
     return {title: (int(pct), int(n)) for title, pct, n in _LINE.findall(markdown)}
 
 
