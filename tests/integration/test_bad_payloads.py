@@ -141,6 +141,25 @@ def test_a_malformed_sprint_fails_the_source_in_one_line_and_keeps_the_issues(st
     assert {s.remote_id: s.goal for s in store.sprints()}["3"] == "Ship it"
 
 
+def test_a_sprint_field_value_of_the_wrong_shape_is_ignored_with_one_warning_and_the_issue_kept(
+        store: Store, sandbox: Sandbox) -> None:
+    world, _, server = sandbox
+    assert sync(store, server).ok
+    edit.update_issue(world, "WID-8", summary="changed, with an odd sprint value")
+    iid = corrupt(world, "WID-8", "customfield_10020", "sprint-3")  # the gh-sprint field sending a string
+    result = sync(store, server)
+    assert result.ok, result.error  # no issue skipped, the source did not fail
+    assert result.warnings == [f"source acme: custom field customfield_10020 ignored, its value is not what that field "
+                               f"holds (issue WID-8 (id {iid}): expected a list, got a string); the issues are synced "
+                               "without it"]
+    item = {i.key: i for i in store.items()}["WID-8"]
+    assert item.title == "changed, with an odd sprint value" and item.sprint_ids == []
+    edit.update_issue(world, "WID-8", summary="changed again")
+    again = sync(store, server)
+    assert again.ok and again.warnings == []  # warned once
+    assert {i.key: i.title for i in store.items()}["WID-8"] == "changed again"
+
+
 # -- through the command line ---------------------------------------------------------------------
 
 def syncd(*args: str) -> subprocess.CompletedProcess[str]:
