@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from syncd.model import (
     Batch,
     ItemKind,
@@ -204,3 +207,49 @@ def test_store_tells_whether_it_holds_anything_newer(store: Store) -> None:
     # day 2: the item's update; day 3: the sprint's start; day 4: the release
     assert [store.changed_after(day(n)) for n in (1.5, 2.5, 3.5, 4)] == [True, True, True, False]
     assert load_snapshot_at(store, day(4)).as_of is None
+
+
+_EVENT = st.tuples(st.sampled_from(["status", "sprint", "estimate", "assignee", "version"]),
+                   st.integers(min_value=0, max_value=3), st.integers(min_value=1, max_value=72))
+
+
+@settings(max_examples=80, deadline=None)
+@given(events=st.lists(_EVENT, max_size=14), probe_hours=st.integers(min_value=-5, max_value=14 * 72))
+def test_replay_gives_the_state_last_set_before_the_moment(events: list[tuple[str, int, int]], probe_hours: int) -> None:
+    """Random histories: the state at a moment is the one recorded when the last change before it was made."""
+    p = Plan()
+    sprints = [p.sprint(n, SprintState.FUTURE) for n in range(1, 4)]
+    versions = [p.version(f"{n}.0") for n in range(3)]
+    statuses = ["To Do", "In Progress", "In Review", "Done"]
+    item = p.item("WID-1", created=day(0), assignee=None)
+
+    def state() -> tuple[object, ...]:
+        return (item.status, item.status_category, list(item.sprint_ids), item.estimate, item.assignee_id,
+                sorted(item.release_ids))
+
+    truth = [(day(0), state())]
+    at = day(0)
+    for kind, n, hours in events:
+        at += timedelta(hours=hours)
+        if kind == "status" and statuses[n] != item.status:
+            p.move(item, statuses[n], at)
+        elif kind == "sprint":
+            p.set_sprints(item, sprints[:n], at)  # none, the first, the first two, all three
+        elif kind == "estimate":
+            p.estimate(item, float(n + 1), at)
+        elif kind == "assignee":
+            _assign(p, item, f"user{n}" if n else None, at)
+        elif kind == "version":
+            v = versions[n % 3]
+            inside = v.id in item.release_ids
+            _fix_version(p, item, added=None if inside else v.remote_id, removed=v.remote_id if inside else None, at=at)
+        truth.append((at, state()))
+    probe = day(0) + timedelta(hours=probe_hours)
+    then = snapshot_at(p.snapshot(), probe)
+    if probe < day(0):
+        assert then.items == []
+        return
+    want = [s for t, s in truth if t <= probe][-1]
+    got = then.items[0]
+    assert (got.status, got.status_category, got.sprint_ids, got.estimate, got.assignee_id,
+            sorted(got.release_ids)) == want
