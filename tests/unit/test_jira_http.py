@@ -79,3 +79,29 @@ def test_an_html_error_page_ends_in_one_line() -> None:
     with pytest.raises(SourceError) as err:
         c.fields()
     assert str(err.value) == f"source acme ({URL}): GET field: HTTP 500: 500 Internal Server Error" and len(waits) == 1
+
+
+@responses.activate
+def test_an_agile_api_the_token_may_not_use_is_one_warning_not_a_failure() -> None:
+    from syncd.connectors.jira import JiraConnector
+
+    cfg = JiraSource(type="jira", url=URL, email="a@b.c", token="tok-secret-1", projects=["WID"])
+    issue = {"id": "10001", "key": "WID-1", "fields": {
+        "summary": "s", "project": {"key": "WID"}, "issuetype": {"id": "1", "name": "Story", "hierarchyLevel": 0},
+        "status": {"name": "To Do", "statusCategory": {"key": "new"}},
+        "created": "2026-11-01T09:00:00.000+0000", "updated": "2026-11-02T09:00:00.000+0000"}}
+    responses.get(f"{URL}/rest/api/2/serverInfo", json={"deploymentType": "Cloud"})
+    responses.get(f"{URL}/rest/api/3/field", json=[])
+    responses.get(f"{URL}/rest/api/3/issuetype", json=[{"id": "1", "name": "Story", "untranslatedName": "Story"}])
+    responses.post(f"{URL}/rest/api/3/search/jql", json={"issues": [issue], "isLast": True})
+    responses.get(f"{URL}/rest/agile/1.0/board", status=403,
+                  json={"errorMessages": ["The app is not installed on this instance."]})
+    responses.get(f"{URL}/rest/api/3/project/WID/versions", json=[])
+    conn = JiraConnector("acme", cfg)
+    batches = list(conn.fetch(None, full=False, known_ids=dict))  # no SourceError: the source syncs
+    assert [i.key for b in batches for i in b.items] == ["WID-1"]
+    assert not any(b.sprints for b in batches)
+    assert conn.warnings == ["source acme: no agile API on this site (GET board: HTTP 403): boards and sprints are "
+                             "not synced, everything else is"]
+    assert batches[-1].cursor is not None and batches[-1].cursor["agile_missing"] == 403
+    assert "census_at" in batches[-1].cursor and batches[-1].removed_ids == []  # the deletion census ran
