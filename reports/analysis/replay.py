@@ -15,6 +15,14 @@ says what a report generated that day would have said (given the same store):
   milestones released (closed) after `at` are unreleased, and GitHub releases published after `at`
   do not exist.
 
+Reading the past from the changelog is what Jira's own charts do: each history item carries a
+field's `from`/`to` values (ChangeDetails, Jira Cloud platform REST API), and Jira Software's
+version reports rebuild a version's scope from "a list of changes to the fix version (issues added
+and issues removed with corresponding dates)" (FixVersionHistoryService,
+https://docs.atlassian.com/jira-software/6.3.3/com/atlassian/greenhopper/service/charts/FixVersionHistoryService.html).
+A move between versions is two items, one removal (`from`) and one addition (`to`); the sandbox
+logs it so (syncd/sandbox/timeline.py, set_version).
+
 Fields the store has no history of (priority, labels, components, due date, flag, epic and parent,
 issue links; GitHub labels, milestones and assignees; pull-request checks, drafts and requested
 reviewers; sprint goals) keep their current values: the snapshot's `as_of` names which of them may
