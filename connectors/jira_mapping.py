@@ -7,9 +7,14 @@ Every value is read through `connectors.payload`, so a payload of the wrong shap
 
 Sites differ in language and configuration, so the mapping reads facts that do not (STYLE.md, "Do
 this" 8): custom fields are found by their plugin type (`schema.custom`), not by display name, and an
-issue's kind comes from the type's `hierarchyLevel` (1 = epic, -1 = sub-task, as Jira Cloud's issue
-type hierarchy defines them), `subtask` flag and `untranslatedName` (GET /rest/api/3/issuetype, see
-../shared/realdata/jira-openapi) before its display name, with a per-source override map.
+issue's kind comes from the type's `hierarchyLevel`, `subtask` flag and `untranslatedName` (GET
+/rest/api/3/issuetype, see ../shared/realdata/jira-openapi) before its display name, with a per-source
+override map. The levels are Jira Cloud's issue type hierarchy: -1 Subtask, 0 Base, 1 Epic (the
+platform API's IssueTypeCreateBean.hierarchyLevel and GET /project/{id}/hierarchy, e.g. as documented
+at https://mrrefactoring.github.io/jira.js/interfaces/Version3Parameters.CreateIssueType.html);
+Atlassian replaced the issue type's `type` (standard/subtype) and the Epic Link field with
+`hierarchyLevel` and `parent` (https://community.developer.atlassian.com/t/deprecation-of-the-epic-link-
+parent-link-and-other-related-fields-in-rest-apis-and-webhooks/54048), which is why they come first.
 A custom field whose value has the wrong shape (a text field where the sprint field should be) is
 left out of that issue's record and reported in `IssueRecords.ignored`, never a reason to skip it.
 """
