@@ -54,7 +54,9 @@ class ReportContext:
 def join_config(settings: Settings) -> JoinConfig:
     """How releases are joined: each GitHub source's `jira_projects` and the `[[releases.map]]` entries."""
     return JoinConfig(jira_projects={name: list(src.jira_projects) for name, src in settings.sources.items()
-                                     if isinstance(src, GitHubSource)}, map=list(settings.releases.map))
+                                     if isinstance(src, GitHubSource)}, map=list(settings.releases.map),
+                      jira_released_is_production=settings.delivery.jira_released_is_production,
+                      prerelease_pattern=settings.delivery.prerelease_pattern)
 
 
 def _goals(settings: Settings) -> GoalsFile:
@@ -82,7 +84,7 @@ def load_context(settings: Settings, store: Store, *, now: datetime) -> ReportCo
             raise ConfigError(f"goals: goal {g.id}: team: {g.team!r} is neither a [teams] name nor a project or "
                               "repository in the store")
     analysis = analyse(snapshot, goals.goals, settings.reports, now, capacity=goals.capacity, teams=settings.teams,
-                       releases=join_config(settings))
+                       releases=join_config(settings), delivery=settings.delivery)
     return ReportContext(settings=settings, snapshot=snapshot, analysis=analysis, now=now)
 
 

@@ -204,11 +204,31 @@ class ScheduleEntry(_Section):
 
 
 class DeliverySettings(_Section):
-    """What happens to a scheduled report whose hand-over to SMTP was cut off (see syncd/delivery.py)."""
+    """`[delivery]`: what happens to a scheduled report whose hand-over to SMTP was cut off (see
+    syncd/delivery.py), and what counts as delivered to production with the conventions DORA's four
+    keys are counted by (see syncd/reports/analysis/dora.py)."""
 
     # hold: at most once, the slot stays `uncertain` for an operator (`syncd deliveries`); resend:
     # at least once, the daemon sends it again with the same Message-ID (clients de-duplicate)
     uncertain: Literal["hold", "resend"] = "hold"
+    jira_released_is_production: bool = True  # a released Jira fix version is a production release
+    prerelease_pattern: str | None = None  # a GitHub release whose tag (or name) matches is a pre-release, e.g. "-(rc|beta)"
+    hotfix_pattern: str = r"(?i)hotfix|^v?\d+\.\d+\.[1-9]\d*$"  # names/tags of hotfix releases (v2.5.1 by default)
+    revert_pattern: str = r"(?i)^revert\b"  # titles of pull requests that revert a change
+    incident_labels: list[str] = Field(default_factory=lambda: ["incident"])  # items with any of these labels are incidents
+    incident_kinds: list[Literal["epic", "story", "task", "bug", "subtask", "issue"]] = Field(default_factory=list)
+    caused_by_label_prefix: str = Field("caused-by:", min_length=1)  # label "caused-by:2.6" ties an item to release 2.6
+    change_failure_window_days: int = Field(7, ge=1, le=90)  # how long after a release a hotfix or revert counts
+
+    @field_validator("prerelease_pattern", "hotfix_pattern", "revert_pattern")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"{v!r} is not a regular expression: {exc}") from None
+        return v
 
 
 class DaemonSettings(_Section):

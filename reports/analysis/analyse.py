@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from syncd.model import ReleaseKind, SprintState, WorkItem
+from syncd.reports.analysis.dora import DeliveryConventions
 from syncd.reports.analysis.flow import flow
 from syncd.reports.analysis.forecast import forecast_completion, items_by_date, scope_key, seed_for
 from syncd.reports.analysis.funnel import Stages, funnel_of
@@ -115,21 +116,22 @@ def _no_gc_pauses() -> Iterator[None]:
 
 def analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettings, now: datetime, *,
             capacity: Sequence[Capacity] = (), teams: Mapping[str, Team] | None = None,
-            releases: JoinConfig | None = None) -> Analysis:
+            releases: JoinConfig | None = None, delivery: DeliveryConventions | None = None) -> Analysis:
     """Progress, forecasts, sprints, flow, risks and status for every goal and release, at `now`.
 
     `teams` are the configured `[teams]` (none: every project and repository is a team). `releases`:
-    how fix versions, milestones and GitHub releases are joined into one release.
+    how fix versions, milestones and GitHub releases are joined into one release; `delivery`: the
+    conventions DORA's four keys are counted by (`[delivery]`).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     with _no_gc_pauses():
-        return _analyse(snapshot, goals, settings, now, capacity, teams or {}, releases)
+        return _analyse(snapshot, goals, settings, now, capacity, teams or {}, releases, delivery)
 
 
 def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettings, now: datetime,
              capacity: Sequence[Capacity], teams: Mapping[str, Team], join_config: JoinConfig | None = None,
-             ) -> Analysis:
+             delivery: DeliveryConventions | None = None) -> Analysis:
     tz = ZoneInfo(settings.timezone)
     today = local_day(now, tz)
     snap = snapshot
@@ -168,7 +170,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
             progress=scope_progress, forecast=forecasts.of(items, inputs, rel.due)))
 
     sprints = sprint_reports(snap, hist, now, settings.velocity_sprints, capacity, settings.forecast_weeks)
-    flows = flow(snap, hist, clock, now, tz, settings.forecast_weeks)
+    flows = flow(snap, hist, clock, now, tz, settings.forecast_weeks, delivery)
     current_sprints = {r.sprint.id for r in sprints if r.sprint.state != SprintState.CLOSED}
     ctx = RiskContext(snap=snap, hist=hist, now=now, tz=tz, today=today, rules=rules, goals=goal_parts,
                       releases=release_parts, sprints=sprints, flow=flows, goals_of_item=goals_of_item,

@@ -1,4 +1,4 @@
-"""Flow and delivery metrics: cycle and lead time, throughput, WIP, PR review flow, DORA-style figures.
+"""Flow and delivery metrics: cycle and lead time, throughput, WIP, PR review flow, DORA's four keys.
 
 The window is the last `weeks` whole weeks ending at `now` (7-day windows counted back from `now`,
 so the newest week is never partial).
@@ -11,11 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from syncd.model import PullRequest, PullState, ReleaseKind, ReviewState, StatusCategory, WorkItem
+from syncd.model import PullRequest, PullState, ReviewState, StatusCategory, WorkItem
+from syncd.reports.analysis.dora import DeliveryConventions, dora_keys
 from syncd.reports.analysis.history import Histories, ItemFacts
 from syncd.reports.analysis.progress import ReleaseClock
 from syncd.reports.analysis.scope import item_ref, local_day
-from syncd.reports.analysis.types import Dora, Flow, FlowMetrics, Percentiles, PullMetrics, WeekCount, WipItem
+from syncd.reports.analysis.types import Flow, FlowMetrics, Percentiles, PullMetrics, WeekCount, WipItem
 from syncd.reports.data import Snapshot
 
 DAY = 86400.0
@@ -150,31 +151,11 @@ def pull_metrics(snap: Snapshot, now: datetime, weeks: int) -> PullMetrics:
                        review_to_merge_hours=percentiles(to_merge, "hours"), size_lines=percentiles(sizes, "lines"))
 
 
-def dora(snap: Snapshot, clock: ReleaseClock, now: datetime, weeks: int) -> Dora | None:
-    """Deployment frequency and lead time for changes, from published releases (None: never released)."""
-    shipped = [r for r in snap.releases if r.released and r.released_at is not None
-               and r.kind in (ReleaseKind.RELEASE, ReleaseKind.VERSION)]
-    if not shipped:
-        return None
-    start = now - timedelta(days=7 * weeks)
-    deployments = sum(1 for r in shipped if r.released_at is not None and start <= r.released_at < now)
-    lead: list[float] = []
-    for pull in snap.pulls:
-        item = snap.item_by_id.get(pull.item_id)
-        if item is None or pull.merged_at is None or not start <= pull.merged_at < now:
-            continue
-        released = clock.first_release_after(item.project, pull.merged_at)
-        if released is not None and released <= now:
-            lead.append((released - pull.merged_at).total_seconds() / HOUR)
-    kinds = sorted({"GitHub releases" if r.kind == ReleaseKind.RELEASE else "released Jira fix versions"
-                    for r in shipped})
-    return Dora(deployments=deployments, per_week=deployments / weeks,
-                lead_time_for_changes_hours=percentiles(lead, "hours"), basis=" and ".join(kinds))
-
-
-def flow(snap: Snapshot, hist: Histories, clock: ReleaseClock, now: datetime, tz: tzinfo, weeks: int) -> Flow:
-    """Flow metrics overall and per project, PR metrics and DORA-style figures."""
+def flow(snap: Snapshot, hist: Histories, clock: ReleaseClock, now: datetime, tz: tzinfo, weeks: int,
+         conventions: DeliveryConventions | None = None) -> Flow:
+    """Flow metrics overall and per project, PR metrics and DORA's four keys (overall and per team)."""
     samples = _samples_by_project(snap, hist.facts(), snap.scope_items, now, weeks)
+    overall, by_team = dora_keys(snap, clock.join, clock.first_release_after, now, weeks, conventions)
     merged = _Samples()
     for project in sorted(samples):
         merged.extend(samples[project])
@@ -182,5 +163,5 @@ def flow(snap: Snapshot, hist: Histories, clock: ReleaseClock, now: datetime, tz
         overall=_metrics(merged, "all", now, tz, weeks),
         by_project={p: _metrics(samples[p], p, now, tz, weeks) for p in sorted(samples)},
         pulls=pull_metrics(snap, now, weeks),
-        dora=dora(snap, clock, now, weeks),
+        dora=overall, dora_by_team=by_team,
     )

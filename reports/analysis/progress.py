@@ -54,6 +54,7 @@ class ReleaseClock:
 
     def __init__(self, snap: Snapshot, join: ReleaseJoin | None = None) -> None:
         join = join if join is not None else join_releases(snap)
+        self.join = join
         self.times = production_times(join)
         # part record id -> whether its joined release is in production (fix versions and milestones)
         self.in_production = {p.id: j.state == ReleaseState.RELEASED for j in join.releases for p in j.parts

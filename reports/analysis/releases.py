@@ -67,6 +67,9 @@ class JoinConfig:
     # GitHub source name -> the Jira projects its pull requests may name (its `jira_projects`)
     jira_projects: Mapping[str, Sequence[str]] = field(default_factory=dict)
     map: Sequence[MapEntry] = ()
+    # what counts as production ([delivery]): released Jira versions, and tags that mark a pre-release
+    jira_released_is_production: bool = True
+    prerelease_pattern: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +94,8 @@ class JoinedRelease:
 
     @property
     def production_parts(self) -> list[Release]:
-        """The parts that are a production release."""
-        return [p for p in self.parts if is_production(p)]
+        """The parts that are a production release (the join's rules decided `state`; these are its evidence)."""
+        return [p for p in self.parts if is_production(p)] if self.state == ReleaseState.RELEASED else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,16 +129,26 @@ def normalise_version(name: str) -> tuple[str, str] | None:
     return ".".join(str(int(p)) for p in parts), suffix
 
 
-def is_production(r: Release) -> bool:
-    """A production release: a published non-draft, non-pre-release GitHub release, or a released Jira version."""
+def is_production(r: Release, config: JoinConfig | None = None) -> bool:
+    """A production release: a published non-draft, non-pre-release GitHub release, or a released Jira version
+    (unless `jira_released_is_production` is off); a tag matching `prerelease_pattern` is a pre-release."""
+    config = config or _DEFAULT
     if r.kind == ReleaseKind.RELEASE:
-        return r.released and not r.draft and not r.prerelease and r.released_at is not None
-    return r.kind == ReleaseKind.VERSION and r.released
+        return r.released and not r.draft and not r.prerelease and r.released_at is not None \
+            and not _marked_prerelease(r, config)
+    return r.kind == ReleaseKind.VERSION and r.released and config.jira_released_is_production
 
 
-def is_prerelease(r: Release) -> bool:
+def is_prerelease(r: Release, config: JoinConfig | None = None) -> bool:
     """A GitHub release that is a release candidate or a draft."""
-    return r.kind == ReleaseKind.RELEASE and (r.draft or r.prerelease)
+    return r.kind == ReleaseKind.RELEASE and (r.draft or r.prerelease or _marked_prerelease(r, config or _DEFAULT))
+
+
+def _marked_prerelease(r: Release, config: JoinConfig) -> bool:
+    return config.prerelease_pattern is not None and re.search(config.prerelease_pattern, r.tag or r.name) is not None
+
+
+_DEFAULT = JoinConfig()
 
 
 def repo_pairs(snap: Snapshot, jira_projects: Mapping[str, Sequence[str]]) -> dict[str, str]:
@@ -209,16 +222,17 @@ def _order(r: Release) -> tuple[int, datetime, str]:
     return kind, r.released_at or datetime.max.replace(tzinfo=UTC), r.id
 
 
-def _joined(parts: list[Release], team: str, version: str | None, how: str, name: str | None = None) -> JoinedRelease:
+def _joined(parts: list[Release], team: str, version: str | None, how: str, config: JoinConfig,
+            name: str | None = None) -> JoinedRelease:
     parts = sorted(parts, key=_order)
     primary = parts[0]
-    production = [p for p in parts if is_production(p)]
+    production = [p for p in parts if is_production(p, config)]
     gh = [p.released_at for p in production if p.kind == ReleaseKind.RELEASE and p.released_at is not None]
     jira = [p.released_at for p in production if p.kind == ReleaseKind.VERSION and p.released_at is not None]
     released_at = min(gh) if gh else (min(jira) if jira else None)
     if production:
         state = ReleaseState.RELEASED
-    elif any(is_prerelease(p) for p in parts):
+    elif any(is_prerelease(p, config) for p in parts):
         state = ReleaseState.PRERELEASE
     else:
         state = ReleaseState.PLANNED
@@ -247,7 +261,8 @@ def join_releases(snap: Snapshot, config: JoinConfig | None = None) -> ReleaseJo
         taken.update(p.id for p in parts)
         planned = [p for p in parts if p.kind != ReleaseKind.RELEASE] or parts
         v = normalise_version(planned[0].name) or (normalise_version(planned[0].tag) if planned[0].tag else None)
-        out.append(_joined(parts, _team(planned[0], pairs), v[0] if v else None, f"releases.map[{n}]", entry.name))
+        out.append(_joined(parts, _team(planned[0], pairs), v[0] if v else None, f"releases.map[{n}]", config,
+                           entry.name))
     by_key: dict[tuple[str, str], list[Release]] = {}
     alone: list[Release] = []
     for r in snap.releases:
@@ -263,8 +278,8 @@ def join_releases(snap: Snapshot, config: JoinConfig | None = None) -> ReleaseJo
         repos = sorted({p.project for p in parts if p.kind != ReleaseKind.VERSION})
         where = f"{team} ({', '.join(repos)})" if repos and repos != [team] else team
         how = f"version {version} of {where}" if len(parts) > 1 else "unmatched"
-        out.append(_joined(parts, team, version, how))
-    out += [_joined([r], _team(r, pairs), None, "unmatched (no version number in its name)") for r in alone]
+        out.append(_joined(parts, team, version, how, config))
+    out += [_joined([r], _team(r, pairs), None, "unmatched (no version number in its name)", config) for r in alone]
     out.sort(key=lambda j: (j.team, _version_order(j.version), j.name))
     return ReleaseJoin(releases=out, pairs=pairs, problems=problems)
 

@@ -332,13 +332,29 @@ class PullMetrics:
 
 
 @dataclass(frozen=True, slots=True)
-class Dora:
-    """DORA-style delivery figures from releases (None fields: no data of that kind)."""
+class DoraKey:
+    """One of DORA's four keys: its value, the sample it was measured on, and its performance band."""
 
-    deployments: int  # releases published in the window
+    value: float | None  # None: nothing to measure (no deployments, no PR in production, no incident)
+    unit: str  # "per week", "hours (p50)", "%"
+    sample: int  # deployments, pull requests or incidents measured
+    band: str | None  # elite / high / medium / low (DORA 2023 clusters), None without a value
+    detail: str = ""  # e.g. which deployments failed and why
+
+
+@dataclass(frozen=True, slots=True)
+class Dora:
+    """DORA's four keys over the flow window, for one team or all (see `analysis.dora`)."""
+
+    deployments: int  # production releases in the window, each joined release once
     per_week: float
-    lead_time_for_changes_hours: Percentiles | None  # PR merged -> first release after it
-    basis: str  # which releases counted, e.g. "GitHub releases of acme/widget"
+    lead_time_for_changes_hours: Percentiles | None  # PR merged -> the production release containing it
+    basis: str  # which releases counted
+    team: str = "all"
+    deployment_frequency: DoraKey | None = None
+    lead_time_for_changes: DoraKey | None = None
+    change_failure_rate: DoraKey | None = None
+    time_to_restore: DoraKey | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,7 +364,8 @@ class Flow:
     overall: FlowMetrics
     by_project: dict[str, FlowMetrics]  # project key / repository -> metrics, sorted by key
     pulls: PullMetrics
-    dora: Dora | None  # None when no release was ever published
+    dora: Dora | None  # None when no release ever reached production
+    dora_by_team: dict[str, Dora] = field(default_factory=dict)  # team (Jira project or repository) -> keys
 
 
 # -- forecast ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -97,3 +97,39 @@ def test_funnel_counts_match_a_direct_query_of_the_store(analysis: Analysis, db:
     assert w26.progress.funnel.released == 0 and w26.progress.funnel.merged > 0
     assert w26.progress.funnel.percent_delivered is not None
     assert w26.progress.funnel.percent_delivered < (w26.progress.counts.percent_items or 0)
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_dora_counts_each_production_release_once(analysis: Analysis, db: sqlite3.Connection) -> None:
+    start = NOW - timedelta(weeks=12)
+    tags = [(repo, tag, _utc(at)) for repo, tag, at in db.execute(
+        "SELECT project, tag, released_at FROM releases WHERE kind = 'release' AND released = 1 AND draft = 0 "
+        "AND prerelease = 0 AND released_at IS NOT NULL")]
+    in_window = {(repo, re.sub(r"^v|(\.0)+$", "", tag)) for repo, tag, at in tags if start <= at < NOW}
+    jira = [(project, name.split()[-1]) for project, name, at in db.execute(
+        "SELECT project, name, released_at FROM releases WHERE kind = 'version' AND released = 1") if start <= _utc(at) < NOW]
+    repo_of = {"WID": "acme/widget", "GAD": "acme/gadget"}
+    assert all((repo_of[p], v) in in_window for p, v in jira)  # every released Jira version has its tag: no extra deployment
+    dora = analysis.flow.dora
+    assert dora is not None and dora.deployments == len(in_window) == 2
+    assert dora.deployment_frequency is not None and dora.deployment_frequency.band == "low"  # 2 in 12 weeks
+    # lead time: PRs merged in the window, to the first production tag of their repository at or after the merge
+    released = {}
+    for repo, _, at in tags:
+        released.setdefault(repo, []).append(at)
+    hours = []
+    for repo, merged_at in db.execute("SELECT i.project, p.merged_at FROM pulls p JOIN items i ON i.id = p.item_id "
+                                      "WHERE p.state = 'merged' AND p.merged_at IS NOT NULL AND i.removed = 0"):
+        merged = _utc(merged_at)
+        after = [t for t in released.get(repo, []) if t >= merged]
+        if start <= merged < NOW and after and min(after) <= NOW:
+            hours.append((min(after) - merged).total_seconds() / 3600)
+    hours.sort()
+    lt = dora.lead_time_for_changes
+    assert lt is not None and lt.sample == len(hours) > 0
+    assert lt.value == pytest.approx(hours[(len(hours) + 1) // 2 - 1])  # nearest-rank median
+    by_team = analysis.flow.dora_by_team
+    assert sum(d.deployments for d in by_team.values()) == 2 and {"WID", "GAD"} <= set(by_team)

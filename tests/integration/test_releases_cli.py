@@ -110,3 +110,18 @@ def test_releases_lists_joins_and_map(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert out.stderr.strip() == ("syncd: error: config: releases.map.0: a map entry joins at least two parts "
                                   "(jira_version, milestone, tags)")
+
+
+def test_config_check_validates_delivery_conventions(tmp_path: Path) -> None:
+    cfg = tmp_path / "syncd.toml"
+    for body, line in (
+        ('[delivery]\nhotfix_pattern = "("\n', "syncd: error: config: delivery.hotfix_pattern: '(' is not a regular "
+                                                "expression: missing ), unterminated subpattern at position 0"),
+        ("[delivery]\nchange_failure_window_days = 0\n", "syncd: error: config: delivery.change_failure_window_days: "
+                                                         "Input should be greater than or equal to 1"),
+        ('[delivery]\nincident_kinds = ["incident"]\n', "syncd: error: config: delivery.incident_kinds.0: Input should "
+                                                         "be 'epic', 'story', 'task', 'bug', 'subtask' or 'issue'"),
+    ):
+        cfg.write_text(CONFIG + body)
+        out = run("config", "check", "--config", str(cfg), cwd=tmp_path)
+        assert (out.returncode, out.stderr.strip()) == (2, line)
