@@ -19,7 +19,7 @@ def conclusions(analysis: Analysis) -> dict[str, Any]:
         pct = percent_done(g.progress.counts)
         goals[g.goal.id] = {
             "title": g.goal.title, "rag": g.status.rag.value, "percent": None if pct is None else round(100 * pct, 1),
-            "p85": _iso(g.forecast.p85), "done": g.forecast.done, "target": g.goal.target_date.isoformat(),
+            "p85": _iso(g.forecast.p85), "done": g.forecast.done and not g.progress.funnel.not_released, "target": g.goal.target_date.isoformat(),
             "metric": g.metric.current,
         }
     releases = {}

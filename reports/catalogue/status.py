@@ -78,8 +78,8 @@ def headline(inp: ReportInput, goals: list[GoalAnalysis]) -> str:
 
 
 def goal_badge(g: GoalAnalysis) -> str:
-    """The goal's status badge; a finished goal is delivered, not merely green."""
-    return DELIVERED_BADGE if g.forecast.done else RAG_BADGE[g.status.rag]
+    """The goal's status badge; a finished goal in production is delivered, not merely green."""
+    return DELIVERED_BADGE if g.forecast.done and not g.progress.funnel.not_released else RAG_BADGE[g.status.rag]
 
 
 def top_themes(themes: list[Theme], n: int = EXECUTIVE_THEMES) -> list[Theme]:

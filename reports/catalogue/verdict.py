@@ -1,6 +1,7 @@
 """The portfolio verdict: one sentence saying where the goals stand and what changed since the last report.
 
-Each goal is in exactly one state: **delivered** (all its work done: never "on track"), **missed**
+Each goal is in exactly one state: **delivered** (all its work done and in production: never "on
+track"; done in Jira with items not yet released is at risk, or missed once its date passed), **missed**
 (its date passed with work left), **at risk** (the 85% forecast is after the date, there is no
 forecast, or a red risk stands against it) or **on track**. Releases whose due date passed with
 work left are named with the date they missed. The change since the previous report of the same
@@ -20,11 +21,11 @@ STATES = ("delivered", "on track", "at risk", "missed")
 
 def goal_state(g: GoalAnalysis, today: date) -> str:
     """delivered / missed / at risk / on track (see the module doc)."""
-    if g.forecast.done:
+    if g.forecast.done and not g.progress.funnel.not_released:
         return "delivered"
     if g.goal.target_date < today:
         return "missed"
-    if g.forecast.p85 is None or g.forecast.p85 > g.goal.target_date or g.status.rag == Rag.RED:
+    if g.forecast.done or g.forecast.p85 is None or g.forecast.p85 > g.goal.target_date or g.status.rag == Rag.RED:
         return "at risk"
     return "on track"
 
@@ -49,11 +50,11 @@ def _names(names: list[str]) -> str:
 
 
 def missed_releases(analysis: Analysis) -> dict[date, list[str]]:
-    """Unreleased releases whose due date has passed with work left, by the date they missed."""
+    """Releases not in production whose due date has passed, by the date they missed."""
     out: dict[date, list[str]] = {}
     for r in analysis.releases:
         due = r.release.due
-        if r.release.released or due is None or due >= analysis.today or r.forecast.done:
+        if r.release.released or due is None or due >= analysis.today:  # done in Jira but not released: missed too
             continue
         out.setdefault(due, []).append(r.release.name)
     return dict(sorted(out.items()))
