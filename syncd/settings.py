@@ -88,7 +88,8 @@ class ReportSettings(_Section):
     forecast_trials: int = Field(10_000, ge=100, le=1_000_000)
     forecast_weeks: int = Field(12, ge=2, le=104)  # the team throughput window forecasts sample
     forecast_share_weeks: int = Field(6, ge=1, le=52)  # a scope's share: its part of the team's completions in these weeks
-    forecast_default_share: float = Field(0.25, gt=0, le=1)  # the share of a scope with no recent completions of its own
+    # the share of a scope with no recent completions of its own; None: 1 / (team completions in the window + 2)
+    forecast_default_share: float | None = Field(None, gt=0, le=1)
     risks: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per rule id: enabled, threshold, severity
 
     @field_validator("timezone")

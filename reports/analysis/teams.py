@@ -8,7 +8,12 @@ A scope's team is the team (or the union of teams, "WID + acme/widget") holding 
 sample is the team's weekly completions over the forecast window, never before the team first
 started or finished an item; the scope's share is its part of the team's completions in the last
 `share_weeks` weeks, or the goal's configured `allocation`, which wins. A scope with no recent
-completions of its own gets the default share, named as such. A scope whose items no team holds
+completions of its own gets the default share, named as such: the configured one, else Laplace's
+rule of succession (https://en.wikipedia.org/wiki/Rule_of_succession): none of the team's N
+completions in the sample window were its own, so its share is estimated at (0 + 1) / (N + 2). A
+fixed guess (25%) promised early dates for work nobody had picked up: in the backtest
+(bench/forecast_backtest.py) the p85 of such forecasts hit 17 times in 53, against 21 in 31 with
+the rule. A scope whose items no team holds
 falls back to its own history, counted from its first item started or done.
 """
 
@@ -85,7 +90,7 @@ def _count_between(times: Sequence[datetime], start: datetime, end: datetime) ->
 
 
 def forecast_sample(teams: Teams, items: Sequence[WorkItem], facts: Mapping[str, ItemFacts], now: datetime, *,
-                    window: int, share_weeks: int, default_share: float, allocation: float | None = None,
+                    window: int, share_weeks: int, default_share: float | None, allocation: float | None = None,
                     team: str | None = None) -> Sample:
     """The sample a scope's forecast draws from: its team's throughput × its share, else its own history."""
     names = [team] if team is not None else sorted({t for i in items if (t := teams.team_of(i)) is not None})
@@ -112,7 +117,10 @@ def forecast_sample(teams: Teams, items: Sequence[WorkItem], facts: Mapping[str,
         theirs = _count_between(team_done, since, now)
         if mine and theirs:
             share, source = min(1.0, mine / theirs), ShareSource.RECENT
-        else:
+        elif default_share is not None:
             share, source = default_share, ShareSource.DEFAULT
+        else:  # none of the team's completions in the whole window were its own: rule of succession
+            whole = _count_between(team_done, now - timedelta(days=7 * len(weeks)), now)
+            share, source = 1.0 / (whole + 2), ShareSource.DEFAULT
     return Sample(method=ForecastMethod.TEAM_SHARE, team=label, window_weeks=window, weeks=weeks, share=share,
                   share_source=source, people=people)

@@ -21,7 +21,7 @@ from syncd.reports.analysis.risks_work import has_acceptance_criteria
 from syncd.reports.analysis.scope import item_ref
 from syncd.reports.analysis.sprint_goal import goal_verdict, velocity_trend
 from syncd.reports.analysis.types import GoalAnalysis, SprintEntry, SprintReport
-from syncd.reports.catalogue.base import Built, ReportInput, risk_line
+from syncd.reports.catalogue.base import Built, ReportInput, forecast_basis, risk_line
 from syncd.reports.catalogue.charts_for import sprint_burndown, sprint_velocity
 from syncd.reports.catalogue.derive import open_blockers
 from syncd.reports.catalogue.status_engineering import MAX_ROWS, item_row
@@ -122,7 +122,7 @@ def kickoff(inp: ReportInput) -> Built:
         rows=rows, more=max(0, len(entries) - MAX_ROWS), missing_ac=missing_ac[:MAX_ROWS],
         missing_more=max(0, len(missing_ac) - MAX_ROWS), dependencies=dependencies[:MAX_ROWS],
         dependencies_more=max(0, len(dependencies) - MAX_ROWS), unestimated=unestimated,
-        risks=[risk_line(inp, x, links=True) for x in risks])
+        risks=[risk_line(inp, x, links=True) for x in risks], basis=forecast_basis)
     return Built(f"Sprint kickoff: {rep.sprint.name}", md, {}, [x.id for x in risks], rep.sprint.id, wide=True)
 
 
@@ -163,5 +163,6 @@ def review(inp: ReportInput) -> Built:
         completed=rows(rep.completed), carried=rows(rep.not_completed),
         reached=rows(reached), unreleased=rows(unreleased), no_code=sum(
             1 for e in reached if inp.analysis.stages.get(e.item.id) == Stage.DONE_NO_CODE), added=rows(rep.added),
-        removed=rows(rep.removed), shipped=shipped, risks=[risk_line(inp, x, links=True) for x in risks])
+        removed=rows(rep.removed), shipped=shipped, risks=[risk_line(inp, x, links=True) for x in risks],
+        basis=forecast_basis)
     return Built(f"Sprint review: {rep.sprint.name}", md, charts, [x.id for x in risks], rep.sprint.id, wide=True)

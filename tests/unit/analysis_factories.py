@@ -51,7 +51,7 @@ class Settings:
     forecast_trials: int = 2000
     forecast_weeks: int = 8
     forecast_share_weeks: int = 6
-    forecast_default_share: float = 0.25
+    forecast_default_share: float | None = None
     risks: dict = field(default_factory=dict)
 
 

@@ -61,6 +61,15 @@ def test_configured_allocation_wins_and_a_scope_without_completions_gets_the_def
     assert fresh.forecast.p85 == (NOW + timedelta(weeks=4)).date()  # 2 items at 0.5 a week: never "no forecast"
 
 
+def test_without_a_configured_default_the_share_follows_the_rule_of_succession() -> None:
+    # none of the team's 24 completions in the 12-week window were the scope's: share 1 / (24 + 2);
+    # 2 items at 2 × 1/26 = 1/13 a week take 26 weeks
+    an = analyse(team_world().snapshot(), [goal(Selector(labels=("c",)))], Settings(forecast_weeks=12), NOW)
+    fc = an.goals[0].forecast
+    assert (fc.share, fc.share_source) == (pytest.approx(1 / 26), ShareSource.DEFAULT)
+    assert fc.p85 == (NOW + timedelta(weeks=26)).date()
+
+
 def test_a_team_with_no_history_says_so() -> None:
     an = analyse(team_world().snapshot(), [goal(Selector(labels=("n",)))], Settings(forecast_weeks=12), NOW)
     fc = an.goals[0].forecast
