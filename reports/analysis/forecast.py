@@ -21,10 +21,12 @@ the dates monotone: more items never finish earlier, a larger share never later.
 from __future__ import annotations
 
 import hashlib
+import threading
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 import numpy as np
 
@@ -88,46 +90,88 @@ def _nearest_rank(sorted_values: np.ndarray, p: float) -> int:
 
 
 class Trials:
-    """The simulated futures of one sample: per trial, the running total of the team's finished items."""
+    """The simulated futures of one sample: per trial, the running total of the team's finished items.
+
+    Totals are kept week by week (one array over the trials per simulated week), so a percentile
+    is a binary search over weeks, each step counting the trials that are through by then.
+    """
 
     def __init__(self, samples: Sequence[int], trials: int, seed: int) -> None:
         self._pool = np.asarray(samples, dtype=np.int64)
         self._rng = np.random.default_rng(seed)
         self._trials = trials
-        self._cum = np.zeros((trials, 0), dtype=np.int64)
+        self._blocks: list[np.ndarray] = []  # each (_BLOCK, trials): totals after each week of the block
+        self._lock = threading.Lock()  # shared through `trials_for`: block k is always the k-th draw
+
+    @property
+    def _horizon(self) -> int:
+        return min(MAX_WEEKS, _BLOCK * len(self._blocks))
 
     def _extend(self) -> None:
-        draws = self._pool[self._rng.integers(0, self._pool.size, size=(self._trials, _BLOCK))]
-        block = np.cumsum(draws, axis=1)
-        if self._cum.shape[1]:
-            block += self._cum[:, -1:]
-        self._cum = np.concatenate([self._cum, block], axis=1)
+        with self._lock:
+            draws = self._pool[self._rng.integers(0, self._pool.size, size=(self._trials, _BLOCK))]
+            block = np.cumsum(draws, axis=1)
+            if self._blocks:
+                block += self._blocks[-1][-1][:, None]
+            self._blocks.append(np.ascontiguousarray(block.T))
+
+    def _through(self, week: int, need: float) -> int:
+        """How many trials have finished `need` items by the end of `week` (1-based)."""
+        return int(np.count_nonzero(self._blocks[(week - 1) // _BLOCK][(week - 1) % _BLOCK] >= need))
+
+    def _never(self, remaining: float, share: float) -> bool:
+        return remaining > 0 and (share <= 0 or not self._pool.size or int(self._pool.max()) == 0)
 
     def weeks(self, remaining: float, share: float = 1.0) -> np.ndarray:
         """Per trial, weeks until `remaining` items are finished at `share` of the team (MAX_WEEKS + 1: never)."""
         if remaining <= 0:
             return np.zeros(self._trials, dtype=np.int64)
-        if share <= 0 or not self._pool.size or self._pool.max() == 0:
+        if self._never(remaining, share):
             return np.full(self._trials, MAX_WEEKS + 1, dtype=np.int64)
         need = remaining / share - _EPS
-        while self._cum.shape[1] < MAX_WEEKS and (not self._cum.shape[1] or (self._cum[:, -1] < need).any()):
+        while self._horizon < MAX_WEEKS and (not self._blocks or self._through(self._horizon, need) < self._trials):
             self._extend()
-        cum = self._cum[:, :MAX_WEEKS]
-        hit = cum >= need
-        reached = hit[:, -1]
+        hit = np.vstack(self._blocks)[:MAX_WEEKS] >= need
+        reached = hit[-1]
         out = np.full(self._trials, MAX_WEEKS + 1, dtype=np.int64)
-        out[reached] = hit[reached].argmax(axis=1) + 1
+        out[reached] = hit[:, reached].argmax(axis=0) + 1
         return out
 
     def percentiles(self, remaining: float, share: float = 1.0) -> tuple[int, int, int]:
         """p50/p85/p95 weeks to finish (nearest rank); MAX_WEEKS + 1 where the trials never finish."""
-        result = np.sort(self.weeks(remaining, share))
-        return _nearest_rank(result, 50), _nearest_rank(result, 85), _nearest_rank(result, 95)
+        if remaining <= 0:
+            return 0, 0, 0
+        if self._never(remaining, share):
+            return (MAX_WEEKS + 1,) * 3
+        need = remaining / share - _EPS
+        ranks = [max(1, int(np.ceil(p / 100.0 * self._trials))) for p in (50, 85, 95)]
+        while self._horizon < MAX_WEEKS and (not self._blocks or self._through(self._horizon, need) < ranks[-1]):
+            self._extend()
+        out = []
+        for k in ranks:
+            lo, hi = 1, self._horizon
+            if self._through(hi, need) < k:
+                out.append(MAX_WEEKS + 1)
+                continue
+            while lo < hi:  # the first week by which k trials are through
+                mid = (lo + hi) // 2
+                if self._through(mid, need) >= k:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            out.append(lo)
+        return out[0], out[1], out[2]
+
+
+@lru_cache(maxsize=16)
+def trials_for(samples: tuple[int, ...], trials: int, seed: int) -> Trials:
+    """The (shared) simulated futures of a sample: a forecast and its levers draw them once."""
+    return Trials(samples, trials, seed)
 
 
 def weeks_to_finish(samples: Sequence[int], remaining: int, trials: int, seed: int, share: float = 1.0) -> np.ndarray:
     """Per trial, the number of weeks until `remaining` items are finished (MAX_WEEKS + 1: never)."""
-    return Trials(samples, trials, seed).weeks(remaining, share)
+    return trials_for(tuple(samples), trials, seed).weeks(remaining, share)
 
 
 def week_date(now: datetime, tz: tzinfo, weeks: int) -> date:
@@ -151,7 +195,7 @@ def forecast_completion(remaining_ids: Sequence[str], sample: Sample, now: datet
         return replace(base, done=True, low_confidence=False)
     if sample.refused:
         return replace(base, refused=sample.refused)
-    p50, p85, p95 = Trials(sample.weeks, trials, seed).percentiles(remaining, sample.share)
+    p50, p85, p95 = trials_for(tuple(sample.weeks), trials, seed).percentiles(remaining, sample.share)
     if p95 > MAX_WEEKS:
         return replace(base, refused=f"at {format_share(sample.share)} of the pace sampled, the remaining {remaining} "
                      f"items take more than {MAX_WEEKS // 52} years")

@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import date, datetime, tzinfo
 
 from syncd.model import StatusCategory, WorkItem
-from syncd.reports.analysis.forecast import MAX_WEEKS, Trials, format_share, week_date
+from syncd.reports.analysis.forecast import MAX_WEEKS, Trials, format_share, trials_for, week_date
 from syncd.reports.analysis.types import Forecast, ForecastMethod, ItemRef, Lever, LeverKind
 
 # Jira's default priority scheme, lowest last; a priority not named here sorts with Medium.
@@ -56,7 +56,7 @@ def forecast_options(fc: Forecast, target: date | None, cuttable: Sequence[ItemR
     if target < week_date(now, tz, 0):
         return [replace(move, description=f"the target {target.isoformat()} has passed: move the date to "
                         f"{fc.p85.isoformat()}")]
-    trials = Trials(fc.weekly_throughput, fc.trials, fc.seed)
+    trials = trials_for(tuple(fc.weekly_throughput), fc.trials, fc.seed)
     remaining = fc.remaining_items
 
     def makes(n_left: float, share: float) -> bool:
