@@ -164,3 +164,28 @@ def test_send_refused_after_data_exits_1_with_the_servers_answer(world_db: Path,
         "server refused the message after DATA: 552 5.3.4 message too large")
     [row] = ledger.delivery_rows(Store(f"sqlite:///{tmp_path / 'syncd.db'}"))
     assert row["status"] == "failed" and "552" in row["error"]
+
+
+def test_teams_and_allocation_reach_the_report_and_an_unknown_team_is_one_line(world_db: Path,
+                                                                                tmp_path: Path) -> None:
+    config = _config(world_db, tmp_path)
+    goals = (world_db / "goals.toml").read_text(encoding="utf-8")
+    first = goals.index("[[goals]]", 1) if goals.count("[[goals]]") > 1 else len(goals)
+    with_alloc = tmp_path / "goals.toml"
+    with_alloc.write_text(goals[:first].replace("target_date", "allocation = 0.4\ntarget_date", 1) + goals[first:],
+                          encoding="utf-8")
+    text = config.read_text(encoding="utf-8").replace(str(world_db / "goals.toml"), str(with_alloc))
+    config.write_text(text + '\n[teams.web]\nprojects = ["WID"]\n', encoding="utf-8")
+    runner = CliRunner()
+    ok = runner.invoke(main, ["report", "status", "--audience", "business", "-c", str(config),
+                              "--now", "2026-11-20T12:00:00+01:00", "--format", "md"])
+    assert ok.exit_code == 0, ok.output
+    md = (tmp_path / "out" / "status-business.md").read_text(encoding="utf-8")
+    assert "team web × 40% configured allocation" in md
+    with_alloc.write_text(goals[:first].replace("target_date", 'team = "nobody"\ntarget_date', 1) + goals[first:],
+                          encoding="utf-8")
+    bad = runner.invoke(main, ["report", "status", "-c", str(config), "--now", "2026-11-20T12:00:00+01:00"])
+    assert bad.exit_code == 2
+    [line] = bad.output.strip().splitlines()
+    assert line.startswith("syncd: error: goals: goal ") and line.endswith(
+        "team: 'nobody' is neither a [teams] name nor a project or repository in the store")

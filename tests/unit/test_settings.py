@@ -226,3 +226,17 @@ def test_a_database_password_is_masked_even_with_an_unescaped_at(url: str, passw
         assert "ss@" not in redact(f'{{"msg": "cannot open {url}", "level": "error"}}')
     register_secrets_of(Settings.model_construct(database_url=url))
     assert password not in redact(f"connecting as {password!r}")
+
+
+def test_teams_are_read_and_a_team_naming_nothing_is_refused(cfg: Path) -> None:
+    cfg.write_text(CONFIG + '\n[teams.web]\nprojects = ["WID"]\nboards = ["WID board"]\npeople = 5\n')
+    team = load_settings(cfg).teams["web"]
+    assert (team.projects, team.boards, team.repositories, team.people) == (("WID",), ("WID board",), (), 5)
+    cfg.write_text(CONFIG + "\n[teams.web]\npeople = 5\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    assert str(err.value) == "config: teams.web: name at least one of boards, projects or repositories"
+    cfg.write_text(CONFIG + "\n[reports]\nforecast_default_share = 1.5\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    assert str(err.value).startswith("config: reports.forecast_default_share: ")
