@@ -236,6 +236,24 @@ class Transition(Record):
     author_id: str | None = None
 
 
+class RiskAck(Record):
+    """An accepted risk theme: who accepted it, when, until which day, why, and its state then.
+
+    `red_signal_ids` and `forecast_p85` are the theme's red signals and 85% forecast when it was
+    accepted (None: not pinned yet, e.g. a config acknowledgement before its first report); a new
+    red signal or a forecast slip beyond the configured days raises the theme again.
+    """
+
+    theme_id: str
+    by: str
+    at: UtcDatetime
+    until: date
+    note: str
+    source: str = "cli"  # cli | config
+    red_signal_ids: tuple[str, ...] | None = None
+    forecast_p85: date | None = None
+
+
 class Batch(Record):
     """What a connector yields: records plus the cursor that is true once they are stored.
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from syncd.connectors.config import GitHubSource
 from syncd.errors import ConfigError, ReportError
+from syncd.model import RiskAck
 from syncd.reports.analysis import analyse
 from syncd.reports.analysis.releases import JoinConfig
 from syncd.reports.analysis.replay import load_snapshot_at
@@ -28,6 +29,7 @@ from syncd.reports.goals import GoalsFile, load_goals_file
 from syncd.reports.report import Report
 from syncd.settings import Settings
 from syncd.store import Store
+from syncd.store._acks import ack_themes, theme_acks
 from syncd.store._history import previous_report, record_report
 
 __all__ = ["REPORT_KINDS", "ReportContext", "generate_report", "generate_reports", "load_context", "write_report"]
@@ -84,8 +86,24 @@ def load_context(settings: Settings, store: Store, *, now: datetime) -> ReportCo
             raise ConfigError(f"goals: goal {g.id}: team: {g.team!r} is neither a [teams] name nor a project or "
                               "repository in the store")
     analysis = analyse(snapshot, goals.goals, settings.reports, now, capacity=goals.capacity, teams=settings.teams,
-                       releases=join_config(settings), delivery=settings.delivery)
+                       releases=join_config(settings), delivery=settings.delivery,
+                       acks=risk_acks(settings, store, now))
+    if analysis.pinned_acks:  # a config acknowledgement seen for the first time: keep the state it accepted
+        ack_themes(store, analysis.pinned_acks)
     return ReportContext(settings=settings, snapshot=snapshot, analysis=analysis, now=now)
+
+
+def risk_acks(settings: Settings, store: Store, now: datetime) -> list[RiskAck]:
+    """Acknowledgements in force: the stored ones, and the config's (a changed config entry is new again)."""
+    stored = {a.theme_id: a for a in theme_acks(store)}
+    for entry in settings.reports.risk_acks:
+        old = stored.get(entry.theme)
+        if old is not None and (old.source != "config" or (old.until, old.note, old.by) == (entry.until, entry.note,
+                                                                                          entry.by)):
+            continue  # `syncd risk ack` wins over the config; an unchanged config entry keeps its baseline
+        stored[entry.theme] = RiskAck(theme_id=entry.theme, by=entry.by, at=now, until=entry.until, note=entry.note,
+                                      source="config")
+    return sorted(stored.values(), key=lambda a: a.theme_id)
 
 
 def render_from(ctx: ReportContext, store: Store | None, kind: str, audience: str | None = None, *,

@@ -9,6 +9,7 @@ import os
 import re
 import tomllib
 from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ from pydantic_settings import (
 
 from syncd.connectors.config import RetryPolicy, SourceConfig, check_no_credentials
 from syncd.errors import ConfigError
+from syncd.reports.analysis.risk_rules import RiskThresholds
 from syncd.reports.goals import Team
 
 _CONFIG_PATH: ContextVar[Path | None] = ContextVar("syncd_config_path", default=None)
@@ -74,6 +76,22 @@ class ServerSettings(_Section):
     token: SecretStr | None = None  # bearer token required on every route but /healthz
 
 
+class RiskAckSettings(_Section):
+    """One `[[reports.risk_acks]]`: a risk theme accepted in the config until a day, with why."""
+
+    theme: str = Field(min_length=3)  # goal:<id>, release:<id>, sprint:<id> or team:<key>
+    until: date  # the last day it holds
+    note: str = Field(min_length=1)
+    by: str = "config"
+
+    @field_validator("theme")
+    @classmethod
+    def _theme(cls, v: str) -> str:
+        if v.split(":", 1)[0] not in ("goal", "release", "sprint", "team") or ":" not in v:
+            raise ValueError("must be goal:<id>, release:<id>, sprint:<id> or team:<key>")
+        return v
+
+
 class ReportSettings(_Section):
     """Report generation defaults."""
 
@@ -91,6 +109,8 @@ class ReportSettings(_Section):
     # the share of a scope with no recent completions of its own; None: 1 / (team completions in the window + 2)
     forecast_default_share: float | None = Field(None, gt=0, le=1)
     risks: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per rule id: enabled, threshold, severity
+    thresholds: RiskThresholds = Field(default_factory=RiskThresholds)  # risk figures beyond the rules' own
+    risk_acks: list[RiskAckSettings] = Field(default_factory=list)  # accepted risk themes (also: syncd risk ack)
 
     @field_validator("timezone")
     @classmethod

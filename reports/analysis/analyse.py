@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from syncd.model import ReleaseKind, SprintState, WorkItem
+from syncd.model import ReleaseKind, RiskAck, SprintState, WorkItem
 from syncd.reports.analysis.dora import DeliveryConventions
 from syncd.reports.analysis.flow import flow
 from syncd.reports.analysis.forecast import forecast_completion, items_by_date, scope_key, seed_for
@@ -20,13 +20,13 @@ from syncd.reports.analysis.levers import cut_order, forecast_options
 from syncd.reports.analysis.metrics import metric_value
 from syncd.reports.analysis.progress import ForecastInputs, GoalDates, ReleaseClock, progress_and_forecast_inputs
 from syncd.reports.analysis.releases import JoinConfig, JoinedRelease, ReleaseJoin, ReleaseState, join_releases
-from syncd.reports.analysis.risk_rules import rule_configs, sort_risks
+from syncd.reports.analysis.risk_rules import RiskThresholds, rule_configs, sort_risks
 from syncd.reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
 from syncd.reports.analysis.scope import item_ref, local_day, release_items, release_ref, select_items
 from syncd.reports.analysis.sprints import sprint_reports
 from syncd.reports.analysis.status import scope_status
 from syncd.reports.analysis.teams import Teams, forecast_sample
-from syncd.reports.analysis.themes import risk_themes
+from syncd.reports.analysis.themes import apply_acks, risk_themes
 from syncd.reports.analysis.types import (
     Analysis,
     Forecast,
@@ -57,6 +57,8 @@ class AnalysisSettings(Protocol):
     def forecast_default_share(self) -> float | None: ...
     @property
     def risks(self) -> Mapping[str, Mapping[str, Any]]: ...
+    @property
+    def thresholds(self) -> RiskThresholds: ...
 
 
 class _Forecasts:
@@ -116,22 +118,24 @@ def _no_gc_pauses() -> Iterator[None]:
 
 def analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettings, now: datetime, *,
             capacity: Sequence[Capacity] = (), teams: Mapping[str, Team] | None = None,
-            releases: JoinConfig | None = None, delivery: DeliveryConventions | None = None) -> Analysis:
+            releases: JoinConfig | None = None, delivery: DeliveryConventions | None = None,
+            acks: Sequence[RiskAck] = ()) -> Analysis:
     """Progress, forecasts, sprints, flow, risks and status for every goal and release, at `now`.
 
     `teams` are the configured `[teams]` (none: every project and repository is a team). `releases`:
     how fix versions, milestones and GitHub releases are joined into one release; `delivery`: the
-    conventions DORA's four keys are counted by (`[delivery]`).
+    conventions DORA's four keys are counted by (`[delivery]`). `acks`: accepted
+    risk themes (stored and configured), see `themes.apply_acks`.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     with _no_gc_pauses():
-        return _analyse(snapshot, goals, settings, now, capacity, teams or {}, releases, delivery)
+        return _analyse(snapshot, goals, settings, now, capacity, teams or {}, releases, delivery, acks)
 
 
 def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettings, now: datetime,
              capacity: Sequence[Capacity], teams: Mapping[str, Team], join_config: JoinConfig | None = None,
-             delivery: DeliveryConventions | None = None) -> Analysis:
+             delivery: DeliveryConventions | None = None, acks: Sequence[RiskAck] = ()) -> Analysis:
     tz = ZoneInfo(settings.timezone)
     today = local_day(now, tz)
     snap = snapshot
@@ -174,9 +178,10 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     current_sprints = {r.sprint.id for r in sprints if r.sprint.state != SprintState.CLOSED}
     ctx = RiskContext(snap=snap, hist=hist, now=now, tz=tz, today=today, rules=rules, goals=goal_parts,
                       releases=release_parts, sprints=sprints, flow=flows, goals_of_item=goals_of_item,
-                      current_sprints=current_sprints, release_of=release_of)
+                      current_sprints=current_sprints, release_of=release_of, thresholds=settings.thresholds)
     risks = evaluate_risks(ctx)
     themes, hygiene = risk_themes(ctx, risks)
+    themes, accepted, pinned = apply_acks(themes, acks, today, settings.thresholds.ack_slip_days)
 
     goal_results = []
     metrics: dict[tuple[object, object], MetricValue] = {}  # goals often share one metric: compute it once
@@ -206,7 +211,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     return Analysis(now=now, timezone=settings.timezone, today=today, goals=goal_results, releases=release_results,
                     sprints=sprints, flow=flows, risks=risks, release_of=release_of,
                     stages={k: v.value for k, v in stages.items()},
-                    themes=themes, hygiene=hygiene)
+                    themes=themes, hygiene=hygiene, accepted=accepted, pinned_acks=pinned)
 
 
 def _on_track(forecast: Forecast, target: date | None) -> bool | None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from syncd.errors import ConfigError
 from syncd.reports.analysis.types import Evidence, ItemRef, Risk, RiskChanges, Severity
@@ -33,7 +33,7 @@ RULES: dict[str, RuleDefault] = {
     "scope-creep": RuleDefault(15, Severity.AMBER, "percent of baseline items added since the baseline date"),
     "over-commitment": RuleDefault(120, Severity.AMBER, "percent of commitment vs capacity or average velocity"),
     "stale-work": RuleDefault(5, Severity.AMBER, "days an in-progress item went without an update"),
-    "aging-wip": RuleDefault(1.0, Severity.AMBER, "multiple of the team's p85 cycle time an item has been in progress"),
+    "aging-wip": RuleDefault(1.0, Severity.AMBER, "multiple of the team's cycle time (at thresholds.aging_percentile) an item has been in progress"),
     "blocked": RuleDefault(None, Severity.AMBER, "any unresolved blocker or flag (red: blocker in a later sprint or another team)"),
     "review-wait": RuleDefault(24, Severity.AMBER, "hours an open pull request waited for its first review"),
     "pr-too-large": RuleDefault(400, Severity.AMBER, "changed lines of an open pull request"),
@@ -42,8 +42,26 @@ RULES: dict[str, RuleDefault] = {
     "missing-acceptance": RuleDefault(None, Severity.AMBER, "any story in an active or next sprint without acceptance criteria"),
     "overdue": RuleDefault(0, Severity.RED, "days past the due date"),
     "carry-over": RuleDefault(2, Severity.AMBER, "sprints an item was carried over"),
-    "bug-inflow": RuleDefault(1.5, Severity.AMBER, "bugs opened / closed over the last 14 days (at least 3 opened)"),
+    "bug-inflow": RuleDefault(1.5, Severity.AMBER, "bugs opened / closed over thresholds.bug_window_days (at least bug_wave_size opened)"),
 }
+
+
+class RiskThresholds(BaseModel):
+    """`[reports.thresholds]`: the figures the risk rules and themes use beyond each rule's own threshold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # bug-inflow looks back this many days (two one-week sprints: a wave shows within one cadence)
+    bug_window_days: int = Field(14, ge=1, le=365)
+    # ... and fires only when at least this many bugs were opened (below it a ratio is noise)
+    bug_wave_size: int = Field(3, ge=1)
+    # aging-wip compares an item's age with this percentile of its team's cycle time (Vacanti,
+    # "Actionable Agile Metrics for Predictability": the 85th percentile as the service level)
+    aging_percentile: Literal[50, 85, 95] = 85
+    # an accepted theme is raised again when its 85% forecast slips by more than this many days
+    ack_slip_days: int = Field(7, ge=0)
+    # a theme's decision is asked for within this many days (one weekly report), or by its date if sooner
+    decide_within_days: int = Field(7, ge=1, le=90)
 
 
 class RuleSettings(BaseModel):

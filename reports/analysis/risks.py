@@ -13,15 +13,12 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from syncd.model import ItemKind, Release, SprintState, StatusCategory, WorkItem
 from syncd.reports.analysis.history import Histories, ItemFacts
-from syncd.reports.analysis.risk_rules import Attribution, RuleConfig, make_risk, sort_risks
+from syncd.reports.analysis.risk_rules import Attribution, RiskThresholds, RuleConfig, make_risk, sort_risks
 from syncd.reports.analysis.scope import item_ref, key_order
 from syncd.reports.analysis.sprints import carried_over
 from syncd.reports.analysis.types import Flow, Forecast, ItemRef, LeverKind, Progress, Risk, Severity, SprintReport
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import Goal
-
-BUG_WINDOW_DAYS = 14
-BUG_MIN_OPENED = 3
 
 
 @dataclass
@@ -56,6 +53,7 @@ class RiskContext:
     flow: Flow
     goals_of_item: dict[str, list[str]] = field(default_factory=dict)
     current_sprints: set[str] = field(default_factory=set)  # active and next sprints
+    thresholds: RiskThresholds = field(default_factory=RiskThresholds)  # [reports.thresholds]
     release_of: dict[str, str] = field(default_factory=dict)  # release part id -> joined release id
 
     @property
@@ -227,8 +225,9 @@ def carry_over(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
 
 
 def bug_inflow(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
-    """Projects opening bugs much faster than they close them over the last two weeks."""
-    since = ctx.now - timedelta(days=BUG_WINDOW_DAYS)
+    """Projects opening bugs much faster than they close them over the window (`bug_window_days`)."""
+    window = ctx.thresholds.bug_window_days
+    since = ctx.now - timedelta(days=window)
     opened: dict[str, list[WorkItem]] = {}
     closed: dict[str, int] = {}
     facts = ctx.facts
@@ -244,11 +243,11 @@ def bug_inflow(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
     for project, bugs in sorted(opened.items()):
         n_closed = closed.get(project, 0)
         ratio = len(bugs) / n_closed if n_closed else float("inf")
-        if len(bugs) < BUG_MIN_OPENED or ratio <= cfg.threshold:
+        if len(bugs) < ctx.thresholds.bug_wave_size or ratio <= cfg.threshold:
             continue
         out.append(make_risk(
             "bug-inflow", cfg.pick(Severity.AMBER),
-            f"{project} opened {len(bugs)} bugs and closed {n_closed} in the last {BUG_WINDOW_DAYS} days",
+            f"{project} opened {len(bugs)} bugs and closed {n_closed} in the last {window} days",
             f"Reserve capacity in {project}'s next sprint for bug fixing and triage the {len(bugs)} new bugs "
             "together to find a common cause.",
             subjects=[f"project:{project}"], items=[ctx.ref(b) for b in sorted(bugs, key=lambda b: key_order(b.key))[:20]],

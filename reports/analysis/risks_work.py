@@ -47,14 +47,15 @@ def stale_work(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
 
 
 def aging_wip(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
-    """In-progress items older than the team's (project's) p85 cycle time."""
+    """In-progress items older than the team's (project's) cycle time at `aging_percentile` (default p85)."""
     out = []
     overall = ctx.flow.overall.cycle_time_days
     for metrics in ctx.flow.by_project.values():
         p85 = (metrics.cycle_time_days or overall)
         if p85 is None:
             continue
-        limit = p85.p85 * cfg.threshold
+        pct = ctx.thresholds.aging_percentile
+        limit = {50: p85.p50, 85: p85.p85, 95: p85.p95}[pct] * cfg.threshold
         for wip in metrics.wip:
             if wip.age_days <= limit:
                 continue
@@ -62,11 +63,11 @@ def aging_wip(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
             owner = ctx.owner_of(item)
             out.append(make_risk(
                 "aging-wip", cfg.pick(Severity.AMBER),
-                f"{item.key} has been in progress {wip.age_days:.0f} days, longer than 85% of {item.project}'s items take",
+                f"{item.key} has been in progress {wip.age_days:.0f} days, longer than {pct}% of {item.project}'s items take",
                 f"Swarm on {item.key} or split it so part of it can finish this week; "
                 f"{owner or 'its owner'} should say what it waits for.",
                 subjects=[item.id], owner=owner, url=item.url, items=[wip.item],
-                numbers={"age days": round(wip.age_days, 1), "team p85 cycle time days": round(p85.p85, 1),
+                numbers={"age days": round(wip.age_days, 1), f"team p{pct} cycle time days": round(limit / cfg.threshold if cfg.threshold else limit, 1),
                          "started": wip.started.date().isoformat()}, attr=ctx.attribution([item])))
     return out
 

@@ -24,10 +24,10 @@ much), then blocked work on the path of a goal or release, then the rest. Ties: 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
-from syncd.model import SprintState, StatusCategory
+from syncd.model import RiskAck, SprintState, StatusCategory
 from syncd.reports.analysis.risks import RiskContext, ScopePart
 from syncd.reports.analysis.types import (
     Hygiene,
@@ -42,7 +42,6 @@ from syncd.reports.analysis.types import (
 
 _TIER_ORDER = {ThemeTier.MISSED: 0, ThemeTier.FORECAST_LATE: 1, ThemeTier.BLOCKED: 2, ThemeTier.OTHER: 3}
 _KEYS_SHOWN = 3
-DECIDE_WITHIN_DAYS = 7
 
 
 def _keys(risks: Sequence[Risk]) -> str:
@@ -267,7 +266,7 @@ def _theme(ctx: RiskContext, b: _Bucket) -> Theme:
     severity = Severity.RED if past is not None or any(r.severity == Severity.RED for r in signals) else Severity.AMBER
     options = _options(part) if part is not None else []
     # decide within a week (the next weekly report), or by the target date when that comes first
-    by = min(d for d in (ctx.today + timedelta(days=DECIDE_WITHIN_DAYS), target) if d is not None and d >= ctx.today)
+    by = min(d for d in (ctx.today + timedelta(days=ctx.thresholds.decide_within_days), target) if d is not None and d >= ctx.today)
     decision, summary_decision = _decision(options, by), _decision(options, by, named=False)
     actions, summary = _actions(signals), _actions(signals, named=False)
     if len(signals) == 1 and decision is None or not actions and decision is None:
@@ -325,3 +324,49 @@ def mitigation_text(decision: str | None, actions: Sequence[str], owner: str | N
     if not text:
         return ""
     return text[0].upper() + text[1:] + "." + (f" Owner: {owner}." if owner else "")
+
+
+def apply_acks(themes: list[Theme], acks: Iterable[RiskAck], today: date,
+               slip_days: int) -> tuple[list[Theme], list[Theme], list[RiskAck]]:
+    """Split ranked themes into raised and accepted by their acknowledgements; return the acks pinned now.
+
+    An acknowledged theme stays accepted through its `until` day unless it got worse than when it
+    was accepted: a red signal it did not have then, or its 85% forecast more than `slip_days`
+    later. An acknowledgement not pinned yet (from the config) is pinned to the theme as it is now.
+    """
+    by_theme = {a.theme_id: a for a in acks}
+    raised: list[Theme] = []
+    accepted: list[Theme] = []
+    pinned: list[RiskAck] = []
+    for theme in themes:
+        ack = by_theme.get(theme.id)
+        if ack is None:
+            raised.append(theme)
+            continue
+        reds = tuple(sorted(r.id for r in theme.signals if r.severity == Severity.RED))
+        p85 = theme.forecast.p85 if theme.forecast is not None else None
+        if ack.red_signal_ids is None:
+            ack = ack.model_copy(update={"red_signal_ids": reds, "forecast_p85": p85})
+            pinned.append(ack)
+        reasons = []
+        if today > ack.until:
+            reasons.append(f"the acknowledgement expired on {ack.until.isoformat()}")
+        new_red = sorted(set(reds) - set(ack.red_signal_ids or ()))
+        if new_red:
+            reasons.append(f"{_n(len(new_red), 'new red signal')} since it was accepted")
+        if p85 is not None and ack.forecast_p85 is not None and (p85 - ack.forecast_p85).days > slip_days:
+            reasons.append(f"its 85% forecast slipped {(p85 - ack.forecast_p85).days} days "
+                           f"({ack.forecast_p85.isoformat()} → {p85.isoformat()})")
+        if reasons:
+            state = "expired" if today > ack.until else "worse"
+            raised.append(replace(theme, ack=ack, ack_state=state, ack_reason="; ".join(reasons)))
+        else:
+            accepted.append(replace(theme, ack=ack, ack_state="accepted"))
+    return raised, accepted, pinned
+
+
+def acknowledge(theme: Theme, *, by: str, at: datetime, until: date, note: str, source: str = "cli") -> RiskAck:
+    """An acknowledgement of `theme` pinned to its state now (red signals, 85% forecast)."""
+    return RiskAck(theme_id=theme.id, by=by, at=at, until=until, note=note, source=source,
+                   red_signal_ids=tuple(sorted(r.id for r in theme.signals if r.severity == Severity.RED)),
+                   forecast_p85=theme.forecast.p85 if theme.forecast is not None else None)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from syncd.model import RiskAck
 from syncd.reports.goals import Goal
 
 
@@ -570,6 +571,9 @@ class Theme:
     url: str | None = None
     priority: int | None = None
     release_ids: tuple[str, ...] = ()
+    ack: RiskAck | None = None  # the acknowledgement that applies to it, if any
+    ack_state: str | None = None  # accepted | expired | worse (raised again)
+    ack_reason: str | None = None  # why it is raised again: "expired 2026-12-01", "2 new red signals", ...
 
     @property
     def goal_id(self) -> str | None:
@@ -695,10 +699,12 @@ class Analysis:
     risks: list[Risk]  # red first, then by rule and title
     release_of: dict[str, str] = field(default_factory=dict)  # release part record id -> joined release id
     stages: dict[str, str] = field(default_factory=dict)  # item id -> its funnel stage (analysis.funnel.Stage)
-    themes: list[Theme] = field(default_factory=list)  # ranked by impact (see analysis.themes)
+    themes: list[Theme] = field(default_factory=list)  # raised, ranked by impact (see analysis.themes)
     hygiene: Hygiene = field(default_factory=Hygiene)
+    accepted: list[Theme] = field(default_factory=list)  # acknowledged and not worse: shown, not raised
+    pinned_acks: list[RiskAck] = field(default_factory=list)  # acks first applied here, with their baseline
 
     @property
     def signal_count(self) -> int:
         """Signals the rules raised: each is in exactly one theme or in hygiene."""
-        return sum(len(t.signals) for t in self.themes) + len(self.hygiene.signals)
+        return sum(len(t.signals) for t in [*self.themes, *self.accepted]) + len(self.hygiene.signals)

@@ -17,9 +17,12 @@ SUMMARY_ACTIONS = 2  # actions a summary (executive, business) names; the engine
 FOLD_AFTER = 5  # evidence lists longer than this fold in HTML (<details>)
 
 
-def themes_in_scope(inp: ReportInput, *, goals_only: bool = False) -> list[Theme]:
-    """The ranked themes a report covers: all, those of the goal named by `scope`, or (business) goal themes."""
-    themes = inp.analysis.themes
+def themes_in_scope(inp: ReportInput, *, goals_only: bool = False, accepted: bool = False) -> list[Theme]:
+    """The ranked themes a report covers: all, those of the goal named by `scope`, or (business) goal themes.
+
+    `accepted`: the acknowledged themes instead of the raised ones.
+    """
+    themes = inp.analysis.accepted if accepted else inp.analysis.themes
     if inp.scope:
         themes = [t for t in themes if t.goal_id == inp.scope]
     if goals_only:
@@ -35,7 +38,8 @@ def hygiene_in_scope(inp: ReportInput) -> list[Risk]:
 
 def signals_in_scope(inp: ReportInput) -> list[Risk]:
     """Every signal a status report accounts for: its themes' evidence and its hygiene."""
-    return [r for t in themes_in_scope(inp) for r in t.signals] + hygiene_in_scope(inp)
+    return ([r for t in themes_in_scope(inp) for r in t.signals]
+            + [r for t in themes_in_scope(inp, accepted=True) for r in t.signals] + hygiene_in_scope(inp))
 
 
 def _left(n: int) -> str:
@@ -72,12 +76,27 @@ def theme_line(inp: ReportInput, theme: Theme, *, links: bool) -> dict[str, Any]
         "count": len(theme.signals),
         "fold": len(theme.signals) > FOLD_AFTER,
         "evidence": [risk_line(inp, r, links=True) for r in theme.signals] if links else [],
+        "ack": ack_text(theme),
+        "ack_suffix": f" {ack_text(theme)}." if theme.ack is not None else "",
     }
+
+
+def ack_text(theme: Theme) -> str | None:
+    """`Accepted by Dana until 2026-12-31: waiting for the vendor.` or why it is raised again."""
+    a = theme.ack
+    if a is None:
+        return None
+    who = f"by {a.by} on {a.at.date().isoformat()} until {a.until.isoformat()}: {a.note}"
+    if theme.ack_state == "accepted":
+        return f"Accepted {who}"
+    return f"Raised again ({theme.ack_reason}); it was accepted {who}"
 
 
 def themes_footnote(inp: ReportInput) -> str:
     """The footer figure: how many themes the signals of this report's scope came down to."""
     themes, hygiene = themes_in_scope(inp), hygiene_in_scope(inp)
-    signals = sum(len(t.signals) for t in themes) + len(hygiene)
+    accepted = themes_in_scope(inp, accepted=True)
+    signals = len(signals_in_scope(inp))
     return (f"Risks: {len(themes)} theme{'s' if len(themes) != 1 else ''} from {signals} "
-            f"signal{'s' if signals != 1 else ''} ({len(hygiene)} hygiene).")
+            f"signal{'s' if signals != 1 else ''} ({len(hygiene)} hygiene"
+            + (f", {len(accepted)} accepted theme{'s' if len(accepted) != 1 else ''}" if accepted else "") + ").")

@@ -149,6 +149,7 @@ def executive(inp: ReportInput) -> Built:
         "status-executive.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(inp, goals), goals=rows,
         more_goals=max(0, len(goals) - EXECUTIVE_MAX_GOALS),
         themes=[theme_line(inp, t, links=False) for t in top_themes(themes)], total_themes=len(themes),
+        accepted=[theme_line(inp, t, links=False) for t in themes_in_scope(inp, accepted=True)],
         options=option_rows(goals)[:EXECUTIVE_MAX_DECISIONS], more_options=max(0, len(late_goals(goals)) - EXECUTIVE_MAX_DECISIONS),
         option_kinds=_option_kinds(goals), decisions=decisions(inp, goals),
         changes=changes_since(inp.previous, inp.analysis, risks)[:4])

@@ -125,7 +125,8 @@ def engineering(inp: ReportInput) -> Built:
     current = [r for r in a.sprints if r.sprint.state == SprintState.ACTIVE][:MAX_SPRINTS]
     themes = themes_in_scope(inp)
     hygiene = hygiene_in_scope(inp)
-    risks = [r for t in themes for r in t.signals] + hygiene
+    accepted = themes_in_scope(inp, accepted=True)
+    risks = [r for t in [*themes, *accepted] for r in t.signals] + hygiene
     charts: dict[str, bytes] = {}
     start, end = flow_window(inp)
     scatter = cycle_scatter(inp, start, end)
@@ -146,6 +147,7 @@ def engineering(inp: ReportInput) -> Built:
         closed=closed, carried=carried[:MAX_ROWS], carried_more=max(0, len(carried) - MAX_ROWS),
         themes=[theme_line(inp, t, links=True) for t in themes], signals_total=len(risks),
         themed_total=len(risks) - len(hygiene), fold_after=FOLD_AFTER,
+        accepted=[theme_line(inp, t, links=True) for t in accepted],
         hygiene=[{"team": team_of[h.id], "line": risk_line(inp, h, links=True)} for h in hygiene],
         hygiene_by_team=[{"team": t, "total": sum(c.values()), "rules": ", ".join(f"{r} {n}" for r, n in sorted(c.items()))}
                          for t, c in sorted(by_team.items())],

@@ -189,9 +189,9 @@ def releases(config_path: Path | None, database_url: str | None) -> None:
 
 def _register() -> None:
     """Attach the command groups that live in their own modules."""
-    from syncd.cli import daemon_cmds, delivery_cmds, demo_cmds, report_cmds, sandbox_cmds
+    from syncd.cli import daemon_cmds, delivery_cmds, demo_cmds, report_cmds, risk_cmds, sandbox_cmds
 
-    for module in (report_cmds, daemon_cmds, delivery_cmds, sandbox_cmds, demo_cmds):
+    for module in (report_cmds, risk_cmds, daemon_cmds, delivery_cmds, sandbox_cmds, demo_cmds):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -277,3 +277,18 @@ report_history = Table(
     Column("risk_ids", JsonType, nullable=False),  # stable risk identities
     Index("ix_report_history_kind", "kind", "audience", "scope", "as_of"),
 )
+
+risk_acks = Table(
+    "risk_acks",
+    metadata,
+    # An accepted risk theme (`syncd risk ack`, or the config's reports.risk_acks pinned on first use):
+    # not raised again until `until` passes or it gets worse than it was when accepted.
+    Column("theme_id", String(255), primary_key=True),  # goal:<id>, release:<id>, sprint:<id>, team:<key>
+    Column("acked_by", String(255), nullable=False),
+    _ts("acked_at", nullable=False),
+    Column("until", Date, nullable=False),  # last day the acknowledgement holds
+    Column("note", Text, nullable=False),
+    Column("source", String(20), nullable=False),  # cli | config
+    Column("red_signal_ids", JsonType, nullable=False),  # the theme's red signals when accepted
+    Column("forecast_p85", Date),  # the theme's 85% forecast when accepted
+)

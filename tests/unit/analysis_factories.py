@@ -29,6 +29,7 @@ from syncd.model import (
     TransitionField,
     WorkItem,
 )
+from syncd.reports.analysis.risk_rules import RiskThresholds
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import Goal, Metric, Selector
 
@@ -53,6 +54,7 @@ class Settings:
     forecast_share_weeks: int = 6
     forecast_default_share: float | None = None
     risks: dict = field(default_factory=dict)
+    thresholds: RiskThresholds = field(default_factory=RiskThresholds)
 
 
 def goal(scope: Selector, *, id: str = "g1", target: date = date(2026, 6, 1), **kw: object) -> Goal:

@@ -1,12 +1,15 @@
-"""Risk themes on a hand-built plan: grouping (one theme per goal/release/sprint, hygiene apart) and ranking."""
+"""Risk themes on a hand-built plan: grouping (one theme per goal/release/sprint, hygiene apart), ranking,
+and acknowledgement (an ack hides a theme; getting worse or expiring raises it again)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
 
-from syncd.model import SprintState
+from syncd.model import RiskAck, SprintState
 from syncd.reports.analysis import analyse
+from syncd.reports.analysis.risk_rules import RiskThresholds
+from syncd.reports.analysis.themes import acknowledge
 from syncd.reports.analysis.types import Analysis, ThemeTier
 from syncd.reports.goals import Goal, Selector
 from tests.unit.analysis_factories import Plan, Settings, day, goal
@@ -131,3 +134,68 @@ def test_a_signal_on_items_of_two_goals_goes_to_the_higher_priority_one() -> Non
     an = w.run(goals)
     overdue = [(t.id, r.rule) for t in an.themes for r in t.signals if r.rule == "overdue"]
     assert overdue == [("goal:vip", "overdue")]
+
+
+def _missed_world() -> tuple[World, list[Goal]]:
+    w = World()
+    w.open("missed", 2, due=TODAY - timedelta(days=3))
+    return w, [goal(scope("missed"), id="missed", target=TODAY + timedelta(days=3))]
+
+
+def test_an_acknowledged_theme_is_accepted_until_it_expires_or_gets_worse() -> None:
+    w, goals = _missed_world()
+    snap = w.plan.snapshot()
+    first = analyse(snap, goals, Settings(), NOW)
+    [theme] = [t for t in first.themes if t.id == "goal:missed"]
+    reds = sorted(r.id for r in theme.signals if r.severity == "red")
+    assert sum(1 for r in theme.signals if r.rule == "overdue" and r.severity == "red") == 2
+    ack = acknowledge(theme, by="Dana", at=NOW, until=TODAY + timedelta(days=10), note="vendor fix due")
+    assert ack.red_signal_ids == tuple(reds) and ack.forecast_p85 == theme.forecast.p85  # type: ignore[union-attr]
+
+    hidden = analyse(snap, goals, Settings(), NOW, acks=[ack])
+    assert "goal:missed" not in [t.id for t in hidden.themes]
+    [accepted] = hidden.accepted
+    assert accepted.id == "goal:missed" and accepted.ack_state == "accepted" and accepted.ack == ack
+    assert hidden.signal_count == len(hidden.risks)  # accepted signals are still accounted for
+
+    # worse: a third item of the goal goes overdue (a red signal it did not have when accepted)
+    w.open("missed", 1, due=TODAY - timedelta(days=1))
+    worse = analyse(w.plan.snapshot(), goals, Settings(), NOW, acks=[ack])
+    [raised] = [t for t in worse.themes if t.id == "goal:missed"]
+    assert raised.ack_state == "worse" and raised.ack_reason == "1 new red signal since it was accepted"
+    assert worse.accepted == []
+
+    # expiry: the day after `until`, the same unchanged theme is raised again
+    later = NOW + timedelta(days=11)
+    expired = analyse(snap, goals, Settings(), later, acks=[ack])
+    [again] = [t for t in expired.themes if t.id == "goal:missed"]
+    assert again.ack_state == "expired"
+    assert again.ack_reason is not None
+    assert again.ack_reason.startswith(f"the acknowledgement expired on {(TODAY + timedelta(days=10)).isoformat()}")
+
+
+def test_a_forecast_slip_beyond_the_setting_raises_an_accepted_theme_again() -> None:
+    w, goals = _missed_world()
+    snap = w.plan.snapshot()
+    theme = next(t for t in analyse(snap, goals, Settings(), NOW).themes if t.id == "goal:missed")
+    assert theme.forecast is not None and theme.forecast.p85 is not None
+    p85 = theme.forecast.p85
+    base = acknowledge(theme, by="Dana", at=NOW, until=TODAY + timedelta(days=30), note="ok")
+    slip7 = base.model_copy(update={"forecast_p85": p85 - timedelta(days=7)})  # 7 days: within the default 7
+    slip8 = base.model_copy(update={"forecast_p85": p85 - timedelta(days=8)})
+    assert [t.id for t in analyse(snap, goals, Settings(), NOW, acks=[slip7]).accepted] == ["goal:missed"]
+    [raised] = [t for t in analyse(snap, goals, Settings(), NOW, acks=[slip8]).themes if t.id == "goal:missed"]
+    assert raised.ack_reason == (f"its 85% forecast slipped 8 days ({(p85 - timedelta(days=8)).isoformat()} → "
+                                 f"{p85.isoformat()})")
+    loose = Settings(thresholds=RiskThresholds(ack_slip_days=10))
+    assert [t.id for t in analyse(snap, goals, loose, NOW, acks=[slip8]).accepted] == ["goal:missed"]
+
+
+def test_a_config_acknowledgement_is_pinned_to_the_theme_as_it_is_when_first_seen() -> None:
+    w, goals = _missed_world()
+    unpinned = RiskAck(theme_id="goal:missed", by="config", at=NOW, until=TODAY + timedelta(days=5), note="known",
+                       source="config")
+    an = analyse(w.plan.snapshot(), goals, Settings(), NOW, acks=[unpinned])
+    assert [t.id for t in an.accepted] == ["goal:missed"]
+    [pinned] = an.pinned_acks
+    assert pinned.red_signal_ids == tuple(sorted(r.id for r in an.accepted[0].signals if r.severity == "red"))
