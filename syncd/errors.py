@@ -29,6 +29,11 @@ class StoreError(SyncdError):
     """The store cannot be opened, migrated or written."""
 
 
+class StoreUnavailable(StoreError):
+    """The connection to the database was lost (server restart, network, a killed session): nothing more
+    can be stored now, so the source stops rather than skipping record after record."""
+
+
 class DeliveryError(SyncdError):
     """A report could not be delivered (SMTP failure, unwritable output)."""
 

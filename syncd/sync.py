@@ -12,7 +12,9 @@ from typing import Any
 
 from syncd.connectors.base import Connector
 from syncd.connectors.config import GitHubSource, JiraSource
-from syncd.errors import ConfigError, SyncdError
+from syncd.connectors.sanitise import sanitise_batch
+from syncd.errors import ConfigError, StoreError, StoreUnavailable, SyncdError
+from syncd.model import Batch
 from syncd.settings import Settings
 from syncd.store import BatchResult, Store
 
@@ -96,20 +98,41 @@ def rich_progress() -> tuple[AbstractContextManager[Any], ProgressFactory]:
 
 
 def sync_source(store: Store, name: str, connector: Connector, *, full: bool = False,
-                progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False) -> SourceResult:
+                progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False,
+                guard: Callable[[], None] = lambda: None) -> SourceResult:
     """Sync one source: every batch is stored with its cursor in one transaction.
 
     A failure leaves the cursor of the last stored batch, and everything stored before it, in place.
-    `should_stop` is checked between batches (graceful shutdown).
+    `should_stop` is checked between batches (graceful shutdown); `guard` runs before each batch is
+    stored and raises to stop the source (the source lock was lost).
+
+    Every batch is made storable first (`connectors.sanitise`: each record changed is named in one of
+    the result's warnings). A batch the store still refuses is stored record by record: a refused record is skipped
+    and named, the rest is stored, and from then on this run stores no cursor, so the next sync reads
+    the skipped records again. A lost database connection stops the source with one line.
     """
     progress = progress or Progress()
     started = time.monotonic()
     out = SourceResult(source=name, ok=True)
     cursor = None if full else store.cursor(name)
     run_id = store.start_run(name, full or cursor is None)
+    refused: list[str] = []
+    sanitised: list[str] = []  # one warning per record stored with unstorable values made storable
     try:
         for batch in connector.fetch(cursor, full=full, known_ids=lambda: store.item_keys(name)):
-            out.result.add(store.apply_batch(name, batch))
+            sanitised.extend(f"source {name}: {key} stored with unstorable values made storable: {what}"
+                             for key, what in sanitise_batch(batch))
+            if refused:
+                batch.cursor = None  # keep the cursor before the refused records: the next sync retries them
+            guard()
+            try:
+                out.result.add(store.apply_batch(name, batch))
+            except StoreUnavailable:
+                raise
+            except StoreError:
+                stored, skipped = _store_record_by_record(store, name, batch)
+                out.result.add(stored)
+                refused.extend(skipped)
             progress.total(connector.total_hint)
             progress.advance(len(batch.items))
             if should_stop():
@@ -123,13 +146,65 @@ def sync_source(store: Store, name: str, connector: Connector, *, full: bool = F
         out.ok = False
         out.error = f"source {name}: unexpected {exc.__class__.__name__}: {exc}"
     finally:
-        out.warnings = list(getattr(connector, "warnings", None) or [])
+        out.warnings = list(getattr(connector, "warnings", None) or []) + sanitised
+        if refused:
+            out.ok = False
+            out.error = "; ".join(e for e in (_refused_line(name, refused), out.error) if e)
         out.requests = connector.requests
         out.seconds = time.monotonic() - started
-        store.finish_run(run_id, status="ok" if out.ok else "failed", result=out.result,
-                         requests=out.requests, error=out.error)
+        try:
+            store.finish_run(run_id, status="ok" if out.ok else "failed", result=out.result,
+                             requests=out.requests, error=out.error)
+        except StoreError as exc:  # the run stays "running"; the next sync closes it as abandoned
+            log.warning("source %s: its sync run could not be recorded: %s", name, exc)
         progress.close()
     return out
+
+
+def _store_record_by_record(store: Store, name: str, batch: Batch) -> tuple[BatchResult, list[str]]:
+    """Store a refused batch one record (an item with what it owns) at a time, without its cursor.
+
+    Returns what was stored and one `what: why` entry per record the store refused.
+    """
+    done, skipped = BatchResult(), []
+    for what, unit in _units(batch):
+        try:
+            done.add(store.apply_batch(name, unit))
+        except StoreUnavailable:
+            raise
+        except StoreError as exc:
+            reason = str(exc).split(": ", 1)[-1]
+            log.warning("source %s: %s not stored, the store refused it: %s", name, what, reason)
+            skipped.append(f"{what}: {reason}")
+    return done, skipped
+
+
+def _units(batch: Batch) -> list[tuple[str, Batch]]:
+    """The batch as separately storable parts: people, sprints and releases first (items name them), then
+    each item with its pull request, links and transitions, then children of items not in the batch."""
+    units: list[tuple[str, Batch]] = [(f"person {p.id}", Batch(people=[p])) for p in batch.people]
+    units += [(f"sprint {s.id}", Batch(sprints=[s])) for s in batch.sprints]
+    units += [(f"release {r.id}", Batch(releases=[r])) for r in batch.releases]
+    children = {p.item_id for p in batch.pulls} | {t.item_id for t in batch.transitions} | {
+        lk.from_id for lk in batch.links}
+    owners = [i.id for i in batch.items] + sorted(children - {i.id for i in batch.items})
+    items = {i.id: i for i in batch.items}
+    for owner in owners:
+        item = items.get(owner)
+        units.append((f"item {item.key}" if item else f"details of item {owner}", Batch(
+            items=[item] if item else [], pulls=[p for p in batch.pulls if p.item_id == owner],
+            links=[lk for lk in batch.links if lk.from_id == owner],
+            transitions=[t for t in batch.transitions if t.item_id == owner])))
+    if batch.removed_ids:
+        units.append(("removals", Batch(removed_ids=batch.removed_ids)))
+    return units
+
+
+def _refused_line(name: str, refused: list[str]) -> str:
+    head = "; ".join(refused[:3]) + (f"; and {len(refused) - 3} more" if len(refused) > 3 else "")
+    noun = "1 record" if len(refused) == 1 else f"{len(refused)} records"
+    return (f"source {name}: {noun} not stored, the store refused: {head} (everything else was stored; "
+            "the cursor stays before them, so the next sync retries them)")
 
 
 def sync_all(settings: Settings, store: Store, *, names: Iterable[str] | None = None, full: bool = False,

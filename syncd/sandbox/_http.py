@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -109,9 +110,21 @@ class Controls:
             return max(0.0, self.faults.rate_limit_for_s - (time.monotonic() - self._window_start))
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def dumps(data: Any) -> str:
+    """Compact JSON for a UTF-8 body; a lone surrogate (which UTF-8 cannot carry) is written as a `\\u`
+    escape, as a server holding UTF-16 text (Java: Jira) does, so a client reads it back as the same value."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    if _LONE_SURROGATE.search(text):
+        text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response (compact, UTF-8)."""
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    body = dumps(data)
     return Response(body, status=status, headers=headers, content_type="application/json;charset=utf-8")
 
 

@@ -3,7 +3,6 @@ per-revision indexes, paging, the API error, and the pure request helpers (filte
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
+from syncd.sandbox._http import dumps
 from syncd.sandbox.world import GitHubRepo, GitHubWorld, Json
 
 DOCS = "https://docs.github.com/rest"
@@ -57,7 +57,7 @@ def _payload_origin(gh: GitHubWorld) -> str:
 
 
 def _dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return dumps(data)
 
 
 # ---------------------------------------------------------------------------------------------

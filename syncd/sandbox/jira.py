@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from syncd.sandbox._http import Controls, RunningServer, ServiceApp, json_response, serve
+from syncd.sandbox._http import Controls, RunningServer, ServiceApp, dumps, json_response, serve
 from syncd.sandbox.jira_agile import AgileRoutes, agile_rules
 from syncd.sandbox.jira_pages import JiraApiError, int_arg, jira_error, offset_page
 from syncd.sandbox.jira_shapes import FieldSelection, SiteShape, jira_time, project_issue, user_fixed
@@ -255,7 +255,7 @@ class JiraApp(ServiceApp, AgileRoutes):
 
     def json(self, request: Request, payload: Any, api: str | None = None, status: int = 200) -> Response:
         """Serialize with the payloads' origin rewritten to the address the request came in on."""
-        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        text = dumps(payload)
         origin = request.host_url.rstrip("/")
         if self.payload_base and self.payload_base != origin:
             text = text.replace(self.payload_base + "/", origin + "/").replace(

@@ -24,9 +24,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
-from syncd.errors import StoreError
+from syncd.errors import StoreError, StoreUnavailable
 from syncd.model import (
     Batch,
     Link,
@@ -172,8 +172,19 @@ class Store:
             with self.engine.begin() as conn:
                 self._apply(conn, source, batch, result)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot store batch of source {source}: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from None
+            if self._connection_lost(exc):
+                raise StoreUnavailable(f"source {source}: lost the connection to the database "
+                                       f"({redact_url(self.url)}): {_one_line(exc)}") from None
+            raise StoreError(f"cannot store batch of source {source}: {exc.__class__.__name__}: {_one_line(exc)}") from None
+        except ValueError as exc:  # a value the driver or the hash cannot encode (the sync sanitises these first)
+            raise StoreError(f"cannot store batch of source {source}: {exc.__class__.__name__}: {_one_line(exc)}") from None
         return result
+
+    def _connection_lost(self, exc: SQLAlchemyError) -> bool:
+        """True when `exc` says the database connection is gone rather than that a value was refused."""
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        return self.dialect == "postgresql" and isinstance(exc, OperationalError | InterfaceError)
 
     def _apply(self, conn: Connection, source: str, batch: Batch, result: BatchResult) -> None:
         # Items: count new/updated/unchanged against stored hashes, then upsert changed ones.
@@ -266,12 +277,15 @@ class Store:
             return int(res.inserted_primary_key[0])  # type: ignore[index]
 
     def finish_run(self, run_id: int, *, status: str, result: BatchResult, requests: int, error: str | None = None) -> None:
-        """Record the outcome of a sync run."""
-        with self.engine.begin() as conn:
-            conn.execute(update(schema.sync_runs).where(schema.sync_runs.c.id == run_id).values(
-                finished_at=datetime.now(UTC), status=status, items_new=result.new,
-                items_updated=result.updated, items_removed=result.removed, requests=requests, error=error,
-            ))
+        """Record the outcome of a sync run (StoreError when the database cannot be reached)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(schema.sync_runs).where(schema.sync_runs.c.id == run_id).values(
+                    finished_at=datetime.now(UTC), status=status, items_new=result.new,
+                    items_updated=result.updated, items_removed=result.removed, requests=requests, error=error,
+                ))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot record sync run {run_id}: {_one_line(exc)}") from None
 
     def sync_runs(self, source: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """The most recent sync runs, newest first."""
@@ -409,6 +423,12 @@ ENTITIES: dict[str, Table] = {
     "transitions": schema.transitions,
     "people": schema.people,
 }
+
+
+def _one_line(exc: BaseException) -> str:
+    """The driver's own message of a failure (`exc.orig` when SQLAlchemy wraps one), first line, capped."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return " ".join(text.splitlines()[0].split())[:300] if text else exc.__class__.__name__
 
 
 def _with_hash(record: BaseModel, mode: str = "python") -> dict[str, Any]:

@@ -1,0 +1,49 @@
+"""connectors.sanitise on hand-built batches: what no store can hold is made storable, the rest untouched."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from syncd.connectors.sanitise import sanitise_batch
+from syncd.model import Batch, ItemKind, Link, LinkKind, PullRequest, PullState, SourceType, StatusCategory, WorkItem
+
+T = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+def item(key: str = "WID-1", **kw: object) -> WorkItem:
+    fields: dict[str, object] = {"id": f"j:{key}", "source": "j", "source_type": SourceType.JIRA, "remote_id": key,
+                                 "key": key, "project": "WID", "kind": ItemKind.STORY, "title": "Plain title",
+                                 "status": "To Do", "status_category": StatusCategory.TODO, "created": T, "updated": T}
+    return WorkItem(**{**fields, **kw})  # type: ignore[arg-type]
+
+
+def test_a_clean_batch_is_left_alone_emoji_and_all() -> None:
+    batch = Batch(items=[item(title="Ship it 😀 — über", labels=["naïve"], estimate=3.5,
+                              raw={"fields": {"summary": "Ship it 😀", "points": 3.5, "nested": [1, {"a": None}]}})])
+    before = batch.model_copy(deep=True)
+    assert sanitise_batch(batch) == []
+    assert batch.items[0].title == before.items[0].title and batch.items[0].raw == before.items[0].raw
+
+
+def test_nul_lone_surrogate_and_infinity_are_replaced_or_dropped_and_named() -> None:
+    batch = Batch(items=[item(title="a\x00b", labels=["x\ud800"], estimate=float("inf"),
+                              raw={"fields": {"summary": "a\x00b", "customfield_10016": float("inf"), "k\x00": [float("nan")]}}),
+                         item("WID-2")])
+    assert sanitise_batch(batch) == [("WID-1", "estimate (non-finite number dropped), labels (text replaced), "
+                                               "raw payload (non-finite number dropped, text replaced), title (text replaced)")]
+    first = batch.items[0]
+    assert (first.title, first.labels, first.estimate) == ("a\ufffdb", ["x\ufffd"], None)
+    assert first.raw == {"fields": {"summary": "a\ufffdb", "customfield_10016": None, "k\ufffd": [None]}}
+    assert batch.items[1].title == "Plain title"
+
+
+def test_a_key_longer_than_the_column_is_not_a_link() -> None:
+    long_key = "WID-" + "1" * 301
+    pr = item("acme/widget#21", kind=ItemKind.PULL_REQUEST)
+    batch = Batch(items=[pr], pulls=[PullRequest(item_id=pr.id, state=PullState.OPEN, linked_keys=[long_key, "WID-7"])],
+                  links=[Link(from_id=pr.id, kind=LinkKind.IMPLEMENTS, to_key=long_key),
+                         Link(from_id=pr.id, kind=LinkKind.IMPLEMENTS, to_key="WID-7")])
+    lines = sanitise_batch(batch)
+    assert [key for key, _ in lines] == ["acme/widget#21"]
+    assert "over 255 characters" in lines[0][1]
+    assert [lk.to_key for lk in batch.links] == ["WID-7"] and batch.pulls[0].linked_keys == ["WID-7"]
