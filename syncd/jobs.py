@@ -56,10 +56,11 @@ def sync_one(settings: Settings, store: Store, name: str, *, full: bool = False,
     """Sync one source under its lock; None when another process is syncing it right now."""
     connector = build_connector(name, settings.sources[name])  # imports its client library: not under the lock
     try:
-        with source_lock(settings, store, f"sync-{name}"):
+        with source_lock(settings, store, f"sync-{name}") as held:
             if ledger.close_abandoned_runs(store, name, now=datetime.now(UTC)):
                 log.warning("source %s: an earlier sync was left unfinished by a stopped process", name)
-            result = sync_source(store, name, connector, full=full, progress=progress, should_stop=should_stop)
+            result = sync_source(store, name, connector, full=full, progress=progress, should_stop=should_stop,
+                                 guard=held.check)
             for resource, remaining in rate_budgets(connector).items():
                 metrics.observe_rate_limit(name, resource, remaining)
             return result
