@@ -6,6 +6,7 @@ The connector (`connectors.jira`) turns what these return into records; nothing 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,33 @@ from syncd.connectors.config import JiraSource
 from syncd.errors import SourceError
 
 Json = dict[str, Any]
+
+
+class _OneLineLog(logging.Filter):
+    """The `jira` library logs whole response bodies at ERROR (`_get_json` logs the JSON error, then
+    `r.text`: about 400 KB for one truncated search page that our retry policy then reads again).
+    Keep the first line, capped, and say how much was left out."""
+
+    LIMIT = 300
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        first, newline, _ = message.partition("\n")
+        if newline or len(first) > self.LIMIT:
+            record.msg = f"{first[:self.LIMIT]} ({len(message)} characters, response body not logged)"
+            record.args = None
+        return True
+
+
+def _quiet_library_logs() -> None:
+    """Install `_OneLineLog` on the library's loggers once (a filter applies to its own logger only)."""
+    for name in ("jira", "jira.resilientsession"):
+        target = logging.getLogger(name)
+        if not any(isinstance(f, _OneLineLog) for f in target.filters):
+            target.addFilter(_OneLineLog())
+
+
+_quiet_library_logs()
 
 
 class _CountingAdapter(HTTPAdapter):
