@@ -268,7 +268,8 @@ t2, c2 = time.perf_counter(), time.process_time()
 print(json.dumps({"load_s": t1 - t0, "analysis_s": t2 - t1, "load_cpu_s": c1 - c0, "analysis_cpu_s": c2 - c1,
                   "load_avg": os.getloadavg()[0], "reference_cpu_s": reference_cpu(), "rss_after_load_mib": rss1, "peak_rss_mib": rss(),
                   "rss_before_mib": rss0, "items": len(snap.items), "transitions": len(snap.transitions),
-                  "risks": len(analysis.risks), "sprints": len(analysis.sprints), "releases": len(analysis.releases)}))
+                  "risks": len(analysis.risks), "themes": len(analysis.themes),
+                  "hygiene": len(analysis.hygiene.signals), "sprints": len(analysis.sprints), "releases": len(analysis.releases)}))
 """
 
 
@@ -293,7 +294,8 @@ def main() -> None:
         print(f"store built in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     runs = [run_once(db) for _ in range(args.runs)]
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    print(f"items {med['items']:.0f}, transitions {med['transitions']:.0f}, risks {med['risks']:.0f}, "
+    print(f"items {med['items']:.0f}, transitions {med['transitions']:.0f}, risks {med['risks']:.0f} "
+          f"(in {med['themes']:.0f} themes, {med['hygiene']:.0f} hygiene), "
           f"sprints {med['sprints']:.0f}, releases {med['releases']:.0f}  (median of {args.runs} runs)")
     print(f"load      {med['load_s']:6.2f} s (CPU {med['load_cpu_s']:5.2f} s)   RSS after load {med['rss_after_load_mib']:7.1f} MiB")
     print(f"analysis  {med['analysis_s']:6.2f} s (CPU {med['analysis_cpu_s']:5.2f} s)   peak RSS       "
