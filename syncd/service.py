@@ -1,6 +1,8 @@
 """`syncd serve`: reports on demand over HTTP, a sync trigger, health and Prometheus metrics.
 
-Routes (every one but /healthz needs `Authorization: Bearer <server.token>`):
+API routes (every one but /healthz needs `Authorization: Bearer <server.token>`; the browser
+site at `/`, `/view/{kind}`, `/history`, `/login` and `/logout` signs in with a form instead, see
+syncd/site.py):
 
     GET  /healthz                  200 when the store answers, 503 otherwise
     GET  /reports/{kind}           ?audience=A&format=html|md&scope=ID&now=ISO, rendered from the store
@@ -47,6 +49,7 @@ from syncd.clock import report_moment
 from syncd.errors import ConfigError, ReportError, SyncdError
 from syncd.metrics import metrics_registry
 from syncd.settings import Settings
+from syncd.site import is_site_path, site_routes
 from syncd.store import Store
 
 log = logging.getLogger("syncd.service")
@@ -91,7 +94,7 @@ class BearerAuth:
         self.expected = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS and not is_site_path(scope["path"]):
             given = bearer_token(dict(scope["headers"]).get(b"authorization", b"")) or b""
             if not hmac.compare_digest(given, self.expected):
                 response = JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
@@ -294,6 +297,7 @@ def create_app(settings: Settings, store: Store, *,
     app = Starlette(routes=[
         Route("/healthz", healthz), Route("/reports/{kind}", report), Route("/sync", sync_start, methods=["POST"]),
         Route("/sync", sync_status, methods=["GET"]), Route("/metrics", metrics),
+        *site_routes(settings, store, clock=clock, render_lock=render_lock),
     ], lifespan=lifespan)
     app.add_middleware(BearerAuth, token=settings.server.token.get_secret_value())
     app.add_middleware(CountRequests, counter=http_counter)

@@ -74,6 +74,18 @@ class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8787, ge=1, le=65535)
     token: SecretStr | None = None  # bearer token required on every route but /healthz
+    # the report site's login (besides the token): user name -> argon2 hash (`syncd serve --hash-password`)
+    users: dict[str, SecretStr] = Field(default_factory=dict)
+    session_secret: SecretStr | None = None  # signs site session cookies; default: derived from token
+    session_hours: float = Field(12.0, gt=0, le=24 * 30)  # a site session lasts this long
+
+    @field_validator("users")
+    @classmethod
+    def _users(cls, v: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, hashed in v.items():
+            if not hashed.get_secret_value().startswith("$argon2"):
+                raise ValueError(f"{name}: not an argon2 hash (make one with `syncd serve --hash-password`)")
+        return v
 
 
 class RiskAckSettings(_Section):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -54,12 +55,24 @@ def run(config_path: Path | None, database_url: str | None, once: bool, serve: b
 @database_option
 @click.option("--host", default=None, help="Address to bind (default: server.host, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: server.port, 8787).")
+@click.option("--hash-password", "hash_password", is_flag=True,
+              help="Read a password from stdin, print its argon2 hash for server.users, and exit.")
 @handle_errors
-def serve(config_path: Path | None, database_url: str | None, host: str | None, port: int | None) -> None:
-    """Serve reports, a sync trigger, health and metrics over HTTP (bearer token required)."""
+def serve(config_path: Path | None, database_url: str | None, host: str | None, port: int | None,
+          hash_password: bool) -> None:
+    """Serve the report site, reports, a sync trigger, health and metrics over HTTP."""
     from syncd.logs import register_secrets_of
     from syncd.service import serve as serve_http
 
+    if hash_password:
+        from syncd.errors import ConfigError
+        from syncd.site import hash_password as make_hash
+
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise ConfigError("--hash-password: no password on stdin")
+        click.echo(make_hash(password))
+        return
     settings = settings_from(config_path, database_url=database_url)
     setup_logging(settings.log_level, settings.log_format)
     register_secrets_of(settings)
