@@ -67,8 +67,9 @@ def timeline(inp: ReportInput) -> Built:
         if r.release.released or inp.scope or not r.progress.counts.items_total:
             continue
         ids = {i.id for i in release_work(inp, r.release)}
-        phases.append(_phase("release", r.release.name, r.release.url, r.progress, _start(r.progress, None), r.release.due,
-                             r.forecast, RAG_BADGE[r.status.rag], _sprint_names(sprints_of(inp, ids, ordered))))
+        phase = _phase("release", r.release.name, r.release.url, r.progress, _start(r.progress, None), r.release.due,
+                       r.forecast, RAG_BADGE[r.status.rag], _sprint_names(sprints_of(inp, ids, ordered)))
+        phases.append({**phase, "parts": r.release.parts, "state": r.release.state})
     charts: dict[str, bytes] = {}
     drawable = [(f"{p['kind'][0].upper()}: {p['name']}", p["start"], p["end"], p["fc"].p95, p["target"])
                 for p in phases if p["start"] is not None][:MAX_PHASES_IN_CHART]
