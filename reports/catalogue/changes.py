@@ -13,14 +13,16 @@ _RAG_WORD = {"green": "Green", "amber": "Amber", "red": "Red"}
 
 
 def conclusions(analysis: Analysis) -> dict[str, Any]:
-    """Per goal and release: status, percent done, p85 forecast and target; the risk theme ids (JSON-ready)."""
+    """Per goal and release: status, percent done in Jira and delivered, p85 forecast and target; the risk
+    theme ids (JSON-ready)."""
     goals = {}
     for g in analysis.goals:
         pct = percent_done(g.progress.counts)
         goals[g.goal.id] = {
             "title": g.goal.title, "rag": g.status.rag.value, "percent": None if pct is None else round(100 * pct, 1),
-            "p85": _iso(g.forecast.p85), "done": g.forecast.done and not g.progress.funnel.not_released, "target": g.goal.target_date.isoformat(),
-            "metric": g.metric.current,
+            "p85": _iso(g.forecast.p85), "done": g.forecast.done and not g.progress.funnel.not_released,
+            "target": g.goal.target_date.isoformat(), "metric": g.metric.current,
+            "delivered": _pct(g.progress.funnel.percent_delivered),
         }
     releases = {}
     for r in analysis.releases:
@@ -32,6 +34,10 @@ def conclusions(analysis: Analysis) -> dict[str, Any]:
     return {"goals": goals, "releases": releases, "themes": [t.id for t in analysis.themes]}
 
 
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
@@ -40,10 +46,13 @@ def _goal_changes(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
     parts = []
     if before.get("rag") != now["rag"]:
         parts.append(f"{_RAG_WORD.get(before.get('rag') or '', '?')} → {_RAG_WORD[now['rag']]}")
-    if before.get("percent") is not None and now["percent"] is not None and before["percent"] != now["percent"]:
-        parts.append(f"{before['percent']:.0f}% → {now['percent']:.0f}% done")
+    if before.get("delivered") is not None and now.get("delivered") is not None \
+            and before["delivered"] != now["delivered"]:
+        parts.append(f"{before['delivered']:.0f}% → {now['delivered']:.0f}% delivered")
+    elif before.get("percent") is not None and now["percent"] is not None and before["percent"] != now["percent"]:
+        parts.append(f"{before['percent']:.0f}% → {now['percent']:.0f}% done in Jira")
     if now.get("done") and not before.get("done"):
-        parts.append("all work done")
+        parts.append("all work delivered")
     elif before.get("p85") and now.get("p85") and before["p85"] != now["p85"]:
         shift = (date.fromisoformat(now["p85"]) - date.fromisoformat(before["p85"])).days
         direction = "later" if shift > 0 else "earlier"

@@ -176,3 +176,17 @@ def test_every_release_is_one_row_with_its_parts_and_risks_attributed_to_it() ->
     overdue = [r for r in an.risks if r.rule == "overdue" and v.id in r.release_ids]
     assert len(overdue) == 1 and overdue[0] in rel.risks
     assert not any(m.id in r.release_ids for r in an.risks)  # attributed to the joined release, never its part
+
+
+def test_what_counts_as_production_comes_from_the_delivery_settings() -> None:
+    p = Plan()
+    linked(p, "acme/widget")
+    v = p.version("Widget 3.0", released_at=day(4))  # released in Jira only
+    beta = p.version("Widget 3.1")
+    gh(p, "acme/widget", "Widget 3.1 beta", tag="v3.1.0-beta2", at=day(6))  # published, not flagged pre-release
+    snap = p.snapshot()
+    default = join_releases(snap).by_id
+    assert default[v.id].state == ReleaseState.RELEASED and default[beta.id].state == ReleaseState.RELEASED
+    strict = join_releases(snap, JoinConfig(jira_released_is_production=False, prerelease_pattern=r"-(rc|beta)\d*$"))
+    assert strict.by_id[v.id].state == ReleaseState.PLANNED  # a Jira release date alone is not production
+    assert strict.by_id[beta.id].state == ReleaseState.PRERELEASE and strict.by_id[beta.id].released_at is None
