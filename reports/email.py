@@ -56,7 +56,9 @@ def html_part_size(html: str) -> int:
     """Bytes of an HTML body as `report_email` transmits it (UTF-8, quoted-printable): what the budget counts."""
     part = EmailMessage(policy=SMTP)
     part.set_content(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    return len(str(part.get_payload()).encode())
+    payload = str(part.get_payload())
+    # the payload holds its lines with "\n"; the SMTP policy sends (and an .eml stores) each as "\r\n"
+    return len(payload.encode()) + payload.count("\n") - payload.count("\r\n")
 
 
 def message_id(report: Report, date: datetime, domain: str) -> str:
