@@ -13,7 +13,6 @@ from syncd.model import SprintState, StatusCategory
 from syncd.reports.analysis.scope import item_ref
 from syncd.reports.analysis.types import ItemRef, SprintReport
 from syncd.reports.catalogue.base import (
-    RAG_BADGE,
     Built,
     ReportInput,
     delivered_share,
@@ -30,7 +29,7 @@ from syncd.reports.catalogue.risk_themes import (
     themes_footnote,
     themes_in_scope,
 )
-from syncd.reports.catalogue.status import goals_in_scope
+from syncd.reports.catalogue.status import goal_badge, goals_in_scope
 from syncd.reports.render.escape import Md, md_concat, md_text
 from syncd.reports.render.templating import format_number, render_markdown
 
@@ -76,7 +75,7 @@ def _sprint_view(inp: ReportInput, rep: SprintReport) -> dict[str, Any]:
 def _goal_view(inp: ReportInput, g: Any) -> dict[str, Any]:
     remaining = g.progress.remaining
     f = g.progress.funnel
-    return {"g": g, "badge": RAG_BADGE[g.status.rag], "pct": delivered_share(f), "done_pct": percent_done(g.progress.counts),
+    return {"g": g, "badge": goal_badge(g), "pct": delivered_share(f), "done_pct": percent_done(g.progress.counts),
             "merged": f"{f.merged} of {f.done_with_code} with code merged", "funnel": funnel_text(f),
             "rows": [item_row(inp, ref) for ref in remaining[:MAX_ROWS]], "more": max(0, len(remaining) - MAX_ROWS)}
 
