@@ -16,7 +16,7 @@ import pytest
 from syncd import jobs
 from syncd.delivery import slot_message_id
 from syncd.locks import source_lock
-from syncd.model import Batch, Sprint, SprintState
+from syncd.model import Batch, ItemKind, SourceType, Sprint, SprintState, StatusCategory, WorkItem
 from syncd.sandbox import github as gh_sandbox
 from syncd.sandbox._http import Controls
 from syncd.scheduler import Scheduler
@@ -57,9 +57,19 @@ def gh_source(url: str) -> dict[str, Any]:
 
 
 def seed(store: Store, tmp_path: Path, url: str) -> Store:
-    """Sync the sandbox GitHub into the store (reports need items)."""
+    """Sync the sandbox GitHub into the store (reports need items), plus one item from 2025.
+
+    The sandbox world's items are created from 2026-10-01, and a report as of an earlier slot replays
+    the store to that moment (issue 12 item 4): the old item is what such a slot reports on, so the
+    schedules below (DST in March, catch-up in May) test scheduling, not an empty past.
+    """
     result = jobs.sync_one(Settings(sources={"gh": gh_source(url)}, data_dir=tmp_path), store, "gh")
     assert result is not None and result.ok, result
+    old = WorkItem(id="old:1", source="old", source_type=SourceType.GITHUB, remote_id="1", key="acme/old#1",
+                   project="acme/old", kind=ItemKind.ISSUE, title="An item from 2025", status="open",
+                   status_category=StatusCategory.TODO, created=datetime(2025, 1, 6, 9, tzinfo=UTC),
+                   updated=datetime(2025, 1, 6, 9, tzinfo=UTC))
+    store.apply_batch("old", Batch(items=[old]))
     return store
 
 
