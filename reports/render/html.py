@@ -22,6 +22,7 @@ it hidden), so `email_body` shortens long tables and lists until the email's HTM
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,7 +46,8 @@ WIDE_PAGE_PX = 960
 # Gmail clips an HTML body over about 102 KB; the email's HTML part, as transmitted (UTF-8,
 # quoted-printable, which is larger than the decoded HTML), stays under this many bytes
 EMAIL_HTML_BUDGET = 100_000
-_ROW_LIMITS = (10, 5, 3, 1)  # rows kept per long table or list, tried in turn until the email fits
+# (rows kept per long table or list, whether risk evidence stays), tried in turn until the email fits
+_CUTS = ((10, True), (5, True), (5, False), (3, False), (1, False))
 
 # Status markers are emoji in Markdown (GitHub shows them in colour); mail clients without a colour
 # emoji font (Outlook on Windows 7/8, many Linux desktops) show boxes, so HTML gets a coloured dot.
@@ -148,10 +150,22 @@ class EmailBody:
     rows_kept: int | None = None  # rows kept per long table or list when shortened
 
 
-def shorten_body(body: str, *, rows: int, full_url: str | None, attachment: str) -> str:
+def shorten_body(body: str, *, rows: int, full_url: str | None, attachment: str, evidence: bool = True) -> str:
     """The body with every table and list cut to its first `rows` rows, each cut noted, and a note on
-    top that links to the full report (`full_url`) or names its attached file."""
+    top that links to the full report (`full_url`) or names its attached file. Without `evidence`,
+    each collapsible `<details>` block (a risk's evidence) is left to the full report, its summary kept."""
     root = _fragment(body)
+    if not evidence:
+        for details in list(root.iter("details")):
+            summary = next(iter(details.iter("summary")), None)
+            note = fragment_fromstring("<p></p>")
+            em = etree.SubElement(note, "em")
+            label = " ".join(summary.text_content().split()) if summary is not None else "Evidence"
+            em.text = f"{label}: in the full report."
+            note.tail = details.tail
+            parent = details.getparent()
+            assert parent is not None
+            parent.replace(details, note)
     for block in list(root.iter("table", "ul", "ol")):
         if block.tag == "table":
             holder = next(iter(block.iter("tbody")), block)
@@ -209,12 +223,12 @@ def email_body(body: str, *, size_of: Callable[[str], int], full_url: str | None
     """The body whose email HTML part (`size_of(body)` bytes) fits `budget`: as is, or shortened (fewest cuts first)."""
     if size_of(body) < budget:
         return EmailBody(body, shortened=False)
-    for rows in _ROW_LIMITS:
-        short = shorten_body(body, rows=rows, full_url=full_url, attachment=attachment)
+    for rows, evidence in _CUTS:
+        short = shorten_body(body, rows=rows, full_url=full_url, attachment=attachment, evidence=evidence)
         if size_of(short) < budget:
             return EmailBody(short, shortened=True, rows_kept=rows)
     # still too long (thousands of sections): only the headings and the note remain
-    root = _fragment(shorten_body(body, rows=0, full_url=full_url, attachment=attachment))
+    root = _fragment(shorten_body(body, rows=0, full_url=full_url, attachment=attachment, evidence=False))
     for el in list(root):
         if el.tag not in ("h1", "h2") and el is not root[0]:
             root.remove(el)
@@ -233,6 +247,8 @@ def text_alternative(body: str, *, footer: str) -> str:
             el.text = el.text.replace("&", "&amp;")
         if el.tail:
             el.tail = el.tail.replace("&", "&amp;")
+    for table in list(tree.iter("table")):
+        _table_as_records(table)
     notes: dict[str, int] = {}
     for a in tree.iter("a"):
         href = a.get("href")
@@ -248,7 +264,54 @@ def text_alternative(body: str, *, footer: str) -> str:
             lines.append(line)
     while lines and not lines[-1]:
         lines.pop()
+    lines = [wrapped for line in lines for wrapped in _wrap(line)]
     if notes:
         width = len(str(len(notes))) + 2
         lines += ["", "Links:", *(f"{f'[{n}]':>{width}} {href}" for href, n in notes.items())]
     return "\n".join([*lines, "", "-- ", footer]) + "\n"
+
+
+TEXT_WIDTH = 78  # columns of a terminal mail client
+_LIST_START = re.compile(r"^(\s*(?:[*•-]|\d+\.)\s+|\s*(?:[^:]{1,30}: )?)")
+
+
+def _wrap(line: str) -> list[str]:
+    """A long line wrapped at TEXT_WIDTH, continuation lines indented under the text of a list item
+    or a `Label: value` line (table rows are never wider: wide tables became records)."""
+    if len(line) <= TEXT_WIDTH:
+        return [line]
+    indent = len(line) - len(line.lstrip(" "))
+    marker = _LIST_START.match(line)
+    hang = len(marker.group(0)) if marker and marker.group(0).strip() and len(marker.group(0)) < 40 else indent
+    return textwrap.wrap(line, width=TEXT_WIDTH, subsequent_indent=" " * hang, break_long_words=False,
+                         break_on_hyphens=False) or [line]
+
+
+def _table_as_records(table: HtmlElement) -> None:
+    """A table too wide for a terminal becomes one record per row: the first cell, then the others
+    as a list of `Column: value` (what the narrow-screen HTML does with stacked cells)."""
+    rows = [[" ".join(c.text_content().split()) for c in tr if c.tag in ("td", "th")] for tr in table.iter("tr")]
+    if not rows:
+        return
+    columns = max(len(r) for r in rows)
+    widths = [max((len(r[n]) for r in rows if n < len(r)), default=0) for n in range(columns)]
+    if sum(widths) + 2 * (columns - 1) <= TEXT_WIDTH:
+        return
+    labels = [" ".join(th.text_content().split()) for th in table.iter("th")]
+    records = fragment_fromstring("<div></div>")
+    for tr in table.iter("tr"):
+        cells = [c for c in tr if c.tag == "td"]
+        if not cells:
+            continue
+        head = etree.SubElement(records, "p")
+        head.text, head[:] = cells[0].text, list(cells[0])
+        fields = etree.SubElement(records, "ul")
+        for n, cell in enumerate(cells[1:], start=1):
+            item = etree.SubElement(fields, "li")
+            label = labels[n] if n < len(labels) and labels[n] else ""
+            item.text = (f"{label}: " if label else "") + (cell.text or "")
+            item[:] = list(cell)
+    records.tail = table.tail
+    parent = table.getparent()
+    assert parent is not None
+    parent.replace(table, records)

@@ -86,3 +86,27 @@ def test_numbered_lists_align_past_nine() -> None:
     body = markdown_body("".join(f"{n}. risk {n}\n" for n in range(1, 12)), charts=set())
     lines = text_alternative(body, footer="f").splitlines()
     assert lines[0] == " 1. risk 1" and lines[8] == " 9. risk 9" and lines[9] == "10. risk 10"
+
+
+def test_a_table_too_wide_for_a_terminal_becomes_records_and_long_lines_wrap_under_their_text() -> None:
+    md = ("| Goal | Status | Forecast |\n| --- | --- | --- |\n"
+          f"| [Checkout](https://j.example/1) | 🔴 Red | {'late by many days ' * 5}|\n\n"
+          f"1. {'word ' * 30}\n")
+    text = text_alternative(markdown_body(md, charts=set()), footer="f")
+    lines = text.splitlines()
+    assert lines[:4] == ["Checkout[1]", "", "  * Status: ● Red",
+                         "  * Forecast: late by many days late by many days late by many days late by"]
+    assert lines[4] == "    many days late by many days"  # continuation under the item's text
+    first = next(n for n, line in enumerate(lines) if line.startswith(" 1. word word"))
+    assert lines[first + 1].startswith("    word")  # continuation under the list item's text
+    assert max(len(line) for line in lines) <= 78
+    assert "[1] https://j.example/1" in lines
+
+
+def test_without_evidence_each_details_block_is_left_to_the_full_report_with_its_summary() -> None:
+    body = "<h2>Risks</h2><details><summary>Evidence: 31 signals</summary><p>K-1 is late</p></details><p>After</p>"
+    kept = shorten_body(body, rows=5, full_url=None, attachment="a.html")
+    assert "<details>" in kept and "K-1 is late" in kept
+    short = shorten_body(body, rows=5, full_url=None, attachment="a.html", evidence=False)
+    assert "<details>" not in short and "K-1 is late" not in short
+    assert "<p><em>Evidence: 31 signals: in the full report.</em></p><p>After</p>" in short
