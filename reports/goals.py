@@ -144,18 +144,30 @@ class Team(_Strict):
 
     An item is the team's when it sits on one of its `boards` (a sprint of the board held it), or
     in one of its Jira `projects` or GitHub `repositories`. `people` is its headcount, the capacity
-    the "add people" option scales.
+    the "add people" option scales. `members`, `days_off` (sprint name -> person -> days) and
+    `focus_factor` (points per available person-day) give a sprint's kickoff capacity.
     """
 
     boards: tuple[str, ...] = ()  # board names or ids
     projects: tuple[str, ...] = ()
     repositories: tuple[str, ...] = ()
     people: int | None = Field(None, gt=0, le=1000)
+    members: tuple[str, ...] = ()
+    days_off: dict[str, dict[str, float]] = Field(default_factory=dict)
+    focus_factor: float | None = Field(None, gt=0, le=10)
 
     @model_validator(mode="after")
     def _some(self) -> Team:
         if not (self.boards or self.projects or self.repositories):
             raise ValueError("name at least one of boards, projects or repositories")
+        if len(set(self.members)) != len(self.members):
+            raise ValueError("members lists someone twice")
+        for sprint, people in self.days_off.items():
+            for person, days in people.items():
+                if person not in self.members:
+                    raise ValueError(f"days_off for sprint {sprint!r} names {person!r}, who is not in members")
+                if days < 0:
+                    raise ValueError(f"days_off for {person!r} in sprint {sprint!r} is negative")
         return self
 
 

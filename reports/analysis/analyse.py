@@ -173,7 +173,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
             id=rel.id, name=rel.name, target=rel.due, items=items, url=rel.url, release=rel,
             progress=scope_progress, forecast=forecasts.of(items, inputs, rel.due)))
 
-    sprints = sprint_reports(snap, hist, now, settings.velocity_sprints, capacity, settings.forecast_weeks)
+    sprints = sprint_reports(snap, hist, now, settings.velocity_sprints, capacity, settings.forecast_weeks, teams, tz)
     flows = flow(snap, hist, clock, now, tz, settings.forecast_weeks, delivery)
     current_sprints = {r.sprint.id for r in sprints if r.sprint.state != SprintState.CLOSED}
     ctx = RiskContext(snap=snap, hist=hist, now=now, tz=tz, today=today, rules=rules, goals=goal_parts,

@@ -156,11 +156,28 @@ def over_commitment(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
     """Active or next sprints committed beyond capacity or average velocity."""
     out = []
     for rep in ctx.sprints:
-        if rep.sprint.state == SprintState.CLOSED or rep.commitment_percent is None:
+        if rep.sprint.state == SprintState.CLOSED:
+            continue
+        plan = rep.plan
+        if (rep.commitment_percent is None and plan is not None and plan.headroom == 0 and plan.points
+                and rep.committed_points > 0):
+            out.append(make_risk(
+                "over-commitment", cfg.pick(Severity.AMBER),
+                f"Sprint {rep.sprint.name}'s capacity is taken by the likely carry-over of {plan.carry_over_from}",
+                f"{plan.carry_over_points:.0f} points of {plan.carry_over_from} will likely carry over against a "
+                f"capacity of {plan.points:.0f}: agree with the product owner which of the {rep.committed_points:g} "
+                f"committed points wait, or what of {plan.carry_over_from} goes back to the backlog.",
+                subjects=[rep.sprint.id], attr=Attribution(sprint_ids=(rep.sprint.id,)),
+                numbers={"committed points": rep.committed_points, "capacity": round(plan.points, 1),
+                         "likely carry-over": round(plan.carry_over_points, 1)},
+                items=[e.item for e in rep.committed[:20]]))
+            continue
+        if rep.commitment_percent is None:
             continue
         if rep.commitment_percent <= cfg.threshold:
             continue
-        base = rep.capacity_points if rep.commitment_basis == "capacity" else rep.velocity_average
+        # the figure the percentage was taken of (capacity, capacity less carry-over, or velocity)
+        base = 100.0 * rep.committed_points / rep.commitment_percent if rep.commitment_percent else 0.0
         excess = rep.committed_points - (base or 0.0) * cfg.threshold / 100.0
         out.append(make_risk(
             "over-commitment", cfg.pick(Severity.AMBER),

@@ -6,6 +6,8 @@ percentage of points. So where the goal's own items can be told apart (labelled 
 named by key in the goal text) the goal is met when every one of them was done at sprint end; only
 when they cannot be told does the verdict fall back to the share of committed points completed.
 A goal text carried verbatim into the next sprint says the team itself did not treat it as met.
+Both rules count points as committed: at sprint start (or when an added item joined), as Jira's
+sprint report counts the commitment, so a re-estimate during the sprint moves neither figure.
 """
 
 from __future__ import annotations
@@ -64,9 +66,8 @@ def goal_verdict(snap: Snapshot, rep: SprintReport) -> GoalVerdict:
                  else f"the {len(judged)} items the goal names")
         met: bool | None = len(done) == len(judged)
         rule_text = f"{words}: met when every one was done at sprint end"
-        pts = [(e.points_at_end or 0.0) for e in judged]
-        done_pts = sum((e.points_at_end or 0.0) for e in done)
-        total = sum(pts)
+        done_pts = sum((e.points_at_start or 0.0) for e in done)
+        total = sum((e.points_at_start or 0.0) for e in judged)
     else:
         rule, judged = "committed points", list(rep.committed)
         done = [e for e in judged if e.done and any(c.item.id == e.item.id for c in rep.completed)]

@@ -9,16 +9,18 @@ over. Sub-tasks and epics are left out, as Jira's sprint report does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from syncd.model import Sprint, SprintState, WorkItem
+from syncd.reports.analysis.capacity import sprint_capacity, team_of_sprint
 from syncd.reports.analysis.history import Histories
 from syncd.reports.analysis.scope import item_ref, key_order, sprint_ref
 from syncd.reports.analysis.types import SprintEntry, SprintReport
 from syncd.reports.data import Snapshot
-from syncd.reports.goals import Capacity
+from syncd.reports.goals import Capacity, Team
 
 # Closing a sprint moves its open items in the same instant; membership "at the end" is read just
 # before that, so an item carried over still counts as not completed in the sprint it left.
@@ -139,9 +141,14 @@ def sprint_figures(snap: Snapshot, hist: Histories, sprint: Sprint, members: Seq
 
 
 def sprint_reports(snap: Snapshot, hist: Histories, now: datetime, velocity_sprints: int,
-                   capacity: Sequence[Capacity] = (), weeks: int = 12) -> list[SprintReport]:
+                   capacity: Sequence[Capacity] = (), weeks: int = 12, teams: Mapping[str, Team] | None = None,
+                   tz: tzinfo = ZoneInfo("UTC")) -> list[SprintReport]:
     """Reports of the active sprints, sprints closed in the last `weeks` weeks (newest first) and
-    each board's next sprint, with velocity from the board's previous closed sprints."""
+    each board's next sprint, with velocity from the board's previous closed sprints.
+
+    Sprints not yet closed also get their kickoff capacity (`plan`, see analysis.capacity): from the
+    configured `[teams]` members, else velocity; a future sprint counts the board's active sprint's
+    likely carry-over against it. A goals-file `capacity` in points, where set, is the capacity."""
     ordered = sorted(snap.sprints, key=order_key)
     since = now - timedelta(days=7 * weeks)
     closed = [s for s in ordered if s.state == SprintState.CLOSED]
@@ -166,12 +173,26 @@ def sprint_reports(snap: Snapshot, hist: Histories, now: datetime, velocity_spri
         cap = _capacity_for(s, capacity)
         pct: float | None = None
         kind: str | None = None
-        if cap:
+        plan = None
+        if s.state != SprintState.CLOSED:
+            name = team_of_sprint(s, members.get(s.id, []), teams or {})
+            board_active = [base[a.id] for a in active if a.board_id == s.board_id and a.id != s.id]
+            plan = sprint_capacity(s, report, [o for o in ordered if o.board_id == s.board_id
+                                               and order_key(o) < order_key(s)],
+                                   [base[c.id] for c in before], board_active[0] if board_active else None,
+                                   name, (teams or {}).get(name) if name else None, now, tz, cap)
+        if plan is not None and plan.carry_over_from and plan.points:
+            # no headroom left: no percentage to give, the over-commitment risk says the carry-over fills it
+            kind = "capacity after the likely carry-over"
+            pct = 100.0 * report.committed_points / plan.headroom if plan.headroom else None
+        elif cap:
             pct, kind = 100.0 * report.committed_points / cap, "capacity"
+        elif plan is not None and plan.points and plan.members:
+            pct, kind = 100.0 * report.committed_points / plan.points, "capacity"
         elif avg:
             pct, kind = 100.0 * report.committed_points / avg, "velocity"
         later = [o for o in ordered if o.board_id == s.board_id and order_key(o) > order_key(s)]
         out.append(replace(report, velocity_average=avg, velocity_sprints=[c.name for c in before],
                            capacity_points=cap, commitment_percent=pct, commitment_basis=kind,
-                           next_sprint=sprint_ref(later[0]) if later else None))
+                           next_sprint=sprint_ref(later[0]) if later else None, plan=plan))
     return out

@@ -656,6 +656,28 @@ class SprintEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class SprintCapacity:
+    """How much a sprint can take on, with every input shown."""
+
+    start: datetime | None
+    end: datetime | None
+    dates_inferred_from: str | None  # the sprint the dates were inferred from (None: Jira's own dates)
+    working_days: int | None
+    team: str | None  # the configured team whose members are counted
+    members: int  # configured members (0: none configured)
+    days_off: float  # the members' days off in this sprint
+    person_days: float | None  # members × working days − days off
+    focus_factor: float | None  # points per available person-day
+    focus_source: str | None  # "configured" or the sprints it was measured on
+    points: float | None  # the capacity in points
+    basis: str  # one sentence: how `points` was worked out
+    carry_over_from: str | None  # the board's active sprint
+    carry_over_open: float  # its open points now
+    carry_over_points: float  # the part of them likely not finished by its end
+    headroom: float | None  # points − carry_over_points (never below 0)
+
+
+@dataclass(frozen=True, slots=True)
 class SprintReport:
     """Jira's sprint report, rebuilt from the changelog (not from today's state).
 
@@ -683,6 +705,7 @@ class SprintReport:
     commitment_percent: float | None  # committed points vs capacity (if set) else velocity
     commitment_basis: str | None  # "capacity" or "velocity"
     next_sprint: SprintRef | None = None  # the board's sprint after this one, when known
+    plan: SprintCapacity | None = None  # kickoff capacity of a sprint not yet closed (analysis.capacity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """`sprint-kickoff` and `sprint-review`: a sprint against its goal, its business goal and its history.
 
-Kickoff (the next sprint, or the active one): the sprint goal tied to the business goal most of its
-items serve, the selected items with points and owners, items without acceptance criteria,
-commitment against velocity and capacity, and known risks and dependencies. Review (the sprint that
+Kickoff (the next sprint, or the active one): its dates, the sprint goal tied to the business goal
+most of its items serve, the selected items with points and owners (unowned and unestimated ones
+named), items without acceptance criteria, commitment against capacity (analysis.capacity) less
+the active sprint's likely carry-over, and known risks and dependencies. Review (the sprint that
 just ended, or is ending): committed / completed / added / removed / carried over as Jira's sprint
 report counts them, whether the goal was met, the burndown, and what shipped.
 """
@@ -116,12 +117,14 @@ def kickoff(inp: ReportInput) -> Built:
                                  "blocker_title": inp.linkify(b.title), "status": b.status,
                                  "in_sprint": rep.sprint.id in b.sprint_ids})
     risks = sprint_risks(inp.analysis, rep.sprint.id)
-    unestimated = sum(1 for e in entries if e.points_at_end is None)
+    unestimated = [inp.key_link(e.item) for e in entries if e.points_at_end is None]
+    unowned = [inp.key_link(e.item) for e in entries if not e.item.assignee]
     md = render_markdown(
         "sprint-kickoff.md.j2", tz=inp.tz, today=inp.analysis.today, r=rep, goal=goal, serving=serving, total=total,
         rows=rows, more=max(0, len(entries) - MAX_ROWS), missing_ac=missing_ac[:MAX_ROWS],
         missing_more=max(0, len(missing_ac) - MAX_ROWS), dependencies=dependencies[:MAX_ROWS],
-        dependencies_more=max(0, len(dependencies) - MAX_ROWS), unestimated=unestimated,
+        dependencies_more=max(0, len(dependencies) - MAX_ROWS), unestimated=unestimated, unowned=unowned,
+        entries=len(entries), plan=rep.plan,
         risks=[risk_line(inp, x, links=True) for x in risks], basis=forecast_basis)
     return Built(f"Sprint kickoff: {rep.sprint.name}", md, {}, [x.id for x in risks], rep.sprint.id, wide=True)
 

@@ -54,6 +54,23 @@ def test_without_goal_items_the_verdict_is_90_percent_of_committed_points() -> N
     assert v.met is False  # 23 / 28 = 82% < 90%
 
 
+def test_both_verdict_rules_count_points_as_committed_at_sprint_start() -> None:
+    p = _world("Ship signup", None, labelled=True)
+    p.estimate(next(i for i in p.items.values() if i.key == "WID-1"), 8, day(2))  # re-estimated 3 -> 8 mid-sprint
+    snap, rep = _sprint5(p)
+    v = goal_verdict(snap, rep)
+    # goal items WID-1 (3 at start) and WID-2 (5): the re-estimate to 8 moves neither figure
+    assert v.rule == "labelled" and v.done_points == 3 and v.total_points == 3 + 5
+    fallback = goal_verdict(*_sprint5(_relabel(p)))
+    assert fallback.rule == "committed points" and fallback.done_points == 3 + 20 and fallback.total_points == 28
+
+
+def _relabel(p: Plan) -> Plan:
+    for item in p.items.values():
+        item.labels = []
+    return p
+
+
 def test_goal_text_repeated_in_the_next_sprint_is_carried_not_met() -> None:
     snap, rep = _sprint5(_world("Ship  signup", "ship signup", labelled=False))
     v = goal_verdict(snap, rep)
