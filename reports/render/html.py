@@ -207,7 +207,8 @@ def _full_report_note(rows: int, full_url: str | None, attachment: str) -> HtmlE
     note = fragment_fromstring("<p></p>")
     strong = etree.SubElement(note, "strong")
     strong.text = "Shortened for email:"
-    strong.tail = f" long tables and lists show their first {rows} rows. "
+    strong.tail = f" long tables and lists show their first {rows} rows. " if rows != 1 else (
+        " long tables and lists show their first row. ")
     url = safe_url(full_url)
     if url is not None:
         link = etree.SubElement(note, "a", href=url)
