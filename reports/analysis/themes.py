@@ -276,11 +276,12 @@ def _theme(ctx: RiskContext, b: _Bucket) -> Theme:
                  else None, remaining_items=remaining, signals=signals,
                  mitigation=mitigation_text(decision, actions, b.owner), decision=decision, actions=actions,
                  summary_decision=summary_decision, summary_actions=summary,
-                 options=options, owner=b.owner,
+                 options=options, decide_by=by if options else None, owner=b.owner,
                  url=b.url, priority=b.priority, release_ids=b.releases)
 
 
-def _option_text(o: Lever, named: bool) -> str:
+def option_text(o: Lever, named: bool) -> str:
+    """One option with its 85% date: `cut 4 items (85% forecast 2027-01-10)`; `named`: with the items' keys."""
     keyless = o.kind == LeverKind.CUT and o.cut_items and not named
     text = f"cut {_n(len(o.cut_items), 'item')}" if keyless else o.description
     dated = o.p85 is not None and o.p85.isoformat() not in text
@@ -291,7 +292,7 @@ def _decision(options: list[Lever], by: date, named: bool = True) -> str | None:
     """`decide by DATE: option A (date) or option B (date)`, from the forecast's options."""
     if not options:
         return None
-    return f"decide by {by.isoformat()}: " + " or ".join(_option_text(o, named) for o in options)
+    return f"decide by {by.isoformat()}: " + " or ".join(option_text(o, named) for o in options)
 
 
 def _actions(signals: list[Risk], named: bool = True) -> list[str]:

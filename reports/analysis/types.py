@@ -567,6 +567,7 @@ class Theme:
     actions: list[str] = field(default_factory=list)  # one clause per kind of evidence, naming the items
     summary_actions: list[str] = field(default_factory=list)  # the same clauses with counts, no item keys
     options: list[Lever] = field(default_factory=list)
+    decide_by: date | None = None  # when its options are: within a week, or by the target when that comes first
     owner: str | None = None
     url: str | None = None
     priority: int | None = None

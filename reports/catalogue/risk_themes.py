@@ -2,14 +2,19 @@
 
 Every count a report states is taken from the same list the engineering report prints, so the
 executive's "N more themes" and the business report's theme count equal what engineers can read.
+
+The executive summary splits a theme in two, so nothing is said twice: its top-risk line is the
+evidence (why it is raised, the work that answers it) and points to the decision; the decision line
+holds the dated options and the owner. An executive acts on the decisions, so the options live
+there, once, and the risk line explains why the decision is needed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from syncd.reports.analysis.themes import mitigation_text
-from syncd.reports.analysis.types import Risk, Theme, ThemeKind, ThemeTier
+from syncd.reports.analysis.themes import mitigation_text, option_text
+from syncd.reports.analysis.types import LeverKind, Risk, Theme, ThemeKind, ThemeTier
 from syncd.reports.catalogue.base import SEVERITY_BADGE, ReportInput, risk_line
 
 KIND_LABEL = {ThemeKind.GOAL: "goal", ThemeKind.RELEASE: "release", ThemeKind.SPRINT: "sprint", ThemeKind.TEAM: "team"}
@@ -62,16 +67,27 @@ def theme_why(theme: Theme) -> str:
     return what + (f", {reds} red" if reds else "") + (" incl. blocked work" if theme.tier == ThemeTier.BLOCKED else "")
 
 
-def theme_line(inp: ReportInput, theme: Theme, *, links: bool) -> dict[str, Any]:
-    """A theme as templates show it: badge, name, why, mitigation, owner and (with `links`) its evidence rows."""
+def theme_line(inp: ReportInput, theme: Theme, *, links: bool, decision: bool = True) -> dict[str, Any]:
+    """A theme as templates show it: badge, name, why, mitigation, owner and (with `links`) its evidence rows.
+
+    `decision=False`: the mitigation leaves out the decision and its owner (the executive's decisions
+    section states them, see `decision_line`); `decided` then says whether it has one.
+    """
+    mitigation: str
+    if links:
+        mitigation = inp.linkify(theme.mitigation)
+    elif decision or theme.summary_decision is None:
+        mitigation = mitigation_text(theme.summary_decision, theme.summary_actions, theme.owner, limit=SUMMARY_ACTIONS)
+    else:
+        mitigation = mitigation_text(None, theme.summary_actions, None, limit=SUMMARY_ACTIONS)
     return {
         "id": theme.id,
         "badge": SEVERITY_BADGE.get(str(theme.severity), str(theme.severity)),
         "kind": KIND_LABEL[theme.kind],
         "name": theme.name,
         "why": theme_why(theme),
-        "mitigation": inp.linkify(theme.mitigation) if links else
-        mitigation_text(theme.summary_decision, theme.summary_actions, theme.owner, limit=SUMMARY_ACTIONS),
+        "mitigation": mitigation,
+        "decided": not decision and theme.summary_decision is not None,
         "owner": theme.owner,
         "count": len(theme.signals),
         "fold": len(theme.signals) > FOLD_AFTER,
@@ -79,6 +95,26 @@ def theme_line(inp: ReportInput, theme: Theme, *, links: bool) -> dict[str, Any]
         "ack": ack_text(theme),
         "ack_suffix": f" {ack_text(theme)}." if theme.ack is not None else "",
     }
+
+
+_DECIDE_WHAT = {LeverKind.CUT: "scope", LeverKind.ALLOCATION: "allocation", LeverKind.ADD_PEOPLE: "staffing",
+                LeverKind.MOVE_DATE: "date"}
+
+
+def decision_line(theme: Theme) -> dict[str, str] | None:
+    """A theme's decision as the template words it, `Decide the WHAT of NAME by DATE: OPTIONS. OWNER`; None without options.
+
+    What is decided is named by the kinds of option (cut: scope, allocation, add people: staffing,
+    move the date: date); the options are the theme's, each with its 85% date, without item keys.
+    """
+    if not theme.options or theme.decide_by is None:
+        return None
+    kinds = [w for k, w in _DECIDE_WHAT.items() if any(o.kind == k for o in theme.options)]
+    what = ", ".join(kinds[:-1]) + " or " + kinds[-1] if len(kinds) > 1 else kinds[0]
+    owner = (f"Owner: {theme.owner}." if theme.owner else
+             "No owner: no goal covers this release." if theme.kind == ThemeKind.RELEASE else "No owner set.")
+    return {"what": what, "name": theme.name, "by": theme.decide_by.isoformat(),
+            "options": " or ".join(option_text(o, named=False) for o in theme.options), "owner": owner}
 
 
 def ack_text(theme: Theme) -> str | None:

@@ -26,16 +26,19 @@ from syncd.reports.catalogue.base import (
 )
 from syncd.reports.catalogue.changes import changes_since
 from syncd.reports.catalogue.readiness import launch_checklist
-from syncd.reports.catalogue.risk_themes import signals_in_scope, theme_line, themes_footnote, themes_in_scope
+from syncd.reports.catalogue.risk_themes import (
+    decision_line,
+    signals_in_scope,
+    theme_line,
+    themes_footnote,
+    themes_in_scope,
+)
 from syncd.reports.catalogue.verdict import verdict
 from syncd.reports.render.templating import format_number, format_percent, render_markdown
 
 DELIVERED_BADGE = "✅ Delivered"
 EXECUTIVE_MAX_LINES = 40
 EXECUTIVE_MAX_GOALS = 10
-EXECUTIVE_MAX_DECISIONS = 4  # late goals in the executive's options table (the business report lists all)
-OPTION_COLUMNS = {"cut": "Cut scope", "allocation": "Raise allocation", "add-people": "Add people",
-                  "move-date": "Move the date"}
 MAX_RELEASES = 8  # shipped and upcoming releases listed for the business (upcoming: those with work planned)
 EXECUTIVE_THEMES = 3  # themes the executive summary shows; the rest are counted and listed for engineers
 BUSINESS_THEMES = 5
@@ -101,18 +104,8 @@ def lever_text(lever: Lever) -> str:
     return f"{lever.description} → {when}" + ("" if lever.makes_target else " (still late)")
 
 
-def option_rows(goals: list[GoalAnalysis]) -> list[dict[str, Any]]:
-    """One row per late goal with its options by kind (the executive's decision table)."""
-    rows = []
-    for g in late_goals(goals):
-        by_kind = {str(lv.kind): lever_text(lv) for lv in g.forecast.options}
-        rows.append({"title": g.goal.title, "owner": g.goal.owner, "target": g.goal.target_date,
-                     "p85": g.forecast.p85, "options": by_kind})
-    return rows
-
-
 def decisions(inp: ReportInput, goals: list[GoalAnalysis]) -> list[str]:
-    """Sign-offs needed before the next release (late goals' decisions are the options table)."""
+    """Sign-offs needed before the next release (the themes' decisions come from `decision_line`)."""
     out = []
     for rel in inp.analysis.releases:
         if rel.release.released:
@@ -127,16 +120,16 @@ def decisions(inp: ReportInput, goals: list[GoalAnalysis]) -> list[str]:
     return out
 
 
-def _option_kinds(goals: list[GoalAnalysis]) -> list[tuple[str, str]]:
-    """The option columns any late goal has, in a fixed order: (kind, heading)."""
-    present = {str(lv.kind) for g in late_goals(goals) for lv in g.forecast.options}
-    return [(k, heading) for k, heading in OPTION_COLUMNS.items() if k in present]
-
-
 def executive(inp: ReportInput) -> Built:
-    """Markdown (one screen, no ticket lists), charts and the risk ids it considered."""
+    """Markdown (one screen, no ticket lists), charts and the risk ids it considered.
+
+    Decisions: one line per theme shown with dated options (see `risk_themes` for why the options
+    are there and not in the top-risk lines), then the next release's sign-offs.
+    """
     goals = goals_in_scope(inp)
     themes = themes_in_scope(inp)
+    shown = top_themes(themes)
+    theme_decisions = [d for t in shown if (d := decision_line(t)) is not None]
     risks = signals_in_scope(inp)
     rows = [{
         "title": g.goal.title, "badge": goal_badge(g), "pct": delivered_share(g.progress.funnel),
@@ -148,10 +141,11 @@ def executive(inp: ReportInput) -> Built:
     md = render_markdown(
         "status-executive.md.j2", tz=inp.tz, today=inp.analysis.today, headline=headline(inp, goals), goals=rows,
         more_goals=max(0, len(goals) - EXECUTIVE_MAX_GOALS),
-        themes=[theme_line(inp, t, links=False) for t in top_themes(themes)], total_themes=len(themes),
+        themes=[theme_line(inp, t, links=False, decision=False) for t in shown], total_themes=len(themes),
         accepted=[theme_line(inp, t, links=False) for t in themes_in_scope(inp, accepted=True)],
-        options=option_rows(goals)[:EXECUTIVE_MAX_DECISIONS], more_options=max(0, len(late_goals(goals)) - EXECUTIVE_MAX_DECISIONS),
-        option_kinds=_option_kinds(goals), decisions=decisions(inp, goals),
+        theme_decisions=theme_decisions,
+        more_decisions=sum(1 for t in themes[len(shown):] if decision_line(t) is not None),
+        decisions=decisions(inp, goals),
         changes=changes_since(inp.previous, inp.analysis, risks)[:4])
     return Built("Status — executive summary", md, {}, [r.id for r in risks], inp.scope, footnote=themes_footnote(inp))
 

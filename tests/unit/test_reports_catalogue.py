@@ -3,6 +3,7 @@ and what each report concludes (worked out here from the same records)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -98,17 +99,33 @@ def test_status_scope_narrows_to_one_goal_and_retrospective_takes_a_release(tmp_
     assert retro.title == "Retrospective: release 1.1" and "## What slowed us down" in retro.markdown
 
 
-def test_executive_asks_for_a_decision_on_each_late_goal(tmp_path: Path) -> None:
+def test_executive_decides_each_late_theme_it_shows_once_with_dated_options(tmp_path: Path) -> None:
     inp = _input(build_world(), tmp_path)
-    report = render_report("status", "executive", inp)
-    late = [g for g in inp.analysis.goals if g.forecast.p85 and g.forecast.p85 > g.goal.target_date]
-    assert late
-    decisions = report.markdown.split("## Decisions and sign-offs needed")[1].split("## ")[0]
-    for g in late:
-        row = next(line for line in decisions.splitlines() if line.startswith(f"| {g.goal.title} ({g.goal.owner}) |"))
-        assert f"{g.goal.target_date} → {g.forecast.p85}" in row and f"move to {g.forecast.p85}" in row
-        for lever in g.forecast.options:  # every option is a cell with its 85% date
-            if lever.kind != "move-date":
-                assert f"{lever.description} → {lever.p85}" in row
-        [move] = [lv for lv in g.forecast.options if lv.kind == "move-date"]
-        assert move.p85 == g.forecast.p85 and move.makes_target
+    md = render_report("status", "executive", inp).markdown
+    risks = md.split("## Top risks")[1].split("## ")[0]
+    decisions = md.split("## Decisions and sign-offs needed")[1].split("## ")[0]
+    shown, rest = inp.analysis.themes[:3], inp.analysis.themes[3:]
+    late = [t for t in shown if t.forecast is not None and t.forecast.p85 and t.target and t.forecast.p85 > t.target]
+    assert late, "the world has a late theme among the top 3"
+    lines = [line for line in decisions.splitlines() if line.startswith("- Decide the ")]
+    assert len(lines) == len(late)  # one line per late theme shown, no more
+    today = NOW.date()
+    for t, line in zip(late, lines, strict=True):
+        assert t.forecast is not None and t.target is not None and t.forecast.p85 is not None
+        # decide within a week, or by the target when that comes first (and has not passed)
+        by = min(d for d in (today + timedelta(days=7), t.target) if d >= today)
+        assert f" of **{t.name}** by {by.isoformat()}: " in line, line
+        assert f"to {t.forecast.p85.isoformat()}" in line  # moving the date to the 85% forecast is always an option
+        for lever in t.options:  # every option is there with its 85% date
+            assert lever.p85 is not None and lever.p85.isoformat() in line
+        assert line.count(" or ") >= len(t.options) - 1
+        assert (f"Owner: {t.owner}." if t.owner else "No owner") in line
+        # the top-risk line holds the evidence and points to the decision, without repeating the options
+        [risk] = [r for r in risks.splitlines() if f"**{t.name}**" in r]
+        assert "Decision below." in risk and "decide by" not in risk.lower() and "Owner:" not in risk, risk
+        assert f"to {t.forecast.p85.isoformat()}" not in risk
+    for t in rest:  # themes not shown have their decisions in the engineering report only
+        assert f"**{t.name}**" not in decisions
+    more = sum(1 for t in rest if t.options)
+    if more:
+        assert f"_{more} more decision{'s' if more != 1 else ''} with the other risk themes in the engineering report._" in md
