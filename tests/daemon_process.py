@@ -39,9 +39,9 @@ def write_config(path: Path, *, top: dict[str, Any], tables: dict[str, dict[str,
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, step: float = 0.05,
-               daemons: tuple[Daemon, ...] = ()) -> None:
-    """Poll `condition` until true; fail naming `what` (with the daemons' logs) after `timeout` seconds
-    or as soon as one of `daemons` has exited."""
+               daemons: tuple[Daemon, ...] = (), detail: Callable[[], str] | None = None) -> None:
+    """Poll `condition` until true; fail naming `what` (with `detail()` and the daemons' logs) after
+    `timeout` seconds or as soon as one of `daemons` has exited."""
     deadline = time.monotonic() + timeout
     pause = threading.Event()
     while not condition():
@@ -49,7 +49,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, step: f
         if dead or time.monotonic() > deadline:
             why = f"daemon {dead[0].pid} exited ({dead[0].proc.returncode})" if dead else f"timed out after {timeout:.0f}s"
             logs = "\n".join(d.text()[-3000:] for d in daemons)
-            raise AssertionError(f"{why} waiting for {what}\n{logs}")
+            raise AssertionError(f"{why} waiting for {what}{': ' + detail() if detail else ''}\n{logs}")
         pause.wait(step)
 
 

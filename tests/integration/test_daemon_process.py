@@ -26,7 +26,8 @@ from tests.integration.test_sandbox_github import TOKEN, make_world
 from tests.smtp_sink import Received, Sink, SmtpServer
 
 pytestmark = pytest.mark.slow
-MONDAY = "2026-03-02T09:00:30+00:00"  # 30 s after the Monday 09:00 slot of every report job below
+MONDAY = "2026-11-23T09:00:30+00:00"  # 30 s after the Monday 09:00 slot of every report job below (after the
+# sandbox world's present, 2026-11-20: a report replays the store to its slot's time)
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_sigkill_around_sends_delivers_every_slot_exactly_once(tmp_path: Path, g
                 d.stop()
     slots = {s.job: s for s in ledger.slot_rows(store)}
     per_slot = sink.by_header("X-Syncd-Slot")
-    assert per_slot == {f"{j['name']} 2026-03-02T09:00:00+00:00": 1 for j in jobs}, per_slot
+    assert per_slot == {f"{j['name']} 2026-11-23T09:00:00+00:00": 1 for j in jobs}, per_slot
     assert [s.state for s in slots.values()] == ["done", "uncertain", "uncertain"]
     assert slots["a-executive"].attempts == 2  # taken over after the first kill
     deliveries = {d["job"]: d["status"] for d in ledger.delivery_rows(store)}

@@ -21,7 +21,7 @@ from tests.integration.test_sandbox_github import TOKEN, make_world
 from tests.smtp_sink import Sink, SmtpServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-START = datetime(2026, 5, 4, 8, 50, tzinfo=UTC)  # a Monday
+START = datetime(2026, 11, 23, 8, 50, tzinfo=UTC)  # a Monday after the sandbox world's present (reports replay to their slot)
 SPEED = 30.0  # one virtual minute every two real seconds
 SLOTS = 8  # minutes checked after every replica is up
 
@@ -84,7 +84,13 @@ def test_three_replicas_share_the_work_exactly_once(pg_url: str, tmp_path: Path)
                 return (virtual_now() > last + timedelta(minutes=1) and {(s.job, s.slot_at) for s in rows} >= expected
                         and all(s.state in ledger.TERMINAL for s in rows))
 
-            wait_until(settled, 120, "every slot up to the last one settled", daemons=(replicas[0], replicas[2]))
+            def unsettled() -> str:
+                rows = {(s.job, s.slot_at): s.state for s in ledger.slot_rows(store) if first <= s.slot_at <= last}
+                return ", ".join(f"{j} {m:%H:%M} {rows.get((j, m), 'not recorded')}" for j, m in sorted(expected)
+                                 if rows.get((j, m)) not in ledger.TERMINAL)
+
+            wait_until(settled, 120, "every slot up to the last one settled", daemons=(replicas[0], replicas[2]),
+                       detail=unsettled)
             for d in (replicas[0], replicas[2]):
                 d.terminate()
             for d in (replicas[0], replicas[2]):
