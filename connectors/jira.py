@@ -2,14 +2,17 @@
 
 Cost model (what a poll costs in requests):
 - first or `--full` sync: serverInfo + /field + one search page per 100 issues + changelog pages
-  for issues with more than the embedded histories + boards/sprints/versions + an id-only census;
+  for issues with more than the embedded histories + boards/sprints/versions. No census: the listing
+  has just read every issue in scope, so a stored id it did not bring is gone (the progress total is the
+  Server search page's `total`, no query of its own; Cloud's pages tell none);
 - incremental poll with nothing changed: ONE search request. The query overlaps the cursor by
   `overlap_minutes` (Jira's index lags), so it re-reads the newest issues; the cursor remembers which
   (issue id, `updated`) pairs at its edge are stored (`boundary`), and those are skipped: not mapped,
   not re-stored, their long changelogs not paged again. A changed issue has a newer `updated`.
   Boards, sprints and versions are refreshed when issues changed or every `agile_refresh_minutes`
   (sprint events do not bump an issue's `updated`, so they cannot ride on the issue cursor); the
-  deletion census runs every `reconcile_hours`.
+  deletion census (id-only pages: 5,000 ids a request on Cloud, 1,000 on Server/DC) runs every
+  `reconcile_hours`.
 The cursor (`updated`, the boundary, the site's field map, deployment, refresh times) is committed with
 each page.
 
@@ -141,9 +144,12 @@ class JiraConnector:
                                   "versions": sorted(r.remote_id for r in releases)}
             yield Batch(sprints=sprints, releases=releases, cursor=copy.deepcopy(state))
 
+        # A first or `--full` listing has just read every issue in scope: the ids it saw are the census
+        # (unless an issue came without an id, then it cannot tell what is gone and the census runs).
+        listed_all = first and not self._unidentified
         census_due = _due(state.get("census_at"), now, timedelta(hours=self.config.reconcile_hours))
-        if full or census_due:
-            present = self._census()
+        if listed_all or full or census_due:
+            present = {make_id(self.name, iid) for iid in seen} if listed_all else self._census()
             removed = sorted(set(known_ids()) - present)
             state["census_at"] = now.isoformat()
             yield Batch(removed_ids=removed, cursor=copy.deepcopy(state))
@@ -373,6 +379,12 @@ class JiraConnector:
                             for n, v in enumerate(versions))
         return releases
 
+    def _census_page_size(self) -> int:
+        """Ids a census page asks for: Cloud's /search/jql returns up to 5,000 when only `id` or `key` is
+        requested (its OpenAPI description of `maxResults`); Server/DC's /search stops at 1,000
+        (`jira.search.views.default.max`)."""
+        return 5000 if self.client.deployment == "cloud" else 1000
+
     def _census(self) -> set[str]:
         """Ids of every issue in scope now (id-only pages): the source's side of delete detection."""
         ids: set[str] = set()
@@ -380,7 +392,7 @@ class JiraConnector:
         start_at = 0
         jql = self._scope_jql() + " ORDER BY key ASC"
         while True:
-            page = self.client.search_page(jql, ["id"], token, start_at, 1000, None)
+            page = self.client.search_page(jql, ["id"], token, start_at, self._census_page_size(), None)
             issues = self._page_issues(page)
             for issue in issues:
                 iid = _issue_id(issue)

@@ -75,9 +75,9 @@ def test_full_sync_stores_exactly_the_world_and_a_second_sync_costs_one_search(s
     assert_store_is_the_world(store, world)
     stats = controls.stats()["requests"]
     # serverInfo, /field, /issuetype, 2 search pages, 2 changelog pages (WID-3 only), boards x2, sprints of
-    # the scrum board, versions x2 and one id-only census page
-    assert stats["jira changelog"] == 2 and stats["jira search_jql"] == 3 and stats["jira issuetype"] == 1
-    assert result.requests == conn.requests == controls.total("jira") == 13
+    # the scrum board, versions x2; no census (the listing read every id) and no totals query
+    assert stats["jira changelog"] == 2 and stats["jira search_jql"] == 2 and stats["jira issuetype"] == 1
+    assert result.requests == conn.requests == controls.total("jira") == 12
     board = {s.remote_id: s for s in store.sprints()}
     assert board["3"].board_name == "WID board" and board["3"].state == "active"
     before = canonical(store)
@@ -142,6 +142,38 @@ def test_live_edits_adds_deletes_and_moves_show_up(store: Store, sandbox: Sandbo
     assert f"acme:{gone}" in store.item_ids("acme", include_removed=True)
     assert {s.remote_id: s.state for s in store.sprints()}["3"] == "closed"
     assert result.result.removed == 1 and result.result.new == 1
+
+
+def test_a_full_sync_removes_what_its_listing_did_not_see_without_a_census(store: Store, sandbox: Sandbox) -> None:
+    world, controls, server = sandbox
+    assert sync(store, server)[0].ok
+    gone = edit.find_issue(world.jira, "WID-12")["id"]
+    edit.delete_issue(world, "WID-12")
+    controls.reset()
+    result, _ = sync(store, server, full=True)
+    assert result.ok and result.result.removed == 1, result.summary()
+    assert f"acme:{gone}" not in store.item_ids("acme")
+    assert len(store.item_ids("acme")) == 137
+    # the two listing pages only: every issue of the 137 was read, nothing else asked for ids
+    assert controls.stats()["requests"]["jira search_jql"] == 2
+    assert store.cursor("acme")["census_at"]  # the next census is due `reconcile_hours` from now
+
+
+def test_a_census_asks_cloud_for_5000_ids_a_page(store: Store) -> None:
+    world = make_world(issues=1200, ops_issues=8)  # 1,208 ids: two pages of 1,000, one of 5,000
+    controls = Controls()
+    server = serve_jira(world, controls)
+    try:
+        assert sync(store, server)[0].ok
+        edit.delete_issue(world, "WID-700")
+        controls.reset()
+        result, _ = sync(store, server, reconcile_hours=0)
+        assert result.ok and result.result.removed == 1, result.summary()
+        # the quiet poll's search and ONE id-only census page
+        assert controls.stats()["requests"]["jira search_jql"] == 2
+        assert len(store.item_ids("acme")) == 1207
+    finally:
+        server.stop()
 
 
 def test_sprint_events_reach_the_store_on_the_agile_schedule(store: Store, sandbox: Sandbox) -> None:
@@ -212,7 +244,7 @@ def test_server_data_center_syncs_through_legacy_search(store: Store, tmp_path: 
         assert_store_is_the_world(store, world)
         stats = controls.stats()["requests"]
         assert "jira search_jql" not in stats and "jira changelog" not in stats  # Server embeds whole changelogs
-        assert stats["jira search"] == 3  # two pages of 100 and the census
+        assert stats["jira search"] == 2  # two pages of 100, no census (the listing read every id)
         people = {p.id for p in store.people()}
         assert "acme:alice" in people and not any(pid.startswith("acme:712020") for pid in people)
         controls.reset()
