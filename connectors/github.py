@@ -20,7 +20,10 @@ What a sync costs, in requests:
   its end, so a list paged by page number shifts and skips an entry. Each next page is therefore asked for
   by `since` = the newest `updated_at` read (entries of that second come again and are dropped), and a
   listing of more than one page ends with a catch-up read from when it began (minus the overlap): one more
-  request per multi-page listing. Only 100+ entries sharing one second are paged by number.
+  request per multi-page listing. That catch-up asks from the cursor's `since` when it is earlier than the
+  listing's start, i.e. exactly the query the next poll sends: its ETag makes the first poll after a
+  multi-page first sync a 304 too. Only 100+ entries sharing one second are paged by number.
+- progress total of a first or `--full` sync: the first page's `Link: rel="last"` (no totals query).
 - deletions and transfers: a full listing (first sync of a repository, or `--full`) sees every live item,
   so stored items it did not see are removal candidates at no extra cost; incremental syncs run a GraphQL
   id census (100 issues + 100 PRs a request) every `reconcile_hours`. A census races with edits too, so
@@ -52,7 +55,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syncd.connectors.config import GitHubSource
-from syncd.connectors.github_client import GitHubClient, SourceStopped, header, next_link
+from syncd.connectors.github_client import GitHubClient, SourceStopped, header, last_page, next_link
 from syncd.connectors.github_graphql import GraphQLReads
 from syncd.connectors.github_mapping import (
     head_rollup,
@@ -92,6 +95,7 @@ class GitHubConnector:
         self.total_hint: int | None = None
         self._now = now
         self._unidentified: list[str] = []  # skipped items without a number: reported, cannot be retried
+        self._totals: dict[str, int] = {}  # repository -> items its complete listing holds (the progress total)
 
     @property
     def requests(self) -> int:
@@ -128,8 +132,7 @@ class GitHubConnector:
         synced = 0
         self._unidentified = []
         try:
-            if all(full or not (root["repos"].get(r) or {}).get("since") for r in repos):
-                self.total_hint = self.graph.totals(repos)
+            self._totals = {}
             for index, repo in enumerate(repos):
                 try:
                     yield from self._sync_repo(repo, root, full, seen)
@@ -207,13 +210,37 @@ class GitHubConnector:
                 # only a one-page answer can be revalidated whole (a change may land on a later page)
                 more = next_link(answer_headers)
                 work["etag"], work["etag_since"] = (header(answer_headers, "ETag"), query_since) if not more else (None, None)
+                if not query_since:
+                    self._estimate_total(repo, answer_headers, data)
             yield from self._listed_page(repo, data, work, seen, listed, read)
         if pages > 1:
-            # a multi-page listing is not a snapshot: re-read what changed while it ran before it is done
-            for _, data in self._listing(repo, _query_time(started), None):
+            # A multi-page listing is not a snapshot: re-read what changed while it ran before it is done.
+            # Read from the cursor's own `since` when that is earlier (a superset of what changed since the
+            # start): it is the very query the next poll sends, so this answer's ETag makes that poll a 304.
+            cursor_since = work.get("since")
+            begin = min(started, datetime.fromisoformat(cursor_since)) if cursor_since else started
+            catch_up = _query_time(begin)
+            answers = 0
+            for answer_headers, data in self._listing(repo, catch_up, None):
+                answers += 1
+                if answers == 1:
+                    one_page = next_link(answer_headers) is None
+                    etag_now = header(answer_headers, "ETag")
                 yield from self._listed_page(repo, data, work, seen, listed, read)
+            if answers == 1 and one_page and work.get("since") == cursor_since:
+                work["etag"], work["etag_since"] = etag_now, catch_up
+        if not query_since:
+            self._totals[repo] = len(read)
+            self.total_hint = sum(self._totals.values())
         if repo in seen:  # every open PR was just read whole: their rollups are fresh
             work["checks_at"] = self._now().isoformat()
+
+    def _estimate_total(self, repo: str, answer_headers: Any, data: Any) -> None:
+        """The progress total while a complete listing runs: its first page's `Link: rel="last"` tells the
+        page count (100 a page), so no query of its own is needed; replaced by the count read at the end."""
+        last = last_page(answer_headers)
+        self._totals[repo] = (last * 100) if last else (len(data) if isinstance(data, list) else 0)
+        self.total_hint = sum(self._totals.values())
 
     def _listing(self, repo: str, since: str | None, etag: str | None) -> Iterator[tuple[dict[str, Any], Any]]:
         """(headers, entries) of each page of the issues list from `since`, in `updated` order.

@@ -79,6 +79,18 @@ def next_link(headers: Any) -> str | None:
     return None
 
 
+def last_page(headers: Any) -> int | None:
+    """The page number of a Link header's `rel="last"` URL, if any."""
+    for part in (header(headers, "Link") or "").split(","):
+        if 'rel="last"' in part:
+            query = part.split(";")[0].strip().strip("<>").partition("?")[2]
+            for pair in query.split("&"):
+                key, _, value = pair.partition("=")
+                if key == "page" and value.isdigit():
+                    return int(value)
+    return None
+
+
 def classify(exc: BaseException) -> RetryDecision | None:
     """Transient GitHub failures: rate limits we decided to wait out, 5xx, connection faults, broken JSON."""
     if isinstance(exc, _RateLimited):
@@ -164,7 +176,12 @@ class GitHubClient:
     def _pace(self, resource: str) -> None:
         """Wait for the reset rather than send a request the remaining budget cannot pay for."""
         budget = self.budgets.setdefault(resource, Budget())
-        if budget.remaining is None or budget.remaining - self.config.rate_reserve >= budget.cost:
+        if budget.remaining is None:
+            return
+        if budget.remaining - self.config.rate_reserve >= budget.cost:
+            # counted as spent until an answer tells: a request whose answer is lost (a dropped connection,
+            # a 5xx without rate headers) may still have been charged, and its retry must not overdraw
+            budget.remaining -= budget.cost
             return
         wait = self._until_reset(budget)
         if wait > 0:

@@ -1,5 +1,5 @@
 """The GitHub connector's GraphQL reads: pull-request details in batches (overflowing nested connections
-followed up), open PRs' head rollups, the id census and the progress total. Each returns plain data;
+followed up), open PRs' head rollups and the id census. Each returns plain data;
 `connectors.github` turns it into batches and cursor state. The documents are in `connectors.github_queries`.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 from syncd.connectors.config import GitHubSource
 from syncd.connectors.github_client import GitHubClient
 from syncd.connectors.github_mapping import head_rollup
-from syncd.connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query, totals_query
+from syncd.connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query
 from syncd.connectors.payload import PayloadError, ident, objects
 from syncd.errors import SourceError
 from syncd.model import make_id
@@ -25,21 +25,6 @@ class GraphQLReads:
         self.name = name
         self.config = config
         self.client = client
-
-    def totals(self, repos: list[str]) -> int:
-        """Issues plus PRs of the repositories (for the progress bar of a first or full sync)."""
-        total = 0
-        for start in range(0, len(repos), 50):
-            chunk = repos[start:start + 50]
-            variables: Json = {}
-            for i, repo in enumerate(chunk):
-                variables[f"o{i}"], variables[f"n{i}"] = repo.split("/", 1)
-            data = self.client.graphql(totals_query(len(chunk)), variables, partial=True)  # a missing repository
-            # fails on its own turn, with its name
-            for i in range(len(chunk)):
-                node = data.get(f"r{i}") or {}
-                total += sum(int((node.get(k) or {}).get("totalCount") or 0) for k in ("issues", "pullRequests"))
-        return total
 
     def pull_details(self, repo: str, numbers: list[int], texts: bool) -> dict[int, Json]:
         """Complete GraphQL nodes of these PRs: batches of `graphql_batch`, overflowing connections followed up."""

@@ -105,11 +105,3 @@ query($owner: String!, $name: String!, $issuesAfter: String, $pullsAfter: String
   }
 }
 """
-
-
-def totals_query(count: int) -> str:
-    """How many issues and PRs each of `count` repositories holds (variables o0, n0, o1, n1, ...)."""
-    params = ", ".join(f"$o{i}: String!, $n{i}: String!" for i in range(count))
-    repos = "\n".join(f"  r{i}: repository(owner: $o{i}, name: $n{i}) {{ issues(first: 1) {{ totalCount }} "
-                      f"pullRequests(first: 1) {{ totalCount }} }}" for i in range(count))
-    return f"query({params}) {{\n  rateLimit {{ cost remaining resetAt }}\n{repos}\n}}\n"

@@ -91,7 +91,7 @@ def test_bad_credentials_stop_the_source_at_once(sqlite_store: Store, sandbox: S
     result, conn = sync(sqlite_store, sandbox, token="not-the-token", repos=("acme/widget", "acme/gadget"))
     assert not result.ok and conn.requests == 1
     assert result.error == (f"source gh ({sandbox.url}): bad credentials (HTTP 401: Bad credentials): check the "
-                            "token or the app installation — 0 of 2 repositories synced")
+                            "token or the app installation (1 more repositories not synced) — 0 of 2 repositories synced")
     assert "not-the-token" not in (result.error or "")
 
 
@@ -165,7 +165,7 @@ def test_progress_and_summary_line(sqlite_store: Store, sandbox: Sandbox) -> Non
     bar = Recorder()
     result, _ = sync(sqlite_store, sandbox, progress=bar)
     assert bar.closed and bar.advanced == 32 and set(bar.totals) == {32}
-    assert result.summary().startswith("gh: ok: 32 new, 0 updated, 0 removed, 0 unchanged; 8 requests in ")
+    assert result.summary().startswith("gh: ok: 32 new, 0 updated, 0 removed, 0 unchanged; 7 requests in ")
     sandbox.clock.advance(60)
     bar = Recorder()
     result, _ = sync(sqlite_store, sandbox, progress=bar)

@@ -29,7 +29,7 @@ from graphql import (
 )
 
 from syncd.connectors.config import GitHubSource
-from syncd.connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query, totals_query
+from syncd.connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query
 from syncd.sandbox.github import graphql_schema
 
 MAX_NODES = 500_000
@@ -100,7 +100,7 @@ def node_count(schema: GraphQLSchema, document: DocumentNode, variables: dict[st
 def connector_documents() -> dict[str, str]:
     """Every document connectors/github*.py can send, at the largest sizes it can send them."""
     docs = {"pulls (largest batch)": pulls_query(range(1, BATCH_MAX + 1)), "pulls (one PR)": pulls_query([7]),
-            "open rollups": OPEN_ROLLUPS_QUERY, "census": CENSUS_QUERY, "totals (50 repositories)": totals_query(50)}
+            "open rollups": OPEN_ROLLUPS_QUERY, "census": CENSUS_QUERY}
     docs.update({f"follow-up {alias}": query for alias, (_, query) in FOLLOW_UPS.items()})
     return docs
 
@@ -128,7 +128,6 @@ def test_node_counts_worked_out_by_hand(github_schema: GraphQLSchema) -> None:
     assert node_count(github_schema, parse(OPEN_ROLLUPS_QUERY), {}) == 100 + 100 * 1
     assert node_count(github_schema, parse(CENSUS_QUERY), {}) == 100 + 100
     assert node_count(github_schema, parse(FOLLOW_UPS["reviews"][1]), {}) == 100
-    assert node_count(github_schema, parse(totals_query(3)), {}) == 3 * 2
 
 
 def test_the_counter_catches_what_github_refuses(github_schema: GraphQLSchema) -> None:
