@@ -1,6 +1,7 @@
 """Launch readiness of a release: a go/no-go checklist computed from the data.
 
-Gates (a failure means NO-GO): no open blockers, no open critical bugs, no failing checks on the
+Gates (a failure means NO-GO), most serious first, so the NO-GO reason leads with the worst: no
+scope open past the due date, no open blockers, no open critical bugs, no failing checks on the
 release's merged pull requests, sign-off items done. Cautions (a failure means AT RISK): the
 documentation items done, a rollback-plan item present and done, remaining work forecast to finish
 by the due date, and a sign-off item planned at all. Items are recognised by label (or component / title words) as listed below.
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from syncd.model import CheckConclusion, ItemKind, PullState, StatusCategory, WorkItem
-from syncd.reports.analysis.scope import item_ref
+from syncd.reports.analysis.scope import item_ref, key_order
 from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis, ReleaseRef
 from syncd.reports.catalogue.base import ReportInput, forecast_basis
 
@@ -118,6 +119,12 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
     failing = sorted({i.id: i for i in failing}.values(), key=lambda i: i.key)
     remaining = [i for i in work if not _done(i)]
     fc, due = rel.forecast, rel.release.due
+    overdue = due is not None and due < inp.analysis.today and bool(remaining)
+    past_due = Check("No scope open past the due date", not overdue, True,
+                     f"{len(remaining)} of {len(work)} items open past the due date {due.isoformat()}: "
+                     f"{_keys(sorted(remaining, key=lambda i: key_order(i.key)))}" if overdue and due is not None
+                     else "the due date has not passed with work open",
+                     _named(inp, sorted(remaining, key=lambda i: key_order(i.key))) if overdue else [])
     if not remaining:
         schedule = Check("Remaining work fits the due date", True, False, "every planned item is done")
     elif due is not None and fc.p85 is not None and fc.p85 <= due:
@@ -129,7 +136,9 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
         schedule = Check("Remaining work fits the due date", False, False,
                          f"{len(remaining)} items open; {when}" + (f" vs due {due.isoformat()}" if due else "")
                          + f" ({forecast_basis(fc)})")
+    # gates in order of seriousness: the NO-GO reason leads with the first that failed
     checks = [
+        past_due,
         _open_check(inp, "No open blockers", sorted(blockers.values(), key=lambda i: i.key), "blocker", gate=True),
         _open_check(inp, "No open critical bugs", critical, "critical bug", gate=True),
         Check("Checks green on merged pull requests", not failing, True,
@@ -139,7 +148,7 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
         _marked_check(inp, "Documentation done", _marked(work, DOC_LABELS, None), "documentation", gate=False),
         _marked_check(inp, "Rollback plan ready", _marked(work, ROLLBACK_LABELS, _ROLLBACK_WORDS), "rollback-plan",
                       gate=False),
-        schedule,
+        *([] if overdue else [schedule]),  # past the due date the gate above says it
     ]
     failed_gates = [c for c in checks if c.gate and not c.ok]
     failed = [c for c in checks if not c.ok]

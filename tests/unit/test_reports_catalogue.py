@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from syncd.errors import ReportError
-from syncd.model import StatusCategory
+from syncd.model import ItemKind, StatusCategory
 from syncd.reports.analysis import analyse
 from syncd.reports.analysis.risks_work import has_acceptance_criteria
+from syncd.reports.analysis.scope import key_order
 from syncd.reports.catalogue.base import ReportInput
 from syncd.reports.catalogue.catalogue import render_report
 from syncd.reports.catalogue.launch import find_release
@@ -129,3 +130,20 @@ def test_executive_decides_each_late_theme_it_shows_once_with_dated_options(tmp_
     more = sum(1 for t in rest if t.options)
     if more:
         assert f"_{more} more decision{'s' if more != 1 else ''} with the other risk themes in the engineering report._" in md
+
+
+def test_launch_readiness_scope_open_past_the_due_date_is_the_first_gate(tmp_path: Path) -> None:
+    world = build_world()
+    rel = next(r for r in world.releases if r.name == "1.1")
+    world.releases = [r.model_copy(update={"due": NOW.date() - timedelta(days=3)}) if r is rel else r
+                      for r in world.releases]
+    ready = launch_checklist(inp := _input(world, tmp_path), find_release(inp))
+    work = [i for i in world.items if "jira:version:101" in i.release_ids and i.kind != ItemKind.EPIC]
+    open_ = sorted((i for i in work if i.status_category != StatusCategory.DONE), key=lambda i: key_order(i.key))
+    gate = ready.checks[0]
+    assert gate.name == "No scope open past the due date" and gate.gate and not gate.ok
+    assert [r.key for r in gate.items] == [i.key for i in open_]
+    due = (NOW.date() - timedelta(days=3)).isoformat()
+    assert ready.verdict == "NO-GO"
+    assert ready.reason.startswith(f"{len(open_)} of {len(work)} items open past the due date {due}")
+    assert "Remaining work fits the due date" not in {c.name for c in ready.checks}  # the gate says it
