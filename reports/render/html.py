@@ -109,15 +109,16 @@ def _reflowing(html: str) -> str:
 
 
 _TAG = re.compile(r"(<[^>]*>)")
-_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_UNBREAKABLE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b[A-Z][A-Z0-9_]+-\d+\b")  # ISO dates and issue keys (WID-12)
 
 
 def _keep_together(html: str) -> str:
     """In text (never inside tags): status markers as coloured dots joined to their word, and ISO
-    dates unbreakable (browsers and mail clients otherwise wrap `2026-` / `12-18` at the hyphens)."""
+    dates and issue keys unbreakable (browsers and mail clients otherwise wrap `2026-` / `12-18` or
+    `WID-` / `12` at the hyphens)."""
     parts = _TAG.split(html)
     for n in range(0, len(parts), 2):  # even parts are text between tags
-        text = _DATE.sub(lambda m: f'<span class="nowrap">{m.group(0)}</span>', parts[n])
+        text = _UNBREAKABLE.sub(lambda m: f'<span class="nowrap">{m.group(0)}</span>', parts[n])
         for marker, colour in _MARKERS.items():
             dot = f'<span class="dot" style="color:{colour}">&#9679;</span>'
             text = text.replace(marker + " ", dot + "&nbsp;").replace(marker, dot)
