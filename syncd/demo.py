@@ -147,7 +147,7 @@ def run_demo(out_dir: Path, *, issues: int = 2000, seed: int = 7, now: datetime 
     from syncd.cli._common import open_store
     from syncd.reporting import all_requests, generate_reports, load_context, recipients_for, write_report
     from syncd.reports.catalogue.risk_themes import theme_why
-    from syncd.reports.catalogue.status import top_themes
+    from syncd.reports.catalogue.status import DELIVERED_BADGE, goal_badge, top_themes
     from syncd.sandbox.run import start_sandbox
     from syncd.settings import load_settings
     from syncd.sync import Progress, rich_progress, sync_all
@@ -200,13 +200,15 @@ def run_demo(out_dir: Path, *, issues: int = 2000, seed: int = 7, now: datetime 
 
             analysis = load_context(settings, store, now=now).analysis
             for g in analysis.goals:
-                c = g.progress.counts
-                total = c.items_done + c.items_in_progress + c.items_todo
-                pct = 100.0 * c.items_done / total if total else 100.0
+                # the headline is delivered (released to production, or done with no code), as in the reports
+                funnel = g.progress.funnel
+                delivered = funnel.percent_delivered if funnel.percent_delivered is not None else 100.0
+                in_jira = 100.0 * funnel.done / funnel.items if funnel.items else 100.0
+                state = "DELIVERED" if goal_badge(g) == DELIVERED_BADGE else g.status.rag.value.upper()
                 p85 = g.forecast.p85.isoformat() if g.forecast.p85 else "no forecast"
                 result.goal_lines.append(
-                    f"{g.status.rag.value.upper():5} {g.goal.title}: {pct:.0f}% done, p85 {p85} vs target "
-                    f"{g.goal.target_date.isoformat()} — {g.status.reason}")
+                    f"{state:9} {g.goal.title}: {delivered:.0f}% delivered ({in_jira:.0f}% done in Jira), p85 {p85} "
+                    f"vs target {g.goal.target_date.isoformat()} — {g.status.reason}")
             for theme in top_themes(analysis.themes):
                 result.risk_lines.append(f"[{theme.severity.value}] {theme.name}: {theme_why(theme)} → {theme.mitigation}")
             result.risk_lines.append(f"{len(analysis.themes)} risk themes from {analysis.signal_count} signals "

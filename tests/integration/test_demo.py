@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 import subprocess
 import sys
 from email import policy
@@ -30,6 +31,17 @@ def test_demo_exits_zero_and_prints_a_summary(demo_run: tuple[subprocess.Complet
     assert "Goals" in proc.stdout and "Top risks" in proc.stdout
     assert "127.0.0.1" in proc.stdout  # the sandbox, never a real service
     assert "report not produced" not in proc.stderr
+
+
+def test_demo_summary_quotes_the_executive_reports_delivered_share(
+        demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    """The console's goal lines lead with % delivered, the same figure as the executive report's column."""
+    proc, out = demo_run
+    printed = dict(re.findall(r"^ +[A-Z]+ +(.+?): (\d+)% delivered \(\d+% done in Jira\)", proc.stdout, re.M))
+    table = (out / "reports" / "status-executive.md").read_text()
+    reported = dict(re.findall(r"^\| (.+?) \| [^|]+ \| (\d+)% \|", table, re.M))
+    assert printed and printed == {title: pct for title, pct in reported.items() if title in printed}, (printed, reported)
+    assert set(printed) == set(reported)
 
 
 def test_demo_writes_every_report_kind_and_audience_in_every_format(
