@@ -486,6 +486,7 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str,
         status=text(status.get("name"), "fields.status.name") or "Unknown", status_category=status_category(status),
         resolution=text(obj(f.get("resolution"), "fields.resolution").get("name"), "fields.resolution.name"),
         priority=text(obj(f.get("priority"), "fields.priority").get("name"), "fields.priority.name"),
+        priority_id=text(obj(f.get("priority"), "fields.priority").get("id"), "fields.priority.id"),
         labels=[_label(x, f"fields.labels[{n}]") for n, x in enumerate(array(f.get("labels"), "fields.labels"))],
         components=[text(c.get("name"), f"fields.components[{n}].name") or ""
                     for n, c in enumerate(objects(f.get("components"), "fields.components"))],

@@ -124,6 +124,7 @@ class WorkItem(Record):
     status_category: StatusCategory
     resolution: str | None = None
     priority: str | None = None
+    priority_id: str | None = None  # Jira's priority id: the same in every language (the cut order ranks by it)
     labels: list[str] = Field(default_factory=list)
     components: list[str] = Field(default_factory=list)
     assignee_id: str | None = None

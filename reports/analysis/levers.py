@@ -4,7 +4,8 @@ Each option is simulated on the same draws as the forecast (`forecast.Trials` wi
 its p85 is comparable with the forecast's. The cut line follows Focused Objective's cut-line
 forecaster (https://focusedobjective.com/multi-feature): drop items from the bottom of the
 priority order until the rest finishes by the target at 85%. Here the bottom is the lowest
-priority, then the latest added, and items not started before items in progress.
+priority (by the site's priority id, see `priority_position`), then the latest added, and items
+not started before items in progress.
 
 - *cut N items*: the smallest N that makes the target at p85, and which items.
 - *raise allocation to X%*: the smallest share of the team (in whole percent) that makes it.
@@ -25,17 +26,32 @@ from syncd.model import StatusCategory, WorkItem
 from syncd.reports.analysis.forecast import MAX_WEEKS, Trials, format_share, trials_for, week_date
 from syncd.reports.analysis.types import Forecast, ForecastMethod, ItemRef, Lever, LeverKind
 
-# Jira's default priority scheme, lowest last; a priority not named here sorts with Medium.
-_PRIORITY_RANK = {"highest": 0, "blocker": 0, "critical": 0, "high": 1, "major": 1, "medium": 2, "low": 3,
-                  "minor": 3, "lowest": 4, "trivial": 4}
+# Jira's default priority scheme by id (1 Highest .. 5 Lowest, the same in every language), for items
+# stored without a priority id: their English default names; anything else sorts with Medium (3).
+_DEFAULT_PRIORITY_IDS = {"highest": 1, "blocker": 1, "critical": 1, "high": 2, "major": 2, "medium": 3, "low": 4,
+                         "minor": 4, "lowest": 5, "trivial": 5}
+_MEDIUM = 3
+
+
+def priority_position(item: WorkItem) -> int:
+    """The item's place in the site's priority order, higher is less urgent.
+
+    Jira's priority id, not its name: names are translated and renamed ("Höchste", "Normal"), and
+    sort wrongly as text ("High" < "Highest" < "Low" < "Lowest" < "Medium"). Jira's default scheme
+    numbers Highest to Lowest 1 to 5 (ids of priorities a site adds later are larger, so they rank
+    as less urgent than the defaults). Without an id (GitHub, or an item stored before the id was),
+    the English default names, else Medium.
+    """
+    if item.priority_id is not None and item.priority_id.isdigit():
+        return int(item.priority_id)
+    return _DEFAULT_PRIORITY_IDS.get((item.priority or "").lower(), _MEDIUM)
 
 
 def cut_order(items: Sequence[WorkItem]) -> list[WorkItem]:
     """Remaining items in the order they would be cut: not started first, lowest priority, latest added."""
     def rank(i: WorkItem) -> tuple[int, int, float]:
         started = i.status_category == StatusCategory.IN_PROGRESS
-        prio = _PRIORITY_RANK.get((i.priority or "").lower(), 2)
-        return (int(started), -prio, -i.created.timestamp())
+        return (int(started), -priority_position(i), -i.created.timestamp())
     return sorted((i for i in items if i.status_category != StatusCategory.DONE), key=rank)
 
 

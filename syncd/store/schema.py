@@ -79,6 +79,7 @@ items = Table(
     Column("status_category", String(20), nullable=False),
     Column("resolution", String(255)),
     Column("priority", String(100)),
+    Column("priority_id", String(100)),
     Column("labels", JsonType, nullable=False),
     Column("components", JsonType, nullable=False),
     Column("assignee_id", String(255)),

@@ -141,6 +141,27 @@ def test_cut_order_takes_unstarted_lowest_priority_latest_added_first() -> None:
         low.key, mid_new.key, mid_old.key, high.key, started.key]
 
 
+def test_cut_order_ranks_priorities_by_the_sites_id_not_their_names() -> None:
+    # A German site: alphabetically "Hoch" < "Höchste" < "Mittel" < "Niedrig" < "Niedrigste", which would
+    # cut "Niedrigste" (Lowest) last of the two low ones and rank "Höchste" (Highest) below "Hoch".
+    # Jira's ids: Höchste 1, Hoch 2, Mittel 3, Niedrig 4, Niedrigste 5; a priority the site added later
+    # (id 10000, "Kosmetisch") is the least urgent. Worked order, lowest priority first (all created
+    # the same day, none started): 10000, 5, 4, 3, 2, 1.
+    p = Plan()
+    names = {"1": "Höchste", "2": "Hoch", "3": "Mittel", "4": "Niedrig", "5": "Niedrigste", "10000": "Kosmetisch"}
+    made = {pid: p.item(priority=name, priority_id=pid, created=day(1)) for pid, name in names.items()}
+    order = cut_order([made[k] for k in ("2", "10000", "4", "1", "3", "5")])
+    assert [i.priority_id for i in order] == ["10000", "5", "4", "3", "2", "1"]
+    assert sorted(names.values()) == ["Hoch", "Höchste", "Kosmetisch", "Mittel", "Niedrig", "Niedrigste"]
+    # the same priority: the latest added is cut first
+    newer = p.item(priority="Mittel", priority_id="3", created=day(4))
+    assert [i.key for i in cut_order([made["3"], newer])] == [newer.key, made["3"].key]
+    # no id (stored before the id was kept, or GitHub): the English default names, unknown as Medium
+    unknown = p.item(priority="Normal", created=day(1))
+    lowest = p.item(priority="Lowest", created=day(1))
+    assert [i.key for i in cut_order([made["2"], unknown, lowest])] == [lowest.key, unknown.key, made["2"].key]
+
+
 def test_a_past_target_leaves_only_a_new_date() -> None:
     sample = Sample(method=ForecastMethod.TEAM_SHARE, team="WID", window_weeks=6, weeks=[4] * 6, share=0.25,
                     share_source=ShareSource.RECENT)

@@ -28,7 +28,7 @@ def test_recorded_sprint_issue_keeps_every_modelled_field(realdata: Path) -> Non
     assert item.id == "acme:12338" and item.key == "AR-86" and item.project == "AR"
     assert item.kind == ItemKind.TASK
     assert item.status == "Ready" and item.status_category == StatusCategory.TODO
-    assert item.resolution == "Done" and item.priority == "Major"
+    assert item.resolution == "Done" and item.priority == "Major" and item.priority_id == "3"
     assert item.estimate == 13.0
     assert item.epic_key == "AR-37" and item.epic_id == "acme:11900"
     assert item.assignee_id == "acme:mister.morris"
