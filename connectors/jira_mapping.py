@@ -328,7 +328,41 @@ def release_from_version(source: str, project: str, payload: Json, site_url: str
 
 
 _LINK_KINDS = {"blocks": LinkKind.BLOCKS, "duplicate": LinkKind.DUPLICATES, "duplicates": LinkKind.DUPLICATES}
-_INWARD_KINDS = {LinkKind.BLOCKS: LinkKind.BLOCKED_BY, LinkKind.DUPLICATES: LinkKind.DUPLICATED_BY}
+_INWARD_KINDS = {LinkKind.BLOCKS: LinkKind.BLOCKED_BY, LinkKind.DUPLICATES: LinkKind.DUPLICATED_BY,
+                 LinkKind.BLOCKED_BY: LinkKind.BLOCKS, LinkKind.DUPLICATED_BY: LinkKind.DUPLICATES}
+# Dependency link types are site-defined ("Dependency": "depends on" / "is depended on by"); only their
+# descriptions say which way the wait goes. The issue an outwardIssue entry belongs to reads the type's
+# `outward` text ("ED-1 is depended by PR-2"), so an outward text saying the owner waits makes it
+# BLOCKED_BY, one saying the owner is waited on makes it BLOCKS.
+_WAITS_ON = ("depends on", "is dependent on", "requires", "is blocked by", "needs")
+_WAITED_ON = ("is depended on by", "is depended by", "is a dependency of", "is required by", "is needed by",
+              "blocks", "is a prerequisite of")
+
+
+def _link_kind(link_type: Json, where: str) -> LinkKind:
+    """Our kind of a link as its outward side reads it (`owner <kind> outwardIssue`)."""
+    name = (text(link_type.get("name"), f"{where}.name") or "").lower()
+    if name in _LINK_KINDS:
+        return _LINK_KINDS[name]
+    outward = (text(link_type.get("outward"), f"{where}.outward") or "").strip().lower()
+    inward = (text(link_type.get("inward"), f"{where}.inward") or "").strip().lower()
+    if outward in _WAITS_ON or inward in _WAITED_ON:
+        return LinkKind.BLOCKED_BY
+    if outward in _WAITED_ON or inward in _WAITS_ON:
+        return LinkKind.BLOCKS
+    return LinkKind.RELATES
+
+
+def _far_end(target: Json, where: str) -> dict[str, Any]:
+    """What Jira's linked issue says about the far end: status name and category, summary, type name."""
+    fields = obj(target.get("fields"), f"{where}.fields")
+    status = obj(fields.get("status"), f"{where}.fields.status")
+    issuetype = obj(fields.get("issuetype"), f"{where}.fields.issuetype")
+    return {"to_status": text(status.get("name"), f"{where}.fields.status.name"),
+            "to_category": status_category(status, f"{where}.fields.status") if status.get("statusCategory") else None,
+            "to_summary": text(fields.get("summary"), f"{where}.fields.summary"),
+            "to_type": text(issuetype.get("untranslatedName"), f"{where}.fields.issuetype.untranslatedName")
+            or text(issuetype.get("name"), f"{where}.fields.issuetype.name")}
 
 
 def links_from_issue(source: str, payload: Json, projects: Collection[str] | None = None) -> list[Link]:
@@ -337,7 +371,10 @@ def links_from_issue(source: str, payload: Json, projects: Collection[str] | Non
     A link between two synced issues is stored once, by the issue it goes out from. A link coming in
     from an issue of a project that is not synced (`OTHER-35406 blocks WID-7`) has no synced owner, so
     the issue it comes into keeps it, inverted (`WID-7 blocked_by OTHER-35406`), with the far end's key
-    and its id where the payload gives one. `projects=None` keeps outward links only.
+    and its id where the payload gives one. `projects=None` keeps outward links only. A link whose far
+    end is in a project that is not synced also keeps the far end's status (and category), summary and
+    type, which the linked issue carries, since that item will not be in the store. Dependency types
+    ("depends on") are told apart by their descriptions (`_link_kind`) and stored as blocks/blocked_by.
     """
     p = root(payload, "issue")
     me = make_id(source, ident(p.get("id"), "id"))
@@ -345,8 +382,7 @@ def links_from_issue(source: str, payload: Json, projects: Collection[str] | Non
     out = []
     for n, link in enumerate(objects(obj(p.get("fields"), "fields").get("issuelinks"), "fields.issuelinks")):
         where = f"fields.issuelinks[{n}]"
-        type_name = (text(obj(link.get("type"), f"{where}.type").get("name"), f"{where}.type.name") or "").lower()
-        kind = _LINK_KINDS.get(type_name, LinkKind.RELATES)
+        kind = _link_kind(obj(link.get("type"), f"{where}.type"), f"{where}.type")
         outward = obj(link.get("outwardIssue"), f"{where}.outwardIssue")
         inward = obj(link.get("inwardIssue"), f"{where}.inwardIssue")
         if outward:
@@ -359,8 +395,11 @@ def links_from_issue(source: str, payload: Json, projects: Collection[str] | Non
         else:
             continue
         far_id = target.get("id")
-        out.append(Link(from_id=me, kind=kind, to_key=ident(target.get("key"), f"{where}.{side}.key"),
-                        to_id=make_id(source, ident(far_id, f"{where}.{side}.id")) if far_id is not None else None))
+        to_key = ident(target.get("key"), f"{where}.{side}.key")
+        foreign = synced is not None and to_key.rsplit("-", 1)[0].upper() not in synced
+        out.append(Link(from_id=me, kind=kind, to_key=to_key,
+                        to_id=make_id(source, ident(far_id, f"{where}.{side}.id")) if far_id is not None else None,
+                        **(_far_end(target, f"{where}.{side}") if foreign else {})))
     return out
 
 

@@ -220,6 +220,12 @@ class Link(Record):
     kind: LinkKind
     to_key: str  # the target's key as the source named it
     to_id: str | None = None  # the target's record id, when the source gave it
+    # The far end as the source showed it, kept only when its project is not synced (so it is not in
+    # the store): Jira's linked issue carries its status, summary and type (issue 16 item 4).
+    to_status: str | None = None
+    to_category: StatusCategory | None = None
+    to_summary: str | None = None
+    to_type: str | None = None
 
 
 class Transition(Record):

@@ -35,6 +35,18 @@ ZH_FIELDS = {"Sprint": "冲刺", "Story point estimate": "故事点估算", "Epi
 TEXT_SPRINT_FIELD = "customfield_10100"
 FOREIGN_BLOCKER = {"id": "35406", "key": "OTHER-35406"}
 FOREIGN_RELATED = {"key": "OTHER-35407"}
+# The far end as Jira's linked issue carries it (fields summary, status with statusCategory, priority,
+# issuetype: the shape of IssueLink.outwardIssue/inwardIssue in Jira Cloud's platform v3 OpenAPI).
+FOREIGN_FIELDS: dict[str, Any] = {
+    "summary": "Another team's work",
+    "status": {"self": "/rest/api/3/status/3", "description": "", "iconUrl": "/images/icons/statuses/inprogress.png",
+               "name": "In Progress", "id": "3",
+               "statusCategory": {"self": "/rest/api/3/statuscategory/4", "id": 4, "key": "indeterminate",
+                                  "colorName": "yellow", "name": "In Progress"}},
+    "priority": {"self": "/rest/api/3/priority/3", "iconUrl": "/images/icons/priorities/medium.svg", "name": "Medium", "id": "3"},
+    "issuetype": {"self": "/rest/api/3/issuetype/10001", "id": "10001", "description": "A task that needs to be done.",
+                  "iconUrl": "/images/icons/issuetypes/task.svg", "name": "Task", "subtask": False, "hierarchyLevel": 0},
+}
 SITE_MODES = ("zh-site", "no-agile", "hidden-board", "text-sprint-field", "foreign-link", "cross-board-sprint")
 
 
@@ -139,7 +151,7 @@ def _foreign_link(world: World) -> Json:
     blocked, related = candidates[0], candidates[1]
     blocks = {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"}
     relates = {"id": "10003", "name": "Relates", "inward": "relates to", "outward": "relates to"}
-    far_fields = {"summary": "Another team's work", "status": {"name": "In Progress", "statusCategory": {"key": "indeterminate"}}}
+    far_fields = FOREIGN_FIELDS
     blocked["fields"].setdefault("issuelinks", []).append(
         {"id": "93001", "type": blocks, "inwardIssue": {**FOREIGN_BLOCKER, "fields": far_fields}})
     related["fields"].setdefault("issuelinks", []).append(

@@ -174,6 +174,10 @@ links = Table(
     Column("kind", String(20), primary_key=True),
     Column("to_key", String(255), primary_key=True),
     Column("to_id", String(255)),
+    Column("to_status", Text),
+    Column("to_category", String(20)),
+    Column("to_summary", Text),
+    Column("to_type", Text),
     Index("ix_links_to_key", "to_key"),
 )
 

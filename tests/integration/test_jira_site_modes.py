@@ -24,7 +24,7 @@ from syncd.connectors.jira import JiraConnector
 from syncd.sandbox import Sandbox, start_sandbox
 from syncd.sandbox._http import Controls
 from syncd.sandbox.jira import serve_jira
-from syncd.sandbox.site_modes import SITE_MODES, apply_site_modes
+from syncd.sandbox.site_modes import FOREIGN_FIELDS, SITE_MODES, apply_site_modes
 from syncd.store import Store
 from syncd.sync import sync_source
 from tests.integration.jira_world import EMAIL, TOKEN, make_world
@@ -95,9 +95,14 @@ def test_foreign_links_cross_board_sprints_and_hidden_boards(shaped: Sandbox, tm
     assert out.returncode == 0, out.stderr
     links = [json.loads(line) for line in out.stdout.splitlines()]
     blocked, related = facts["foreign-link"]["blocked"], facts["foreign-link"]["related"]
+    # with the far end's status, category, summary and type as the linked issue carries them
+    far = FOREIGN_FIELDS
+    far_end = {"to_status": far["status"]["name"], "to_category": "in_progress", "to_summary": far["summary"],
+               "to_type": far["issuetype"]["name"]}
     assert {"from_id": f"jira:{blocked['id']}", "kind": "blocked_by", "to_key": "OTHER-35406",
-            "to_id": "jira:35406"} in links
-    assert {"from_id": f"jira:{related['id']}", "kind": "relates", "to_key": "OTHER-35407", "to_id": None} in links
+            "to_id": "jira:35406", **far_end} in links
+    assert {"from_id": f"jira:{related['id']}", "kind": "relates", "to_key": "OTHER-35407", "to_id": None,
+            **far_end} in links
     # links inside the synced projects are still stored once each, by the issue they go out from
     inward_kinds = {"blocked_by", "duplicated_by"}
     assert sum(1 for lk in links if lk["kind"] not in inward_kinds and not lk["to_key"].startswith("OTHER-")) \

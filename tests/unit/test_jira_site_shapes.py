@@ -24,7 +24,7 @@ from syncd.connectors.jira_mapping import (
     transitions_from_histories,
     type_names_from_issuetypes,
 )
-from syncd.model import ItemKind, LinkKind, TransitionField
+from syncd.model import ItemKind, LinkKind, StatusCategory, TransitionField
 
 GH = "com.pyxis.greenhopper.jira:"
 CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
@@ -161,6 +161,44 @@ def test_links_from_projects_that_are_not_synced_are_kept_inverted() -> None:
         ("acme:10042", LinkKind.BLOCKS, "OTHER-35410", "acme:35410"),
     ]
     assert [lk.to_key for lk in links_from_issue("acme", payload)] == ["OTHER-35410"]  # no project list: outward only
+
+
+def test_a_link_to_an_item_that_is_not_synced_keeps_the_far_ends_status_summary_and_type() -> None:
+    # the far end's fields as Jira Cloud's IssueLink carries them (platform v3 OpenAPI example, with the
+    # statusCategory, priority and issuetype that a live site adds)
+    far = {"summary": "Payment API <b>v2</b>", "priority": {"name": "High", "id": "2"},
+           "status": {"name": "Code review", "id": "10100",
+                      "statusCategory": {"id": 4, "key": "indeterminate", "name": "In Progress"}},
+           "issuetype": {"id": "10001", "name": "任务", "untranslatedName": "Task", "hierarchyLevel": 0}}
+    payload = issue({"id": "1", "name": "Story"}, issuelinks=[
+        {"type": {"name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
+         "inwardIssue": {"id": "35406", "key": "PAY-7", "fields": far}},
+        {"type": {"name": "Blocks"}, "outwardIssue": {"id": "10060", "key": "WID-60", "fields": far}},  # synced
+        {"type": {"name": "Blocks"}, "outwardIssue": {"key": "OPS-9", "fields": {"status": {"name": "Open"}}}},
+    ])
+    links = links_from_issue("acme", payload, ["WID"])
+    assert [(lk.to_key, lk.to_status, lk.to_category, lk.to_summary, lk.to_type) for lk in links] == [
+        ("PAY-7", "Code review", StatusCategory.IN_PROGRESS, "Payment API <b>v2</b>", "Task"),
+        ("WID-60", None, None, None, None),  # in the store: its own row says all that
+        ("OPS-9", "Open", None, None, None),  # no statusCategory given: not guessed
+    ]
+
+
+def test_dependency_link_types_are_read_by_their_descriptions() -> None:
+    # Jira's "Dependent" example type (inward "depends on", outward "is depended by") and a site's own
+    # "Dependency" type the other way round: both become blocks / blocked_by, the direction kept
+    dependent = {"id": "10000", "name": "Dependent", "inward": "depends on", "outward": "is depended by"}
+    dependency = {"id": "10400", "name": "Dependency", "inward": "is depended on by", "outward": "depends on"}
+    payload = issue({"id": "1", "name": "Story"}, issuelinks=[
+        {"type": dependent, "outwardIssue": {"id": "2", "key": "WID-2"}},  # WID-42 is depended by WID-2
+        {"type": dependency, "outwardIssue": {"id": "3", "key": "WID-3"}},  # WID-42 depends on WID-3
+        {"type": dependent, "inwardIssue": {"id": "4", "key": "PAY-4"}},  # WID-42 depends on PAY-4 (not synced)
+        {"type": {"name": "Cloners", "inward": "is cloned by", "outward": "clones"}, "outwardIssue": {"id": "5", "key": "WID-5"}},
+    ])
+    links = links_from_issue("acme", payload, ["WID"])
+    assert [(lk.kind, lk.to_key) for lk in links] == [
+        (LinkKind.BLOCKS, "WID-2"), (LinkKind.BLOCKED_BY, "WID-3"), (LinkKind.BLOCKED_BY, "PAY-4"),
+        (LinkKind.RELATES, "WID-5")]
 
 
 @pytest.mark.parametrize("listed_by", [8, 13])
