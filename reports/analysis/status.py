@@ -12,7 +12,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from syncd.reports.analysis.types import Forecast, Funnel, Rag, Risk, Severity, Status
+from syncd.reports.analysis.forecast import MIN_CONFIDENT_WEEKS
+from syncd.reports.analysis.types import Forecast, ForecastMethod, Funnel, Rag, Risk, Severity, ShareSource, Status
+
+_SHARE_SOURCE = {ShareSource.RECENT: "recent", ShareSource.CONFIGURED: "configured",
+                 ShareSource.DEFAULT: "default, none of its own recently"}
+
+
+def forecast_inputs(fc: Forecast) -> str:
+    """What a forecast was computed from, in the reason's words.
+
+    `team WID throughput, 12 weeks (41 items), share 0.42 (recent)`: the method (the team's weekly
+    throughput × the scope's share, or the scope's own history where no team is identified), the
+    weeks sampled and the items finished in them (the team's, before the share), and the share.
+    """
+    if fc.method == ForecastMethod.TEAM_SHARE:
+        how = f"team {fc.team} throughput"
+        source = _SHARE_SOURCE.get(fc.share_source)
+        share = f"share {fc.share:.2g}" + (f" ({source})" if source else "")
+    else:
+        how, share = "own history (no team identified)", "share 1"
+    low = f", low confidence (under {MIN_CONFIDENT_WEEKS} weeks sampled)" if fc.low_confidence else ""
+    return f"{how}, {fc.history_weeks} weeks ({fc.sample_items} items), {share}{low}"
 
 
 def _top(risks: Sequence[Risk], severity: Severity) -> tuple[int, str]:
@@ -41,14 +62,17 @@ def scope_status(what: str, forecast: Forecast, target: date | None, risks: Sequ
     if forecast.done:
         return Status(Rag.GREEN, f"All {what} work is done{' and delivered' if funnel is not None else ''}.")
     if target is not None and forecast.p50 is not None and forecast.p50 > target:
-        return Status(Rag.RED, f"Even the 50% forecast ({forecast.p50.isoformat()}) is after the target "
-                               f"{target.isoformat()}.")
+        return Status(Rag.RED, f"Even the 50% forecast is late: p50 {forecast.p50.isoformat()} (p85 {forecast.p85}) "
+                               f"vs target {target.isoformat()}: {forecast_inputs(forecast)}.", names_inputs=True)
     if n_red:
         more = f" (and {n_red - 1} more red risk{'s' if n_red > 2 else ''})" if n_red > 1 else ""
-        return Status(Rag.RED, f"Red risk: {red_title}{more}.")
+        late = ""
+        if target is not None and forecast.p85 is not None and forecast.p85 > target:
+            late = f"; p85 {forecast.p85.isoformat()} vs target {target.isoformat()}: {forecast_inputs(forecast)}"
+        return Status(Rag.RED, f"Red risk: {red_title}{more}{late}.", names_inputs=bool(late))
     if target is not None and forecast.p85 is not None and forecast.p85 > target:
-        return Status(Rag.AMBER, f"The 85% forecast ({forecast.p85.isoformat()}) is after the target "
-                                 f"{target.isoformat()}; the 50% forecast ({forecast.p50}) still makes it.")
+        return Status(Rag.AMBER, f"The 85% forecast is late, the 50% one makes it: p85 {forecast.p85.isoformat()} "
+                                 f"(p50 {forecast.p50}) vs target {target.isoformat()}: {forecast_inputs(forecast)}.", names_inputs=True)
     if forecast.refused:
         return Status(Rag.AMBER, f"No forecast yet: {forecast.refused}.")
     if n_amber:

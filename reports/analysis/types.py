@@ -596,10 +596,14 @@ class Hygiene:
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    """Red/amber/green with the one-sentence reason for it."""
+    """Red/amber/green with the one-sentence reason for it.
+
+    `names_inputs`: the reason names the forecast's method, window, sample and share (a late one does).
+    """
 
     rag: Rag
     reason: str
+    names_inputs: bool = False
 
 
 # -- per goal, release, sprint --------------------------------------------------------------------

@@ -51,6 +51,20 @@ def test_team_throughput_times_recent_share() -> None:
     assert fc.p50 == fc.p85 == fc.p95 == IN_SIX_WEEKS  # 4 items at 2/3 a week
 
 
+def test_the_late_reason_names_method_window_sample_and_share() -> None:
+    # by hand (module docstring): team WID, 12 weeks sampled holding 2 × 12 = 24 completions, share
+    # 4 / 12 = 0.33 of its last 6 weeks; 4 items at 2/3 a week: p50 = p85 in 6 weeks, 2 after the target
+    target = (NOW + timedelta(weeks=4)).date()
+    an = analyse(team_world().snapshot(), [goal(SCOPE_A, target=target)], Settings(forecast_weeks=12), NOW)
+    assert an.goals[0].status.reason == (
+        f"Even the 50% forecast is late: p50 {IN_SIX_WEEKS} (p85 {IN_SIX_WEEKS}) vs target {target}: "
+        "team WID throughput, 12 weeks (24 items), share 0.33 (recent).")
+    # without a team the scope's own 6 weeks since its first start hold 4 items, all its own
+    an = analyse(team_world().snapshot(), [goal(SCOPE_A, target=target)], Settings(forecast_weeks=12), NOW,
+                 teams={"gadget": Team(projects=("GAD",))})
+    assert an.goals[0].status.reason.endswith(": own history (no team identified), 6 weeks (4 items), share 1.")
+
+
 def test_configured_allocation_wins_and_a_scope_without_completions_gets_the_default_share() -> None:
     snap = team_world().snapshot()
     goals = [goal(SCOPE_A, id="alloc", allocation=0.5), goal(Selector(labels=("c",)), id="fresh")]
