@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from syncd.errors import ConfigError
-from syncd.reports.analysis.types import Evidence, ItemRef, Risk, RiskChanges, Severity
+from syncd.reports.analysis.types import Evidence, ItemRef, Risk, RiskChanges, RiskSubject, Severity
 
 
 @dataclass(frozen=True)
@@ -124,13 +124,15 @@ class Attribution:
 
 def make_risk(rule: str, severity: Severity, title: str, mitigation: str, *, subjects: Iterable[str],
               numbers: dict[str, float | int | str], items: Sequence[ItemRef] = (), owner: str | None = None,
-              url: str | None = None, attr: Attribution = Attribution()) -> Risk:
-    """A Risk with its stable id."""
+              url: str | None = None, attr: Attribution = Attribution(),
+              kind: RiskSubject = RiskSubject.ITEM) -> Risk:
+    """A Risk with its stable id; `kind`: what it fired on (an item unless a goal, release, sprint or team)."""
     subject_ids = tuple(sorted(set(subjects)))
     return Risk(id=risk_id(rule, subject_ids), rule=rule, severity=severity, title=title,
                 evidence=Evidence(numbers=numbers, items=list(items)), mitigation=mitigation, owner=owner,
                 url=url, subject_ids=subject_ids, goal_ids=tuple(sorted(set(attr.goal_ids))),
-                release_ids=tuple(sorted(set(attr.release_ids))), sprint_ids=tuple(sorted(set(attr.sprint_ids))))
+                release_ids=tuple(sorted(set(attr.release_ids))), sprint_ids=tuple(sorted(set(attr.sprint_ids))),
+                subject_kind=kind)
 
 
 def sort_risks(risks: Iterable[Risk]) -> list[Risk]:

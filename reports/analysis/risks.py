@@ -16,7 +16,17 @@ from syncd.reports.analysis.history import Histories, ItemFacts
 from syncd.reports.analysis.risk_rules import Attribution, RiskThresholds, RuleConfig, make_risk, sort_risks
 from syncd.reports.analysis.scope import item_ref, key_order
 from syncd.reports.analysis.sprints import carried_over
-from syncd.reports.analysis.types import Flow, Forecast, ItemRef, LeverKind, Progress, Risk, Severity, SprintReport
+from syncd.reports.analysis.types import (
+    Flow,
+    Forecast,
+    ItemRef,
+    LeverKind,
+    Progress,
+    Risk,
+    RiskSubject,
+    Severity,
+    SprintReport,
+)
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import Goal
 
@@ -124,7 +134,8 @@ def forecast_late(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
                      "forecast p85": fc.p85.isoformat(), "remaining items": fc.remaining_items,
                      "method": str(fc.method), "team": fc.team or "none", "share": round(fc.share, 3),
                      "history weeks": fc.history_weeks, "sample items": fc.sample_items},
-            items=part.progress.remaining[:10], attr=_scope_attr(part)))
+            items=part.progress.remaining[:10], attr=_scope_attr(part),
+            kind=RiskSubject.GOAL if part.goal is not None else RiskSubject.RELEASE))
     return out
 
 
@@ -144,7 +155,7 @@ def scope_creep(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
             f"Scope of goal \"{part.name}\" grew {shown} since {change.baseline.isoformat()}",
             f"Review the {change.added_items} items added since {change.baseline.isoformat()} with {part.owner}: "
             "defer those that do not serve the goal, or re-plan the target date with the added work.",
-            subjects=[f"goal:{part.id}"], owner=part.owner,
+            subjects=[f"goal:{part.id}"], owner=part.owner, kind=RiskSubject.GOAL,
             numbers={"baseline date": change.baseline.isoformat(), "baseline items": change.baseline_items,
                      "added items": change.added_items, "added points": change.added_points,
                      "growth %": round(pct, 1) if pct is not None else "n/a"},
@@ -163,11 +174,11 @@ def over_commitment(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
                 and rep.committed_points > 0):
             out.append(make_risk(
                 "over-commitment", cfg.pick(Severity.AMBER),
-                f"Sprint {rep.sprint.name}'s capacity is taken by the likely carry-over of {plan.carry_over_from}",
+                f"{rep.sprint.name}'s capacity is taken by the likely carry-over of {plan.carry_over_from}",
                 f"{plan.carry_over_points:.0f} points of {plan.carry_over_from} will likely carry over against a "
                 f"capacity of {plan.points:.0f}: agree with the product owner which of the {rep.committed_points:g} "
                 f"committed points wait, or what of {plan.carry_over_from} goes back to the backlog.",
-                subjects=[rep.sprint.id], attr=Attribution(sprint_ids=(rep.sprint.id,)),
+                subjects=[rep.sprint.id], attr=Attribution(sprint_ids=(rep.sprint.id,)), kind=RiskSubject.SPRINT,
                 numbers={"committed points": rep.committed_points, "capacity": round(plan.points, 1),
                          "likely carry-over": round(plan.carry_over_points, 1)},
                 items=[e.item for e in rep.committed[:20]]))
@@ -181,10 +192,10 @@ def over_commitment(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
         excess = rep.committed_points - (base or 0.0) * cfg.threshold / 100.0
         out.append(make_risk(
             "over-commitment", cfg.pick(Severity.AMBER),
-            f"Sprint {rep.sprint.name} is committed to {rep.commitment_percent:.0f}% of its {rep.commitment_basis}",
+            f"{rep.sprint.name} is committed to {rep.commitment_percent:.0f}% of its {rep.commitment_basis}",
             f"Move at least {excess:.0f} points out of {rep.sprint.name} (committed {rep.committed_points:g} vs "
             f"{rep.commitment_basis} {base or 0:.0f}); agree with the product owner which items wait.",
-            subjects=[rep.sprint.id], attr=Attribution(sprint_ids=(rep.sprint.id,)),
+            subjects=[rep.sprint.id], attr=Attribution(sprint_ids=(rep.sprint.id,)), kind=RiskSubject.SPRINT,
             numbers={"committed points": rep.committed_points, rep.commitment_basis or "basis": round(base or 0.0, 1),
                      "commitment %": round(rep.commitment_percent, 1)},
             items=[e.item for e in rep.committed[:20]]))
@@ -219,6 +230,7 @@ def overdue(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
             f"Ship {rel.name} with what is done and move its {left} open items to the next release, or set a "
             "new release date and announce it.",
             subjects=[rel.id], url=rel.url, attr=Attribution(release_ids=(rel.id,)), items=part.progress.remaining[:20],
+            kind=RiskSubject.RELEASE,
             numbers={"due": rel.due.isoformat(), "days late": late, "open items": left}))
     return out
 
@@ -270,7 +282,7 @@ def bug_inflow(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
             subjects=[f"project:{project}"], items=[ctx.ref(b) for b in sorted(bugs, key=lambda b: key_order(b.key))[:20]],
             numbers={"opened": len(bugs), "closed": n_closed,
                      "ratio": round(ratio, 2) if n_closed else "no bugs closed"},
-            attr=ctx.attribution(bugs)))
+            attr=ctx.attribution(bugs), kind=RiskSubject.TEAM))
     return out
 
 

@@ -34,6 +34,7 @@ from syncd.reports.analysis.types import (
     Lever,
     LeverKind,
     Risk,
+    RiskSubject,
     Severity,
     Theme,
     ThemeKind,
@@ -63,7 +64,7 @@ def _action(rule: str, risks: Sequence[Risk], named: bool) -> str | None:
         return f" ({_keys(rs)})" if named else ""
 
     if rule == "overdue":
-        items = [r for r in risks if not r.title.startswith("Release ")]
+        items = [r for r in risks if r.subject_kind == RiskSubject.ITEM]  # a release's own is its theme's missed date
         return f"agree new dates for {_n(len(items), 'overdue item')}{which(items)}" if items else None
     if rule == "blocked":
         if not named:
@@ -166,7 +167,7 @@ def risk_themes(ctx: RiskContext, risks: Iterable[Risk]) -> tuple[list[Theme], H
             goal_buckets[goal.id].releases += (r.id,)
             goal_buckets[goal.id].folded.append(r)
         else:
-            release_buckets[r.id] = _Bucket(ThemeKind.RELEASE, r.id, f"Release {r.name}", part=r, url=r.url, order=n)
+            release_buckets[r.id] = _Bucket(ThemeKind.RELEASE, r.id, r.name, part=r, url=r.url, order=n)
     sprint_order = {rep.sprint.id: n for n, rep in enumerate(
         sorted((rep for rep in ctx.sprints if rep.sprint.state != SprintState.CLOSED),
                key=lambda rep: (rep.sprint.state != SprintState.ACTIVE, rep.sprint.start is None,
@@ -194,12 +195,12 @@ def risk_themes(ctx: RiskContext, risks: Iterable[Risk]) -> tuple[list[Theme], H
             sid = min(sprints, key=lambda s: sprint_order[s])
             if sid not in sprint_buckets:
                 rep = next(rep for rep in ctx.sprints if rep.sprint.id == sid)
-                sprint_buckets[sid] = _Bucket(ThemeKind.SPRINT, sid, f"Sprint {rep.sprint.name}",
+                sprint_buckets[sid] = _Bucket(ThemeKind.SPRINT, sid, rep.sprint.name,
                                               order=sprint_order[sid])
             bucket = sprint_buckets[sid]
         elif any(s.startswith("project:") for s in risk.subject_ids):
             team = _team_of(ctx, risk)
-            bucket = team_buckets.setdefault(team, _Bucket(ThemeKind.TEAM, team, f"Team {team}"))
+            bucket = team_buckets.setdefault(team, _Bucket(ThemeKind.TEAM, team, team))
         if bucket is None:
             hygiene.append(risk)
         else:

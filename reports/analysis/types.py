@@ -483,13 +483,24 @@ class Evidence:
     items: list[ItemRef] = field(default_factory=list)
 
 
+class RiskSubject(StrEnum):
+    """What a risk rule fired on: one item (or pull request), or a whole goal, release, sprint or team."""
+
+    ITEM = "item"
+    GOAL = "goal"
+    RELEASE = "release"
+    SPRINT = "sprint"
+    TEAM = "team"
+
+
 @dataclass(frozen=True, slots=True)
 class Risk:
     """One risk: a rule that fired on a subject.
 
     `id` is stable across runs (a hash of the rule id and the subject ids), so comparing with a
     previous run says new / ongoing / resolved (see `compare_risks`). The subject attributions
-    (`goal_ids`, `release_ids`, `sprint_ids`) say which goals, releases and sprints it threatens.
+    (`goal_ids`, `release_ids`, `sprint_ids`) say which goals, releases and sprints it threatens;
+    `subject_kind` what the rule fired on (an item, or a whole goal, release, sprint or team).
     """
 
     id: str
@@ -504,6 +515,7 @@ class Risk:
     goal_ids: tuple[str, ...] = ()
     release_ids: tuple[str, ...] = ()
     sprint_ids: tuple[str, ...] = ()
+    subject_kind: RiskSubject = RiskSubject.ITEM
 
     def __hash__(self) -> int:
         """Risks hash by their stable id (their evidence holds unhashable dicts)."""
@@ -550,7 +562,7 @@ class Theme:
     id: str
     kind: ThemeKind
     subject_id: str
-    name: str
+    name: str  # the goal's, release's, sprint's or team's own name, without its kind (`kind` says that)
     severity: Severity
     tier: ThemeTier
     impact: float

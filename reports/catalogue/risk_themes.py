@@ -102,7 +102,7 @@ _DECIDE_WHAT = {LeverKind.CUT: "scope", LeverKind.ALLOCATION: "allocation", Leve
 
 
 def decision_line(theme: Theme) -> dict[str, str] | None:
-    """A theme's decision as the template words it, `Decide the WHAT of NAME by DATE: OPTIONS. OWNER`; None without options.
+    """A theme's decision as the template words it, `Decide the WHAT of the KIND NAME by DATE: OPTIONS. OWNER`; None without options.
 
     What is decided is named by the kinds of option (cut: scope, allocation, add people: staffing,
     move the date: date); the options are the theme's, each with its 85% date, without item keys.
@@ -113,7 +113,7 @@ def decision_line(theme: Theme) -> dict[str, str] | None:
     what = ", ".join(kinds[:-1]) + " or " + kinds[-1] if len(kinds) > 1 else kinds[0]
     owner = (f"Owner: {theme.owner}." if theme.owner else
              "No owner: no goal covers this release." if theme.kind == ThemeKind.RELEASE else "No owner set.")
-    return {"what": what, "name": theme.name, "by": theme.decide_by.isoformat(),
+    return {"what": what, "kind": KIND_LABEL[theme.kind], "name": theme.name, "by": theme.decide_by.isoformat(),
             "options": " or ".join(option_text(o, named=False) for o in theme.options), "owner": owner}
 
 

@@ -115,7 +115,7 @@ def test_executive_decides_each_late_theme_it_shows_once_with_dated_options(tmp_
         assert t.forecast is not None and t.target is not None and t.forecast.p85 is not None
         # decide within a week, or by the target when that comes first (and has not passed)
         by = min(d for d in (today + timedelta(days=7), t.target) if d >= today)
-        assert f" of **{t.name}** by {by.isoformat()}: " in line, line
+        assert f" of the {t.kind} **{t.name}** by {by.isoformat()}: " in line, line
         assert f"to {t.forecast.p85.isoformat()}" in line  # moving the date to the 85% forecast is always an option
         for lever in t.options:  # every option is there with its 85% date
             assert lever.p85 is not None and lever.p85.isoformat() in line

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from syncd.model import RiskAck, SprintState
+from syncd.model import ItemKind, RiskAck, SprintState
 from syncd.reports.analysis import analyse
 from syncd.reports.analysis.risk_rules import RiskThresholds
 from syncd.reports.analysis.themes import acknowledge
-from syncd.reports.analysis.types import Analysis, ThemeTier
+from syncd.reports.analysis.types import Analysis, RiskSubject, ThemeKind, ThemeTier
 from syncd.reports.goals import Goal, Selector
 from tests.unit.analysis_factories import Plan, Settings, day, goal
 
@@ -199,3 +199,37 @@ def test_a_config_acknowledgement_is_pinned_to_the_theme_as_it_is_when_first_see
     assert [t.id for t in an.accepted] == ["goal:missed"]
     [pinned] = an.pinned_acks
     assert pinned.red_signal_ids == tuple(sorted(r.id for r in an.accepted[0].signals if r.severity == "red"))
+
+
+def test_a_theme_is_named_once_and_its_kind_is_a_field() -> None:
+    """A release theme is named "Gadget 5.6", not "Release Gadget 5.6"; sprint and team themes likewise.
+
+    The release's own overdue signal is told from an item's by what it fired on, not by its title:
+    the proposal asks new dates for the one overdue item, the release's missed date is the theme's.
+    """
+    w = World()
+    p = w.plan
+    rel = p.version("Gadget 5.6", due=TODAY - timedelta(days=4))
+    late, other = w.open("rel", 2)
+    late.due = TODAY - timedelta(days=2)
+    for item in (late, other):
+        item.release_ids = [rel.id]
+    loose, = w.open("loose", assignee=None)
+    p.set_sprints(loose, [w.sprint], day(62))
+    for _ in range(3):  # a bug wave in WID on no goal, release or sprint: a team theme
+        p.item(kind=ItemKind.BUG, created=NOW - timedelta(days=3))
+    an = w.run([])
+
+    by_kind = {t.kind: t for t in an.themes}
+    assert set(by_kind) == {ThemeKind.RELEASE, ThemeKind.SPRINT, ThemeKind.TEAM}
+    assert by_kind[ThemeKind.RELEASE].name == "Gadget 5.6"
+    assert by_kind[ThemeKind.SPRINT].name == "Sprint 1" == w.sprint.name
+    assert by_kind[ThemeKind.TEAM].name == "WID"
+    release = by_kind[ThemeKind.RELEASE]
+    overdue = sorted((r.subject_kind, r.subject_ids) for r in release.signals if r.rule == "overdue")
+    assert overdue == [(RiskSubject.ITEM, (late.id,)), (RiskSubject.RELEASE, (rel.id,))]
+    assert release.missed_date == TODAY - timedelta(days=4)
+    assert f"agree new dates for 1 overdue item ({late.key})" in release.mitigation, release.mitigation
+    # what each rule fired on: an item in the sprint's theme, the whole team in the bug wave's
+    assert [r.subject_kind for r in by_kind[ThemeKind.TEAM].signals] == [RiskSubject.TEAM]
+    assert [r.subject_kind for r in by_kind[ThemeKind.SPRINT].signals] == [RiskSubject.ITEM]

@@ -124,6 +124,6 @@ def test_carry_over_filling_the_capacity_leaves_no_headroom_and_raises_the_risk(
     analysis = analyse(snap, [], Settings(), NOW, capacity=[Capacity(board="Board 1", points=5)],  # type: ignore[arg-type]
                        teams={"web": TEAM})
     risk = next(x for x in analysis.risks if x.rule == "over-commitment" and "Sprint 7" in x.title)
-    assert risk.title == "Sprint Sprint 7's capacity is taken by the likely carry-over of Sprint 6"
+    assert risk.title == "Sprint 7's capacity is taken by the likely carry-over of Sprint 6"
     md = render_report("sprint-kickoff", None, ReportInput(analysis=analysis, snapshot=snap, now=NOW)).markdown
     assert "| 2 pts | 2 | 5 pts | 10.3 pts | 0 pts | over: the carry-over fills the capacity |" in md
