@@ -117,6 +117,12 @@ def describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {exc}"[:300]
 
 
+def graphql_problem(error: Json) -> str:
+    """One line for a GraphQL error: `GraphQL: TYPE: message`."""
+    kind = f"{error['type']}: " if error.get("type") else ""
+    return f"GraphQL: {kind}{error.get('message')}"
+
+
 @dataclass
 class Budget:
     """What GitHub last said about one rate-limit resource."""
@@ -252,18 +258,24 @@ class GitHubClient:
             if str(error.get("message", "")).startswith("Something went wrong while executing your query"):
                 raise _GraphQLTimeout(error["message"])
 
-    def graphql(self, query: str, variables: Json, *, partial: bool = False) -> Json:
-        """A GraphQL query's `data`; a GraphQL error becomes a one-line SourceError unless `partial`
-        (then the data GitHub could resolve comes back, e.g. when one aliased repository is missing)."""
+    def graphql(self, query: str, variables: Json) -> Json:
+        """A GraphQL query's `data`; a GraphQL error becomes a one-line SourceError."""
+        data, errors = self.graphql_partial(query, variables)
+        if errors:
+            raise SourceError(self.name, graphql_problem(errors[0]), self.config.base_url)
+        return data
+
+    def graphql_partial(self, query: str, variables: Json) -> tuple[Json, list[Json]]:
+        """A GraphQL query's `data` and `errors`: the data GitHub could resolve comes back beside the errors
+        of what it could not (e.g. one aliased repository of several is missing). Rate limits and timeouts
+        are retried as for `graphql`."""
         _, answer = self.call("POST", self.requester.graphql_url, body={"query": query, "variables": variables},
                               resource="graphql")
         if not isinstance(answer, dict):
             raise SourceError(self.name, "GraphQL: empty answer", self.config.base_url)
-        if answer.get("errors") and not partial:
-            first = answer["errors"][0]
-            kind = f"{first['type']}: " if first.get("type") else ""
-            raise SourceError(self.name, f"GraphQL: {kind}{first.get('message')}", self.config.base_url)
-        return answer.get("data") or {}
+        errors = [e if isinstance(e, dict) else {"message": str(e)} for e in answer.get("errors") or []]
+        data = answer.get("data")
+        return (data if isinstance(data, dict) else {}), errors
 
     def paged(self, path: str, params: Json) -> Iterator[Json]:
         """Every element of a Link-paged REST list."""

@@ -5,12 +5,13 @@ followed up), open PRs' head rollups and the id census. Each returns plain data;
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from syncd.connectors.config import GitHubSource
-from syncd.connectors.github_client import GitHubClient
+from syncd.connectors.github_client import GitHubClient, SourceStopped, graphql_problem
 from syncd.connectors.github_mapping import head_rollup
-from syncd.connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query
+from syncd.connectors.github_queries import CENSUS_QUERY, FOLLOW_UPS, OPEN_ROLLUPS_QUERY, pulls_query, pulls_variables
 from syncd.connectors.payload import PayloadError, ident, objects
 from syncd.errors import SourceError
 from syncd.model import make_id
@@ -27,22 +28,53 @@ class GraphQLReads:
         self.client = client
 
     def pull_details(self, repo: str, numbers: list[int], texts: bool) -> dict[int, Json]:
-        """Complete GraphQL nodes of these PRs: batches of `graphql_batch`, overflowing connections followed up."""
-        owner, name = repo.split("/", 1)
-        out: dict[int, Json] = {}
-        for start in range(0, len(numbers), self.config.graphql_batch):
-            chunk = numbers[start:start + self.config.graphql_batch]
-            data = self.client.graphql(pulls_query(chunk), {"owner": owner, "name": name, "texts": texts})
-            found = data.get("repository") or {}
-            for number in chunk:
-                node = found.get(f"pr{number}")
-                if node is None:
-                    raise SourceError(self.name, f"GraphQL: {repo}#{number} is listed as a pull request but "
-                                                 "GraphQL has no such pull request", self.config.base_url)
-                for alias, (field, query) in FOLLOW_UPS.items():
-                    self._follow_up(owner, name, number, node, alias, field, query)
-                out[number] = node
-        return out
+        """Complete GraphQL nodes of these PRs of one repository; SourceError when GraphQL cannot give one."""
+        nodes, failed = self.pull_details_across([(repo, n) for n in numbers], texts)
+        if repo in failed:
+            raise SourceError(self.name, failed[repo], self.config.base_url)
+        return {number: node for (_, number), node in nodes.items()}
+
+    def pull_details_across(self, wanted: Sequence[tuple[str, int]], texts: bool
+                            ) -> tuple[dict[tuple[str, int], Json], dict[str, str]]:
+        """Complete GraphQL nodes of these (repository, number) PRs, `graphql_batch` a request whatever
+        repositories they are of; overflowing nested connections followed up.
+
+        Returns the nodes and, for each repository GraphQL could not give every PR of, why (one line): that
+        repository fails, the others in the same request do not. A stopped source (bad credentials, rate
+        budget) raises.
+        """
+        out: dict[tuple[str, int], Json] = {}
+        failed: dict[str, str] = {}
+        size = self.config.graphql_batch
+        for start in range(0, len(wanted), size):
+            chunk = list(dict.fromkeys(wanted[start:start + size]))
+            repos = list(dict.fromkeys(repo for repo, _ in chunk))
+            groups = [(k, [n for r, n in chunk if r == repo]) for k, repo in enumerate(repos)]
+            try:
+                data, errors = self.client.graphql_partial(pulls_query(groups), pulls_variables(list(enumerate(repos)), texts))
+            except SourceStopped:
+                raise
+            except SourceError as exc:
+                failed.update((repo, failed.get(repo) or _reason(exc)) for repo in repos)
+                continue
+            for k, repo in enumerate(repos):
+                found = data.get(f"r{k}")
+                for number in groups[k][1]:
+                    node = found.get(f"pr{number}") if isinstance(found, dict) else None
+                    if not isinstance(node, dict):
+                        failed.setdefault(repo, _missing(errors, k, repo, number))
+                        continue
+                    try:
+                        owner, name = repo.split("/", 1)
+                        for alias, (field, query) in FOLLOW_UPS.items():
+                            self._follow_up(owner, name, number, node, alias, field, query)
+                    except SourceStopped:
+                        raise
+                    except SourceError as exc:
+                        failed.setdefault(repo, _reason(exc))
+                        continue
+                    out[(repo, number)] = node
+        return out, failed
 
     def _follow_up(self, owner: str, name: str, number: int, node: Json, alias: str, field: str, query: str) -> None:
         """Append the remaining pages of one nested connection of a PR node to the node itself."""
@@ -106,3 +138,21 @@ class GraphQLReads:
                 want[conn_name] = bool(info.get("hasNextPage"))
                 after[conn_name] = info.get("endCursor")
         return ids, numbers
+
+
+def _missing(errors: list[Json], k: int, repo: str, number: int) -> str:
+    """Why GraphQL gave no node for PR `number` of repository `r{k}`: its own error (or its repository's, or
+    one about the whole query), else that it has no such PR."""
+    for wanted in ([f"r{k}", f"pr{number}"], [f"r{k}"], None):
+        for error in errors:
+            path = error.get("path")
+            where = [str(p) for p in path[:len(wanted)]] if isinstance(path, list) and wanted else None
+            if (wanted is None and not path) or (wanted is not None and where == wanted):
+                return graphql_problem(error)
+    return f"GraphQL: {repo}#{number} is listed as a pull request but GraphQL has no such pull request"
+
+
+def _reason(exc: SourceError) -> str:
+    """A SourceError's message without its `source NAME (URL): ` prefix."""
+    prefix = f"source {exc.source}" + (f" ({exc.url})" if exc.url else "") + ": "
+    return str(exc).removeprefix(prefix)

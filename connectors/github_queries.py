@@ -9,7 +9,7 @@ Every document asks for `rateLimit { cost }` so the client can pace GraphQL by r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 REVIEW_FIELDS = "author { login } state submittedAt"
 REQUEST_FIELDS = "requestedReviewer { ... on User { login } ... on Bot { login } }"
@@ -39,21 +39,34 @@ fragment PR on PullRequest {{
 """
 
 
-def pulls_query(numbers: Iterable[int]) -> str:
-    """One document fetching the details of several PRs of one repository, one alias per PR.
+def pulls_query(groups: Sequence[tuple[int, Iterable[int]]]) -> str:
+    """One document fetching the details of PRs of one or more repositories: `r{k}` aliases repository k of
+    `groups` (k, numbers), `pr{n}` each of its PRs. A batch of PRs from several repositories is one request:
+    that is what lets every detail batch be full (issue 18).
 
-    Variables: `owner`, `name`, and `texts` (also fetch title and body, for PRs whose issue entry
-    was not listed, i.e. a check refresh).
+    Variables: `owner{k}` and `name{k}` per repository, and `texts` (also fetch title and body, for PRs
+    whose issue entry was not listed, i.e. a check refresh).
     """
-    fields = "\n".join(f"    pr{int(n)}: pullRequest(number: {int(n)}) {{ ...PR }}" for n in numbers)
+    params, repos = [], []
+    for k, numbers in groups:
+        params.append(f"$owner{int(k)}: String!, $name{int(k)}: String!")
+        fields = "\n".join(f"    pr{int(n)}: pullRequest(number: {int(n)}) {{ ...PR }}" for n in numbers)
+        repos.append(f"  r{int(k)}: repository(owner: $owner{int(k)}, name: $name{int(k)}) {{\n{fields}\n  }}")
     return (
-        "query($owner: String!, $name: String!, $texts: Boolean!) {\n"
+        f"query({', '.join(params)}, $texts: Boolean!) {{\n"
         "  rateLimit { cost remaining resetAt }\n"
-        "  repository(owner: $owner, name: $name) {\n"
-        f"{fields}\n"
-        "  }\n"
+        + "\n".join(repos) + "\n"
         "}\n" + PR_FRAGMENT
     )
+
+
+def pulls_variables(repos: Sequence[tuple[int, str]], texts: bool) -> dict[str, object]:
+    """The variables of `pulls_query` for these (k, "owner/name") repositories."""
+    variables: dict[str, object] = {"texts": texts}
+    for k, full_name in repos:
+        owner, name = full_name.split("/", 1)
+        variables[f"owner{int(k)}"], variables[f"name{int(k)}"] = owner, name
+    return variables
 
 
 def _follow_up(field: str, selection: str) -> str:

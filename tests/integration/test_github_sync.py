@@ -200,13 +200,13 @@ def test_every_document_sent_is_one_github_answers(realdata: Path, sqlite_url: s
 
     def recording(**kw: object) -> None:
         conn = connector(sandbox, **kw)
-        original = conn.client.graphql
+        original = conn.client.graphql_partial
 
-        def spy(query: str, variables: dict[str, object], **kw: bool) -> dict[str, object]:
+        def spy(query: str, variables: dict[str, object]) -> tuple[dict[str, object], list[dict[str, object]]]:
             sent.append((query, variables))
-            return original(query, variables, **kw)
+            return original(query, variables)
 
-        conn.client.graphql = spy  # type: ignore[method-assign]
+        conn.client.graphql_partial = spy  # type: ignore[method-assign]
         result = sync_source(store, "gh", conn)
         assert result.ok, result.error
 

@@ -111,4 +111,35 @@ def test_graphql_errors_are_one_line_or_partial() -> None:
     responses.post(f"{API}/graphql", json=body)
     with pytest.raises(SourceError, match="GraphQL: NOT_FOUND: Could not resolve to a Repository with the name 'a/x'.$"):
         gh.graphql("query { a: viewer { id } }", {})
-    assert gh.graphql("query { a: viewer { id } }", {}, partial=True) == {"a": {"id": "1"}, "b": None}
+    assert gh.graphql_partial("query { a: viewer { id } }", {}) == ({"a": {"id": "1"}, "b": None}, body["errors"])
+
+
+def _pr_node(number: int) -> dict[str, object]:
+    empty = {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": []}
+    return {"number": number, "reviews": empty, "reviewRequests": empty, "messages": empty}
+
+
+@responses.activate
+def test_pr_details_of_several_repositories_in_one_request_fail_only_the_repository_graphql_cannot_give() -> None:
+    from syncd.connectors.github_graphql import GraphQLReads
+
+    gh, _ = client(graphql_batch=3)
+    reads = GraphQLReads("gh", gh.config, gh)
+    # first request: a/b#1, a/b#2, c/d#5 (r0 = a/b, r1 = c/d); c/d is gone. Second: c/d#6 and e/f#9 (r0, r1)
+    responses.post(f"{API}/graphql", json={
+        "data": {"r0": {"pr1": _pr_node(1), "pr2": _pr_node(2)}, "r1": None},
+        "errors": [{"type": "NOT_FOUND", "path": ["r1"], "message": "Could not resolve to a Repository with the name 'c/d'."}]})
+    responses.post(f"{API}/graphql", json={"data": {"r0": None, "r1": {"pr9": _pr_node(9)}}, "errors": [
+        {"type": "NOT_FOUND", "path": ["r0"], "message": "Could not resolve to a Repository with the name 'c/d'."}]})
+    nodes, failed = reads.pull_details_across([("a/b", 1), ("a/b", 2), ("c/d", 5), ("c/d", 6), ("e/f", 9)], texts=False)
+    assert sorted(nodes) == [("a/b", 1), ("a/b", 2), ("e/f", 9)]
+    assert failed == {"c/d": "GraphQL: NOT_FOUND: Could not resolve to a Repository with the name 'c/d'."}
+    assert len(responses.calls) == 2  # 5 PRs, 3 a request, whatever their repositories
+    first = json.loads(responses.calls[0].request.body)
+    assert first["variables"] == {"texts": False, "owner0": "a", "name0": "b", "owner1": "c", "name1": "d"}
+    assert "r1: repository(owner: $owner1, name: $name1)" in first["query"] and "pr5: pullRequest(number: 5)" in first["query"]
+    # one PR GraphQL has no node for, without an error naming it, fails its repository with that line
+    responses.post(f"{API}/graphql", json={"data": {"r0": {"pr1": _pr_node(1), "pr3": None}}})
+    nodes, failed = reads.pull_details_across([("a/b", 1), ("a/b", 3)], texts=True)
+    assert list(nodes) == [("a/b", 1)]
+    assert failed == {"a/b": "GraphQL: a/b#3 is listed as a pull request but GraphQL has no such pull request"}

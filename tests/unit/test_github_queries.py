@@ -99,7 +99,9 @@ def node_count(schema: GraphQLSchema, document: DocumentNode, variables: dict[st
 
 def connector_documents() -> dict[str, str]:
     """Every document connectors/github*.py can send, at the largest sizes it can send them."""
-    docs = {"pulls (largest batch)": pulls_query(range(1, BATCH_MAX + 1)), "pulls (one PR)": pulls_query([7]),
+    docs = {"pulls (largest batch)": pulls_query([(0, range(1, BATCH_MAX + 1))]), "pulls (one PR)": pulls_query([(0, [7])]),
+            "pulls (largest batch, three repositories)": pulls_query(
+                [(0, range(1, 41)), (1, range(7, 57)), (2, range(1, BATCH_MAX - 89))]),
             "open rollups": OPEN_ROLLUPS_QUERY, "census": CENSUS_QUERY}
     docs.update({f"follow-up {alias}": query for alias, (_, query) in FOLLOW_UPS.items()})
     return docs
@@ -123,8 +125,10 @@ def test_every_connector_document_is_one_github_answers(github_schema: GraphQLSc
 
 def test_node_counts_worked_out_by_hand(github_schema: GraphQLSchema) -> None:
     # per PR: reviews 50 + review requests 20 + head commit 1 + commit messages 30 = 101
-    assert node_count(github_schema, parse(pulls_query(range(1, 51))), {}) == 50 * 101
-    assert node_count(github_schema, parse(pulls_query(range(1, BATCH_MAX + 1))), {}) == BATCH_MAX * 101
+    assert node_count(github_schema, parse(pulls_query([(0, range(1, 51))])), {}) == 50 * 101
+    assert node_count(github_schema, parse(pulls_query([(0, range(1, BATCH_MAX + 1))])), {}) == BATCH_MAX * 101
+    # a batch spread over repositories costs the same nodes as one of the same size in one repository
+    assert node_count(github_schema, parse(pulls_query([(0, range(1, 31)), (1, range(1, 21))])), {}) == 50 * 101
     assert node_count(github_schema, parse(OPEN_ROLLUPS_QUERY), {}) == 100 + 100 * 1
     assert node_count(github_schema, parse(CENSUS_QUERY), {}) == 100 + 100
     assert node_count(github_schema, parse(FOLLOW_UPS["reviews"][1]), {}) == 100
