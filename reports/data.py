@@ -170,17 +170,48 @@ class Snapshot:
                 out.setdefault(target.id, []).append(link.from_id)
         return out
 
+    def linked_item(self, link: Link) -> WorkItem | None:
+        """The stored item at a link's far end (by record id, else by key); None when it is not synced."""
+        target = self.item_by_id.get(link.to_id) if link.to_id else None
+        return target or self.item_by_key.get(link.to_key)
+
     @cached_property
     def blockers_of(self) -> dict[str, list[str]]:
-        """Item id -> ids of the items that block it (BLOCKS links, `from` blocks `to`)."""
+        """Item id -> ids of the stored items that block it, each once, in link order.
+
+        Read from both directions: a BLOCKS link (`from` blocks `to`) and a BLOCKED_BY link (`from`
+        is blocked by `to`: a "depends on" type, or a link that came in from an item of a project
+        that is not synced, kept inverted by the issue it came into).
+        """
         out: dict[str, list[str]] = {}
         for link in self.links:
-            if link.kind != LinkKind.BLOCKS or link.from_id not in self.item_by_id:
+            if link.from_id not in self.item_by_id or link.kind not in (LinkKind.BLOCKS, LinkKind.BLOCKED_BY):
                 continue
-            target = self.item_by_id.get(link.to_id) if link.to_id else None
-            target = target or self.item_by_key.get(link.to_key)
-            if target is not None:
-                out.setdefault(target.id, []).append(link.from_id)
+            target = self.linked_item(link)
+            if target is None or target.id == link.from_id:
+                continue
+            blocked, blocker = (target.id, link.from_id) if link.kind == LinkKind.BLOCKS else (link.from_id, target.id)
+            found = out.setdefault(blocked, [])
+            if blocker not in found:
+                found.append(blocker)
+        return out
+
+    @cached_property
+    def external_blockers_of(self) -> dict[str, list[Link]]:
+        """Item id -> its BLOCKED_BY links whose far end is not in the store (a project that is not synced).
+
+        The link carries what the source showed of the far end (`to_status`, `to_category`,
+        `to_summary`, `to_type`) where it showed it; each far-end key once, in link order.
+        """
+        out: dict[str, list[Link]] = {}
+        for link in self.links:
+            if link.kind != LinkKind.BLOCKED_BY or link.from_id not in self.item_by_id:
+                continue
+            if self.linked_item(link) is not None:
+                continue
+            found = out.setdefault(link.from_id, [])
+            if all(lk.to_key != link.to_key for lk in found):
+                found.append(link)
         return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from syncd.model import CheckConclusion, ItemKind, PullState, SprintState, StatusCategory, WorkItem
+from syncd.model import CheckConclusion, ItemKind, Link, PullState, SprintState, StatusCategory, WorkItem
 from syncd.reports.analysis.flow import first_review
 from syncd.reports.analysis.risk_rules import RuleConfig, make_risk
 from syncd.reports.analysis.risks import RiskContext, Rule
@@ -82,41 +82,78 @@ def _sprint_rank(ctx: RiskContext, item: WorkItem) -> float | None:
     return min(starts) if starts else None
 
 
+def _far_project(key: str) -> str:
+    """The project of a Jira key (`OTHER-35406` -> `OTHER`); the key itself when it has no number part."""
+    head, _, tail = key.rpartition("-")
+    return head if head and tail.isdigit() else key
+
+
+def _external_blockers(ctx: RiskContext, item: WorkItem) -> list[Link]:
+    """The item's blockers outside the store that are not known to be done (status unknown counts as open)."""
+    return [lk for lk in ctx.snap.external_blockers_of.get(item.id, ()) if lk.to_category != StatusCategory.DONE]
+
+
+def _external_text(link: Link) -> str:
+    """`OTHER-35406 (In Progress, project OTHER, not synced)`: the far end as the source showed it."""
+    return f"{link.to_key} ({link.to_status or 'status unknown'}, project {_far_project(link.to_key)}, not synced)"
+
+
 def blocked(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
-    """Open items blocked by unresolved items, or flagged."""
+    """Open items blocked by unresolved items, or flagged.
+
+    A blocker is a stored item (a BLOCKS or BLOCKED_BY link, `Snapshot.blockers_of`) or the far end
+    of a link into a project that is not synced (`Snapshot.external_blockers_of`, open unless the
+    source showed it done). Blockers in a later sprint, in another team (project) or outside the
+    synced projects make the risk red: "blocked by another team's work", naming each such blocker
+    with its status and its team or project.
+    """
     out = []
     for item in _open_work(ctx):
         blockers = [b for bid in ctx.snap.blockers_of.get(item.id, ())
                     if (b := ctx.snap.item_by_id.get(bid)) is not None and b.status_category != StatusCategory.DONE]
-        if not blockers and not item.flagged:
+        external = _external_blockers(ctx, item)
+        if not blockers and not external and not item.flagged:
             continue
         mine = _sprint_rank(ctx, item)
         later = [b for b in blockers if mine is not None and ((r := _sprint_rank(ctx, b)) is None or r > mine)]
         other_team = [b for b in blockers if b.project != item.project]
-        worse = bool(later or other_team)
+        worse = bool(later or other_team or external)
         owner = ctx.owner_of(item)
-        if blockers:
-            keys = ", ".join(b.key for b in blockers)
-            title = f"{item.key} is blocked by {keys}"
+        if blockers or external:
+            keys = ", ".join([*(b.key for b in blockers), *(lk.to_key for lk in external)])
+            if other_team or external:
+                theirs = [f"{b.key} ({b.status}, team {b.project})" for b in other_team] + [
+                    _external_text(lk) for lk in external]
+                ours = [b.key for b in blockers if b not in other_team]
+                title = (f"{item.key} is blocked by another team's work: {', '.join(theirs)}"
+                         + (f"; also by {', '.join(ours)}" if ours else ""))
+            else:
+                title = f"{item.key} is blocked by {keys}"
             why = []
             if later:
                 why.append(f"{', '.join(b.key for b in later)} is planned after it")
             if other_team:
                 why.append(f"{', '.join(b.key for b in other_team)} belongs to another team")
+            if external:
+                why.append(f"{', '.join(lk.to_key for lk in external)} is in a project syncd does not sync")
+            whom = {ctx.owner_of(b) or b.project for b in blockers} | {_far_project(lk.to_key) for lk in external}
             mitigation = (f"Get {keys} scheduled before {item.key}: "
                           + ("; ".join(why) + ", so " if why else "")
-                          + f"agree a date with {', '.join(sorted({ctx.owner_of(b) or b.project for b in blockers}))} "
+                          + f"agree a date with {', '.join(sorted(whom))} "
                           "or re-plan around it.")
         else:
             title = f"{item.key} is flagged as impeded"
             mitigation = f"Ask {owner or 'the team'} what {item.key} waits for and escalate it today, or unflag it."
+        numbers: dict[str, float | int | str] = {
+            "blockers": len(blockers) + len(external), "flagged": "yes" if item.flagged else "no",
+            "blockers in a later sprint": len(later), "blockers in another team": len(other_team) + len(external)}
+        if external:
+            numbers["blockers outside the synced projects"] = len(external)
         out.append(make_risk(
             "blocked", cfg.pick(Severity.RED if worse else Severity.AMBER), title, mitigation,
-            subjects=[item.id, *(b.id for b in blockers)], owner=owner, url=item.url,
-            items=[ctx.ref(item), *(ctx.ref(b) for b in blockers)],
-            numbers={"blockers": len(blockers), "flagged": "yes" if item.flagged else "no",
-                     "blockers in a later sprint": len(later), "blockers in another team": len(other_team)},
-            attr=ctx.attribution([item])))
+            subjects=[item.id, *(b.id for b in blockers), *(f"link:{lk.to_key}" for lk in external)], owner=owner,
+            url=item.url, items=[ctx.ref(item), *(ctx.ref(b) for b in blockers)],
+            numbers=numbers, attr=ctx.attribution([item])))
     return out
 
 

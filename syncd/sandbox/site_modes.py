@@ -147,7 +147,9 @@ def _text_sprint_field(world: World) -> Json:
 
 
 def _foreign_link(world: World) -> Json:
-    candidates = [i for i in _issues(world) if (i["fields"].get("issuetype") or {}).get("hierarchyLevel") == 0]
+    # open issues first, so the link from outside still blocks something a report looks at
+    candidates = sorted((i for i in _issues(world) if (i["fields"].get("issuetype") or {}).get("hierarchyLevel") == 0),
+                        key=lambda i: ((i["fields"].get("status") or {}).get("statusCategory") or {}).get("key") == "done")
     blocked, related = candidates[0], candidates[1]
     blocks = {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"}
     relates = {"id": "10003", "name": "Relates", "inward": "relates to", "outward": "relates to"}

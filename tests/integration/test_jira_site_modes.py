@@ -130,6 +130,23 @@ def test_foreign_links_cross_board_sprints_and_hidden_boards(shaped: Sandbox, tm
     assert again.returncode == 0 and warnings(again) == [], again.stderr  # warned once
 
 
+def test_a_blocker_in_a_project_that_is_not_synced_is_a_risk_in_the_engineering_report(shaped: Sandbox,
+                                                                                        tmp_path: Path) -> None:
+    done, db = sync(shaped, tmp_path)
+    assert done.returncode == 0, done.stderr
+    blocked = shaped.world.truth.extra["site_modes"]["foreign-link"]["blocked"]
+    key, category = db.execute("select key, status_category from items where id = ?",
+                               (f"jira:{blocked['id']}",)).fetchone()
+    assert category != "done"  # the mode links an open issue, so the rule has something to say
+    out = run("report", "status", "--audience", "engineering", "--format", "md", "--now", NOW.isoformat(),
+              "--config", str(tmp_path / "syncd.toml"), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    md = "\n".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out").glob("*.md"))
+    status = FOREIGN_FIELDS["status"]["name"]
+    assert f"is blocked by another team's work: OTHER-35406 ({status}, project OTHER, not synced)" in md
+    assert key in md
+
+
 def test_a_site_without_the_agile_api_syncs_with_one_warning_and_exit_0(no_agile: Sandbox, tmp_path: Path) -> None:
     done, db = sync(no_agile, tmp_path)
     assert done.returncode == 0, done.stderr

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from syncd.model import CheckConclusion, ItemKind, PullState, SprintState, WorkItem
+from syncd.model import CheckConclusion, ItemKind, Link, LinkKind, PullState, SprintState, StatusCategory, WorkItem
 from syncd.reports.analysis import RULES, analyse, compare_risks
 from syncd.reports.analysis.risks_work import has_acceptance_criteria
 from syncd.reports.analysis.types import Analysis, Risk
@@ -275,3 +275,52 @@ def test_acceptance_criteria_detection() -> None:
     assert has_acceptance_criteria("Notes\nAC: it works")
     assert not has_acceptance_criteria("Make the button blue")
     assert not has_acceptance_criteria(None)
+
+
+def test_blocked_by_another_teams_work_reads_blocked_by_links_and_far_ends_outside_the_store() -> None:
+    w = World()
+    # OTHER is not synced: the link came into WID's item inverted, with what Jira showed of the far end
+    waits_outside = w.in_sprint()
+    w.plan.links.append(Link(from_id=waits_outside.id, kind=LinkKind.BLOCKED_BY, to_key="OTHER-35406",
+                             to_id="jira:35406", to_status="In Progress", to_category=StatusCategory.IN_PROGRESS,
+                             to_summary="Another team's work", to_type="Task"))
+    # a "depends on" link stored by the waiting item (BLOCKED_BY), far end in team GAD's synced project
+    gad = w.plan.item(project="GAD", created=day(0))
+    w.plan.move(gad, "In Progress", day(66))
+    waits_gad = w.in_sprint()
+    w.plan.links.append(Link(from_id=waits_gad.id, kind=LinkKind.BLOCKED_BY, to_key=gad.key, to_id=gad.id))
+    # the far end's status was not in the payload: still a blocker, said to be unknown
+    unknown = w.in_sprint()
+    w.plan.links.append(Link(from_id=unknown.id, kind=LinkKind.BLOCKED_BY, to_key="PAY-7"))
+    # done far ends do not block
+    w.plan.links.append(Link(from_id=w.todo.id, kind=LinkKind.BLOCKED_BY, to_key="OTHER-1", to_status="Closed",
+                             to_category=StatusCategory.DONE))
+    risks = sorted(fired(w.run(), "blocked"), key=lambda r: r.title)
+    assert [(r.severity, r.title) for r in risks] == sorted([
+        ("red", f"{waits_outside.key} is blocked by another team's work: "
+                "OTHER-35406 (In Progress, project OTHER, not synced)"),
+        ("red", f"{waits_gad.key} is blocked by another team's work: {gad.key} (In Progress, team GAD)"),
+        ("red", f"{unknown.key} is blocked by another team's work: PAY-7 (status unknown, project PAY, not synced)"),
+    ], key=lambda r: r[1])
+    outside = next(r for r in risks if r.title.startswith(waits_outside.key))
+    assert outside.evidence.numbers["blockers outside the synced projects"] == 1
+    assert outside.evidence.numbers["blockers in another team"] == 1
+    assert "agree a date with OTHER" in outside.mitigation and "does not sync" in outside.mitigation
+    assert outside.subject_ids == tuple(sorted((waits_outside.id, "link:OTHER-35406")))
+    by_gad = next(r for r in risks if r.title.startswith(waits_gad.key))
+    assert [i.key for i in by_gad.evidence.items] == [waits_gad.key, gad.key]
+
+
+def test_blockers_of_reads_both_link_directions_once() -> None:
+    from syncd.reports.data import Snapshot
+
+    p = Plan()
+    a, b, c = p.item(), p.item(), p.item()
+    p.block(a, b)  # a blocks b
+    p.links.append(Link(from_id=b.id, kind=LinkKind.BLOCKED_BY, to_key=a.key, to_id=a.id))  # the same, told by b
+    p.links.append(Link(from_id=b.id, kind=LinkKind.BLOCKED_BY, to_key=c.key))  # by key only
+    p.links.append(Link(from_id=c.id, kind=LinkKind.BLOCKED_BY, to_key="OTHER-9"))
+    snap = Snapshot.of(p.items.values(), links=p.links)
+    assert snap.blockers_of == {b.id: [a.id, c.id]}
+    assert [lk.to_key for lk in snap.external_blockers_of[c.id]] == ["OTHER-9"]
+    assert list(snap.external_blockers_of) == [c.id]
