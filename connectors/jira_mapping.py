@@ -403,10 +403,30 @@ def links_from_issue(source: str, payload: Json, projects: Collection[str] | Non
     return out
 
 
+# Changelog field ids (Cloud's `fieldId`) and names (Server/DC, older payloads) of the modelled fields.
+# A history item is ChangeDetails (../shared/realdata/jira-openapi: `field` "the name of the field
+# changed", `fieldId`, `from`/`to` ids, `fromString`/`toString` display text). As Jira writes them:
+# priority by priority id (go-jira's recorded sprint issue, ../shared/realdata/jira-recorded: `priority`
+# 10300 Major -> 10802 Minor); labels as the whole set in one row (`labels`, space-separated in the
+# strings); components one added (`to`) or removed (`from`) component id per row (`Component`, fieldId
+# `components`); the due date as YYYY-MM-DD (`duedate`); the flag as the Flagged checkbox's option
+# (toString "Impediment"); a team-managed parent as `IssueParentAssociation` (`to`: the parent's id,
+# no fieldId, as in the Cloud changelog fixtures of public Jira tools); a sub-task's parent as
+# `Parent`; the company-managed epic as `Epic Link` (its custom field id); an issue link as `Link`
+# (`to`: the far key, toString "This issue blocks WID-5"). Jira Data Center's data-pipeline export
+# ("Issue history" schema) has the same columns: field, from/to ids, from/to strings. The sandbox writes the same
+# shapes (syncd/sandbox/generate_jira.py `change_items`, syncd/sandbox/jira_mutations.py).
 _HISTORY_IDS = {"status": TransitionField.STATUS, "assignee": TransitionField.ASSIGNEE,
-                "fixVersions": TransitionField.FIX_VERSION}
+                "fixVersions": TransitionField.FIX_VERSION, "priority": TransitionField.PRIORITY,
+                "labels": TransitionField.LABELS, "components": TransitionField.COMPONENT,
+                "duedate": TransitionField.DUE, "parent": TransitionField.PARENT,
+                "issuelinks": TransitionField.LINK}
 _HISTORY_NAMES = {"status": TransitionField.STATUS, "sprint": TransitionField.SPRINT,
-                  "assignee": TransitionField.ASSIGNEE, "fix version": TransitionField.FIX_VERSION}
+                  "assignee": TransitionField.ASSIGNEE, "fix version": TransitionField.FIX_VERSION,
+                  "priority": TransitionField.PRIORITY, "labels": TransitionField.LABELS,
+                  "component": TransitionField.COMPONENT, "duedate": TransitionField.DUE,
+                  "flagged": TransitionField.FLAGGED, "issueparentassociation": TransitionField.PARENT,
+                  "parent": TransitionField.PARENT, "epic link": TransitionField.EPIC, "link": TransitionField.LINK}
 
 
 def _history_field(item: Json, fm: FieldMap) -> TransitionField | None:
@@ -414,11 +434,9 @@ def _history_field(item: Json, fm: FieldMap) -> TransitionField | None:
     (Server/DC and older payloads), so a text field named "Sprint" is not taken for the sprint field."""
     fid = str(item.get("fieldId") or "")
     if fid:
-        if fm.sprint and fid == fm.sprint:
-            return TransitionField.SPRINT
-        if fm.points and fid == fm.points:
-            return TransitionField.ESTIMATE
-        return _HISTORY_IDS.get(fid)
+        custom = {fm.sprint: TransitionField.SPRINT, fm.points: TransitionField.ESTIMATE,
+                  fm.flagged: TransitionField.FLAGGED, fm.epic_link: TransitionField.EPIC}
+        return custom.get(fid) or _HISTORY_IDS.get(fid)
     name = str(item.get("field") or "").lower()
     if name in fm.point_names:
         return TransitionField.ESTIMATE
@@ -427,7 +445,7 @@ def _history_field(item: Json, fm: FieldMap) -> TransitionField | None:
 
 def transitions_from_histories(source: str, issue_id: str, histories: list[Json], fm: FieldMap,
                                where: str = "changelog.histories") -> Iterator[Transition]:
-    """Transition rows for status, sprint, estimate, assignee and fix-version changes.
+    """Transition rows for the changes of the modelled fields (`TransitionField`; see `_history_field`).
 
     Raises PayloadError (naming `where[n]...`) for a history of the wrong shape.
     """

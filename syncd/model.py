@@ -89,6 +89,14 @@ class TransitionField(StrEnum):
     ESTIMATE = "estimate"
     ASSIGNEE = "assignee"
     FIX_VERSION = "fix_version"
+    PRIORITY = "priority"  # from/to: priority ids
+    LABELS = "labels"  # the whole set, space-separated, in from_string/to_string
+    COMPONENT = "component"  # one component id added (to) or removed (from) per row
+    DUE = "due"  # from/to: YYYY-MM-DD
+    FLAGGED = "flagged"  # to_string set: flagged; empty: not
+    PARENT = "parent"  # from/to: the parent issue's id (team-managed or sub-task parent)
+    EPIC = "epic"  # the Epic Link field: from/to the epic's id, strings its key
+    LINK = "link"  # one issue link added (to: the far key) or removed (from) per row
 
 
 class Record(BaseModel):

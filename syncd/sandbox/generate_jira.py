@@ -31,7 +31,8 @@ ISSUE_TYPES = {"Epic": ("10000", 1, "A big user story that needs to be broken do
                "Bug": ("10003", 0, "A problem or error."), "Sub-task": ("10004", -1, "A part of a larger task.")}
 PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
 RESOLUTIONS = {"Done": "10000", "Won't Do": "10001", "Duplicate": "10002"}
-TRACKED = {"status", "Sprint", "Story point estimate", "assignee", "Fix Version"}  # what the connector maps
+TRACKED = {"status", "Sprint", "Story point estimate", "assignee", "Fix Version", "priority", "labels", "Component",
+           "duedate", "Flagged", "IssueParentAssociation", "Parent", "Epic Link", "Link"}  # what the connector maps
 
 
 def jira_time(moment: datetime) -> str:

@@ -258,7 +258,8 @@ def make_world(issues: int = 30, ops_issues: int = 6, seed: int = 7, big_history
     return World(seed=seed, now=NOW, jira=jw, github=GitHubWorld())
 
 
-MODELLED_CHANGES = {"status", "Sprint", "Story point estimate", "assignee", "Fix Version"}
+MODELLED_CHANGES = {"status", "Sprint", "Story point estimate", "assignee", "Fix Version", "priority", "labels",
+                    "Component", "duedate", "Flagged", "IssueParentAssociation", "Parent", "Epic Link", "Link"}
 
 
 def expected(world: World, projects: tuple[str, ...] = ("WID", "OPS")) -> Json:

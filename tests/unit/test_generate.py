@@ -27,7 +27,8 @@ from syncd.sandbox.world import GitHubRepo, World
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
-TRACKED = {"status", "Sprint", "Story point estimate", "assignee", "Fix Version"}
+TRACKED = {"status", "Sprint", "Story point estimate", "assignee", "Fix Version", "priority", "labels", "Component",
+           "duedate", "Flagged", "IssueParentAssociation", "Parent", "Epic Link", "Link"}
 Json = dict[str, Any]
 
 

@@ -36,8 +36,12 @@ def test_recorded_sprint_issue_keeps_every_modelled_field(realdata: Path) -> Non
     assert item.resolved == datetime(2015, 12, 7, 22, 19, 13, tzinfo=UTC)
     assert item.url == "https://example.atlassian.net/browse/AR-86"
     assert item.raw == payload
-    # its two histories change summary and priority only: no transitions we model
-    assert list(transitions_from_histories("acme", payload["id"], payload["changelog"]["histories"], FieldMap())) == []
+    # its two histories change summary and priority: the priority change is kept, by id and name, as
+    # recorded (the second history has no id: its time and place name it)
+    rows = list(transitions_from_histories("acme", payload["id"], payload["changelog"]["histories"], FieldMap()))
+    assert [(r.field, r.from_value, r.from_string, r.to_value, r.to_string) for r in rows] == [
+        (TransitionField.PRIORITY, "10300", "Major", "10802", "Minor")]
+    assert rows[0].item_id == "acme:12338" and rows[0].change_id == "2016-02-01T08:17:04-08:00/1"
 
 
 def test_recorded_sprints_and_boards(realdata: Path) -> None:
@@ -137,6 +141,52 @@ def test_transitions_from_changelog() -> None:
         ("6", 1, TransitionField.ASSIGNEE), ("6", 2, TransitionField.FIX_VERSION)]
     assert rows[0].at == datetime(2026, 11, 2, 18, tzinfo=UTC) and rows[0].author_id == "acme:u1"
     assert rows[2].from_string == "3" and rows[2].to_string == "5"
+
+
+def test_transitions_of_fields_replayed_at_a_past_date() -> None:
+    # the Cloud shapes of the other fields a replay rewinds: labels as the whole set in one row,
+    # components one per row, the due date, the flag (custom field), the team-managed parent and a link
+    # (both without fieldId, as Cloud writes them), the Epic Link custom field
+    histories = [
+        {"id": "7", "created": "2026-11-04T09:00:00.000+0000", "items": [
+            {"field": "labels", "fieldtype": "jira", "fieldId": "labels", "from": None, "fromString": "api",
+             "to": None, "toString": "api customer"},
+            {"field": "Component", "fieldtype": "jira", "fieldId": "components", "from": None, "fromString": None,
+             "to": "10010", "toString": "Checkout"},
+            {"field": "duedate", "fieldtype": "jira", "fieldId": "duedate", "from": None, "fromString": None,
+             "to": "2026-12-01", "toString": "2026-12-01 00:00:00.0"},
+            {"field": "Flagged", "fieldtype": "custom", "fieldId": "customfield_10021", "from": None,
+             "fromString": None, "to": "[10019]", "toString": "Impediment"},
+            {"field": "IssueParentAssociation", "fieldtype": "jira", "from": None, "fromString": None,
+             "to": "14614", "toString": "WID-3"},
+            {"field": "Link", "fieldtype": "jira", "from": None, "fromString": None, "to": "WID-9",
+             "toString": "This issue blocks WID-9"},
+            {"field": "Epic Link", "fieldtype": "custom", "fieldId": "customfield_10014", "from": None,
+             "fromString": None, "to": "14615", "toString": "WID-4"},
+            {"field": "Rank", "fieldtype": "custom", "fieldId": "customfield_10019", "from": "", "to": ""},
+        ]},
+        # Server/DC: names without fieldId; a text custom field named "Flagged" with an id is not the flag
+        {"id": "8", "created": "2026-11-05T09:00:00.000+0000", "items": [
+            {"field": "Component", "from": "10010", "fromString": "Checkout", "to": None, "toString": None},
+            {"field": "priority", "from": "3", "fromString": "Medium", "to": "2", "toString": "High"},
+            {"field": "Flagged", "fieldId": "customfield_99999", "from": None, "toString": "yes"},
+            {"field": "Parent", "from": "14614", "fromString": "WID-3", "to": "14620", "toString": "WID-5"},
+        ]},
+    ]
+    fm = FieldMap(flagged="customfield_10021", epic_link="customfield_10014")
+    rows = list(transitions_from_histories("acme", "10042", histories, fm))
+    assert [(r.change_id, r.seq, r.field, r.from_value, r.to_value, r.from_string, r.to_string) for r in rows] == [
+        ("7", 0, TransitionField.LABELS, None, None, "api", "api customer"),
+        ("7", 1, TransitionField.COMPONENT, None, "10010", None, "Checkout"),
+        ("7", 2, TransitionField.DUE, None, "2026-12-01", None, "2026-12-01 00:00:00.0"),
+        ("7", 3, TransitionField.FLAGGED, None, "[10019]", None, "Impediment"),
+        ("7", 4, TransitionField.PARENT, None, "14614", None, "WID-3"),
+        ("7", 5, TransitionField.LINK, None, "WID-9", None, "This issue blocks WID-9"),
+        ("7", 6, TransitionField.EPIC, None, "14615", None, "WID-4"),
+        ("8", 0, TransitionField.COMPONENT, "10010", None, "Checkout", None),
+        ("8", 1, TransitionField.PRIORITY, "3", "2", "Medium", "High"),
+        ("8", 3, TransitionField.PARENT, "14614", "14620", "WID-3", "WID-5"),
+    ]
 
 
 def test_version_and_adf_edges() -> None:
