@@ -22,6 +22,7 @@ from syncd.reports.analysis.progress import ForecastInputs, GoalDates, ReleaseCl
 from syncd.reports.analysis.releases import JoinConfig, JoinedRelease, ReleaseJoin, ReleaseState, join_releases
 from syncd.reports.analysis.risk_rules import RiskThresholds, rule_configs, sort_risks
 from syncd.reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
+from syncd.reports.analysis.risks_work import work_limits
 from syncd.reports.analysis.scope import item_ref, local_day, release_items, release_ref, select_items
 from syncd.reports.analysis.sprints import sprint_reports
 from syncd.reports.analysis.status import scope_status
@@ -210,6 +211,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
                                 in_production=part.release.released), risks=mine))
     return Analysis(now=now, timezone=settings.timezone, today=today, goals=goal_results, releases=release_results,
                     sprints=sprints, flow=flows, risks=risks, release_of=release_of,
+                    work_limits=work_limits(flows, rules, settings.thresholds),
                     stages={k: v.value for k, v in stages.items()},
                     themes=themes, hygiene=hygiene, accepted=accepted, pinned_acks=pinned)
 

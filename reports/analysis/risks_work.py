@@ -4,13 +4,14 @@ requests (waiting for review, too large, failing checks)."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from syncd.model import CheckConclusion, ItemKind, Link, PullState, SprintState, StatusCategory, WorkItem
 from syncd.reports.analysis.flow import first_review
-from syncd.reports.analysis.risk_rules import RuleConfig, make_risk
+from syncd.reports.analysis.risk_rules import RiskThresholds, RuleConfig, make_risk
 from syncd.reports.analysis.risks import RiskContext, Rule
-from syncd.reports.analysis.types import Risk, Severity
+from syncd.reports.analysis.types import Flow, Risk, Severity, WorkLimits
 
 # An "Acceptance criteria" heading, a Given/When/Then scenario, a Definition of Done, or an "AC:" line.
 ACCEPTANCE = re.compile(
@@ -28,13 +29,36 @@ def _open_work(ctx: RiskContext) -> list[WorkItem]:
     return ctx.snap.open_work
 
 
+def idle_days(item: WorkItem, now: datetime) -> float:
+    """Days since the item was last updated."""
+    return (now - item.updated).total_seconds() / 86400
+
+
+def work_limits(flow: Flow, rules: Mapping[str, RuleConfig], thresholds: RiskThresholds) -> WorkLimits:
+    """The stale and aging limits in force: stale-work's days, and per team its cycle time at
+    `aging_percentile` x aging-wip's multiple (Vacanti's aging WIP against the 85th percentile
+    service level by default; a team without finished work uses everyone's cycle time)."""
+    pct = thresholds.aging_percentile
+    multiple = rules["aging-wip"].threshold
+    overall = flow.overall.cycle_time_days
+    cycle: dict[str, float] = {}
+    for project, metrics in flow.by_project.items():
+        ct = metrics.cycle_time_days or overall
+        if ct is not None:
+            cycle[project] = {50: ct.p50, 85: ct.p85, 95: ct.p95}[pct]
+    borrowed = tuple(p for p, m in flow.by_project.items() if m.cycle_time_days is None and p in cycle)
+    return WorkLimits(stale_days=rules["stale-work"].threshold, aging_percentile=pct, aging_multiple=multiple,
+                      aging_days={p: days * multiple for p, days in cycle.items()}, cycle_days=cycle,
+                      overall_for=borrowed)
+
+
 def stale_work(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
     """In-progress items nobody updated for more than `threshold` days."""
     out = []
     for item in _open_work(ctx):
         if item.status_category != StatusCategory.IN_PROGRESS:
             continue
-        idle = (ctx.now - item.updated).total_seconds() / 86400
+        idle = idle_days(item, ctx.now)
         if idle <= cfg.threshold:
             continue
         owner = ctx.owner_of(item)
@@ -49,13 +73,12 @@ def stale_work(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
 def aging_wip(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
     """In-progress items older than the team's (project's) cycle time at `aging_percentile` (default p85)."""
     out = []
-    overall = ctx.flow.overall.cycle_time_days
-    for metrics in ctx.flow.by_project.values():
-        p85 = (metrics.cycle_time_days or overall)
-        if p85 is None:
+    limits = work_limits(ctx.flow, {**ctx.rules, "aging-wip": cfg}, ctx.thresholds)
+    pct = limits.aging_percentile
+    for project, metrics in ctx.flow.by_project.items():
+        if project not in limits.aging_days:
             continue
-        pct = ctx.thresholds.aging_percentile
-        limit = {50: p85.p50, 85: p85.p85, 95: p85.p95}[pct] * cfg.threshold
+        limit, cycle = limits.aging_days[project], limits.cycle_days[project]
         for wip in metrics.wip:
             if wip.age_days <= limit:
                 continue
@@ -67,7 +90,7 @@ def aging_wip(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
                 f"Swarm on {item.key} or split it so part of it can finish this week; "
                 f"{owner or 'its owner'} should say what it waits for.",
                 subjects=[item.id], owner=owner, url=item.url, items=[wip.item],
-                numbers={"age days": round(wip.age_days, 1), f"team p{pct} cycle time days": round(limit / cfg.threshold if cfg.threshold else limit, 1),
+                numbers={"age days": round(wip.age_days, 1), f"team p{pct} cycle time days": round(cycle, 1),
                          "started": wip.started.date().isoformat()}, attr=ctx.attribution([item])))
     return out
 

@@ -359,6 +359,23 @@ class Dora:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkLimits:
+    """When in-progress work is stale or aging: the stale-work and aging-wip rules' thresholds in force.
+
+    Computed once from the settings (`[reports.risks.stale-work]`, `[reports.risks.aging-wip]`,
+    `[reports.thresholds] aging_percentile`); the rules and the engineering report's "Stale and aging
+    work" table both read it, so the table lists what the rules flag.
+    """
+
+    stale_days: float  # stale-work: days an in-progress item may go without an update
+    aging_percentile: int  # aging-wip compares an item's age with this percentile of its team's cycle time
+    aging_multiple: float  # ... times this multiple (the aging-wip threshold)
+    aging_days: dict[str, float]  # project -> age in days past which its in-progress work is aging
+    cycle_days: dict[str, float]  # project -> its cycle time at `aging_percentile`
+    overall_for: tuple[str, ...] = ()  # projects with no finished work in the window: everyone's cycle time used
+
+
+@dataclass(frozen=True, slots=True)
 class Flow:
     """Flow and delivery metrics, overall and per project."""
 
@@ -737,6 +754,7 @@ class Analysis:
     sprints: list[SprintReport]  # active first, then closed newest first, then the next future ones
     flow: Flow
     risks: list[Risk]  # red first, then by rule and title
+    work_limits: WorkLimits  # stale and aging thresholds in force, as the rules applied them
     release_of: dict[str, str] = field(default_factory=dict)  # release part record id -> joined release id
     stages: dict[str, str] = field(default_factory=dict)  # item id -> its funnel stage (analysis.funnel.Stage)
     themes: list[Theme] = field(default_factory=list)  # raised, ranked by impact (see analysis.themes)

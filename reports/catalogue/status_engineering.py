@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from syncd.model import SprintState, StatusCategory
+from syncd.reports.analysis.risks_work import idle_days
 from syncd.reports.analysis.scope import item_ref
 from syncd.reports.analysis.types import ItemRef, SprintReport
 from syncd.reports.catalogue.base import (
@@ -35,7 +36,6 @@ from syncd.reports.render.templating import format_number, render_markdown
 
 MAX_ROWS = 25
 MAX_SPRINTS = 4
-STALE_DAYS = 5
 
 
 def _pull_cell(inp: ReportInput, pulls: list[PullLine]) -> Md:
@@ -98,17 +98,39 @@ def _blocked(inp: ReportInput) -> list[dict[str, Any]]:
 
 
 def _aging(inp: ReportInput) -> list[dict[str, Any]]:
-    flow = inp.analysis.flow.overall
-    p85 = flow.cycle_time_days.p85 if flow.cycle_time_days else None
-    rows = []
-    for w in sorted(flow.wip, key=lambda w: -w.age_days):
-        item = inp.snapshot.item_by_id.get(w.item.id)
-        idle = (inp.now - item.updated).total_seconds() / 86400 if item is not None else 0.0
-        if (p85 is None or w.age_days <= p85) and idle <= STALE_DAYS:
-            continue
-        rows.append({"key": inp.key_link(w.item), "title": inp.linkify(w.item.title), "owner": w.item.assignee or "—",
-                     "age": format_number(w.age_days, 0), "idle": format_number(idle, 0), "status": w.item.status})
-    return rows
+    """In-progress work the stale-work or aging-wip rule flags, by the same limits (`Analysis.work_limits`)."""
+    limits = inp.analysis.work_limits
+    found = []
+    for project, metrics in inp.analysis.flow.by_project.items():
+        for w in metrics.wip:
+            item = inp.snapshot.item_by_id.get(w.item.id)
+            if item is None:
+                continue
+            idle = idle_days(item, inp.now)
+            aging = project in limits.aging_days and w.age_days > limits.aging_days[project]
+            stale = item.status_category == StatusCategory.IN_PROGRESS and idle > limits.stale_days
+            if aging or stale:
+                found.append((w, idle))
+    return [{"key": inp.key_link(w.item), "title": inp.linkify(w.item.title), "owner": w.item.assignee or "—",
+             "age": format_number(w.age_days, 0), "idle": format_number(idle, 0), "status": w.item.status}
+            for w, idle in sorted(found, key=lambda f: (-f[0].age_days, f[0].item.key))]
+
+
+def _aging_rule(inp: ReportInput) -> str:
+    """The limits the aging table applies, with their inputs: `longer than its team's p85 cycle time (GAD 8.1 days; ...)`."""
+    limits = inp.analysis.work_limits
+    times = "" if limits.aging_multiple == 1 else f"{format_number(limits.aging_multiple)} × "
+
+    def team(p: str) -> str:
+        cycle, limit = format_number(limits.cycle_days[p]), format_number(limits.aging_days[p])
+        text = f"{p} {cycle} days" if not times else f"{p} {times}{cycle} = {limit} days"
+        return text + (", all teams' figure: it finished nothing in the window" if p in limits.overall_for else "")
+
+    with_wip = sorted(p for p, m in inp.analysis.flow.by_project.items() if m.wip and p in limits.aging_days)
+    return (f"In progress longer than {times}its team's p{limits.aging_percentile} cycle time"
+            + (f" ({'; '.join(team(p) for p in with_wip)})" if with_wip else "")
+            + f", or without an update for more than {format_number(limits.stale_days)} days: "
+            "the aging-wip and stale-work rules' thresholds.")
 
 
 def _carry_over(inp: ReportInput) -> tuple[SprintReport | None, list[dict[str, Any]]]:
@@ -142,7 +164,7 @@ def engineering(inp: ReportInput) -> Built:
         "status-engineering.md.j2", tz=inp.tz, today=a.today, flow=a.flow,
         sprints=[_sprint_view(inp, r) for r in current], goals=[_goal_view(inp, g) for g in goals_in_scope(inp)],
         blocked=blocked[:MAX_ROWS], blocked_more=max(0, len(blocked) - MAX_ROWS),
-        aging=aging[:MAX_ROWS], aging_more=max(0, len(aging) - MAX_ROWS), stale_days=STALE_DAYS,
+        aging=aging[:MAX_ROWS], aging_more=max(0, len(aging) - MAX_ROWS), aging_rule=_aging_rule(inp),
         closed=closed, carried=carried[:MAX_ROWS], carried_more=max(0, len(carried) - MAX_ROWS),
         themes=[theme_line(inp, t, links=True) for t in themes], signals_total=len(risks),
         themed_total=len(risks) - len(hygiene), fold_after=FOLD_AFTER,

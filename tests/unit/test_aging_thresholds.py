@@ -1,0 +1,87 @@
+"""The engineering report's "Stale and aging work" table applies the stale-work and aging-wip rules'
+thresholds from the config, so it lists exactly the items those rules flag (issue 14, thresholds).
+
+Worked by hand: ten items finished in WID with cycle times 1, 2, ..., 10 days. Nearest rank: the
+p85 is the 9th value (ceil(0.85 x 10) = 9), 9 days; the p50 the 5th, 5 days. In progress now:
+
+| item | age (days) | since update (days) | defaults: > 9 days old, or > 5 idle | config: > 3 x 5 = 15 old, or > 10 idle |
+| X    | 16         | 1                   | aging                               | aging                                   |
+| Y    | 12         | 12                  | aging, stale                        | stale                                   |
+| Z    | 9.5        | 8                   | aging, stale                        | —                                       |
+| W    | 4          | 4                   | —                                   | —                                       |
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from syncd.reports.analysis import analyse
+from syncd.reports.catalogue.base import ReportInput
+from syncd.reports.catalogue.status_engineering import engineering
+from syncd.settings import ReportSettings, load_settings
+from tests.unit.analysis_factories import Plan, day
+
+NOW = day(60)
+CONFIG = """\
+[reports.risks.stale-work]
+threshold = 10
+[reports.risks.aging-wip]
+threshold = 3
+[reports.thresholds]
+aging_percentile = 50
+"""
+
+
+def _plan() -> tuple[Plan, dict[str, str]]:
+    p = Plan()
+    for k in range(10):  # cycle times 1..10 days, all finished in the last five weeks
+        item = p.item(created=day(20))
+        p.move(item, "In Progress", day(25 + k))
+        p.move(item, "Done", day(25 + k) + timedelta(days=k + 1))
+    keys = {}
+    for name, age, idle in (("X", 16, 1), ("Y", 12, 12), ("Z", 9.5, 8), ("W", 4, 4)):
+        item = p.item(created=day(20))
+        p.move(item, "In Progress", NOW - timedelta(days=age))
+        if idle < age:
+            p.move(item, "In Review", NOW - timedelta(days=idle))  # still in progress, updated then
+        keys[item.key] = name
+    return p, keys
+
+
+def _aging_table(md: str) -> list[str]:
+    section = md[md.index("## Stale and aging work"):md.index("## Carry-over")]
+    return [line for line in section.splitlines() if line.startswith("| [WID-")]
+
+
+def _run(settings: ReportSettings) -> tuple[set[str], set[str], str]:
+    p, keys = _plan()
+    snap = p.snapshot()
+    a = analyse(snap, [], settings, NOW)
+    md = engineering(ReportInput(analysis=a, snapshot=snap, now=NOW)).markdown
+    table = {keys[line.split("[", 1)[1].split("]", 1)[0]] for line in _aging_table(md)}
+    flagged = {keys[r.evidence.items[0].key] for r in a.risks if r.rule in ("stale-work", "aging-wip")}
+    return table, flagged, md
+
+
+def test_defaults_list_work_past_the_p85_cycle_time_or_five_days_idle() -> None:
+    table, flagged, md = _run(ReportSettings())
+    assert table == {"X", "Y", "Z"} == flagged
+    assert "In progress longer than its team's p85 cycle time (WID 9 days), or without an update for more than " \
+           "5 days" in md
+
+
+def test_configured_thresholds_move_the_table_and_the_rules_together(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in list(os.environ):
+        if var.startswith("SYNCD_"):
+            monkeypatch.delenv(var)
+    path = tmp_path / "syncd.toml"
+    path.write_text(CONFIG)
+    table, flagged, md = _run(load_settings(path).reports)
+    assert table == {"X", "Y"} == flagged
+    assert "In progress longer than 3 × its team's p50 cycle time (WID 3 × 5 = 15 days), or without an update " \
+           "for more than 10 days" in md
