@@ -117,7 +117,7 @@ def render_from(ctx: ReportContext, store: Store | None, kind: str, audience: st
     inp = ReportInput(analysis=ctx.analysis, snapshot=ctx.snapshot, now=ctx.now,
                       subject_template=ctx.settings.reports.subject, previous=prev, scope=scope,
                       browse_url=ctx.settings.reports.jira_browse_url, site_url=ctx.settings.reports.base_url,
-                      shared=ctx.shared)
+                      launch=ctx.settings.releases, shared=ctx.shared)
     return render_report(kind, audience, inp)
 
 

@@ -35,6 +35,7 @@ from pydantic_settings import (
 from syncd.connectors.config import RetryPolicy, SourceConfig, check_no_credentials
 from syncd.errors import ConfigError
 from syncd.reports.analysis.risk_rules import RiskThresholds
+from syncd.reports.catalogue.launch_config import LaunchConfig
 from syncd.reports.goals import Team
 
 _CONFIG_PATH: ContextVar[Path | None] = ContextVar("syncd_config_path", default=None)
@@ -186,8 +187,9 @@ class ReleaseMapEntry(_Section):
         return self
 
 
-class ReleaseSettings(_Section):
-    """How Jira fix versions, GitHub milestones and GitHub releases are joined into one release."""
+class ReleaseSettings(LaunchConfig):
+    """`[releases]`: how Jira fix versions, GitHub milestones and GitHub releases are joined into one
+    release, and what launch readiness is told (reports/catalogue/launch_config.py)."""
 
     map: list[ReleaseMapEntry] = Field(default_factory=list)  # joins the version-name rule cannot make
 

@@ -31,6 +31,7 @@ from syncd.reports.analysis.types import (
     Risk,
     ShareSource,
 )
+from syncd.reports.catalogue.launch_config import LaunchConfig
 from syncd.reports.data import Snapshot
 from syncd.reports.email import html_part_size
 from syncd.reports.render.escape import Md, header_text, md_concat, md_link, md_text, plain_text
@@ -87,6 +88,7 @@ class ReportInput:
     scope: str | None = None
     browse_url: str | None = None  # base for Jira item links when an item has no URL
     site_url: str | None = None  # reports.base_url: where the full HTML reports are published
+    launch: LaunchConfig = field(default_factory=LaunchConfig)  # [releases]: launch readiness conventions
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -1,10 +1,17 @@
 """Launch readiness of a release: a go/no-go checklist computed from the data.
 
-Gates (a failure means NO-GO), most serious first, so the NO-GO reason leads with the worst: no
-scope open past the due date, no open blockers, no open critical bugs, no failing checks on the
-release's merged pull requests, sign-off items done. Cautions (a failure means AT RISK): the
-documentation items done, a rollback-plan item present and done, remaining work forecast to finish
-by the due date, and a sign-off item planned at all. Items are recognised by label (or component / title words) as listed below.
+Gates (a failure means NO-GO) in `GATE_ORDER`, most serious first, and the NO-GO reason lists the
+failed ones in that order: no scope open past the due date (the release date has already been
+missed with planned work open: "feature complete to scope, or an explicit cut-list" is the first
+hard gate of a go/no-go memo), no open blockers, no open critical bugs (the memo's "no P0 / P1 open
+bugs"), no failing checks on the release's merged pull requests (the CI evidence), sign-off items
+done. Cautions (a failure means AT RISK): the documentation items done, a rollback-plan item present
+and done, remaining work forecast to finish by the due date, and a sign-off item planned at all.
+Sources: the go/no-go decision memo template (exchange.brrain.io/listing/tmpl-go-no-go-decision)
+and Resillion's release-readiness cheat sheet ("Scope is locked" before testing, defects, evidence).
+
+Documentation, rollback-plan and sign-off items are recognised by the conventions of
+`[releases.conventions]` (reports/catalogue/launch_config.py): labels, components or title words.
 """
 
 from __future__ import annotations
@@ -18,13 +25,20 @@ from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis, ReleaseRef
 from syncd.reports.catalogue.base import ReportInput, forecast_basis
 
 CRITICAL_PRIORITIES = frozenset({"highest", "blocker", "critical", "p0", "p1", "urgent"})
-DOC_LABELS = frozenset({"docs", "documentation", "release-notes", "release-note"})
-SIGNOFF_LABELS = frozenset({"sign-off", "signoff", "approval", "go-live", "launch-approval"})
-ROLLBACK_LABELS = frozenset({"rollback", "rollback-plan"})
-_SIGNOFF_WORDS = re.compile(r"\bsign[- ]?off\b|\bapproval\b", re.IGNORECASE)
-_ROLLBACK_WORDS = re.compile(r"\broll[- ]?back\b", re.IGNORECASE)
 
 GO, NO_GO, AT_RISK = "GO", "NO-GO", "AT RISK"
+
+PAST_DUE = "No scope open past the due date"
+BLOCKERS = "No open blockers"
+CRITICAL_BUGS = "No open critical bugs"
+CHECKS_GREEN = "Checks green on merged pull requests"
+SIGN_OFFS = "Sign-offs done"
+DOCUMENTATION = "Documentation done"
+ROLLBACK = "Rollback plan ready"
+SCHEDULE = "Remaining work fits the due date"
+# the gates, most serious first: the checklist shows them in this order and the NO-GO reason leads with the first failed
+GATE_ORDER = (PAST_DUE, BLOCKERS, CRITICAL_BUGS, CHECKS_GREEN, SIGN_OFFS)
+CAUTION_ORDER = (SIGN_OFFS, DOCUMENTATION, ROLLBACK, SCHEDULE)  # a sign-off check is a caution when nothing is planned
 
 
 @dataclass(frozen=True)
@@ -72,8 +86,17 @@ def _keys(items: list[WorkItem], limit: int = 5) -> str:
     return ", ".join(keys) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def _marked(items: list[WorkItem], labels: frozenset[str], words: re.Pattern[str] | None) -> list[WorkItem]:
-    return [i for i in items if labels & _labels(i) or (words is not None and words.search(i.title))]
+def _marked(items: list[WorkItem], labels: list[str], title: str | None) -> list[WorkItem]:
+    """The items carrying one of `labels` (as a label or component) or whose title matches `title`."""
+    wanted = set(labels)
+    words = re.compile(title, re.IGNORECASE) if title is not None else None
+    return [i for i in items if wanted & _labels(i) or (words is not None and words.search(i.title))]
+
+
+def _severity(check: Check) -> tuple[int, int]:
+    """Where a check stands in the checklist: gates in GATE_ORDER, then cautions in CAUTION_ORDER."""
+    order = GATE_ORDER if check.gate else CAUTION_ORDER
+    return (0 if check.gate else 1, order.index(check.name))
 
 
 def _open_check(inp: ReportInput, name: str, items: list[WorkItem], what: str, *, gate: bool) -> Check:
@@ -120,36 +143,37 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
     remaining = [i for i in work if not _done(i)]
     fc, due = rel.forecast, rel.release.due
     overdue = due is not None and due < inp.analysis.today and bool(remaining)
-    past_due = Check("No scope open past the due date", not overdue, True,
+    past_due = Check(PAST_DUE, not overdue, True,
                      f"{len(remaining)} of {len(work)} items open past the due date {due.isoformat()}: "
                      f"{_keys(sorted(remaining, key=lambda i: key_order(i.key)))}" if overdue and due is not None
                      else "the due date has not passed with work open",
                      _named(inp, sorted(remaining, key=lambda i: key_order(i.key))) if overdue else [])
     if not remaining:
-        schedule = Check("Remaining work fits the due date", True, False, "every planned item is done")
+        schedule = Check(SCHEDULE, True, False, "every planned item is done")
     elif due is not None and fc.p85 is not None and fc.p85 <= due:
-        schedule = Check("Remaining work fits the due date", True, False,
+        schedule = Check(SCHEDULE, True, False,
                          f"{len(remaining)} items open; 85% forecast {fc.p85.isoformat()} is on or before {due.isoformat()}"
                          f" ({forecast_basis(fc)})")
     else:
         when = f"85% forecast {fc.p85.isoformat()}" if fc.p85 else (fc.refused or "no forecast")
-        schedule = Check("Remaining work fits the due date", False, False,
+        schedule = Check(SCHEDULE, False, False,
                          f"{len(remaining)} items open; {when}" + (f" vs due {due.isoformat()}" if due else "")
                          + f" ({forecast_basis(fc)})")
-    # gates in order of seriousness: the NO-GO reason leads with the first that failed
-    checks = [
+    conv = inp.launch.conventions
+    checks = sorted([
         past_due,
-        _open_check(inp, "No open blockers", sorted(blockers.values(), key=lambda i: i.key), "blocker", gate=True),
-        _open_check(inp, "No open critical bugs", critical, "critical bug", gate=True),
-        Check("Checks green on merged pull requests", not failing, True,
+        _open_check(inp, BLOCKERS, sorted(blockers.values(), key=lambda i: i.key), "blocker", gate=True),
+        _open_check(inp, CRITICAL_BUGS, critical, "critical bug", gate=True),
+        Check(CHECKS_GREEN, not failing, True,
               f"{len(failing)} merged with failing checks: {_keys(failing)}" if failing
               else "no merged pull request has failing checks", _named(inp, failing)),
-        _marked_check(inp, "Sign-offs done", _marked(work, SIGNOFF_LABELS, _SIGNOFF_WORDS), "sign-off", gate=True),
-        _marked_check(inp, "Documentation done", _marked(work, DOC_LABELS, None), "documentation", gate=False),
-        _marked_check(inp, "Rollback plan ready", _marked(work, ROLLBACK_LABELS, _ROLLBACK_WORDS), "rollback-plan",
+        _marked_check(inp, SIGN_OFFS, _marked(work, conv.signoff_labels, conv.signoff_title), "sign-off", gate=True),
+        _marked_check(inp, DOCUMENTATION, _marked(work, conv.documentation_labels, conv.documentation_title),
+                      "documentation", gate=False),
+        _marked_check(inp, ROLLBACK, _marked(work, conv.rollback_labels, conv.rollback_title), "rollback-plan",
                       gate=False),
         *([] if overdue else [schedule]),  # past the due date the gate above says it
-    ]
+    ], key=_severity)
     failed_gates = [c for c in checks if c.gate and not c.ok]
     failed = [c for c in checks if not c.ok]
     if rel.release.released:
