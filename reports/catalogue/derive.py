@@ -130,42 +130,6 @@ def forecast_outcomes(inp: ReportInput, forecast: Forecast) -> list[tuple[date, 
     return [(local_day(inp.now + timedelta(days=7 * w), inp.tz), n) for w, n in sorted(counts.items())]
 
 
-@dataclass(frozen=True)
-class EpicDependency:
-    """Epic `waits_on` must deliver items that epic `epic` needs: `links` blocking links between them."""
-
-    epic: ItemRef
-    waits_on: ItemRef
-    links: int
-    open_links: int  # blocking items not done yet
-
-
-def epic_dependencies(inp: ReportInput) -> list[EpicDependency]:
-    """Blocking links between items of different epics, rolled up to the epics, most open first."""
-    snap = inp.snapshot
-    pairs: Counter[tuple[str, str]] = Counter()
-    open_pairs: Counter[tuple[str, str]] = Counter()
-    for blocked_id, blocker_ids in snap.blockers_of.items():
-        blocked = snap.item_by_id.get(blocked_id)
-        for blocker_id in blocker_ids:
-            blocker = snap.item_by_id.get(blocker_id)
-            if blocked is None or blocker is None or not blocked.epic_id or not blocker.epic_id:
-                continue
-            if blocked.epic_id == blocker.epic_id:
-                continue
-            pair = (blocked.epic_id, blocker.epic_id)
-            pairs[pair] += 1
-            if blocker.status_category != StatusCategory.DONE:
-                open_pairs[pair] += 1
-    out = []
-    for (epic_id, dep_id), n in pairs.items():
-        epic, dep = snap.item_by_id.get(epic_id), snap.item_by_id.get(dep_id)
-        if epic is not None and dep is not None:
-            out.append(EpicDependency(item_ref(snap, epic), item_ref(snap, dep), n, open_pairs[(epic_id, dep_id)]))
-    out.sort(key=lambda d: (-d.open_links, d.epic.key, d.waits_on.key))
-    return out
-
-
 def sprints_of(inp: ReportInput, item_ids: set[str], reports: Sequence[SprintReport]) -> list[SprintReport]:
     """The sprints (in the given order) that held any of the items."""
     out = []

@@ -1,17 +1,29 @@
-"""`timeline`: goals and releases as phases with their sprints, epic dependencies, and forecast ranges
-(p50–p95) against target dates with the buffer left at p85."""
+"""`timeline`: goals and releases as phases with their sprints and forecast ranges (p50–p95) against
+target dates with the buffer left at p85, and the item-level dependencies across epics, teams and
+releases (including items of projects that are not synced, shown as external)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
 
+from syncd.reports.analysis.dependencies import (
+    EPIC,
+    EXTERNAL,
+    RELEASE,
+    TEAM,
+    Dependency,
+    DependencyEnd,
+    item_dependencies,
+)
+from syncd.reports.analysis.scope import item_ref, key_order
 from syncd.reports.analysis.types import Forecast, Progress, SprintReport
 from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, forecast_basis
 from syncd.reports.catalogue.charts_for import goal_forecast, slug
-from syncd.reports.catalogue.derive import epic_dependencies, sprints_of
+from syncd.reports.catalogue.derive import sprints_of
 from syncd.reports.catalogue.readiness import release_work
 from syncd.reports.render.charts import timeline_png
+from syncd.reports.render.escape import Md, md_concat, md_link
 from syncd.reports.render.templating import render_markdown
 
 MAX_SPRINT_NAMES = 2
@@ -51,6 +63,59 @@ def _phase(kind: str, name: str, url: str | None, progress: Progress, start: dat
             "badge": badge, "sprints": sprints, "buffer": buffer, "end": end, "basis": forecast_basis(forecast)}
 
 
+def _where(end: DependencyEnd) -> str:
+    """`team WID · epic WID-12 · Widget 2.6`: where an end of a dependency belongs."""
+    if end.external:
+        return f"project {end.team}, not synced"
+    parts = [f"team {end.team}"]
+    if end.epic:
+        parts.append(f"epic {end.epic}")
+    parts.append(", ".join(end.releases) if end.releases else "no release")
+    return " · ".join(parts)
+
+
+def _crossing(d: Dependency) -> str:
+    """`team WID → GAD; release Widget 2.6 → Widget 2.7`: the boundaries a dependency crosses."""
+    out = []
+    for what in d.crosses:
+        if what == TEAM:
+            out.append(f"team {d.waiting.team} → {d.on.team}")
+        elif what == EPIC:
+            out.append(f"epic {d.waiting.epic or 'none'} → {d.on.epic or 'none'}")
+        elif what == RELEASE:
+            out.append(f"release {', '.join(d.waiting.releases)} → {', '.join(d.on.releases) or 'none'}")
+        elif what == EXTERNAL:
+            out.append("external: " + (d.on.team if d.on.external else d.waiting.team) + " is not synced")
+    return "; ".join(out)
+
+
+def _end_cell(inp: ReportInput, end: DependencyEnd) -> Md:
+    link = inp.key_link(item_ref(inp.snapshot, end.item)) if end.item is not None else md_link(
+        end.key, inp.item_url(end.key, None))
+    title = inp.linkify(end.title) if end.title else "(summary not known)"
+    return md_concat([link, " ", title, " (external)" if end.external else "", f" — {_where(end)}"])
+
+
+def _dependency_rows(inp: ReportInput) -> tuple[list[dict[str, Any]], int]:
+    """Open items waiting across a team, epic or release boundary or outside the synced projects, and
+    how many open dependencies stay inside one team, epic and release (not listed)."""
+    wanted = inp.goal_items.get(inp.scope, set()) if inp.scope else None
+    rows, within = [], 0
+    for d in item_dependencies(inp.snapshot):
+        if d.waiting.done is True:
+            continue
+        if wanted is not None and not any(e.item is not None and e.item.id in wanted for e in (d.waiting, d.on)):
+            continue
+        if not d.crosses:
+            within += 1
+            continue
+        rows.append((not d.open, key_order(d.waiting.key), key_order(d.on.key), {
+            "waiting": _end_cell(inp, d.waiting), "on": _end_cell(inp, d.on),
+            "status": d.on.status or "not known", "crosses": _crossing(d)}))
+    rows.sort(key=lambda r: r[:3])
+    return [r[3] for r in rows], within
+
+
 def timeline(inp: ReportInput) -> Built:
     """Markdown and chart of the phases, their sprints, dependencies and forecast ranges."""
     a = inp.analysis
@@ -86,9 +151,7 @@ def timeline(inp: ReportInput) -> Built:
             charts[dist[0]] = dist[1]
             distributions.append({"title": g.goal.title, "chart": dist[0], "fc": g.forecast,
                                   "target": g.goal.target_date, "basis": forecast_basis(g.forecast)})
-    deps = [{"epic": inp.key_link(d.epic), "epic_title": inp.linkify(d.epic.title), "on": inp.key_link(d.waits_on),
-             "on_title": inp.linkify(d.waits_on.title), "links": d.links, "open": d.open_links,
-             "on_status": d.waits_on.status} for d in epic_dependencies(inp)]
-    md = render_markdown("timeline.md.j2", tz=inp.tz, today=a.today, phases=phases, deps=deps, chart=chart,
+    deps, within = _dependency_rows(inp)
+    md = render_markdown("timeline.md.j2", tz=inp.tz, today=a.today, phases=phases, deps=deps, within=within, chart=chart,
                          distributions=distributions)
     return Built("Timeline", md, charts, [], inp.scope, wide=True)
