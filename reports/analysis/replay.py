@@ -8,6 +8,9 @@ says what a report generated that day would have said (given the same store):
   values the changelog gives for `at` (`Histories.status_at`, `sprints_at`, `points_at`,
   `assignee_at`, `releases_at`); `resolved` is the last change into done up to `at`, `updated` the
   last recorded change up to `at`, and the changelog itself is cut at `at`;
+- a Jira item's priority, labels, components, due date, flag, parent and epic have every change
+  after `at` undone, and issue links added after `at` are left out, those removed after put back
+  (reports/analysis/replay_fields.py);
 - GitHub keeps no changelog: an issue or pull request closed or merged after `at` is open at `at`
   (in progress when it is a pull request or has an assignee, as the connector maps open ones);
   reviews submitted after `at` are left out;
@@ -23,10 +26,9 @@ https://docs.atlassian.com/jira-software/6.3.3/com/atlassian/greenhopper/service
 A move between versions is two items, one removal (`from`) and one addition (`to`); the sandbox
 logs it so (syncd/sandbox/timeline.py, set_version).
 
-Fields the store has no history of (priority, labels, components, due date, flag, epic and parent,
-issue links; GitHub labels, milestones and assignees; pull-request checks, drafts and requested
-reviewers; sprint goals) keep their current values: the snapshot's `as_of` names which of them may
-differ for how many items, and every report prints that in its footer.
+Fields the store has no history of (GitHub labels, milestones and assignees; pull-request checks,
+drafts and requested reviewers; sprint goals) keep their current values: the snapshot's `as_of`
+names which of them may differ for how many items, and every report prints that in its footer.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from syncd.model import (
     WorkItem,
 )
 from syncd.reports.analysis.history import Histories
+from syncd.reports.analysis.replay_fields import links_at, rewind_item_fields
 from syncd.reports.data import ANALYSIS_FIELDS, AsOf, Snapshot, load_snapshot
 from syncd.store import Store, TransitionRow
 
@@ -78,6 +81,7 @@ class _Counts:
     restored: int = 0  # items removed after `at`, present then
     sprints: int = 0
     releases: int = 0
+    links: int = 0  # link changes since undone
 
 
 def snapshot_at(snap: Snapshot, at: datetime) -> Snapshot:
@@ -122,9 +126,9 @@ def snapshot_at(snap: Snapshot, at: datetime) -> Snapshot:
             kept = [t for t in rows if t.at <= at and t.field in _KEPT]
             if kept:
                 history[item_id] = kept
-    changed = counts.later or counts.rewound or counts.reopened or counts.sprints or counts.releases
-    out = Snapshot(items=items, pulls=pulls, sprints=sprints, releases=releases,
-                   links=[lk for lk in snap.links if lk.from_id in live],
+    links, counts.links = links_at(snap, {i.id: i for i in items}, at)
+    changed = counts.later or counts.rewound or counts.reopened or counts.sprints or counts.releases or counts.links
+    out = Snapshot(items=items, pulls=pulls, sprints=sprints, releases=releases, links=links,
                    transitions=[t for rows in history.values() for t in rows],
                    people=list(snap.people), as_of=AsOf(at=at, notes=_notes(counts)) if changed else None)
     out.__dict__["history"] = history  # grouped already: fill the cache
@@ -150,6 +154,7 @@ def _item_at(item: WorkItem, hist: Histories, at: datetime) -> WorkItem | None:
         then.estimate = hist.points_at(item, at)
         then.assignee_id = hist.assignee_at(item, at)
         then.release_ids = hist.releases_at(item, at)
+        rewind_item_fields(then, rows, at, hist.snap)
         if then.status_category != StatusCategory.DONE:
             then.resolved, then.resolution = None, None
         elif item.resolved is None or item.resolved > at:
@@ -210,22 +215,22 @@ def _release_at(release: Release, at: datetime) -> Release | None:
 
 def _notes(c: _Counts) -> tuple[str, ...]:
     """The footer lines: what was rebuilt, and what the changelog cannot tell."""
-    done = [f"{c.rewound} items rebuilt from the changelog (status, sprint, story points, assignee, fix versions)"]
+    done = [f"{c.rewound} items rebuilt from the changelog (status, sprint, story points, assignee, fix versions, "
+            "priority, labels, components, due date, flag, parent and epic)"]
     if c.later:
         done.append(f"{c.later} items created later left out")
     if c.restored:
         done.append(f"{c.restored} items removed since put back")
     if c.reopened:
         done.append(f"{c.reopened} pull requests merged or closed since shown open")
+    if c.links:
+        done.append(f"{c.links} issue-link changes since undone")
     if c.sprints:
         done.append(f"{c.sprints} sprints set to their state then")
     if c.releases:
         done.append(f"{c.releases} releases set to their state then")
     out = ["Replayed to this date: " + "; ".join(done) + "."]
     unknown = []
-    if c.jira_changed:
-        unknown.append(f"for the {c.jira_changed} Jira items changed since, priority, labels, components, due date, "
-                       "flag, epic, parent and issue links")
     if c.github_changed:
         unknown.append(f"for the {c.github_changed} GitHub items changed since, labels, milestone and assignee "
                        "(GitHub keeps no history of them)")

@@ -181,8 +181,11 @@ def test_analysis_counts_what_was_open_then() -> None:
     replayed = snapshot_at(snap, day(4)).as_of
     assert replayed is not None and replayed.at == day(4)
     assert replayed.notes[0] == ("Replayed to this date: 1 items rebuilt from the changelog (status, sprint, "
-                                 "story points, assignee, fix versions); 1 items created later left out.")
-    assert "for the 1 Jira items changed since, priority, labels" in replayed.notes[1]
+                                 "story points, assignee, fix versions, priority, labels, components, due date, "
+                                 "flag, parent and epic); 1 items created later left out.")
+    # every Jira field the analysis reads has history now: nothing is said to be shown as it is now
+    assert replayed.notes[1:] == ("Last-update times are the last recorded change (comments and edits are not "
+                                  "stored).",)
 
 
 def test_items_removed_later_existed_then(store: Store) -> None:
