@@ -62,10 +62,10 @@ def goal_verdict(snap: Snapshot, rep: SprintReport) -> GoalVerdict:
     if labelled or named:
         rule, judged = ("labelled", labelled) if labelled else ("named", named)
         done = [e for e in judged if e.done]
-        words = (f"the {len(judged)} items labelled sprint-goal" if rule == "labelled"
-                 else f"the {len(judged)} items the goal names")
+        which = "labelled sprint-goal" if rule == "labelled" else "the goal names"
         met: bool | None = len(done) == len(judged)
-        rule_text = f"{words}: met when every one was done at sprint end"
+        rule_text = (f"the one item {which}: met when it was done at sprint end" if len(judged) == 1 else
+                     f"the {len(judged)} items {which}: met when every one was done at sprint end")
         done_pts = sum((e.points_at_start or 0.0) for e in done)
         total = sum((e.points_at_start or 0.0) for e in judged)
     else:
@@ -74,7 +74,8 @@ def goal_verdict(snap: Snapshot, rep: SprintReport) -> GoalVerdict:
         total = rep.committed_points
         done_pts = sum(e.points_at_start or 0.0 for e in done)
         met = (done_pts / total >= GOAL_MET_SHARE) if total else None
-        rule_text = (f"no item is labelled sprint-goal or named in the goal, so all {len(judged)} committed items: "
+        judged_words = "the one committed item" if len(judged) == 1 else f"all {len(judged)} committed items"
+        rule_text = (f"no item is labelled sprint-goal or named in the goal, so {judged_words}: "
                      f"met when at least {GOAL_MET_SHARE:.0%} of the committed points were completed")
     if carried is not None:
         met = False

@@ -25,6 +25,8 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.textpath import TextToPath  # noqa: E402
 
 from syncd.reports.render.escape import plain_text  # noqa: E402
 
@@ -223,6 +225,77 @@ def timeline_png(
         return _png(fig, ax)
 
 
+_TEXT = TextToPath()
+_TICK_FONT = FontProperties(family="DejaVu Sans", size=8)
+LABEL_LINES = 3
+
+
+def _text_width(text: str) -> float:
+    """Width in points of `text` drawn in the tick font (measured from the font's glyphs)."""
+    return float(_TEXT.get_text_width_height_descent(text, _TICK_FONT, ismath=False)[0])
+
+
+def _cut_to(text: str, width: float, mark: str = "") -> str:
+    while text and _text_width(text + mark) > width:
+        text = text[:-1]
+    return text.rstrip() + mark
+
+
+def sprint_labels(sprints: Sequence[str]) -> list[str]:
+    """Sprint names as velocity-chart tick labels: wrapped at spaces to the width of a sprint's slot
+    (measured in the tick font; a word wider than the slot is split), at most 3 lines (a longer
+    name keeps its first two and its last, "…" for the middle), so neighbouring names never run
+    into each other."""
+    # the plot area is ~85% of the figure; keep ~8 pt between neighbouring labels
+    width = WIDTH_IN * 72 * 0.85 / max(len(sprints), 1) - 8
+    out = []
+    for name in sprints:
+        lines: list[str] = []
+        for word in plain_text(name, 80).split(" "):
+            if lines and _text_width(f"{lines[-1]} {word}") <= width:
+                lines[-1] += f" {word}"
+                continue
+            while _text_width(word) > width:  # a word wider than the slot: split it
+                head = _cut_to(word, width)
+                if not head:
+                    break
+                lines.append(head)
+                word = word[len(head):]
+            lines.append(word)
+        if len(lines) > LABEL_LINES:
+            # the end of a name tells sprints apart ("... Sprint 2026-03"): keep it, cut the middle
+            tail = lines[-1] if _text_width(f"… {lines[-1]}") <= width else None
+            last = f"… {tail}" if tail else _cut_to(lines[LABEL_LINES - 1], width, "…")
+            lines = [*lines[:LABEL_LINES - 1], last]
+        out.append("\n".join(lines))
+    return out
+
+
+@contextmanager
+def velocity_figure(
+    title: str,
+    sprints: Sequence[str],
+    committed: Sequence[float],
+    completed: Sequence[float],
+    *,
+    trend: tuple[float, float] | None = None,
+) -> Iterator[tuple[Figure, Axes]]:
+    """The velocity chart drawn on a figure (see `velocity_png`), for callers that measure it."""
+    with _figure(title) as (fig, ax):
+        xs = list(range(len(sprints)))
+        ax.bar([x - 0.2 for x in xs], committed, width=0.4, color=SCOPE, label="commitment")
+        ax.bar([x + 0.2 for x in xs], completed, width=0.4, color=DONE, label="completed")
+        if trend is not None and len(xs) >= 2:
+            intercept, slope = trend
+            ax.plot([xs[0], xs[-1]], [intercept, intercept + slope * xs[-1]], color=CONE, linewidth=1.4,
+                    linestyle="--", label="completed trend")
+        ax.set_xticks(xs, sprint_labels(sprints))
+        ax.grid(axis="x", visible=False)
+        ax.set_ylabel("story points")
+        ax.set_ylim(bottom=0)
+        yield fig, ax
+
+
 def velocity_png(
     title: str,
     sprints: Sequence[str],
@@ -233,16 +306,5 @@ def velocity_png(
 ) -> bytes:
     """Velocity chart as Jira draws it: committed (grey) beside completed (blue) per sprint, oldest
     first, with the completed points' least-squares trend line (`trend` = (intercept, slope))."""
-    with _figure(title) as (fig, ax):
-        xs = list(range(len(sprints)))
-        ax.bar([x - 0.2 for x in xs], committed, width=0.4, color=SCOPE, label="commitment")
-        ax.bar([x + 0.2 for x in xs], completed, width=0.4, color=DONE, label="completed")
-        if trend is not None and len(xs) >= 2:
-            intercept, slope = trend
-            ax.plot([xs[0], xs[-1]], [intercept, intercept + slope * xs[-1]], color=CONE, linewidth=1.4,
-                    linestyle="--", label="completed trend")
-        ax.set_xticks(xs, [plain_text(s, 18) for s in sprints])
-        ax.grid(axis="x", visible=False)
-        ax.set_ylabel("story points")
-        ax.set_ylim(bottom=0)
+    with velocity_figure(title, sprints, committed, completed, trend=trend) as (fig, ax):
         return _png(fig, ax)

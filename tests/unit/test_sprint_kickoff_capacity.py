@@ -112,8 +112,20 @@ def test_kickoff_report_shows_dates_capacity_carry_over_unowned_and_unestimated(
     cap = 25.5 * 27 / 58
     assert f"| 2 pts | 2 | {cap:.1f} pts | 10.3 pts | {cap - 10.3:.1f} pts |" in md
     assert "3 members × 10 working days − 4.5 days off = 25.5 person-days" in md
-    assert "**Unowned:** 1 of 2 items" in md
-    assert "**Unestimated:** 1 of 2 items" in md
+    # one of them: "has", not "have"
+    assert "**Unowned:** 1 of 2 items has no assignee:" in md
+    assert "**Unestimated:** 1 of 2 items has no story points:" in md
+    assert "**Serves the business goal:** none of the 2 items belongs to a configured goal." in md
+
+
+def test_kickoff_sentences_agree_with_their_counts() -> None:
+    p = board()
+    p.set_sprints(p.item(points=None, created=day(-5), assignee=None), [p.sprints["jira:sprint:7"]], day(30))
+    snap = p.snapshot()
+    analysis = analyse(snap, [], Settings(), NOW, teams={"web": TEAM})  # type: ignore[arg-type]
+    md = render_report("sprint-kickoff", None, ReportInput(analysis=analysis, snapshot=snap, now=NOW)).markdown
+    assert "**Unowned:** 2 of 3 items have no assignee:" in md
+    assert "**Unestimated:** 2 of 3 items have no story points:" in md
 
 
 def test_carry_over_filling_the_capacity_leaves_no_headroom_and_raises_the_risk() -> None:

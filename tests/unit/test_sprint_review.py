@@ -77,6 +77,16 @@ def test_goal_text_repeated_in_the_next_sprint_is_carried_not_met() -> None:
     assert v.carried_into == "Sprint 6" and v.met is False
 
 
+def test_rule_text_agrees_with_one_or_many_items() -> None:
+    v = goal_verdict(*_sprint5(_world("Ship signup", None, labelled=True)))
+    assert v.rule_text == "the 2 items labelled sprint-goal: met when every one was done at sprint end"
+    v = goal_verdict(*_sprint5(_world("Ship signup: WID-3", None, labelled=False)))
+    assert v.rule == "named" and v.rule_text == "the one item the goal names: met when it was done at sprint end"
+    assert v.met is True  # WID-3 was done on day 9
+    v = goal_verdict(*_sprint5(_world("Ship signup", None, labelled=False)))
+    assert v.rule_text.startswith("no item is labelled sprint-goal or named in the goal, so all 3 committed items: ")
+
+
 def test_velocity_trend_is_the_least_squares_slope_of_completed_points() -> None:
     p = Plan()
     completed = [10, 14, 18, 16]
