@@ -255,7 +255,7 @@ class RiskAck(Record):
     """An accepted risk theme: who accepted it, when, until which day, why, and its state then.
 
     `red_signal_ids` and `forecast_p85` are the theme's red signals and 85% forecast when it was
-    accepted (None: not pinned yet, e.g. a config acknowledgement before its first report); a new
+    accepted (None: not pinned yet, e.g. a config acknowledgement before a report pins it); a new
     red signal or a forecast slip beyond the configured days raises the theme again.
     """
 

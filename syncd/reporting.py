@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from syncd.connectors.config import GitHubSource
 from syncd.errors import ConfigError, ReportError
@@ -20,7 +21,7 @@ from syncd.model import RiskAck
 from syncd.reports.analysis import analyse
 from syncd.reports.analysis.releases import JoinConfig
 from syncd.reports.analysis.replay import load_snapshot_at
-from syncd.reports.analysis.types import Analysis
+from syncd.reports.analysis.types import Analysis, Severity
 from syncd.reports.catalogue.base import Previous, ReportInput
 from syncd.reports.catalogue.catalogue import REPORT_KINDS, check_kind, render_report
 from syncd.reports.data import Snapshot
@@ -29,7 +30,7 @@ from syncd.reports.goals import GoalsFile, load_goals_file
 from syncd.reports.report import Report
 from syncd.settings import Settings
 from syncd.store import Store
-from syncd.store._acks import ack_themes, theme_acks
+from syncd.store._acks import theme_acks
 from syncd.store._history import previous_report, record_report
 
 __all__ = ["REPORT_KINDS", "ReportContext", "generate_report", "generate_reports", "load_context", "write_report"]
@@ -70,7 +71,9 @@ def load_context(settings: Settings, store: Store, *, now: datetime) -> ReportCo
     """Read the store once (one consistent snapshot) as it was at `now`, load the goals file and analyse.
 
     A `now` in the past rewinds the store along its changelog (reports/analysis/replay.py), so the
-    report says what one generated that day would have said.
+    report says what one generated that day would have said. Nothing is written: a config
+    acknowledgement is pinned in memory to its theme as the store says it was at the end of the
+    entry's `since` day (one more analysis, rewound to then, per `since` day before today).
     """
     if now.tzinfo is None:
         raise ReportError("now must include a time zone offset")
@@ -85,24 +88,58 @@ def load_context(settings: Settings, store: Store, *, now: datetime) -> ReportCo
         if g.team is not None and g.team not in settings.teams and (settings.teams or g.team not in projects):
             raise ConfigError(f"goals: goal {g.id}: team: {g.team!r} is neither a [teams] name nor a project or "
                               "repository in the store")
-    analysis = analyse(snapshot, goals.goals, settings.reports, now, capacity=goals.capacity, teams=settings.teams,
-                       releases=join_config(settings), delivery=settings.delivery,
-                       acks=risk_acks(settings, store, now))
-    if analysis.pinned_acks:  # a config acknowledgement seen for the first time: keep the state it accepted
-        ack_themes(store, analysis.pinned_acks)
+
+    def analysed(snap: Snapshot, at: datetime, acks: Sequence[RiskAck]) -> Analysis:
+        return analyse(snap, goals.goals, settings.reports, at, capacity=goals.capacity, teams=settings.teams,
+                       releases=join_config(settings), delivery=settings.delivery, acks=acks)
+
+    acks = risk_acks(settings, store)
+    baselines: dict[date, Analysis | None] = {}  # a config entry's `since` day -> the analysis as of its end
+    tz = ZoneInfo(settings.reports.timezone)
+    for ack in acks:
+        since = ack.at.astimezone(tz).date()
+        if ack.red_signal_ids is None and since not in baselines:
+            end = datetime.combine(since, time(23, 59, 59), tz)
+            past = load_snapshot_at(store, end) if end < now else None
+            baselines[since] = analysed(past, end, ()) if past is not None and past.items else None
+    acks = [_pinned(a, baselines.get(a.at.astimezone(tz).date())) if a.red_signal_ids is None else a
+            for a in acks]
+    analysis = analysed(snapshot, now, acks)
     return ReportContext(settings=settings, snapshot=snapshot, analysis=analysis, now=now)
 
 
-def risk_acks(settings: Settings, store: Store, now: datetime) -> list[RiskAck]:
-    """Acknowledgements in force: the stored ones, and the config's (a changed config entry is new again)."""
-    stored = {a.theme_id: a for a in theme_acks(store)}
+def _pinned(ack: RiskAck, then: Analysis | None) -> RiskAck:
+    """A config acknowledgement pinned to its theme as the analysis of its `since` day saw it.
+
+    No analysis (the `since` day is today, or the store held nothing yet): left unpinned, so the
+    analysis pins it to the theme as it is now (in memory; nothing is stored). A theme that did not
+    exist then is pinned with no red signals and no forecast: every red signal since is new.
+    """
+    if then is None:
+        return ack
+    theme = next((t for t in [*then.themes, *then.accepted] if t.id == ack.theme_id), None)
+    if theme is None:
+        return ack.model_copy(update={"red_signal_ids": (), "forecast_p85": None})
+    return ack.model_copy(update={
+        "red_signal_ids": tuple(sorted(r.id for r in theme.signals if r.severity == Severity.RED)),
+        "forecast_p85": theme.forecast.p85 if theme.forecast is not None else None})
+
+
+def risk_acks(settings: Settings, store: Store) -> list[RiskAck]:
+    """Acknowledgements in force: the stored ones (`syncd risk ack`) and the config's, which are never stored.
+
+    A stored acknowledgement wins over a config entry for the same theme. A config entry is dated
+    by its `since` day (noon in the report time zone, the same day in UTC) and not pinned yet (see
+    `load_context`).
+    Rows an earlier version stored for config entries are ignored: the config is their only source.
+    """
+    stored = {a.theme_id: a for a in theme_acks(store) if a.source != "config"}
+    tz = ZoneInfo(settings.reports.timezone)
     for entry in settings.reports.risk_acks:
-        old = stored.get(entry.theme)
-        if old is not None and (old.source != "config" or (old.until, old.note, old.by) == (entry.until, entry.note,
-                                                                                          entry.by)):
-            continue  # `syncd risk ack` wins over the config; an unchanged config entry keeps its baseline
-        stored[entry.theme] = RiskAck(theme_id=entry.theme, by=entry.by, at=now, until=entry.until, note=entry.note,
-                                      source="config")
+        if entry.theme in stored:
+            continue
+        stored[entry.theme] = RiskAck(theme_id=entry.theme, by=entry.by, at=datetime.combine(entry.since, time(12), tz),
+                                      until=entry.until, note=entry.note, source="config")
     return sorted(stored.values(), key=lambda a: a.theme_id)
 
 

@@ -93,6 +93,7 @@ class RiskAckSettings(_Section):
     """One `[[reports.risk_acks]]`: a risk theme accepted in the config until a day, with why."""
 
     theme: str = Field(min_length=3)  # goal:<id>, release:<id>, sprint:<id> or team:<key>
+    since: date  # the day it was accepted: "gets worse" compares with the theme as it was that day
     until: date  # the last day it holds
     note: str = Field(min_length=1)
     by: str = "config"
@@ -103,6 +104,12 @@ class RiskAckSettings(_Section):
         if v.split(":", 1)[0] not in ("goal", "release", "sprint", "team") or ":" not in v:
             raise ValueError("must be goal:<id>, release:<id>, sprint:<id> or team:<key>")
         return v
+
+    @model_validator(mode="after")
+    def _since_until(self) -> RiskAckSettings:
+        if self.since > self.until:
+            raise ValueError(f"since {self.since.isoformat()} is after until {self.until.isoformat()}")
+        return self
 
 
 class ReportSettings(_Section):

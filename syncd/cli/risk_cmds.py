@@ -70,11 +70,11 @@ def risk_ack(theme_id: str, until_text: str, note: str, by: str | None, now_text
 @database_option
 @handle_errors
 def risk_list(config_path: Path | None, database_url: str | None) -> None:
-    """List the stored acknowledgements (config ones appear once a report has used them)."""
-    from syncd.store._acks import theme_acks
+    """List the acknowledgements in force: stored ones (`syncd risk ack`) and the config's."""
+    from syncd.reporting import risk_acks
 
     settings = settings_from(config_path, database_url=database_url)
-    for a in theme_acks(open_store(settings)):
+    for a in risk_acks(settings, open_store(settings)):
         click.echo(f"{a.theme_id}\tuntil {a.until.isoformat()}\tby {a.by} on {a.at.date().isoformat()} "
                    f"({a.source})\t{a.note}")
 

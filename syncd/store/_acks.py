@@ -7,7 +7,6 @@ them all; `clear_theme_ack` removes one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -29,12 +28,6 @@ def ack_theme(store: Store, ack: RiskAck) -> None:
             conn.execute(t.insert().values(**row))
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot store the acknowledgement of {ack.theme_id}: {exc.__class__.__name__}") from None
-
-
-def ack_themes(store: Store, acks: Iterable[RiskAck]) -> None:
-    """Store several acknowledgements (each replacing its theme's earlier one)."""
-    for ack in acks:
-        ack_theme(store, ack)
 
 
 def theme_acks(store: Store) -> list[RiskAck]:

@@ -286,7 +286,8 @@ report_history = Table(
 risk_acks = Table(
     "risk_acks",
     metadata,
-    # An accepted risk theme (`syncd risk ack`, or the config's reports.risk_acks pinned on first use):
+    # An accepted risk theme (`syncd risk ack`; the config's reports.risk_acks are never stored, and
+    # rows with source 'config' an earlier version wrote are ignored):
     # not raised again until `until` passes or it gets worse than it was when accepted.
     Column("theme_id", String(255), primary_key=True),  # goal:<id>, release:<id>, sprint:<id>, team:<key>
     Column("acked_by", String(255), nullable=False),

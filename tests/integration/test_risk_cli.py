@@ -8,6 +8,7 @@ executive report no longer counts it, and bad input is one line with exit code 2
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -105,24 +106,112 @@ def test_bad_ack_input_is_one_line_and_exit_2(world_db: Path, tmp_path: Path, ar
         assert conn.execute("SELECT count(*) FROM risk_acks").fetchone()[0] == 0
 
 
-def test_a_config_ack_is_applied_and_pinned_on_first_use(world_db: Path, tmp_path: Path) -> None:
-    runner = CliRunner()
-    config, db = _config(world_db, tmp_path)
-    eng, _ = _themes(runner, config, tmp_path)
-    theme_id = eng.split("Theme id ", 1)[1].split(".", 1)[0].replace("\\", "")
-    config, db = _config(world_db, tmp_path, f"""
+def _dump(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows, sorted (the store as a reader of the database file sees it)."""
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+
+
+def _red_rows(eng: str, theme_id: str) -> tuple[set[tuple[str, str]], str]:
+    """A theme's red signals in an engineering report, as (rule, title: it names the subject), and its 85% forecast."""
+    eng = eng.replace("\\", "")  # Markdown escapes
+    start = eng.index(f"Theme id {theme_id}.")
+    section = eng[start:eng.find("\n### ", start)]
+    reds = {(cells[2], cells[1]) for line in section.splitlines()
+            if line.startswith("| 🔴 red |") for cells in [line.split(" | ")]}
+    return reds, section.split("85% forecast ", 1)[1][:10]
+
+
+def test_a_report_writes_nothing_but_its_own_history_row(world_db: Path, tmp_path: Path) -> None:
+    """A config acknowledgement is applied in memory: the store is the same after `syncd report` but for
+    report_history, which gains the one row per report that "since the last report" reads."""
+    config, db = _config(world_db, tmp_path, """
 [[reports.risk_acks]]
-theme = "{theme_id}"
+theme = "release:jira:version:100"
+since = 2026-11-20
 until = 2026-12-31
 note = "Accepted in the steering meeting"
 """)
+    before = _dump(db)
+    eng, exe = _themes(CliRunner(), config, tmp_path)
+    after = _dump(db)
+    assert "## Accepted risks (1)" in eng and "Accepted by config on 2026-11-20 until 2026-12-31" in eng
+    assert "- Accepted: **1.0** (release)" in exe
+    history = set(after.pop("report_history")) - set(before.pop("report_history"))
+    assert after == before
+    assert after["risk_acks"] == []
+    assert len(history) == 2  # the engineering and the executive report, as the CLI records every report
+
+
+def test_a_config_ack_is_judged_against_the_theme_on_its_since_day(world_db: Path, tmp_path: Path) -> None:
+    """Worse than on `since`: the reasons equal what the report of that day and today's report list.
+
+    goal:checkout accepted on 2026-11-06: the red signals and 85% forecast of that day are read from
+    `syncd report ... --now 2026-11-06` (the end of that day, the moment the acknowledgement is
+    compared with); release 1.0 accepted on 2026-11-13 likewise."""
+    runner = CliRunner()
+    config, db = _config(world_db, tmp_path)
+    then: dict[str, tuple[set[tuple[str, str]], str]] = {}
+    for theme_id, day in (("goal:checkout", "2026-11-06"), ("release:jira:version:100", "2026-11-13")):
+        out = tmp_path / day
+        res = runner.invoke(main, ["report", "status", "-a", "engineering", "-c", str(config), "--now", day,
+                                   "--format", "md", "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        then[theme_id] = _red_rows((out / "status-engineering.md").read_text(encoding="utf-8"), theme_id)
+    eng_now, _ = _themes(runner, config, tmp_path)
+    now = {t: _red_rows(eng_now, t) for t in then}
+    config, db = _config(world_db, tmp_path, """
+[[reports.risk_acks]]
+theme = "goal:checkout"
+since = 2026-11-06
+until = 2026-12-31
+note = "Known"
+[[reports.risk_acks]]
+theme = "release:jira:version:100"
+since = 2026-11-13
+until = 2026-12-31
+note = "Known too"
+""")
+    before = _dump(db)
     eng, _ = _themes(runner, config, tmp_path)
-    assert "## Accepted risks (1)" in eng and "Accepted by config on " in eng
-    with sqlite3.connect(db) as conn:
-        row = conn.execute("SELECT source, until FROM risk_acks WHERE theme_id = ?", (theme_id,)).fetchone()
-    assert row == ("config", "2026-12-31")
+
+    # goal:checkout: a red signal it did not have (WID-13 now also waits on WID-41), and the forecast moved
+    new_reds = now["goal:checkout"][0] - then["goal:checkout"][0]
+    p85_then, p85_now = date.fromisoformat(then["goal:checkout"][1]), date.fromisoformat(now["goal:checkout"][1])
+    assert len(new_reds) == 1 and (p85_now - p85_then).days > 7
+    reason = (f"Raised again (1 new red signal since it was accepted; its 85% forecast slipped "
+              f"{(p85_now - p85_then).days} days ({p85_then.isoformat()} → {p85_now.isoformat()})); it was "
+              "accepted by config on 2026-11-06 until 2026-12-31: Known")
+    raised = eng.split("## Accepted risks", 1)[0]
+    assert reason in raised
+    # release 1.0: the same red signals and forecast as on 2026-11-13, so it stays accepted
+    assert now["release:jira:version:100"] == then["release:jira:version:100"]
+    accepted = eng.split("## Accepted risks (1)", 1)[1]
+    assert "Theme id release:jira:version:100. Accepted by config on 2026-11-13 until 2026-12-31: Known too" in \
+        accepted.replace("\\", "")
+    assert _dump(db)["risk_acks"] == before["risk_acks"] == []
+
+
+def test_a_config_ack_needs_the_day_it_was_accepted(world_db: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    config, db = _config(world_db, tmp_path, """
+[[reports.risk_acks]]
+theme = "goal:checkout"
+until = 2026-12-31
+note = "Accepted in the steering meeting"
+""")
+    res = runner.invoke(main, ["risk", "list", "-c", str(config)])
+    assert res.exit_code == 2 and res.output.strip() == "syncd: error: config: reports.risk_acks.0.since: Field required"
     bad = tmp_path / "bad.toml"
-    bad.write_text(config.read_text(encoding="utf-8").replace(f'theme = "{theme_id}"', 'theme = "checkout"'),
+    bad.write_text(config.read_text(encoding="utf-8").replace('theme = "goal:checkout"',
+                                                              'theme = "checkout"\nsince = 2026-11-20'),
                    encoding="utf-8")
     res = runner.invoke(main, ["risk", "list", "-c", str(bad)])
     assert res.exit_code == 2 and "reports.risk_acks.0.theme" in res.output
+    late = tmp_path / "late.toml"
+    late.write_text(config.read_text(encoding="utf-8").replace('until = 2026-12-31', 'since = 2027-01-02\nuntil = 2026-12-31'),
+                    encoding="utf-8")
+    res = runner.invoke(main, ["risk", "list", "-c", str(late)])
+    assert res.exit_code == 2 and "since 2027-01-02 is after until 2026-12-31" in res.output
+    assert len(res.output.strip().splitlines()) == 1
