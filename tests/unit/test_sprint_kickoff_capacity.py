@@ -5,6 +5,8 @@ Every figure is worked out by hand below from the fixture's dates and points (T0
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -139,3 +141,38 @@ def test_carry_over_filling_the_capacity_leaves_no_headroom_and_raises_the_risk(
     assert risk.title == "Sprint 7's capacity is taken by the likely carry-over of Sprint 6"
     md = render_report("sprint-kickoff", None, ReportInput(analysis=analysis, snapshot=snap, now=NOW)).markdown
     assert "| 2 pts | 2 | 5 pts | 10.3 pts | 0 pts | over: the carry-over fills the capacity |" in md
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ('"three"', "config: teams.web.days_off.WID Sprint 22.Ana: Input should be a valid number, unable to parse "
+                "string as a number"),
+    ("-2", "config: teams.web: days_off for 'Ana' in sprint 'WID Sprint 22' is negative"),
+])
+def test_a_bad_days_off_value_is_one_line_and_a_non_zero_exit_through_the_cli(tmp_path: Path, value: str,
+                                                                               message: str) -> None:
+    from click.testing import CliRunner
+
+    from syncd.cli import main
+
+    config = tmp_path / "syncd.toml"
+    config.write_text(f"database_url = 'sqlite:///{tmp_path / 'syncd.db'}'\n[teams.web]\nboards = ['WID board']\n"
+                      f"members = ['Ana', 'Li']\n[teams.web.days_off]\n'WID Sprint 22' = {{ Ana = {value} }}\n",
+                      encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", "sprint-kickoff", "-c", str(config), "--now", "2026-11-20"])
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert line == f"syncd: error: {message}"
+
+
+def test_days_off_for_someone_not_in_members_is_one_line_through_the_cli(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from syncd.cli import main
+
+    config = tmp_path / "syncd.toml"
+    config.write_text(f"database_url = 'sqlite:///{tmp_path / 'syncd.db'}'\n[teams.web]\nboards = ['WID board']\n"
+                      "members = ['Ana']\ndays_off = { 'WID Sprint 22' = { Dave = 1 } }\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", "sprint-kickoff", "-c", str(config)])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("syncd: error: config: teams.web: days_off for sprint 'WID Sprint 22' names "
+                                     "'Dave', who is not in members")
