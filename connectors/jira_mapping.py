@@ -178,7 +178,11 @@ def parse_date(value: Any, where: str = "date") -> date | None:
 
 
 def adf_text(node: Any) -> str:
-    """Plain text of an Atlassian Document Format value (v3), or the string itself (v2 wiki)."""
+    """Plain text of an Atlassian Document Format value (v3), or the string itself (v2 wiki).
+
+    An action item (`taskItem`, `attrs.state` "TODO" or "DONE", inside a `taskList`: developer.atlassian.com
+    ADF node reference) becomes a line `- [ ] text` or `- [x] text`, as GitHub writes task lists.
+    """
     if node is None:
         return ""
     if isinstance(node, str):
@@ -191,8 +195,11 @@ def adf_text(node: Any) -> str:
                 out.append(str(n.get("text", "")))
             elif n.get("type") == "hardBreak":
                 out.append("\n")
+            elif n.get("type") == "taskItem":  # an action item: its state as a Markdown checkbox (launch sign-offs)
+                attrs = n.get("attrs")
+                out.append("- [x] " if isinstance(attrs, dict) and attrs.get("state") == "DONE" else "- [ ] ")
             walk(n.get("content"))  # a list of nodes; anything else holds no text
-            if n.get("type") in ("paragraph", "heading", "listItem", "codeBlock", "blockquote"):
+            if n.get("type") in ("paragraph", "heading", "listItem", "codeBlock", "blockquote", "taskItem"):
                 out.append("\n")
         elif isinstance(n, list):
             for child in n:

@@ -215,8 +215,8 @@ class Snapshot:
         return out
 
 
-# The changelog fields analysis reads; assignee and fix-version changes are left in the store.
-ANALYSIS_FIELDS = (TransitionField.STATUS, TransitionField.SPRINT, TransitionField.ESTIMATE)
+# The changelog fields analysis reads (labels: when a sign-off label was added); the others are left in the store.
+ANALYSIS_FIELDS = (TransitionField.STATUS, TransitionField.SPRINT, TransitionField.ESTIMATE, TransitionField.LABELS)
 
 
 def load_snapshot(store: Store, *, fields: Iterable[TransitionField] = ANALYSIS_FIELDS,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from syncd.errors import ReportError
 from syncd.reports.analysis.types import ReleaseAnalysis
 from syncd.reports.catalogue.base import (
@@ -14,8 +16,10 @@ from syncd.reports.catalogue.base import (
     risk_line,
 )
 from syncd.reports.catalogue.readiness import AT_RISK, GO, launch_checklist
+from syncd.reports.catalogue.signoffs import SignOffs
 from syncd.reports.catalogue.status import forecast_text
-from syncd.reports.render.templating import render_markdown
+from syncd.reports.render.escape import md_concat
+from syncd.reports.render.templating import format_date, render_markdown
 
 VERDICT_BADGE = {GO: "🟢 GO", AT_RISK: "🟠 AT RISK"}
 
@@ -36,6 +40,16 @@ def find_release(inp: ReportInput) -> ReleaseAnalysis:
     return upcoming[0]
 
 
+def sign_off_rows(inp: ReportInput, sign_offs: SignOffs) -> list[dict[str, Any]]:
+    """The Sign-offs table: role, person, given, by which record, the date and how it was found."""
+    rows = []
+    for r in sign_offs.rows:
+        where = md_concat([r.source or "not found", *([" on ", inp.key_link(r.item)] if r.item else [])])
+        rows.append({"role": r.role, "person": r.person, "given": "✅ yes" if r.given else "❌ no", "source": where,
+                     "date": format_date(r.at, inp.tz), "dated_by": r.dated_by or "—"})
+    return rows
+
+
 def launch_readiness(inp: ReportInput) -> Built:
     """Markdown of the checklist: verdict, each check with its items linked, progress and risks."""
     rel = find_release(inp)
@@ -52,5 +66,8 @@ def launch_readiness(inp: ReportInput) -> Built:
         verdict=VERDICT_BADGE.get(ready.verdict, "🔴 NO-GO"), pct=percent_done(rel.progress.counts),
         delivered=delivered_text(rel.progress.funnel), funnel=funnel_text(rel.progress.funnel),
         rag=RAG_BADGE[rel.status.rag], forecast=forecast_text(rel.forecast, rel.release.due),
-        risks=[risk_line(inp, r, links=True) for r in rel.risks])
+        risks=[risk_line(inp, r, links=True) for r in rel.risks], sign_offs=ready.sign_offs,
+        sign_off_rows=sign_off_rows(inp, ready.sign_offs),
+        checklist=inp.key_link(ready.sign_offs.checklist) if ready.sign_offs.checklist else None,
+        signoff_labels=", ".join(inp.launch.conventions.signoff_labels) or "none")
     return Built(f"Launch readiness: {rel.release.name}", md, {}, [r.id for r in rel.risks], rel.release.id, wide=True)

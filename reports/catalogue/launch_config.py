@@ -1,4 +1,5 @@
-"""What launch readiness is told in the config: `[releases.conventions]`.
+"""What launch readiness is told in the config: `[releases.conventions]`, `[releases.sign_offs]`
+and the checklist issue (`[releases.checklist]`, `releases.checklist_label`).
 
 These are the models only; `syncd.settings.ReleaseSettings` extends `LaunchConfig`, so the TOML keys
 live under `[releases]`. The defaults are the conventions launch readiness used before they could
@@ -10,6 +11,8 @@ from __future__ import annotations
 import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_ROLE = re.compile(r"[A-Za-z][A-Za-z0-9 _-]{0,39}")
 
 
 class _Section(BaseModel):
@@ -61,6 +64,46 @@ class LaunchConventions(_Section):
 
 
 class LaunchConfig(_Section):
-    """Launch readiness settings (`[releases]`): how its items are recognised."""
+    """Launch readiness settings (`[releases]`): conventions, sign-offs (role -> person) and the checklist issue."""
 
     conventions: LaunchConventions = Field(default_factory=LaunchConventions)
+    # role -> the person who signs it off, e.g. {"Product" = "Dana Whitfield", "QA" = "Lee Park"}
+    sign_offs: dict[str, str] = Field(default_factory=dict)
+    # release name (as reports show it) -> the key of its checklist issue, e.g. {"Gadget 5.6" = "GAD-900"}
+    checklist: dict[str, str] = Field(default_factory=dict)
+    # a label that marks the checklist issue among a release's items (when `checklist` names none)
+    checklist_label: str = Field("release-checklist", min_length=1, max_length=100)
+
+    @field_validator("sign_offs")
+    @classmethod
+    def _sign_offs(cls, v: dict[str, str]) -> dict[str, str]:
+        seen: set[str] = set()
+        for role, person in v.items():
+            if not _ROLE.fullmatch(role):
+                raise ValueError(f"role {role!r} must start with a letter and hold only letters, digits, space, "
+                                 "'-' or '_' (at most 40)")
+            if not person.strip():
+                raise ValueError(f"role {role!r}: name the person who signs it off")
+            slug = role_slug(role)
+            if slug in seen:
+                raise ValueError(f"role {role!r} is given twice (roles are compared ignoring case, space, '-', '_')")
+            seen.add(slug)
+        return v
+
+    @field_validator("checklist")
+    @classmethod
+    def _checklist(cls, v: dict[str, str]) -> dict[str, str]:
+        for release, key in v.items():
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]+-\d+|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#\d+", key):
+                raise ValueError(f"{release!r}: {key!r} is not an issue key (PROJ-12 or owner/repo#34)")
+        return v
+
+    @field_validator("checklist_label")
+    @classmethod
+    def _checklist_label(cls, v: str) -> str:
+        return v.strip().lower()
+
+
+def role_slug(role: str) -> str:
+    """A role as labels write it: "Product Owner" -> "product-owner" (label `signoff-product-owner`)."""
+    return re.sub(r"[\s_-]+", "-", role.strip().lower())

@@ -23,6 +23,7 @@ from syncd.model import CheckConclusion, ItemKind, PullState, StatusCategory, Wo
 from syncd.reports.analysis.scope import item_ref, key_order
 from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis, ReleaseRef
 from syncd.reports.catalogue.base import ReportInput, forecast_basis
+from syncd.reports.catalogue.signoffs import SignOffs, release_sign_offs
 
 CRITICAL_PRIORITIES = frozenset({"highest", "blocker", "critical", "p0", "p1", "urgent"})
 
@@ -60,6 +61,7 @@ class Readiness:
     verdict: str  # GO / NO-GO / AT RISK
     reason: str
     checks: list[Check]
+    sign_offs: SignOffs = field(default_factory=lambda: SignOffs(configured=False))
 
 
 def _labels(item: WorkItem) -> set[str]:
@@ -116,6 +118,20 @@ def _marked_check(inp: ReportInput, name: str, marked: list[WorkItem], what: str
     return Check(name, True, gate, f"{len(marked)} {what} item{'s' if len(marked) > 1 else ''} done", _named(inp, marked))
 
 
+def _sign_off_check(inp: ReportInput, sign_offs: SignOffs, work: list[WorkItem]) -> Check:
+    """The sign-off gate: the configured roles all signed off, else (none configured) the sign-off items done."""
+    if not sign_offs.configured:
+        conv = inp.launch.conventions
+        return _marked_check(inp, SIGN_OFFS, _marked(work, conv.signoff_labels, conv.signoff_title), "sign-off",
+                             gate=True)
+    total, missing = len(sign_offs.rows), sign_offs.missing
+    where = [sign_offs.checklist] if sign_offs.checklist is not None else []
+    if not missing:
+        return Check(SIGN_OFFS, True, True, f"{total} of {total} sign-offs given", where)
+    who = ", ".join(f"{r.role} ({r.person})" for r in missing)
+    return Check(SIGN_OFFS, False, True, f"{len(missing)} of {total} sign-offs missing: {who}", where)
+
+
 def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
     """The release's go/no-go checklist and verdict."""
     snap = inp.snapshot
@@ -160,6 +176,7 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
                          f"{len(remaining)} items open; {when}" + (f" vs due {due.isoformat()}" if due else "")
                          + f" ({forecast_basis(fc)})")
     conv = inp.launch.conventions
+    sign_offs = release_sign_offs(snap, inp.launch, rel.release, work)
     checks = sorted([
         past_due,
         _open_check(inp, BLOCKERS, sorted(blockers.values(), key=lambda i: i.key), "blocker", gate=True),
@@ -167,7 +184,7 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
         Check(CHECKS_GREEN, not failing, True,
               f"{len(failing)} merged with failing checks: {_keys(failing)}" if failing
               else "no merged pull request has failing checks", _named(inp, failing)),
-        _marked_check(inp, SIGN_OFFS, _marked(work, conv.signoff_labels, conv.signoff_title), "sign-off", gate=True),
+        _sign_off_check(inp, sign_offs, work),
         _marked_check(inp, DOCUMENTATION, _marked(work, conv.documentation_labels, conv.documentation_title),
                       "documentation", gate=False),
         _marked_check(inp, ROLLBACK, _marked(work, conv.rollback_labels, conv.rollback_title), "rollback-plan",
@@ -184,4 +201,4 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
         verdict, reason = AT_RISK, "; ".join(c.detail for c in failed)
     else:
         verdict, reason = GO, "every gate and caution passes"
-    return Readiness(release=rel, verdict=verdict, reason=reason, checks=checks)
+    return Readiness(release=rel, verdict=verdict, reason=reason, checks=checks, sign_offs=sign_offs)

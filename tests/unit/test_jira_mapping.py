@@ -193,3 +193,13 @@ def test_version_and_adf_edges() -> None:
     rel = release_from_version("acme", "WID", {"id": "9", "name": "1.0", "released": True, "releaseDate": "2026-10-01"}, "https://x")
     assert rel.released and rel.released_at == datetime(2026, 10, 1, tzinfo=UTC)
     assert adf_text(None) == "" and adf_text("h1. wiki text") == "h1. wiki text"
+    # an ADF task list (action items) keeps each item's state as a checkbox line
+    tasks = {"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": "Launch checklist"}]},
+        {"type": "taskList", "attrs": {"localId": "a1"}, "content": [
+            {"type": "taskItem", "attrs": {"localId": "t1", "state": "DONE"},
+             "content": [{"type": "text", "text": "QA sign-off"}]},
+            {"type": "taskItem", "attrs": {"localId": "t2", "state": "TODO"},
+             "content": [{"type": "text", "text": "Security "}, {"type": "text", "text": "sign-off",
+                                                                 "marks": [{"type": "strong"}]}]}]}]}
+    assert adf_text(tasks) == "Launch checklist\n- [x] QA sign-off\n- [ ] Security sign-off"

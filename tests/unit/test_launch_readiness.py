@@ -3,15 +3,26 @@ worked out here from the same records."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from syncd.errors import ConfigError
-from syncd.model import CheckConclusion, ItemKind, PullState, StatusCategory
+from syncd.model import (
+    CheckConclusion,
+    ItemKind,
+    PullState,
+    SourceType,
+    StatusCategory,
+    Transition,
+    TransitionField,
+    WorkItem,
+)
 from syncd.reports.analysis import analyse
 from syncd.reports.catalogue.base import ReportInput
+from syncd.reports.catalogue.catalogue import render_report
 from syncd.reports.catalogue.launch import find_release
 from syncd.reports.catalogue.launch_config import LaunchConfig, LaunchConventions
 from syncd.reports.catalogue.readiness import Readiness, launch_checklist
@@ -144,3 +155,154 @@ def test_a_bad_convention_is_one_line_and_a_non_zero_exit_through_the_cli(tmp_pa
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
     assert line == "syncd: error: config: releases.conventions.documentation_labels: a label must not be empty"
+
+
+# -- sign-offs -------------------------------------------------------------------------------------
+
+SIGNED = datetime(2026, 11, 17, 15, 30, tzinfo=UTC)
+
+
+def _with_checklist(world: World, description: str) -> tuple[WorkItem, WorkItem]:
+    """Release 1.1's rollback-plan item doubles as its checklist issue (label release-checklist, the
+    description given), with `signoff-qa` added by a Jira changelog row at SIGNED; the docs item carries
+    `signoff-docs` since it was created. Returns (checklist, docs item)."""
+    checklist = next(i for i in world.items if i.title == "Rollback plan for 1.1")
+    checklist.labels = [*checklist.labels, "release-checklist", "signoff-qa"]
+    checklist.description = description
+    before = " ".join(label for label in checklist.labels if label != "signoff-qa")
+    world.transitions.append(Transition(item_id=checklist.id, change_id="lbl-1", field=TransitionField.LABELS,
+                                        from_string=before, to_string=" ".join(checklist.labels), at=SIGNED))
+    docs = next(i for i in world.items if i.title == "Document the checkout API")
+    docs.labels = [*docs.labels, "SignOff-Docs"]
+    return checklist, docs
+
+
+ROLES = {"QA": "Lee Park", "Docs": "Devi Rao", "Product Owner": "Priya Raman", "Security": "Bo Chen",
+         "Legal": "Ann Lee"}
+
+
+def test_each_sign_off_source_answers_with_the_person_and_the_date_it_was_given(tmp_path: Path) -> None:
+    world = build_world()
+    checklist, docs = _with_checklist(world, "Launch checklist\n- [x] Product owner sign-off\n- [ ] Security sign-off\n"
+                                             "- [ ] QA sign-off\n")
+    ready = _ready(world, tmp_path, LaunchConfig(sign_offs=ROLES))
+    so = ready.sign_offs
+    assert so.configured and so.checklist is not None and so.checklist.key == checklist.key
+    assert so.checklist_found_by == "label release-checklist"
+    rows = {r.role: r for r in so.rows}
+    assert list(rows) == list(ROLES) and all(rows[role].person == person for role, person in ROLES.items())
+    # label on the checklist issue, dated by the changelog row that added it
+    qa = rows["QA"]
+    assert (qa.given, qa.source, qa.item and qa.item.key, qa.at, qa.dated_by) == (
+        True, "label signoff-qa", checklist.key, SIGNED, "label added (Jira changelog)")
+    # label on another item of the release, there since that item was created (no changelog row added it)
+    d = rows["Docs"]
+    assert (d.given, d.source, d.item and d.item.key, d.at, d.dated_by) == (
+        True, "label signoff-docs", docs.key, docs.created, "label there since the item was created")
+    # a checked line in the checklist's description, dated by the checklist's last update
+    po = rows["Product Owner"]
+    assert (po.given, po.source, po.item and po.item.key, po.at) == (True, "checked line", checklist.key,
+                                                                     checklist.updated)
+    assert po.dated_by == "checklist issue last updated (description history is not stored)"
+    sec = rows["Security"]
+    assert (sec.given, sec.source, sec.at) == (False, "unchecked line", None)
+    legal = rows["Legal"]
+    assert (legal.given, legal.source, legal.item, legal.at) == (False, None, None, None)
+    assert any("Jira issue properties are not synced" in n for n in so.notes)
+
+    gate = next(c for c in ready.checks if c.name == "Sign-offs done")
+    assert gate.gate and not gate.ok
+    assert gate.detail == "2 of 5 sign-offs missing: Security (Bo Chen), Legal (Ann Lee)"
+    assert [r.key for r in gate.items] == [checklist.key]
+    assert ready.reason.endswith("; 2 of 5 sign-offs missing: Security (Bo Chen), Legal (Ann Lee)")
+
+
+def test_sign_offs_all_given_pass_the_gate_and_the_sign_off_items_no_longer_count(tmp_path: Path) -> None:
+    world = build_world()
+    checklist, _ = _with_checklist(world, "- [x] Security sign-off\n* [X] legal signoff\n[x] product-owner sign off")
+    # the world's "Security sign-off for 1.1" item is open: with roles configured it is ordinary work
+    assert any(i.title == "Security sign-off for 1.1" and i.status_category != StatusCategory.DONE
+               for i in world.items)
+    ready = _ready(world, tmp_path, LaunchConfig(sign_offs=ROLES))
+    assert all(r.given for r in ready.sign_offs.rows)
+    gate = next(c for c in ready.checks if c.name == "Sign-offs done")
+    assert gate.ok and gate.gate and gate.detail == "5 of 5 sign-offs given"
+
+
+def test_the_checklist_issue_named_in_the_config_wins_and_a_missing_one_is_said(tmp_path: Path) -> None:
+    world = build_world()
+    _with_checklist(world, "")
+    named = next(i for i in world.items if i.title == "Security sign-off for 1.1")
+    named.description = "- [x] Legal sign-off"
+    ready = _ready(world, tmp_path, LaunchConfig(sign_offs={"Legal": "Ann Lee"}, checklist={"1.1": named.key}))
+    assert ready.sign_offs.checklist is not None and ready.sign_offs.checklist.key == named.key
+    assert ready.sign_offs.checklist_found_by == "releases.checklist"
+    assert ready.sign_offs.rows[0].given and ready.sign_offs.rows[0].source == "checked line"
+    gone = _ready(world, tmp_path, LaunchConfig(sign_offs={"Legal": "Ann Lee"}, checklist={"1.1": "WID-9999"}))
+    assert gone.sign_offs.checklist is None
+    assert gone.sign_offs.checklist_found_by == "WID-9999 (releases.checklist) is not in the store"
+    assert not gone.sign_offs.rows[0].given
+
+
+def test_a_github_label_is_dated_by_the_items_last_update(tmp_path: Path) -> None:
+    world = build_world()
+    issue = next(i for i in world.items if RELEASE in i.release_ids and i.kind == ItemKind.STORY)
+    gh = issue.model_copy(update={"id": "gh:issue:1", "source": "gh", "source_type": SourceType.GITHUB,
+                                  "key": "acme/widget#1", "labels": ["signoff-qa"]})
+    world.items.append(gh)
+    ready = _ready(world, tmp_path, LaunchConfig(sign_offs={"QA": "Lee Park"}))
+    [row] = ready.sign_offs.rows
+    assert (row.given, row.item and row.item.key, row.at) == (True, "acme/widget#1", gh.updated)
+    assert row.dated_by == "item last updated (no label history stored for GitHub)"
+
+
+def test_the_sign_offs_table_shows_names_sources_and_dates(tmp_path: Path) -> None:
+    world = build_world()
+    checklist, docs = _with_checklist(world, "- [x] Product Owner sign-off")
+    goals = load_goals_file(write_goals(tmp_path / "goals.toml"))
+    snap = Snapshot.of(world.items, pulls=world.pulls, sprints=world.sprints, releases=world.releases,
+                       links=world.links, transitions=world.transitions, people=world.people)
+    analysis = analyse(snap, goals.goals, ReportSettings(timezone="Europe/Berlin"), NOW, capacity=goals.capacity)
+    inp = ReportInput(analysis=analysis, snapshot=snap, now=NOW, scope="1.1",
+                      launch=LaunchConfig(sign_offs={"QA": "Lee Park", "Product Owner": "Priya Raman",
+                                                     "Legal": "<b>Ann</b>"}))
+    report = render_report("launch-readiness", None, inp)
+    md = report.markdown
+    assert "<b>Ann" not in report.html and "&lt;b&gt;Ann&lt;/b&gt;" in report.html
+    section = md.split("## Sign-offs\n", 1)[1].split("\n## ", 1)[0]
+    link = f"[{checklist.key}]({checklist.url})"
+    assert f"Checklist issue: {link} (label release-checklist)." in section
+    assert f"| QA | Lee Park | ✅ yes | label signoff-qa on {link} | 2026-11-17 | label added (Jira changelog) |" \
+        in section
+    assert (f"| Product Owner | Priya Raman | ✅ yes | checked line on {link} | "
+            f"{checklist.updated.astimezone(ZoneInfo('Europe/Berlin')).date().isoformat()} | checklist issue last "
+            "updated (description history is not stored) |") in section
+    assert "| Legal | &lt;b&gt;Ann&lt;/b&gt; | ❌ no | not found | — | — |" in section  # config text stays text
+    assert "Jira issue properties are not synced" in section
+
+    plain = render_report("launch-readiness", None, _input_plain(world, tmp_path)).markdown
+    assert "No sign-offs are configured: name each role and the person who signs it off under " \
+           "`[releases.sign_offs]`" in plain
+
+
+def _input_plain(world: World, tmp_path: Path) -> ReportInput:
+    goals = load_goals_file(write_goals(tmp_path / "goals.toml"))
+    snap = Snapshot.of(world.items, pulls=world.pulls, sprints=world.sprints, releases=world.releases,
+                       links=world.links, transitions=world.transitions, people=world.people)
+    analysis = analyse(snap, goals.goals, ReportSettings(timezone="Europe/Berlin"), NOW, capacity=goals.capacity)
+    return ReportInput(analysis=analysis, snapshot=snap, now=NOW, scope="1.1")
+
+
+def test_bad_sign_off_config_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "syncd.toml"
+    for body, message in (
+            ('[releases.sign_offs]\nQA = " "\n', "config: releases.sign_offs: role 'QA': name the person who signs it off"),
+            ('[releases.sign_offs]\n"Q/A" = "Lee"\n', "config: releases.sign_offs: role 'Q/A' must start with a letter"),
+            ('[releases.sign_offs]\n"Product Owner" = "A"\nproduct_owner = "B"\n',
+             "config: releases.sign_offs: role 'product_owner' is given twice"),
+            ('[releases.checklist]\n"Gadget 5.6" = "gad 12"\n',
+             "config: releases.checklist: 'Gadget 5.6': 'gad 12' is not an issue key (PROJ-12 or owner/repo#34)")):
+        config.write_text(body, encoding="utf-8")
+        with pytest.raises(ConfigError) as err:
+            load_settings(config)
+        assert str(err.value).startswith(message) and "\n" not in str(err.value), str(err.value)
