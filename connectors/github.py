@@ -4,8 +4,11 @@ What a sync costs, in requests:
 - changed items come from `/repos/{o}/{r}/issues?state=all&sort=updated&direction=asc&since=...` (100 a
   page, issues and PRs together). The PRs among them get their details (reviews, requested reviewers,
   head-commit check rollup, size, merge, commit messages for Jira keys) in GraphQL batches of
-  `graphql_batch` PRs, about 1/50 of a request per PR; a nested connection that overflows its page (more
-  than 50 reviews, 20 review requests or 30 commits) is followed up for that PR alone.
+  `graphql_batch` PRs, always full: PRs are carried over from list page to list page and from repository to
+  repository, and the last, partial batch goes out at the end (before the census), so a sync makes
+  ⌈PRs / 50⌉ detail requests. A page is stored with its PRs' details, never before, each with its own cursor
+  (`connectors.github_carry`). A nested connection that overflows its page (more than 50 reviews, 20 review
+  requests or 30 commits) is followed up for that PR alone.
 - a poll with nothing changed is ONE request per repository: the same `since` query with
   `If-None-Match`, answered 304, which GitHub does not charge against the rate limit. The refreshes
   below add requests only when they are due.
@@ -33,8 +36,10 @@ What a sync costs, in requests:
 
 Failures: a repository that fails (404, 403, retries exhausted) is skipped and the others are synced and
 committed; the source then fails with one line naming each failed repository, whose cursor is left as it
-was before (a repository's cursor only moves with a stored page). Bad credentials (401) or a rate limit
-that resets later than `max_rate_wait_s` stop the whole source at once.
+was before (a repository's cursor only moves with a stored page; one whose PR details GraphQL cannot give
+has none of its waiting pages stored). Bad credentials (401) or a rate limit that resets later than
+`max_rate_wait_s` stop the whole source at once (the pages still waiting for PR details are read again
+by the next sync).
 Bad payloads: an issue or PR whose payload (issues-list entry or GraphQL node) the mapping cannot read
 (`connectors.payload`) is skipped, not stored (a version stored before stays), and remembered in its
 repository's cursor (`rejected`: number -> problem); the rest syncs and the source fails with one line
@@ -55,6 +60,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syncd.connectors.config import GitHubSource
+from syncd.connectors.github_carry import Held, HeldBatches
 from syncd.connectors.github_client import GitHubClient, SourceStopped, header, last_page, next_link
 from syncd.connectors.github_graphql import GraphQLReads
 from syncd.connectors.github_mapping import (
@@ -96,6 +102,9 @@ class GitHubConnector:
         self._now = now
         self._unidentified: list[str] = []  # skipped items without a number: reported, cannot be retried
         self._totals: dict[str, int] = {}  # repository -> items its complete listing holds (the progress total)
+        self._held = HeldBatches({})  # batches waiting for their PRs' details (one sync's)
+        self._live: dict[str, Json] = {}  # repository -> its cursor state as this sync moves it
+        self._failed: dict[str, str] = {}  # repository ("" for the whole source) -> why it failed
 
     @property
     def requests(self) -> int:
@@ -127,52 +136,103 @@ class GitHubConnector:
         root: Json = {"repos": copy.deepcopy(old.get("repos") or {}), "census_at": old.get("census_at"),
                       "org": old.get("org")}
         repos = self.repositories(root, full)
-        failures: list[str] = []
+        self._held = HeldBatches(root)
+        self._failed = {}
         seen: dict[str, set[str]] = {}  # repository -> item ids of a complete listing
-        synced = 0
+        done: list[str] = []  # repositories listed to the end
         self._unidentified = []
         try:
             self._totals = {}
             for index, repo in enumerate(repos):
                 try:
-                    yield from self._sync_repo(repo, root, full, seen)
-                    synced += 1
+                    for held in self._sync_repo(repo, root, full, seen):
+                        yield from self._carry(held)
+                        if repo in self._failed:
+                            break  # its PR details failed: its held batches are dropped, its listing stops
+                    done.append(repo)
                 except SourceStopped as exc:
                     left = len(repos) - index - 1
                     raise SourceStopped(exc.source, _reason(exc) + (f" ({left} more repositories not synced)"
                                                                     if left else ""), exc.url) from None
                 except SourceError as exc:
-                    failures.append(f"repository {repo}: {_reason(exc)}")
-                    log.warning("%s: repository %s failed: %s", self.name, repo, _reason(exc))
+                    self._fail(repo, _reason(exc))
+            yield from self._carry(None)  # the PRs still waiting, in one last (partial) batch
+            if not self._failed and repos:
+                for held in self._census(repos, seen, root, full, known_ids):
+                    yield from self._carry(held)
+                yield from self._carry(None)
         except SourceStopped as exc:
-            failures.append(_reason(exc))
-        if not failures and repos:
-            yield from self._census(repos, seen, root, full, known_ids)
+            self._failed[""] = _reason(exc)
+        failures = [f"repository {repo}: {why}" if repo else why for repo, why in self._failed.items()]
         if failures:
+            waiting = {h.repo for h in self._held.held}  # a stopped source leaves batches unstored
+            synced = len([r for r in done if r not in self._failed and r not in waiting])
             failures[-1] += f" — {synced} of {len(repos)} repositories synced"
+        stored = self._held.stored.get("repos") or {}  # what is stored: a dropped batch's skipped items are not
         skipped = [f"{repo}#{n}: {v.get('problem')}" for repo in repos
-                   for n, v in sorted(((root["repos"].get(repo) or {}).get("rejected") or {}).items(), key=lambda kv: int(kv[0]))]
+                   for n, v in sorted(((stored.get(repo) or {}).get("rejected") or {}).items(), key=lambda kv: int(kv[0]))]
         if skipped or self._unidentified:
             failures.append(skipped_line("item", skipped + self._unidentified))
         if failures:
             raise SourceError(self.name, "; ".join(failures), self.config.base_url)
 
-    def _commit(self, repo: str, work: Json, root: Json, batch: Batch) -> Batch:
-        """`batch` carrying the cursor with this repository's state at `work` (true once stored)."""
-        root["repos"][repo] = copy.deepcopy(work)
-        batch.cursor = copy.deepcopy(root)
-        return batch
+    def _fail(self, repo: str, why: str, *, details: bool = False) -> None:
+        """A repository failed: the others go on. When its PR details failed (`details`), its held batches are
+        never stored, so its stored cursor stays before them; a listing that failed keeps the pages it read."""
+        log.warning("%s: repository %s failed: %s", self.name, repo, why)
+        self._failed.setdefault(repo, why)
+        if details:
+            self._held.drop(repo)
 
-    def _sync_repo(self, repo: str, root: Json, full: bool, seen: dict[str, set[str]]) -> Iterator[Batch]:
+    def _commit(self, repo: str, work: Json, root: Json, held: Held) -> Held:
+        """`held` to be stored with this repository's state at `work` (and the source-wide keys of `root`)."""
+        held.repo, held.state = repo, copy.deepcopy(work)
+        held.top = copy.deepcopy({k: v for k, v in root.items() if k != "repos"})
+        return held
+
+    def _carry(self, held: Held | None) -> Iterator[Batch]:
+        """Hold a batch until its PRs have their details; send a detail batch whenever `graphql_batch` PRs
+        wait (`held` None: send what waits, however few); yield the batches that are complete, in order.
+        See `connectors.github_carry`."""
+        if held is not None:
+            self._held.hold(held)
+        size = self.config.graphql_batch
+        while (wanted := self._held.wanted()) and (held is None or len(wanted) >= size):
+            nodes, failed = self.graph.pull_details_across(wanted[:size], texts=False)
+            for repo, why in failed.items():
+                self._fail(repo, why, details=True)
+            for (repo, number), node in nodes.items():
+                for waiting, states in self._held.waiting_for(repo, number):
+                    self._details_arrived(waiting, states, number, node)
+        yield from self._held.release()
+
+    def _details_arrived(self, held: Held, states: list[Json], number: int, node: Json) -> None:
+        """Add a PR's details to the held batch of its listing entry; the cursor states from that batch on (and
+        the repository's live one) learn whether it is open, or that it was skipped."""
+        repo = held.repo or ""
+        issue = held.pulls.pop(number)
+        live = self._live.get(repo)
+        states = [*states, live] if live is not None and all(live is not s for s in states) else states
+        try:
+            self._add_pull(held.batch, held.people, states, number, make_id(self.name, issue["id"]), node,
+                           issue.get("title"), issue.get("body"))
+        except PayloadError as exc:
+            for state in states:
+                self._reject(repo, state.setdefault("rejected", {}), issue, exc, "pull request details: ", quiet=state is not live)
+                (state.get("boundary") or {}).pop(str(issue["id"]), None)  # re-read at the edge: retried
+            held.batch.items = [i for i in held.batch.items if i.remote_id != str(issue["id"])]
+
+    def _sync_repo(self, repo: str, root: Json, full: bool, seen: dict[str, set[str]]) -> Iterator[Held]:
         before = root["repos"].get(repo) or {}
         work: Json = {} if full else copy.deepcopy(before)
+        self._live[repo] = work
         changed = False
         listed: set[int] = set()
-        for batch in self._changed_items(repo, work, seen, listed):
+        for held in self._changed_items(repo, work, seen, listed):
             changed = True
-            yield self._commit(repo, work, root, batch)
-        for batch in self._retry_rejected(repo, work, listed):
-            yield self._commit(repo, work, root, batch)
+            yield self._commit(repo, work, root, held)
+        for held in self._retry_rejected(repo, work, listed):
+            yield self._commit(repo, work, root, held)
         now = self._now()
         extra = Batch()
         if full or changed or _due(work.get("releases_at"), now, timedelta(minutes=self.config.releases_refresh_minutes)):
@@ -184,9 +244,9 @@ class GitHubConnector:
         if work.get("open") and _due(work.get("checks_at"), now, timedelta(minutes=self.config.checks_refresh_minutes)):
             self._refresh_checks(repo, work, extra)
         if not extra.is_empty() or work != before:
-            yield self._commit(repo, work, root, extra)
+            yield self._commit(repo, work, root, Held(extra))
 
-    def _changed_items(self, repo: str, work: Json, seen: dict[str, set[str]], listed: set[int]) -> Iterator[Batch]:
+    def _changed_items(self, repo: str, work: Json, seen: dict[str, set[str]], listed: set[int]) -> Iterator[Held]:
         """Pages of items changed since the cursor (every item when there is none); `listed` gets the numbers read.
 
         The listing races with edits (see the module docstring): it pages by the `since` of the last item
@@ -270,7 +330,7 @@ class GitHubConnector:
                 page_no += 1
 
     def _listed_page(self, repo: str, data: Any, work: Json, seen: dict[str, set[str]], listed: set[int],
-                     read: dict[str, str]) -> Iterator[Batch]:
+                     read: dict[str, str]) -> Iterator[Held]:
         """The batch of one listing page's entries not read before (at their `updated_at`); moves the cursor."""
         page = list(data) if isinstance(data, list) else []
         ids = [_item_id(i) for i in page]
@@ -285,7 +345,8 @@ class GitHubConnector:
         read.update((iid, str(i.get("updated_at"))) for i, iid in zip(page, ids, strict=True) if iid)
         if not issues:
             return
-        batch = self._page_batch(repo, issues, work)
+        held = self._page_batch(repo, issues, work)
+        batch = held.batch
         if batch.items:  # skipped items do not move the cursor: they are remembered in `rejected`
             since = work.get("since")
             stored = {item.remote_id for item in batch.items}
@@ -295,10 +356,11 @@ class GitHubConnector:
             boundary.update({str(i["id"]): i["updated_at"] for i in issues if _item_id(i) in stored})
             work["boundary"] = {k: v for k, v in boundary.items()
                                 if datetime.fromisoformat(v.replace("Z", "+00:00")) >= cutoff}
-        yield batch
+        yield held
 
-    def _page_batch(self, repo: str, issues: list[Any], work: Json) -> Batch:
-        """The records of these issues-list entries; one that cannot be mapped is skipped and remembered."""
+    def _page_batch(self, repo: str, issues: list[Any], work: Json) -> Held:
+        """The records of these issues-list entries, held until their PRs' details arrive (`_carry`); one that
+        cannot be mapped is skipped and remembered."""
         batch = Batch()
         people: dict[str, Person] = {}
         pulls: dict[int, Json] = {}
@@ -315,26 +377,19 @@ class GitHubConnector:
             people.update((p.id, p) for p in named)
             if item.kind == ItemKind.PULL_REQUEST:
                 pulls[int(issue["number"])] = issue
-        for number, node in self.graph.pull_details(repo, sorted(pulls), texts=False).items():
-            issue = pulls[number]
-            try:
-                self._add_pull(batch, people, work, number, make_id(self.name, issue["id"]), node,
-                               issue.get("title"), issue.get("body"))
-            except PayloadError as exc:
-                self._reject(repo, rejected, issue, exc, "pull request details: ")
-                batch.items = [i for i in batch.items if i.remote_id != str(issue["id"])]
-        batch.people = list(people.values())
-        return batch
+        return Held(batch, pulls, people)
 
-    def _reject(self, repo: str, rejected: Json, issue: Any, exc: PayloadError, what: str = "") -> None:
+    def _reject(self, repo: str, rejected: Json, issue: Any, exc: PayloadError, what: str = "",
+                quiet: bool = False) -> None:
         number = _number(issue)
-        log.warning("%s: %s#%s skipped, payload not understood: %s%s", self.name, repo, number, what, exc)
+        if not quiet:
+            log.warning("%s: %s#%s skipped, payload not understood: %s%s", self.name, repo, number, what, exc)
         if number is None:
             self._unidentified.append(f"an item of {repo} without a number: {what}{exc}")
         else:
             rejected[str(number)] = {"problem": f"{what}{exc}"}
 
-    def _retry_rejected(self, repo: str, work: Json, listed: set[int]) -> Iterator[Batch]:
+    def _retry_rejected(self, repo: str, work: Json, listed: set[int]) -> Iterator[Held]:
         """Re-read each skipped item the listing did not bring again: store it once it maps, forget it once gone."""
         rejected: Json = work.get("rejected") or {}
         for number in sorted(int(n) for n in rejected if int(n) not in listed):
@@ -343,21 +398,23 @@ class GitHubConnector:
             if issue is None or (isinstance(url, str) and not url.endswith(f"/repos/{repo}")):
                 log.info("%s: skipped %s#%d is gone or transferred; no longer retried", self.name, repo, number)
                 del rejected[str(number)]
-                yield Batch()
+                yield Held(Batch())
                 continue
             yield self._page_batch(repo, [issue], work)
 
-    def _add_pull(self, batch: Batch, people: dict[str, Person], work: Json, number: int, item_id: str, node: Json,
-                  title: str | None, body: str | None) -> None:
+    def _add_pull(self, batch: Batch, people: dict[str, Person], states: list[Json], number: int, item_id: str,
+                  node: Json, title: str | None, body: str | None) -> None:
+        """Add a PR's records to `batch`; each cursor state in `states` learns whether it is open (and its rollup)."""
         pr, links, pr_people = pull_from_graphql(self.name, item_id, node, title, body,
                                                  self.config.jira_projects, self.config.key_pattern)
         batch.pulls.append(pr)
         batch.links.extend(links)
         people.update((p.id, p) for p in pr_people)
-        if pr.state == PullState.OPEN:
-            work["open"][str(number)] = [item_id, head_rollup(node)]
-        else:
-            work["open"].pop(str(number), None)
+        for state in states:
+            if pr.state == PullState.OPEN:
+                state.setdefault("open", {})[str(number)] = [item_id, head_rollup(node)]
+            else:
+                state.setdefault("open", {}).pop(str(number), None)
 
     def _refresh_checks(self, repo: str, work: Json, batch: Batch) -> None:
         """Re-read open PRs' head rollups; re-fetch the PRs whose rollup changed (checks don't bump updated_at)."""
@@ -370,7 +427,7 @@ class GitHubConnector:
         for number, node in self.graph.pull_details(repo, changed, texts=True).items():
             item_id = known[str(number)][0]
             try:
-                self._add_pull(batch, people, work, number, item_id, node, node.get("title"), node.get("body"))
+                self._add_pull(batch, people, [work], number, item_id, node, node.get("title"), node.get("body"))
             except PayloadError as exc:  # retried through the issues API on the next sync
                 self._reject(repo, work.setdefault("rejected", {}), {"number": number}, exc, "pull request details: ")
         batch.people.extend(people.values())
@@ -401,7 +458,7 @@ class GitHubConnector:
     # -- deletions and transfers ------------------------------------------------------------------
 
     def _census(self, repos: list[str], seen: dict[str, set[str]], root: Json, full: bool,
-                known_ids: Callable[[], dict[str, str]]) -> Iterator[Batch]:
+                known_ids: Callable[[], dict[str, str]]) -> Iterator[Held]:
         """Items the store has that GitHub no longer shows in these repositories (deleted, transferred out).
 
         A census is a listing too and races with edits and deletions (a page shifts), so an id it did not
@@ -430,10 +487,10 @@ class GitHubConnector:
                 continue
             log.info("%s: %s was missing from the census but GitHub still has it; stored, not removed",
                      self.name, in_scope[item_id])
-            work = root["repos"].setdefault(repo, {})
+            work = self._live.setdefault(repo, {})
             yield self._commit(repo, work, root, self._page_batch(repo, [issue], work))
         root["census_at"] = now.isoformat()
-        yield Batch(removed_ids=removed, cursor=copy.deepcopy(root))
+        yield Held(Batch(removed_ids=removed), top={"census_at": root["census_at"]})
 
     def _still_there(self, repo: str, number: str, item_id: str) -> Json | None:
         """The issues-list entry of a stored item, or None when it is gone from `repo` (404/410, transferred)."""

@@ -29,7 +29,7 @@ from tests.unit.test_github_queries import assert_github_would_answer, github_sc
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    yield from open_sandbox(issues=45, pulls=130)  # two issue pages, four GraphQL batches
+    yield from open_sandbox(issues=45, pulls=130)  # two issue pages (55 and 75 PRs), three GraphQL batches
 
 
 def test_full_sync_stores_exactly_the_world_and_second_sync_changes_nothing(store: Store, sandbox: Sandbox) -> None:
@@ -70,8 +70,11 @@ def test_full_sync_stores_exactly_the_world_and_second_sync_changes_nothing(stor
     assert links == sorted((f"gh:{widget.issues[n]['id']}", f"WID-{n - 45}") for n in widget.pulls)
     assert {p.id for p in store.people()} == {"gh:alice", "gh:bob", "gh:octocat"}
     # 3 issue pages (widget 2, gadget 1) + widget's catch-up read (its listing took two pages) + 2 milestones
-    # + 2 releases + 4 GraphQL batches; the progress total comes from the listing, not a query of its own
-    assert result.requests == conn.requests == sandbox.controls.total("github") == 12
+    # + 2 releases + 3 GraphQL batches: widget's pages hold 55 and 75 PRs, batched per page that was 50+5 and
+    # 50+25 (4 requests); carried over from page to page it is 50, 50 and the last 30 = ⌈130/50⌉. The progress
+    # total comes from the listing, not a query of its own
+    assert result.requests == conn.requests == sandbox.controls.total("github") == 11
+    assert sandbox.controls.stats()["requests"]["github graphql"] == 3
     assert result.requests / 130 <= 0.1
     assert conn.total_hint == 175
     before = canonical(store)
@@ -184,8 +187,9 @@ def test_overflowing_connections_are_followed_up(store: Store, sandbox: Sandbox)
     assert len(pr.reviews) == 120 and pr.reviews[-1].author_id == "gh:reviewer119"
     assert pr.requested_reviewer_ids == [f"gh:lead{k}" for k in range(25)]
     assert pr.linked_keys == ["WID-77"]  # from the 75th commit message: the 30 fetched first don't name it
-    # 12 requests of the plain world + 3 follow-ups (reviews 50+70, review requests 20+5, commits 30+45)
-    assert sandbox.controls.stats()["requests"]["github graphql"] == 4 + 3
+    # 3 detail batches of the plain world (the new PR is the 131st: 50, 50, 31) + 3 follow-ups (reviews
+    # 50+70, review requests 20+5, commits 30+45)
+    assert sandbox.controls.stats()["requests"]["github graphql"] == 3 + 3
 
 
 def test_every_document_sent_is_one_github_answers(realdata: Path, sqlite_url: str, sandbox: Sandbox) -> None:
