@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from syncd.model import ReleaseKind, RiskAck, SprintState, WorkItem
+from syncd.model import ReleaseKind, RiskAck, SprintState, StatusCategory, WorkItem
 from syncd.reports.analysis.dora import DeliveryConventions
 from syncd.reports.analysis.flow import flow
 from syncd.reports.analysis.forecast import forecast_completion, items_by_date, scope_key, seed_for
@@ -23,7 +23,7 @@ from syncd.reports.analysis.releases import JoinConfig, JoinedRelease, ReleaseJo
 from syncd.reports.analysis.risk_rules import RiskThresholds, rule_configs, sort_risks
 from syncd.reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
 from syncd.reports.analysis.risks_work import work_limits
-from syncd.reports.analysis.scope import item_ref, local_day, release_items, release_ref, select_items
+from syncd.reports.analysis.scope import item_ref, key_order, local_day, release_items, release_ref, select_items
 from syncd.reports.analysis.sprints import sprint_reports
 from syncd.reports.analysis.status import scope_status
 from syncd.reports.analysis.teams import Teams, forecast_sample
@@ -34,6 +34,7 @@ from syncd.reports.analysis.types import (
     GoalAnalysis,
     ItemsByDate,
     MetricValue,
+    PhaseForecast,
     ReleaseAnalysis,
     Risk,
 )
@@ -90,6 +91,23 @@ class _Forecasts:
         options = forecast_options(fc, target, [item_ref(self.snap, i) for i in cut_order(inputs.remaining)],
                                    self.now, self.tz, people=people)
         return replace(fc, options=options) if options else fc
+
+
+def _phases(snap: Snapshot, forecasts: _Forecasts, part: ScopePart) -> list[PhaseForecast]:
+    """The goal's phases: its items grouped by epic, each forecast on its own (the same way as any scope)."""
+    by_epic: dict[str | None, list[WorkItem]] = {}
+    for item in part.items:
+        by_epic.setdefault(item.epic_id if item.epic_id in snap.item_by_id else None, []).append(item)
+    team = part.goal.team if part.goal is not None else None
+    out = []
+    for epic_id in sorted(by_epic, key=lambda e: (e is None, key_order(snap.item_by_id[e].key) if e else ("", 0, ""))):
+        items = by_epic[epic_id]
+        remaining = sorted((i for i in items if i.status_category != StatusCategory.DONE),
+                           key=lambda i: (i.status_category != StatusCategory.IN_PROGRESS, key_order(i.key)))
+        fc = forecasts.of(items, ForecastInputs(remaining), None, team=team)
+        epic = item_ref(snap, snap.item_by_id[epic_id]) if epic_id is not None else None
+        out.append(PhaseForecast(epic=epic, items=len(items), remaining=len(remaining), forecast=fc))
+    return out
 
 
 def _releases_in_view(join: ReleaseJoin, now: datetime, weeks: int) -> list[JoinedRelease]:
@@ -174,6 +192,9 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
             id=rel.id, name=rel.name, target=rel.due, items=items, url=rel.url, release=rel,
             progress=scope_progress, forecast=forecasts.of(items, inputs, rel.due)))
 
+    # after the releases: a phase with a release's remaining items gets the release's forecast, not the reverse
+    phases = {part.id: _phases(snap, forecasts, part) for part in goal_parts}
+
     sprints = sprint_reports(snap, hist, now, settings.velocity_sprints, capacity, settings.forecast_weeks, teams, tz)
     flows = flow(snap, hist, clock, now, tz, settings.forecast_weeks, delivery)
     current_sprints = {r.sprint.id for r in sprints if r.sprint.state != SprintState.CLOSED}
@@ -197,7 +218,8 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
             goal=part.goal, progress=part.progress, forecast=part.forecast,
             on_track=_on_track(part.forecast, part.target),
             metric=metrics[key],
-            status=scope_status("goal", part.forecast, part.target, mine, part.progress.funnel), risks=mine))
+            status=scope_status("goal", part.forecast, part.target, mine, part.progress.funnel), risks=mine,
+            phases=phases[part.id]))
     release_results = []
     for part in release_parts:
         assert part.release is not None

@@ -653,6 +653,22 @@ class MetricValue:
 
 
 @dataclass(frozen=True, slots=True)
+class PhaseForecast:
+    """One phase (epic) of a goal: its items in the goal, those left, and its own forecast."""
+
+    epic: ItemRef | None  # None: the goal's items in no epic
+    items: int
+    remaining: int
+    forecast: Forecast
+
+    @property
+    def buffer_days(self) -> int | None:
+        """The schedule buffer at p85: p85 - p50 of the phase's forecast, in days (None without dates)."""
+        fc = self.forecast
+        return (fc.p85 - fc.p50).days if fc.p85 is not None and fc.p50 is not None else None
+
+
+@dataclass(frozen=True, slots=True)
 class GoalAnalysis:
     """Everything about one goal."""
 
@@ -663,6 +679,7 @@ class GoalAnalysis:
     metric: MetricValue
     status: Status
     risks: list[Risk]  # most severe first
+    phases: list[PhaseForecast] = field(default_factory=list)  # its epics, by key; items in no epic last
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,11 @@ releases (including items of projects that are not synced, shown as external).""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import math
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from syncd.reports.analysis.critical_path import goal_critical_path
 from syncd.reports.analysis.dependencies import (
     EPIC,
     EXTERNAL,
@@ -17,14 +19,14 @@ from syncd.reports.analysis.dependencies import (
     item_dependencies,
 )
 from syncd.reports.analysis.scope import item_ref, key_order
-from syncd.reports.analysis.types import Forecast, Progress, SprintReport
+from syncd.reports.analysis.types import Forecast, GoalAnalysis, Progress, SprintReport
 from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, forecast_basis
 from syncd.reports.catalogue.charts_for import goal_forecast, slug
 from syncd.reports.catalogue.derive import sprints_of
 from syncd.reports.catalogue.readiness import release_work
 from syncd.reports.render.charts import timeline_png
 from syncd.reports.render.escape import Md, md_concat, md_link
-from syncd.reports.render.templating import render_markdown
+from syncd.reports.render.templating import format_number, render_markdown
 
 MAX_SPRINT_NAMES = 2
 MAX_PHASES_IN_CHART = 14
@@ -116,6 +118,44 @@ def _dependency_rows(inp: ReportInput) -> tuple[list[dict[str, Any]], int]:
     return [r[3] for r in rows], within
 
 
+def _critical_path_view(inp: ReportInput, g: GoalAnalysis) -> dict[str, Any]:
+    """A goal's critical path (CPM, durations from each team's p50 cycle time) as the template shows it."""
+    flow = inp.analysis.flow
+    p50s = {team: m.cycle_time_days.p50 for team, m in flow.by_project.items() if m.cycle_time_days is not None}
+    overall = flow.overall.cycle_time_days.p50 if flow.overall.cycle_time_days is not None else None
+    facts = inp.facts
+    cp = goal_critical_path(inp.snapshot, inp.goal_items.get(g.goal.id, set()), p50s, overall,
+                            {i: f.started for i, f in facts.items()}, inp.now)
+    by_key = inp.snapshot.item_by_key
+    steps = []
+    for n, s in enumerate(cp.steps, 1):
+        item = by_key.get(s.key) if not s.external else None
+        link = inp.key_link(item_ref(inp.snapshot, item)) if item is not None else md_link(s.key, inp.item_url(s.key, None))
+        where = "" if s.in_goal else (" (external)" if s.external else " (outside the goal)")
+        steps.append({"n": n, "item": md_concat([link, " ", inp.linkify(s.title) if s.title else "(summary not known)",
+                                                 where]),
+                      "status": s.status or "not known", "team": s.team, "days": format_number(s.duration),
+                      "basis": s.basis, "start": format_number(s.start), "finish": format_number(s.finish)})
+    earliest = inp.analysis.today + timedelta(days=math.ceil(cp.length - 1e-9)) if cp.steps else None
+    return {"title": g.goal.title, "cp": cp, "steps": steps, "length": format_number(cp.length),
+            "earliest": earliest, "fc": g.forecast}
+
+
+def _buffer_view(inp: ReportInput, g: GoalAnalysis) -> dict[str, Any]:
+    """A goal's phases (epics) with each one's forecast and schedule buffer at p85 (p85 − p50)."""
+    rows: list[dict[str, Any]] = []
+    done = 0
+    for ph in g.phases:
+        fc = ph.forecast
+        if fc.done:
+            done += 1
+            continue
+        rows.append({"epic": md_concat([inp.key_link(ph.epic), " ", inp.linkify(ph.epic.title)]) if ph.epic else "no epic",
+                     "count": ph.items, "left": ph.remaining, "fc": fc, "buffer": ph.buffer_days,
+                     "basis": forecast_basis(fc)})
+    return {"title": g.goal.title, "rows": rows, "done": done}
+
+
 def timeline(inp: ReportInput) -> Built:
     """Markdown and chart of the phases, their sprints, dependencies and forecast ranges."""
     a = inp.analysis
@@ -152,6 +192,10 @@ def timeline(inp: ReportInput) -> Built:
             distributions.append({"title": g.goal.title, "chart": dist[0], "fc": g.forecast,
                                   "target": g.goal.target_date, "basis": forecast_basis(g.forecast)})
     deps, within = _dependency_rows(inp)
+    goals = [g for g in a.goals if not inp.scope or g.goal.id == inp.scope]
+    flow = a.flow.overall
     md = render_markdown("timeline.md.j2", tz=inp.tz, today=a.today, phases=phases, deps=deps, within=within, chart=chart,
-                         distributions=distributions)
+                         distributions=distributions, paths=[_critical_path_view(inp, g) for g in goals],
+                         buffers=[_buffer_view(inp, g) for g in goals if g.phases],
+                         window=(flow.window_start, flow.window_end))
     return Built("Timeline", md, charts, [], inp.scope, wide=True)

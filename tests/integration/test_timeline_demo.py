@@ -88,3 +88,24 @@ def test_the_timeline_lists_the_cross_team_and_cross_release_dependencies_the_li
     assert "team WID → GAD" in wid702 and "In Progress" in wid702
     wid535 = next(line for line in table.splitlines() if line.startswith("| [WID-535]"))
     assert "release Widget 2.6 → Widget 2.7" in wid535
+
+
+def test_each_critical_path_is_a_chain_of_links_the_store_holds_and_adds_up(demo: SandboxStore,
+                                                                            timeline: Report) -> None:
+    pairs = {(w, o) for w, o, *_ in _db(demo).execute(DEPENDENCIES).fetchall()}
+    paths = section(timeline.markdown, "## Critical path of each goal")
+    chains = 0
+    for block in paths.split("\n### ")[1:]:
+        steps = [line.split(" | ") for line in block.splitlines() if re.match(r"\| \d+ \| ", line)]
+        if not steps:
+            continue
+        keys = [re.match(r"\[([^\]]+)\]", s[1]).group(1) for s in steps]  # type: ignore[union-attr]
+        days = [float(s[4].split(" ")[0]) for s in steps]
+        finish = [float(s[6].rstrip(" |")) for s in steps]
+        # each step waits on the one before it (a link in the store), and starts when it is done
+        assert all((after, before) in pairs for before, after in zip(keys, keys[1:], strict=False)), keys
+        assert finish == pytest.approx([sum(days[:n + 1]) for n in range(len(days))])
+        head = block.splitlines()[2]
+        assert head.startswith(f"{len(steps)} item") and f", {finish[-1]:g} days:" in head, head
+        chains += len(steps) > 1
+    assert chains >= 1  # the demo's goals hold at least one chain of dependent items
