@@ -9,6 +9,7 @@ To Do item blocked only by To Do items outside a current or next sprint is raise
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -118,3 +119,31 @@ def test_no_backlog_blocked_by_backlog_is_raised_as_a_risk(demo: SandboxStore, c
     assert by_backlog and any(r.goal_ids or r.release_ids for r in by_backlog)  # parked although in a goal/release
     for risk in parked:  # the others are on items outside every goal, release and current sprint
         assert risk in by_backlog or not (risk.goal_ids or risk.release_ids or risk.sprint_ids), risk.title
+
+
+def test_gadget_5_6_open_work_is_one_figure_in_every_report(demo: SandboxStore, ctx: ReportContext,
+                                                             status: dict[str, Report]) -> None:
+    """The executive's "N items left", launch readiness' "N of M items open past the due date" and the
+    release's overdue signal ("move its N open items") all count what a direct SQL query of the store
+    counts: the fix version's and milestone's items, epics and pull requests aside, not done.
+
+    (The "19 of 39" once quoted beside "7 items left" came from a demo run at another `now`: the
+    sandbox generates its world relative to `now`, and at 2026-12-02 16:13 UTC it says 19 of 39
+    in launch readiness and 19 items left in the executive report, alike.)
+    """
+    with sqlite3.connect(demo.store.engine.url.database) as db:
+        rows = db.execute("""
+            SELECT DISTINCT i.key, i.status_category FROM items i, json_each(i.release_ids) r
+            WHERE i.removed = 0 AND i.kind NOT IN ('epic', 'pull_request')
+              AND r.value IN (SELECT id FROM releases WHERE (kind = 'version' AND name = 'Gadget 5.6')
+                                                      OR (kind = 'milestone' AND name = 'v5.6'))""").fetchall()
+    total = len(rows)
+    left = sum(1 for _, category in rows if category != "done")
+    assert (left, total) == (7, 24)  # the demo at NOW; the figures below must equal these, not each other only
+    top = section(status["executive"].markdown, "## Top risks")
+    [line] = [x for x in top.splitlines() if "**Ship Gadget 5.6** (goal)" in x]
+    assert f"; {left} items left, 85% forecast " in line
+    launch = render_from(ctx, None, "launch-readiness", None, scope="Gadget 5.6").markdown
+    assert f"**Why:** {left} of {total} items open past the due date 2026-11-23: " in launch
+    [overdue] = [r for r in ctx.analysis.risks if r.rule == "overdue" and r.title.startswith("Release Gadget 5.6 ")]
+    assert f"move its {left} open items to the next release" in overdue.mitigation
