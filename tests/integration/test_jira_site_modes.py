@@ -130,7 +130,7 @@ def test_foreign_links_cross_board_sprints_and_hidden_boards(shaped: Sandbox, tm
     assert again.returncode == 0 and warnings(again) == [], again.stderr  # warned once
 
 
-def test_a_blocker_in_a_project_that_is_not_synced_is_a_risk_in_the_engineering_report(shaped: Sandbox,
+def test_a_blocker_in_a_project_that_is_not_synced_is_a_risk_and_an_external_dependency_on_the_timeline(shaped: Sandbox,
                                                                                         tmp_path: Path) -> None:
     done, db = sync(shaped, tmp_path)
     assert done.returncode == 0, done.stderr
@@ -145,6 +145,14 @@ def test_a_blocker_in_a_project_that_is_not_synced_is_a_risk_in_the_engineering_
     status = FOREIGN_FIELDS["status"]["name"]
     assert f"is blocked by another team's work: OTHER-35406 ({status}, project OTHER, not synced)" in md
     assert key in md
+    # the timeline lists the dependency as external, with what the link showed of the far end
+    out = run("report", "timeline", "--format", "md", "--now", NOW.isoformat(), "--config", str(tmp_path / "syncd.toml"),
+              "--out", str(tmp_path / "timeline"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    timeline = "\n".join(p.read_text(encoding="utf-8") for p in (tmp_path / "timeline").glob("*.md"))
+    row = next(line for line in timeline.splitlines() if line.startswith(f"| [{key}]"))
+    assert f"OTHER-35406 {FOREIGN_FIELDS['summary']} (external) — project OTHER, not synced" in row.replace("\\", "")
+    assert f"| {status} |" in row and "external: OTHER is not synced" in row
 
 
 def test_a_site_without_the_agile_api_syncs_with_one_warning_and_exit_0(no_agile: Sandbox, tmp_path: Path) -> None:
