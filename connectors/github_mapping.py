@@ -256,6 +256,7 @@ def release_from_milestone(source: str, repo: str, m: Json, where: str = "milest
         kind=ReleaseKind.MILESTONE, project=repo, name=text(m.get("title"), f"{where}.title") or "",
         description=text(m.get("description"), f"{where}.description") or None, due=day(m.get("due_on"), f"{where}.due_on"),
         released_at=stamp(m.get("closed_at"), f"{where}.closed_at") if closed else None, released=closed,
+        created=stamp(m.get("created_at"), f"{where}.created_at"),
         url=text(m.get("html_url"), f"{where}.html_url"), raw=m,
     )
 
@@ -273,5 +274,6 @@ def release_from_release(source: str, repo: str, r: Json, where: str = "release"
         due=None, released_at=published if released else None, released=released,
         prerelease=bool(r.get("prerelease")), draft=bool(r.get("draft")),
         tag=text(r.get("tag_name"), f"{where}.tag_name") or None,
+        created=stamp(r.get("created_at"), f"{where}.created_at"),
         url=text(r.get("html_url"), f"{where}.html_url"), raw=r,
     )

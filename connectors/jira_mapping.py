@@ -292,7 +292,8 @@ def sprint_from_jira(source: str, payload: Json, board_name: str | None = None, 
         name=text(p.get("name"), f"{where}.name") or "", goal=text(p.get("goal"), f"{where}.goal") or None,
         state=_sprint_state(text(p.get("state"), f"{where}.state")),
         start=stamp(p.get("startDate"), f"{where}.startDate"), end=stamp(p.get("endDate"), f"{where}.endDate"),
-        complete=stamp(p.get("completeDate"), f"{where}.completeDate"), raw=p,
+        complete=stamp(p.get("completeDate"), f"{where}.completeDate"),
+        created=stamp(p.get("createdDate"), f"{where}.createdDate"), raw=p,
     )
 
 
@@ -329,7 +330,7 @@ def release_from_version(source: str, project: str, payload: Json, site_url: str
         id=version_id(source, remote), source=source, remote_id=remote, kind=ReleaseKind.VERSION,
         project=project, name=text(p.get("name"), f"{where}.name") or "",
         description=text(p.get("description"), f"{where}.description") or None,
-        due=rdate, released_at=released_at, released=released,
+        due=rdate, released_at=released_at, released=released, start=day(p.get("startDate"), f"{where}.startDate"),
         url=f"{site_url}/projects/{project}/versions/{remote}", raw=p,
     )
 

@@ -194,6 +194,7 @@ class Sprint(Record):
     start: UtcDatetime | None = None
     end: UtcDatetime | None = None
     complete: UtcDatetime | None = None
+    created: UtcDatetime | None = None  # Jira Cloud's createdDate (Server/DC and older sites give none)
     raw: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
 
 
@@ -218,6 +219,8 @@ class Release(Record):
     draft: bool = False  # a GitHub release not yet published
     tag: str | None = None  # the GitHub release's tag name (v2.6.0)
     url: str | None = None
+    created: UtcDatetime | None = None  # GitHub's created_at (a Jira fix version has no creation date)
+    start: date | None = None  # a Jira fix version's start date
     raw: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
 
 

@@ -16,7 +16,11 @@ says what a report generated that day would have said (given the same store):
   reviews submitted after `at` are left out;
 - sprints started after `at` are future and sprints completed after `at` active; releases and
   milestones released (closed) after `at` are unreleased, and GitHub releases published after `at`
-  do not exist.
+  do not exist;
+- sprints created after `at` (Jira Cloud's sprint `createdDate`, optional in its agile API: jira.js's
+  AgileModels.Sprint, https://mrrefactoring.github.io/jira.js/interfaces/AgileModels.Sprint.html) and
+  milestones and releases created after `at` (GitHub's `created_at`) do not exist; a Jira fix version
+  has no creation date, so one starting after `at` (`startDate`) that no item held at `at` does not.
 
 Reading the past from the changelog is what Jira's own charts do: each history item carries a
 field's `from`/`to` values (ChangeDetails, Jira Cloud platform REST API), and Jira Software's
@@ -82,6 +86,8 @@ class _Counts:
     sprints: int = 0
     releases: int = 0
     links: int = 0  # link changes since undone
+    later_sprints: int = 0  # sprints created after `at`, left out
+    later_releases: int = 0  # releases, milestones and fix versions not there yet at `at`, left out
 
 
 def snapshot_at(snap: Snapshot, at: datetime) -> Snapshot:
@@ -112,12 +118,19 @@ def snapshot_at(snap: Snapshot, at: datetime) -> Snapshot:
             then_pull = _pull_at(pull, snap.item_by_id[pull.item_id], at)
             counts.reopened += then_pull.state != pull.state
             pulls.append(then_pull)
-    sprints = [_sprint_at(s, at) for s in snap.sprints]
-    counts.sprints = sum(a is not b for a, b in zip(sprints, snap.sprints, strict=True))
+    sprints = []
+    for sprint in snap.sprints:
+        then_sprint = _sprint_at(sprint, at)
+        counts.sprints += then_sprint is not sprint and then_sprint is not None
+        counts.later_sprints += then_sprint is None
+        if then_sprint is not None:
+            sprints.append(then_sprint)
+    held = {rid for i in items for rid in i.release_ids}
     releases = []
     for release in snap.releases:
-        then_release = _release_at(release, at)
-        counts.releases += then_release is not release
+        then_release = _release_at(release, at, release.id in held)
+        counts.releases += then_release is not release and then_release is not None
+        counts.later_releases += then_release is None
         if then_release is not None:
             releases.append(then_release)
     history: dict[str, list[TransitionRow]] = {}
@@ -127,7 +140,8 @@ def snapshot_at(snap: Snapshot, at: datetime) -> Snapshot:
             if kept:
                 history[item_id] = kept
     links, counts.links = links_at(snap, {i.id: i for i in items}, at)
-    changed = counts.later or counts.rewound or counts.reopened or counts.sprints or counts.releases or counts.links
+    changed = (counts.later or counts.rewound or counts.reopened or counts.sprints or counts.releases or counts.links
+               or counts.later_sprints or counts.later_releases)
     out = Snapshot(items=items, pulls=pulls, sprints=sprints, releases=releases, links=links,
                    transitions=[t for rows in history.values() for t in rows],
                    people=list(snap.people), as_of=AsOf(at=at, notes=_notes(counts)) if changed else None)
@@ -189,8 +203,11 @@ def _pull_at(pull: PullRequest, item: WorkItem, at: datetime) -> PullRequest:
     return then
 
 
-def _sprint_at(sprint: Sprint, at: datetime) -> Sprint:
-    """The sprint's state at `at`, where its dates tell (started after: future; completed after: active)."""
+def _sprint_at(sprint: Sprint, at: datetime) -> Sprint | None:
+    """The sprint's state at `at`, where its dates tell (started after: future; completed after: active);
+    None when it was created after `at` (Jira Cloud's createdDate; a sprint without one is kept)."""
+    if sprint.created is not None and sprint.created > at:
+        return None
     started = sprint.start is not None and sprint.start <= at
     if sprint.state == SprintState.CLOSED:
         ended = sprint.complete or sprint.end
@@ -204,9 +221,18 @@ def _sprint_at(sprint: Sprint, at: datetime) -> Sprint:
     return sprint.model_copy(update={"state": state, "complete": None})
 
 
-def _release_at(release: Release, at: datetime) -> Release | None:
-    """The release at `at`: unreleased if released later; a GitHub release published later did not exist."""
+def _release_at(release: Release, at: datetime, held: bool) -> Release | None:
+    """The release at `at`: unreleased if released later; None when it was not there yet.
+
+    Not there yet: a GitHub release published or a milestone created after `at`; a Jira fix version
+    (Jira gives no creation date) whose start date is after `at` and that no item held at `at`.
+    """
+    if release.created is not None and release.created > at:
+        return None
     if release.released_at is None or release.released_at <= at:
+        if release.kind == ReleaseKind.VERSION and release.released_at is None and not held \
+                and release.start is not None and release.start > at.date():
+            return None
         return release
     if release.kind == ReleaseKind.RELEASE:
         return None
@@ -227,8 +253,13 @@ def _notes(c: _Counts) -> tuple[str, ...]:
         done.append(f"{c.links} issue-link changes since undone")
     if c.sprints:
         done.append(f"{c.sprints} sprints set to their state then")
+    if c.later_sprints:
+        done.append(f"{c.later_sprints} sprints created later left out")
     if c.releases:
         done.append(f"{c.releases} releases set to their state then")
+    if c.later_releases:
+        done.append(f"{c.later_releases} releases not created yet left out (a fix version: starting later, "
+                    "no items then)")
     out = ["Replayed to this date: " + "; ".join(done) + "."]
     unknown = []
     if c.github_changed:

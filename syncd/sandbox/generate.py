@@ -227,7 +227,7 @@ def plan_world(rng: random.Random, issues: int, now: datetime) -> Plan:
                 start = first_start + timedelta(days=14 * i, minutes=rng.randint(0, 20))
                 state = "closed" if i < closed else ("active" if i == closed else "future")
                 sprint = Sprint(id=sprint_id, board=board_id, project=key, name=f"{key} Sprint {i + 1}", index=i,
-                                state=state)
+                                state=state, created=min(start - timedelta(days=14), now - timedelta(hours=1)))
                 if state != "future":
                     sprint.start, sprint.end = start, start + timedelta(days=14)
                 sprints.append(sprint)

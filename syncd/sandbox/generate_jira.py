@@ -121,6 +121,8 @@ class _Renderer:
             payload["startDate"], payload["endDate"] = agile_time(sprint.start), agile_time(sprint.end)
         if sprint.complete is not None:
             payload["completeDate"] = agile_time(sprint.complete)
+        if sprint.created is not None:  # Jira Cloud's agile sprint carries when it was created
+            payload["createdDate"] = agile_time(sprint.created)
         payload["originBoardId"] = sprint.board
         if sprint.goal:
             payload["goal"] = sprint.goal

@@ -49,6 +49,7 @@ class Sprint:
     start: datetime | None = None
     end: datetime | None = None
     complete: datetime | None = None
+    created: datetime | None = None  # planned a sprint ahead: two weeks before its (planned) start
 
 
 @dataclass(eq=False)

@@ -142,6 +142,7 @@ sprints = Table(
     _ts("start"),
     _ts("end"),
     _ts("complete"),
+    _ts("created"),  # migration 0007: Jira Cloud's createdDate, when given
     Column("content_hash", String(64), nullable=False),
     Column("raw", JsonType),
 )
@@ -163,6 +164,8 @@ releases = Table(
     Column("draft", Boolean, nullable=False, server_default=false()),
     Column("tag", Text),
     Column("url", Text),
+    _ts("created"),  # migration 0007: GitHub milestones' and releases' created_at
+    Column("start", Date),  # migration 0007: a Jira fix version's startDate
     Column("content_hash", String(64), nullable=False),
     Column("raw", JsonType),
 )

@@ -210,18 +210,40 @@ def test_sprints_pulls_and_releases_as_of_the_past_date(sandbox: SandboxStore) -
     db = sqlite3.connect(sandbox.goals_file.parent / "syncd.db")
     t = _sql_time(T)
     # sprint states from their dates; pull requests open at T: created by T, not merged or closed by T
+    # sprints created after T (the sandbox's sprints carry Jira Cloud's createdDate) did not exist then
     want_sprints = dict(db.execute("""
         SELECT id, CASE WHEN start IS NULL OR start > :t THEN 'future'
                         WHEN complete IS NULL OR complete > :t THEN 'active' ELSE 'closed' END
-        FROM sprints""", {"t": t}))
+        FROM sprints WHERE created IS NULL OR created <= :t""", {"t": t}))
+    (all_sprints,), = db.execute("SELECT COUNT(*) FROM sprints")
     (open_pulls,), = db.execute("""
         SELECT COUNT(*) FROM pulls p JOIN items i ON i.id = p.item_id
         WHERE i.created <= :t AND i.removed = 0 AND (p.state = 'open' OR i.resolved > :t)""", {"t": t})
     unreleased = {n for (n,) in db.execute(
-        "SELECT name FROM releases WHERE kind != 'release' AND (released = 0 OR released_at > :t)", {"t": t})}
+        "SELECT name FROM releases WHERE kind != 'release' AND (released = 0 OR released_at > :t)"
+        " AND (created IS NULL OR created <= :t)", {"t": t})}
+    # a fix version starting after T that no item held at T was not there yet (Jira gives no creation date):
+    # held at T = its first change after T removed it, or no change after T and the item holds it now
+    later_versions = set()
+    for vid, remote, name in db.execute("SELECT id, remote_id, name FROM releases WHERE kind = 'version' AND "
+                                        "start > :d AND (released = 0 OR released_at > :t)",
+                                        {"t": t, "d": T.astimezone(ZoneInfo("UTC")).date().isoformat()}).fetchall():
+        (held,), = db.execute("""
+            WITH first_later AS (
+                SELECT item_id, to_value = :r AS added,
+                       ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY at) AS n
+                FROM transitions WHERE field = 'fix_version' AND at > :t AND (from_value = :r OR to_value = :r))
+            SELECT COUNT(*) FROM items i LEFT JOIN first_later f ON f.item_id = i.id AND f.n = 1
+            WHERE i.created <= :t AND (i.removed = 0 OR i.removed_at > :t)
+              AND ((f.item_id IS NOT NULL AND NOT f.added) OR (f.item_id IS NULL AND i.release_ids LIKE :vid))""",
+            {"t": t, "r": remote, "vid": f'%"{vid}"%'})
+        if not held:
+            later_versions.add(name)
+    unreleased -= later_versions
     db.close()
     snap = load_snapshot_at(sandbox.store, T)
     assert {s.id: str(s.state) for s in snap.sprints} == want_sprints
     assert want_sprints["acme:sprint:11"] == "active" and want_sprints["acme:sprint:12"] == "future"
+    assert len(want_sprints) < all_sprints  # some sprints were created after T: the test tells
     assert sum(p.state == "open" for p in snap.pulls) == open_pulls
     assert {r.name for r in snap.releases if not r.released and r.kind != "release"} == unreleased

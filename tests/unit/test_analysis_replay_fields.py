@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from syncd.model import Batch, ItemKind, Link, LinkKind, Transition, TransitionField, WorkItem
+from syncd.model import (
+    Batch,
+    ItemKind,
+    Link,
+    LinkKind,
+    Release,
+    ReleaseKind,
+    SprintState,
+    Transition,
+    TransitionField,
+    WorkItem,
+)
 from syncd.reports.analysis import analyse
 from syncd.reports.analysis.replay import load_snapshot_at, snapshot_at
 from syncd.reports.analysis.scope import select_items
@@ -142,3 +153,35 @@ def test_the_store_read_at_t_and_the_footer(store: Store) -> None:
         "fix versions, priority, labels, components, due date, flag, parent and epic); 1 items created later "
         "left out; 4 issue-link changes since undone.")
     assert not any("priority" in line for line in then.as_of.notes[1:])
+
+
+def test_sprints_and_releases_created_after_t_do_not_exist_then(store: Store) -> None:
+    """Sprint 3 (created day 11), milestone m2 (created day 12) and fix version 2.0 (starts day 15, no
+    item in it at T) came after T; sprint 2 (created day 8), version 1.1 (starts later, but WID-1 was in it
+    at T) and milestone m1 existed. Sprints and releases without a creation date are kept."""
+    p = Plan()
+    s1 = p.sprint(1, SprintState.CLOSED, start=day(0), end=day(7), complete=day(7))
+    s2 = p.sprint(2, SprintState.ACTIVE, start=day(7), end=day(14))
+    s3 = p.sprint(3, SprintState.FUTURE)
+    s2.created, s3.created = day(8), day(11)
+    v11, v20 = p.version("1.1"), p.version("2.0")
+    v11.start, v20.start = date(2026, 3, 20), date(2026, 3, 17)  # both after T (day 10 = 2026-03-12)
+    m1 = Release(id="gh:milestone:acme/w:1", source="gh", remote_id="1", kind=ReleaseKind.MILESTONE,
+                 project="acme/w", name="m1", created=day(2))
+    m2 = m1.model_copy(update={"id": "gh:milestone:acme/w:2", "remote_id": "2", "name": "m2", "created": day(12)})
+    p.releases += [m1, m2]
+    p.item("WID-1", created=day(0), release_ids=[v11.id])
+    store.apply_batch("jira", Batch(items=list(p.items.values()), sprints=list(p.sprints.values()),
+                                    releases=p.releases, transitions=p.transitions, people=p.people))
+    assert {s.id: s.created for s in store.sprints()} == {s1.id: None, s2.id: day(8), s3.id: day(11)}
+    assert {r.name: (r.created, r.start) for r in store.releases()} == {
+        "1.1": (None, date(2026, 3, 20)), "2.0": (None, date(2026, 3, 17)), "m1": (day(2), None),
+        "m2": (day(12), None)}
+    then = load_snapshot_at(store, T)
+    assert sorted(s.name for s in then.sprints) == ["Sprint 1", "Sprint 2"]
+    assert sorted(r.name for r in then.releases) == ["1.1", "m1"]
+    assert then.as_of is not None
+    assert "1 sprints created later left out" in then.as_of.notes[0]
+    assert "2 releases not created yet left out" in then.as_of.notes[0]
+    later = load_snapshot_at(store, day(16))
+    assert len(later.sprints) == 3 and sorted(r.name for r in later.releases) == ["1.1", "2.0", "m1", "m2"]

@@ -143,6 +143,7 @@ def test_recorded_milestones(realdata: Path) -> None:
     assert release.due == date.fromisoformat(one["due_on"][:10]) and release.url == one["html_url"]
     assert release.released == (one["state"] == "closed")
     assert release.released_at == (ts(one["closed_at"]) if one["state"] == "closed" and one["closed_at"] else None)
+    assert release.created == ts(one["created_at"]) is not None  # a replay leaves it out before then
     listed = recorded(realdata, "Repository.testGetMilestonesWithArguments.txt")[0]["body"]
     mapped = [release_from_milestone("gh", "PyGithub/PyGithub", m) for m in listed]
     assert [(r.name, r.released, r.due) for r in mapped] == [
@@ -161,6 +162,7 @@ def test_recorded_releases(realdata: Path) -> None:
         assert release.name == (payload["name"] or payload["tag_name"])  # v1.55 has an empty name
         assert release.released == (not payload["draft"] and bool(payload["published_at"]))
         assert release.released_at == ts(payload["published_at"]) and release.url == payload["html_url"]
+        assert release.created == ts(payload["created_at"]) is not None
         assert release.description == (payload.get("body") or None)
         assert (release.prerelease, release.draft, release.tag) == (payload["prerelease"], payload["draft"],
                                                                     payload["tag_name"])

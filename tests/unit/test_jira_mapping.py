@@ -53,6 +53,10 @@ def test_recorded_sprints_and_boards(realdata: Path) -> None:
     assert closed.complete is not None and closed.complete.tzinfo is not None
     future = [s for s in sprints if s.state == SprintState.FUTURE]
     assert all(s.start is None for s in future)
+    # go-jira's 2016 recording has no createdDate; Jira Cloud's agile sprint has it (optional)
+    assert all(s.created is None for s in sprints)
+    cloud = sprint_from_jira("acme", {**page["values"][0], "createdDate": "2016-04-01T09:00:00.000-07:00"})
+    assert cloud.created == datetime(2016, 4, 1, 16, tzinfo=UTC)
 
 
 def test_field_discovery_by_name_and_schema() -> None:
@@ -192,6 +196,9 @@ def test_transitions_of_fields_replayed_at_a_past_date() -> None:
 def test_version_and_adf_edges() -> None:
     rel = release_from_version("acme", "WID", {"id": "9", "name": "1.0", "released": True, "releaseDate": "2026-10-01"}, "https://x")
     assert rel.released and rel.released_at == datetime(2026, 10, 1, tzinfo=UTC)
+    assert rel.start is None and rel.created is None  # Jira versions have no creation date
+    planned = release_from_version("acme", "WID", {"id": "10", "name": "1.1", "startDate": "2026-10-02"}, "https://x")
+    assert planned.start == date(2026, 10, 2) and not planned.released
     assert adf_text(None) == "" and adf_text("h1. wiki text") == "h1. wiki text"
     # an ADF task list (action items) keeps each item's state as a checkbox line
     tasks = {"type": "doc", "version": 1, "content": [
