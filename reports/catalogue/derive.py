@@ -11,12 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from syncd.model import CheckConclusion, PullRequest, PullState, ReviewState, StatusCategory, WorkItem
+from syncd.model import CheckConclusion, Link, PullRequest, PullState, ReviewState, StatusCategory, WorkItem
 from syncd.reports.analysis.flow import first_review
 from syncd.reports.analysis.forecast import MAX_WEEKS, weeks_to_finish
-from syncd.reports.analysis.scope import item_ref, local_day
+from syncd.reports.analysis.scope import item_ref, key_order, local_day
 from syncd.reports.analysis.types import Forecast, ItemRef, SprintReport
 from syncd.reports.catalogue.base import ReportInput
+from syncd.reports.render.escape import Md, md_concat, md_link
 
 _CHECKS = {CheckConclusion.SUCCESS: "✅ passing", CheckConclusion.FAILURE: "❌ failing",
            CheckConclusion.PENDING: "⏳ running", CheckConclusion.NEUTRAL: "— none"}
@@ -75,6 +76,18 @@ def open_blockers(inp: ReportInput, item_id: str) -> list[WorkItem]:
     snap = inp.snapshot
     found = (snap.item_by_id[b] for b in snap.blockers_of.get(item_id, ()) if b in snap.item_by_id)
     return sorted((b for b in found if b.status_category != StatusCategory.DONE), key=lambda i: i.key)
+
+
+def open_external_blockers(inp: ReportInput, item_id: str) -> list[Link]:
+    """Far ends outside the store (projects not synced) that block this item and are not known done, by key."""
+    links = inp.snapshot.external_blockers_of.get(item_id, ())
+    return sorted((lk for lk in links if lk.to_category != StatusCategory.DONE), key=lambda lk: key_order(lk.to_key))
+
+
+def external_ref(inp: ReportInput, link: Link) -> Md:
+    """`OTHER-35406 (In Progress, not synced)`: a far end outside the store, linked where a browse URL is known."""
+    return md_concat([md_link(link.to_key, inp.item_url(link.to_key, None)),
+                      f" ({link.to_status or 'status not known'}, not synced)"])
 
 
 def burndown(inp: ReportInput, report: SprintReport) -> tuple[list[date], list[float]] | None:

@@ -24,8 +24,9 @@ from syncd.reports.analysis.sprint_goal import goal_verdict, velocity_trend
 from syncd.reports.analysis.types import GoalAnalysis, SprintEntry, SprintReport
 from syncd.reports.catalogue.base import Built, ReportInput, forecast_basis, risk_line
 from syncd.reports.catalogue.charts_for import sprint_burndown, sprint_velocity
-from syncd.reports.catalogue.derive import open_blockers
+from syncd.reports.catalogue.derive import open_blockers, open_external_blockers
 from syncd.reports.catalogue.status_engineering import MAX_ROWS, item_row
+from syncd.reports.render.escape import md_link
 from syncd.reports.render.templating import render_markdown
 
 _AC_KINDS = frozenset({ItemKind.STORY, ItemKind.TASK, ItemKind.ISSUE})
@@ -116,6 +117,11 @@ def kickoff(inp: ReportInput) -> Built:
             dependencies.append({"key": inp.key_link(e.item), "blocker": inp.key_link(item_ref(snap, b)),
                                  "blocker_title": inp.linkify(b.title), "status": b.status,
                                  "in_sprint": rep.sprint.id in b.sprint_ids})
+        for lk in open_external_blockers(inp, e.item.id):
+            dependencies.append({"key": inp.key_link(e.item), "blocker": md_link(lk.to_key, inp.item_url(lk.to_key, None)),
+                                 "blocker_title": inp.linkify(lk.to_summary or "(summary not known)"),
+                                 "status": f"{lk.to_status or 'status not known'}, project not synced",
+                                 "in_sprint": True})
     risks = sprint_risks(inp.analysis, rep.sprint.id)
     unestimated = [inp.key_link(e.item) for e in entries if e.points_at_end is None]
     unowned = [inp.key_link(e.item) for e in entries if not e.item.assignee]

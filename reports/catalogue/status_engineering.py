@@ -22,7 +22,7 @@ from syncd.reports.catalogue.base import (
     risk_line,
 )
 from syncd.reports.catalogue.charts_for import cycle_scatter, flow_window
-from syncd.reports.catalogue.derive import PullLine, open_blockers, pulls_for
+from syncd.reports.catalogue.derive import PullLine, external_ref, open_blockers, open_external_blockers, pulls_for
 from syncd.reports.catalogue.risk_themes import (
     FOLD_AFTER,
     hygiene_in_scope,
@@ -51,12 +51,13 @@ def _pull_cell(inp: ReportInput, pulls: list[PullLine]) -> Md:
 
 def item_row(inp: ReportInput, ref: ItemRef, points: float | None = None) -> dict[str, Any]:
     """One item as an engineering table row: linked key, linked title, status, owner, points, PRs, blockers."""
-    blockers = open_blockers(inp, ref.id)
+    blockers: list[Md] = [inp.key_link(item_ref(inp.snapshot, b)) for b in open_blockers(inp, ref.id)]
+    blockers += [external_ref(inp, lk) for lk in open_external_blockers(inp, ref.id)]
     return {
         "key": inp.key_link(ref), "title": inp.linkify(ref.title), "status": ref.status, "owner": ref.assignee or "—",
         "points": format_number(points if points is not None else ref.points),
         "pulls": _pull_cell(inp, pulls_for(inp, ref.id)),
-        "blocked_by": Md(", ".join(inp.key_link(item_ref(inp.snapshot, b)) for b in blockers)) if blockers else md_text("—"),
+        "blocked_by": Md(", ".join(blockers)) if blockers else md_text("—"),
     }
 
 
@@ -83,17 +84,19 @@ def _goal_view(inp: ReportInput, g: Any) -> dict[str, Any]:
 def _blocked(inp: ReportInput) -> list[dict[str, Any]]:
     snap = inp.snapshot
     rows = []
-    for item_id in sorted(snap.blockers_of, key=lambda i: snap.item_by_id[i].key if i in snap.item_by_id else i):
+    waiting = set(snap.blockers_of) | set(snap.external_blockers_of)
+    for item_id in sorted(waiting, key=lambda i: snap.item_by_id[i].key if i in snap.item_by_id else i):
         item = snap.item_by_id.get(item_id)
         if item is None or item.status_category == StatusCategory.DONE:
             continue
-        blockers = open_blockers(inp, item_id)
-        if not blockers:
+        cells: list[Md] = [md_concat([inp.key_link(item_ref(snap, b)), f" ({b.status})"])
+                           for b in open_blockers(inp, item_id)]
+        cells += [external_ref(inp, lk) for lk in open_external_blockers(inp, item_id)]
+        if not cells:
             continue
         ref = item_ref(snap, item)
         rows.append({"key": inp.key_link(ref), "title": inp.linkify(item.title), "owner": ref.assignee or "—",
-                     "blockers": md_concat([x for n, b in enumerate(blockers)
-                                            for x in (inp.key_link(item_ref(snap, b)), f" ({b.status})" + ("; " if n < len(blockers) - 1 else ""))])})
+                     "blockers": md_concat([x for n, c in enumerate(cells) for x in (c, "; " if n < len(cells) - 1 else "")])})
     return rows
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from syncd.errors import ReportError
-from syncd.model import ItemKind, StatusCategory
+from syncd.model import ItemKind, Link, LinkKind, StatusCategory
 from syncd.reports.analysis import analyse
 from syncd.reports.analysis.risks_work import has_acceptance_criteria
 from syncd.reports.analysis.scope import key_order
@@ -147,3 +147,25 @@ def test_launch_readiness_scope_open_past_the_due_date_is_the_first_gate(tmp_pat
     assert ready.verdict == "NO-GO"
     assert ready.reason.startswith(f"{len(open_)} of {len(work)} items open past the due date {due}")
     assert "Remaining work fits the due date" not in {c.name for c in ready.checks}  # the gate says it
+
+
+def test_blockers_in_projects_that_are_not_synced_show_in_the_engineering_report_and_the_kickoff(
+        tmp_path: Path) -> None:
+    world = build_world()
+    waiting = next(i for i in world.items if "jira:sprint:7" in i.sprint_ids and i.status_category != StatusCategory.DONE)
+    world.links.append(Link(from_id=waiting.id, kind=LinkKind.BLOCKED_BY, to_key="OTHER-35406", to_status="In Progress",
+                            to_category=StatusCategory.IN_PROGRESS, to_summary="Another team's API"))
+    world.links.append(Link(from_id=waiting.id, kind=LinkKind.BLOCKED_BY, to_key="OTHER-1", to_status="Closed",
+                            to_category=StatusCategory.DONE))  # done: not a blocker any more
+    inp = _input(world, tmp_path)
+    inp.browse_url = "https://jira.example"
+    eng = render_report("status", "engineering", inp).markdown
+    table = eng.split("## Blockers and dependencies", 1)[1].split("\n## ", 1)[0]
+    row = next(line for line in table.splitlines() if line.startswith(f"| [{waiting.key}]"))
+    assert "[OTHER-35406](https://jira.example/browse/OTHER-35406) (In Progress, not synced)" in row
+    assert "OTHER-1" not in row
+    kickoff = render_report("sprint-kickoff", None, inp).markdown
+    deps = kickoff.split("## Known risks and dependencies", 1)[1]
+    assert ("waits on [OTHER-35406](https://jira.example/browse/OTHER-35406) Another team's API "
+            "(In Progress, project not synced)") in deps.replace("\\", "")
+    assert f"- [{waiting.key}]" in deps
