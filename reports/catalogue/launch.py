@@ -15,6 +15,7 @@ from syncd.reports.catalogue.base import (
     percent_done,
     risk_line,
 )
+from syncd.reports.catalogue.launch_config import LaunchRoles
 from syncd.reports.catalogue.readiness import AT_RISK, GO, launch_checklist
 from syncd.reports.catalogue.signoffs import SignOffs
 from syncd.reports.catalogue.status import forecast_text
@@ -50,6 +51,20 @@ def sign_off_rows(inp: ReportInput, sign_offs: SignOffs) -> list[dict[str, Any]]
     return rows
 
 
+# the go/no-go roles in the order a launch runs them, with their config keys
+ROLE_ROWS = (("Decides go/no-go", "decides"), ("Deploys", "deploys"), ("Monitors after the release", "monitors"))
+
+
+def role_rows(roles: LaunchRoles) -> list[dict[str, Any]]:
+    """Who decides, deploys and monitors, from `[releases.roles]`; "not configured" with the key to set."""
+    out = []
+    for label, key in ROLE_ROWS:
+        name = getattr(roles, key)
+        out.append({"role": label, "who": name or f"not configured (set releases.roles.{key})",
+                    "configured": name is not None})
+    return out
+
+
 def launch_readiness(inp: ReportInput) -> Built:
     """Markdown of the checklist: verdict, each check with its items linked, progress and risks."""
     rel = find_release(inp)
@@ -67,7 +82,7 @@ def launch_readiness(inp: ReportInput) -> Built:
         delivered=delivered_text(rel.progress.funnel), funnel=funnel_text(rel.progress.funnel),
         rag=RAG_BADGE[rel.status.rag], forecast=forecast_text(rel.forecast, rel.release.due),
         risks=[risk_line(inp, r, links=True) for r in rel.risks], sign_offs=ready.sign_offs,
-        sign_off_rows=sign_off_rows(inp, ready.sign_offs),
+        sign_off_rows=sign_off_rows(inp, ready.sign_offs), roles=role_rows(inp.launch.roles),
         checklist=inp.key_link(ready.sign_offs.checklist) if ready.sign_offs.checklist else None,
         signoff_labels=", ".join(inp.launch.conventions.signoff_labels) or "none")
     return Built(f"Launch readiness: {rel.release.name}", md, {}, [r.id for r in rel.risks], rel.release.id, wide=True)

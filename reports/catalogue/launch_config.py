@@ -1,5 +1,5 @@
-"""What launch readiness is told in the config: `[releases.conventions]`, `[releases.sign_offs]`
-and the checklist issue (`[releases.checklist]`, `releases.checklist_label`).
+"""What launch readiness is told in the config: `[releases.conventions]`, `[releases.roles]`,
+`[releases.sign_offs]` and the checklist issue (`[releases.checklist]`, `releases.checklist_label`).
 
 These are the models only; `syncd.settings.ReleaseSettings` extends `LaunchConfig`, so the TOML keys
 live under `[releases]`. The defaults are the conventions launch readiness used before they could
@@ -63,10 +63,26 @@ class LaunchConventions(_Section):
         return _pattern(v)
 
 
+class LaunchRoles(_Section):
+    """`[releases.roles]`: who deploys, who monitors and who decides go/no-go (names, shown in the report)."""
+
+    deploys: str | None = Field(None, min_length=1, max_length=120)
+    monitors: str | None = Field(None, min_length=1, max_length=120)
+    decides: str | None = Field(None, min_length=1, max_length=120)
+
+    @field_validator("deploys", "monitors", "decides")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("name a person or team (or leave the key out)")
+        return v.strip() if v is not None else None
+
+
 class LaunchConfig(_Section):
-    """Launch readiness settings (`[releases]`): conventions, sign-offs (role -> person) and the checklist issue."""
+    """Launch readiness settings (`[releases]`): conventions, go/no-go roles, sign-offs (role -> person) and the checklist issue."""
 
     conventions: LaunchConventions = Field(default_factory=LaunchConventions)
+    roles: LaunchRoles = Field(default_factory=LaunchRoles)
     # role -> the person who signs it off, e.g. {"Product" = "Dana Whitfield", "QA" = "Lee Park"}
     sign_offs: dict[str, str] = Field(default_factory=dict)
     # release name (as reports show it) -> the key of its checklist issue, e.g. {"Gadget 5.6" = "GAD-900"}

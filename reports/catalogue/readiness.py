@@ -124,12 +124,11 @@ def _sign_off_check(inp: ReportInput, sign_offs: SignOffs, work: list[WorkItem])
         conv = inp.launch.conventions
         return _marked_check(inp, SIGN_OFFS, _marked(work, conv.signoff_labels, conv.signoff_title), "sign-off",
                              gate=True)
-    total, missing = len(sign_offs.rows), sign_offs.missing
-    where = [sign_offs.checklist] if sign_offs.checklist is not None else []
+    total, missing = len(sign_offs.rows), sign_offs.missing  # the Sign-offs table shows who, where and when
     if not missing:
-        return Check(SIGN_OFFS, True, True, f"{total} of {total} sign-offs given", where)
+        return Check(SIGN_OFFS, True, True, f"{total} of {total} sign-offs given")
     who = ", ".join(f"{r.role} ({r.person})" for r in missing)
-    return Check(SIGN_OFFS, False, True, f"{len(missing)} of {total} sign-offs missing: {who}", where)
+    return Check(SIGN_OFFS, False, True, f"{len(missing)} of {total} sign-offs missing: {who}")
 
 
 def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
