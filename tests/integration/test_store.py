@@ -111,8 +111,11 @@ def test_round_trip_of_every_field(store: Store) -> None:
                     to_value="5.5", from_string="3", to_string="5.5", at=datetime(2026, 1, 5, tzinfo=BERLIN),
                     author_id="j:alice")
     lk = Link(from_id="j:7", kind=LinkKind.DUPLICATES, to_key="WID-1", to_id="j:1")
+    # a link into a project that is not synced keeps what the source showed of its far end (0006_link_far_end)
+    far = Link(from_id="j:7", kind=LinkKind.BLOCKED_BY, to_key="OTHER-35406", to_id="j:35406", to_status="In Progress",
+               to_category=StatusCategory.IN_PROGRESS, to_summary="Another team's work — 日本語", to_type="Task")
     store.apply_batch("j", Batch(items=[it], pulls=[pr], sprints=[sp], releases=[rel], people=[person],
-                                 transitions=[tr], links=[lk]))
+                                 transitions=[tr], links=[lk, far]))
     (got,) = list(store.items())
     assert got == it
     assert got.created.tzinfo is not None and got.created.utcoffset() == timedelta(0)
@@ -123,7 +126,7 @@ def test_round_trip_of_every_field(store: Store) -> None:
     assert list(store.releases()) == [rel]
     assert list(store.people()) == [person]
     assert list(store.transitions()) == [tr]
-    assert list(store.links()) == [lk]
+    assert sorted(store.links(), key=lambda x: x.to_key) == [far, lk]
 
 
 def test_cursor_and_batch_commit_together(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
