@@ -16,8 +16,9 @@ a miss; one whose date is still ahead is undecided and left out.
 
 - old: the scope's own weekly completions, over at most 12 weeks counted from its first item's
   creation, refused under 4 weeks of history or with no completion (the method before issue 12);
-- new: `syncd.reports.analysis` as the reports use it (team throughput × the scope's share, own
-  history from its first start where no team is identified; `teams.forecast_sample`).
+- new: `syncd.reports.analysis` as the reports use it (team throughput × the scope's share, the
+  share resampled per trial where it was measured, own history from its first start where no team
+  is identified; `teams.forecast_sample`, `forecast.trial_shares`).
 
     .venv/bin/python bench/forecast_backtest.py [--seed 7] [--issues 2000] [--trials 2000] [--now ISO]
 

@@ -1,7 +1,10 @@
 """The dated options of a scope forecast to miss its target: cut, raise allocation, add people, move the date.
 
-Each option is simulated on the same draws as the forecast (`forecast.Trials` with its seed), so
-its p85 is comparable with the forecast's. The cut line follows Focused Objective's cut-line
+Each option is simulated on the same draws as the forecast (`forecast.Trials` with its seed, and
+its per-trial shares, see `forecast.trial_shares`), so its p85 is comparable with the forecast's.
+More people scale every trial's share alike (the share stays as uncertain as it was measured,
+only larger). A raised allocation is a set share, as a goal's configured `allocation` is: the
+lever's date is what the forecast gives once `allocation = X` is set. The cut line follows Focused Objective's cut-line
 forecaster (https://focusedobjective.com/multi-feature): drop items from the bottom of the
 priority order until the rest finishes by the target at 85%. Here the bottom is the lowest
 priority (by the site's priority id, see `priority_position`), then the latest added, and items
@@ -23,7 +26,15 @@ from dataclasses import replace
 from datetime import date, datetime, tzinfo
 
 from syncd.model import StatusCategory, WorkItem
-from syncd.reports.analysis.forecast import MAX_WEEKS, Trials, format_share, trials_for, week_date
+from syncd.reports.analysis.forecast import (
+    MAX_WEEKS,
+    Shares,
+    Trials,
+    forecast_shares,
+    format_share,
+    trials_for,
+    week_date,
+)
 from syncd.reports.analysis.types import Forecast, ForecastMethod, ItemRef, Lever, LeverKind
 
 # Jira's default priority scheme by id (1 Highest .. 5 Lowest, the same in every language), for items
@@ -55,8 +66,8 @@ def cut_order(items: Sequence[WorkItem]) -> list[WorkItem]:
     return sorted((i for i in items if i.status_category != StatusCategory.DONE), key=rank)
 
 
-def _p85_weeks(trials: Trials, remaining: float, share: float) -> int:
-    return trials.percentiles(remaining, share)[1]
+def _p85_weeks(trials: Trials, remaining: float, shares: Shares) -> int:
+    return trials.percentiles(remaining, shares)[1]
 
 
 def forecast_options(fc: Forecast, target: date | None, cuttable: Sequence[ItemRef], now: datetime, tz: tzinfo, *,
@@ -74,31 +85,32 @@ def forecast_options(fc: Forecast, target: date | None, cuttable: Sequence[ItemR
                         f"{fc.p85.isoformat()}")]
     trials = trials_for(tuple(fc.weekly_throughput), fc.trials, fc.seed)
     remaining = fc.remaining_items
+    shares = forecast_shares(fc)  # each trial's share, as the forecast drew them
 
-    def makes(n_left: float, share: float) -> bool:
+    def makes(n_left: float, share: Shares) -> bool:
         w = _p85_weeks(trials, n_left, share)
         return w <= MAX_WEEKS and week_date(now, tz, w) <= target
 
-    def when(n_left: float, share: float) -> date | None:
+    def when(n_left: float, share: Shares) -> date | None:
         w = _p85_weeks(trials, n_left, share)
         return week_date(now, tz, w) if w <= MAX_WEEKS else None
 
     out: list[Lever] = []
     # cut: the smallest N (binary search: fewer items never finish later on the same draws)
     lo, hi = 1, remaining - 1
-    if hi >= 1 and makes(remaining - hi, fc.share):
+    if hi >= 1 and makes(remaining - hi, shares):
         while lo < hi:
             mid = (lo + hi) // 2
-            if makes(remaining - mid, fc.share):
+            if makes(remaining - mid, shares):
                 hi = mid
             else:
                 lo = mid + 1
         cut = list(cuttable[:lo])
         out.append(Lever(kind=LeverKind.CUT, description=f"cut {lo} of {remaining} items",
-                         p85=when(remaining - lo, fc.share), makes_target=True, cut_items=cut))
+                         p85=when(remaining - lo, shares), makes_target=True, cut_items=cut))
     else:
         out.append(Lever(kind=LeverKind.CUT, description=f"cutting alone cannot make it: with 1 item left the 85% "
-                         f"forecast is still after {target.isoformat()}", p85=when(1, fc.share), makes_target=False))
+                         f"forecast is still after {target.isoformat()}", p85=when(1, shares), makes_target=False))
     if fc.method == ForecastMethod.TEAM_SHARE:
         team = fc.team or "the team"
         if makes(remaining, 1.0):
@@ -119,16 +131,17 @@ def forecast_options(fc: Forecast, target: date | None, cuttable: Sequence[ItemR
                              p85=when(remaining, 1.0), makes_target=False, share=1.0))
         if people:
             for extra in range(1, people + 1):  # at most doubling the team
-                share = fc.share * (people + extra) / people
-                if makes(remaining, share):
+                grown = forecast_shares(fc, fc.share * (people + extra) / people)
+                if makes(remaining, grown):
                     out.append(Lever(kind=LeverKind.ADD_PEOPLE, description=f"add {extra} people to {team} "
                                      f"({people} → {people + extra}, if they are productive at once)",
-                                     p85=when(remaining, share), makes_target=True, people=extra))
+                                     p85=when(remaining, grown), makes_target=True, people=extra))
                     break
             else:
                 out.append(Lever(kind=LeverKind.ADD_PEOPLE, description=f"even doubling {team} ({people} → "
                                  f"{2 * people} people) finishes after {target.isoformat()}",
-                                 p85=when(remaining, fc.share * 2), makes_target=False, people=people))
+                                 p85=when(remaining, forecast_shares(fc, fc.share * 2)), makes_target=False,
+                                 people=people))
     out.append(move)
     kinds = list(LeverKind)
     out.sort(key=lambda lv: (not lv.makes_target, lv.p85 or date.max, kinds.index(lv.kind)))

@@ -7,7 +7,8 @@ team have none); without it, every Jira project and GitHub repository is a team 
 A scope's team is the team (or the union of teams, "WID + acme/widget") holding its items. Its
 sample is the team's weekly completions over the forecast window, never before the team first
 started or finished an item; the scope's share is its part of the team's completions in the last
-`share_weeks` weeks, or the goal's configured `allocation`, which wins. A scope with no recent
+`share_weeks` weeks (resampled per trial from what it was measured on, see
+`forecast.trial_shares`), or the goal's configured `allocation`, which wins. A scope with no recent
 completions of its own gets the default share, named as such: the configured one, else Laplace's
 rule of succession (https://en.wikipedia.org/wiki/Rule_of_succession): none of the team's N
 completions in the sample window were its own, so its share is estimated at (0 + 1) / (N + 2). A
@@ -107,6 +108,7 @@ def forecast_sample(teams: Teams, items: Sequence[WorkItem], facts: Mapping[str,
     if refused:
         return Sample(method=ForecastMethod.TEAM_SHARE, team=label, window_weeks=window, weeks=weeks, refused=refused,
                       people=people)
+    counts: tuple[int, int] | None = None  # what a measured share was measured on
     if allocation is not None:
         share, source = allocation, ShareSource.CONFIGURED
     else:
@@ -117,10 +119,11 @@ def forecast_sample(teams: Teams, items: Sequence[WorkItem], facts: Mapping[str,
         theirs = _count_between(team_done, since, now)
         if mine and theirs:
             share, source = min(1.0, mine / theirs), ShareSource.RECENT
+            counts = (min(mine, theirs), max(0, theirs - mine))
         elif default_share is not None:
             share, source = default_share, ShareSource.DEFAULT
         else:  # none of the team's completions in the whole window were its own: rule of succession
             whole = _count_between(team_done, now - timedelta(days=7 * len(weeks)), now)
             share, source = 1.0 / (whole + 2), ShareSource.DEFAULT
     return Sample(method=ForecastMethod.TEAM_SHARE, team=label, window_weeks=window, weeks=weeks, share=share,
-                  share_source=source, people=people)
+                  share_source=source, share_counts=counts, people=people)

@@ -467,6 +467,9 @@ class Forecast:
     sample_items: int = 0  # items finished in the sampled weeks (the team's, before the share)
     share: float = 1.0  # 0..1: the part of the team's throughput that goes to this scope
     share_source: ShareSource = ShareSource.NONE
+    # (the scope's, the team's other) completions a measured share comes from: each trial draws its
+    # share from Beta(scope's + 1, other + 1) (see `forecast.trial_shares`); None: the share is fixed
+    share_counts: tuple[int, int] | None = None
     low_confidence: bool = False
     key: str = ""  # a digest of the sorted remaining item ids
     options: list[Lever] = field(default_factory=list)  # fastest first

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from syncd.model import CheckConclusion, Link, PullRequest, PullState, ReviewState, StatusCategory, WorkItem
 from syncd.reports.analysis.flow import first_review
-from syncd.reports.analysis.forecast import MAX_WEEKS, weeks_to_finish
+from syncd.reports.analysis.forecast import MAX_WEEKS, forecast_shares, weeks_to_finish
 from syncd.reports.analysis.scope import item_ref, key_order, local_day
 from syncd.reports.analysis.types import Forecast, ItemRef, SprintReport
 from syncd.reports.catalogue.base import ReportInput
@@ -138,7 +138,7 @@ def forecast_outcomes(inp: ReportInput, forecast: Forecast) -> list[tuple[date, 
     if not forecast.ok or not forecast.weekly_throughput:
         return []
     weeks = weeks_to_finish(forecast.weekly_throughput, forecast.remaining_items, forecast.trials, forecast.seed,
-                            forecast.share)
+                            forecast_shares(forecast))
     counts = Counter(int(w) for w in weeks if w <= MAX_WEEKS)
     return [(local_day(inp.now + timedelta(days=7 * w), inp.tz), n) for w, n in sorted(counts.items())]
 

@@ -6,6 +6,7 @@ as comma-separated remote ids, story points as strings), and keeps the item's cu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -181,3 +182,21 @@ class Plan:
         """The world as analysis sees it."""
         return Snapshot.of(self.items.values(), pulls=self.pulls, sprints=self.sprints.values(),
                            releases=self.releases, links=self.links, transitions=self.transitions, people=self.people)
+
+
+def beta_quantile(p: float, a: int, b: int) -> float:
+    """The p-quantile of Beta(a, b) for whole a, b, by hand: P(Beta(a, b) <= x) = P(Binomial(a + b - 1, x) >= a).
+
+    (The order-statistic identity: the a-th smallest of a + b - 1 uniform draws is Beta(a, b).)
+    Bisection on x; independent of numpy's Beta sampler.
+    """
+    n = a + b - 1
+
+    def cdf(x: float) -> float:
+        return sum(math.comb(n, j) * x**j * (1 - x) ** (n - j) for j in range(a, n + 1))
+
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if cdf(mid) < p else (lo, mid)
+    return lo

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +19,7 @@ from syncd.reports.analysis.forecast import (
     forecast_completion,
     items_by_date,
     scope_key,
+    trial_shares,
     weekly_sample,
 )
 from syncd.reports.analysis.types import Forecast, ForecastMethod, ShareSource
@@ -182,3 +186,64 @@ def test_a_higher_share_never_gives_a_later_date(samples: list[int], remaining: 
 def test_empty_scope_forecasts_done(samples: list[int]) -> None:
     f = forecast_completion([], sample(samples), NOW, UTC, trials=100, seed=3)
     assert f.done and f.refused is None
+
+
+def _naive_weeks(samples: list[int], remaining: int, shares: np.ndarray, trials: int, seed: int) -> list[int]:
+    """The simulation written out trial by trial, to check the blocked, binary-searched one.
+
+    The same streams: the throughput draws come in blocks of 52 weeks per trial from the seed's
+    generator, each trial's share from the seed's second stream. Week by week, a trial is through
+    when its running team total × its share reaches the remaining items; nearest-rank percentiles.
+    """
+    rng = np.random.default_rng(seed)
+    pool = np.asarray(samples)
+    draws = pool[rng.integers(0, pool.size, size=(trials, 52))]
+    while True:
+        totals = np.cumsum(draws, axis=1)
+        done_weeks = []
+        for t in range(trials):
+            through = [w + 1 for w in range(totals.shape[1]) if totals[t, w] * shares[t] >= remaining - 1e-9]
+            done_weeks.append(through[0] if through else None)
+        if all(w is not None for w in done_weeks):
+            break
+        draws = np.hstack([draws, pool[rng.integers(0, pool.size, size=(trials, 52))]])
+    ordered = sorted(w for w in done_weeks if w is not None)
+    return [ordered[math.ceil(p / 100 * trials) - 1] for p in (50, 85, 95)]
+
+
+def test_a_measured_share_is_resampled_per_trial_from_its_beta_posterior() -> None:
+    # 8 of the team's 40 recent completions were the scope's: share 0.2, each trial draws Beta(8, 32)
+    s = Sample(method=ForecastMethod.TEAM_SHARE, team="WID", window_weeks=6, weeks=[3, 5, 4, 6, 2, 4], share=0.2,
+               share_source=ShareSource.RECENT, share_counts=(8, 32))
+    f = forecast_completion(ids(6), s, NOW, UTC, trials=400, seed=11)
+    assert f.share_counts == (8, 32)
+    shares = trial_shares(0.2, (8, 32), 400, 11)
+    assert isinstance(shares, np.ndarray) and abs(float(shares.mean()) - 0.2) < 0.01  # mean k / n
+    expected = _naive_weeks([3, 5, 4, 6, 2, 4], 6, shares, 400, 11)
+    assert [f.p50, f.p85, f.p95] == [(NOW + timedelta(weeks=w)).date() for w in expected]
+    # at the point share alone the interval is narrower: resampling the share widens it
+    fixed = forecast_completion(ids(6), replace(s, share_counts=None), NOW, UTC, trials=400, seed=11)
+    assert fixed.p95 is not None and f.p95 is not None and fixed.p95 < f.p95
+    assert _naive_weeks([3, 5, 4, 6, 2, 4], 6, np.full(400, 0.2), 400, 11) == [
+        (d - NOW.date()).days // 7 for d in (fixed.p50, fixed.p85, fixed.p95)]  # type: ignore[operator]
+
+
+def test_a_share_with_nothing_else_to_compare_stays_fixed() -> None:
+    assert trial_shares(1.0, (12, 0), 100, 1) == 1.0  # the scope is all the team finished
+    assert trial_shares(0.3, None, 100, 1) == 0.3  # configured or default
+    assert trial_shares(0.3, None, 100, 1, scale=4.0) == 1.0  # never more than the whole team
+
+
+@settings(max_examples=40, deadline=None)
+@given(samples=weekly, remaining=st.integers(min_value=1, max_value=100), k=st.integers(1, 30),
+       others=st.integers(1, 60), scales=st.tuples(st.floats(1.0, 5.0), st.floats(1.0, 5.0)),
+       seed=st.integers(0, 2**32 - 1))
+def test_scaling_the_resampled_shares_never_gives_a_later_date(samples: list[int], remaining: int, k: int,
+                                                               others: int, scales: tuple[float, float],
+                                                               seed: int) -> None:
+    low, high = sorted(scales)
+    trials = Trials(samples, 200, seed)
+    share = k / (k + others)
+    a = trials.percentiles(remaining, trial_shares(share, (k, others), 200, seed, low))
+    b = trials.percentiles(remaining, trial_shares(share, (k, others), 200, seed, high))
+    assert all(y <= x for x, y in zip(a, b, strict=True))
