@@ -84,9 +84,10 @@ def aging_wip(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
                 continue
             item = ctx.snap.item_by_id[wip.item.id]
             owner = ctx.owner_of(item)
+            whose = "all teams'" if project in limits.overall_for else f"{item.project}'s"  # it finished none itself
             out.append(make_risk(
                 "aging-wip", cfg.pick(Severity.AMBER),
-                f"{item.key} has been in progress {wip.age_days:.0f} days, longer than {pct}% of {item.project}'s items take",
+                f"{item.key} has been in progress {wip.age_days:.0f} days, longer than {pct}% of {whose} items take",
                 f"Swarm on {item.key} or split it so part of it can finish this week; "
                 f"{owner or 'its owner'} should say what it waits for.",
                 subjects=[item.id], owner=owner, url=item.url, items=[wip.item],

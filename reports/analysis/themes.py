@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 
 from syncd.model import RiskAck, SprintState, StatusCategory
 from syncd.reports.analysis.risks import RiskContext, ScopePart
+from syncd.reports.analysis.scope import key_order
 from syncd.reports.analysis.types import (
     Hygiene,
     Lever,
@@ -216,8 +217,8 @@ def _hygiene(ctx: RiskContext, signals: list[Risk]) -> Hygiene:
     for risk in signals:
         counts = by_team.setdefault(_team_of(ctx, risk), {})
         counts[risk.rule] = counts.get(risk.rule, 0) + 1
-    ordered = sorted(signals, key=lambda r: (_team_of(ctx, r), r.rule, r.evidence.items[0].key if r.evidence.items
-                                             else r.title, r.id))
+    ordered = sorted(signals, key=lambda r: (_team_of(ctx, r), r.rule, key_order(r.evidence.items[0].key)
+                                             if r.evidence.items else key_order(r.title), r.id))
     return Hygiene(signals=ordered, by_team={t: dict(sorted(c.items())) for t, c in sorted(by_team.items())},
                    team_of={r.id: _team_of(ctx, r) for r in signals})
 

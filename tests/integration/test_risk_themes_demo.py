@@ -11,24 +11,23 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 
-from syncd.demo import demo_goals_toml
 from syncd.model import SprintState, StatusCategory
 from syncd.reporting import ReportContext, load_context, render_from
 from syncd.reports.data import load_snapshot
 from syncd.reports.report import Report
-from tests.reports_sandbox import SandboxStore, build_sandbox_store
+from tests.demo_store import DEMO_NOW
+from tests.reports_sandbox import SandboxStore
 
-NOW = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)
+NOW = DEMO_NOW
 BADGES = ("| 🔴 red |", "| 🟠 amber |")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> SandboxStore:
-    return build_sandbox_store(tmp_path_factory.mktemp("demo"), seed=7, issues=2000, now=NOW, goals=demo_goals_toml)
+def demo(demo_store: SandboxStore) -> SandboxStore:
+    return demo_store
 
 
 @pytest.fixture(scope="module")

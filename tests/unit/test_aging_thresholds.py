@@ -74,6 +74,19 @@ def test_defaults_list_work_past_the_p85_cycle_time_or_five_days_idle() -> None:
            "5 days" in md
 
 
+def test_a_team_that_finished_nothing_is_measured_by_everyone_s_cycle_time_and_says_so() -> None:
+    p, _ = _plan()
+    ops = p.item(created=day(20), project="OPS")  # OPS finished nothing in the window: all teams' p85, 9 days
+    p.move(ops, "In Progress", NOW - timedelta(days=10))
+    p.move(ops, "In Review", NOW - timedelta(days=1))
+    snap = p.snapshot()
+    a = analyse(snap, [], ReportSettings(), NOW)
+    [risk] = [r for r in a.risks if r.rule == "aging-wip" and r.evidence.items[0].key == ops.key]
+    assert risk.title == f"{ops.key} has been in progress 10 days, longer than 85% of all teams' items take"
+    md = engineering(ReportInput(analysis=a, snapshot=snap, now=NOW)).markdown
+    assert "(OPS 9 days, all teams' figure: it finished nothing in the window; WID 9 days)" in md
+
+
 def test_configured_thresholds_move_the_table_and_the_rules_together(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     for var in list(os.environ):
