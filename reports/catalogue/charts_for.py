@@ -8,11 +8,19 @@ from datetime import datetime, timedelta
 
 from syncd.model import WorkItem
 from syncd.reports.analysis.flow import percentiles
+from syncd.reports.analysis.sprint_flow import FlowDay
 from syncd.reports.analysis.sprint_goal import VelocityTrend
 from syncd.reports.analysis.types import GoalAnalysis, SprintReport
 from syncd.reports.catalogue.base import ReportInput
 from syncd.reports.catalogue.derive import burndown, cycle_points, forecast_outcomes
-from syncd.reports.render.charts import burndown_png, burnup_png, cycle_time_png, forecast_png, velocity_png
+from syncd.reports.render.charts import (
+    burndown_png,
+    burnup_png,
+    cumulative_flow_png,
+    cycle_time_png,
+    forecast_png,
+    velocity_png,
+)
 
 Chart = tuple[str, bytes]  # (NAME.png, PNG bytes)
 MAX_SCATTER_POINTS = 3000  # more points draw slower and show no more
@@ -75,6 +83,16 @@ def sprint_velocity(rep: SprintReport, trend: VelocityTrend) -> Chart | None:
     png = velocity_png(f"Velocity: last {len(trend.points)} sprints (story points)", [p.sprint for p in trend.points],
                        [p.committed for p in trend.points], [p.completed for p in trend.points], trend=line)
     return f"velocity-{slug(rep.sprint.id)}.png", png
+
+
+def sprint_cumulative_flow(rep: SprintReport, days: list[FlowDay]) -> Chart | None:
+    """Cumulative flow diagram of a sprint's items (done, in progress, to do per day)."""
+    if len(days) < 2:
+        return None
+    png = cumulative_flow_png("Cumulative flow: the sprint's items by status category (at each day's end)",
+                              [d.day for d in days], [d.todo for d in days], [d.in_progress for d in days],
+                              [d.done for d in days])
+    return f"cfd-{slug(rep.sprint.id)}.png", png
 
 
 def cycle_scatter(inp: ReportInput, start: datetime, end: datetime, name: str = "cycle-time",

@@ -1,7 +1,8 @@
 """`retrospective` of a sprint (default: the last one that ended) or a release (`--scope` names it).
 
-Planned vs delivered, scope change, the cycle-time trend over the period and the ones before it,
-what went well and what slowed the team down — each statement computed from the data, with the
+Planned vs delivered, scope change, a sprint's per-team flow (throughput, cycle time, WIP) and
+cumulative flow diagram (analysis.sprint_flow), the cycle-time trend over the period and the ones
+before it, what went well and what slowed the team down — each statement computed from the data, with the
 items behind it linked — and the work carried over.
 """
 
@@ -15,13 +16,14 @@ from syncd.model import PullState, SprintState, StatusCategory, WorkItem
 from syncd.reports.analysis.flow import first_review, percentiles
 from syncd.reports.analysis.history import is_scope
 from syncd.reports.analysis.scope import item_ref
+from syncd.reports.analysis.sprint_flow import FlowDay, TeamFlow, cumulative_flow, team_flow
 from syncd.reports.analysis.sprint_goal import GOAL_MET_SHARE
 from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis, SprintReport
 from syncd.reports.catalogue.base import Built, ReportInput
-from syncd.reports.catalogue.charts_for import cycle_scatter, slug
+from syncd.reports.catalogue.charts_for import cycle_scatter, slug, sprint_cumulative_flow
 from syncd.reports.catalogue.derive import cycle_points
 from syncd.reports.catalogue.readiness import release_work
-from syncd.reports.catalogue.sprint import find_sprint
+from syncd.reports.catalogue.sprint import find_sprint, row_at_end
 from syncd.reports.catalogue.status_engineering import MAX_ROWS, item_row
 from syncd.reports.render.escape import Md, md_concat
 from syncd.reports.render.templating import format_number, render_markdown
@@ -164,6 +166,20 @@ def _sprint_periods(inp: ReportInput, rep: SprintReport) -> list[Period]:
     return out
 
 
+def _flow(inp: ReportInput, rep: SprintReport, start: datetime, end: datetime) -> tuple[list[TeamFlow], list[FlowDay]]:
+    """Per-team flow over the sprint (a team: a project of the sprint's items) and the sprint's cumulative flow."""
+    snap = inp.snapshot
+    sprint_items = [snap.item_by_id[e.item.id] for part in (rep.committed, rep.added, rep.removed)
+                    for e in part if e.item.id in snap.item_by_id]
+    if rep.sprint.start is None or end <= start:
+        return [], []
+    projects = sorted({i.project for i in sprint_items})
+    flows = [team_flow(p, [i for i in snap.scope_items if i.project == p], inp.hist, start, end, inp.tz)
+             for p in projects]
+    unique = list({i.id: i for i in sprint_items}.values())
+    return flows, cumulative_flow(unique, inp.hist, rep.sprint.id, start, end, inp.tz)
+
+
 def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
     periods = _sprint_periods(inp, rep)
     members = [inp.snapshot.item_by_id[e.item.id] for part in (rep.committed, rep.added)
@@ -183,13 +199,18 @@ def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
     chart = cycle_scatter(inp, periods[-1].start, end, f"cycle-time-{slug(rep.sprint.id)}", team) if periods else None
     if chart:
         charts[chart[0]] = chart[1]
+    flows, cfd = _flow(inp, rep, start, end)
+    cfd_chart = sprint_cumulative_flow(rep, cfd)
+    if cfd_chart:
+        charts[cfd_chart[0]] = cfd_chart[1]
     md = render_markdown(
         "retrospective.md.j2", tz=inp.tz, today=inp.analysis.today, subject=f"sprint {rep.sprint.name}",
+        flows=flows, cfd=cfd, cfd_chart=cfd_chart[0] if cfd_chart else None, flow_days=len(cfd),
         name=rep.sprint.name, start=rep.sprint.start, end=rep.sprint.end, unit="points",
         planned=rep.committed_points, delivered=rep.completed_points, committed_done=committed_done, share=share,
         added=rep.added_points, removed=rep.removed_points, added_n=len(rep.added), removed_n=len(rep.removed),
         trend=trend, chart=chart[0] if chart else None, well=well, slow=slow,
-        carried=[item_row(inp, e.item, e.points_at_end) for e in rep.not_completed[:MAX_ROWS]],
+        carried=[row_at_end(inp, e) for e in rep.not_completed[:MAX_ROWS]], states_at_end=True,
         carried_more=max(0, len(rep.not_completed) - MAX_ROWS))
     return Built(f"Retrospective: {rep.sprint.name}", md, charts, [], rep.sprint.id, wide=True)
 
@@ -224,8 +245,8 @@ def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
         "retrospective.md.j2", tz=inp.tz, today=inp.analysis.today, subject=f"release {rel.release.name}",
         name=rel.release.name, start=begin, end=end, unit="items", planned=len(initial), delivered=len(done),
         committed_done=len(initial_done), share=share, added=len(late), removed=0, added_n=len(late), removed_n=0,
-        trend=trend, chart=chart[0] if chart else None, well=well, slow=slow,
-        carried=[item_row(inp, r) for r in carried[:MAX_ROWS]], carried_more=max(0, len(carried) - MAX_ROWS))
+        trend=trend, chart=chart[0] if chart else None, well=well, slow=slow, flows=[], cfd=[], cfd_chart=None,
+        flow_days=0, states_at_end=False, carried=[item_row(inp, r) for r in carried[:MAX_ROWS]], carried_more=max(0, len(carried) - MAX_ROWS))
     return Built(f"Retrospective: release {rel.release.name}", md, charts, [], rel.release.id, wide=True)
 
 

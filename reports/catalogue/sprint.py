@@ -135,7 +135,7 @@ def kickoff(inp: ReportInput) -> Built:
     return Built(f"Sprint kickoff: {rep.sprint.name}", md, {}, [x.id for x in risks], rep.sprint.id, wide=True)
 
 
-def _row_at_end(inp: ReportInput, e: SprintEntry) -> dict[str, Any]:
+def row_at_end(inp: ReportInput, e: SprintEntry) -> dict[str, Any]:
     """An item row with its status as it was at sprint end (today's may have moved on)."""
     row = item_row(inp, e.item, e.points_at_end)
     return {**row, "status": e.status_at_end or row["status"]}
@@ -163,7 +163,7 @@ def review(inp: ReportInput) -> Built:
     unreleased = [e for e in rep.completed if inp.analysis.stages.get(e.item.id) not in DELIVERED]
 
     def rows(entries: list[SprintEntry]) -> dict[str, Any]:
-        return {"rows": [_row_at_end(inp, e) for e in entries[:MAX_ROWS]],
+        return {"rows": [row_at_end(inp, e) for e in entries[:MAX_ROWS]],
                 "more": max(0, len(entries) - MAX_ROWS)}
 
     md = render_markdown(

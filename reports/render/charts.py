@@ -1,5 +1,5 @@
-"""Charts as PNG bytes: goal burn-up with forecast cone, sprint burndown, forecast distribution and
-cycle-time scatter.
+"""Charts as PNG bytes: goal burn-up with forecast cone, sprint burndown, forecast distribution,
+cycle-time scatter, cumulative flow, timeline and velocity.
 
 Drawn with matplotlib's Agg canvas on a private `Figure` (no pyplot state, no display, safe in the
 daemon's threads), with fixed fonts, sizes and no PNG metadata, so the same input gives the same
@@ -188,6 +188,26 @@ def cycle_time_png(
                 ax.axhline(value, color=CONE, linewidth=1.2, linestyle=style, label=f"{label} {value:.1f} d")
         ax.set_ylabel("days")
         ax.set_ylim(bottom=0)
+        _dates_axis(ax)
+        return _png(fig, ax)
+
+
+def cumulative_flow_png(
+    title: str,
+    days: Sequence[date],
+    todo: Sequence[int],
+    in_progress: Sequence[int],
+    done: Sequence[int],
+) -> bytes:
+    """Cumulative flow diagram: items per status category at each day's end, stacked done (bottom),
+    in progress, to do (top), so the in-progress band's height is the day's WIP."""
+    with _figure(title) as (fig, ax):
+        ax.stackplot(_xs(days), [list(done), list(in_progress), list(todo)], colors=[DONE, CONE, SCOPE],
+                     alpha=0.85, labels=["done", "in progress", "to do"], linewidth=0)
+        ax.set_ylabel("items")
+        ax.set_ylim(bottom=0)
+        if len(days) > 1:
+            ax.set_xlim(_x(days[0]), _x(days[-1]))
         _dates_axis(ax)
         return _png(fig, ax)
 
