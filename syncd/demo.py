@@ -138,6 +138,18 @@ def _demo_config(sandbox_toml: str) -> str:
         "[smtp]",
         'sender = "syncd demo <syncd@example.com>"',
         "",
+        "# launch readiness: who decides, deploys and monitors, and the named sign-offs, answered by a label",
+        "# signoff-<role> or a checked line \"- [x] <Role> sign-off\" in the release's checklist issue",
+        "# (see config/syncd.example.toml); the sandbox's history holds none, so the report shows them missing",
+        "[releases.roles]",
+        'decides = "Morgan Lee"',
+        'deploys = "Platform on-call"',
+        'monitors = "SRE rota"',
+        "",
+        "[releases.sign_offs]",
+        'QA = "Lee Park"',
+        '"Product Owner" = "Priya Raman"',
+        "",
     ])
 
 

@@ -60,7 +60,7 @@ class SignOffs:
     configured: bool
     rows: list[SignOff] = field(default_factory=list)
     checklist: ItemRef | None = None
-    checklist_found_by: str = ""  # "releases.checklist", "label release-checklist", or why there is none
+    checklist_found_by: str = ""  # "releases.checklist", "label release-checklist", or (none found) what to do
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -84,8 +84,8 @@ def checklist_issue(snap: Snapshot, config: LaunchConfig, release: ReleaseRef,
     if labelled:
         more = f"; also labelled: {', '.join(i.key for i in labelled[1:])}" if len(labelled) > 1 else ""
         return labelled[0], f"label {config.checklist_label}{more}"
-    return None, (f"no checklist issue: set releases.checklist.\"{release.name}\" = \"KEY\" or label an item of the "
-                  f"release {config.checklist_label}")
+    return None, (f"set releases.checklist.\"{release.name}\" = \"KEY\" or label an item of the release "
+                  f"{config.checklist_label}")
 
 
 def _line(role: str) -> re.Pattern[str]:

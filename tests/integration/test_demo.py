@@ -81,3 +81,15 @@ def test_demo_rerun_starts_from_a_fresh_store(demo_run: tuple[subprocess.Complet
                             "--now", NOW, "-q"], capture_output=True, text=True, timeout=240)
     assert again.returncode == 0, again.stderr
     assert "0 updated" in again.stdout and "0 unchanged" in again.stdout  # everything new again: a fresh store
+
+
+def test_demo_launch_readiness_names_its_sign_offs_and_go_no_go_roles(
+        demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    """The demo config names roles and sign-offs; the sandbox's history answers none of the sign-offs."""
+    _, out = demo_run
+    [md_path] = (out / "reports").glob("launch-readiness-*.md")
+    md = md_path.read_text(encoding="utf-8")
+    assert "| QA | Lee Park | ❌ no | not found | — | — |" in md
+    assert "| Product Owner | Priya Raman | ❌ no | not found | — | — |" in md
+    assert "| Sign-offs done | gate | ❌ fail | 2 of 2 sign-offs missing: QA (Lee Park), Product Owner (Priya Raman) |" in md
+    assert "| Decides go/no-go | Morgan Lee |" in md and "| Monitors after the release | SRE rota |" in md

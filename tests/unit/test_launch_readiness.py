@@ -242,6 +242,9 @@ def test_the_checklist_issue_named_in_the_config_wins_and_a_missing_one_is_said(
     assert gone.sign_offs.checklist is None
     assert gone.sign_offs.checklist_found_by == "WID-9999 (releases.checklist) is not in the store"
     assert not gone.sign_offs.rows[0].given
+    none = _ready(build_world(), tmp_path, LaunchConfig(sign_offs={"Legal": "Ann Lee"}))
+    assert none.sign_offs.checklist is None and none.sign_offs.checklist_found_by == (
+        'set releases.checklist."1.1" = "KEY" or label an item of the release release-checklist')
 
 
 def test_a_github_label_is_dated_by_the_items_last_update(tmp_path: Path) -> None:
