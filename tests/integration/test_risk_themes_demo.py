@@ -16,6 +16,7 @@ import pytest
 
 from syncd.model import SprintState, StatusCategory
 from syncd.reporting import ReportContext, load_context, render_from
+from syncd.reports.catalogue.risk_themes import FOLD_AFTER
 from syncd.reports.data import load_snapshot
 from syncd.reports.report import Report
 from tests.demo_store import DEMO_NOW
@@ -146,3 +147,13 @@ def test_gadget_5_6_open_work_is_one_figure_in_every_report(demo: SandboxStore, 
     assert f"**Why:** {left} of {total} items open past the due date 2026-11-23: " in launch
     [overdue] = [r for r in ctx.analysis.risks if r.rule == "overdue" and r.title.startswith("Release Gadget 5.6 ")]
     assert f"move its {left} open items to the next release" in overdue.mitigation
+
+
+def test_long_evidence_lists_fold_in_the_html(ctx: ReportContext, status: dict[str, Report]) -> None:
+    """In the engineering HTML a theme with more than FOLD_AFTER signals keeps its evidence in <details>."""
+    html = status["engineering"].html
+    summaries = [int(n) for n in re.findall(r"<summary[^>]*>Evidence: (\d+) signals</summary>", html)]
+    assert summaries == [len(t.signals) for t in ctx.analysis.themes if len(t.signals) > FOLD_AFTER]
+    assert summaries  # the demo has long ones (Ship Widget 2.6: 18 signals)
+    assert re.search(rf"<summary[^>]*>All {len(ctx.analysis.hygiene.signals)} hygiene signals</summary>", html)
+    assert html.count("<details") == len(summaries) + 1 and html.count("</details>") == html.count("<details")
