@@ -58,6 +58,9 @@ log = logging.getLogger("syncd.jira")
 Json = dict[str, Any]
 EMBEDDED_HISTORIES = 100
 FIELD_MAP_VERSION = 2  # the cursor's field map: 2 = found by schema, with the issue types' English names
+# What the stored changelog holds: 2 = also priority, labels, components, due date, flag, parent, epic
+# and links (issue 12). A cursor from before re-reads every issue once, so `--now` can replay them.
+HISTORY_VERSION = 2
 
 
 class JiraConnector:
@@ -101,7 +104,7 @@ class JiraConnector:
         Raises SourceError at the end when issues were skipped for bad payloads (everything else is stored).
         """
         state: dict[str, Any] = copy.deepcopy(cursor or {})
-        first = full or "updated" not in state or "fields" not in state
+        first = full or "updated" not in state or "fields" not in state or state.get("history") != HISTORY_VERSION
         if first or "deployment" not in state:
             state["deployment"] = self._deployment()
         self.client.set_deployment(state["deployment"])
@@ -129,6 +132,9 @@ class JiraConnector:
             if any(since is None or item.updated > since for item in batch.items):
                 _agile_pending(state, batch)
             yield batch
+        # every issue's changelog was read whole: recorded with the next batch's cursor (a first listing
+        # always ends with the agile batch), so an interrupted re-read starts again
+        state["history"] = HISTORY_VERSION
         for batch in self._retry_rejected(state, fm, seen):
             if batch.items:
                 _agile_pending(state, batch)

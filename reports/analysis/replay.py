@@ -11,7 +11,9 @@ says what a report generated that day would have said (given the same store):
 - a Jira item's priority, labels, components, due date, flag, parent and epic have every change
   after `at` undone, and issue links added after `at` are left out, those removed after put back
   (reports/analysis/replay_fields.py);
-- GitHub keeps no changelog: an issue or pull request closed or merged after `at` is open at `at`
+- syncd reads no GitHub changelog (its issue events cost one request per issue, or a whole
+  repository's event listing without `since`: README, "--now"): an issue or pull request closed or
+  merged after `at` is open at `at`
   (in progress when it is a pull request or has an assignee, as the connector maps open ones);
   reviews submitted after `at` are left out;
 - sprints started after `at` are future and sprints completed after `at` active; releases and
@@ -264,7 +266,7 @@ def _notes(c: _Counts) -> tuple[str, ...]:
     unknown = []
     if c.github_changed:
         unknown.append(f"for the {c.github_changed} GitHub items changed since, labels, milestone and assignee "
-                       "(GitHub keeps no history of them)")
+                       "(syncd does not read GitHub's issue events, which cost a request per issue)")
     if c.reopened:
         unknown.append("pull-request checks, drafts and requested reviewers")
     if c.sprints:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from syncd.connectors.config import JiraSource
 from syncd.connectors.jira import JiraConnector
@@ -17,7 +18,7 @@ from syncd.sandbox._http import Controls, Faults, RunningServer
 from syncd.sandbox.generate import generate_world
 from syncd.sandbox.jira import serve_jira
 from syncd.sandbox.world import World
-from syncd.store import Store
+from syncd.store import Store, schema
 from syncd.sync import SourceResult, sync_source
 from tests.canon import canonical, diff_summary
 from tests.integration.jira_world import BIG_HISTORIES, BIG_HISTORY_KEY, EMAIL, NOW, TOKEN, expected, make_world
@@ -86,6 +87,34 @@ def test_full_sync_stores_exactly_the_world_and_a_second_sync_costs_one_search(s
     assert again.ok and (again.result.new, again.result.updated, again.result.removed) == (0, 0, 0)
     assert controls.stats()["requests"] == {"jira *": 1, "jira search_jql": 1}
     assert canonical(store) == before  # e.g. sprint 3 keeps its board name, not the issue's partial copy
+
+
+def test_a_cursor_from_before_the_fuller_changelog_re_reads_every_issue_once(store: Store, sandbox: Sandbox) -> None:
+    """A store synced before priority, labels, ... were kept as transitions (its cursor has no `history`)
+    re-reads every issue's changelog on its next poll, then polls as usual: `--now` can replay them."""
+    world, controls, server = sandbox
+    assert sync(store, server)[0].ok
+    cursor = store.cursor("acme")
+    assert cursor is not None and cursor["history"] == 2
+    old = {k: v for k, v in cursor.items() if k != "history"}
+    store.set_cursor("acme", old)
+    # what such a store lacks: the label rows (here those of the issue with the long history)
+    big = next(i for i in store.items() if i.key == BIG_HISTORY_KEY)
+    labels = [t for t in store.transitions() if t.item_id == big.id and t.field == TransitionField.LABELS]
+    assert len(labels) > 100
+    with store.engine.begin() as conn:
+        conn.execute(delete(schema.transitions).where(schema.transitions.c.field == "labels"))
+    assert not any(t.field == TransitionField.LABELS for t in store.transitions())
+    controls.reset()
+    again, _ = sync(store, server)
+    assert again.ok, again.error
+    stats = controls.stats()["requests"]
+    assert stats["jira search_jql"] == 2  # both pages of the listing, not the one incremental query
+    assert store.cursor("acme")["history"] == 2  # type: ignore[index]
+    assert [t for t in store.transitions() if t.item_id == big.id and t.field == TransitionField.LABELS] == labels
+    controls.reset()
+    assert sync(store, server)[0].ok
+    assert controls.stats()["requests"]["jira search_jql"] == 1
 
 
 def test_long_changelogs_are_paged_only_for_the_issue_that_has_one(store: Store, sandbox: Sandbox) -> None:
