@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 from syncd.model import ReleaseKind, RiskAck, SprintState, StatusCategory, WorkItem
 from syncd.reports.analysis.dora import DeliveryConventions
 from syncd.reports.analysis.flow import flow
-from syncd.reports.analysis.forecast import forecast_completion, items_by_date, scope_key, seed_for
+from syncd.reports.analysis.forecast import Sample, forecast_completion, items_by_date, scope_key, seed_for
 from syncd.reports.analysis.funnel import Stages, funnel_of
 from syncd.reports.analysis.history import Histories
 from syncd.reports.analysis.levers import cut_order, forecast_options
 from syncd.reports.analysis.metrics import metric_value
 from syncd.reports.analysis.progress import ForecastInputs, GoalDates, ReleaseClock, progress_and_forecast_inputs
+from syncd.reports.analysis.queue import QueuedRelease, queued_forecast, releases_ahead
 from syncd.reports.analysis.releases import JoinConfig, JoinedRelease, ReleaseJoin, ReleaseState, join_releases
 from syncd.reports.analysis.risk_rules import RiskThresholds, rule_configs, sort_risks
 from syncd.reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
@@ -37,6 +38,7 @@ from syncd.reports.analysis.types import (
     PhaseForecast,
     ReleaseAnalysis,
     Risk,
+    ShareSource,
 )
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import Capacity, Goal, Selector, Team
@@ -65,12 +67,32 @@ class AnalysisSettings(Protocol):
 
 class _Forecasts:
     """One forecast per scope, keyed by its remaining item ids: a goal and a release with the same
-    items get the same dates (the first to ask, goals before releases, sets the share)."""
+    items get the same dates (the first to ask, goals before releases, sets the share). A scope
+    left with the rule-of-succession default share that holds exactly an open release's remaining
+    items, with releases of its team ahead, is forecast as queued behind them (see `queue.py`)."""
 
     def __init__(self, snap: Snapshot, hist: Histories, teams: Teams, now: datetime, tz: tzinfo,
                  settings: AnalysisSettings) -> None:
         self.snap, self.facts, self.teams, self.now, self.tz, self.settings = snap, hist.facts(), teams, now, tz, settings
         self._by_key: dict[str, tuple[Forecast, int | None]] = {}
+        self._ahead: dict[str, list[QueuedRelease]] = {}
+
+    def sample(self, items: Sequence[WorkItem], allocation: float | None = None, team: str | None = None) -> Sample:
+        """The throughput sample a scope's forecast draws from (see `teams.forecast_sample`)."""
+        s = self.settings
+        return forecast_sample(self.teams, items, self.facts, self.now, window=s.forecast_weeks,
+                               share_weeks=s.forecast_share_weeks, default_share=s.forecast_default_share,
+                               allocation=allocation, team=team)
+
+    def queue_releases(self, releases: Sequence[tuple[str, date | None, Sequence[WorkItem], Sequence[WorkItem]]]) -> None:
+        """Set the open releases' queue: (name, date, items, remaining items) of each, before any scope asks."""
+        queued = []
+        for name, due, items, remaining in releases:
+            sample = self.sample(items)
+            share = sample.share if sample.share_source == ShareSource.RECENT and not sample.refused else 0.0
+            queued.append(QueuedRelease(name=name, due=due, team=sample.team, share=share,
+                                        remaining_ids=frozenset(i.id for i in remaining)))
+        self._ahead = releases_ahead(queued)
 
     def of(self, items: Sequence[WorkItem], inputs: ForecastInputs, target: date | None, *,
            allocation: float | None = None, team: str | None = None) -> Forecast:
@@ -80,11 +102,15 @@ class _Forecasts:
         key = scope_key(ids)
         found = self._by_key.get(key) if ids else None
         if found is None:
-            sample = forecast_sample(self.teams, items, self.facts, self.now, window=s.forecast_weeks,
-                                     share_weeks=s.forecast_share_weeks, default_share=s.forecast_default_share,
-                                     allocation=allocation, team=team)
-            found = (forecast_completion(ids, sample, self.now, self.tz, trials=s.forecast_trials,
-                                         seed=seed_for(key)), sample.people)
+            sample = self.sample(items, allocation, team)
+            queued = None
+            ahead = self._ahead.get(key)
+            if (ahead and sample.share_source == ShareSource.DEFAULT and s.forecast_default_share is None
+                    and sample.team == ahead[0].team):
+                queued = queued_forecast(ids, sample, ahead, self.now, self.tz, trials=s.forecast_trials,
+                                         seed=seed_for(key))
+            found = (queued or forecast_completion(ids, sample, self.now, self.tz, trials=s.forecast_trials,
+                                                   seed=seed_for(key)), sample.people)
             if ids:
                 self._by_key[key] = found
         fc, people = found
@@ -166,6 +192,18 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     rules = rule_configs(settings.risks)
     forecasts = _Forecasts(snap, hist, Teams(snap, hist, teams), now, tz, settings)
 
+    # the releases' progress first: their queue (open releases by date) is known before any scope is forecast
+    joined_by_id: dict[str, JoinedRelease] = {}
+    in_view = []
+    for joined in _releases_in_view(join, now, settings.forecast_weeks):
+        rel = joined.release
+        joined_by_id[rel.id] = joined
+        items = release_items(snap, rel, [p.id for p in joined.parts if p.kind != ReleaseKind.RELEASE])
+        scope_progress, inputs = progress_and_forecast_inputs(snap, hist, items, clock, today, tz)
+        in_view.append((joined, items, replace(scope_progress, funnel=funnel_of(items, stages)), inputs))
+    forecasts.queue_releases([(j.release.name, j.due, items, inputs.remaining) for j, items, _, inputs in in_view
+                              if j.state != ReleaseState.RELEASED])
+
     goal_parts: list[ScopePart] = []
     goals_of_item: dict[str, list[str]] = {}
     for goal in goals:
@@ -181,13 +219,8 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
             forecast=forecasts.of(items, inputs, goal.target_date, allocation=goal.allocation, team=goal.team)))
 
     release_parts: list[ScopePart] = []
-    joined_by_id: dict[str, JoinedRelease] = {}
-    for joined in _releases_in_view(join, now, settings.forecast_weeks):
+    for joined, items, scope_progress, inputs in in_view:
         rel = joined.release
-        joined_by_id[rel.id] = joined
-        items = release_items(snap, rel, [p.id for p in joined.parts if p.kind != ReleaseKind.RELEASE])
-        scope_progress, inputs = progress_and_forecast_inputs(snap, hist, items, clock, today, tz)
-        scope_progress = replace(scope_progress, funnel=funnel_of(items, stages))
         release_parts.append(ScopePart(
             id=rel.id, name=rel.name, target=rel.due, items=items, url=rel.url, release=rel,
             progress=scope_progress, forecast=forecasts.of(items, inputs, rel.due)))

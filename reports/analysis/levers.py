@@ -87,12 +87,12 @@ def forecast_options(fc: Forecast, target: date | None, cuttable: Sequence[ItemR
     remaining = fc.remaining_items
     shares = forecast_shares(fc)  # each trial's share, as the forecast drew them
 
-    def makes(n_left: float, share: Shares) -> bool:
-        w = _p85_weeks(trials, n_left, share)
+    def makes(n_left: float, share: Shares) -> bool:  # a queued scope's items come after those ahead of it
+        w = _p85_weeks(trials, n_left + fc.ahead_items, share)
         return w <= MAX_WEEKS and week_date(now, tz, w) <= target
 
     def when(n_left: float, share: Shares) -> date | None:
-        w = _p85_weeks(trials, n_left, share)
+        w = _p85_weeks(trials, n_left + fc.ahead_items, share)
         return week_date(now, tz, w) if w <= MAX_WEEKS else None
 
     out: list[Lever] = []

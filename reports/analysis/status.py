@@ -26,6 +26,12 @@ def forecast_inputs(fc: Forecast) -> str:
     throughput × the scope's share, or the scope's own history where no team is identified), the
     weeks sampled and the items finished in them (the team's, before the share), and the share.
     """
+    if fc.share_source == ShareSource.QUEUED:
+        behind = ", ".join(f"{a.name} ({a.remaining} item{'s' if a.remaining != 1 else ''})" for a in fc.ahead)
+        low = f", low confidence (under {MIN_CONFIDENT_WEEKS} weeks sampled)" if fc.low_confidence else ""
+        return (f"queued behind {behind}: team {fc.team} throughput, {fc.history_weeks} weeks ({fc.sample_items} "
+                f"items), share {fc.share:.2g} (of the release stream), {fc.simulated_items} items to finish "
+                f"({fc.remaining_items} its own){low}")
     if fc.method == ForecastMethod.TEAM_SHARE:
         how = f"team {fc.team} throughput"
         source = _SHARE_SOURCE.get(fc.share_source)

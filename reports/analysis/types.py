@@ -402,6 +402,7 @@ class ShareSource(StrEnum):
     CONFIGURED = "configured"  # the goal's `allocation`
     RECENT = "recent"  # the scope's share of the team's completions in the share window
     DEFAULT = "default"  # no completions of its own yet: `forecast.default_share`
+    QUEUED = "queued"  # none of its own yet, behind releases of its team: their shares (see `queue.py`)
     NONE = "none"  # own-history forecasts use no share (share = 1.0)
 
 
@@ -433,6 +434,15 @@ class Lever:
 
 
 @dataclass(frozen=True, slots=True)
+class QueuedAhead:
+    """A release ahead of a queued scope in its team's queue: its remaining items and today's share."""
+
+    name: str
+    remaining: int
+    share: float  # 0..1: its recent share of the team (0: none of its own)
+
+
+@dataclass(frozen=True, slots=True)
 class Forecast:
     """Monte Carlo completion forecast of a remaining scope.
 
@@ -446,7 +456,8 @@ class Forecast:
     `share` and `share_source`, `remaining_items`, `seed`. `low_confidence` is True when fewer
     than `MIN_CONFIDENT_WEEKS` weeks were sampled. `key` identifies the scope by its remaining
     item ids, so a goal and a release with the same items hold the same forecast. `options` are
-    the dated levers of a scope forecast to miss its target (empty otherwise).
+    the dated levers of a scope forecast to miss its target (empty otherwise). A queued forecast
+    (see `queue.py`) finishes `ahead_items` items of the releases `ahead` before its own.
     """
 
     remaining_items: int
@@ -473,6 +484,14 @@ class Forecast:
     low_confidence: bool = False
     key: str = ""  # a digest of the sorted remaining item ids
     options: list[Lever] = field(default_factory=list)  # fastest first
+    # a queued forecast (share source "queued"): the releases ahead, and their remaining items not the scope's own
+    ahead: list[QueuedAhead] = field(default_factory=list)
+    ahead_items: int = 0
+
+    @property
+    def simulated_items(self) -> int:
+        """The items the simulation finishes: the remaining ones, after those of the releases ahead."""
+        return self.remaining_items + self.ahead_items
 
     @property
     def ok(self) -> bool:

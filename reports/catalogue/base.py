@@ -277,15 +277,27 @@ _SHARE_WORDS = {ShareSource.CONFIGURED: "configured allocation", ShareSource.REC
                 ShareSource.DEFAULT: "default share: no recent completions of its own"}
 
 
+def queued_behind(fc: Forecast) -> str:
+    """The releases a queued forecast waits behind: `queued behind Gadget 5.6 (15 items)`."""
+    return "queued behind " + ", ".join(f"{a.name} ({a.remaining} item{'s' if a.remaining != 1 else ''})"
+                                        for a in fc.ahead)
+
+
 def forecast_basis(fc: Forecast) -> str:
     """A forecast's inputs in one line: method, team, window, sample, share, items left, seed, confidence.
 
-    e.g. `team WID × 42% recent share; 12 of 12 weeks sampled (123 items); 21 left; seed 3090`.
+    e.g. `team WID × 42% recent share; 12 of 12 weeks sampled (123 items); 21 left; seed 3090`; queued
+    behind other releases (see `analysis.queue`): `queued behind Gadget 5.6 (15 items): team GAD × 56%
+    share of the release stream; ...; 38 left (23 its own, 15 ahead); ...`.
     """
-    if fc.method == ForecastMethod.TEAM_SHARE:
+    left = f"{fc.remaining_items} left"
+    if fc.share_source == ShareSource.QUEUED:
+        how = (f"{queued_behind(fc)}: team {fc.team} × {format_share(fc.share)} share of the release stream")
+        left = f"{fc.simulated_items} left ({fc.remaining_items} its own, {fc.ahead_items} ahead)"
+    elif fc.method == ForecastMethod.TEAM_SHARE:
         how = f"team {fc.team} × {format_share(fc.share)} {_SHARE_WORDS.get(fc.share_source, 'share')}"
     else:
         how = "own history × 100% (no team identified)"
     sample = f"{fc.history_weeks} of {fc.window_weeks} weeks sampled ({fc.sample_items} items)"
     warn = f"⚠ low confidence (under {MIN_CONFIDENT_WEEKS} weeks sampled); " if fc.low_confidence and not fc.done else ""
-    return f"{warn}{how}; {sample}; {fc.remaining_items} left; seed {fc.seed}"
+    return f"{warn}{how}; {sample}; {left}; seed {fc.seed}"

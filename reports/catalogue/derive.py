@@ -137,7 +137,7 @@ def forecast_outcomes(inp: ReportInput, forecast: Forecast) -> list[tuple[date, 
     """The forecast's trials by finish date (the same draws `forecast_completion` made)."""
     if not forecast.ok or not forecast.weekly_throughput:
         return []
-    weeks = weeks_to_finish(forecast.weekly_throughput, forecast.remaining_items, forecast.trials, forecast.seed,
+    weeks = weeks_to_finish(forecast.weekly_throughput, forecast.simulated_items, forecast.trials, forecast.seed,
                             forecast_shares(forecast))
     counts = Counter(int(w) for w in weeks if w <= MAX_WEEKS)
     return [(local_day(inp.now + timedelta(days=7 * w), inp.tz), n) for w, n in sorted(counts.items())]

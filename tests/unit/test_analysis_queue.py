@@ -1,0 +1,113 @@
+"""Releases queued behind others (reports/analysis/queue.py), with worked answers.
+
+The world: team WID finishes exactly 2 items every week for 12 weeks (so every simulated week
+finishes 2, and the dates are exact). In the last 6 weeks 6 of its 12 completions were release
+R1's: R1's share is 6 / 12 = 0.5. R1 (due first) has 4 items left; R2 (due later) has 6 left and
+none finished. By hand:
+- R1: 4 items at 2 × 0.5 = 1 a week: 4 weeks.
+- R2 queued behind R1: 4 + 6 = 10 items at 2 × 0.5 = 1 a week: 10 weeks (p50 = p85 = p95).
+- R2 by the rule of succession (what it was): 6 items at 2 × 1 / (24 + 2) a week: 78 weeks.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from syncd.reports.analysis import analyse
+from syncd.reports.analysis.forecast import scope_key
+from syncd.reports.analysis.queue import QueuedRelease, releases_ahead
+from syncd.reports.analysis.status import forecast_inputs
+from syncd.reports.analysis.types import Analysis, Forecast, LeverKind, ShareSource
+from syncd.reports.catalogue.base import forecast_basis
+from syncd.reports.goals import Selector
+from tests.unit.analysis_factories import Plan, Settings, day, goal
+
+NOW = day(84)
+
+
+def weeks_out(n: int) -> date:
+    return (NOW + timedelta(weeks=n)).date()
+
+
+def queue_world(r2_due: date | None = date(2026, 9, 1)) -> Plan:
+    p = Plan()
+    r1 = p.version("R1", due=date(2026, 5, 1))
+    r2 = p.version("R2", due=r2_due)
+    for week in range(12):
+        for j in range(2):
+            mine = j == 0 and week >= 6
+            item = p.item(created=day(0), labels=["r1" if mine else "other"], release_ids=[r1.id] if mine else [])
+            p.move(item, "In Progress", day(7 * week + j * 0.1))
+            p.move(item, "Done", day(7 * week + 1 + j * 0.1))
+    for _ in range(4):
+        p.item(created=day(0), labels=["r1"], release_ids=[r1.id])
+    for _ in range(6):
+        p.item(created=day(0), labels=["r2"], release_ids=[r2.id])
+    return p
+
+
+def _releases(an: Analysis) -> dict[str, Forecast]:
+    return {r.release.name: r.forecast for r in an.releases}
+
+
+def test_a_release_with_none_of_its_own_is_forecast_behind_the_release_ahead() -> None:
+    an = analyse(queue_world().snapshot(), [], Settings(forecast_weeks=12), NOW)
+    r1, r2 = _releases(an)["R1"], _releases(an)["R2"]
+    assert (r1.share_source, r1.share) == (ShareSource.RECENT, pytest.approx(0.5))
+    assert r2.share_source == ShareSource.QUEUED and r2.share == pytest.approx(0.5)
+    assert (r2.remaining_items, r2.ahead_items, r2.simulated_items) == (6, 4, 10)
+    assert [(a.name, a.remaining) for a in r2.ahead] == [("R1", 4)]
+    assert r2.p50 == r2.p85 == r2.p95 == weeks_out(10)
+    assert forecast_basis(r2).startswith(
+        "queued behind R1 (4 items): team WID × 50% share of the release stream; 12 of 12 weeks sampled (24 items); "
+        "10 left (6 its own, 4 ahead)")
+    assert forecast_inputs(r2) == (
+        "queued behind R1 (4 items): team WID throughput, 12 weeks (24 items), share 0.5 (of the release stream), "
+        "10 items to finish (6 its own)")
+
+
+def test_a_goal_holding_the_queued_release_s_items_gets_its_forecast() -> None:
+    an = analyse(queue_world().snapshot(), [goal(Selector(labels=("r2",)))], Settings(forecast_weeks=12), NOW)
+    g, r2 = an.goals[0].forecast, _releases(an)["R2"]
+    assert g.key == r2.key and g.share_source == ShareSource.QUEUED
+    assert g.p85 == r2.p85 == weeks_out(10)
+
+
+def test_without_a_queue_or_with_a_configured_default_the_default_share_stays() -> None:
+    # R2 undated is behind R1 still; a configured default share is someone's decision and is kept:
+    # 6 items at 2 × 0.25 a week take 12 weeks
+    an = analyse(queue_world().snapshot(), [], Settings(forecast_weeks=12, forecast_default_share=0.25), NOW)
+    r2 = _releases(an)["R2"]
+    assert (r2.share_source, r2.share, r2.p85) == (ShareSource.DEFAULT, 0.25, weeks_out(12))
+    # R2 due before R1: nothing is ahead of it, so the rule of succession: 6 items at 2/26 a week: 78 weeks
+    an = analyse(queue_world(r2_due=date(2026, 4, 1)).snapshot(), [], Settings(forecast_weeks=12), NOW)
+    r2 = _releases(an)["R2"]
+    assert (r2.share_source, r2.share) == (ShareSource.DEFAULT, pytest.approx(1 / 26))
+    assert r2.p85 == weeks_out(78) and not r2.ahead
+    # an undated release waits behind every dated one of its team
+    an = analyse(queue_world(r2_due=None).snapshot(), [], Settings(forecast_weeks=12), NOW)
+    assert _releases(an)["R2"].p85 == weeks_out(10)
+
+
+def test_levers_of_a_queued_release_count_the_items_ahead() -> None:
+    # target 8 weeks out: 10 items at 1 a week miss it; cutting 2 of R2's 6 leaves 4 + 4 = 8: 8 weeks.
+    # Raising the stream's share to 10 / 16 = 62.5% -> 63% (whole percent) makes 10 items in 8 weeks
+    snap = queue_world(r2_due=weeks_out(8)).snapshot()
+    an = analyse(snap, [], Settings(forecast_weeks=12), NOW)
+    r2 = _releases(an)["R2"]
+    by_kind = {o.kind: o for o in r2.options}
+    assert by_kind[LeverKind.CUT].description == "cut 2 of 6 items" and by_kind[LeverKind.CUT].p85 == weeks_out(8)
+    assert by_kind[LeverKind.ALLOCATION].share == 0.63
+    assert by_kind[LeverKind.MOVE_DATE].p85 == weeks_out(10)
+
+
+def test_releases_ahead_are_the_same_team_s_earlier_dated_ones() -> None:
+    def rel(name: str, due: date | None, team: str = "WID", ids: tuple[str, ...] = ("x",)) -> QueuedRelease:
+        return QueuedRelease(name=name, due=due, team=team, remaining_ids=frozenset(ids + (name,)), share=0.2)
+    a, b, c, d = rel("A", date(2026, 1, 1)), rel("B", date(2026, 2, 1)), rel("C", None), rel("D", date(2026, 1, 1), "GAD")
+    ahead = releases_ahead([c, b, a, d])
+    assert [r.name for r in ahead[scope_key(b.remaining_ids)]] == ["A"]
+    assert [r.name for r in ahead[scope_key(c.remaining_ids)]] == ["A", "B"]
+    assert scope_key(a.remaining_ids) not in ahead and scope_key(d.remaining_ids) not in ahead
