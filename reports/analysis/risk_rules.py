@@ -21,29 +21,56 @@ from syncd.reports.analysis.types import Evidence, ItemRef, Risk, RiskChanges, R
 
 @dataclass(frozen=True)
 class RuleDefault:
-    """A rule's defaults and what its threshold means."""
+    """A rule's defaults, what its threshold means, and where the default comes from."""
 
     threshold: float | None
     severity: Severity
     signal: str  # what the threshold measures, for docs and `config check`
+    source: str  # where the default comes from: a practitioner source, or the reasoning of syncd's choice
 
 
 RULES: dict[str, RuleDefault] = {
-    "forecast-late": RuleDefault(0, Severity.AMBER, "days the 85% forecast may pass the target (red if the 50% does too)"),
-    "scope-creep": RuleDefault(15, Severity.AMBER, "percent of baseline items added since the baseline date"),
-    "over-commitment": RuleDefault(120, Severity.AMBER, "percent of commitment vs capacity or average velocity"),
-    "stale-work": RuleDefault(5, Severity.AMBER, "days an in-progress item went without an update"),
-    "aging-wip": RuleDefault(1.0, Severity.AMBER, "multiple of the team's cycle time (at thresholds.aging_percentile) an item has been in progress"),
-    "blocked": RuleDefault(None, Severity.AMBER, "any unresolved blocker or flag (red: blocker in a later sprint or another team)"),
-    "review-wait": RuleDefault(24, Severity.AMBER, "hours an open pull request waited for its first review"),
-    "pr-too-large": RuleDefault(400, Severity.AMBER, "changed lines of an open pull request"),
-    "failing-checks": RuleDefault(14, Severity.AMBER, "days back merged pull requests are checked (open ones always)"),
-    "unassigned-in-sprint": RuleDefault(None, Severity.AMBER, "any active-sprint item without an assignee"),
-    "missing-acceptance": RuleDefault(None, Severity.AMBER, "any story in an active or next sprint without acceptance criteria"),
-    "overdue": RuleDefault(0, Severity.RED, "days past the due date"),
-    "carry-over": RuleDefault(2, Severity.AMBER, "sprints an item was carried over"),
-    "bug-inflow": RuleDefault(1.5, Severity.AMBER, "bugs opened / closed over thresholds.bug_window_days (at least bug_wave_size opened)"),
+    "forecast-late": RuleDefault(0, Severity.AMBER, "days the 85% forecast may pass the target (red if the 50% does too)",
+                                 "no slack: the 85% forecast is the commitment level (Vacanti, When Will It Be Done?)"),
+    "scope-creep": RuleDefault(15, Severity.AMBER, "percent of baseline items added since the baseline date",
+                               "syncd's choice: about one item in seven added is more than refinement"),
+    "over-commitment": RuleDefault(120, Severity.AMBER, "percent of commitment vs capacity or average velocity",
+                                   "syncd's choice: a fifth above what the team delivers is past normal variation"),
+    "stale-work": RuleDefault(5, Severity.AMBER, "days an in-progress item went without an update",
+                              "syncd's choice: one working week without a word"),
+    "aging-wip": RuleDefault(1.0, Severity.AMBER, "multiple of the team's cycle time (at thresholds.aging_percentile) an item has been in progress",
+                             "aging WIP against the 85th-percentile cycle time (Vacanti, Actionable Agile Metrics for Predictability)"),
+    "blocked": RuleDefault(None, Severity.AMBER, "any unresolved blocker or flag (red: blocker in a later sprint or another team)",
+                           "any: a blocked item on a plan is always worth saying"),
+    "review-wait": RuleDefault(24, Severity.AMBER, "hours an open pull request waited for its first review",
+                               "one business day at most to respond to a review (Google Engineering Practices, Speed of Code Reviews)"),
+    "pr-too-large": RuleDefault(400, Severity.AMBER, "changed lines of an open pull request",
+                                "review fewer than 400 lines at a time (SmartBear/Cisco study, Best Practices for Peer Code Review)"),
+    "failing-checks": RuleDefault(14, Severity.AMBER, "days back merged pull requests are checked (open ones always)",
+                                  "syncd's choice: two one-week sprints, like bug_window_days"),
+    "unassigned-in-sprint": RuleDefault(None, Severity.AMBER, "any active-sprint item without an assignee",
+                                        "any: sprint work without an owner"),
+    "missing-acceptance": RuleDefault(None, Severity.AMBER, "any story in an active or next sprint without acceptance criteria",
+                                      "any: a story is ready only with acceptance criteria (a Definition of Ready)"),
+    "overdue": RuleDefault(0, Severity.RED, "days past the due date", "no slack: a due date is a date"),
+    "carry-over": RuleDefault(2, Severity.AMBER, "sprints an item was carried over",
+                              "syncd's choice: one carry-over happens, the second says the item is too big or stuck"),
+    "bug-inflow": RuleDefault(1.5, Severity.AMBER, "bugs opened / closed over thresholds.bug_window_days (at least bug_wave_size opened)",
+                              "syncd's choice: half again as many bugs opened as closed is a growing backlog"),
 }
+
+
+def rules_in_force_text(raw: Mapping[str, Any]) -> list[str]:
+    """One line per rule: the threshold in force, the default and where it comes from (for `config check`)."""
+    lines = []
+    for rule, cfg in rule_configs(raw).items():
+        d = RULES[rule]
+        default = "any" if d.threshold is None else f"{d.threshold:g}"
+        now = "any" if d.threshold is None and cfg.threshold == 0 else f"{cfg.threshold:g}"
+        state = "" if cfg.enabled else " (disabled)"
+        severity = f", severity {cfg.severity}" if cfg.severity else ""
+        lines.append(f"risk rule {rule}{state}: {now}{severity} — {d.signal}; default {default}: {d.source}")
+    return lines
 
 
 class RiskThresholds(BaseModel):

@@ -51,6 +51,10 @@ def config_check(config_path: Path | None) -> None:
 
     warnings = check_settings(settings)
     click.echo(json.dumps(masked(settings), indent=2, default=str))
+    from syncd.reports.analysis.risk_rules import rules_in_force_text
+
+    for line in rules_in_force_text(settings.reports.risks):
+        click.echo(line, err=True)
     for line in warnings:
         click.echo(f"syncd: warning: {line}", err=True)
     click.echo(f"config ok: {len(settings.sources)} source(s), {len(settings.schedule)} schedule(s)", err=True)

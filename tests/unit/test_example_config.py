@@ -74,3 +74,24 @@ def test_all_keys_sees_nested_models() -> None:
     assert ("GitHubSource", "installation_id") in keys and ("RetryPolicy", "timeout_s") in keys
     assert ("ScheduleEntry", "sync_first") in keys and ("DaemonSettings", "lease_seconds") in keys
     assert get_origin(Settings.model_fields["schedule"].annotation) is list
+
+
+def test_config_check_prints_every_rule_in_force_with_its_default_and_source() -> None:
+    """Thresholds are settings: `config check` says for each rule what is in force, the default and why."""
+    from syncd.reports.analysis.risk_rules import RULES
+
+    result = CliRunner().invoke(main, ["config", "check", "--config", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("risk rule ")]
+    assert [line.split(":", 1)[0].removeprefix("risk rule ") for line in lines] == list(RULES)
+    by_rule = dict(zip(RULES, lines, strict=True))
+    # the example sets stale-work to 7 and pr-too-large to 600 (amber); the defaults are 5 and 400
+    assert by_rule["stale-work"].startswith("risk rule stale-work: 7 — days an in-progress item went without")
+    assert by_rule["stale-work"].endswith("; default 5: syncd's choice: one working week without a word")
+    assert by_rule["pr-too-large"].startswith("risk rule pr-too-large: 600, severity amber — ")
+    assert "; default 400: review fewer than 400 lines at a time (SmartBear/Cisco study" in by_rule["pr-too-large"]
+    text = EXAMPLE.read_text()
+    for rule, default in RULES.items():  # the example names each default beside its rule
+        assert default.source
+        if default.threshold is not None:
+            assert f"{rule} {default.threshold:g}" in text, rule
