@@ -58,3 +58,12 @@ deploys = "Platform on-call"
     assert "| Monitors after the release | _not configured (set releases.roles.monitors)_ |" in md
     html = next((tmp_path / "out").glob("launch-readiness*.html")).read_text(encoding="utf-8")
     assert "Priya Raman" in html and "not configured (set releases.roles.monitors)" in html
+    # a day before the labels were added (--now rewinds labels along the changelog): no checklist issue yet,
+    # so neither the QA label nor the checked line answers
+    before = CliRunner().invoke(main, ["report", "launch-readiness", "-c", str(config), "--scope", "1.1",
+                                       "--now", "2026-11-16", "--format", "md"])
+    assert before.exit_code == 0, before.output
+    md = next((tmp_path / "out").glob("launch-readiness*.md")).read_text(encoding="utf-8")
+    assert "| QA | Lee Park | ❌ no | not found | — | — |" in md
+    assert "3 of 3 sign-offs missing: QA (Lee Park), Product Owner (Priya Raman), Security (Bo Chen)" in md
+    assert "No checklist issue found: set releases.checklist.\"1.1\" = \"KEY\" or label an item" in md
