@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from syncd.model import CheckConclusion, ItemKind, PullState, StatusCategory, WorkItem
+from syncd.model import CheckConclusion, ItemKind, Link, PullState, StatusCategory, WorkItem
 from syncd.reports.analysis.scope import item_ref, key_order
 from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis, ReleaseRef
 from syncd.reports.catalogue.base import ReportInput, forecast_basis
@@ -108,6 +108,16 @@ def _open_check(inp: ReportInput, name: str, items: list[WorkItem], what: str, *
     return Check(name, False, gate, f"{len(items)} open {noun}: {_keys(items)}", _named(inp, items))
 
 
+def _blockers_check(inp: ReportInput, items: list[WorkItem], external: list[Link]) -> Check:
+    """No open blockers: stored items, and far ends in projects that are not synced not shown done."""
+    if not external:
+        return _open_check(inp, BLOCKERS, items, "blocker", gate=True)
+    n = len(items) + len(external)
+    outside = ", ".join(f"{lk.to_key} ({lk.to_status or 'status not known'}, not synced)" for lk in external)
+    keys = f"{_keys(items)}, {outside}" if items else outside
+    return Check(BLOCKERS, False, True, f"{n} open blocker{'s' if n != 1 else ''}: {keys}", _named(inp, items))
+
+
 def _marked_check(inp: ReportInput, name: str, marked: list[WorkItem], what: str, *, gate: bool) -> Check:
     if not marked:  # nothing planned is a caution, not a gate: the team may track it elsewhere
         return Check(name, False, False, f"no {what} item in the release")
@@ -137,6 +147,7 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
     work = release_work(inp, rel.release)
     work_ids = {i.id for i in work}
     blockers: dict[str, WorkItem] = {}
+    external: dict[str, Link] = {}
     for item in work:
         if _done(item):
             continue
@@ -146,6 +157,9 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
             b = snap.item_by_id.get(bid)
             if b is not None and not _done(b):
                 blockers[b.id] = b
+        for lk in snap.external_blockers_of.get(item.id, ()):  # in a project that is not synced
+            if lk.to_category != StatusCategory.DONE:
+                external.setdefault(lk.to_key, lk)
     critical = [i for i in work if i.kind == ItemKind.BUG and not _done(i)
                 and (i.priority or "").lower() in CRITICAL_PRIORITIES]
     failing = []
@@ -178,7 +192,8 @@ def launch_checklist(inp: ReportInput, rel: ReleaseAnalysis) -> Readiness:
     sign_offs = release_sign_offs(snap, inp.launch, rel.release, work)
     checks = sorted([
         past_due,
-        _open_check(inp, BLOCKERS, sorted(blockers.values(), key=lambda i: i.key), "blocker", gate=True),
+        _blockers_check(inp, sorted(blockers.values(), key=lambda i: i.key),
+                        [external[k] for k in sorted(external, key=key_order)]),
         _open_check(inp, CRITICAL_BUGS, critical, "critical bug", gate=True),
         Check(CHECKS_GREEN, not failing, True,
               f"{len(failing)} merged with failing checks: {_keys(failing)}" if failing

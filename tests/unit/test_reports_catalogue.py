@@ -169,3 +169,22 @@ def test_blockers_in_projects_that_are_not_synced_show_in_the_engineering_report
     assert ("waits on [OTHER-35406](https://jira.example/browse/OTHER-35406) Another team's API "
             "(In Progress, project not synced)") in deps.replace("\\", "")
     assert f"- [{waiting.key}]" in deps
+
+
+def test_a_release_item_waiting_on_a_project_that_is_not_synced_fails_the_blockers_gate(tmp_path: Path) -> None:
+    world = build_world()
+    release_items = {i.key for i in world.items if "jira:version:101" in i.release_ids}
+    blockers = {lk.from_id for lk in world.links if lk.kind == "blocks"}
+    _finish(world, release_items | {i.key for i in world.items if i.id in blockers})
+    last = max((i for i in world.items if i.key in release_items and not i.flagged and i.kind != ItemKind.BUG),
+               key=lambda i: key_order(i.key))
+    last.status, last.status_category, last.resolved = "In Progress", StatusCategory.IN_PROGRESS, None
+    world.links.append(Link(from_id=last.id, kind=LinkKind.BLOCKED_BY, to_key="OTHER-35406", to_status="In Review",
+                            to_category=StatusCategory.IN_PROGRESS))
+    world.links.append(Link(from_id=last.id, kind=LinkKind.BLOCKED_BY, to_key="OTHER-2", to_status="Done",
+                            to_category=StatusCategory.DONE))
+    ready = launch_checklist(inp := _input(world, tmp_path), find_release(inp))
+    check = next(c for c in ready.checks if c.name == "No open blockers")
+    assert not check.ok and check.gate
+    assert check.detail == "1 open blocker: OTHER-35406 (In Review, not synced)"
+    assert ready.verdict == "NO-GO"
