@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -148,6 +148,10 @@ class ReportInput:
     def key_link(self, ref: ItemRef) -> Md:
         """The item's key, linked to the item."""
         return md_link(ref.key, self.item_url(ref.key, ref.url))
+
+    def key_links(self, refs: Sequence[ItemRef]) -> Md:
+        """The items' keys, each linked, comma-separated."""
+        return md_concat([part for k, r in enumerate(refs) for part in ([", "] if k else []) + [self.key_link(r)]])
 
     def linkify(self, text: str) -> Md:
         """Escape free text (a risk title, a PR title) and link every stored item key in it."""

@@ -16,6 +16,7 @@ from syncd.reports.catalogue.base import (
     risk_line,
 )
 from syncd.reports.catalogue.launch_config import LaunchRoles
+from syncd.reports.catalogue.lever_table import lever_rows
 from syncd.reports.catalogue.readiness import AT_RISK, GO, launch_checklist
 from syncd.reports.catalogue.signoffs import SignOffs
 from syncd.reports.catalogue.status import forecast_text
@@ -81,6 +82,8 @@ def launch_readiness(inp: ReportInput) -> Built:
         verdict=VERDICT_BADGE.get(ready.verdict, "🔴 NO-GO"), pct=percent_done(rel.progress.counts),
         delivered=delivered_text(rel.progress.funnel), funnel=funnel_text(rel.progress.funnel),
         rag=RAG_BADGE[rel.status.rag], forecast=forecast_text(rel.forecast, rel.release.due),
+        options=lever_rows(rel.forecast.options, rel.forecast, rel.release.due, keys=inp.key_links)
+        if rel.release.due is not None else [],
         risks=[risk_line(inp, r, links=True) for r in rel.risks], sign_offs=ready.sign_offs,
         sign_off_rows=sign_off_rows(inp, ready.sign_offs), roles=role_rows(inp.launch.roles),
         checklist=inp.key_link(ready.sign_offs.checklist) if ready.sign_offs.checklist else None,

@@ -16,6 +16,7 @@ from typing import Any
 from syncd.reports.analysis.themes import mitigation_text, option_text
 from syncd.reports.analysis.types import LeverKind, Risk, Theme, ThemeKind, ThemeTier
 from syncd.reports.catalogue.base import SEVERITY_BADGE, ReportInput, risk_line
+from syncd.reports.catalogue.lever_table import lever_rows
 
 KIND_LABEL = {ThemeKind.GOAL: "goal", ThemeKind.RELEASE: "release", ThemeKind.SPRINT: "sprint", ThemeKind.TEAM: "team"}
 SUMMARY_ACTIONS = 2  # actions a summary (executive, business) names; the engineering report names all
@@ -74,7 +75,14 @@ def theme_line(inp: ReportInput, theme: Theme, *, links: bool, decision: bool = 
     section states them, see `decision_line`); `decided` then says whether it has one.
     """
     mitigation: str
-    if links:
+    options: list[dict[str, Any]] = []
+    fc = theme.forecast
+    if links and fc is not None and theme.target is not None and theme.options and theme.decide_by is not None:
+        # every option of the forecast (also those that do not make it), once, in the table
+        options = lever_rows(fc.options or theme.options, fc, theme.target, keys=inp.key_links)
+        mitigation = inp.linkify(mitigation_text(f"decide by {theme.decide_by.isoformat()} between the options "
+                                                 "below", theme.actions, theme.owner))
+    elif links:
         mitigation = inp.linkify(theme.mitigation)
     elif decision or theme.summary_decision is None:
         mitigation = mitigation_text(theme.summary_decision, theme.summary_actions, theme.owner, limit=SUMMARY_ACTIONS)
@@ -87,6 +95,7 @@ def theme_line(inp: ReportInput, theme: Theme, *, links: bool, decision: bool = 
         "name": theme.name,
         "why": theme_why(theme),
         "mitigation": mitigation,
+        "options": options,
         "decided": not decision and theme.summary_decision is not None,
         "owner": theme.owner,
         "count": len(theme.signals),
@@ -101,11 +110,12 @@ _DECIDE_WHAT = {LeverKind.CUT: "scope", LeverKind.ALLOCATION: "allocation", Leve
                 LeverKind.MOVE_DATE: "date"}
 
 
-def decision_line(theme: Theme) -> dict[str, str] | None:
+def decision_line(theme: Theme) -> dict[str, Any] | None:
     """A theme's decision as the template words it, `Decide the WHAT of the KIND NAME by DATE: OPTIONS. OWNER`; None without options.
 
     What is decided is named by the kinds of option (cut: scope, allocation, add people: staffing,
     move the date: date); the options are the theme's, each with its 85% date, without item keys.
+    `rows`: the same options as the table's rows (see `lever_table`), empty without a forecast and target.
     """
     if not theme.options or theme.decide_by is None:
         return None
@@ -114,7 +124,9 @@ def decision_line(theme: Theme) -> dict[str, str] | None:
     owner = (f"Owner: {theme.owner}." if theme.owner else
              "No owner: no goal covers this release." if theme.kind == ThemeKind.RELEASE else "No owner set.")
     return {"what": what, "kind": KIND_LABEL[theme.kind], "name": theme.name, "by": theme.decide_by.isoformat(),
-            "options": " or ".join(option_text(o, named=False) for o in theme.options), "owner": owner}
+            "options": " or ".join(option_text(o, named=False) for o in theme.options), "owner": owner,
+            "rows": lever_rows(theme.options, theme.forecast, theme.target)
+            if theme.forecast is not None and theme.target is not None else []}
 
 
 def ack_text(theme: Theme) -> str | None:

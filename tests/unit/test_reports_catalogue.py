@@ -108,19 +108,26 @@ def test_executive_decides_each_late_theme_it_shows_once_with_dated_options(tmp_
     shown, rest = inp.analysis.themes[:3], inp.analysis.themes[3:]
     late = [t for t in shown if t.forecast is not None and t.forecast.p85 and t.target and t.forecast.p85 > t.target]
     assert late, "the world has a late theme among the top 3"
-    lines = [line for line in decisions.splitlines() if line.startswith("- Decide the ")]
-    assert len(lines) == len(late)  # one line per late theme shown, no more
+    rows = [line for line in decisions.splitlines() if line.startswith("| ") and not line.startswith("| ---")][1:]
+    firsts = [k for k, row in enumerate(rows) if not row.startswith("| or, for ")]
+    assert len(firsts) == len(late)  # one decision per late theme shown, no more
     today = NOW.date()
-    for t, line in zip(late, lines, strict=True):
+    for n, t in enumerate(late):
         assert t.forecast is not None and t.target is not None and t.forecast.p85 is not None
+        group = rows[firsts[n]:firsts[n + 1] if n + 1 < len(firsts) else len(rows)]
         # decide within a week, or by the target when that comes first (and has not passed)
         by = min(d for d in (today + timedelta(days=7), t.target) if d >= today)
-        assert f" of the {t.kind} **{t.name}** by {by.isoformat()}: " in line, line
-        assert f"to {t.forecast.p85.isoformat()}" in line  # moving the date to the 85% forecast is always an option
-        for lever in t.options:  # every option is there with its 85% date
-            assert lever.p85 is not None and lever.p85.isoformat() in line
-        assert line.count(" or ") >= len(t.options) - 1
-        assert (f"Owner: {t.owner}." if t.owner else "No owner") in line
+        assert f" of the {t.kind} **{t.name}**, by {by.isoformat()}. " in group[0], group[0]
+        assert (f"Owner: {t.owner}." if t.owner else "No owner") in group[0]
+        assert len(group) == len(t.options)  # one row per option, each with its 85% date and its distance
+        for lever, row in zip(t.options, group, strict=True):
+            cells = [c.strip() for c in row.strip("|").split("|")]
+            assert lever.p85 is not None and cells[3] == lever.p85.isoformat(), row
+            days = (lever.p85 - t.target).days
+            assert cells[4] == (f"+{days} d: the new target" if lever.kind == "move-date" else
+                                "on the target" if days == 0 else f"{-days} d early" if days < 0 else
+                                f"{days} d late: misses it"), row
+        assert group[-1].split("|")[4].strip() == t.forecast.p85.isoformat()  # moving to the 85% date: always there
         # the top-risk line holds the evidence and points to the decision, without repeating the options
         [risk] = [r for r in risks.splitlines() if f"**{t.name}**" in r]
         assert "Decision below." in risk and "decide by" not in risk.lower() and "Owner:" not in risk, risk
