@@ -16,7 +16,9 @@ from the rules) goes to exactly one place:
 Ranking follows impact, as cost-of-delay thinking orders work (Reinertsen, *The Principles of
 Product Development Flow*, 2009; https://blackswanfarming.com/cost-of-delay/): a date already
 missed first, then a forecast late by days late x the items left (how much work is late by how
-much), then blocked work on the path of a goal or release, then the rest. Ties: the goal's
+much), then blocked work on the critical path of a goal or release (`analysis.critical_path`, CPM
+over its open items and what they wait on: a blocked item or its blocker on the path; when no path
+can be computed, any blocked work of the goal or release), then the rest. Ties: the goal's
 `priority` (1 first; none set: last), then red before amber, then more signals, then the theme id
 — never the title.
 """
@@ -28,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from syncd.model import RiskAck, SprintState, StatusCategory
+from syncd.reports.analysis.critical_path import goal_critical_path
 from syncd.reports.analysis.risks import RiskContext, ScopePart
 from syncd.reports.analysis.scope import key_order
 from syncd.reports.analysis.types import (
@@ -256,7 +259,8 @@ def _theme(ctx: RiskContext, b: _Bucket) -> Theme:
     late = (fc.p85 - target).days if fc is not None and fc.p85 is not None and target is not None else None
     remaining = fc.remaining_items if fc is not None else 0
     impact = float(max(late or 0, past or 0) * remaining)
-    blocked_on_path = b.kind in (ThemeKind.GOAL, ThemeKind.RELEASE) and any(r.rule == "blocked" for r in signals)
+    blocked = [r for r in signals if r.rule == "blocked"]
+    blocked_on_path = part is not None and bool(blocked) and _on_critical_path(ctx, part, blocked)
     if past is not None:
         tier = ThemeTier.MISSED
     elif late is not None and late > 0:
@@ -280,6 +284,20 @@ def _theme(ctx: RiskContext, b: _Bucket) -> Theme:
                  summary_decision=summary_decision, summary_actions=summary,
                  options=options, decide_by=by if options else None, owner=b.owner,
                  url=b.url, priority=b.priority, release_ids=b.releases)
+
+
+def _on_critical_path(ctx: RiskContext, part: ScopePart, blocked: Sequence[Risk]) -> bool:
+    """Whether a blocked item or one of its blockers is on the scope's critical path (CPM, durations from
+    each team's p50 cycle time); True when no path can be computed (no cycle time measured yet)."""
+    flow = ctx.flow
+    p50s = {team: m.cycle_time_days.p50 for team, m in flow.by_project.items() if m.cycle_time_days is not None}
+    overall = flow.overall.cycle_time_days.p50 if flow.overall.cycle_time_days is not None else None
+    path = goal_critical_path(ctx.snap, [i.id for i in part.items], p50s, overall,
+                              {i: f.started for i, f in ctx.facts.items()}, ctx.now)
+    if path.refused is not None or not path.steps:
+        return True
+    on_path = {s.key for s in path.steps}
+    return any(ref.key in on_path for r in blocked for ref in r.evidence.items)
 
 
 def option_text(o: Lever, named: bool) -> str:

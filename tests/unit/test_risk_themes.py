@@ -233,3 +233,32 @@ def test_a_theme_is_named_once_and_its_kind_is_a_field() -> None:
     # what each rule fired on: an item in the sprint's theme, the whole team in the bug wave's
     assert [r.subject_kind for r in by_kind[ThemeKind.TEAM].signals] == [RiskSubject.TEAM]
     assert [r.subject_kind for r in by_kind[ThemeKind.SPRINT].signals] == [RiskSubject.ITEM]
+
+
+def test_blocked_work_ranks_as_blocked_only_on_the_critical_path() -> None:
+    """Worked by CPM: WID's p50 cycle time is 2 days (16 items done in 2), GAD's 10 (3 done in 10).
+
+    Goal "off": a lone GAD item (10 days) and WID-Y waiting on WID-Z (2 + 2 = 4 days): the critical
+    path is the GAD item, so the blocked pair has 6 days of slack and the theme is "other". Goal
+    "on": the same pair alone, 4 days, is its critical path: the theme is "blocked" and ranks first,
+    although "off" comes first by theme id.
+    """
+    w = World()
+    p = w.plan
+    for _ in range(3):
+        done = p.item(created=day(0), project="GAD", labels=["history"], description=AC)
+        p.move(done, "In Progress", day(40))
+        p.move(done, "Done", day(50))
+    far = date(2027, 12, 31)
+    for label in ("off", "on"):
+        blocked, blocker = w.open(label, 2)
+        p.set_sprints(blocked, [w.sprint], day(62))
+        p.set_sprints(blocker, [w.sprint], day(62))
+        p.block(blocker, blocked)
+    p.item(created=day(1), project="GAD", labels=["off"], description=AC)  # the 10-day item
+    an = w.run([goal(scope("off"), id="off", target=far), goal(scope("on"), id="on", target=far)])
+    themes = {t.id: t for t in an.themes}
+    assert [r.rule for r in themes["goal:off"].signals] == [r.rule for r in themes["goal:on"].signals] == ["blocked"]
+    assert themes["goal:off"].tier == ThemeTier.OTHER
+    assert themes["goal:on"].tier == ThemeTier.BLOCKED
+    assert [t.id for t in an.themes][:2] == ["goal:on", "goal:off"]
