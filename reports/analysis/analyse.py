@@ -19,7 +19,7 @@ from syncd.reports.analysis.history import Histories
 from syncd.reports.analysis.levers import cut_order, forecast_options
 from syncd.reports.analysis.metrics import metric_value
 from syncd.reports.analysis.progress import ForecastInputs, GoalDates, ReleaseClock, progress_and_forecast_inputs
-from syncd.reports.analysis.queue import QueuedRelease, queued_forecast, releases_ahead
+from syncd.reports.analysis.queue import QueuedRelease, queued_forecast, queued_release, releases_ahead
 from syncd.reports.analysis.releases import JoinConfig, JoinedRelease, ReleaseJoin, ReleaseState, join_releases
 from syncd.reports.analysis.risk_rules import RiskThresholds, rule_configs, sort_risks
 from syncd.reports.analysis.risks import RiskContext, ScopePart, evaluate_risks
@@ -75,7 +75,7 @@ class _Forecasts:
                  settings: AnalysisSettings) -> None:
         self.snap, self.facts, self.teams, self.now, self.tz, self.settings = snap, hist.facts(), teams, now, tz, settings
         self._by_key: dict[str, tuple[Forecast, int | None]] = {}
-        self._ahead: dict[str, list[QueuedRelease]] = {}
+        self._queue: dict[str, tuple[QueuedRelease, list[QueuedRelease]]] = {}
 
     def sample(self, items: Sequence[WorkItem], allocation: float | None = None, team: str | None = None) -> Sample:
         """The throughput sample a scope's forecast draws from (see `teams.forecast_sample`)."""
@@ -86,13 +86,7 @@ class _Forecasts:
 
     def queue_releases(self, releases: Sequence[tuple[str, date | None, Sequence[WorkItem], Sequence[WorkItem]]]) -> None:
         """Set the open releases' queue: (name, date, items, remaining items) of each, before any scope asks."""
-        queued = []
-        for name, due, items, remaining in releases:
-            sample = self.sample(items)
-            share = sample.share if sample.share_source == ShareSource.RECENT and not sample.refused else 0.0
-            queued.append(QueuedRelease(name=name, due=due, team=sample.team, share=share,
-                                        remaining_ids=frozenset(i.id for i in remaining)))
-        self._ahead = releases_ahead(queued)
+        self._queue = releases_ahead([queued_release(self.teams, *r) for r in releases])
 
     def of(self, items: Sequence[WorkItem], inputs: ForecastInputs, target: date | None, *,
            allocation: float | None = None, team: str | None = None) -> Forecast:
@@ -104,10 +98,11 @@ class _Forecasts:
         if found is None:
             sample = self.sample(items, allocation, team)
             queued = None
-            ahead = self._ahead.get(key)
-            if (ahead and sample.share_source == ShareSource.DEFAULT and s.forecast_default_share is None
-                    and sample.team == ahead[0].team):
-                queued = queued_forecast(ids, sample, ahead, self.now, self.tz, trials=s.forecast_trials,
+            rel, ahead = self._queue.get(key, (None, []))
+            if (rel is not None and sample.share_source == ShareSource.DEFAULT and s.forecast_default_share is None
+                    and sample.team == rel.team_label):
+                queued = queued_forecast(rel, ahead, sample, self.teams, self.facts, self.now, self.tz,
+                                         share_weeks=s.forecast_share_weeks, trials=s.forecast_trials,
                                          seed=seed_for(key))
             found = (queued or forecast_completion(ids, sample, self.now, self.tz, trials=s.forecast_trials,
                                                    seed=seed_for(key)), sample.people)

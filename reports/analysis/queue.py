@@ -10,17 +10,19 @@ throughput is consumed by the features in priority order, so a later feature is 
 remaining work of every feature ahead of it, and its own, is finished.
 
 Here the queue is the team's open releases (not released to production) ordered by their date: a
-release is *ahead* of another of the same team (the same team label its forecast samples, e.g.
-"GAD + acme/gadget") when its date is earlier; an undated release is behind every dated one. A
+release is *ahead* of another when its date is earlier and their teams overlap (they share a
+Jira project, repository or configured team); an undated release is behind every dated one. A
 release with the default share and releases ahead of it is forecast as *queued*:
 
     remaining = its own remaining items ∪ the remaining items of every release ahead
-    share     = the sum of the shares the releases ahead get today (their recent share; one with
-                none of its own adds nothing), capped at the whole team
+    share     = the part of its team's completions in the share window (the last
+                `forecast_share_weeks` weeks) that were items of the releases ahead: the capacity
+                the release stream gets today, capped at the whole team
 
-sampled at the team's weekly throughput as any team-share forecast. Where no release ahead has a
-share of its own, or nothing is ahead, the default share stays (named as such). A configured
-`forecast_default_share` or a goal's `allocation` is a decision someone made and is kept.
+sampled at its team's weekly throughput like any team-share forecast. With one team this share is
+the sum of the releases' recent shares. Where no release ahead finished anything recently, or
+nothing is ahead, the default share stays (named as such). A configured `forecast_default_share`
+or a goal's `allocation` is a decision someone made and is kept.
 
 Goals enter only through their items: forecasts are keyed by the remaining item set, so a goal
 holding exactly a queued release's remaining items gets the release's queued forecast; any other
@@ -29,47 +31,78 @@ goal keeps its own share (goals are not ordered against releases).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
+from syncd.model import WorkItem
 from syncd.reports.analysis.forecast import Sample, forecast_completion, scope_key
+from syncd.reports.analysis.history import ItemFacts
+from syncd.reports.analysis.teams import Teams
 from syncd.reports.analysis.types import Forecast, QueuedAhead, ShareSource
 
 
 @dataclass(frozen=True, slots=True)
 class QueuedRelease:
-    """An open release as the queue sees it: its date, team, remaining items and today's share."""
+    """An open release as the queue sees it: its date, teams, items and remaining items."""
 
     name: str
     due: date | None
-    team: str | None  # the team label its forecast samples (None: no team identified)
+    teams: frozenset[str]  # the teams holding its items (empty: no team identified)
+    items: tuple[WorkItem, ...]
     remaining_ids: frozenset[str]
-    share: float  # its recent share of the team; 0 where it has none of its own (default share)
+
+    @property
+    def team_label(self) -> str:
+        """The team label its forecast samples: `GAD + acme/gadget`."""
+        return " + ".join(sorted(self.teams))
 
 
-def releases_ahead(releases: Sequence[QueuedRelease]) -> dict[str, list[QueuedRelease]]:
-    """Per release scope key (of its remaining items): the open releases of its team ahead of it, earliest first."""
-    out: dict[str, list[QueuedRelease]] = {}
+def queued_release(teams: Teams, name: str, due: date | None, items: Sequence[WorkItem],
+                   remaining: Sequence[WorkItem]) -> QueuedRelease:
+    """An open release's place in the queue."""
+    return QueuedRelease(name=name, due=due, teams=frozenset(t for i in items if (t := teams.team_of(i)) is not None),
+                         items=tuple(items), remaining_ids=frozenset(i.id for i in remaining))
+
+
+def releases_ahead(releases: Sequence[QueuedRelease]) -> dict[str, tuple[QueuedRelease, list[QueuedRelease]]]:
+    """Per release scope key (of its remaining items): the release and the open releases ahead of it, earliest first."""
+    out: dict[str, tuple[QueuedRelease, list[QueuedRelease]]] = {}
     for rel in releases:
-        if rel.team is None or not rel.remaining_ids:
+        if not rel.teams or not rel.remaining_ids:
             continue
-        ahead = sorted((o for o in releases if o is not rel and o.team == rel.team and o.due is not None
-                        and (rel.due is None or o.due < rel.due)), key=lambda o: (o.due or date.max, o.name))
+        ahead = sorted((o for o in releases if o is not rel and not o.teams.isdisjoint(rel.teams)
+                        and o.due is not None and (rel.due is None or o.due < rel.due)),
+                       key=lambda o: (o.due or date.max, o.name))
         if ahead:
-            out[scope_key(rel.remaining_ids)] = ahead
+            out[scope_key(rel.remaining_ids)] = (rel, ahead)
     return out
 
 
-def queued_forecast(remaining_ids: Sequence[str], sample: Sample, ahead: Sequence[QueuedRelease], now: datetime,
-                    tz: tzinfo, *, trials: int, seed: int) -> Forecast | None:
-    """The forecast of a scope waiting behind `ahead` (None: nothing ahead gets a share, so no queue to join)."""
-    stream = min(1.0, sum(r.share for r in ahead))
-    if stream <= 0 or not remaining_ids or sample.refused:
+def _done_in(teams: Teams, items: Sequence[WorkItem], facts: Mapping[str, ItemFacts], member: frozenset[str],
+             since: datetime, now: datetime) -> set[str]:
+    return {i.id for i in items if (d := facts[i.id].done_at) is not None and since <= d < now
+            and teams.team_of(i) in member}
+
+
+def queued_forecast(rel: QueuedRelease, ahead: Sequence[QueuedRelease], sample: Sample, teams: Teams,
+                    facts: Mapping[str, ItemFacts], now: datetime, tz: tzinfo, *, share_weeks: int, trials: int,
+                    seed: int) -> Forecast | None:
+    """The forecast of a release waiting behind `ahead` (None: nothing ahead finished anything recently)."""
+    if sample.refused or not rel.remaining_ids:
         return None
-    own = set(remaining_ids)
+    since = now - timedelta(days=7 * share_weeks)
+    team_done = teams.done_times(sorted(rel.teams))
+    theirs = bisect_left(team_done, now) - bisect_left(team_done, since)
+    parts = [_done_in(teams, r.items, facts, rel.teams, since, now) for r in ahead]
+    stream = min(1.0, len(set().union(*parts)) / theirs) if theirs else 0.0
+    if stream <= 0:
+        return None
+    own = set(rel.remaining_ids)
     before = set().union(*(r.remaining_ids for r in ahead)) - own
     fc = forecast_completion(sorted(own | before), replace(sample, share=stream, share_source=ShareSource.QUEUED),
                              now, tz, trials=trials, seed=seed)
-    return replace(fc, remaining_items=len(own), key=scope_key(remaining_ids), ahead_items=len(before),
-                   ahead=[QueuedAhead(name=r.name, remaining=len(r.remaining_ids), share=r.share) for r in ahead])
+    return replace(fc, remaining_items=len(own), key=scope_key(own), ahead_items=len(before),
+                   ahead=[QueuedAhead(name=r.name, remaining=len(r.remaining_ids), share=len(p) / theirs)
+                          for r, p in zip(ahead, parts, strict=True)])

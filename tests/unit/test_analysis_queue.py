@@ -31,7 +31,8 @@ def weeks_out(n: int) -> date:
     return (NOW + timedelta(weeks=n)).date()
 
 
-def queue_world(r2_due: date | None = date(2026, 9, 1)) -> Plan:
+def queue_world(r2_due: date | None = date(2026, 9, 1), in_repo: int = 0) -> Plan:
+    """The module docstring's world; `in_repo` of R2's 6 items are in the repository acme/widget."""
     p = Plan()
     r1 = p.version("R1", due=date(2026, 5, 1))
     r2 = p.version("R2", due=r2_due)
@@ -43,8 +44,8 @@ def queue_world(r2_due: date | None = date(2026, 9, 1)) -> Plan:
             p.move(item, "Done", day(7 * week + 1 + j * 0.1))
     for _ in range(4):
         p.item(created=day(0), labels=["r1"], release_ids=[r1.id])
-    for _ in range(6):
-        p.item(created=day(0), labels=["r2"], release_ids=[r2.id])
+    for k in range(6):
+        p.item(created=day(0), labels=["r2"], release_ids=[r2.id], project="acme/widget" if k < in_repo else "WID")
     return p
 
 
@@ -103,11 +104,23 @@ def test_levers_of_a_queued_release_count_the_items_ahead() -> None:
     assert by_kind[LeverKind.MOVE_DATE].p85 == weeks_out(10)
 
 
-def test_releases_ahead_are_the_same_team_s_earlier_dated_ones() -> None:
-    def rel(name: str, due: date | None, team: str = "WID", ids: tuple[str, ...] = ("x",)) -> QueuedRelease:
-        return QueuedRelease(name=name, due=due, team=team, remaining_ids=frozenset(ids + (name,)), share=0.2)
-    a, b, c, d = rel("A", date(2026, 1, 1)), rel("B", date(2026, 2, 1)), rel("C", None), rel("D", date(2026, 1, 1), "GAD")
-    ahead = releases_ahead([c, b, a, d])
-    assert [r.name for r in ahead[scope_key(b.remaining_ids)]] == ["A"]
-    assert [r.name for r in ahead[scope_key(c.remaining_ids)]] == ["A", "B"]
+def test_a_release_spanning_more_teams_queues_behind_one_of_them() -> None:
+    # one of R2's 6 items is in the repository acme/widget (a team with no history): R2's team is
+    # "WID + acme/widget", whose 12 completions of the last 6 weeks are WID's, 6 of them R1's:
+    # the stream's share is 6 / 12 = 0.5 again, and 4 + 6 items at 1 a week take 10 weeks
+    fc = _releases(analyse(queue_world(in_repo=1).snapshot(), [], Settings(forecast_weeks=12), NOW))["R2"]
+    assert (fc.team, fc.share_source, fc.share) == ("WID + acme/widget", ShareSource.QUEUED, pytest.approx(0.5))
+    assert (fc.remaining_items, fc.ahead_items, fc.p85) == (6, 4, weeks_out(10))
+
+
+def test_releases_ahead_are_the_overlapping_teams_earlier_dated_ones() -> None:
+    def rel(name: str, due: date | None, *teams: str) -> QueuedRelease:
+        return QueuedRelease(name=name, due=due, teams=frozenset(teams or ("WID",)), items=(),
+                             remaining_ids=frozenset({"x", name}))
+    a, b, c = rel("A", date(2026, 1, 1)), rel("B", date(2026, 2, 1), "WID", "acme/widget"), rel("C", None)
+    d, e = rel("D", date(2026, 1, 1), "GAD"), rel("E", date(2026, 3, 1), "acme/widget")
+    ahead = releases_ahead([c, b, a, d, e])
+    assert [r.name for r in ahead[scope_key(b.remaining_ids)][1]] == ["A"]
+    assert [r.name for r in ahead[scope_key(c.remaining_ids)][1]] == ["A", "B"]
+    assert [r.name for r in ahead[scope_key(e.remaining_ids)][1]] == ["B"]
     assert scope_key(a.remaining_ids) not in ahead and scope_key(d.remaining_ids) not in ahead
