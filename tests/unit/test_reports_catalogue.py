@@ -195,3 +195,17 @@ def test_a_release_item_waiting_on_a_project_that_is_not_synced_fails_the_blocke
     assert not check.ok and check.gate
     assert check.detail == "1 open blocker: OTHER-35406 (In Review, not synced)"
     assert ready.verdict == "NO-GO"
+
+
+def test_business_reached_users_sentence_agrees_with_one_item(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from syncd.reports.analysis.types import Delivery
+
+    inp = _input(build_world(), tmp_path)
+    g = inp.analysis.goals[0]
+    one = replace(g, progress=replace(g.progress, delivery=Delivery(items_with_prs=1, code_done=1, delivered=1,
+                                                                    releases_tracked=True)))
+    inp = replace(inp, analysis=replace(inp.analysis, goals=[one, *inp.analysis.goals[1:]]), shared={})
+    md = render_report("status", "business", inp).markdown
+    assert "- **Reached users:** 1 of 1 item with code is released; 1 has all its code merged." in md
