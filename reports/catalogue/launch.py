@@ -20,7 +20,7 @@ from syncd.reports.catalogue.lever_table import lever_rows
 from syncd.reports.catalogue.readiness import AT_RISK, GO, launch_checklist
 from syncd.reports.catalogue.signoffs import SignOffs
 from syncd.reports.catalogue.status import forecast_text
-from syncd.reports.render.escape import md_concat
+from syncd.reports.render.escape import md_concat, md_text
 from syncd.reports.render.templating import format_date, render_markdown
 
 VERDICT_BADGE = {GO: "🟢 GO", AT_RISK: "🟠 AT RISK"}
@@ -76,15 +76,20 @@ def launch_readiness(inp: ReportInput) -> Built:
         "items": [{"key": inp.key_link(i), "title": inp.linkify(i.title), "status": i.status,
                    "owner": i.assignee or "—"} for i in c.items] if not c.ok else [],
     } for c in ready.checks]
+    options = (lever_rows(rel.forecast.options, rel.forecast, rel.release.due, keys=inp.key_links)
+               if rel.release.due is not None else [])
+    risks = [risk_line(inp, r, links=True) for r in rel.risks]
+    for line, r in zip(risks, rel.risks, strict=True):
+        if options and r.rule == "forecast-late":  # its options are the table's: said once
+            line["mitigation"] = md_text("The options, each with its 85% date, are in the table above.")
     md = render_markdown(
         "launch-readiness.md.j2", tz=inp.tz, today=inp.analysis.today, rel=rel, ready=ready, checks=checks,
         reason=inp.linkify(ready.reason),
         verdict=VERDICT_BADGE.get(ready.verdict, "🔴 NO-GO"), pct=percent_done(rel.progress.counts),
         delivered=delivered_text(rel.progress.funnel), funnel=funnel_text(rel.progress.funnel),
         rag=RAG_BADGE[rel.status.rag], forecast=forecast_text(rel.forecast, rel.release.due),
-        options=lever_rows(rel.forecast.options, rel.forecast, rel.release.due, keys=inp.key_links)
-        if rel.release.due is not None else [],
-        risks=[risk_line(inp, r, links=True) for r in rel.risks], sign_offs=ready.sign_offs,
+        options=options,
+        risks=risks, sign_offs=ready.sign_offs,
         sign_off_rows=sign_off_rows(inp, ready.sign_offs), roles=role_rows(inp.launch.roles),
         checklist=inp.key_link(ready.sign_offs.checklist) if ready.sign_offs.checklist else None,
         signoff_labels=", ".join(inp.launch.conventions.signoff_labels) or "none")

@@ -209,3 +209,18 @@ def test_business_reached_users_sentence_agrees_with_one_item(tmp_path: Path) ->
     inp = replace(inp, analysis=replace(inp.analysis, goals=[one, *inp.analysis.goals[1:]]), shared={})
     md = render_report("status", "business", inp).markdown
     assert "- **Reached users:** 1 of 1 item with code is released; 1 has all its code merged." in md
+
+
+def test_launch_readiness_shows_each_option_once_in_its_table(tmp_path: Path) -> None:
+    inp = _input(build_world(), tmp_path)
+    rel = find_release(inp)
+    md = render_report("launch-readiness", None, inp).markdown
+    fc, due = rel.forecast, rel.release.due
+    if not fc.options or due is None:
+        pytest.skip("the next release of the test world is on time")
+    table = md.split("| Option | What it means | 85% date with it | vs due date |", 1)[1].split("\n\n", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| ---")]
+    assert [r.split("|")[3].strip() for r in rows] == [o.p85.isoformat() if o.p85 else "—" for o in fc.options]
+    assert md.count("move the date") == 0 and md.count("Options (85% dates)") == 0  # not repeated in the risks
+    if any(r.rule == "forecast-late" for r in rel.risks):
+        assert "The options, each with its 85% date, are in the table above." in md
