@@ -99,38 +99,40 @@ def _day(value: str | None) -> date | None:
 def links_at(snap: Snapshot, live: dict[str, WorkItem], at: datetime) -> tuple[list[Link], int]:
     """The links between live items (and to items outside the store) as they were at `at`, and how many
     link changes since were undone (added since: left out; removed since: put back)."""
-    by_key = {i.key: i for i in live.values()}
-    by_pair: dict[frozenset[str], list[Link]] = {}
-    for lk in snap.links:
-        owner = live.get(lk.from_id)
-        # a link to an item created after `at` did not exist (one to an item not in the store is kept)
-        if owner is not None and (lk.to_id is None or lk.to_id in live or lk.to_id not in snap.item_by_id):
-            by_pair.setdefault(frozenset((owner.key, lk.to_key)), []).append(lk)
-    undone = 0
+    later: list[tuple[WorkItem, TransitionRow]] = []  # each item's link changes after `at`, newest first
     for item_id, rows in snap.history.items():
         owner = live.get(item_id)
-        if owner is None:
-            continue
-        for t in reversed(rows):
-            if t.at <= at:
-                break
-            if t.field != LINK:
-                continue
-            undone += 1
-            if t.to_value:  # added since: the link of that kind between the two is left out
-                pair = frozenset((owner.key, t.to_value))
-                family = _FAMILY[_link_from_row(owner, t.to_value, t.to_string, by_key).kind]
-                by_pair[pair] = [lk for lk in by_pair.get(pair, []) if _FAMILY[lk.kind] != family]
-            if t.from_value:  # removed since: put back once (Jira logs the removal on both issues)
-                pair = frozenset((owner.key, t.from_value))
-                back = _link_from_row(owner, t.from_value, t.from_string, by_key)
-                kept = by_pair.setdefault(pair, [])
-                if all(_FAMILY[lk.kind] != _FAMILY[back.kind] for lk in kept):
-                    kept.append(back)
+        if owner is not None:
+            for t in reversed(rows):
+                if t.at <= at:
+                    break
+                if t.field == LINK:
+                    later.append((owner, t))
+    known = snap.item_by_id
+    # a link to an item created after `at` did not exist (one to an item not in the store is kept)
+    then = [lk for lk in snap.links
+            if lk.from_id in live and (lk.to_id is None or lk.to_id in live or lk.to_id not in known)]
+    if not later:
+        return then, 0
+    by_key = {i.key: i for i in live.values()}
+    by_pair: dict[frozenset[str], list[Link]] = {}
+    for lk in then:
+        by_pair.setdefault(frozenset((live[lk.from_id].key, lk.to_key)), []).append(lk)
+    for owner, t in later:
+        if t.to_value:  # added since: the link of that kind between the two is left out
+            pair = frozenset((owner.key, t.to_value))
+            family = _FAMILY[_link_from_row(owner, t.to_value, t.to_string, by_key).kind]
+            by_pair[pair] = [lk for lk in by_pair.get(pair, []) if _FAMILY[lk.kind] != family]
+        if t.from_value:  # removed since: put back once (Jira logs the removal on both issues)
+            pair = frozenset((owner.key, t.from_value))
+            back = _link_from_row(owner, t.from_value, t.from_string, by_key)
+            kept = by_pair.setdefault(pair, [])
+            if all(_FAMILY[lk.kind] != _FAMILY[back.kind] for lk in kept):
+                kept.append(back)
     kept_now = {id(lk) for links in by_pair.values() for lk in links}
-    old = [lk for lk in snap.links if id(lk) in kept_now]  # in the stored order
-    known = {id(lk) for lk in snap.links}
-    return old + [lk for links in by_pair.values() for lk in links if id(lk) not in known], undone
+    stored = {id(lk) for lk in then}
+    return ([lk for lk in then if id(lk) in kept_now]  # in the stored order, then the ones put back
+            + [lk for links in by_pair.values() for lk in links if id(lk) not in stored]), len(later)
 
 
 _FAMILY = {LinkKind.BLOCKS: "blocks", LinkKind.BLOCKED_BY: "blocks", LinkKind.DUPLICATES: "duplicates",
