@@ -81,7 +81,6 @@ class _Counts:
 
     later: int = 0  # items created after `at`, left out
     rewound: int = 0  # items changed after `at`, rebuilt from the changelog
-    jira_changed: int = 0  # Jira items changed after `at`
     github_changed: int = 0  # GitHub items changed after `at`
     reopened: int = 0  # pull requests merged or closed after `at`
     restored: int = 0  # items removed after `at`, present then
@@ -108,10 +107,7 @@ def snapshot_at(snap: Snapshot, at: datetime) -> Snapshot:
         if then is not item:
             counts.rewound += 1
             counts.restored += item.removed
-            if item.source_type == SourceType.GITHUB:
-                counts.github_changed += 1
-            else:
-                counts.jira_changed += 1
+            counts.github_changed += item.source_type == SourceType.GITHUB
         items.append(then)
     live = {i.id for i in items}
     pulls = []
