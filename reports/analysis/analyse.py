@@ -27,7 +27,7 @@ from syncd.reports.analysis.risks_work import work_limits
 from syncd.reports.analysis.scope import item_ref, key_order, local_day, release_items, release_ref, select_items
 from syncd.reports.analysis.sprints import sprint_reports
 from syncd.reports.analysis.status import scope_status
-from syncd.reports.analysis.teams import Teams, forecast_sample
+from syncd.reports.analysis.teams import Teams, forecast_sample, team_map
 from syncd.reports.analysis.themes import apply_acks, risk_themes
 from syncd.reports.analysis.types import (
     Analysis,
@@ -228,7 +228,8 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     current_sprints = {r.sprint.id for r in sprints if r.sprint.state != SprintState.CLOSED}
     ctx = RiskContext(snap=snap, hist=hist, now=now, tz=tz, today=today, rules=rules, goals=goal_parts,
                       releases=release_parts, sprints=sprints, flow=flows, goals_of_item=goals_of_item,
-                      current_sprints=current_sprints, release_of=release_of, thresholds=settings.thresholds)
+                      current_sprints=current_sprints, release_of=release_of, thresholds=settings.thresholds,
+                      teams=team_map(snap, teams))
     risks = evaluate_risks(ctx)
     themes, hygiene = risk_themes(ctx, risks)
     themes, accepted, pinned = apply_acks(themes, acks, today, settings.thresholds.ack_slip_days)
@@ -263,7 +264,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
                     sprints=sprints, flow=flows, risks=risks, release_of=release_of,
                     work_limits=work_limits(flows, rules, settings.thresholds),
                     stages={k: v.value for k, v in stages.items()},
-                    themes=themes, hygiene=hygiene, accepted=accepted, pinned_acks=pinned)
+                    themes=themes, hygiene=hygiene, accepted=accepted, pinned_acks=pinned, teams=ctx.teams)
 
 
 def _on_track(forecast: Forecast, target: date | None) -> bool | None:

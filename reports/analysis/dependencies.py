@@ -5,8 +5,10 @@ A dependency is one item waiting on another: a blocking link read either way (`S
 that is not synced. Such a far end is not in the store; it is shown as *external*, with the status,
 summary and type the source showed of it (`Link.to_status` ...), where it showed them.
 
-A dependency *crosses* a boundary when its two ends are in different teams (Jira projects or
-repositories), different epics (one of them in an epic), or when the waiting item is planned for a
+A dependency *crosses* a boundary when its two ends are in different teams (the configured
+`[teams]`, `Analysis.teams`: one team holding projects WID and GAD makes a WID -> GAD link not
+cross, two boards of one project in two teams make it cross; without `[teams]`, or for an item no
+configured team holds, its Jira project or repository), different epics (one of them in an epic), or when the waiting item is planned for a
 release the item it waits on is not planned for (another release, or none).
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncd.model import Link, LinkKind, StatusCategory, WorkItem
+from syncd.reports.analysis.types import TeamMap
 from syncd.reports.data import Snapshot
 
 TEAM, EPIC, RELEASE, EXTERNAL = "team", "epic", "release", "external"
@@ -28,7 +31,7 @@ class DependencyEnd:
     title: str | None  # the summary (external: as the link showed it, if it did)
     status: str | None  # None: an external far end whose status the source did not show
     done: bool | None  # None: not known (external, no status category)
-    team: str  # the Jira project or repository (external: the key's project)
+    team: str  # its configured team, else its Jira project or repository (external: by the key's project)
     epic: str | None  # epic key
     releases: tuple[str, ...]  # names of the releases (fix versions, milestones) it is planned for
     item: WorkItem | None  # None: external
@@ -62,19 +65,19 @@ def key_project(key: str) -> str:
     return head if head and tail.isdigit() else key
 
 
-def _stored_end(snap: Snapshot, item: WorkItem) -> DependencyEnd:
+def _stored_end(snap: Snapshot, teams: TeamMap, item: WorkItem) -> DependencyEnd:
     epic = snap.item_by_id.get(item.epic_id) if item.epic_id else None
     releases = tuple(sorted({r.name for rid in item.release_ids if (r := snap.release_by_id.get(rid)) is not None}))
     return DependencyEnd(key=item.key, title=item.title, status=item.status,
-                         done=item.status_category == StatusCategory.DONE, team=item.project,
+                         done=item.status_category == StatusCategory.DONE, team=teams.of(item.id, item.project),
                          epic=epic.key if epic is not None else item.epic_key, releases=releases, item=item,
                          kind=str(item.kind))
 
 
-def _external_end(link: Link) -> DependencyEnd:
+def _external_end(teams: TeamMap, link: Link) -> DependencyEnd:
     return DependencyEnd(key=link.to_key, title=link.to_summary, status=link.to_status,
                          done=None if link.to_category is None else link.to_category == StatusCategory.DONE,
-                         team=key_project(link.to_key), epic=None, releases=(), item=None, kind=link.to_type)
+                         team=teams.of_project(key_project(link.to_key)), epic=None, releases=(), item=None, kind=link.to_type)
 
 
 def _crosses(waiting: DependencyEnd, on: DependencyEnd) -> tuple[str, ...]:
@@ -90,21 +93,25 @@ def _crosses(waiting: DependencyEnd, on: DependencyEnd) -> tuple[str, ...]:
     return tuple(out)
 
 
-def item_dependencies(snap: Snapshot) -> list[Dependency]:
-    """Every dependency the links hold, each pair once: stored pairs, then links out of and into the store."""
+def item_dependencies(snap: Snapshot, teams: TeamMap | None = None) -> list[Dependency]:
+    """Every dependency the links hold, each pair once: stored pairs, then links out of and into the store.
+
+    `teams`: each item's team (`Analysis.teams`); none: every project and repository is a team.
+    """
+    teams = teams or TeamMap()
     out: list[Dependency] = []
     for blocked_id, blocker_ids in snap.blockers_of.items():
         blocked = snap.item_by_id.get(blocked_id)
         if blocked is None:
             continue
-        waiting = _stored_end(snap, blocked)
+        waiting = _stored_end(snap, teams, blocked)
         for bid in blocker_ids:
-            on = _stored_end(snap, snap.item_by_id[bid])
+            on = _stored_end(snap, teams, snap.item_by_id[bid])
             out.append(Dependency(waiting, on, _crosses(waiting, on)))
     for item_id, links in snap.external_blockers_of.items():
-        waiting = _stored_end(snap, snap.item_by_id[item_id])
+        waiting = _stored_end(snap, teams, snap.item_by_id[item_id])
         for link in links:
-            on = _external_end(link)
+            on = _external_end(teams, link)
             out.append(Dependency(waiting, on, _crosses(waiting, on)))
     seen: set[tuple[str, str]] = set()
     for link in snap.links:  # a stored item blocks an item of a project that is not synced
@@ -113,6 +120,6 @@ def item_dependencies(snap: Snapshot) -> list[Dependency]:
         if (link.from_id, link.to_key) in seen:
             continue
         seen.add((link.from_id, link.to_key))
-        waiting, on = _external_end(link), _stored_end(snap, snap.item_by_id[link.from_id])
+        waiting, on = _external_end(teams, link), _stored_end(snap, teams, snap.item_by_id[link.from_id])
         out.append(Dependency(waiting, on, _crosses(waiting, on)))
     return out

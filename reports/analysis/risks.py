@@ -26,6 +26,7 @@ from syncd.reports.analysis.types import (
     RiskSubject,
     Severity,
     SprintReport,
+    TeamMap,
 )
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import Goal
@@ -65,6 +66,7 @@ class RiskContext:
     current_sprints: set[str] = field(default_factory=set)  # active and next sprints
     thresholds: RiskThresholds = field(default_factory=RiskThresholds)  # [reports.thresholds]
     release_of: dict[str, str] = field(default_factory=dict)  # release part id -> joined release id
+    teams: TeamMap = field(default_factory=TeamMap)  # each item's team ([teams], else its project)
 
     @property
     def facts(self) -> dict[str, ItemFacts]:

@@ -127,7 +127,8 @@ def blocked(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
 
     A blocker is a stored item (a BLOCKS or BLOCKED_BY link, `Snapshot.blockers_of`) or the far end
     of a link into a project that is not synced (`Snapshot.external_blockers_of`, open unless the
-    source showed it done). Blockers in a later sprint, in another team (project) or outside the
+    source showed it done). Blockers in a later sprint, in another team (the configured `[teams]`,
+    `RiskContext.teams`; without them, or for an item no team holds, its project) or outside the
     synced projects make the risk red: "blocked by another team's work", naming each such blocker
     with its status and its team or project.
     """
@@ -140,13 +141,14 @@ def blocked(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
             continue
         mine = _sprint_rank(ctx, item)
         later = [b for b in blockers if mine is not None and ((r := _sprint_rank(ctx, b)) is None or r > mine)]
-        other_team = [b for b in blockers if b.project != item.project]
+        team_of = ctx.teams.of
+        other_team = [b for b in blockers if team_of(b.id, b.project) != team_of(item.id, item.project)]
         worse = bool(later or other_team or external)
         owner = ctx.owner_of(item)
         if blockers or external:
             keys = ", ".join([*(b.key for b in blockers), *(lk.to_key for lk in external)])
             if other_team or external:
-                theirs = [f"{b.key} ({b.status}, team {b.project})" for b in other_team] + [
+                theirs = [f"{b.key} ({b.status}, team {team_of(b.id, b.project)})" for b in other_team] + [
                     _external_text(lk) for lk in external]
                 ours = [b.key for b in blockers if b not in other_team]
                 title = (f"{item.key} is blocked by another team's work: {', '.join(theirs)}"
@@ -160,7 +162,7 @@ def blocked(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
                 why.append(f"{', '.join(b.key for b in other_team)} belongs to another team")
             if external:
                 why.append(f"{', '.join(lk.to_key for lk in external)} is in a project syncd does not sync")
-            whom = {ctx.owner_of(b) or b.project for b in blockers} | {_far_project(lk.to_key) for lk in external}
+            whom = {ctx.owner_of(b) or team_of(b.id, b.project) for b in blockers} | {_far_project(lk.to_key) for lk in external}
             mitigation = (f"Get {keys} scheduled before {item.key}: "
                           + ("; ".join(why) + ", so " if why else "")
                           + f"agree a date with {', '.join(sorted(whom))} "

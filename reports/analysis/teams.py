@@ -27,9 +27,39 @@ from datetime import datetime, timedelta
 from syncd.model import WorkItem
 from syncd.reports.analysis.forecast import Sample, weekly_sample
 from syncd.reports.analysis.history import Histories, ItemFacts
-from syncd.reports.analysis.types import ForecastMethod, ShareSource
+from syncd.reports.analysis.types import ForecastMethod, ShareSource, TeamMap
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import Team
+
+
+def sprint_boards(snap: Snapshot) -> dict[str, set[str | None]]:
+    """Sprint id -> the id and name of the board it belongs to."""
+    return {s.id: {s.board_id, s.board_name} - {None} for s in snap.sprints}
+
+
+def assign_team(item: WorkItem, configured: Mapping[str, Team], boards: Mapping[str, set[str | None]]) -> str | None:
+    """The first configured team whose boards (a sprint of the board held the item), projects or
+    repositories hold the item; None when none does."""
+    for name, team in configured.items():
+        if team.boards and any(not boards.get(sid, set()).isdisjoint(team.boards) for sid in item.sprint_ids):
+            return name
+        if item.project in team.projects or item.project in team.repositories:
+            return name
+    return None
+
+
+def team_map(snap: Snapshot, configured: Mapping[str, Team] | None) -> TeamMap:
+    """Every item's configured team, and the team listing each project (empty without `[teams]`:
+    each project or repository is a team)."""
+    if not configured:
+        return TeamMap()
+    boards = sprint_boards(snap)
+    by_item = {item.id: name for item in snap.items if (name := assign_team(item, configured, boards)) is not None}
+    by_project: dict[str, str] = {}
+    for name, team in configured.items():
+        for project in (*team.projects, *team.repositories):
+            by_project.setdefault(project, name)
+    return TeamMap(by_item=by_item, by_project=by_project)
 
 
 class Teams:
@@ -41,7 +71,7 @@ class Teams:
         self._team_of: dict[str, str | None] = {}
         self._done: dict[str, list[datetime]] = {}
         self._active: dict[str, datetime] = {}
-        boards = {s.id: {s.board_id, s.board_name} - {None} for s in snap.sprints}
+        boards = sprint_boards(snap)
         for item in snap.scope_items:
             team = self._assign(item, boards)
             self._team_of[item.id] = team
@@ -56,15 +86,8 @@ class Teams:
         for times in self._done.values():
             times.sort()
 
-    def _assign(self, item: WorkItem, boards: dict[str, set[str | None]]) -> str | None:
-        if not self.configured:
-            return item.project
-        for name, team in self.configured.items():
-            if team.boards and any(not boards.get(sid, set()).isdisjoint(team.boards) for sid in item.sprint_ids):
-                return name
-            if item.project in team.projects or item.project in team.repositories:
-                return name
-        return None
+    def _assign(self, item: WorkItem, boards: Mapping[str, set[str | None]]) -> str | None:
+        return assign_team(item, self.configured, boards) if self.configured else item.project
 
     def team_of(self, item: WorkItem) -> str | None:
         """The team that does the item's work (None: no configured team holds it)."""

@@ -31,6 +31,28 @@ from syncd.model import RiskAck
 from syncd.reports.goals import Goal
 
 
+@dataclass(frozen=True)
+class TeamMap:
+    """Which team an item belongs to when dependencies and the blocked rule ask "is it another team's?".
+
+    With `[teams]` configured, `by_item` holds the configured team of every item one holds (by board,
+    project or repository, first team first: `teams.team_map`) and `by_project` the team listing each
+    project or repository (for far ends of links into projects that are not synced). An item no
+    configured team holds, and every item without `[teams]`, is its Jira project's or repository's.
+    """
+
+    by_item: dict[str, str] = field(default_factory=dict)  # item id -> configured team name
+    by_project: dict[str, str] = field(default_factory=dict)  # project key or repository -> configured team
+
+    def of(self, item_id: str, project: str) -> str:
+        """The item's team: its configured team, else its project."""
+        return self.by_item.get(item_id) or self.of_project(project)
+
+    def of_project(self, project: str) -> str:
+        """The configured team that lists the project or repository, else the project itself."""
+        return self.by_project.get(project, project)
+
+
 class Rag(StrEnum):
     """Red / amber / green status."""
 
@@ -800,6 +822,7 @@ class Analysis:
     hygiene: Hygiene = field(default_factory=Hygiene)
     accepted: list[Theme] = field(default_factory=list)  # acknowledged and not worse: shown, not raised
     pinned_acks: list[RiskAck] = field(default_factory=list)  # acks first applied here, with their baseline
+    teams: TeamMap = field(default_factory=TeamMap)  # each item's team, as dependencies cross them
 
     @property
     def signal_count(self) -> int:

@@ -17,6 +17,7 @@ from syncd.reports.analysis.dependencies import (
     Dependency,
     DependencyEnd,
     item_dependencies,
+    key_project,
 )
 from syncd.reports.analysis.scope import item_ref, key_order
 from syncd.reports.analysis.types import Forecast, GoalAnalysis, Progress, SprintReport
@@ -68,7 +69,8 @@ def _phase(kind: str, name: str, url: str | None, progress: Progress, start: dat
 def _where(end: DependencyEnd) -> str:
     """`team WID · epic WID-12 · Widget 2.6`: where an end of a dependency belongs."""
     if end.external:
-        return f"project {end.team}, not synced"
+        project = key_project(end.key)
+        return f"project {project}, not synced" + (f" (team {end.team})" if end.team != project else "")
     parts = [f"team {end.team}"]
     if end.epic:
         parts.append(f"epic {end.epic}")
@@ -87,7 +89,7 @@ def _crossing(d: Dependency) -> str:
         elif what == RELEASE:
             out.append(f"release {', '.join(d.waiting.releases)} → {', '.join(d.on.releases) or 'none'}")
         elif what == EXTERNAL:
-            out.append("external: " + (d.on.team if d.on.external else d.waiting.team) + " is not synced")
+            out.append("external: " + key_project(d.on.key if d.on.external else d.waiting.key) + " is not synced")
     return "; ".join(out)
 
 
@@ -103,7 +105,7 @@ def _dependency_rows(inp: ReportInput) -> tuple[list[dict[str, Any]], int]:
     how many open dependencies stay inside one team, epic and release (not listed)."""
     wanted = inp.goal_items.get(inp.scope, set()) if inp.scope else None
     rows, within = [], 0
-    for d in item_dependencies(inp.snapshot):
+    for d in item_dependencies(inp.snapshot, inp.analysis.teams):
         if d.waiting.done is True:
             continue
         if wanted is not None and not any(e.item is not None and e.item.id in wanted for e in (d.waiting, d.on)):

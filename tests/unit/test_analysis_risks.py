@@ -11,7 +11,7 @@ from syncd.model import CheckConclusion, ItemKind, Link, LinkKind, PullState, Sp
 from syncd.reports.analysis import RULES, analyse, compare_risks
 from syncd.reports.analysis.risks_work import has_acceptance_criteria
 from syncd.reports.analysis.types import Analysis, Risk
-from syncd.reports.goals import Goal, Selector
+from syncd.reports.goals import Goal, Selector, Team
 from tests.unit.analysis_factories import Plan, Settings, day, goal
 
 NOW = day(70)
@@ -324,3 +324,39 @@ def test_blockers_of_reads_both_link_directions_once() -> None:
     assert snap.blockers_of == {b.id: [a.id, c.id]}
     assert [lk.to_key for lk in snap.external_blockers_of[c.id]] == ["OTHER-9"]
     assert list(snap.external_blockers_of) == [c.id]
+
+
+def test_blocked_compares_configured_teams_not_projects() -> None:
+    """One configured team holding WID and GAD: a GAD blocker is the same team's work (amber); WID's two
+    boards in two configured teams: the other board's blocker is another team's work (red), named by team."""
+    w = World()
+    other_board = w.plan.sprint(2, SprintState.ACTIVE, start=day(63), end=day(77), board="2")
+    gad = w.plan.item(project="GAD", created=day(0), status="In Progress")  # in the same sprint: not planned later
+    w.plan.set_sprints(gad, [w.sprint], day(62))
+    waits_gad = w.in_sprint()
+    w.plan.block(gad, waits_gad)
+    theirs = w.plan.item(created=day(0), status="In Progress", description=AC)  # WID, on Board 2
+    w.plan.set_sprints(theirs, [other_board], day(62))
+    waits_board = w.in_sprint()  # WID, on Board 1
+    w.plan.block(theirs, waits_board)
+
+    def blocked(configured: dict[str, Team] | None) -> dict[str, tuple[str, str, object]]:
+        an = analyse(w.plan.snapshot(), [w.goal], Settings(), NOW, teams=configured)
+        return {r.title.split(" ", 1)[0]: (r.severity, r.title, r.evidence.numbers["blockers in another team"])
+                for r in fired(an, "blocked")}
+
+    # without [teams]: WID vs GAD is another team, both boards are WID's
+    assert blocked(None) == {
+        waits_gad.key: ("red", f"{waits_gad.key} is blocked by another team's work: {gad.key} (In Progress, team GAD)",
+                        1),
+        waits_board.key: ("amber", f"{waits_board.key} is blocked by {theirs.key}", 0)}
+    # one team holds both projects: nothing is another team's
+    assert blocked({"product": Team(projects=("WID", "GAD"))}) == {
+        waits_gad.key: ("amber", f"{waits_gad.key} is blocked by {gad.key}", 0),
+        waits_board.key: ("amber", f"{waits_board.key} is blocked by {theirs.key}", 0)}
+    # the boards are teams (first match wins: gad sits on Board 1 with waits_gad, so both are "web")
+    assert blocked({"web": Team(boards=("Board 1",)), "mobile": Team(boards=("Board 2",)),
+                    "product": Team(projects=("WID", "GAD"))}) == {
+        waits_gad.key: ("amber", f"{waits_gad.key} is blocked by {gad.key}", 0),
+        waits_board.key: ("red", f"{waits_board.key} is blocked by another team's work: "
+                                 f"{theirs.key} (In Progress, team mobile)", 1)}

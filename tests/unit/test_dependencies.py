@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from syncd.model import ItemKind, Link, LinkKind, StatusCategory
+import re
+
+from syncd.model import ItemKind, Link, LinkKind, SprintState, StatusCategory, WorkItem
+from syncd.reports.analysis import analyse
 from syncd.reports.analysis.dependencies import EPIC, EXTERNAL, RELEASE, TEAM, item_dependencies, key_project
+from syncd.reports.analysis.teams import team_map
+from syncd.reports.catalogue.base import ReportInput
+from syncd.reports.catalogue.catalogue import render_report
 from syncd.reports.data import Snapshot
-from tests.unit.analysis_factories import Plan
+from syncd.reports.goals import Team
+from tests.unit.analysis_factories import Plan, Settings, day
 
 
 def test_dependencies_cross_teams_epics_releases_and_the_synced_projects() -> None:
@@ -45,3 +52,72 @@ def test_key_project() -> None:
     assert key_project("OTHER-35406") == "OTHER"
     assert key_project("acme/widget#12") == "acme/widget"
     assert key_project("weird") == "weird"
+
+
+def _teams_world() -> tuple[Plan, dict[str, WorkItem]]:
+    """WID and GAD are one configured team's projects; WID's two boards are two teams; OPS is no team's.
+
+    WID-1 (no sprint) waits on GAD-2; WID-3 (Board 1) waits on WID-4 (Board 2); WID-1 waits on OPS-5
+    and on PAY-9 (not synced, a project of team "product").
+    """
+    p = Plan()
+    b1, b2 = p.sprint(1, SprintState.ACTIVE, board="1"), p.sprint(2, SprintState.ACTIVE, board="2")
+    w1, g2 = p.item(), p.item(project="GAD", status="In Progress")
+    w3, w4 = p.item(), p.item(status="In Progress")
+    p.set_sprints(w3, [b1], day(1))
+    p.set_sprints(w4, [b2], day(1))
+    o5 = p.item(project="OPS")
+    p.block(g2, w1)
+    p.block(w4, w3)
+    p.block(o5, w1)
+    p.links.append(Link(from_id=w1.id, kind=LinkKind.BLOCKED_BY, to_key="PAY-9", to_status="In Progress",
+                        to_category=StatusCategory.IN_PROGRESS))
+    return p, {"w1": w1, "g2": g2, "w3": w3, "w4": w4, "o5": o5}
+
+
+TEAMS = {"web": Team(boards=("Board 1",)), "mobile": Team(boards=("2",)),
+         "product": Team(projects=("WID", "GAD", "PAY"))}
+
+
+def test_configured_teams_decide_which_dependencies_cross_a_team() -> None:
+    p, it = _teams_world()
+    snap = p.snapshot()
+    k = {name: item.key for name, item in it.items()}
+    # by hand: w1 and g2 are both "product" (WID, GAD listed, no board of theirs); w3 sits on Board 1 ("web",
+    # by board name), w4 on board id 2 ("mobile"); o5's OPS is no team's, so it is team OPS; PAY is "product"'s
+    mine = {(d.waiting.key, d.on.key): d for d in item_dependencies(snap, team_map(snap, TEAMS))}
+    assert mine[(k["w1"], k["g2"])].crosses == ()
+    assert (mine[(k["w3"], k["w4"])].waiting.team, mine[(k["w3"], k["w4"])].on.team) == ("web", "mobile")
+    assert mine[(k["w3"], k["w4"])].crosses == (TEAM,)
+    assert (mine[(k["w1"], k["o5"])].on.team, mine[(k["w1"], k["o5"])].crosses) == ("OPS", (TEAM,))
+    assert (mine[(k["w1"], "PAY-9")].on.team, mine[(k["w1"], "PAY-9")].crosses) == ("product", (EXTERNAL,))
+    # without [teams] each project is a team: the reverse for the first two
+    plain = {(d.waiting.key, d.on.key): d for d in item_dependencies(snap)}
+    assert plain[(k["w1"], k["g2"])].crosses == (TEAM,)
+    assert plain[(k["w3"], k["w4"])].crosses == ()
+    assert plain[(k["w1"], "PAY-9")].crosses == (TEAM, EXTERNAL)
+
+
+def test_the_timeline_compares_configured_teams() -> None:
+    p, it = _teams_world()
+    snap = p.snapshot()
+    k = {name: item.key for name, item in it.items()}
+
+    def rows(teams: dict[str, Team] | None) -> dict[tuple[str, str], str]:
+        an = analyse(snap, [], Settings(), day(10), teams=teams)
+        md = render_report("timeline", None, ReportInput(analysis=an, snapshot=snap, now=day(10))).markdown
+        table = md.split("## Dependencies across epics, teams and releases", 1)[1].split("\n## ", 1)[0]
+        out = {}
+        for line in table.splitlines():
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            keys = [re.search(r"\[([A-Z]+-\d+)\]", c) for c in cells[:2]]
+            if len(cells) == 4 and all(keys):
+                out[(keys[0].group(1), keys[1].group(1))] = cells[3]  # type: ignore[union-attr]
+            elif len(cells) == 4 and keys[0] and "PAY-9" in cells[1]:
+                out[(keys[0].group(1), "PAY-9")] = cells[3]  # type: ignore[union-attr]
+        return out
+
+    assert rows(TEAMS) == {(k["w3"], k["w4"]): "team web → mobile", (k["w1"], k["o5"]): "team product → OPS",
+                           (k["w1"], "PAY-9"): "external: PAY is not synced"}
+    assert rows(None) == {(k["w1"], k["g2"]): "team WID → GAD", (k["w1"], k["o5"]): "team WID → OPS",
+                          (k["w1"], "PAY-9"): "team WID → PAY; external: PAY is not synced"}
