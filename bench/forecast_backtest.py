@@ -19,7 +19,10 @@ a miss; one whose date is still ahead is undecided and left out.
   creation, refused under 4 weeks of history or with no completion (the method before issue 12);
 - new: `syncd.reports.analysis` as the reports use it (team throughput × the scope's share, the
   share resampled per trial where it was measured, own history from its first start where no team
-  is identified; `teams.forecast_sample`, `forecast.trial_shares`).
+  is identified; `teams.forecast_sample`, `forecast.trial_shares`);
+- new + queue: new, with releases that have no completions of their own queued behind the open
+  releases of their team due before them (`queue.queued_forecast`, as the reports do since issue 12's
+  queue item).
 
     .venv/bin/python bench/forecast_backtest.py [--seed 7] [--issues 2000] [--trials 2000] [--now ISO]
 
@@ -41,11 +44,13 @@ from zoneinfo import ZoneInfo
 
 from syncd.model import ReleaseKind, StatusCategory, WorkItem
 from syncd.reports.analysis.flow import weekly_counts
-from syncd.reports.analysis.forecast import Trials, forecast_completion, seed_for, week_date
+from syncd.reports.analysis.forecast import Trials, forecast_completion, scope_key, seed_for, week_date
 from syncd.reports.analysis.history import Histories, ItemFacts
+from syncd.reports.analysis.queue import queued_forecast, queued_release, releases_ahead
 from syncd.reports.analysis.replay import snapshot_at
 from syncd.reports.analysis.scope import local_day, release_items, select_items
 from syncd.reports.analysis.teams import Teams, forecast_sample
+from syncd.reports.analysis.types import ShareSource
 from syncd.reports.data import Snapshot, load_snapshot
 from syncd.reports.goals import load_goals
 
@@ -55,7 +60,8 @@ WINDOW, SHARE_WEEKS, DEFAULT_SHARE = 12, 6, None  # the settings' defaults
 OLD_MIN_WEEKS = 4
 LEVELS = (50, 85, 95)
 
-Forecaster = Callable[[list[WorkItem], list[WorkItem], datetime, int], tuple[date, date, date] | None]
+# (the scope's members then, those of them not done, when, seed, the store replayed to then) -> p50/p85/p95
+Forecaster = Callable[[list[WorkItem], list[WorkItem], datetime, int, Snapshot], tuple[date, date, date] | None]
 
 
 @dataclass
@@ -124,7 +130,7 @@ def _release_members(snap: Snapshot, release_id: str) -> list[WorkItem]:
 
 def old_method(facts: dict[str, ItemFacts], trials: int) -> Forecaster:
     """The forecast before issue 12: the scope's own completions since its first item's creation."""
-    def forecast(existing: list[WorkItem], remaining: list[WorkItem], at: datetime, seed: int):
+    def forecast(existing: list[WorkItem], remaining: list[WorkItem], at: datetime, seed: int, then: Snapshot):
         first_created = min(i.created for i in existing)
         available = min(WINDOW, int((at - first_created).total_seconds() // (7 * 86400)))
         if available < OLD_MIN_WEEKS:
@@ -141,12 +147,43 @@ def new_method(snap: Snapshot, hist: Histories, trials: int) -> Forecaster:
     """The forecast the reports make now (team throughput × share; own history where no team)."""
     teams, facts = Teams(snap, hist), hist.facts()
 
-    def forecast(existing: list[WorkItem], remaining: list[WorkItem], at: datetime, seed: int):
+    def forecast(existing: list[WorkItem], remaining: list[WorkItem], at: datetime, seed: int, then: Snapshot):
         sample = forecast_sample(teams, existing, facts, at, window=WINDOW, share_weeks=SHARE_WEEKS,
                                  default_share=DEFAULT_SHARE)
         fc = forecast_completion([i.id for i in remaining], sample, at, TZ, trials=trials, seed=seed)
         return (fc.p50, fc.p85, fc.p95) if fc.ok else None  # type: ignore[return-value]
     return forecast
+
+
+class QueuedMethod:
+    """`new`, with a release that has the default share forecast queued behind the open releases of its
+    team due before it (`analysis.queue`). The queue is the fix versions and milestones open then, each
+    on its own (the scopes this backtest tests), not joined into one release as the reports join them.
+    `queued` holds the seeds of the scope-weeks it forecast queued (to compare both methods on them)."""
+
+    def __init__(self, snap: Snapshot, hist: Histories, trials: int) -> None:
+        self.teams, self.facts, self.trials = Teams(snap, hist), hist.facts(), trials
+        self.plain = new_method(snap, hist, trials)
+        self.queued: set[int] = set()
+
+    def __call__(self, existing: list[WorkItem], remaining: list[WorkItem], at: datetime, seed: int,
+                 then: Snapshot) -> tuple[date, date, date] | None:
+        teams, facts = self.teams, self.facts
+        sample = forecast_sample(teams, existing, facts, at, window=WINDOW, share_weeks=SHARE_WEEKS,
+                                 default_share=DEFAULT_SHARE)
+        if sample.share_source == ShareSource.DEFAULT and not sample.refused:
+            open_ = [queued_release(teams, r.name, r.due, items, [i for i in items
+                                                                if i.status_category != StatusCategory.DONE])
+                     for r in then.releases if r.kind != ReleaseKind.RELEASE and not r.released
+                     and (items := release_items(then, r))]
+            rel, ahead = releases_ahead(open_).get(scope_key(i.id for i in remaining), (None, []))
+            if rel is not None and sample.team == rel.team_label:
+                fc = queued_forecast(rel, ahead, sample, teams, facts, at, TZ, share_weeks=SHARE_WEEKS,
+                                     trials=self.trials, seed=seed)
+                if fc is not None:
+                    self.queued.add(seed)
+                    return (fc.p50, fc.p85, fc.p95) if fc.ok else None  # type: ignore[return-value]
+        return self.plain(existing, remaining, at, seed, then)
 
 
 def backtest(snap: Snapshot, goals_file: Path, now: datetime, trials: int, *,
@@ -158,8 +195,11 @@ def backtest(snap: Snapshot, goals_file: Path, now: datetime, trials: int, *,
     """
     hist = Histories(snap)
     facts = hist.facts()
-    methods = {"old": old_method(facts, trials), "new": new_method(snap, hist, trials)}
+    queue = QueuedMethod(snap, hist, trials)
+    methods: dict[str, Forecaster] = {"old": old_method(facts, trials), "new": new_method(snap, hist, trials),
+                                      "new + queue": queue}
     tallies = {name: Tally() for name in methods}
+    on_queued = {f"{name}, queued weeks only": Tally() for name in ("new", "new + queue")}
     tested = scopes(snap, goals_file)
     for name, items, members in tested:
         if life == "created":
@@ -171,16 +211,20 @@ def backtest(snap: Snapshot, goals_file: Path, now: datetime, trials: int, *,
             start = min(begun)
         at = start + timedelta(weeks=1)
         while at < now:
-            existing = members(snapshot_at(snap, at))  # the scope's members then, as they were then
+            then = snapshot_at(snap, at)
+            existing = members(then)  # the scope's members then, as they were then
             remaining = [i for i in existing if i.status_category != StatusCategory.DONE]
             if remaining:
                 done_times = [facts[i.id].done_at for i in remaining]
                 finished = None if any(d is None for d in done_times) else local_day(max(done_times), TZ)  # type: ignore[type-var,arg-type]
                 seed = seed_for(f"{name}:{at.isoformat()}")
-                for method, forecast in methods.items():
-                    t = tallies[method]
+                outcomes = {method: forecast(existing, remaining, at, seed, then)
+                            for method, forecast in methods.items()}
+                counted = [(tallies[m], dates) for m, dates in outcomes.items()]
+                if seed in queue.queued:  # both methods on the weeks the queue changed
+                    counted += [(on_queued[f"{m}, queued weeks only"], outcomes[m]) for m in ("new", "new + queue")]
+                for t, dates in counted:
                     t.asked += 1
-                    dates = forecast(existing, remaining, at, seed)
                     if dates is None:
                         continue
                     t.dated += 1
@@ -193,7 +237,7 @@ def backtest(snap: Snapshot, goals_file: Path, now: datetime, trials: int, *,
                         if finished is not None and finished <= when:
                             t.hits[p] += 1
             at += timedelta(weeks=1)
-    return tallies, len(tested)
+    return {**tallies, **on_queued}, len(tested)
 
 
 def render(tallies: dict[str, Tally], n_scopes: int) -> str:

@@ -128,17 +128,33 @@ def forecast_late(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
         out.append(make_risk(
             "forecast-late", cfg.pick(Severity.RED if both else Severity.AMBER),
             f"{what.capitalize()} \"{part.name}\" is forecast to finish after its target date {part.target.isoformat()}",
-            f"With {fc.remaining_items} items left, the 85% forecast is {(fc.p85 - part.target).days} days late. "
+            f"With {fc.remaining_items} items left{_after_ahead(fc)}, the 85% forecast is "
+            f"{(fc.p85 - part.target).days} days late. "
             f"Options (85% dates): {options_text(fc)}"
             + (f"; decide with {part.owner} this week." if part.owner else "; decide the trade-off this week."),
             subjects=[f"{what}:{part.id}"], owner=part.owner, url=part.url,
             numbers={"target": part.target.isoformat(), "forecast p50": fc.p50.isoformat(),
                      "forecast p85": fc.p85.isoformat(), "remaining items": fc.remaining_items,
                      "method": str(fc.method), "team": fc.team or "none", "share": round(fc.share, 3),
-                     "history weeks": fc.history_weeks, "sample items": fc.sample_items},
+                     "history weeks": fc.history_weeks, "sample items": fc.sample_items, **_queue_numbers(fc)},
             items=part.progress.remaining[:10], attr=_scope_attr(part),
             kind=RiskSubject.GOAL if part.goal is not None else RiskSubject.RELEASE))
     return out
+
+
+def _after_ahead(fc: Forecast) -> str:
+    """`, after 15 items of the releases ahead (Gadget 5.6)` for a queued forecast (see `analysis.queue`)."""
+    if not fc.ahead:
+        return ""
+    return f" after {fc.ahead_items} of the releases ahead ({', '.join(a.name for a in fc.ahead)})"
+
+
+def _queue_numbers(fc: Forecast) -> dict[str, float | int | str]:
+    if not fc.ahead:
+        return {}
+    return {"share source": str(fc.share_source), "queued behind": ", ".join(f"{a.name} ({a.remaining} items)"
+                                                                             for a in fc.ahead),
+            "items ahead": fc.ahead_items}
 
 
 def scope_creep(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:

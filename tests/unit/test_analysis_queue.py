@@ -102,6 +102,10 @@ def test_levers_of_a_queued_release_count_the_items_ahead() -> None:
     assert by_kind[LeverKind.CUT].description == "cut 2 of 6 items" and by_kind[LeverKind.CUT].p85 == weeks_out(8)
     assert by_kind[LeverKind.ALLOCATION].share == 0.63
     assert by_kind[LeverKind.MOVE_DATE].p85 == weeks_out(10)
+    [late] = [r for r in an.risks if r.rule == "forecast-late" and "R2" in r.title]
+    assert late.mitigation.startswith("With 6 items left after 4 of the releases ahead (R1), the 85% forecast is "
+                                      "14 days late.")
+    assert (late.evidence.numbers["queued behind"], late.evidence.numbers["items ahead"]) == ("R1 (4 items)", 4)
 
 
 def test_a_release_spanning_more_teams_queues_behind_one_of_them() -> None:

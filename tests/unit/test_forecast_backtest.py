@@ -9,6 +9,7 @@ checkpoints fall on days 7, 14, ..., 63 (nine with work left: the last item is d
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from bench.forecast_backtest import backtest
@@ -75,3 +76,29 @@ def test_backtest_scope_is_the_membership_of_that_week(tmp_path: Path) -> None:
     assert (new.asked, new.dated, new.decided, new.hits) == (8, 7, 7, {50: 7, 85: 7, 95: 7})
     # old: four weeks since the first creation: dated on days 28, 42, 49, 56, 63
     assert (old.asked, old.dated) == (8, 5)
+
+
+def test_backtest_counts_the_queued_release_beside_the_default_share(tmp_path: Path) -> None:
+    """Team WID finishes one item a week: items 0-9 of release R1 (due first) are done on days 7k + 1,
+    then R2's two items (due later, created on day 0) on days 71 and 78. From creation, R2's weeks are
+    days 7, 14, ..., 77. Day 7 has one week of team history: refused by both. Days 14-70 (9 weeks) R2
+    has none of its own done, R1 finished all the team's recent items (a stream share of 1):
+    - queued: (10 - w) items of R1 left on day 7w, plus R2's 2, at 1 a week: day 7w + 7(12 - w) = 84,
+      on or after R2's finish on day 78: 9 hits of 9;
+    - default share 1/(w + 2) (w completions in w weeks): 2 items take 2(w + 2) weeks, day 21w + 28:
+      day 70 on day 14 (w = 2) is before day 78, a miss; 8 hits of 9.
+    Day 77 (R2's item done on day 71 is its own share) is the same forecast in both."""
+    p = Plan()
+    r1 = p.version("R1", due=date(2026, 3, 1))
+    r2 = p.version("R2", due=date(2026, 6, 1))
+    for k in range(12):
+        item = p.item(created=day(0), release_ids=[r1.id] if k < 10 else [r2.id])
+        p.move(item, "In Progress", day(7 * k))
+        p.move(item, "Done", day(7 * k + 1))
+    goals = tmp_path / "goals.toml"
+    goals.write_text(GOALS.replace('projects = ["WID"]', 'projects = ["NONE"]'), encoding="utf-8")
+    tallies, n = backtest(p.snapshot(), goals, day(100), 200, life="created")
+    assert n == 2  # the two versions (the goal holds no items)
+    queued, plain = tallies["new + queue, queued weeks only"], tallies["new, queued weeks only"]
+    assert (queued.asked, queued.dated, queued.decided, queued.hits) == (9, 9, 9, {50: 9, 85: 9, 95: 9})
+    assert (plain.asked, plain.dated, plain.decided, plain.hits) == (9, 9, 9, {50: 8, 85: 8, 95: 8})
