@@ -128,3 +128,13 @@ def test_releases_ahead_are_the_overlapping_teams_earlier_dated_ones() -> None:
     assert [r.name for r in ahead[scope_key(c.remaining_ids)][1]] == ["A", "B"]
     assert [r.name for r in ahead[scope_key(e.remaining_ids)][1]] == ["B"]
     assert scope_key(a.remaining_ids) not in ahead and scope_key(d.remaining_ids) not in ahead
+
+
+def test_a_queued_forecast_on_under_six_weeks_is_marked_low_confidence() -> None:
+    # a 4-week window: 4 weeks of 2 (8 items) sampled; the stream's share is still R1's 6 of the
+    # team's 12 completions in the 6-week share window, so 10 items at 1 a week: 10 weeks
+    an = analyse(queue_world().snapshot(), [], Settings(forecast_weeks=4), NOW)
+    r2 = _releases(an)["R2"]
+    assert (r2.share_source, r2.history_weeks, r2.low_confidence, r2.p85) == (ShareSource.QUEUED, 4, True, weeks_out(10))
+    assert forecast_basis(r2).startswith("⚠ low confidence (under 6 weeks sampled); queued behind R1 (4 items): ")
+    assert forecast_inputs(r2).endswith("10 items to finish (6 its own), low confidence (under 6 weeks sampled)")
