@@ -85,3 +85,44 @@ def test_html_report_renders_with_every_chart_loaded(sandbox: SandboxStore, tmp_
         DOCS.mkdir(exist_ok=True)
         _chromium(f"--screenshot={DOCS / f'{audience}.png'}", f"--window-size={width},{min(height, DOCS_HEIGHT)}",
                   page.as_uri())
+
+
+FRAME = """<!DOCTYPE html><html><body style="margin: 0"><iframe id="f" src="{src}" width="{width}" height="1000"
+style="border: 0; display: block"></iframe><script>
+document.getElementById("f").addEventListener("load", function () {{
+  var doc = this.contentDocument, view = doc.documentElement.clientWidth, over = [];
+  var all = doc.querySelectorAll("*");
+  for (var i = 0; i < all.length; i++) {{
+    var r = all[i].getBoundingClientRect();
+    if (r.right > view + 1) over.push(all[i].tagName + ": " + (all[i].textContent || "").slice(0, 60));
+  }}
+  var tables = Array.prototype.map.call(doc.querySelectorAll("table.data"),
+                                        function (t) {{ return t.getBoundingClientRect().width; }});
+  document.title = JSON.stringify({{view: view, scroll: doc.documentElement.scrollWidth, over: over.slice(0, 10),
+                                   tables: tables}});
+}});
+</script></body></html>"""
+
+
+@pytest.mark.parametrize("width", [400, 900])
+def test_timeline_fits_a_phone_and_a_desktop_without_sideways_scrolling(sandbox: SandboxStore, tmp_path: Path,
+                                                                        width: int) -> None:
+    """The timeline at 400 px (a phone) and 900 px: no element reaches past the viewport's right edge.
+
+    Headless Chromium will not make a window narrower than 500 px, so the page is measured inside an
+    iframe of the width (media queries answer to the iframe's viewport, as they do to a phone's).
+    """
+    report = generate_report(sandbox.settings, sandbox.store, "timeline", None, now=NOW, record=False)
+    paths = write_report(report, tmp_path, ("html",), sender="s@example.com", recipients=[])
+    page = next(p for p in paths if p.suffix == ".html")
+    assert "## Dependencies across epics, teams and releases" in report.markdown
+    frame = tmp_path / "frame.html"
+    frame.write_text(FRAME.format(src=page.name, width=width), encoding="utf-8")
+    dom = _chromium("--dump-dom", "--window-size=1000,1000", frame.as_uri())
+    title = re.search(r"<title>(.*?)</title>", dom, re.DOTALL)
+    assert title is not None, dom[:500]
+    state = json.loads(title.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<")
+                       .replace("&gt;", ">"))
+    assert state["view"] == width
+    assert state["tables"] and max(state["tables"]) <= width  # every table, the dependencies' too
+    assert state["scroll"] <= width and state["over"] == [], state
