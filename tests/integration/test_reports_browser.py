@@ -110,19 +110,25 @@ def test_timeline_fits_a_phone_and_a_desktop_without_sideways_scrolling(sandbox:
     """The timeline at 400 px (a phone) and 900 px: no element reaches past the viewport's right edge.
 
     Headless Chromium will not make a window narrower than 500 px, so the page is measured inside an
-    iframe of the width (media queries answer to the iframe's viewport, as they do to a phone's).
+    iframe of the width (media queries answer to the iframe's viewport, as they do to a phone's). Both
+    the .html written with its charts and the email's HTML with its images not loaded (a client that
+    blocks images, or the golden file opened from disk) are measured.
     """
     report = generate_report(sandbox.settings, sandbox.store, "timeline", None, now=NOW, record=False)
     paths = write_report(report, tmp_path, ("html",), sender="s@example.com", recipients=[])
     page = next(p for p in paths if p.suffix == ".html")
     assert "## Dependencies across epics, teams and releases" in report.markdown
-    frame = tmp_path / "frame.html"
-    frame.write_text(FRAME.format(src=page.name, width=width), encoding="utf-8")
-    dom = _chromium("--dump-dom", "--window-size=1000,1000", frame.as_uri())
-    title = re.search(r"<title>(.*?)</title>", dom, re.DOTALL)
-    assert title is not None, dom[:500]
-    state = json.loads(title.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<")
-                       .replace("&gt;", ">"))
-    assert state["view"] == width
-    assert state["tables"] and max(state["tables"]) <= width  # every table, the dependencies' too
-    assert state["scroll"] <= width and state["over"] == [], state
+    blocked = tmp_path / "images-blocked.html"  # the email's HTML as is: its cid: charts cannot load here
+    blocked.write_text(report.html, encoding="utf-8")
+    assert 'src="cid:' in report.html
+    for shown in (page, blocked):
+        frame = tmp_path / "frame.html"
+        frame.write_text(FRAME.format(src=shown.name, width=width), encoding="utf-8")
+        dom = _chromium("--dump-dom", "--window-size=1000,1000", frame.as_uri())
+        title = re.search(r"<title>(.*?)</title>", dom, re.DOTALL)
+        assert title is not None, dom[:500]
+        state = json.loads(title.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<")
+                           .replace("&gt;", ">"))
+        assert state["view"] == width
+        assert state["tables"] and max(state["tables"]) <= width, shown.name  # every table, the dependencies' too
+        assert state["scroll"] <= width and state["over"] == [], (shown.name, state)
