@@ -21,7 +21,12 @@ Guide", chapter 6 "The basic metrics of flow" (prokanban.org) states them, and A
   stacked Done, In progress, To do. The In progress band's height is that day's WIP of the sprint.
 
 A "day's end" is the next local midnight in the report time zone, or the sprint's end (or now)
-when that comes first. A team is a Jira project (or GitHub repository) of the sprint's items.
+when that comes first. A team is a configured `[teams.NAME]` holding one of the sprint's items (by
+board, project or repository, first team first, as forecasts and dependencies assign them:
+`teams.team_map`), and its row counts every item that team holds, in the sprint or not; the
+sprint's items no configured team holds share one row, "not in a configured team (projects)",
+counting every item of those projects that no team holds. Without `[teams]`, a team is a Jira
+project (or GitHub repository) of the sprint's items.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from syncd.model import StatusCategory, WorkItem
 from syncd.reports.analysis.flow import percentiles
 from syncd.reports.analysis.history import Histories
-from syncd.reports.analysis.types import Percentiles
+from syncd.reports.analysis.types import Percentiles, TeamMap
 
 DAY_SECONDS = 86400.0
 _PROBE = timedelta(seconds=1)  # the sprint's last moment: Jira moves unfinished items out at completion
@@ -79,6 +84,26 @@ def sprint_days(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[date, 
             break
         out.append((day, min(datetime.combine(day + timedelta(days=1), time(0), tz), end)))
         day += timedelta(days=1)
+    return out
+
+
+def flow_teams(sprint_items: Sequence[WorkItem], items: Sequence[WorkItem],
+               teams: TeamMap) -> list[tuple[str, list[WorkItem]]]:
+    """The teams of the sprint's items, each with all its `items` (in the sprint or not), named.
+
+    With `[teams]`: the configured teams holding a sprint item, in file order, then one row for
+    the sprint items no team holds ("not in a configured team (GAD, OPS)") with every item of
+    their projects that no team holds. Without: one row per project, sorted.
+    """
+    if not teams.names:
+        projects = sorted({i.project for i in sprint_items})
+        return [(p, [i for i in items if i.project == p]) for p in projects]
+    held = {t for i in sprint_items if (t := teams.by_item.get(i.id)) is not None}
+    out = [(name, [i for i in items if teams.by_item.get(i.id) == name]) for name in teams.names if name in held]
+    loose = sorted({i.project for i in sprint_items if i.id not in teams.by_item})
+    if loose:
+        out.append((f"not in a configured team ({', '.join(loose)})",
+                    [i for i in items if i.id not in teams.by_item and i.project in loose]))
     return out
 
 

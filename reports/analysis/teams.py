@@ -59,7 +59,7 @@ def team_map(snap: Snapshot, configured: Mapping[str, Team] | None) -> TeamMap:
     for name, team in configured.items():
         for project in (*team.projects, *team.repositories):
             by_project.setdefault(project, name)
-    return TeamMap(by_item=by_item, by_project=by_project)
+    return TeamMap(by_item=by_item, by_project=by_project, names=tuple(configured))
 
 
 class Teams:

@@ -43,6 +43,7 @@ class TeamMap:
 
     by_item: dict[str, str] = field(default_factory=dict)  # item id -> configured team name
     by_project: dict[str, str] = field(default_factory=dict)  # project key or repository -> configured team
+    names: tuple[str, ...] = ()  # the configured teams, in file order (empty: no `[teams]`)
 
     def of(self, item_id: str, project: str) -> str:
         """The item's team: its configured team, else its project."""

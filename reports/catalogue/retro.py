@@ -16,7 +16,7 @@ from syncd.model import PullState, SprintState, StatusCategory, WorkItem
 from syncd.reports.analysis.flow import first_review, percentiles
 from syncd.reports.analysis.history import is_scope
 from syncd.reports.analysis.scope import item_ref
-from syncd.reports.analysis.sprint_flow import FlowDay, TeamFlow, cumulative_flow, team_flow
+from syncd.reports.analysis.sprint_flow import FlowDay, TeamFlow, cumulative_flow, flow_teams, team_flow
 from syncd.reports.analysis.sprint_goal import GOAL_MET_SHARE
 from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis, SprintReport
 from syncd.reports.catalogue.base import Built, ReportInput
@@ -167,15 +167,15 @@ def _sprint_periods(inp: ReportInput, rep: SprintReport) -> list[Period]:
 
 
 def _flow(inp: ReportInput, rep: SprintReport, start: datetime, end: datetime) -> tuple[list[TeamFlow], list[FlowDay]]:
-    """Per-team flow over the sprint (a team: a project of the sprint's items) and the sprint's cumulative flow."""
+    """Per-team flow over the sprint (a team: a configured team, else a project, of the sprint's items;
+    `sprint_flow.flow_teams`) and the sprint's cumulative flow."""
     snap = inp.snapshot
     sprint_items = [snap.item_by_id[e.item.id] for part in (rep.committed, rep.added, rep.removed)
                     for e in part if e.item.id in snap.item_by_id]
     if rep.sprint.start is None or end <= start:
         return [], []
-    projects = sorted({i.project for i in sprint_items})
-    flows = [team_flow(p, [i for i in snap.scope_items if i.project == p], inp.hist, start, end, inp.tz)
-             for p in projects]
+    flows = [team_flow(name, items, inp.hist, start, end, inp.tz)
+             for name, items in flow_teams(sprint_items, snap.scope_items, inp.analysis.teams)]
     unique = list({i.id: i for i in sprint_items}.values())
     return flows, cumulative_flow(unique, inp.hist, rep.sprint.id, start, end, inp.tz)
 
@@ -205,7 +205,8 @@ def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
         charts[cfd_chart[0]] = cfd_chart[1]
     md = render_markdown(
         "retrospective.md.j2", tz=inp.tz, today=inp.analysis.today, subject=f"sprint {rep.sprint.name}",
-        flows=flows, cfd=cfd, cfd_chart=cfd_chart[0] if cfd_chart else None, flow_days=len(cfd),
+        flows=flows, configured_teams=bool(inp.analysis.teams.names), cfd=cfd,
+        cfd_chart=cfd_chart[0] if cfd_chart else None, flow_days=len(cfd),
         name=rep.sprint.name, start=rep.sprint.start, end=rep.sprint.end, unit="points",
         planned=rep.committed_points, delivered=rep.completed_points, committed_done=committed_done, share=share,
         added=rep.added_points, removed=rep.removed_points, added_n=len(rep.added), removed_n=len(rep.removed),
@@ -245,7 +246,7 @@ def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
         "retrospective.md.j2", tz=inp.tz, today=inp.analysis.today, subject=f"release {rel.release.name}",
         name=rel.release.name, start=begin, end=end, unit="items", planned=len(initial), delivered=len(done),
         committed_done=len(initial_done), share=share, added=len(late), removed=0, added_n=len(late), removed_n=0,
-        trend=trend, chart=chart[0] if chart else None, well=well, slow=slow, flows=[], cfd=[], cfd_chart=None,
+        trend=trend, chart=chart[0] if chart else None, well=well, slow=slow, flows=[], configured_teams=False, cfd=[], cfd_chart=None,
         flow_days=0, states_at_end=False, carried=[item_row(inp, r) for r in carried[:MAX_ROWS]], carried_more=max(0, len(carried) - MAX_ROWS))
     return Built(f"Retrospective: release {rel.release.name}", md, charts, [], rel.release.id, wide=True)
 

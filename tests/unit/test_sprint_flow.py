@@ -152,3 +152,88 @@ def test_the_retrospective_shows_carried_items_as_they_were_at_sprint_end() -> N
     assert "Statuses as they were when the sprint ended." in carried
     row = next(line for line in carried.splitlines() if "WID-4" in line)
     assert "| In Progress |" in row and "| Done |" not in row
+
+
+# Configured teams (issue 16 item 5 follow-up). The same Sprint 5 with three more projects' items:
+#   J  GAD, in the sprint: in progress day 1, done day 6     cycle 5
+#   K  GAD, in the sprint: in progress day 4, still open at the end
+#   L  GAD, not in the sprint: in progress day 9, done day 13  cycle 4
+#   M  OPS, in the sprint: in progress day 2, done day 3     cycle 1
+#   N  PAY, not in the sprint: done day 5 (PAY has no item in the sprint: no row)
+# [teams.web] holds WID and GAD, [teams.ops] nothing here; OPS is in no team.
+def teams_world() -> Plan:
+    p = sprint_world()
+    s5 = p.sprints["jira:sprint:5"]
+    new = {k: p.item(key, points=3, created=day(-5), project=key.split("-")[0])
+           for k, key in zip("JKLMN", ("GAD-1", "GAD-2", "GAD-3", "OPS-1", "PAY-1"), strict=True)}
+    for k in "JKM":
+        p.set_sprints(new[k], [s5], day(-1))
+    for k, moves in {"J": [("In Progress", 1), ("Done", 6)], "K": [("In Progress", 4)],
+                     "L": [("In Progress", 9), ("Done", 13)], "M": [("In Progress", 2), ("Done", 3)],
+                     "N": [("In Progress", 4), ("Done", 5)]}.items():
+        for status, when in moves:
+            p.move(new[k], status, day(when))
+    return p
+
+
+def _teams_retro(teams: dict[str, object] | None) -> str:
+    from syncd.reports.analysis import analyse
+    from syncd.reports.catalogue.base import ReportInput
+    from syncd.reports.catalogue.catalogue import render_report
+    from tests.unit.analysis_factories import Settings
+
+    snap = teams_world().snapshot()
+    now = day(20)
+    analysis = analyse(snap, [], Settings(), now, teams=teams)  # type: ignore[arg-type]
+    return render_report("retrospective", None,
+                         ReportInput(analysis=analysis, snapshot=snap, now=now, scope="Sprint 5")).markdown
+
+
+def _rows(md: str) -> list[str]:
+    flow = md[md.index("## Flow"):md.index("### Cumulative flow")]
+    return [line for line in flow.splitlines() if line.startswith("| ") and not line.startswith(("| Team", "| ---"))]
+
+
+def test_with_teams_two_projects_of_one_team_make_one_row_of_their_union() -> None:
+    from syncd.reports.goals import Team
+
+    md = _teams_retro({"ops": Team(projects=("OPS-NOT",)), "web": Team(projects=("WID", "GAD"))})
+    # web = WID's A B C F G (done days 4, 2, 9.5, 10, 12) + GAD's J (6) and L (13): 7 finished,
+    # week 1 (days 0-7): G A J = 3, week 2: B F C L = 4; 7 ÷ (14 ÷ 7) = 3.5 a week.
+    # cycle times sorted 2 3 4 5 5 7.5 9: p50 = rank ceil(0.5 × 7) = 4th = 5, p85 = rank ceil(5.95) = 6th = 7.5.
+    # WIP per day end (read at k + 15 h, the last at day 14): WID's 1 2 2 3 2 2 3 3 4 3 2 2 1 1 1 plus
+    # J on k = 1..5, K on k = 4..14, L on k = 9..12 -> 1 3 3 4 4 4 4 4 5 5 4 4 3 2 2, sum 52, 52/15 = 3.47
+    # OPS's M alone: 1 finished in week 1, 0.5 a week, cycle 1, in progress only at k = 2's end: 1/15 = 0.07
+    assert _rows(md) == [
+        "| web | 7 | 3.5 (week 1: 3, week 2: 4) | 5 | 7.5 | 3.5 (fewest 1, most 5) |",
+        "| not in a configured team (OPS) | 1 | 0.5 (week 1: 1, week 2: 0) | 1 | 1 | 0.1 (fewest 0, most 1) |",
+    ]
+    assert "a team is a configured team (`[teams]`" in md
+    assert "a team is a project of the sprint's items" not in md
+
+
+def test_a_team_holds_items_by_board_and_the_rest_of_its_projects_stay_outside() -> None:
+    from syncd.reports.goals import Team
+
+    # web holds Board 1's items now (Sprint 5's: A-F, J, K, M) but no project: G, H, L, N were never on a
+    # board and I left it on day 5. web = A B C F (done 4, 9.5, 10, 12) + J (6) + M (3): 6 finished,
+    # week 1: A J M = 3, week 2: B F C = 3; cycle 1 2 3 5 7.5 9: p50 = 3rd = 3, p85 = rank ceil(5.1) = 6th = 9.
+    # WIP: WID's daily counts without G (k = 0, 1) 0 1 2 3 2 2 3 3 4 3 2 2 1 1 1, plus J (k = 1..5), K (4..14),
+    # M (2) -> 0 2 4 4 4 4 4 4 5 4 3 3 2 2 2, sum 47, 47/15 = 3.13.
+    # The sprint's items no team holds: I (WID), so the other row is WID's items outside web: G (done day 2,
+    # cycle 5, in progress at k = 0 and 1: 2/15 = 0.13), H (done before the sprint), I (to do). GAD's L is no
+    # sprint item's project outside the team: no row for it.
+    assert _rows(_teams_retro({"web": Team(boards=("Board 1",))})) == [
+        "| web | 6 | 3 (week 1: 3, week 2: 3) | 3 | 9 | 3.1 (fewest 0, most 5) |",
+        "| not in a configured team (WID) | 1 | 0.5 (week 1: 1, week 2: 0) | 5 | 5 | 0.1 (fewest 0, most 1) |",
+    ]
+
+
+def test_without_teams_each_project_of_the_sprint_is_a_row() -> None:
+    md = _teams_retro(None)
+    rows = _rows(md)
+    # WID exactly as above (the new items are other projects'); GAD = J and L; OPS = M; PAY: no sprint item
+    assert [r.split(" | ")[0] for r in rows] == ["| GAD", "| OPS", "| WID"]
+    assert rows[0].startswith("| GAD | 2 | 1 (week 1: 1, week 2: 1) | 4 | 5 |")  # cycles 4, 5: p50 1st, p85 2nd
+    assert rows[2] == "| WID | 5 | 2.5 (week 1: 2, week 2: 3) | 5 | 9 | 2.1 (fewest 1, most 4) |"
+    assert "a team is a project of the sprint's items" in md
