@@ -58,6 +58,9 @@ class JiraSource(_Source):
     page_size: int = Field(100, ge=1, le=100)
     overlap_minutes: int = Field(5, ge=1, le=1440)
     agile_refresh_minutes: int = Field(60, ge=0)  # boards, sprints, versions: sprint events don't bump issues
+    # issue property keys read with each issue of the search (Jira returns at most 5); releases.sign_off_property
+    # is added to every Jira source's list
+    issue_properties: list[str] = Field(default_factory=list, max_length=5)
 
     @field_validator("url")
     @classmethod

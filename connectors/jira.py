@@ -184,7 +184,8 @@ class JiraConnector:
         token: str | None = None
         start_at = 0
         while True:
-            page = self.client.search_page(jql, fm.request_fields(), token, start_at, self.config.page_size, "changelog")
+            page = self.client.search_page(jql, fm.request_fields(), token, start_at, self.config.page_size, "changelog",
+                                           self.config.issue_properties)
             issues = self._page_issues(page)
             if isinstance(page.get("total"), int) and self.total_hint is None and not incremental:
                 self.total_hint = page["total"]
@@ -233,7 +234,7 @@ class JiraConnector:
         """Re-read each skipped issue the search did not bring again: store it once it maps, forget it once gone."""
         rejected: dict[str, Json] = state["rejected"]
         for iid in sorted(set(rejected) - seen.keys()):
-            payload = self.client.issue(iid, fm.request_fields())
+            payload = self.client.issue(iid, fm.request_fields(), self.config.issue_properties)
             if payload is None or _project_of(payload) not in (None, *self.config.projects):
                 log.info("%s: skipped issue %s is gone or out of scope; no longer retried", self.name,
                          _label(iid, rejected[iid]["key"]))

@@ -191,29 +191,39 @@ class JiraClient:
         return self.get("issuetype")  # type: ignore[no-any-return]
 
     def search_page(self, jql: str, fields: list[str], token: str | None, start_at: int, max_results: int,
-                    expand: str | None) -> Json:
-        """One search page: /search/jql (Cloud, token) or legacy /search (Server, startAt)."""
+                    expand: str | None, properties: list[str] | None = None) -> Json:
+        """One search page: /search/jql (Cloud, token) or legacy /search (Server, startAt).
+
+        `properties`: issue property keys (at most 5) returned with each issue as `"properties": {key: value}`.
+        """
         j = self.jira
         if self.deployment == "cloud":
+            # the POST body's `properties` is a list of keys (OpenAPI SearchAndReconcileRequestBean), though
+            # the library types it as a string
+            wanted: Any = list(properties) if properties else None
             return self.call(lambda: j.enhanced_search_issues(  # type: ignore[return-value]
                 jql, nextPageToken=token, maxResults=max_results, fields=list(fields), expand=expand,
-                json_result=True, use_post=True), "search")
+                properties=wanted, json_result=True, use_post=True), "search")
+        # Server/DC's GET /search takes them comma-separated
+        joined = ",".join(properties) if properties else None
         return self.call(lambda: j.search_issues(  # type: ignore[return-value]
             jql, startAt=start_at, maxResults=max_results, fields=list(fields), expand=expand,
-            json_result=True, validate_query=True), "search")
+            properties=joined, json_result=True, validate_query=True), "search")
 
     def changelog(self, issue_id: str, start_at: int) -> Json:
         """One page of an issue's changelog."""
         return self.get(f"issue/{issue_id}/changelog", {"startAt": start_at, "maxResults": 100})  # type: ignore[no-any-return]
 
-    def issue(self, issue_id: str, fields: list[str]) -> Json | None:
+    def issue(self, issue_id: str, fields: list[str], properties: list[str] | None = None) -> Json | None:
         """One issue with its changelog (as a search embeds it), or None when it is gone (404)."""
         j = self.jira
+        params = {"fields": ",".join(fields), "expand": "changelog"}
+        if properties:
+            params["properties"] = ",".join(properties)
 
         def get() -> Json | None:
             try:
-                return j._get_json(f"issue/{issue_id}", params={"fields": ",".join(fields),  # type: ignore[no-any-return]
-                                                                 "expand": "changelog"})
+                return j._get_json(f"issue/{issue_id}", params=params)  # type: ignore[no-any-return]
             except JIRAError as exc:
                 if exc.status_code == 404:
                     return None

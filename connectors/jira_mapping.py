@@ -512,6 +512,8 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str,
                    projects: Collection[str] | None = None) -> IssueRecords:
     """Map one issue (search result or issue GET) to a WorkItem and the records it names.
 
+    The issue properties the request asked for (`properties=` of the search or issue GET) come beside
+    `fields` as `"properties": {key: JSON value}` and are kept as they are (`WorkItem.properties`).
     `projects`: the synced project keys (inward links from other projects are kept; see
     `links_from_issue`). Raises PayloadError naming the field when the payload does not have the shape
     of a Jira issue; a custom field of the wrong shape is left out and named in `ignored` instead.
@@ -564,7 +566,8 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str,
         parent_id=parent_id, parent_key=parent_key, epic_id=epic_id, epic_key=epic_key,
         sprint_ids=[s.id for s in sprints], release_ids=[r.id for r in releases],
         flagged=bool(f.get(fm.flagged)) if fm.flagged else False,
-        description=adf_text(f.get("description")) or None, url=f"{site_url}/browse/{key}", raw=issue,
+        description=adf_text(f.get("description")) or None, url=f"{site_url}/browse/{key}",
+        properties=dict(obj(issue.get("properties"), "properties")), raw=issue,
     )
     return IssueRecords(item=item, links=links_from_issue(source, issue, projects), people=people, sprints=sprints,
                         releases=releases, ignored=ignored)

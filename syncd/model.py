@@ -152,6 +152,8 @@ class WorkItem(Record):
     description: str | None = None  # plain text, for acceptance-criteria checks
     url: str | None = None
     removed: bool = False
+    # Jira issue properties the source asked for (key -> JSON value), e.g. the launch sign-off property
+    properties: dict[str, Any] = Field(default_factory=dict)
     raw: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
 
 

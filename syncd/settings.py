@@ -32,7 +32,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from syncd.connectors.config import RetryPolicy, SourceConfig, check_no_credentials
+from syncd.connectors.config import JiraSource, RetryPolicy, SourceConfig, check_no_credentials
 from syncd.errors import ConfigError
 from syncd.reports.analysis.risk_rules import RiskThresholds
 from syncd.reports.catalogue.launch_config import LaunchConfig
@@ -331,6 +331,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"source name {name!r} must be lower-case letters, digits, - or _")
         return v
 
+    @model_validator(mode="after")
+    def _sign_off_property(self) -> Settings:
+        # the sign-off property rides on each Jira source's search (`properties=`), so the sources ask for it
+        key = self.releases.sign_off_property
+        if key is None:
+            return self
+        for name, source in self.sources.items():
+            if isinstance(source, JiraSource) and key not in source.issue_properties:
+                if len(source.issue_properties) >= 5:
+                    raise ValueError(f"sources.{name}.issue_properties: Jira returns at most 5 issue properties, "
+                                     f"releases.sign_off_property {key!r} would be a sixth")
+                source.issue_properties = [*source.issue_properties, key]
+        return self
+
     @property
     def db_url(self) -> str:
         """The database URL in force."""
@@ -394,7 +408,7 @@ def format_validation_error(err: ValidationError, prefix: str = "config") -> str
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
     more = f" (and {len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
-    return f"{prefix}: {loc}: {msg}{more}"
+    return f"{prefix}: {loc}: {msg}{more}" if loc else f"{prefix}: {msg}{more}"  # a model validator names its keys
 
 
 def load_settings(config: Path | str | None = None, **overrides: Any) -> Settings:

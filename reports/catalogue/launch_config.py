@@ -89,6 +89,9 @@ class LaunchConfig(_Section):
     checklist: dict[str, str] = Field(default_factory=dict)
     # a label that marks the checklist issue among a release's items (when `checklist` names none)
     checklist_label: str = Field("release-checklist", min_length=1, max_length=100)
+    # a Jira issue property key whose JSON value names the roles that signed (see reports/catalogue/signoffs.py);
+    # the Jira sources fetch it with each issue of their search (no extra request)
+    sign_off_property: str | None = Field(None, min_length=1, max_length=255)
 
     @field_validator("sign_offs")
     @classmethod
@@ -112,6 +115,14 @@ class LaunchConfig(_Section):
         for release, key in v.items():
             if not re.fullmatch(r"[A-Z][A-Z0-9_]+-\d+|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#\d+", key):
                 raise ValueError(f"{release!r}: {key!r} is not an issue key (PROJ-12 or owner/repo#34)")
+        return v
+
+    @field_validator("sign_off_property")
+    @classmethod
+    def _sign_off_property(cls, v: str | None) -> str | None:
+        # Jira's property keys: at most 255 characters; a comma would split the search's property list
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]*", v):
+            raise ValueError(f"{v!r} is not an issue property key (letters, digits, '.', '_', ':', '-')")
         return v
 
     @field_validator("checklist_label")

@@ -63,6 +63,7 @@ def _rules() -> list[Rule]:
         Rule(f"{api}/issue/<key>", endpoint="issue"),
         Rule(f"{api}/issue/<key>/changelog", endpoint="changelog"),
         Rule(f"{api}/issue/<key>/comment", endpoint="comment"),
+        Rule(f"{api}/issue/<key>/properties/<prop>", endpoint="issue_property", methods=["GET", "PUT"]),
         Rule(f"{api}/project/search", endpoint="project_search"),
         Rule(f"{api}/project/<key>", endpoint="project"),
         Rule(f"{api}/project/<key>/versions", endpoint="versions"),
@@ -307,11 +308,12 @@ class JiraApp(ServiceApp, AgileRoutes):
             fields = body.get("fields") or []
             return {"jql": body.get("jql"), "token": body.get("nextPageToken"), "maxResults": body.get("maxResults"),
                     "startAt": body.get("startAt"), "fields": fields if isinstance(fields, list) else [fields],
-                    "expand": body.get("expand") or ""}
+                    "expand": body.get("expand") or "", "properties": _property_keys(body.get("properties"))}
         args = request.args
         expand = ",".join(args.getlist("expand"))
         return {"jql": args.get("jql"), "token": args.get("nextPageToken"), "maxResults": args.get("maxResults"),
-                "startAt": args.get("startAt"), "fields": args.getlist("fields"), "expand": expand}
+                "startAt": args.get("startAt"), "fields": args.getlist("fields"), "expand": expand,
+                "properties": _property_keys(args.getlist("properties"))}
 
     def handle_search_jql(self, request: Request, api: str) -> Response:
         if self.server:
@@ -335,7 +337,7 @@ class JiraApp(ServiceApp, AgileRoutes):
             start = bisect.bisect_right(found.keys(), functools.cmp_to_key(query.compare)(after))
         chunk = ordered[start:start + size]
         shape = self.shape(request, api)
-        body: Json = {"issues": [project_issue(i, sel, expand, shape) for _, i in chunk]}
+        body: Json = {"issues": [project_issue(i, sel, expand, shape, properties=p["properties"]) for _, i in chunk]}
         is_last = start + len(chunk) >= len(ordered)
         if not is_last:
             body["nextPageToken"] = self._token(digest, chunk[-1][0])
@@ -383,7 +385,8 @@ class JiraApp(ServiceApp, AgileRoutes):
         sel = FieldSelection.parse(p["fields"], "*navigable")
         expand = {e.strip() for e in str(p["expand"]).split(",") if e.strip()}
         shape = self.shape(request, api)
-        issues = [project_issue(issue, sel, expand, shape, envelope=True) for _, issue in ordered[start:start + size]]
+        issues = [project_issue(issue, sel, expand, shape, envelope=True, properties=p["properties"])
+                  for _, issue in ordered[start:start + size]]
         return self.json(request, {"expand": "schema,names", "startAt": start, "maxResults": size,
                                    "total": len(ordered), "issues": issues}, api)
 
@@ -393,7 +396,28 @@ class JiraApp(ServiceApp, AgileRoutes):
         issue = self.find_issue(key)
         sel = FieldSelection.parse(request.args.getlist("fields"), "*all")
         expand = {e.strip() for v in request.args.getlist("expand") for e in v.split(",") if e.strip()}
-        return self.json(request, project_issue(issue, sel, expand, self.shape(request, api), envelope=True), api)
+        wanted = _property_keys(request.args.getlist("properties"))
+        return self.json(request, project_issue(issue, sel, expand, self.shape(request, api), envelope=True,
+                                                properties=wanted), api)
+
+    def handle_issue_property(self, request: Request, api: str, key: str, prop: str) -> Response:
+        """GET or PUT one issue property (`{key, value}`; PUT's body is the value: 201 created, 200 updated).
+
+        As on Jira, setting a property does not change the issue's `updated` (properties have no history).
+        """
+        issue = self.find_issue(key)
+        held: Json = issue.setdefault("properties", {})
+        if request.method == "PUT":
+            try:
+                value = json.loads(request.get_data(as_text=True))
+            except ValueError:
+                raise JiraApiError(400, "The property value must be valid JSON.") from None
+            created = prop not in held
+            held[prop] = value
+            return Response(status=201 if created else 200)
+        if prop not in held:
+            raise JiraApiError(404, f"The property with key '{prop}' does not exist.")
+        return self.json(request, {"key": prop, "value": held[prop]}, api)
 
     def handle_changelog(self, request: Request, api: str, key: str) -> Response:
         if self.server:
@@ -464,6 +488,15 @@ class JiraApp(ServiceApp, AgileRoutes):
         from syncd.sandbox.jira_mutations import admin
 
         return admin(self, request, path)
+
+
+def _property_keys(value: Any) -> list[str]:
+    """The `properties` asked for: a list (POST body) or comma-separated values (query), at most 5 as Jira allows."""
+    parts = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    keys = [k.strip() for part in parts if isinstance(part, str) for k in part.split(",") if k.strip()]
+    if len(keys) > 5:
+        raise JiraApiError(400, "A maximum of 5 issue properties can be requested.")
+    return keys
 
 
 def _payload_origin(jw: JiraWorld) -> str:

@@ -90,9 +90,13 @@ class SiteShape:
 
 
 def project_issue(issue: Json, sel: FieldSelection, expand: set[str], shape: SiteShape, agile: bool = False,
-                  envelope: bool = False) -> Json:
-    """One issue as a search, issue or agile endpoint returns it (search/jql: only `{"id"}` for id-only)."""
-    if sel.id_only() and not expand and not envelope:
+                  envelope: bool = False, properties: list[str] | None = None) -> Json:
+    """One issue as a search, issue or agile endpoint returns it (search/jql: only `{"id"}` for id-only).
+
+    `properties`: the issue property keys asked for (`properties=`), returned as `"properties": {key: value}`
+    with the ones the issue has (IssueBean.properties).
+    """
+    if sel.id_only() and not expand and not envelope and not properties:
         return {"id": issue["id"]}
     fields: Json = {}
     for name, value in (issue.get("fields") or {}).items():
@@ -107,6 +111,9 @@ def project_issue(issue: Json, sel: FieldSelection, expand: set[str], shape: Sit
         out["changelog"] = embedded_changelog(issue, shape)
     if fields or not sel.id_only():
         out["fields"] = fields
+    if properties:
+        held = issue.get("properties") or {}
+        out["properties"] = {k: held[k] for k in properties if k in held}
     if "names" in expand:
         out["names"] = {k: shape.names.get(k, k) for k in fields}
     return out

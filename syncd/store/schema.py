@@ -100,6 +100,7 @@ items = Table(
     Column("url", Text),
     Column("removed", Boolean, nullable=False),
     _ts("removed_at"),
+    Column("properties", JsonType, nullable=False, server_default="{}"),
     Column("content_hash", String(64), nullable=False),
     Column("raw", JsonType),
     Index("ix_items_source", "source"),

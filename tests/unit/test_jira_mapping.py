@@ -6,6 +6,8 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from syncd.connectors.jira_mapping import (
     FieldMap,
     adf_text,
@@ -16,6 +18,7 @@ from syncd.connectors.jira_mapping import (
     sprint_from_jira,
     transitions_from_histories,
 )
+from syncd.connectors.payload import PayloadError
 from syncd.model import ItemKind, LinkKind, SprintState, StatusCategory, TransitionField
 
 
@@ -210,3 +213,22 @@ def test_version_and_adf_edges() -> None:
              "content": [{"type": "text", "text": "Security "}, {"type": "text", "text": "sign-off",
                                                                  "marks": [{"type": "strong"}]}]}]}]}
     assert adf_text(tasks) == "Launch checklist\n- [x] QA sign-off\n- [ ] Security sign-off"
+
+
+def test_issue_properties_come_with_the_issue_as_the_real_api_returns_them(realdata: Path) -> None:
+    # Jira Cloud's OpenAPI (salto-io swaggers): the search request's `properties` is a list of keys and each
+    # IssueBean carries "properties": {key: value} beside "fields"
+    spec = json.loads((realdata / "jira-openapi/jira-platform-v3.trimmed.json").read_text())["components"]["schemas"]
+    assert spec["SearchAndReconcileRequestBean"]["properties"]["properties"]["type"] == "array"
+    assert spec["IssueBean"]["properties"]["properties"]["type"] == "object"
+    page = json.loads((realdata / "jira-recorded/go-jira_issues_in_sprint_with_changelog.json").read_text())
+    value = {"qa": {"by": "Ana", "at": "2026-11-20"}}
+    payload = {**page["issues"][0], "properties": {"release-signoff": value}}
+    item = item_from_jira("acme", payload, FieldMap(points="customfield_10105"), "https://example.atlassian.net").item
+    assert item.properties == {"release-signoff": {"qa": {"by": "Ana", "at": "2026-11-20"}}}
+    assert item.raw == payload
+    # not asked for: none
+    assert item_from_jira("acme", page["issues"][0], FieldMap(), "https://example.atlassian.net").item.properties == {}
+    # a value that is not an object is a bad payload, named by its field
+    with pytest.raises(PayloadError, match="properties"):
+        item_from_jira("acme", {**page["issues"][0], "properties": ["x"]}, FieldMap(), "https://x.example")

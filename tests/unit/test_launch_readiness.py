@@ -26,6 +26,7 @@ from syncd.reports.catalogue.catalogue import render_report
 from syncd.reports.catalogue.launch import find_release
 from syncd.reports.catalogue.launch_config import LaunchConfig, LaunchConventions
 from syncd.reports.catalogue.readiness import Readiness, launch_checklist
+from syncd.reports.catalogue.signoffs import _PropertySignOff, property_sign_offs
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import load_goals_file
 from syncd.settings import ReportSettings, load_settings
@@ -208,7 +209,7 @@ def test_each_sign_off_source_answers_with_the_person_and_the_date_it_was_given(
     assert (sec.given, sec.source, sec.at) == (False, "unchecked line", None)
     legal = rows["Legal"]
     assert (legal.given, legal.source, legal.item, legal.at) == (False, None, None, None)
-    assert any("Jira issue properties are not synced" in n for n in so.notes)
+    assert any("set releases.sign_off_property" in n for n in so.notes)
 
     gate = next(c for c in ready.checks if c.name == "Sign-offs done")
     assert gate.gate and not gate.ok
@@ -281,7 +282,7 @@ def test_the_sign_offs_table_shows_names_sources_and_dates(tmp_path: Path) -> No
             f"{checklist.updated.astimezone(ZoneInfo('Europe/Berlin')).date().isoformat()} | checklist issue last "
             "updated (description history is not stored) |") in section
     assert "| Legal | &lt;b&gt;Ann&lt;/b&gt; | ❌ no | not found | — | — |" in section  # config text stays text
-    assert "Jira issue properties are not synced" in section
+    assert "set releases.sign\\_off\\_property to the key of a Jira issue property" in section
 
     plain = render_report("launch-readiness", None, _input_plain(world, tmp_path)).markdown
     assert "No sign-offs are configured: name each role and the person who signs it off under " \
@@ -336,3 +337,90 @@ def test_go_no_go_roles_are_shown_from_the_config_and_missing_ones_name_their_ke
     config.write_text('[releases.roles]\napproves = "X"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"^config: releases\.roles\.approves: unknown key$"):
         load_settings(config)
+
+
+def test_an_issue_property_answers_first_with_who_and_when(tmp_path: Path) -> None:
+    world = build_world()
+    checklist, docs = _with_checklist(world, "- [x] Product Owner sign-off")
+    # the documented shape on the checklist issue: QA dated by 'at', Product Owner without one, Legal said no
+    checklist.properties = {"release-signoff": {"qa": {"by": "Ana", "at": "2026-11-20"},
+                                                "Product Owner": {"by": "Priya"}, "legal": {"signed": False}}}
+    # a tolerated shape on another item of the release: a list of role names (one note says the shape)
+    docs.properties = {"release-signoff": ["Security"]}
+    ready = _ready(world, tmp_path, LaunchConfig(sign_offs=ROLES, sign_off_property="release-signoff"))
+    rows = {r.role: r for r in ready.sign_offs.rows}
+    qa = rows["QA"]  # the property wins over the checklist's label signoff-qa
+    assert (qa.given, qa.source, qa.item and qa.item.key, qa.at, qa.dated_by) == (
+        True, "issue property release-signoff (by Ana)", checklist.key, datetime(2026, 11, 20, 12, tzinfo=UTC),
+        "the property's 'at'")
+    po = rows["Product Owner"]  # no 'at': the checklist's last update, said so
+    assert (po.given, po.source, po.at, po.dated_by) == (
+        True, "issue property release-signoff (by Priya)", checklist.updated,
+        "item last updated (the property gives no 'at')")
+    sec = rows["Security"]
+    assert (sec.given, sec.source, sec.item and sec.item.key, sec.at) == (
+        True, "issue property release-signoff", docs.key, docs.updated)
+    docs_row = rows["Docs"]  # no property names it: its label answers as before
+    assert (docs_row.given, docs_row.source) == (True, "label signoff-docs")
+    assert not rows["Legal"].given and rows["Legal"].source is None  # signed: false is not a sign-off
+    assert ready.sign_offs.notes == [
+        f'Issue property release-signoff on {docs.key} is not of the documented shape '
+        '{"<role>": {"by": "<name>", "at": "<YYYY-MM-DD>"}} (read: a list of role names).']
+    gate = next(c for c in ready.checks if c.name == "Sign-offs done")
+    assert gate.detail == "1 of 5 sign-offs missing: Legal (Ann Lee)"
+
+
+def test_property_values_of_other_shapes_answer_what_they_can_and_say_so() -> None:
+    read, note = property_sign_offs({"QA": True, "docs": None, "security": {"by": "Bo", "at": "soon"}, "legal": 3})
+    assert read == {"qa": _PropertySignOff(True), "docs": _PropertySignOff(False),
+                    "security": _PropertySignOff(True, "Bo", None)}
+    assert note == ('is not of the documented shape {"<role>": {"by": "<name>", "at": "<YYYY-MM-DD>"}} '
+                    '(read: QA: true; security: \'at\' "soon" is not a date; legal: 3)')
+    assert property_sign_offs("qa") == ({}, 'is not of the documented shape {"<role>": {"by": "<name>", '
+                                            '"at": "<YYYY-MM-DD>"}} (read: "qa")')
+    # a date-time keeps its instant (in UTC); the documented shape gives no note
+    read, note = property_sign_offs({"qa": {"at": "2026-11-20T23:30:00+01:00"}})
+    assert read["qa"].at == datetime(2026, 11, 20, 22, 30, tzinfo=UTC) and note is None
+
+
+def test_the_sign_offs_table_shows_a_property_sign_off_and_its_signer_as_text(tmp_path: Path) -> None:
+    world = build_world()
+    checklist, _ = _with_checklist(world, "")
+    checklist.properties = {"release-signoff": {"qa": {"by": "<img src=x onerror=alert(1)>", "at": "2026-11-20"}}}
+    goals = load_goals_file(write_goals(tmp_path / "goals.toml"))
+    snap = Snapshot.of(world.items, pulls=world.pulls, sprints=world.sprints, releases=world.releases,
+                       links=world.links, transitions=world.transitions, people=world.people)
+    analysis = analyse(snap, goals.goals, ReportSettings(timezone="America/Los_Angeles"), NOW,
+                       capacity=goals.capacity)
+    inp = ReportInput(analysis=analysis, snapshot=snap, now=NOW, scope="1.1",
+                      launch=LaunchConfig(sign_offs={"QA": "Lee Park"}, sign_off_property="release-signoff"))
+    report = render_report("launch-readiness", None, inp)
+    section = report.markdown.split("## Sign-offs\n", 1)[1].split("\n## ", 1)[0]
+    link = f"[{checklist.key}]({checklist.url})"
+    # a date without a time shows that day in a time zone eight hours behind UTC too
+    assert (f"| QA | Lee Park | ✅ yes | issue property release-signoff (by &lt;img src=x onerror=alert(1)&gt;) "
+            f"on {link} | 2026-11-20 | the property's 'at' |") in section
+    assert "<img" not in report.html
+    assert "sign\\_off\\_property" not in section and "issue properties are not synced" not in section
+
+
+JIRA_SOURCE = ('[sources.acme]\ntype = "jira"\nurl = "https://acme.atlassian.net"\nemail = "a@acme.example"\n'
+               'token = "t"\nprojects = ["WID"]\n')
+
+
+def test_the_sign_off_property_is_asked_of_every_jira_source_and_a_bad_key_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "syncd.toml"
+    config.write_text(JIRA_SOURCE + 'issue_properties = ["triage"]\n[releases]\nsign_off_property = "release-signoff"\n',
+                      encoding="utf-8")
+    settings = load_settings(config)
+    assert settings.sources["acme"].issue_properties == ["triage", "release-signoff"]  # type: ignore[union-attr]
+    for body, message in (
+            ('[releases]\nsign_off_property = "a,b"\n',
+             "config: releases.sign_off_property: 'a,b' is not an issue property key"),
+            (JIRA_SOURCE + 'issue_properties = ["a", "b", "c", "d", "e"]\n[releases]\nsign_off_property = "f"\n',
+             "config: sources.acme.issue_properties: Jira returns at most 5 issue properties, "
+             "releases.sign_off_property 'f' would be a sixth")):
+        config.write_text(body, encoding="utf-8")
+        with pytest.raises(ConfigError) as err:
+            load_settings(config)
+        assert str(err.value).startswith(message) and "\n" not in str(err.value), str(err.value)
