@@ -68,8 +68,9 @@ class AnalysisSettings(Protocol):
 class _Forecasts:
     """One forecast per scope, keyed by its remaining item ids: a goal and a release with the same
     items get the same dates (the first to ask, goals before releases, sets the share). A scope
-    left with the rule-of-succession default share that holds exactly an open release's remaining
-    items, with releases of its team ahead, is forecast as queued behind them (see `queue.py`)."""
+    with a recent share or the rule-of-succession default share (not an allocation or a configured
+    default share) that holds exactly an open release's remaining items, with releases of its team
+    ahead, is forecast as queued behind them (see `queue.py`)."""
 
     def __init__(self, snap: Snapshot, hist: Histories, teams: Teams, now: datetime, tz: tzinfo,
                  settings: AnalysisSettings) -> None:
@@ -99,8 +100,9 @@ class _Forecasts:
             sample = self.sample(items, allocation, team)
             queued = None
             rel, ahead = self._queue.get(key, (None, []))
-            if (rel is not None and sample.share_source == ShareSource.DEFAULT and s.forecast_default_share is None
-                    and sample.team == rel.team_label):
+            if (rel is not None and sample.team == rel.team_label
+                    and (sample.share_source == ShareSource.RECENT
+                         or (sample.share_source == ShareSource.DEFAULT and s.forecast_default_share is None))):
                 queued = queued_forecast(rel, ahead, sample, self.teams, self.facts, self.now, self.tz,
                                          share_weeks=s.forecast_share_weeks, trials=s.forecast_trials,
                                          seed=seed_for(key))

@@ -12,17 +12,25 @@ remaining work of every feature ahead of it, and its own, is finished.
 Here the queue is the team's open releases (not released to production) ordered by their date: a
 release is *ahead* of another when its date is earlier and their teams overlap (they share a
 Jira project, repository or configured team); an undated release is behind every dated one. A
-release with the default share and releases ahead of it is forecast as *queued*:
+release with releases ahead of it is forecast as *queued*, whether it has a recent share of its
+own (it is started, but works beside the releases ahead) or only the default share:
 
     remaining = its own remaining items ∪ the remaining items of every release ahead
     share     = the part of its team's completions in the share window (the last
-                `forecast_share_weeks` weeks) that were items of the releases ahead: the capacity
-                the release stream gets today, capped at the whole team
+                `forecast_share_weeks` weeks) that were items of the releases ahead or its own:
+                the capacity the release stream gets today, capped at the whole team
 
 sampled at its team's weekly throughput like any team-share forecast. With one team this share is
-the sum of the releases' recent shares. Where no release ahead finished anything recently, or
-nothing is ahead, the default share stays (named as such). A configured `forecast_default_share`
-or a goal's `allocation` is a decision someone made and is kept.
+the sum of the releases' recent shares, its own included (Widget 2.7 behind Widget 2.6: 6 + 43
+items at WID's throughput × (0.41 + 0.067)). Where neither a release ahead nor the release itself
+finished anything recently, the default share stays (named as such). A configured
+`forecast_default_share` (for a release with none of its own) or a goal's `allocation` is a
+decision someone made and is kept.
+
+The stream's share is one point share, not resampled per trial (`forecast.trial_shares` draws a
+single scope's k of n): the k of n it is measured on are several releases' completions whose
+mix changes as the releases ahead finish, and the queue's backtest (bench/RESULTS.md, "new +
+queue") measured it as a point share. The interval therefore comes from the throughput draws only.
 
 Goals enter only through their items: forecasts are keyed by the remaining item set, so a goal
 holding exactly a queued release's remaining items gets the release's queued forecast; any other
@@ -89,20 +97,23 @@ def _done_in(teams: Teams, items: Sequence[WorkItem], facts: Mapping[str, ItemFa
 def queued_forecast(rel: QueuedRelease, ahead: Sequence[QueuedRelease], sample: Sample, teams: Teams,
                     facts: Mapping[str, ItemFacts], now: datetime, tz: tzinfo, *, share_weeks: int, trials: int,
                     seed: int) -> Forecast | None:
-    """The forecast of a release waiting behind `ahead` (None: nothing ahead finished anything recently)."""
+    """The forecast of a release waiting behind `ahead` (None: neither it nor anything ahead finished anything recently)."""
     if sample.refused or not rel.remaining_ids:
         return None
     since = now - timedelta(days=7 * share_weeks)
     team_done = teams.done_times(sorted(rel.teams))
     theirs = bisect_left(team_done, now) - bisect_left(team_done, since)
     parts = [_done_in(teams, r.items, facts, rel.teams, since, now) for r in ahead]
-    stream = min(1.0, len(set().union(*parts)) / theirs) if theirs else 0.0
+    mine = _done_in(teams, rel.items, facts, rel.teams, since, now)
+    stream = min(1.0, len(mine.union(*parts)) / theirs) if theirs else 0.0
     if stream <= 0:
         return None
     own = set(rel.remaining_ids)
     before = set().union(*(r.remaining_ids for r in ahead)) - own
-    fc = forecast_completion(sorted(own | before), replace(sample, share=stream, share_source=ShareSource.QUEUED),
+    fc = forecast_completion(sorted(own | before), replace(sample, share=stream, share_source=ShareSource.QUEUED,
+                                                           share_counts=None),
                              now, tz, trials=trials, seed=seed)
     return replace(fc, remaining_items=len(own), key=scope_key(own), ahead_items=len(before),
+                   own_share=len(mine) / theirs,
                    ahead=[QueuedAhead(name=r.name, remaining=len(r.remaining_ids), share=len(p) / theirs)
                           for r, p in zip(ahead, parts, strict=True)])

@@ -19,6 +19,11 @@ _SHARE_SOURCE = {ShareSource.RECENT: "recent", ShareSource.CONFIGURED: "configur
                  ShareSource.DEFAULT: "default, none of its own recently"}
 
 
+def _own_part(fc: Forecast) -> str:
+    """`, 0.067 its own` when a queued release has a recent share of its own in its stream's share."""
+    return f", {fc.own_share:.2g} its own" if fc.own_share > 0 else ""
+
+
 def forecast_inputs(fc: Forecast) -> str:
     """What a forecast was computed from, in the reason's words.
 
@@ -30,7 +35,7 @@ def forecast_inputs(fc: Forecast) -> str:
         behind = ", ".join(f"{a.name} ({a.remaining} item{'s' if a.remaining != 1 else ''})" for a in fc.ahead)
         low = f", low confidence (under {MIN_CONFIDENT_WEEKS} weeks sampled)" if fc.low_confidence else ""
         return (f"queued behind {behind}: team {fc.team} throughput, {fc.history_weeks} weeks ({fc.sample_items} "
-                f"items), share {fc.share:.2g} (of the release stream), {fc.simulated_items} items to finish "
+                f"items), share {fc.share:.2g} (of the release stream{_own_part(fc)}), {fc.simulated_items} items to finish "
                 f"({fc.remaining_items} its own){low}")
     if fc.method == ForecastMethod.TEAM_SHARE:
         how = f"team {fc.team} throughput"

@@ -425,7 +425,7 @@ class ShareSource(StrEnum):
     CONFIGURED = "configured"  # the goal's `allocation`
     RECENT = "recent"  # the scope's share of the team's completions in the share window
     DEFAULT = "default"  # no completions of its own yet: `forecast.default_share`
-    QUEUED = "queued"  # none of its own yet, behind releases of its team: their shares (see `queue.py`)
+    QUEUED = "queued"  # behind open releases of its team: their shares and its own (see `queue.py`)
     NONE = "none"  # own-history forecasts use no share (share = 1.0)
 
 
@@ -510,6 +510,7 @@ class Forecast:
     # a queued forecast (share source "queued"): the releases ahead, and their remaining items not the scope's own
     ahead: list[QueuedAhead] = field(default_factory=list)
     ahead_items: int = 0
+    own_share: float = 0.0  # a queued forecast: the part of the stream's share that is the release's own (recent)
 
     @property
     def simulated_items(self) -> int:

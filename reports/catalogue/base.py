@@ -296,7 +296,8 @@ def forecast_basis(fc: Forecast) -> str:
     """
     left = f"{fc.remaining_items} left"
     if fc.share_source == ShareSource.QUEUED:
-        how = (f"{queued_behind(fc)}: team {fc.team} × {format_share(fc.share)} share of the release stream")
+        own = f" ({format_share(fc.own_share)} its own)" if fc.own_share > 0 else ""
+        how = f"{queued_behind(fc)}: team {fc.team} × {format_share(fc.share)} share of the release stream{own}"
         left = f"{fc.simulated_items} left ({fc.remaining_items} its own, {fc.ahead_items} ahead)"
     elif fc.method == ForecastMethod.TEAM_SHARE:
         how = f"team {fc.team} × {format_share(fc.share)} {_SHARE_WORDS.get(fc.share_source, 'share')}"

@@ -99,3 +99,37 @@ def test_the_reports_name_the_queue(demo: SandboxStore, analysis: Analysis) -> N
     assert f"queued behind Gadget 5.6 ({fc.ahead[0].remaining} items): team GAD + acme/gadget × " in line
     assert f"{fc.simulated_items} left ({fc.remaining_items} its own, {fc.ahead_items} ahead)" in line
     assert "default share" not in line
+
+
+def test_widget_2_7_with_a_small_share_of_its_own_is_forecast_behind_widget_2_6(demo: SandboxStore,
+                                                                               analysis: Analysis) -> None:
+    # Widget 2.7 has a few recent completions of its own (6.7% of its team's), so it had a recent share
+    # and no queue: 85% forecast in 2028, "cut 42 of 43". Queued, its stream is Widget 2.6's recent
+    # completions and its own over the team's (WID + acme/widget), its items 2.6's and its own
+    db = _db(demo)
+    left_27, left_26 = _items(db, ("Widget 2.7", "v2.7"), False), _items(db, ("Widget 2.6", "v2.6"), False)
+    assert (len(left_27), len(left_26)) == (42, 6)
+    fc = next(r for r in analysis.releases if r.release.name == "Widget 2.7").forecast
+    assert (fc.share_source, fc.team) == (ShareSource.QUEUED, "WID + acme/widget")
+    assert [(a.name, a.remaining) for a in fc.ahead] == [("Widget 2.6", len(left_26))]
+    assert (fc.remaining_items, fc.ahead_items) == (len(left_27), len(left_26 - left_27))
+
+    team = _finished(db, "i.project IN ('WID', 'acme/widget')", ())
+    six, twelve = NOW - timedelta(weeks=6), NOW - timedelta(weeks=12)
+    recent = {k for k, at in team.items() if six <= at < NOW}
+    own = len(recent & _items(db, ("Widget 2.7", "v2.7"), True)) / len(recent)
+    ahead = len(recent & _items(db, ("Widget 2.6", "v2.6"), True)) / len(recent)
+    assert own > 0 and fc.own_share == pytest.approx(own) and fc.share == pytest.approx(own + ahead)
+    pace = sum(1 for at in team.values() if twelve <= at < NOW) / 12 * (own + ahead)
+    hand_p50 = (NOW + timedelta(weeks=math.ceil(len(left_27 | left_26) / pace))).date()
+    assert fc.p50 is not None and fc.p85 is not None
+    assert abs((fc.p50 - hand_p50).days) <= 14, (fc.p50, hand_p50, own, ahead, pace)
+    assert fc.p50 <= fc.p85 < date(2027, 7, 1)
+    # the cut option meets the date 2027-01-04 by hand: the items cut leave (6 + kept) for the
+    # weeks to the date at the mean pace, within a week of slack for the Monte Carlo's 85%
+    [cut] = [o for o in fc.options if o.kind == "cut"]
+    kept = len(left_27) - int(cut.description.split()[1])
+    assert cut.p85 is not None and cut.p85 <= date(2027, 1, 4)
+    weeks = math.floor((date(2027, 1, 4) - NOW.date()).days / 7)
+    assert len(left_26) + kept <= pace * weeks + pace, (kept, pace, weeks)
+    assert kept > 0

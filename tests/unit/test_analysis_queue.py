@@ -138,3 +138,54 @@ def test_a_queued_forecast_on_under_six_weeks_is_marked_low_confidence() -> None
     assert (r2.share_source, r2.history_weeks, r2.low_confidence, r2.p85) == (ShareSource.QUEUED, 4, True, weeks_out(10))
     assert forecast_basis(r2).startswith("⚠ low confidence (under 6 weeks sampled); queued behind R1 (4 items): ")
     assert forecast_inputs(r2).endswith("10 items to finish (6 its own), low confidence (under 6 weeks sampled)")
+
+
+def measured_world() -> Plan:
+    """Team WID finishes exactly 4 items every week for 12 weeks; in the last 6 weeks (24 items) R1 had
+    12 (share 0.5) and R2 6 (share 0.25, measured: R2 is started), the other 6 neither's. Left: R1 4, R2 6."""
+    p = Plan()
+    r1 = p.version("R1", due=date(2026, 5, 1))
+    r2 = p.version("R2", due=date(2026, 9, 1))
+    for week in range(12):
+        for j in range(4):
+            rel = (r1 if j < 2 else r2 if j == 2 else None) if week >= 6 else None
+            item = p.item(created=day(0), labels=["other" if rel is None else rel.name.lower()],
+                          release_ids=[rel.id] if rel is not None else [])
+            p.move(item, "In Progress", day(7 * week + j * 0.1))
+            p.move(item, "Done", day(7 * week + 1 + j * 0.1))
+    for _ in range(4):
+        p.item(created=day(0), labels=["r1"], release_ids=[r1.id])
+    for _ in range(6):
+        p.item(created=day(0), labels=["r2"], release_ids=[r2.id])
+    return p
+
+
+def test_a_release_with_a_small_share_of_its_own_queues_behind_the_release_ahead() -> None:
+    # by hand: R2's stream is R1's 12 + R2's 6 of the team's 24 completions in the share window:
+    # 0.5 + 0.25 = 0.75; R1's 4 + R2's 6 = 10 items at 4 × 0.75 = 3 a week: 9 after 3 weeks, 12 after 4,
+    # so 4 weeks at every level (the team's weeks are all 4 and the stream's share is a point share)
+    an = analyse(measured_world().snapshot(), [], Settings(forecast_weeks=12), NOW)
+    r1, r2 = _releases(an)["R1"], _releases(an)["R2"]
+    assert (r1.share_source, r1.share, r1.ahead) == (ShareSource.RECENT, pytest.approx(0.5), [])
+    assert (r2.share_source, r2.share, r2.own_share) == (ShareSource.QUEUED, pytest.approx(0.75), pytest.approx(0.25))
+    assert (r2.remaining_items, r2.ahead_items, r2.simulated_items) == (6, 4, 10)
+    assert [(a.name, a.remaining, a.share) for a in r2.ahead] == [("R1", 4, pytest.approx(0.5))]
+    assert r2.p50 == r2.p85 == r2.p95 == weeks_out(4)
+    assert forecast_basis(r2).startswith(
+        "queued behind R1 (4 items): team WID × 75% share of the release stream (25% its own); "
+        "12 of 12 weeks sampled (48 items); 10 left (6 its own, 4 ahead)")
+    assert forecast_inputs(r2) == (
+        "queued behind R1 (4 items): team WID throughput, 12 weeks (48 items), share 0.75 (of the release stream, "
+        "0.25 its own), 10 items to finish (6 its own)")
+
+
+def test_a_goal_with_the_measured_release_s_items_gets_its_queued_forecast_and_an_allocation_wins() -> None:
+    an = analyse(measured_world().snapshot(), [goal(Selector(labels=("r2",)))], Settings(forecast_weeks=12), NOW)
+    # the goal holds R2's 6 done items too, but its remaining items are R2's: the same forecast
+    assert an.goals[0].forecast.key == _releases(an)["R2"].key
+    assert an.goals[0].forecast.p85 == weeks_out(4)
+    # an allocation of 0.5 is someone's decision: 6 items at 4 × 0.5 = 2 a week, 3 weeks, nothing ahead
+    an = analyse(measured_world().snapshot(), [goal(Selector(labels=("r2",)), allocation=0.5)],
+                 Settings(forecast_weeks=12), NOW)
+    g = an.goals[0].forecast
+    assert (g.share_source, g.share, g.ahead, g.p85) == (ShareSource.CONFIGURED, 0.5, [], weeks_out(3))
