@@ -401,6 +401,10 @@ def test_the_sign_offs_table_shows_a_property_sign_off_and_its_signer_as_text(tm
     assert (f"| QA | Lee Park | ✅ yes | issue property release-signoff (by &lt;img src=x onerror=alert(1)&gt;) "
             f"on {link} | 2026-11-20 | the property's 'at' |") in section
     assert "<img" not in report.html
+    # the sentence above the table is its own paragraph, so the table is a table in the HTML too
+    assert "(label release-checklist).\n\n| Role |" in section
+    html_section = report.html.split("Sign-offs</h2>", 1)[1].split("</h2>", 1)[0]
+    assert "<table" in html_section and ">Lee Park</td>" in html_section, html_section
     assert "sign\\_off\\_property" not in section and "issue properties are not synced" not in section
 
 
