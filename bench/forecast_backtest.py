@@ -20,7 +20,7 @@ a miss; one whose date is still ahead is undecided and left out.
 - new: `syncd.reports.analysis` as the reports use it (team throughput × the scope's share, the
   share resampled per trial where it was measured, own history from its first start where no team
   is identified; `teams.forecast_sample`, `forecast.trial_shares`);
-- new + queue: new, with releases that have no completions of their own queued behind the open
+- new + queue: new, with releases (a recent share of their own or none) queued behind the open
   releases of their team due before them (`queue.queued_forecast`, as the reports do since issue 12's
   queue item).
 
@@ -156,8 +156,8 @@ def new_method(snap: Snapshot, hist: Histories, trials: int) -> Forecaster:
 
 
 class QueuedMethod:
-    """`new`, with a release that has the default share forecast queued behind the open releases of its
-    team due before it (`analysis.queue`). The queue is the fix versions and milestones open then, each
+    """`new`, with a release that has the default share or a recent share of its own forecast queued
+    behind the open releases of its team due before it (`analysis.queue`). The queue is the fix versions and milestones open then, each
     on its own (the scopes this backtest tests), not joined into one release as the reports join them.
     `queued` holds the seeds of the scope-weeks it forecast queued (to compare both methods on them)."""
 
@@ -171,7 +171,7 @@ class QueuedMethod:
         teams, facts = self.teams, self.facts
         sample = forecast_sample(teams, existing, facts, at, window=WINDOW, share_weeks=SHARE_WEEKS,
                                  default_share=DEFAULT_SHARE)
-        if sample.share_source == ShareSource.DEFAULT and not sample.refused:
+        if sample.share_source in (ShareSource.DEFAULT, ShareSource.RECENT) and not sample.refused:
             open_ = [queued_release(teams, r.name, r.due, items, [i for i in items
                                                                 if i.status_category != StatusCategory.DONE])
                      for r in then.releases if r.kind != ReleaseKind.RELEASE and not r.released

@@ -87,7 +87,10 @@ def test_backtest_counts_the_queued_release_beside_the_default_share(tmp_path: P
       on or after R2's finish on day 78: 9 hits of 9;
     - default share 1/(w + 2) (w completions in w weeks): 2 items take 2(w + 2) weeks, day 21w + 28:
       day 70 on day 14 (w = 2) is before day 78, a miss; 8 hits of 9.
-    Day 77 (R2's item done on day 71 is its own share) is the same forecast in both."""
+    Day 77: R2's item done on day 71 gives it a recent share of its own (1 of the team's 6), and it is
+    queued still (R1 open, unreleased): its stream is R1's 5 + its own 1 of the 6, a share of 1, so its
+    1 item left takes 1 week, day 84, a hit; without the queue 1 item at a share of about 1/6 takes
+    weeks, a hit too. So 10 asked: queued 10 hits of 10, plain 9 of 10."""
     p = Plan()
     r1 = p.version("R1", due=date(2026, 3, 1))
     r2 = p.version("R2", due=date(2026, 6, 1))
@@ -100,5 +103,5 @@ def test_backtest_counts_the_queued_release_beside_the_default_share(tmp_path: P
     tallies, n = backtest(p.snapshot(), goals, day(100), 200, life="created")
     assert n == 2  # the two versions (the goal holds no items)
     queued, plain = tallies["new + queue, queued weeks only"], tallies["new, queued weeks only"]
-    assert (queued.asked, queued.dated, queued.decided, queued.hits) == (9, 9, 9, {50: 9, 85: 9, 95: 9})
-    assert (plain.asked, plain.dated, plain.decided, plain.hits) == (9, 9, 9, {50: 8, 85: 8, 95: 8})
+    assert (queued.asked, queued.dated, queued.decided, queued.hits) == (10, 10, 10, {50: 10, 85: 10, 95: 10})
+    assert (plain.asked, plain.dated, plain.decided, plain.hits) == (10, 10, 10, {50: 9, 85: 9, 95: 9})
