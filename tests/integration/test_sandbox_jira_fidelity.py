@@ -186,9 +186,12 @@ def test_sprints_match_recorded_by_state(realdata: Path, server: RunningServer) 
     real = recorded(realdata, "go-jira_sprints.json")
     ours = call(server, "get", "/rest/agile/1.0/board/1/sprint").json()
     assert set(real) <= set(ours)
+    # createdDate: Jira Cloud's sprints carry it (optional in Cloud's Sprint model, e.g. jira.js AgileModels.Sprint);
+    # the recorded go-jira sprints come from a site that predates it. The generated world's sprints carry it (the
+    # replay leaves out sprints created after --now), the factory world's do not (a site without it).
     for state in ("closed", "active", "future"):
-        real_keys = {k for s in real["values"] if s["state"] == state for k in s} - {"goal"}
-        ours_keys = {k for s in ours["values"] if s["state"] == state for k in s} - {"goal"}
+        real_keys = {k for s in real["values"] if s["state"] == state for k in s} - {"goal", "createdDate"}
+        ours_keys = {k for s in ours["values"] if s["state"] == state for k in s} - {"goal", "createdDate"}
         assert real_keys == ours_keys, state  # startDate/endDate only once started, completeDate once closed
     single = call(server, "get", "/rest/agile/1.0/sprint/3").json()
     assert single == next(s for s in ours["values"] if s["id"] == 3)
