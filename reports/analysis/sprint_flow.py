@@ -23,9 +23,9 @@ Guide", chapter 6 "The basic metrics of flow" (prokanban.org) states them, and A
 A "day's end" is the next local midnight in the report time zone, or the sprint's end (or now)
 when that comes first. A team is a configured `[teams.NAME]` holding one of the sprint's items (by
 board, project or repository, first team first, as forecasts and dependencies assign them:
-`teams.team_map`), and its row counts every item that team holds, in the sprint or not; the
-sprint's items no configured team holds share one row, "not in a configured team (projects)",
-counting every item of those projects that no team holds. Without `[teams]`, a team is a Jira
+`teams.team_map`), and its row, named with its items' projects ("web (GAD, WID)"), counts every
+item that team holds, in the sprint or not; the sprint's items no configured team holds share one
+row, "not in a configured team (OPS)", counting every item of those projects that no team holds. Without `[teams]`, a team is a Jira
 project (or GitHub repository) of the sprint's items.
 """
 
@@ -91,15 +91,20 @@ def flow_teams(sprint_items: Sequence[WorkItem], items: Sequence[WorkItem],
                teams: TeamMap) -> list[tuple[str, list[WorkItem]]]:
     """The teams of the sprint's items, each with all its `items` (in the sprint or not), named.
 
-    With `[teams]`: the configured teams holding a sprint item, in file order, then one row for
-    the sprint items no team holds ("not in a configured team (GAD, OPS)") with every item of
-    their projects that no team holds. Without: one row per project, sorted.
+    With `[teams]`: the configured teams holding a sprint item, in file order, each named with the
+    projects of its items ("web (GAD, WID)"), then one row for the sprint items no team holds ("not
+    in a configured team (OPS)") with every item of their projects that no team holds. Without: one
+    row per project, sorted.
     """
     if not teams.names:
         projects = sorted({i.project for i in sprint_items})
         return [(p, [i for i in items if i.project == p]) for p in projects]
     held = {t for i in sprint_items if (t := teams.by_item.get(i.id)) is not None}
-    out = [(name, [i for i in items if teams.by_item.get(i.id) == name]) for name in teams.names if name in held]
+    out = []
+    for name in teams.names:
+        if name in held:
+            mine = [i for i in items if teams.by_item.get(i.id) == name]
+            out.append((f"{name} ({', '.join(sorted({i.project for i in mine}))})", mine))
     loose = sorted({i.project for i in sprint_items if i.id not in teams.by_item})
     if loose:
         out.append((f"not in a configured team ({', '.join(loose)})",

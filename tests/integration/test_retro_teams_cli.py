@@ -52,7 +52,7 @@ def test_retrospective_rows_are_the_configured_teams(tmp_path: Path) -> None:
     # web = WID's A B C F G + GAD's J L: 7 finished (3 then 4), 3.5 a week, cycle 2 3 4 5 5 7.5 9 -> p50 5,
     # p85 7.5; daily WIP 1 3 3 4 4 4 4 4 5 5 4 4 3 2 2 = 52/15. OPS's M: 1 finished, cycle 1, WIP 1/15.
     assert _rows(flow) == [
-        "| web | 7 | 3.5 (week 1: 3, week 2: 4) | 5 | 7.5 | 3.5 (fewest 1, most 5) |",
+        "| web (GAD, WID) | 7 | 3.5 (week 1: 3, week 2: 4) | 5 | 7.5 | 3.5 (fewest 1, most 5) |",
         "| not in a configured team (OPS) | 1 | 0.5 (week 1: 1, week 2: 0) | 1 | 1 | 0.1 (fewest 0, most 1) |",
     ]
     assert "a team is a configured team" in flow and "a team is a project" not in flow

@@ -205,7 +205,7 @@ def test_with_teams_two_projects_of_one_team_make_one_row_of_their_union() -> No
     # J on k = 1..5, K on k = 4..14, L on k = 9..12 -> 1 3 3 4 4 4 4 4 5 5 4 4 3 2 2, sum 52, 52/15 = 3.47
     # OPS's M alone: 1 finished in week 1, 0.5 a week, cycle 1, in progress only at k = 2's end: 1/15 = 0.07
     assert _rows(md) == [
-        "| web | 7 | 3.5 (week 1: 3, week 2: 4) | 5 | 7.5 | 3.5 (fewest 1, most 5) |",
+        "| web (GAD, WID) | 7 | 3.5 (week 1: 3, week 2: 4) | 5 | 7.5 | 3.5 (fewest 1, most 5) |",
         "| not in a configured team (OPS) | 1 | 0.5 (week 1: 1, week 2: 0) | 1 | 1 | 0.1 (fewest 0, most 1) |",
     ]
     assert "a team is a configured team (`[teams]`" in md
@@ -224,7 +224,7 @@ def test_a_team_holds_items_by_board_and_the_rest_of_its_projects_stay_outside()
     # cycle 5, in progress at k = 0 and 1: 2/15 = 0.13), H (done before the sprint), I (to do). GAD's L is no
     # sprint item's project outside the team: no row for it.
     assert _rows(_teams_retro({"web": Team(boards=("Board 1",))})) == [
-        "| web | 6 | 3 (week 1: 3, week 2: 3) | 3 | 9 | 3.1 (fewest 0, most 5) |",
+        "| web (GAD, OPS, WID) | 6 | 3 (week 1: 3, week 2: 3) | 3 | 9 | 3.1 (fewest 0, most 5) |",
         "| not in a configured team (WID) | 1 | 0.5 (week 1: 1, week 2: 0) | 5 | 5 | 0.1 (fewest 0, most 1) |",
     ]
 
