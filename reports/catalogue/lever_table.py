@@ -19,6 +19,9 @@ OPTION_NAMES = {LeverKind.CUT: "Cut scope", LeverKind.ALLOCATION: "Raise allocat
                 LeverKind.ADD_PEOPLE: "Add people", LeverKind.MOVE_DATE: "Move the date"}
 
 
+CUT_KEYS_SHOWN = 10  # items named in a cut option's cell; the rest are counted
+
+
 def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "—"
 
@@ -43,7 +46,11 @@ def lever_means(lever: Lever, fc: Forecast, target: date,
     if lever.kind == LeverKind.CUT and lever.makes_target:
         n = len(lever.cut_items)
         text = md_text(f"drop {n} of {left} items ({_pct(n, left)}), the lowest priority and latest added first")
-        return md_concat([text, ": ", keys(lever.cut_items)]) if keys is not None and lever.cut_items else text
+        if keys is None or not lever.cut_items:
+            return text
+        shown = lever.cut_items[:CUT_KEYS_SHOWN]  # the most cuttable first; a long list would swamp the table
+        more = md_text(f" and {n - len(shown)} more") if n > len(shown) else md_text("")
+        return md_concat([text, ": ", keys(shown), more])
     if lever.kind == LeverKind.CUT:
         return md_text(f"even {left - 1} of {left} items dropped ({_pct(left - 1, left)}) is not enough")
     if lever.kind == LeverKind.ALLOCATION and lever.share is not None:

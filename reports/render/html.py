@@ -47,7 +47,7 @@ WIDE_PAGE_PX = 960
 # quoted-printable, which is larger than the decoded HTML), stays under this many bytes
 EMAIL_HTML_BUDGET = 100_000
 # (rows kept per long table or list, whether risk evidence stays), tried in turn until the email fits
-_CUTS = ((10, True), (5, True), (5, False), (3, False), (1, False))
+_CUTS = ((10, True), (5, True), (5, False), (3, False), (1, False), (0, False))  # 0: text kept, every row counted
 
 # Status markers are emoji in Markdown (GitHub shows them in colour); mail clients without a colour
 # emoji font (Outlook on Windows 7/8, many Linux desktops) show boxes, so HTML gets a coloured dot.
@@ -208,8 +208,9 @@ def _full_report_note(rows: int, full_url: str | None, attachment: str) -> HtmlE
     note = fragment_fromstring("<p></p>")
     strong = etree.SubElement(note, "strong")
     strong.text = "Shortened for email:"
-    strong.tail = f" long tables and lists show their first {rows} rows. " if rows != 1 else (
-        " long tables and lists show their first row. ")
+    strong.tail = (" long tables and lists are left to the full report (their rows counted). " if rows == 0 else
+                   " long tables and lists show their first row. " if rows == 1 else
+                   f" long tables and lists show their first {rows} rows. ")
     url = safe_url(full_url)
     if url is not None:
         link = etree.SubElement(note, "a", href=url)
