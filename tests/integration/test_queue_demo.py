@@ -24,9 +24,7 @@ import pytest
 from syncd.demo import demo_goals_toml
 from syncd.reporting import generate_report, load_context
 from syncd.reports.analysis.types import Analysis, ShareSource
-from syncd.sandbox.generate import generate_world
-from syncd.settings import ReportSettings, Settings
-from tests.reports_sandbox import SandboxStore, synced_store
+from tests.reports_sandbox import SandboxStore, build_sandbox_store
 
 pytestmark = pytest.mark.slow
 
@@ -36,13 +34,8 @@ KINDS = "('story', 'task', 'bug', 'issue')"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> SandboxStore:
-    folder = tmp_path_factory.mktemp("queue-demo")
-    world = generate_world(seed=7, issues=2000, now=NOW)
-    goals_file = folder / "goals.toml"
-    goals_file.write_text(demo_goals_toml(world), encoding="utf-8")
-    store, origins = synced_store(folder, world)
-    settings = Settings(data_dir=folder, reports=ReportSettings(goals_file=goals_file, timezone="Europe/Berlin"))
-    return SandboxStore(store=store, settings=settings, goals_file=goals_file, origins=origins)
+    return build_sandbox_store(tmp_path_factory.mktemp("queue-demo"), seed=7, issues=2000, now=NOW,
+                               goals=demo_goals_toml)
 
 
 @pytest.fixture(scope="module")
