@@ -33,7 +33,7 @@ def child(size: int) -> dict[str, Any]:
 
     import syncd.sandbox.github
     import syncd.sandbox.jira  # noqa: F401  (imports are not the sandbox's start-up cost)
-    from syncd.connectors.jira_mapping import BASE_FIELDS
+    from syncd.connectors.jira_fields import BASE_FIELDS
     from syncd.sandbox.run import start_sandbox
 
     started, cpu = time.perf_counter(), time.process_time()

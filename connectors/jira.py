@@ -36,18 +36,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syncd.connectors.config import JiraSource
+from syncd.connectors.jira_changelog import embedded_changelog, history_authors, transitions_from_histories
 from syncd.connectors.jira_client import JiraClient, Refused, classify, describe
-from syncd.connectors.jira_mapping import (
-    FieldMap,
-    embedded_changelog,
-    field_map_from_fields,
-    history_authors,
-    item_from_jira,
-    kind_overrides,
-    release_from_version,
-    sprint_from_jira,
-    transitions_from_histories,
-)
+from syncd.connectors.jira_fields import FieldMap, field_map_from_fields, kind_overrides
+from syncd.connectors.jira_mapping import item_from_jira, release_from_version, sprint_from_jira
 from syncd.connectors.payload import PayloadError, array, count, ident, obj, safe_name, shown, skipped_line, stamp
 from syncd.errors import SourceError
 from syncd.model import Batch, Person, Release, Sprint, Transition, make_id

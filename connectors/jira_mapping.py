@@ -1,20 +1,11 @@
 """Pure mapping of Jira payloads (REST v2/v3, agile 1.0) to the normalized model.
 
-One function per entity; no HTTP here. `FieldMap` says which custom fields hold story points,
-sprints, the epic link and the flag on this site, and what each issue type is called in English.
+One function per entity; no HTTP here. `FieldMap` (connectors/jira_fields.py) says which custom fields
+hold story points, sprints, the epic link and the flag on this site, and what each issue type is called
+in English; changelog histories become transitions in connectors/jira_changelog.py.
 Every value is read through `connectors.payload`, so a payload of the wrong shape raises
 `PayloadError` naming the field, and nothing else.
 
-Sites differ in language and configuration, so the mapping reads facts that do not (STYLE.md, "Do
-this" 8): custom fields are found by their plugin type (`schema.custom`), not by display name, and an
-issue's kind comes from the type's `hierarchyLevel`, `subtask` flag and `untranslatedName` (GET
-/rest/api/3/issuetype, see ../shared/realdata/jira-openapi) before its display name, with a per-source
-override map. The levels are Jira Cloud's issue type hierarchy: -1 Subtask, 0 Base, 1 Epic (the
-platform API's IssueTypeCreateBean.hierarchyLevel and GET /project/{id}/hierarchy, e.g. as documented
-at https://mrrefactoring.github.io/jira.js/interfaces/Version3Parameters.CreateIssueType.html);
-Atlassian replaced the issue type's `type` (standard/subtype) and the Epic Link field with
-`hierarchyLevel` and `parent` (https://community.developer.atlassian.com/t/deprecation-of-the-epic-link-
-parent-link-and-other-related-fields-in-rest-apis-and-webhooks/54048), which is why they come first.
 A custom field whose value has the wrong shape (a text field where the sprint field should be) is
 left out of that issue's record and reported in `IssueRecords.ignored`, never a reason to skip it.
 """
@@ -22,15 +13,15 @@ left out of that issue's record and reported in `IssueRecords.ignored`, never a 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from syncd.connectors.jira_fields import FieldMap
 from syncd.connectors.payload import (
     PayloadError,
     array,
-    count,
     day,
     ident,
     kind_of,
@@ -53,118 +44,12 @@ from syncd.model import (
     Sprint,
     SprintState,
     StatusCategory,
-    Transition,
-    TransitionField,
     WorkItem,
     make_id,
 )
 
 Json = dict[str, Any]
 T = TypeVar("T")
-
-POINT_FIELD_NAMES = ("story point estimate", "story points")
-GREENHOPPER = "com.pyxis.greenhopper.jira:"
-SPRINT_SCHEMA = GREENHOPPER + "gh-sprint"
-EPIC_LINK_SCHEMA = GREENHOPPER + "gh-epic-link"
-POINTS_SCHEMAS = (GREENHOPPER + "jsw-story-points", "com.atlassian.jira.plugin.system.customfieldtypes:float")
-KIND_NAMES = {
-    "epic": ItemKind.EPIC,
-    "story": ItemKind.STORY, "user story": ItemKind.STORY, "feature": ItemKind.STORY,
-    "new feature": ItemKind.STORY, "improvement": ItemKind.STORY,
-    "bug": ItemKind.BUG, "defect": ItemKind.BUG, "incident": ItemKind.BUG,
-    "subtask": ItemKind.SUBTASK, "sub-task": ItemKind.SUBTASK,
-    "task": ItemKind.TASK,
-}
-"""English issue type names (as `untranslatedName` or `name` give them) and the kind each means."""
-BASE_FIELDS = [
-    "summary", "status", "issuetype", "priority", "labels", "components", "assignee", "reporter",
-    "created", "updated", "resolutiondate", "resolution", "duedate", "parent", "fixVersions",
-    "issuelinks", "description", "project",
-]
-
-
-@dataclass
-class FieldMap:
-    """Site-specific custom field ids (discovered from /field, overridable in config)."""
-
-    points: str | None = None
-    sprint: str | None = None
-    epic_link: str | None = None
-    flagged: str | None = None
-    point_names: set[str] = field(default_factory=lambda: set(POINT_FIELD_NAMES))
-    type_names: dict[str, str] = field(default_factory=dict)  # issue type id -> untranslatedName (/issuetype)
-    kind_overrides: dict[str, ItemKind] = field(default_factory=dict)  # type id or name (lower case) -> kind
-
-    def to_json(self) -> Json:
-        """For the cursor: a later poll needs no /field or /issuetype request (overrides come from config)."""
-        return {"points": self.points, "sprint": self.sprint, "epic_link": self.epic_link, "flagged": self.flagged,
-                "type_names": dict(self.type_names)}
-
-    @classmethod
-    def from_json(cls, data: Json) -> FieldMap:
-        """Inverse of `to_json`."""
-        names = data.get("type_names")
-        return cls(points=data.get("points"), sprint=data.get("sprint"), epic_link=data.get("epic_link"),
-                   flagged=data.get("flagged"),
-                   type_names={str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {})
-
-    def kind_of(self, issuetype: Json | None, where: str = "fields.issuetype") -> ItemKind:
-        """The kind of an issue of this type on this site (see `item_kind`)."""
-        return item_kind(issuetype, where, type_names=self.type_names, overrides=self.kind_overrides)
-
-    def request_fields(self) -> list[str]:
-        """The fields a search asks for: what the model needs, nothing more."""
-        extra = [f for f in (self.points, self.sprint, self.epic_link, self.flagged) if f]
-        return BASE_FIELDS + extra
-
-
-def field_map_from_fields(fields: list[Json], points_override: str | None = None,
-                          issue_types: list[Json] | None = None) -> FieldMap:
-    """Find the story points, sprint, epic link and flagged fields in /field by their plugin type.
-
-    Sprint: `schema.custom` gh-sprint; epic link: gh-epic-link; story points: jsw-story-points, else a
-    float field with a known (untranslated) name; a configured id wins. Flagged has no plugin type of
-    its own (a multi-checkbox field), so it is found by its untranslated name. A field named "Sprint"
-    of another type is not the sprint field. `issue_types` (/issuetype) gives the types' English names.
-    """
-    fm = FieldMap()
-    by_name_points: str | None = None
-    for f in fields:
-        if not isinstance(f, dict) or not f.get("id"):
-            continue
-        fid = str(f["id"])
-        names = {str(f.get(k) or "").strip().lower() for k in ("untranslatedName", "name")} - {""}
-        schema = f.get("schema")
-        custom = str(schema.get("custom") or "") if isinstance(schema, dict) else ""
-        if custom == POINTS_SCHEMAS[0] and fm.points is None:
-            fm.points = fid
-            fm.point_names |= names
-        elif custom == POINTS_SCHEMAS[1] and names & set(POINT_FIELD_NAMES) and by_name_points is None:
-            by_name_points = fid
-            fm.point_names |= names
-        elif custom == SPRINT_SCHEMA and fm.sprint is None:
-            fm.sprint = fid
-        elif custom == EPIC_LINK_SCHEMA and fm.epic_link is None:
-            fm.epic_link = fid
-        elif "flagged" in names and fm.flagged is None and f.get("custom", True):
-            fm.flagged = fid
-    fm.points = points_override or fm.points or by_name_points
-    fm.type_names = type_names_from_issuetypes(issue_types or [])
-    return fm
-
-
-def type_names_from_issuetypes(issue_types: list[Any]) -> dict[str, str]:
-    """Issue type id -> its English name, from /issuetype (`untranslatedName`, present on Cloud)."""
-    out: dict[str, str] = {}
-    for t in issue_types:
-        if isinstance(t, dict) and t.get("id") is not None and isinstance(t.get("untranslatedName"), str):
-            out[str(t["id"])] = t["untranslatedName"]
-    return out
-
-
-def kind_overrides(config: dict[str, str]) -> dict[str, ItemKind]:
-    """A source's `issue_types` override map (type name or id -> kind) keyed as `item_kind` looks it up."""
-    return {k.strip().lower(): ItemKind(v) for k, v in config.items()}
 
 
 def parse_ts(value: Any, where: str = "timestamp") -> datetime | None:
@@ -217,33 +102,6 @@ def status_category(status: Json | None, where: str = "fields.status") -> Status
     category = obj(obj(status, where).get("statusCategory"), f"{where}.statusCategory")
     key = text(category.get("key"), f"{where}.statusCategory.key") or "new"
     return _CATEGORY.get(key, StatusCategory.TODO)
-
-
-def item_kind(issuetype: Json | None, where: str = "fields.issuetype", *, type_names: dict[str, str] | None = None,
-              overrides: dict[str, ItemKind] | None = None) -> ItemKind:
-    """Our kind from the issue type, by facts that do not depend on the site's language.
-
-    In order: the source's override map (by type id, untranslated name or name); `hierarchyLevel`
-    (1 epic, -1 sub-task); the `subtask` flag; the English name (`type_names[id]` from /issuetype, the
-    payload's own `untranslatedName`, then `name`); anything else is a task.
-    """
-    it = obj(issuetype, where)
-    tid = str(it["id"]) if isinstance(it.get("id"), str | int) and not isinstance(it.get("id"), bool) else None
-    english = (type_names or {}).get(tid or "") or text(it.get("untranslatedName"), f"{where}.untranslatedName")
-    name = text(it.get("name"), f"{where}.name")
-    for key in (tid, english, name):
-        if key is not None and overrides and key.strip().lower() in overrides:
-            return overrides[key.strip().lower()]
-    level = it.get("hierarchyLevel")
-    if level == 1 and not isinstance(level, bool):
-        return ItemKind.EPIC
-    if (level == -1 and not isinstance(level, bool)) or it.get("subtask") is True:
-        return ItemKind.SUBTASK
-    for candidate in (english, name):
-        kind = KIND_NAMES.get((candidate or "").strip().lower())
-        if kind is not None:
-            return kind
-    return ItemKind.TASK
 
 
 def person_id(source: str, user: Json | None, where: str = "user") -> str | None:
@@ -411,91 +269,6 @@ def links_from_issue(source: str, payload: Json, projects: Collection[str] | Non
     return out
 
 
-# Changelog field ids (Cloud's `fieldId`) and names (Server/DC, older payloads) of the modelled fields.
-# A history item is ChangeDetails (../shared/realdata/jira-openapi: `field` "the name of the field
-# changed", `fieldId`, `from`/`to` ids, `fromString`/`toString` display text). As Jira writes them:
-# priority by priority id (go-jira's recorded sprint issue, ../shared/realdata/jira-recorded: `priority`
-# 10300 Major -> 10802 Minor); labels as the whole set in one row (`labels`, space-separated in the
-# strings); components one added (`to`) or removed (`from`) component id per row (`Component`, fieldId
-# `components`); the due date as YYYY-MM-DD (`duedate`); the flag as the Flagged checkbox's option
-# (toString "Impediment"); a team-managed parent as `IssueParentAssociation` (`to`: the parent's id,
-# no fieldId, as in the Cloud changelog fixtures of public Jira tools); a sub-task's parent as
-# `Parent`; the company-managed epic as `Epic Link` (its custom field id); an issue link as `Link`
-# (`to`: the far key, toString "This issue blocks WID-5"). Jira Data Center's data-pipeline export
-# ("Issue history" schema) has the same columns: field, from/to ids, from/to strings. The sandbox writes the same
-# shapes (syncd/sandbox/generate_jira.py `change_items`, syncd/sandbox/jira_mutations.py).
-_HISTORY_IDS = {"status": TransitionField.STATUS, "assignee": TransitionField.ASSIGNEE,
-                "fixVersions": TransitionField.FIX_VERSION, "priority": TransitionField.PRIORITY,
-                "labels": TransitionField.LABELS, "components": TransitionField.COMPONENT,
-                "duedate": TransitionField.DUE, "parent": TransitionField.PARENT,
-                "issuelinks": TransitionField.LINK}
-_HISTORY_NAMES = {"status": TransitionField.STATUS, "sprint": TransitionField.SPRINT,
-                  "assignee": TransitionField.ASSIGNEE, "fix version": TransitionField.FIX_VERSION,
-                  "priority": TransitionField.PRIORITY, "labels": TransitionField.LABELS,
-                  "component": TransitionField.COMPONENT, "duedate": TransitionField.DUE,
-                  "flagged": TransitionField.FLAGGED, "issueparentassociation": TransitionField.PARENT,
-                  "parent": TransitionField.PARENT, "epic link": TransitionField.EPIC, "link": TransitionField.LINK}
-
-
-def _history_field(item: Json, fm: FieldMap) -> TransitionField | None:
-    """Which modelled field a change is of: by `fieldId` where the history gives it (Cloud), else by name
-    (Server/DC and older payloads), so a text field named "Sprint" is not taken for the sprint field."""
-    fid = str(item.get("fieldId") or "")
-    if fid:
-        custom = {fm.sprint: TransitionField.SPRINT, fm.points: TransitionField.ESTIMATE,
-                  fm.flagged: TransitionField.FLAGGED, fm.epic_link: TransitionField.EPIC}
-        return custom.get(fid) or _HISTORY_IDS.get(fid)
-    name = str(item.get("field") or "").lower()
-    if name in fm.point_names:
-        return TransitionField.ESTIMATE
-    return _HISTORY_NAMES.get(name)
-
-
-def transitions_from_histories(source: str, issue_id: str, histories: list[Json], fm: FieldMap,
-                               where: str = "changelog.histories") -> Iterator[Transition]:
-    """Transition rows for the changes of the modelled fields (`TransitionField`; see `_history_field`).
-
-    Raises PayloadError (naming `where[n]...`) for a history of the wrong shape.
-    """
-    item_id = make_id(source, issue_id)
-    for n, history in enumerate(objects(histories, where)):
-        at = stamp(history.get("created"), f"{where}[{n}].created")
-        if at is None:
-            continue
-        # recorded Cloud payloads have histories without an id: their time and place name them instead
-        change_id = (ident(history["id"], f"{where}[{n}].id") if history.get("id") is not None
-                     else f"{at.isoformat()}/{n}")
-        author = person_id(source, history.get("author"), f"{where}[{n}].author")
-        for seq, change in enumerate(objects(history.get("items"), f"{where}[{n}].items")):
-            kind = _history_field(change, fm)
-            if kind is None:
-                continue
-            yield Transition(
-                item_id=item_id, change_id=change_id, seq=seq, field=kind,
-                from_value=_s(change.get("from")), to_value=_s(change.get("to")),
-                from_string=_s(change.get("fromString")), to_string=_s(change.get("toString")),
-                at=at, author_id=author,
-            )
-
-
-def history_authors(source: str, histories: list[Json], where: str = "changelog.histories") -> list[Person]:
-    """The people who made these changes."""
-    people = (person_from_jira(source, h.get("author"), f"{where}[{n}].author")
-              for n, h in enumerate(array(histories, where)) if isinstance(h, dict))
-    return [p for p in people if p]
-
-
-def embedded_changelog(payload: Json) -> tuple[list[Any], int]:
-    """The histories an issue payload embeds, and how many the issue has in all (Cloud embeds 100 at most)."""
-    changelog = obj(root(payload, "issue").get("changelog"), "changelog")
-    histories = array(changelog.get("histories"), "changelog.histories")
-    return histories, max(count(changelog.get("total"), "changelog.total") or 0, len(histories))
-
-
-def _s(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 @dataclass
 class IssueRecords:
     """Everything one issue payload maps to."""
@@ -524,6 +297,7 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str,
     key = ident(issue.get("key"), "key")
     project = text(obj(f.get("project"), "fields.project").get("key"), "fields.project.key") or key.rsplit("-", 1)[0]
     status = obj(f.get("status"), "fields.status")
+    priority = obj(f.get("priority"), "fields.priority")
     parent = obj(f.get("parent"), "fields.parent") or None
     parent_id = make_id(source, ident(parent.get("id"), "fields.parent.id")) if parent else None
     parent_key = text(parent.get("key"), "fields.parent.key") if parent else None
@@ -552,8 +326,8 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str,
         project=project, kind=fm.kind_of(f.get("issuetype")), title=text(f.get("summary"), "fields.summary") or "",
         status=text(status.get("name"), "fields.status.name") or "Unknown", status_category=status_category(status),
         resolution=text(obj(f.get("resolution"), "fields.resolution").get("name"), "fields.resolution.name"),
-        priority=text(obj(f.get("priority"), "fields.priority").get("name"), "fields.priority.name"),
-        priority_id=text(obj(f.get("priority"), "fields.priority").get("id"), "fields.priority.id"),
+        priority=text(priority.get("name"), "fields.priority.name"),
+        priority_id=text(priority.get("id"), "fields.priority.id"),
         labels=[_label(x, f"fields.labels[{n}]") for n, x in enumerate(array(f.get("labels"), "fields.labels"))],
         components=[text(c.get("name"), f"fields.components[{n}].name") or ""
                     for n, c in enumerate(objects(f.get("components"), "fields.components"))],

@@ -4,7 +4,7 @@ components, due date, flag, parent and epic, and issue links.
 Each is rewound the way Jira's own version and sprint reports rebuild a past scope: start from the
 value stored now and undo every change logged after the moment, newest first (a change's `from` side
 is the value before it; ChangeDetails in Jira's REST API, ../shared/realdata/jira-openapi). What the
-connector stores per field (connectors/jira_mapping.py `_history_field`):
+connector stores per field (connectors/jira_changelog.py `_history_field`):
 
 - priority: `from_value`/`to_value` the priority id, the strings its name;
 - labels: the whole set, space-separated, in `from_string`/`to_string` (Jira labels hold no spaces);

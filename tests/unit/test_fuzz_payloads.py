@@ -24,14 +24,9 @@ from hypothesis import strategies as st
 
 from syncd.connectors.config import GitHubSource
 from syncd.connectors.github_mapping import item_from_issue, people_from_issue, pull_from_graphql
-from syncd.connectors.jira_mapping import (
-    FieldMap,
-    embedded_changelog,
-    field_map_from_fields,
-    history_authors,
-    item_from_jira,
-    transitions_from_histories,
-)
+from syncd.connectors.jira_changelog import embedded_changelog, history_authors, transitions_from_histories
+from syncd.connectors.jira_fields import FieldMap, field_map_from_fields
+from syncd.connectors.jira_mapping import item_from_jira
 from syncd.connectors.payload import PayloadError
 from syncd.sandbox.generate import generate_world
 from tests.conftest import REALDATA

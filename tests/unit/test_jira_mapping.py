@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from syncd.connectors.jira_changelog import transitions_from_histories
+from syncd.connectors.jira_fields import FieldMap, field_map_from_fields
 from syncd.connectors.jira_mapping import (
-    FieldMap,
     adf_text,
-    field_map_from_fields,
     item_from_jira,
     links_from_issue,
     release_from_version,
     sprint_from_jira,
-    transitions_from_histories,
 )
 from syncd.connectors.payload import PayloadError
 from syncd.model import ItemKind, LinkKind, SprintState, StatusCategory, TransitionField

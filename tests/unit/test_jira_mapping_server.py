@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from syncd.connectors.jira_mapping import FieldMap, greenhopper_sprint, item_from_jira
+from syncd.connectors.jira_fields import FieldMap
+from syncd.connectors.jira_mapping import greenhopper_sprint, item_from_jira
 from syncd.model import SprintState
 
 CLOSED = ("com.atlassian.greenhopper.service.sprint.Sprint@3fd7dd59[id=48,rapidViewId=58,state=CLOSED,"

@@ -13,17 +13,15 @@ from typing import Any
 
 import pytest
 
-from syncd.connectors.jira_mapping import (
+from syncd.connectors.jira_changelog import transitions_from_histories
+from syncd.connectors.jira_fields import (
     FieldMap,
     field_map_from_fields,
-    item_from_jira,
     item_kind,
     kind_overrides,
-    links_from_issue,
-    sprint_from_jira,
-    transitions_from_histories,
     type_names_from_issuetypes,
 )
+from syncd.connectors.jira_mapping import item_from_jira, links_from_issue, sprint_from_jira
 from syncd.model import ItemKind, LinkKind, StatusCategory, TransitionField
 
 GH = "com.pyxis.greenhopper.jira:"
