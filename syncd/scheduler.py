@@ -22,7 +22,6 @@ The clock is injected: tests and `--clock-*` drive virtual time, nothing waits f
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -31,13 +30,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncd import jobs, metrics
 from syncd.clock import Clock, SystemClock
 from syncd.cron import describe_slot, next_slot, previous_slot, slots_between
 from syncd.errors import DeliveryError, SyncdError, UsageError
+from syncd.health import health_path, write_health
 from syncd.settings import ScheduleEntry, Settings
 from syncd.store import Store
 from syncd.store import _daemon as ledger
@@ -424,29 +423,3 @@ class Scheduler:
                 self.beat()
             except Exception as exc:  # noqa: BLE001 - keep beating; the health file goes stale meanwhile
                 log.warning("heartbeat failed: %s", exc)
-
-
-def health_path(settings: Settings) -> Path:
-    """The daemon's health file."""
-    return settings.daemon.health_file or settings.data_dir / "daemon.health"
-
-
-def write_health(path: Path, *, replica: str, now: datetime) -> None:
-    """Write the health file atomically: who beat, when (real and scheduler time)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps({"replica": replica, "pid": os.getpid(), "written": time.time(), "now": now.isoformat()}))
-    os.replace(tmp, path)
-
-
-def check_health(path: Path, max_age_s: float) -> str:
-    """One line about the daemon's health; raises SyncdError when the heartbeat is missing or stale."""
-    try:
-        data = json.loads(path.read_text())
-        age = time.time() - float(data["written"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SyncdError(f"health: no heartbeat in {path} ({exc.__class__.__name__})") from None
-    if age > max_age_s:
-        raise SyncdError(f"health: last heartbeat of replica {data.get('replica')} was {age:.0f}s ago "
-                         f"(more than {max_age_s:.0f}s)")
-    return f"ok: replica {data.get('replica')} beat {age:.0f}s ago"

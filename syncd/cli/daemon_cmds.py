@@ -86,7 +86,7 @@ def serve(config_path: Path | None, database_url: str | None, host: str | None, 
 @handle_errors
 def health(config_path: Path | None, max_age: float | None) -> None:
     """Exit 0 when the local `syncd run` beat recently (for Docker HEALTHCHECK and monitors), 1 otherwise."""
-    from syncd.scheduler import check_health, health_path
+    from syncd.health import check_health, health_path
 
     settings = settings_from(config_path)
     limit = max_age if max_age is not None else 3 * settings.daemon.heartbeat_seconds + 10

@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from syncd.cli import main
+from syncd.health import write_health
 from syncd.locks import source_lock
 from syncd.logs import configure, register_secrets_of
 from syncd.sandbox import github as gh_sandbox
 from syncd.sandbox._http import Controls
-from syncd.scheduler import write_health
 from syncd.settings import load_settings
 from syncd.store import Store
 from syncd.store import _daemon as ledger
