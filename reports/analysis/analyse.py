@@ -226,12 +226,13 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     phases = {part.id: _phases(snap, forecasts, part) for part in goal_parts}
 
     sprints = sprint_reports(snap, hist, now, settings.velocity_sprints, capacity, settings.forecast_weeks, teams, tz)
-    flows = flow(snap, hist, clock, now, tz, settings.forecast_weeks, delivery)
+    team_of = team_map(snap, teams)
+    flows = flow(snap, hist, clock, now, tz, settings.forecast_weeks, delivery, team_of)
     current_sprints = {r.sprint.id for r in sprints if r.sprint.state != SprintState.CLOSED}
     ctx = RiskContext(snap=snap, hist=hist, now=now, tz=tz, today=today, rules=rules, goals=goal_parts,
                       releases=release_parts, sprints=sprints, flow=flows, goals_of_item=goals_of_item,
                       current_sprints=current_sprints, release_of=release_of, thresholds=settings.thresholds,
-                      teams=team_map(snap, teams))
+                      teams=team_of)
     risks = evaluate_risks(ctx)
     themes, hygiene = risk_themes(ctx, risks)
     themes, accepted, pinned = apply_acks(themes, acks, today, settings.thresholds.ack_slip_days)

@@ -10,7 +10,9 @@ item starts as soon as what it waits on is done; it ignores how many people ther
 throughput forecast accounts for.
 
 Durations are remaining-item estimates from cycle time (not points): each open item takes its team's
-median (p50) cycle time over the forecast window; an item in progress, that less the days it has been
+median (p50) cycle time over the forecast window (its team: the configured `[teams.NAME]` holding it,
+`teams.team_map`, else its project; a step's team is shown that way, and a far end in a project that
+is not synced is the team's that lists the project, else the project's); an item in progress, that less the days it has been
 in progress (not below 0); an item of a project that is not synced has no known duration (0).
 Links that close a cycle are left out (counted), so the graph is acyclic.
 """
@@ -24,6 +26,7 @@ from datetime import datetime
 from syncd.model import StatusCategory
 from syncd.reports.analysis.dependencies import key_project
 from syncd.reports.analysis.scope import key_order
+from syncd.reports.analysis.types import TeamMap
 from syncd.reports.data import Snapshot
 
 EPS = 1e-9
@@ -160,12 +163,13 @@ class CriticalPath:
 
 def goal_critical_path(snap: Snapshot, goal_item_ids: Iterable[str], cycle_p50: Mapping[str, float],
                        overall_p50: float | None, started: Mapping[str, datetime | None],
-                       now: datetime) -> CriticalPath:
+                       now: datetime, teams: TeamMap | None = None) -> CriticalPath:
     """CPM over the goal's open items and the open items (stored or not synced) they wait on, transitively.
 
-    `cycle_p50`: team (project) -> median cycle time in days; `overall_p50` for a team without one.
-    `started`: item id -> when it first went in progress.
+    `cycle_p50`: team -> median cycle time in days (`Flow.by_team`); `overall_p50` for a team without one.
+    `started`: item id -> when it first went in progress. `teams`: each item's team (default: its project).
     """
+    team_map = teams or TeamMap()
     scope = {i.id for i in snap.scope_items}
     ids = sorted((i for i in goal_item_ids if i in scope and snap.item_by_id[i].status_category != StatusCategory.DONE),
                  key=lambda i: key_order(snap.item_by_id[i].key))
@@ -179,9 +183,10 @@ def goal_critical_path(snap: Snapshot, goal_item_ids: Iterable[str], cycle_p50: 
         if nid in nodes:
             continue
         item = snap.item_by_id[nid]
-        measured = cycle_p50.get(item.project, overall_p50)
+        team = team_map.of(item.id, item.project)
+        measured = cycle_p50.get(team, overall_p50)
         if measured is None:
-            return CriticalPath([], 0.0, 0, 0, 0, 0, refused=f"no cycle time measured for team {item.project}")
+            return CriticalPath([], 0.0, 0, 0, 0, 0, refused=f"no cycle time measured for team {team}")
         p50 = round(measured, 1)  # tenths of a day, as shown, so the path's sums can be checked by hand
         when = started.get(nid)
         if item.status_category == StatusCategory.IN_PROGRESS and when is not None:
@@ -190,7 +195,7 @@ def goal_critical_path(snap: Snapshot, goal_item_ids: Iterable[str], cycle_p50: 
         else:
             days, basis = p50, f"p50 {_num(p50)}"
         nodes[nid] = days
-        info[nid] = PathStep(item.key, item.title, item.status, item.project, False, days, 0.0, 0.0, basis,
+        info[nid] = PathStep(item.key, item.title, item.status, team, False, days, 0.0, 0.0, basis,
                              nid in goal_ids)
         for bid in snap.blockers_of.get(nid, ()):
             blocker = snap.item_by_id[bid]
@@ -204,7 +209,8 @@ def goal_critical_path(snap: Snapshot, goal_item_ids: Iterable[str], cycle_p50: 
             edges.append((far, nid))
             if far not in nodes:
                 nodes[far] = 0.0
-                info[far] = PathStep(link.to_key, link.to_summary, link.to_status, key_project(link.to_key), True,
+                info[far] = PathStep(link.to_key, link.to_summary, link.to_status,
+                                     team_map.of_project(key_project(link.to_key)), True,
                                      0.0, 0.0, 0.0, "not known (not synced)", False)
     result = cpm(nodes, edges, {n: key_order(info[n].key) for n in nodes})
     steps = [PathStep(s.key, s.title, s.status, s.team, s.external, s.duration, result.times[n].early_start,

@@ -16,7 +16,7 @@ from syncd.reports.analysis.dora import DeliveryConventions, dora_keys
 from syncd.reports.analysis.history import Histories, ItemFacts
 from syncd.reports.analysis.progress import ReleaseClock
 from syncd.reports.analysis.scope import item_ref, local_day
-from syncd.reports.analysis.types import Flow, FlowMetrics, Percentiles, PullMetrics, WeekCount, WipItem
+from syncd.reports.analysis.types import Flow, FlowMetrics, Percentiles, PullMetrics, TeamMap, WeekCount, WipItem
 from syncd.reports.data import Snapshot
 
 DAY = 86400.0
@@ -69,28 +69,30 @@ class _Samples:
 
 
 def _samples_by_project(snap: Snapshot, facts: dict[str, ItemFacts], items: Sequence[WorkItem], now: datetime,
-                        weeks: int) -> dict[str, _Samples]:
-    """One pass over the items: done-in-window times, cycle and lead times, and WIP, per project."""
+                        weeks: int, teams: TeamMap | None = None) -> dict[str, _Samples]:
+    """One pass over the items: done-in-window times, cycle and lead times, and WIP, per project (per
+    team of `teams`: an item's configured team, else its project, when given)."""
     start = now - timedelta(days=7 * weeks)
     in_progress = StatusCategory.IN_PROGRESS
     out: dict[str, _Samples] = {}
     for item in items:
+        group = item.project if teams is None else teams.of(item.id, item.project)
         f = facts[item.id]
         done = f.done_at
         if done is not None:
             if not start <= done < now:
                 continue
-            s = out.get(item.project) or out.setdefault(item.project, _Samples())
+            s = out.get(group) or out.setdefault(group, _Samples())
             s.done_times.append(done)
             s.lead.append(max(0.0, (done - item.created).total_seconds() / DAY))
             if f.started is not None and f.started <= done:
                 s.cycle.append((done - f.started).total_seconds() / DAY)
         elif item.status_category == in_progress and f.started is not None:
-            s = out.get(item.project) or out.setdefault(item.project, _Samples())
+            s = out.get(group) or out.setdefault(group, _Samples())
             s.wip.append(WipItem(item=item_ref(snap, item), started=f.started,
                                  age_days=max(0.0, (now - f.started).total_seconds() / DAY)))
         else:
-            out.setdefault(item.project, _Samples())
+            out.setdefault(group, _Samples())
     return out
 
 
@@ -152,16 +154,23 @@ def pull_metrics(snap: Snapshot, now: datetime, weeks: int) -> PullMetrics:
 
 
 def flow(snap: Snapshot, hist: Histories, clock: ReleaseClock, now: datetime, tz: tzinfo, weeks: int,
-         conventions: DeliveryConventions | None = None) -> Flow:
-    """Flow metrics overall and per project, PR metrics and DORA's four keys (overall and per team)."""
-    samples = _samples_by_project(snap, hist.facts(), snap.scope_items, now, weeks)
+         conventions: DeliveryConventions | None = None, teams: TeamMap | None = None) -> Flow:
+    """Flow metrics overall, per project and per team (`teams`: the configured ones; without them each
+    project is a team), PR metrics and DORA's four keys (overall and per team)."""
+    facts = hist.facts()
+    samples = _samples_by_project(snap, facts, snap.scope_items, now, weeks)
     overall, by_team = dora_keys(snap, clock.join, clock.first_release_after, now, weeks, conventions)
     merged = _Samples()
     for project in sorted(samples):
         merged.extend(samples[project])
+    by_project = {p: _metrics(samples[p], p, now, tz, weeks) for p in sorted(samples)}
+    flow_by_team = by_project
+    if teams is not None and teams.names:
+        grouped = _samples_by_project(snap, facts, snap.scope_items, now, weeks, teams)
+        flow_by_team = {t: _metrics(grouped[t], t, now, tz, weeks) for t in sorted(grouped)}
     return Flow(
         overall=_metrics(merged, "all", now, tz, weeks),
-        by_project={p: _metrics(samples[p], p, now, tz, weeks) for p in sorted(samples)},
+        by_project=by_project, by_team=flow_by_team,
         pulls=pull_metrics(snap, now, weeks),
         dora=overall, dora_by_team=by_team,
     )

@@ -290,10 +290,10 @@ def _on_critical_path(ctx: RiskContext, part: ScopePart, blocked: Sequence[Risk]
     """Whether a blocked item or one of its blockers is on the scope's critical path (CPM, durations from
     each team's p50 cycle time); True when no path can be computed (no cycle time measured yet)."""
     flow = ctx.flow
-    p50s = {team: m.cycle_time_days.p50 for team, m in flow.by_project.items() if m.cycle_time_days is not None}
+    p50s = {team: m.cycle_time_days.p50 for team, m in flow.by_team.items() if m.cycle_time_days is not None}
     overall = flow.overall.cycle_time_days.p50 if flow.overall.cycle_time_days is not None else None
     path = goal_critical_path(ctx.snap, [i.id for i in part.items], p50s, overall,
-                              {i: f.started for i, f in ctx.facts.items()}, ctx.now)
+                              {i: f.started for i, f in ctx.facts.items()}, ctx.now, ctx.teams)
     if path.refused is not None or not path.steps:
         return True
     on_path = {s.key for s in path.steps}

@@ -99,3 +99,76 @@ def test_a_goals_phases_are_its_epics_each_with_its_own_forecast() -> None:
     assert loose.epic_id is None
     # each phase is forecast on its own: three items left in e1 take at least as long as one in e2
     assert phases[0].forecast.p50 >= phases[1].forecast.p50  # type: ignore[operator]
+
+
+# Configured teams (follow-up of issues 12/14/16): a team spanning two projects is one team on the path.
+#   done: WID-w1 in progress day 0 → done day 2 (cycle 2), WID-w2 day 1 → 7 (6), GAD-g1 day 2 → 6 (4),
+#         OPS-o1 day 3 → 6 (3)
+#   open: OPS c blocks GAD b, b blocks WID a; a also waits on EXT-9 (not synced, In Progress)
+# [teams.web] lists WID, GAD and the unsynced EXT; OPS is in no team.
+def _teams_path_world() -> tuple[Plan, list[str]]:
+    p = Plan()
+    for project, start, end in (("WID", 0, 2), ("WID", 1, 7), ("GAD", 2, 6), ("OPS", 3, 6)):
+        done = p.item(project=project, created=day(-1), labels=["old"])
+        p.move(done, "In Progress", day(start))
+        p.move(done, "Done", day(end))
+    a = p.item(project="WID", labels=["g"])
+    b = p.item(project="GAD", labels=["g"])
+    c = p.item(project="OPS", labels=["g"])
+    p.block(b, a)
+    p.block(c, b)
+    p.links.append(Link(from_id=a.id, kind=LinkKind.BLOCKED_BY, to_key="EXT-9", to_status="In Progress",
+                        to_category=StatusCategory.IN_PROGRESS))
+    return p, [c.key, b.key, a.key]
+
+
+def _path_rows(teams: dict[str, object] | None) -> list[list[str]]:
+    from syncd.reports.catalogue.base import ReportInput
+    from syncd.reports.catalogue.catalogue import render_report
+
+    p, _ = _teams_path_world()
+    snap = p.snapshot()
+    now = day(20)
+    analysis = analyse(snap, [goal(Selector(labels=("g",)))], Settings(), now, teams=teams)  # type: ignore[arg-type]
+    md = render_report("timeline", None, ReportInput(analysis=analysis, snapshot=snap, now=now)).markdown
+    table = md[md.index("| Step | Item |"):].split("\n\n")[0].splitlines()[2:]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in table]
+
+
+def test_the_critical_path_names_the_configured_team_and_takes_its_cycle_time() -> None:
+    from syncd.reports.goals import Team
+
+    _, (c, b, a) = _teams_path_world()
+    rows = _path_rows({"web": Team(projects=("WID", "GAD", "EXT"))})
+    # web's cycle times 2, 6, 4 -> sorted 2 4 6, p50 = rank ceil(0.5 × 3) = 2nd = 4; OPS (no team): 3.
+    # c 0-3, b 3-7, a 7-11 (EXT-9 0-0 finishes before b): the path c, b, a, 11 days
+    assert [(r[0], r[1].split("]")[0].lstrip("["), r[3], r[4]) for r in rows] == [
+        ("1", c, "OPS", "3 (p50 3)"), ("2", b, "web", "4 (p50 4)"), ("3", a, "web", "4 (p50 4)")]
+    assert [(r[5], r[6]) for r in rows] == [("0", "3"), ("3", "7"), ("7", "11")]
+
+
+def test_without_teams_the_critical_path_is_per_project_as_before() -> None:
+    _, (c, b, a) = _teams_path_world()
+    rows = _path_rows(None)
+    # WID 2, 6 -> p50 1st = 2; GAD 4; OPS 3: c 0-3, b 3-7, a 7-9
+    assert [(r[1].split("]")[0].lstrip("["), r[3], r[4], r[6]) for r in rows] == [
+        (c, "OPS", "3 (p50 3)", "3"), (b, "GAD", "4 (p50 4)", "7"), (a, "WID", "2 (p50 2)", "9")]
+
+
+def test_an_unsynced_far_end_on_the_path_is_the_team_that_lists_its_project() -> None:
+    from syncd.reports.goals import Team
+
+    p = Plan()
+    done = p.item(created=day(-1))
+    p.move(done, "In Progress", day(0))
+    p.move(done, "Done", day(2))
+    a = p.item()
+    p.links.append(Link(from_id=a.id, kind=LinkKind.BLOCKED_BY, to_key="EXT-9", to_status="In Progress",
+                        to_category=StatusCategory.IN_PROGRESS))
+    snap = Snapshot.of(p.items.values(), links=p.links, transitions=p.transitions)
+    teams = analyse(snap, [], Settings(), day(20), teams={"web": Team(projects=("WID", "EXT"))}).teams
+    cp = goal_critical_path(snap, [a.id], {"web": 2.0}, None, {}, day(20), teams)
+    # EXT-9 (0 days, not known) then a (2): both web's
+    assert [(s.key, s.team, s.duration) for s in cp.steps] == [("EXT-9", "web", 0.0), (a.key, "web", 2.0)]
+    cp = goal_critical_path(snap, [a.id], {"WID": 2.0}, None, {}, day(20))
+    assert [(s.key, s.team) for s in cp.steps] == [("EXT-9", "EXT"), (a.key, "WID")]
