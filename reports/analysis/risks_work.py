@@ -11,7 +11,7 @@ from syncd.model import CheckConclusion, ItemKind, Link, PullState, SprintState,
 from syncd.reports.analysis.flow import first_review
 from syncd.reports.analysis.risk_rules import RiskThresholds, RuleConfig, make_risk
 from syncd.reports.analysis.risks import RiskContext, Rule
-from syncd.reports.analysis.types import Flow, Risk, Severity, WorkLimits
+from syncd.reports.analysis.types import Flow, Risk, Severity, TeamMap, WorkLimits
 
 # An "Acceptance criteria" heading, a Given/When/Then scenario, a Definition of Done, or an "AC:" line.
 ACCEPTANCE = re.compile(
@@ -117,9 +117,13 @@ def _external_blockers(ctx: RiskContext, item: WorkItem) -> list[Link]:
     return [lk for lk in ctx.snap.external_blockers_of.get(item.id, ()) if lk.to_category != StatusCategory.DONE]
 
 
-def _external_text(link: Link) -> str:
-    """`OTHER-35406 (In Progress, project OTHER, not synced)`: the far end as the source showed it."""
-    return f"{link.to_key} ({link.to_status or 'status unknown'}, project {_far_project(link.to_key)}, not synced)"
+def _external_text(link: Link, teams: TeamMap) -> str:
+    """`OTHER-35406 (In Progress, project OTHER, not synced)`: the far end as the source showed it, with
+    the configured team that lists its project (`project EXT of team web`) when one does."""
+    project = _far_project(link.to_key)
+    team = teams.by_project.get(project)
+    where = f"project {project}" + (f" of team {team}" if team is not None else "")
+    return f"{link.to_key} ({link.to_status or 'status unknown'}, {where}, not synced)"
 
 
 def blocked(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
@@ -130,9 +134,14 @@ def blocked(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
     source showed it done). Blockers in a later sprint, in another team (the configured `[teams]`,
     `RiskContext.teams`; without them, or for an item no team holds, its project) or outside the
     synced projects make the risk red: "blocked by another team's work", naming each such blocker
-    with its status and its team or project.
+    with its status and its team or project. A far end in a project that the item's own configured
+    team lists (`[teams.web] jira_projects = ["WID", "EXT"]`, EXT not synced) is that team's work by
+    configuration, not another team's: the risk names it as the team's, unsynced (its status as the
+    link showed it, its sprint not known), and it alone does not make the risk red.
     """
     out = []
+    teams = ctx.teams
+    team_of = teams.of
     for item in _open_work(ctx):
         blockers = [b for bid in ctx.snap.blockers_of.get(item.id, ())
                     if (b := ctx.snap.item_by_id.get(bid)) is not None and b.status_category != StatusCategory.DONE]
@@ -141,18 +150,24 @@ def blocked(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
             continue
         mine = _sprint_rank(ctx, item)
         later = [b for b in blockers if mine is not None and ((r := _sprint_rank(ctx, b)) is None or r > mine)]
-        team_of = ctx.teams.of
-        other_team = [b for b in blockers if team_of(b.id, b.project) != team_of(item.id, item.project)]
-        worse = bool(later or other_team or external)
+        my_team = team_of(item.id, item.project)
+        other_team = [b for b in blockers if team_of(b.id, b.project) != my_team]
+        own_external = [lk for lk in external if teams.by_project.get(_far_project(lk.to_key)) == my_team]
+        foreign = [lk for lk in external if lk not in own_external]
+        worse = bool(later or other_team or foreign)
         owner = ctx.owner_of(item)
         if blockers or external:
             keys = ", ".join([*(b.key for b in blockers), *(lk.to_key for lk in external)])
-            if other_team or external:
+            if other_team or foreign:
                 theirs = [f"{b.key} ({b.status}, team {team_of(b.id, b.project)})" for b in other_team] + [
-                    _external_text(lk) for lk in external]
-                ours = [b.key for b in blockers if b not in other_team]
+                    _external_text(lk, teams) for lk in foreign]
+                ours = [b.key for b in blockers if b not in other_team] + [
+                    _external_text(lk, teams) for lk in own_external]
                 title = (f"{item.key} is blocked by another team's work: {', '.join(theirs)}"
                          + (f"; also by {', '.join(ours)}" if ours else ""))
+            elif own_external:
+                ours = [b.key for b in blockers] + [_external_text(lk, teams) for lk in own_external]
+                title = f"{item.key} is blocked by its own team's work: {', '.join(ours)}"
             else:
                 title = f"{item.key} is blocked by {keys}"
             why = []
@@ -160,9 +175,15 @@ def blocked(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
                 why.append(f"{', '.join(b.key for b in later)} is planned after it")
             if other_team:
                 why.append(f"{', '.join(b.key for b in other_team)} belongs to another team")
-            if external:
-                why.append(f"{', '.join(lk.to_key for lk in external)} is in a project syncd does not sync")
-            whom = {ctx.owner_of(b) or team_of(b.id, b.project) for b in blockers} | {_far_project(lk.to_key) for lk in external}
+            if foreign:
+                why.append(f"{', '.join(lk.to_key for lk in foreign)} is in a project syncd does not sync")
+            if own_external:
+                projects = sorted({_far_project(lk.to_key) for lk in own_external})
+                why.append(f"{', '.join(lk.to_key for lk in own_external)} is team {my_team}'s own work in "
+                           f"{', '.join(projects)}, {'a project' if len(projects) == 1 else 'projects'} syncd does "
+                           "not sync (its sprint and progress are not known here)")
+            whom = ({ctx.owner_of(b) or team_of(b.id, b.project) for b in blockers}
+                    | {teams.of_project(_far_project(lk.to_key)) for lk in external})
             mitigation = (f"Get {keys} scheduled before {item.key}: "
                           + ("; ".join(why) + ", so " if why else "")
                           + f"agree a date with {', '.join(sorted(whom))} "
@@ -172,7 +193,7 @@ def blocked(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
             mitigation = f"Ask {owner or 'the team'} what {item.key} waits for and escalate it today, or unflag it."
         numbers: dict[str, float | int | str] = {
             "blockers": len(blockers) + len(external), "flagged": "yes" if item.flagged else "no",
-            "blockers in a later sprint": len(later), "blockers in another team": len(other_team) + len(external)}
+            "blockers in a later sprint": len(later), "blockers in another team": len(other_team) + len(foreign)}
         if external:
             numbers["blockers outside the synced projects"] = len(external)
         out.append(make_risk(

@@ -360,3 +360,49 @@ def test_blocked_compares_configured_teams_not_projects() -> None:
         waits_gad.key: ("amber", f"{waits_gad.key} is blocked by {gad.key}", 0),
         waits_board.key: ("red", f"{waits_board.key} is blocked by another team's work: "
                                  f"{theirs.key} (In Progress, team mobile)", 1)}
+
+
+def test_a_blocker_in_an_unsynced_project_of_the_items_own_team_is_not_another_teams() -> None:
+    """[teams.web] lists WID and EXT, EXT is not synced: a WID item waiting on EXT-5 waits on web's own work
+    (amber, named as web's and unsynced); a far end in PAY, which team pay lists, is another team's (red)."""
+    w = World()
+    waits_ext = w.in_sprint()
+    w.plan.links.append(Link(from_id=waits_ext.id, kind=LinkKind.BLOCKED_BY, to_key="EXT-5", to_status="In Progress",
+                             to_category=StatusCategory.IN_PROGRESS))
+    waits_pay = w.in_sprint()
+    w.plan.links.append(Link(from_id=waits_pay.id, kind=LinkKind.BLOCKED_BY, to_key="PAY-7"))
+    both = w.in_sprint()
+    for key in ("EXT-6", "PAY-8"):
+        w.plan.links.append(Link(from_id=both.id, kind=LinkKind.BLOCKED_BY, to_key=key, to_status="To Do",
+                                 to_category=StatusCategory.TODO))
+
+    def blocked(configured: dict[str, Team] | None) -> dict[str, Risk]:
+        an = analyse(w.plan.snapshot(), [w.goal], Settings(), NOW, teams=configured)
+        return {r.title.split(" ", 1)[0]: r for r in fired(an, "blocked")}
+
+    with_teams = blocked({"web": Team(projects=("WID", "EXT")), "pay": Team(projects=("PAY",))})
+    ext = with_teams[waits_ext.key]
+    assert (ext.severity, ext.title) == (
+        "amber", f"{waits_ext.key} is blocked by its own team's work: EXT-5 (In Progress, project EXT of team web, "
+                 "not synced)")
+    assert ext.evidence.numbers["blockers in another team"] == 0
+    assert ext.evidence.numbers["blockers outside the synced projects"] == 1
+    assert ext.mitigation == (f"Get EXT-5 scheduled before {waits_ext.key}: EXT-5 is team web's own work in EXT, a "
+                              "project syncd does not sync (its sprint and progress are not known here), so agree a "
+                              "date with web or re-plan around it.")
+    pay = with_teams[waits_pay.key]
+    assert (pay.severity, pay.title) == (
+        "red", f"{waits_pay.key} is blocked by another team's work: PAY-7 (status unknown, project PAY of team pay, "
+               "not synced)")
+    assert pay.evidence.numbers["blockers in another team"] == 1 and "agree a date with pay" in pay.mitigation
+    mixed = with_teams[both.key]
+    assert (mixed.severity, mixed.title) == (
+        "red", f"{both.key} is blocked by another team's work: PAY-8 (To Do, project PAY of team pay, not synced); "
+               "also by EXT-6 (To Do, project EXT of team web, not synced)")
+    assert (mixed.evidence.numbers["blockers in another team"], mixed.evidence.numbers["blockers"]) == (1, 2)
+    # without [teams] every unsynced project is another team's, as before
+    plain = blocked(None)
+    assert [(plain[k.key].severity, plain[k.key].title) for k in (waits_ext, waits_pay)] == [
+        ("red", f"{waits_ext.key} is blocked by another team's work: EXT-5 (In Progress, project EXT, not synced)"),
+        ("red", f"{waits_pay.key} is blocked by another team's work: PAY-7 (status unknown, project PAY, not synced)")]
+    assert plain[waits_ext.key].evidence.numbers["blockers in another team"] == 1
