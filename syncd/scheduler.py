@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from syncd import jobs, metrics
 from syncd.clock import Clock, SystemClock
 from syncd.cron import describe_slot, next_slot, previous_slot, slots_between
-from syncd.errors import DeliveryError, SyncdError, UsageError
+from syncd.errors import DeliveryError, SyncdError
 from syncd.health import health_path, write_health
 from syncd.settings import ScheduleEntry, Settings
 from syncd.store import Store
@@ -270,31 +270,6 @@ class Scheduler:
                 return slot.slot_at, task
         return None
 
-    def resend(self, job: str, slot_at: datetime) -> Delivery:
-        """Send an uncertain slot again now, with its Message-ID (`syncd deliveries resend`); DeliveryError if not sent."""
-        matches = [s for s in ledger.slot_rows(self.store, job=job) if s.slot_at == slot_at]
-        if not matches:
-            raise UsageError(f"deliveries: no slot {job}@{slot_at.isoformat()} (see `syncd deliveries --uncertain`)")
-        slot, task = matches[0], self.task_for(job)
-        if slot.state != "uncertain":
-            raise UsageError(f"deliveries: slot {job}@{slot_at.isoformat()} is {slot.state}, not uncertain: "
-                             "only an uncertain delivery is resent")
-        if task is None or task.entry.job != "report":
-            raise UsageError(f"deliveries: slot {job}@{slot_at.isoformat()}: its schedule entry is no longer configured")
-        now = self.clock.now()
-        if not ledger.reclaim_uncertain(self.store, job, slot_at, owner=self.replica, now=now, lease_s=self.lease_s,
-                                        detail=f"resent by hand (was {slot.detail})"[:1000]):
-            raise DeliveryError(f"deliveries: slot {job}@{slot_at.isoformat()} was claimed by someone else just now")
-        try:
-            delivery = self._report(slot_at, task, sync_first=False)
-        except SyncdError as exc:
-            self._finish(task, slot_at, "failed", str(exc)[:1000])
-            raise
-        if delivery is None:  # send_report settled the slot (failed or uncertain again) and logged why
-            [after] = [s for s in ledger.slot_rows(self.store, job=job) if s.slot_at == slot_at]
-            raise DeliveryError(f"deliveries: {job}@{slot_at.isoformat()} not sent: {after.state}: {after.detail}")
-        return delivery
-
     def execute(self, slot_at: datetime, task: Task) -> None:
         """Run one claimed slot and settle it; errors are logged and recorded, never raised."""
         started = time.monotonic()
@@ -304,7 +279,7 @@ class Scheduler:
             elif task.entry.trigger == "sprint-closed" and task.sprint is None:
                 self._sprint_check(slot_at, task)
             else:
-                self._report(slot_at, task)
+                self.report(slot_at, task)
         except Exception as exc:  # noqa: BLE001 - one failing job must not stop the daemon
             line = str(exc) if isinstance(exc, SyncdError) else f"unexpected {exc.__class__.__name__}: {exc}"
             if not isinstance(exc, SyncdError):
@@ -362,7 +337,8 @@ class Scheduler:
                             result.error if result else f"source {name} stayed busy")
         return True
 
-    def _report(self, slot_at: datetime, task: Task, *, sync_first: bool = True) -> Delivery | None:
+    def report(self, slot_at: datetime, task: Task, *, sync_first: bool = True) -> Delivery | None:
+        """Send a claimed report slot (syncing its sources first unless `sync_first` is False); None when not sent."""
         e = task.entry
         if sync_first and e.sync_first and task.sprint is None and not self._sync_first(task, slot_at):
             return None

@@ -93,6 +93,7 @@ def deliveries(ctx: click.Context, config_path: Path | None, database_url: str |
 def resend(slot: str, config_path: Path | None, database_url: str | None) -> None:
     """Send an uncertain slot's report again now, with the slot's Message-ID (clients de-duplicate it)."""
     from syncd.logs import register_secrets_of
+    from syncd.resend import resend_slot
     from syncd.scheduler import Scheduler
 
     job, slot_at = parse_slot(slot)
@@ -102,7 +103,7 @@ def resend(slot: str, config_path: Path | None, database_url: str | None) -> Non
     store = open_store(settings)
     try:
         replica = f"resend:{socket.gethostname()}:{os.getpid()}"
-        delivery = Scheduler(settings, store, replica=replica).resend(job, slot_at)
+        delivery = resend_slot(Scheduler(settings, store, replica=replica), job, slot_at)
     finally:
         store.close()
     click.echo(f"sent {delivery.message_id} to {len(delivery.recipients)} recipient(s): {slot_name(job, slot_at)}")
