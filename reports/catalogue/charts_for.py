@@ -96,13 +96,14 @@ def sprint_cumulative_flow(rep: SprintReport, days: list[FlowDay]) -> Chart | No
 
 
 def cycle_scatter(inp: ReportInput, start: datetime, end: datetime, name: str = "cycle-time",
-                  items: Iterable[WorkItem] | None = None) -> Chart | None:
-    """Cycle time of every item (of `items`, default all) finished in [start, end) with its p50 and p85."""
+                  items: Iterable[WorkItem] | None = None, team: str | None = None) -> Chart | None:
+    """Cycle time of every item (of `items`, default all) finished in [start, end) with its p50 and p85
+    (`team`: the team they are, named in the title)."""
     pts = cycle_points(inp, start, end, items)
     if not pts:
         return None
     pct = percentiles((v for _, v in pts), "days")
-    title = "Cycle time of finished items (days)"
+    title = "Cycle time of finished items (days)" if team is None else f"{team}: cycle time of finished items (days)"
     if len(pts) > MAX_SCATTER_POINTS:
         stride = -(-len(pts) // MAX_SCATTER_POINTS)
         title += f", every {stride}th of {len(pts)} shown"

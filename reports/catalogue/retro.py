@@ -4,6 +4,11 @@ Planned vs delivered, scope change, a sprint's per-team flow (throughput, cycle 
 cumulative flow diagram (analysis.sprint_flow), the cycle-time trend over the period and the ones
 before it, what went well and what slowed the team down — each statement computed from the data, with the
 items behind it linked — and the work carried over.
+
+A sprint's trend, its chart, the review waits and the longest cycle times follow the flow table's teams
+(`_retro_teams`: with `[teams]` one per configured team holding the sprint's items, labelled
+"web (GAD, WID)", and one for the items no team holds); without `[teams]` they cover every item of the
+sprint's projects, as one team.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 from syncd.model import PullState, SprintState, StatusCategory, WorkItem
 from syncd.reports.analysis.flow import first_review, percentiles
 from syncd.reports.analysis.history import is_scope
-from syncd.reports.analysis.scope import item_ref
+from syncd.reports.analysis.scope import item_ref, key_order
 from syncd.reports.analysis.sprint_flow import FlowDay, TeamFlow, cumulative_flow, flow_teams, team_flow
 from syncd.reports.analysis.sprint_goal import GOAL_MET_SHARE
 from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis, SprintReport
@@ -63,13 +68,66 @@ def _slowest(inp: ReportInput, start: datetime, end: datetime, items: list[WorkI
 
 
 def _team_pulls(inp: ReportInput, work: list[WorkItem]) -> set[str]:
-    """Ids of the pull requests implementing any item of the projects `work` belongs to."""
+    """Ids of the pull requests of the teams doing `work`: without `[teams]`, the pull requests implementing
+    any item of the projects `work` belongs to; with them, those whose team (`_pull_teams`) is one of
+    the teams of `work`'s items."""
+    teams = inp.analysis.teams
+    if teams.names:
+        wanted = {teams.of(i.id, i.project) for i in work}
+        return {pid for pid, team in _pull_teams(inp).items() if team in wanted}
     projects = {i.project for i in work}
     out: set[str] = set()
     for item_id, pull_ids in inp.snapshot.pulls_implementing.items():
         item = inp.snapshot.item_by_id.get(item_id)
         if item is not None and item.project in projects:
             out.update(pull_ids)
+    return out
+
+
+def _pull_teams(inp: ReportInput) -> dict[str, str]:
+    """Pull request item id -> its team: the team of the first item it implements (by key), else the team
+    whose repositories hold it (`TeamMap.of`: a configured team, else the repository)."""
+    snap, teams = inp.snapshot, inp.analysis.teams
+    out: dict[str, str] = {}
+    implemented = sorted((snap.item_by_id[i] for i in snap.pulls_implementing if i in snap.item_by_id),
+                         key=lambda i: key_order(i.key))
+    for item in implemented:
+        for pid in snap.pulls_implementing[item.id]:
+            out.setdefault(pid, teams.of(item.id, item.project))
+    for pull in snap.pulls:
+        own = snap.item_by_id.get(pull.item_id)
+        if own is not None:
+            out.setdefault(pull.item_id, teams.of(own.id, own.project))
+    return out
+
+
+@dataclass(frozen=True)
+class RetroTeam:
+    """One team the cycle-time trend, its chart and the review lists follow (label None: the only one,
+    without `[teams]`)."""
+
+    label: str | None
+    items: list[WorkItem]  # the team's items, in the sprint or not
+    pulls: set[str]  # its pull requests' item ids
+    members: list[WorkItem]  # its items in the sprint
+
+
+def _retro_teams(inp: ReportInput, members: list[WorkItem]) -> list[RetroTeam]:
+    """Without `[teams]`: one team, every item of the sprint's projects. With them: the flow table's teams
+    (`sprint_flow.flow_teams`, labelled alike: "web (GAD, WID)", "not in a configured team (OPS)"), each
+    with its pull requests (`_pull_teams`) and its items in the sprint."""
+    snap, teams = inp.snapshot, inp.analysis.teams
+    if not teams.names:
+        projects = {i.project for i in members}
+        work = [i for i in snap.items if i.project in projects]  # the board's projects: the team's work
+        return [RetroTeam(None, work, _team_pulls(inp, work), members)]
+    pull_team = _pull_teams(inp)
+    out = []
+    for label, items in flow_teams(members, snap.scope_items, teams):
+        names = {teams.of(i.id, i.project) for i in items}
+        ids = {i.id for i in items}
+        out.append(RetroTeam(label, items, {p for p, t in pull_team.items() if t in names},
+                             [i for i in members if i.id in ids]))
     return out
 
 
@@ -109,10 +167,26 @@ def _keys(inp: ReportInput, refs: list[ItemRef], limit: int = 5) -> Md:
     return md_concat(parts)
 
 
-def _observations(inp: ReportInput, *, planned: float, delivered_share: float | None, added: float, trend: list[dict[str, Any]],
-                  carried: list[ItemRef], blocked: list[ItemRef], waits: list[ItemRef],
-                  slowest: list[tuple[ItemRef, float]], unit: str) -> tuple[list[Md], list[Md]]:
-    """(went well, slowed us down): sentences computed from the figures, items linked."""
+@dataclass(frozen=True)
+class TeamTrend:
+    """What a team's statements are made of: its trend rows, slow review starts and longest cycle times."""
+
+    label: str | None  # None: the only team, unnamed (no `[teams]`)
+    trend: list[dict[str, Any]]
+    waits: list[ItemRef]
+    slowest: list[tuple[ItemRef, float]]
+
+
+def _said(label: str | None, text: str) -> str:
+    """`text`, or `web (GAD, WID): text` (first letter lower-cased) for a named team."""
+    return text if label is None else f"{label}: {text[:1].lower()}{text[1:]}"
+
+
+def _observations(inp: ReportInput, *, planned: float, delivered_share: float | None, added: float,
+                  carried: list[ItemRef], blocked: list[ItemRef], teams: list[TeamTrend],
+                  unit: str) -> tuple[list[Md], list[Md]]:
+    """(went well, slowed us down): sentences computed from the figures, items linked; the cycle-time,
+    review and longest-cycle statements once per team, named as the flow table names it."""
     well: list[Md] = []
     slow: list[Md] = []
     if delivered_share is not None:
@@ -123,14 +197,17 @@ def _observations(inp: ReportInput, *, planned: float, delivered_share: float | 
         well.append(md_concat(["No scope was added after the start."]))
     elif share is not None and share >= 0.1:
         slow.append(md_concat([f"Scope grew by {format_number(added)} {unit} ({share:.0%} of the plan) after the start."]))
-    now, before = (trend[0] if trend else None), next((t for t in trend[1:] if t["p50"] is not None), None)
-    if now and before and now["p50"] is not None:
-        change = (now["p50"] - before["p50"]) / before["p50"] if before["p50"] else 0.0
-        text = f"Median cycle time went from {format_number(before['p50'])} to {format_number(now['p50'])} days"
-        if change <= -0.1:
-            well.append(md_concat([text + f" ({before['label']} → {now['label']})."]))
-        elif change >= 0.1:
-            slow.append(md_concat([text + f" ({before['label']} → {now['label']})."]))
+    for t in teams:
+        trend = t.trend
+        now, before = (trend[0] if trend else None), next((r for r in trend[1:] if r["p50"] is not None), None)
+        if now and before and now["p50"] is not None:
+            change = (now["p50"] - before["p50"]) / before["p50"] if before["p50"] else 0.0
+            text = _said(t.label, f"Median cycle time went from {format_number(before['p50'])} to "
+                                  f"{format_number(now['p50'])} days ({before['label']} → {now['label']}).")
+            if change <= -0.1:
+                well.append(md_concat([text]))
+            elif change >= 0.1:
+                slow.append(md_concat([text]))
     if not carried:
         well.append(md_concat(["Nothing was carried over."]))
     else:
@@ -139,18 +216,21 @@ def _observations(inp: ReportInput, *, planned: float, delivered_share: float | 
     if blocked:
         slow.append(md_concat([f"{len(blocked)} item{'s' if len(blocked) > 1 else ''} waited on blockers: ",
                                _keys(inp, blocked), "."]))
-    if waits:
-        slow.append(md_concat([f"{len(waits)} pull request{'s' if len(waits) > 1 else ''} waited more than "
-                               f"{REVIEW_WAIT_HOURS} h for a first review: ", _keys(inp, waits), "."]))
-    elif trend and trend[0]["finished"]:
-        well.append(md_concat([f"Every pull request got a first review within {REVIEW_WAIT_HOURS} h."]))
-    if slowest and len(slowest) and trend and trend[0]["p85"] is not None:
-        long = [(r, d) for r, d in slowest if d > trend[0]["p85"]]
-        if long:
-            parts: list[Any] = ["Longest cycle times: "]
-            for n, (ref, days) in enumerate(long):
-                parts += [inp.key_link(ref), f" {format_number(days, 0)} days" + (", " if n < len(long) - 1 else ".")]
-            slow.append(md_concat(parts))
+    for t in teams:
+        if t.waits:
+            slow.append(md_concat([_said(t.label, f"{len(t.waits)} pull request{'s' if len(t.waits) > 1 else ''} "
+                                                  f"waited more than {REVIEW_WAIT_HOURS} h for a first review: "),
+                                   _keys(inp, t.waits), "."]))
+        elif t.trend and t.trend[0]["finished"]:
+            well.append(md_concat([_said(t.label, f"Every pull request got a first review within {REVIEW_WAIT_HOURS} h.")]))
+    for t in teams:
+        if t.slowest and t.trend and t.trend[0]["p85"] is not None:
+            long = [(r, d) for r, d in t.slowest if d > t.trend[0]["p85"]]
+            if long:
+                parts: list[Any] = [_said(t.label, "Longest cycle times: ")]
+                for n, (ref, days) in enumerate(long):
+                    parts += [inp.key_link(ref), f" {format_number(days, 0)} days" + (", " if n < len(long) - 1 else ".")]
+                slow.append(md_concat(parts))
     return well, slow
 
 
@@ -184,33 +264,41 @@ def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
     periods = _sprint_periods(inp, rep)
     members = [inp.snapshot.item_by_id[e.item.id] for part in (rep.committed, rep.added)
                for e in part if e.item.id in inp.snapshot.item_by_id]
-    projects = {i.project for i in members}
-    team = [i for i in inp.snapshot.items if i.project in projects]  # the board's projects: the team's work
-    trend = _trend(inp, periods, team)
     start, end = (periods[0].start, periods[0].end) if periods else (inp.now, inp.now)
     carried = [e.item for e in rep.not_completed]
     committed_done = sum((e.points_at_start or 0.0) for e in rep.committed if e in rep.completed)
     share = committed_done / rep.committed_points if rep.committed_points else None
-    well, slow = _observations(
-        inp, planned=rep.committed_points, delivered_share=share, added=rep.added_points, trend=trend,
-        carried=carried, blocked=_blocked_during(inp, members, end), waits=_review_waits(inp, start, end, _team_pulls(inp, team)),
-        slowest=_slowest(inp, start, end, members), unit="points")
     charts: dict[str, bytes] = {}
-    chart = cycle_scatter(inp, periods[-1].start, end, f"cycle-time-{slug(rep.sprint.id)}", team) if periods else None
-    if chart:
-        charts[chart[0]] = chart[1]
+    trends: list[TeamTrend] = []
+    shown: list[dict[str, Any]] = []
+    for team in _retro_teams(inp, members):
+        trend = _trend(inp, periods, team.items)
+        trends.append(TeamTrend(team.label, trend, _review_waits(inp, start, end, team.pulls),
+                                _slowest(inp, start, end, team.members)))
+        name = f"cycle-time-{slug(rep.sprint.id)}" + (f"-{slug(team.label.split(' (')[0])}" if team.label else "")
+        if team.label and f"{slug(name)}.png" in charts:  # two team names alike once made file-safe
+            name += f"-{len(shown) + 1}"
+        chart = cycle_scatter(inp, periods[-1].start, end, name, team.items, team.label) if periods else None
+        if chart:
+            charts[chart[0]] = chart[1]
+        shown.append({"label": team.label, "trend": trend, "chart": chart[0] if chart else None})
+    well, slow = _observations(
+        inp, planned=rep.committed_points, delivered_share=share, added=rep.added_points, carried=carried,
+        blocked=_blocked_during(inp, members, end), teams=trends, unit="points")
     flows, cfd = _flow(inp, rep, start, end)
     cfd_chart = sprint_cumulative_flow(rep, cfd)
     if cfd_chart:
         charts[cfd_chart[0]] = cfd_chart[1]
+    named = bool(inp.analysis.teams.names)
     md = render_markdown(
         "retrospective.md.j2", tz=inp.tz, today=inp.analysis.today, subject=f"sprint {rep.sprint.name}",
-        flows=flows, configured_teams=bool(inp.analysis.teams.names), cfd=cfd,
+        flows=flows, configured_teams=named, cfd=cfd,
         cfd_chart=cfd_chart[0] if cfd_chart else None, flow_days=len(cfd),
         name=rep.sprint.name, start=rep.sprint.start, end=rep.sprint.end, unit="points",
         planned=rep.committed_points, delivered=rep.completed_points, committed_done=committed_done, share=share,
         added=rep.added_points, removed=rep.removed_points, added_n=len(rep.added), removed_n=len(rep.removed),
-        trend=trend, chart=chart[0] if chart else None, well=well, slow=slow,
+        trend=shown[0]["trend"] if shown else [], chart=shown[0]["chart"] if shown else None,
+        team_trends=shown if named else [], well=well, slow=slow,
         carried=[row_at_end(inp, e) for e in rep.not_completed[:MAX_ROWS]], states_at_end=True,
         carried_more=max(0, len(rep.not_completed) - MAX_ROWS))
     return Built(f"Retrospective: {rep.sprint.name}", md, charts, [], rep.sprint.id, wide=True)
@@ -235,9 +323,10 @@ def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
     initial_done = [i for i in done if i.id not in late_ids]
     share = len(initial_done) / len(initial) if initial else None
     well, slow = _observations(
-        inp, planned=float(len(initial)), delivered_share=share, added=float(len(late)), trend=trend, carried=carried,
-        blocked=_blocked_during(inp, work, end), waits=_review_waits(inp, begin, end, _team_pulls(inp, work)),
-        slowest=_slowest(inp, begin, end, work), unit="items")
+        inp, planned=float(len(initial)), delivered_share=share, added=float(len(late)), carried=carried,
+        blocked=_blocked_during(inp, work, end),
+        teams=[TeamTrend(None, trend, _review_waits(inp, begin, end, _team_pulls(inp, work)),
+                         _slowest(inp, begin, end, work))], unit="items")
     charts: dict[str, bytes] = {}
     chart = cycle_scatter(inp, begin, end, f"cycle-time-{slug(rel.release.id)}", work)
     if chart:
@@ -246,7 +335,8 @@ def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
         "retrospective.md.j2", tz=inp.tz, today=inp.analysis.today, subject=f"release {rel.release.name}",
         name=rel.release.name, start=begin, end=end, unit="items", planned=len(initial), delivered=len(done),
         committed_done=len(initial_done), share=share, added=len(late), removed=0, added_n=len(late), removed_n=0,
-        trend=trend, chart=chart[0] if chart else None, well=well, slow=slow, flows=[], configured_teams=False, cfd=[], cfd_chart=None,
+        trend=trend, chart=chart[0] if chart else None, team_trends=[], well=well, slow=slow, flows=[],
+        configured_teams=False, cfd=[], cfd_chart=None,
         flow_days=0, states_at_end=False, carried=[item_row(inp, r) for r in carried[:MAX_ROWS]], carried_more=max(0, len(carried) - MAX_ROWS))
     return Built(f"Retrospective: release {rel.release.name}", md, charts, [], rel.release.id, wide=True)
 
