@@ -68,13 +68,7 @@ def _slowest(inp: ReportInput, start: datetime, end: datetime, items: list[WorkI
 
 
 def _team_pulls(inp: ReportInput, work: list[WorkItem]) -> set[str]:
-    """Ids of the pull requests of the teams doing `work`: without `[teams]`, the pull requests implementing
-    any item of the projects `work` belongs to; with them, those whose team (`_pull_teams`) is one of
-    the teams of `work`'s items."""
-    teams = inp.analysis.teams
-    if teams.names:
-        wanted = {teams.of(i.id, i.project) for i in work}
-        return {pid for pid, team in _pull_teams(inp).items() if team in wanted}
+    """Ids of the pull requests implementing any item of the projects `work` belongs to (without `[teams]`)."""
     projects = {i.project for i in work}
     out: set[str] = set()
     for item_id, pull_ids in inp.snapshot.pulls_implementing.items():
@@ -113,7 +107,9 @@ class RetroTeam:
 
 
 def _retro_teams(inp: ReportInput, members: list[WorkItem]) -> list[RetroTeam]:
-    """Without `[teams]`: one team, every item of the sprint's projects. With them: the flow table's teams
+    """The teams of `members` (a sprint's or a release's items).
+
+    Without `[teams]`: one team, every item of the members' projects. With them: the flow table's teams
     (`sprint_flow.flow_teams`, labelled alike: "web (GAD, WID)", "not in a configured team (OPS)"), each
     with its pull requests (`_pull_teams`) and its items in the sprint."""
     snap, teams = inp.snapshot, inp.analysis.teams
@@ -171,10 +167,11 @@ def _keys(inp: ReportInput, refs: list[ItemRef], limit: int = 5) -> Md:
 class TeamTrend:
     """What a team's statements are made of: its trend rows, slow review starts and longest cycle times."""
 
-    label: str | None  # None: the only team, unnamed (no `[teams]`)
+    label: str | None  # None: the only team, unnamed (no `[teams]`), or a release's items
     trend: list[dict[str, Any]]
-    waits: list[ItemRef]
+    waits: list[ItemRef] | None  # None: no review statement for it
     slowest: list[tuple[ItemRef, float]]
+    finished: int  # items finished in the latest period: only then "every pull request got a review" is said
 
 
 def _said(label: str | None, text: str) -> str:
@@ -221,7 +218,7 @@ def _observations(inp: ReportInput, *, planned: float, delivered_share: float | 
             slow.append(md_concat([_said(t.label, f"{len(t.waits)} pull request{'s' if len(t.waits) > 1 else ''} "
                                                   f"waited more than {REVIEW_WAIT_HOURS} h for a first review: "),
                                    _keys(inp, t.waits), "."]))
-        elif t.trend and t.trend[0]["finished"]:
+        elif t.waits is not None and t.finished:
             well.append(md_concat([_said(t.label, f"Every pull request got a first review within {REVIEW_WAIT_HOURS} h.")]))
     for t in teams:
         if t.slowest and t.trend and t.trend[0]["p85"] is not None:
@@ -274,7 +271,7 @@ def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
     for team in _retro_teams(inp, members):
         trend = _trend(inp, periods, team.items)
         trends.append(TeamTrend(team.label, trend, _review_waits(inp, start, end, team.pulls),
-                                _slowest(inp, start, end, team.members)))
+                                _slowest(inp, start, end, team.members), trend[0]["finished"] if trend else 0))
         name = f"cycle-time-{slug(rep.sprint.id)}" + (f"-{slug(team.label.split(' (')[0])}" if team.label else "")
         if team.label and f"{slug(name)}.png" in charts:  # two team names alike once made file-safe
             name += f"-{len(shown) + 1}"
@@ -322,11 +319,17 @@ def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
     initial = [i for i in work if i.id not in late_ids]
     initial_done = [i for i in done if i.id not in late_ids]
     share = len(initial_done) / len(initial) if initial else None
+    finished = trend[0]["finished"] if trend else 0
+    slowest = _slowest(inp, begin, end, work)
+    if inp.analysis.teams.names:  # the trend is the release's items'; the review statements, each team's
+        trends = [TeamTrend(None, trend, None, slowest, finished)] + [
+            TeamTrend(t.label, [], _review_waits(inp, begin, end, t.pulls), [], finished)
+            for t in _retro_teams(inp, work)]
+    else:
+        trends = [TeamTrend(None, trend, _review_waits(inp, begin, end, _team_pulls(inp, work)), slowest, finished)]
     well, slow = _observations(
         inp, planned=float(len(initial)), delivered_share=share, added=float(len(late)), carried=carried,
-        blocked=_blocked_during(inp, work, end),
-        teams=[TeamTrend(None, trend, _review_waits(inp, begin, end, _team_pulls(inp, work)),
-                         _slowest(inp, begin, end, work))], unit="items")
+        blocked=_blocked_during(inp, work, end), teams=trends, unit="items")
     charts: dict[str, bytes] = {}
     chart = cycle_scatter(inp, begin, end, f"cycle-time-{slug(rel.release.id)}", work)
     if chart:

@@ -129,3 +129,32 @@ def test_without_teams_one_trend_over_the_sprints_projects_as_before() -> None:
     line = next(x for x in slow.splitlines() if "waited more than 24 h" in x)
     assert line.startswith("- 2 pull requests waited") and "acme/widget\\#11" not in line
     assert "acme/ops\\#12" in line and "acme/widget\\#9" in line
+
+
+def _release_retro(teams: dict[str, Team] | None) -> str:
+    from datetime import date
+
+    p = _world()
+    rel = p.version("R1", due=date(2026, 4, 30))
+    for item in p.items.values():
+        if item.key in ("WID-1", "GAD-3", "OPS-4"):
+            item.release_ids = [rel.id]
+    snap = p.snapshot()
+    analysis = analyse(snap, [], Settings(), day(20), teams=teams)  # type: ignore[arg-type]
+    return render_report("retrospective", None, ReportInput(analysis=analysis, snapshot=snap, now=day(20),
+                                                            scope="R1")).markdown
+
+
+def test_a_release_retrospectives_review_statements_are_per_team() -> None:
+    # R1 holds WID-1, GAD-3 (web) and OPS-4 (no team); its period runs from its first item's creation
+    # (day −20) to now (day 20). web's pull requests #9, #11 and #12 waited more than 24 h; OPS's #10 did not,
+    # and the last two weeks (days 6-20) finished GAD-3, so "every pull request" is said of OPS.
+    md = _release_retro(WEB)
+    assert md.startswith("# Retrospective: release R1")
+    slow, well = _section(md, "What slowed us down"), _section(md, "What went well")
+    assert "- web (GAD, WID): 3 pull requests waited more than 24 h for a first review: " in slow
+    assert "- not in a configured team (OPS): every pull request got a first review within 24 h." in well
+    # without [teams]: the pull requests implementing WID, GAD and OPS items, #9 and #12, unlabelled
+    plain = _release_retro(None)
+    line = next(x for x in _section(plain, "What slowed us down").splitlines() if "waited more than 24 h" in x)
+    assert line.startswith("- 2 pull requests waited") and "acme/ops\\#12" in line and "acme/widget\\#9" in line
