@@ -172,3 +172,19 @@ def test_an_unsynced_far_end_on_the_path_is_the_team_that_lists_its_project() ->
     assert [(s.key, s.team, s.duration) for s in cp.steps] == [("EXT-9", "web", 0.0), (a.key, "web", 2.0)]
     cp = goal_critical_path(snap, [a.id], {"WID": 2.0}, None, {}, day(20))
     assert [(s.key, s.team) for s in cp.steps] == [("EXT-9", "EXT"), (a.key, "WID")]
+
+
+def test_flow_by_team_is_the_configured_teams_and_by_project_without_them() -> None:
+    from syncd.reports.goals import Team
+
+    p, _ = _teams_path_world()
+    snap = p.snapshot()
+    web = analyse(snap, [], Settings(), day(20), teams={"web": Team(projects=("WID", "GAD"))}).flow
+    # web: cycles 2, 6 (WID) and 4 (GAD) -> 3 finished, p50 4, p85 rank ceil(2.55) = 3rd = 6; OPS alone: 3
+    assert sorted(web.by_team) == ["OPS", "web"]
+    cycle = web.by_team["web"].cycle_time_days
+    assert cycle is not None and (cycle.count, cycle.p50, cycle.p85) == (3, 4.0, 6.0)
+    assert sum(w.count for w in web.by_team["web"].throughput) == 3
+    assert sorted(web.by_project) == ["GAD", "OPS", "WID"]  # per project as before
+    plain = analyse(snap, [], Settings(), day(20)).flow
+    assert plain.by_team == plain.by_project
