@@ -2,7 +2,7 @@
 
 Builds (once, cached under bench/results/) a SQLite store through `Store.apply_batch`: five Jira
 projects with two years of two-week sprints, story points, status/sprint/estimate/assignee
-changelogs (~11 transitions per Jira item), 10,000 GitHub pull requests with reviews implementing
+changelogs (exactly --transitions in all, 11 or 12 per Jira item), 10,000 GitHub pull requests with reviews implementing
 Jira items, fix versions and GitHub releases. Then, in a fresh child process per run, it times
 `load_snapshot` and `analyse` separately and prints seconds and peak RSS (median of --runs).
 Targets: analysis under 2 s and under 1 GB.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import statistics
@@ -149,6 +148,11 @@ def _jira_item(rng: random.Random, n: int, n_jira: int, sprints: dict[str, list[
     return item, tr
 
 
+def store_path(n_items: int, n_transitions: int) -> Path:
+    """Where the store of that size is cached; "v2": the one whose transitions total exactly n_transitions."""
+    return RESULTS / f"analysis-{n_items}-{n_transitions}-v2.db"
+
+
 def build_store(path: Path, n_items: int, n_transitions: int) -> None:
     """A store of n_items (10% of them pull requests) and about n_transitions, built once and reused."""
     if path.exists():
@@ -170,7 +174,7 @@ def build_store(path: Path, n_items: int, n_transitions: int) -> None:
                    for r in ("widget", "api") for k in range(DAYS // 7)]
     people = [Person(id=f"jira:u{k}", source="jira", display_name=f"Person {k}") for k in range(40)]
     n_jira = n_items * 9 // 10
-    per_item = max(1, math.ceil(n_transitions / n_jira))
+    written = 0  # transitions so far: each item pads its history up to its share of what is left
     store.apply_batch("jira", Batch(sprints=[s for ss in sprints.values() for s in ss],
                                     releases=[v for vs in versions.values() for v in vs] + gh_releases, people=people))
     batch_items: list[WorkItem] = []
@@ -178,7 +182,9 @@ def build_store(path: Path, n_items: int, n_transitions: int) -> None:
     batch_links: list[Link] = []
     keys: list[str] = []
     for n in range(n_jira):
-        item, tr = _jira_item(rng, n, n_jira, sprints, versions, per_item)
+        # item n's share: the budget up to item n+1 minus what was written, so the total is exact
+        item, tr = _jira_item(rng, n, n_jira, sprints, versions, (n + 1) * n_transitions // n_jira - written)
+        written += len(tr)
         keys.append(item.key)
         batch_items.append(item)
         batch_tr.extend(tr)
@@ -287,7 +293,7 @@ def main() -> None:
     parser.add_argument("--transitions", type=int, default=1_000_000)
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
-    db = RESULTS / f"analysis-{args.items}-{args.transitions}.db"
+    db = store_path(args.items, args.transitions)
     start = time.perf_counter()
     build_store(db, args.items, args.transitions)
     if time.perf_counter() - start > 1:

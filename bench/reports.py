@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.analysis import NOW, RESULTS, build_store  # noqa: E402
+from bench.analysis import NOW, RESULTS, build_store, store_path  # noqa: E402
 
 GOALS = """\
 [[goals]]
@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--transitions", type=int, default=1_000_000)
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
-    db = RESULTS / f"analysis-{args.items}-{args.transitions}.db"
+    db = store_path(args.items, args.transitions)
     start = time.perf_counter()
     build_store(db, args.items, args.transitions)
     if time.perf_counter() - start > 1:

@@ -1,0 +1,120 @@
+"""Benchmark: each report through the real CLI on the 100,000-item store (issue 18 item 4).
+
+Reuses the store of `bench/analysis.py` (100,000 items, 1,000,000 transitions; built once and
+cached under bench/results/), copied once per bench run into a temporary folder: `syncd report`
+records each report in `report_history`, and the cached store stays as built. Each report runs as
+`python -m syncd report KIND [--audience A] --now NOW --config syncd.toml --out DIR` in a child
+process, as a user would type it; the wall time is measured around the child and the peak RSS is
+the child's own `ru_maxrss` (from `os.wait4`, so nothing of this process counts). Median of --runs.
+Target: every report under 5 s wall and under 500 MiB peak RSS.
+
+    python bench/report_cli.py [--runs 3] [--items 100000] [--transitions 1000000] [--only status-executive]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.analysis import NOW, RESULTS, build_store, store_path  # noqa: E402
+from bench.reports import GOALS  # noqa: E402
+
+# (name, argv after `syncd report`): every kind, the status report for each audience
+REPORTS = [
+    ("status-executive", ["status", "--audience", "executive"]),
+    ("status-business", ["status", "--audience", "business"]),
+    ("status-engineering", ["status", "--audience", "engineering"]),
+    ("sprint-kickoff", ["sprint-kickoff"]),
+    ("sprint-review", ["sprint-review"]),
+    ("timeline", ["timeline"]),
+    ("launch-readiness", ["launch-readiness"]),
+    ("retrospective", ["retrospective"]),
+]
+WALL_S, RSS_MIB = 5.0, 500.0
+
+
+def config(folder: Path, db: Path) -> Path:
+    """A syncd.toml pointing at the bench store, the bench goals and an output folder."""
+    (folder / "goals.toml").write_text(GOALS, encoding="utf-8")
+    path = folder / "syncd.toml"
+    path.write_text(f'data_dir = "{folder}"\ndatabase_url = "sqlite:///{db}"\n\n[reports]\n'
+                    f'goals_file = "{folder / "goals.toml"}"\nout_dir = "{folder / "out"}"\n'
+                    'timezone = "Europe/Berlin"\n', encoding="utf-8")
+    return path
+
+
+def run_once(cfg: Path, argv: list[str], out: Path) -> dict[str, float]:
+    """One `syncd report` child: wall seconds, the child's peak RSS (MiB) and how many files it wrote."""
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "syncd", "report", *argv, "--now", NOW.isoformat(), "--config", str(cfg),
+           "--out", str(out)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # wait4 reaps the child and hands back its own resource usage (ru_maxrss in KiB on Linux)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stdout, stderr = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)}: exit {proc.returncode}: {stderr.decode(errors='replace').strip()}")
+    written = [line for line in stdout.decode().splitlines() if line.strip()]
+    if not written or not all(Path(p).is_file() for p in written):
+        raise SystemExit(f"{' '.join(argv)}: printed no written files: {stdout!r}")
+    return {"wall_s": wall, "peak_rss_mib": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "files": len(written)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--transitions", type=int, default=1_000_000)
+    parser.add_argument("--only", action="append", choices=[name for name, _ in REPORTS],
+                        help="run only this report (repeatable)")
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    cached = store_path(args.items, args.transitions)
+    start = time.perf_counter()
+    build_store(cached, args.items, args.transitions)
+    if time.perf_counter() - start > 1:
+        print(f"store built in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    chosen = [(n, a) for n, a in REPORTS if not args.only or n in args.only]
+    results: dict[str, list[dict[str, float]]] = {}
+    loads = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        db = folder / "store.db"
+        shutil.copyfile(cached, db)
+        cfg = config(folder, db)
+        for name, argv in chosen:
+            results[name] = [run_once(cfg, argv, folder / "out") for _ in range(args.runs)]
+            loads.append(os.getloadavg()[0])
+    print(f"items {args.items}, transitions {args.transitions}: each report through `syncd report` in a child "
+          f"process (median of {args.runs} runs)")
+    med = {}
+    for name, runs in results.items():
+        m = {k: statistics.median(r[k] for r in runs) for k in ("wall_s", "cpu_s", "peak_rss_mib")}
+        med[name] = m
+        print(f"  {name:<20} wall {m['wall_s']:6.2f} s  CPU {m['cpu_s']:6.2f} s  peak RSS {m['peak_rss_mib']:7.1f} MiB")
+    print(f"machine load average during the runs: {statistics.median(loads):.1f} on {os.cpu_count()} CPUs "
+          "(wall times stretch when it exceeds the CPU count)")
+    ok = all(m["wall_s"] < WALL_S and m["peak_rss_mib"] < RSS_MIB for m in med.values())
+    print(f"target (each report < {WALL_S:g} s wall and < {RSS_MIB:g} MiB peak RSS): {'met' if ok else 'MISSED'}")
+    (RESULTS / "report_cli.json").write_text(json.dumps({"bench": "report_cli", "median_of": args.runs,
+                                                         "median": med, "runs": results,
+                                                         "load_avg": loads}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
