@@ -132,8 +132,16 @@ def snapshot_at(snap: Snapshot, at: datetime) -> Snapshot:
         if then_release is not None:
             releases.append(then_release)
     history: dict[str, list[TransitionRow]] = {}
+    # a history of kept fields only, all of it before `at` (a report as of now): kept as it is
+    only_kept = {t.field for t in snap.transitions} <= _KEPT
+    untouched = True
     for item_id, rows in snap.history.items():  # by item, then time: the order Snapshot keeps
-        if item_id in live:
+        if item_id not in live:
+            untouched = False
+        elif only_kept and rows and rows[-1].at <= at:
+            history[item_id] = rows
+        else:
+            untouched = False
             kept = [t for t in rows if t.at <= at and t.field in _KEPT]
             if kept:
                 history[item_id] = kept
@@ -141,7 +149,7 @@ def snapshot_at(snap: Snapshot, at: datetime) -> Snapshot:
     changed = (counts.later or counts.rewound or counts.reopened or counts.sprints or counts.releases or counts.links
                or counts.later_sprints or counts.later_releases)
     out = Snapshot(items=items, pulls=pulls, sprints=sprints, releases=releases, links=links,
-                   transitions=[t for rows in history.values() for t in rows],
+                   transitions=snap.transitions if untouched else [t for rows in history.values() for t in rows],
                    people=list(snap.people), as_of=AsOf(at=at, notes=_notes(counts)) if changed else None)
     out.__dict__["history"] = history  # grouped already: fill the cache
     return out

@@ -57,6 +57,24 @@ def open_store(settings: Settings, migrate: bool = True) -> Store:
     return store
 
 
+_SKIP_TEARDOWN = False
+
+
+def exit_without_teardown() -> None:
+    """Ask `syncd.cli.run` to end the process without freeing every object (its output is flushed first).
+
+    For a one-shot command whose last act has been done: files written and closed, the store's
+    transactions committed and its connections closed.
+    """
+    global _SKIP_TEARDOWN
+    _SKIP_TEARDOWN = True
+
+
+def teardown_skipped() -> bool:
+    """Whether the command that ran asked to skip interpreter teardown."""
+    return _SKIP_TEARDOWN
+
+
 def setup_logging(level: str = "info", fmt: str = "plain", quiet: bool = False) -> None:
     """Plain or JSON logs on stderr; `quiet` keeps only warnings and errors."""
     from syncd.logs import configure

@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from syncd.cli._common import config_option, database_option, handle_errors, open_store, settings_from
+from syncd.cli._common import (
+    config_option,
+    database_option,
+    exit_without_teardown,
+    handle_errors,
+    open_store,
+    settings_from,
+)
 from syncd.clock import report_moment
 from syncd.errors import ConfigError
 
@@ -65,19 +72,25 @@ def report(kind: str, audience: str | None, formats: tuple[str, ...], out_dir: P
     now = parse_now(now_text, settings.reports.timezone)
     store = open_store(settings)
     recipients = list(to) or recipients_for(settings, kind, audience or ("executive" if kind == "status" else None))
-    rendered = generate_report(settings, store, kind, audience, now=now, scope=scope, record=True)
-    if send:
-        from syncd.delivery import send_report
+    # a one-shot process: the snapshot lives until exit, so the cycle collector need not walk it
+    rendered = generate_report(settings, store, kind, audience, now=now, scope=scope, record=True,
+                               freeze_snapshot=True)
+    try:
+        if send:
+            from syncd.delivery import send_report
 
-        delivery = send_report(settings, store, rendered, recipients, now=datetime.now(UTC),
-                               fmt=formats[0] if len(formats) == 1 else "eml")
-        click.echo(f"sent {rendered.kind} to {len(delivery.recipients)} recipient(s): {delivery.message_id}")
-        if not formats:
-            return
-    paths = write_report(rendered, out_dir or settings.reports.out_dir, formats or ("md", "html", "eml"),
-                         sender=settings.smtp.sender, recipients=recipients)
-    for path in paths:
-        click.echo(str(path))
+            delivery = send_report(settings, store, rendered, recipients, now=datetime.now(UTC),
+                                   fmt=formats[0] if len(formats) == 1 else "eml")
+            click.echo(f"sent {rendered.kind} to {len(delivery.recipients)} recipient(s): {delivery.message_id}")
+            if not formats:
+                return
+        paths = write_report(rendered, out_dir or settings.reports.out_dir, formats or ("md", "html", "eml"),
+                             sender=settings.smtp.sender, recipients=recipients)
+        for path in paths:
+            click.echo(str(path))
+    finally:
+        store.close()  # report_history and the delivery log are committed; nothing is left open
+        exit_without_teardown()  # files written and closed: freeing the snapshot object by object is wasted time
 
 
 COMMANDS = [report]

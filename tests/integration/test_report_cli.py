@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import email
 import re
+import subprocess
+import sys
 from email import policy
 from pathlib import Path
 
@@ -77,6 +79,31 @@ def test_writes_markdown_html_eml_and_charts_and_records_history(world_db: Path,
     [row] = report_history(Store(f"sqlite:///{tmp_path / 'syncd.db'}"))
     assert (row.kind, row.audience, row.as_of.isoformat()) == ("status", "business", "2026-11-20T11:00:00+00:00")
     assert set(row.summary["goals"]) == {"checkout", "onboarding", "payments"}
+
+
+def test_the_program_exits_early_with_everything_written_and_committed(world_db: Path, tmp_path: Path) -> None:
+    # `python -m syncd report` skips interpreter teardown (os._exit): the files, the printed paths and the
+    # report_history row must all be complete first; an in-process run (CliRunner) is the reference.
+    config = _config(world_db, tmp_path)
+    args = ["report", "status", "--audience", "engineering", "-c", str(config), "--now", "2026-11-20T12:00:00+01:00"]
+    proc = subprocess.run([sys.executable, "-m", "syncd", *args, "--out", str(tmp_path / "program")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    printed = [Path(p).name for p in proc.stdout.splitlines()]
+    assert printed[-3:] == ["status-engineering.md", "status-engineering.html", "status-engineering.eml"]
+    assert sorted(printed) == sorted(p.name for p in (tmp_path / "program").iterdir())
+    assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "inproc")]).exit_code == 0
+    for name in printed:
+        if name.endswith((".md", ".html", ".png")):
+            assert (tmp_path / "program" / name).read_bytes() == (tmp_path / "inproc" / name).read_bytes(), name
+    eml = email.message_from_bytes((tmp_path / "program" / "status-engineering.eml").read_bytes(),
+                                   policy=policy.default)
+    assert eml.get_body(preferencelist=("plain",)) is not None  # the whole message, not a truncated file
+    rows = report_history(Store(f"sqlite:///{tmp_path / 'syncd.db'}"))
+    assert [(r.kind, r.audience) for r in rows] == [("status", "engineering")] * 2
+    bad = subprocess.run([sys.executable, "-m", "syncd", "report", "status", "-c", str(config), "--now", "never"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--now" in bad.stderr
 
 
 def test_a_past_date_reproduces_the_same_report(world_db: Path, tmp_path: Path) -> None:
