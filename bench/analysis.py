@@ -237,7 +237,7 @@ from datetime import date, datetime
 from syncd.reports.analysis import analyse
 from syncd.reports.data import load_snapshot
 from syncd.reports.goals import Goal, Metric, Selector
-from syncd.settings import ReportSettings
+from syncd.settings_sections import ReportSettings
 from syncd.store import Store
 
 def rss():

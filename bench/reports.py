@@ -62,7 +62,8 @@ import json, resource, sys, time
 from datetime import datetime
 from pathlib import Path
 from syncd.reporting import all_requests, load_context, render_from
-from syncd.settings import Settings, ReportSettings
+from syncd.settings import Settings
+from syncd.settings_sections import ReportSettings
 from syncd.store import Store
 
 def rss():

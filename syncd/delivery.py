@@ -42,7 +42,8 @@ from typing import TYPE_CHECKING
 
 from syncd.connectors._retry import RetryDecision, call_with_retry
 from syncd.errors import DeliveryError, ReportError, SourceError, SyncdError
-from syncd.settings import Settings, SmtpSettings
+from syncd.settings import Settings
+from syncd.settings_sections import SmtpSettings
 from syncd.store import Store
 from syncd.store import _daemon as ledger
 

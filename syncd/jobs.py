@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from syncd import metrics
 from syncd.errors import ConfigError, StoreError
 from syncd.locks import LockBusy, source_lock
-from syncd.settings import ScheduleEntry, Settings
+from syncd.settings import Settings
+from syncd.settings_sections import ScheduleEntry
 from syncd.store import Store
 from syncd.store import _daemon as ledger
 from syncd.sync import Progress, ProgressFactory, SourceResult, build_connector, sync_source

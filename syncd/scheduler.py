@@ -37,7 +37,8 @@ from syncd.clock import Clock, SystemClock
 from syncd.cron import describe_slot, next_slot, previous_slot, slots_between
 from syncd.errors import DeliveryError, SyncdError
 from syncd.health import health_path, write_health
-from syncd.settings import ScheduleEntry, Settings
+from syncd.settings import Settings
+from syncd.settings_sections import ScheduleEntry
 from syncd.store import Store
 from syncd.store import _daemon as ledger
 from syncd.sync import SourceResult, build_connector

@@ -34,7 +34,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from syncd.errors import ConfigError, ReportError, SyncdError
-from syncd.settings import ServerSettings, Settings
+from syncd.settings import Settings
+from syncd.settings_sections import ServerSettings
 from syncd.store import Store
 
 SESSION_COOKIE = "syncd_session"

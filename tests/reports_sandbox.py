@@ -18,7 +18,8 @@ from syncd.sandbox.generate import generate_world
 from syncd.sandbox.github import serve_github
 from syncd.sandbox.jira import serve_jira
 from syncd.sandbox.world import World
-from syncd.settings import ReportSettings, Settings
+from syncd.settings import Settings
+from syncd.settings_sections import ReportSettings
 from syncd.store import Store
 from syncd.sync import sync_source
 

@@ -206,7 +206,7 @@ def test_the_scheduler_keeps_running_other_entries_when_a_cron_cannot_be_evaluat
 
     from syncd.clock import FastClock
     from syncd.scheduler import Scheduler
-    from syncd.settings import ScheduleEntry
+    from syncd.settings_sections import ScheduleEntry
 
     cfg = write_config(tmp_path / "syncd.toml", top={"data_dir": str(tmp_path)}, tables={"sources.gh": source(github)},
                        schedule=[{"name": "hourly", "cron": "0 * * * *", "job": "sync"}])

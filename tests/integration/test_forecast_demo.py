@@ -22,7 +22,8 @@ from syncd.demo import demo_goals_toml
 from syncd.reporting import generate_report, load_context
 from syncd.reports.analysis.types import Analysis
 from syncd.sandbox.generate import generate_world
-from syncd.settings import ReportSettings, Settings
+from syncd.settings import Settings
+from syncd.settings_sections import ReportSettings
 from tests.reports_sandbox import SandboxStore, synced_store
 
 pytestmark = pytest.mark.slow

@@ -31,7 +31,8 @@ import pytest
 from syncd.delivery import FORMATS, build_message
 from syncd.reporting import all_requests, load_context, render_from, write_report
 from syncd.reports.report import Report
-from syncd.settings import ReportSettings, Settings
+from syncd.settings import Settings
+from syncd.settings_sections import ReportSettings
 from syncd.store import Store
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # the bench store: minutes on a busy machine

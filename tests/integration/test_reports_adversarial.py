@@ -16,7 +16,8 @@ import pytest
 from syncd.reporting import all_requests, generate_reports
 from syncd.reports.email import report_email
 from syncd.reports.report import Report
-from syncd.settings import ReportSettings, Settings
+from syncd.settings import Settings
+from syncd.settings_sections import ReportSettings
 from syncd.store import Store
 from tests.reports_world import NOW, build_world, load_world, write_goals
 from tests.unit.test_report_escape import assert_inert_html, visible_text

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from syncd.reporting import REPORT_KINDS, generate_report
 from syncd.service import RunningService, create_app
-from syncd.settings import ServerSettings
+from syncd.settings_sections import ServerSettings
 from syncd.site import SESSION_COOKIE, hash_password
 from tests.reports_sandbox import NOW, build_sandbox_store
 

@@ -22,7 +22,8 @@ import pytest
 from syncd.reports.analysis import analyse
 from syncd.reports.catalogue.base import ReportInput
 from syncd.reports.catalogue.status_engineering import engineering
-from syncd.settings import ReportSettings, load_settings
+from syncd.settings import load_settings
+from syncd.settings_sections import ReportSettings
 from tests.unit.analysis_factories import Plan, day
 
 NOW = day(60)

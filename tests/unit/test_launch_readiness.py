@@ -29,7 +29,8 @@ from syncd.reports.catalogue.readiness import Readiness, launch_checklist
 from syncd.reports.catalogue.signoffs import _PropertySignOff, property_sign_offs
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import load_goals_file
-from syncd.settings import ReportSettings, load_settings
+from syncd.settings import load_settings
+from syncd.settings_sections import ReportSettings
 from tests.reports_world import NOW, World, build_world, write_goals
 
 RELEASE = "jira:version:101"  # release 1.1 of the world, due 2026-12-10

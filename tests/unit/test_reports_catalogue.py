@@ -19,7 +19,7 @@ from syncd.reports.catalogue.launch import find_release
 from syncd.reports.catalogue.readiness import launch_checklist
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import load_goals_file
-from syncd.settings import ReportSettings
+from syncd.settings_sections import ReportSettings
 from tests.reports_world import NOW, World, build_world, write_goals
 
 
