@@ -134,20 +134,12 @@ class Histories:
         self._facts = out
         return out
 
-    def category_at(self, item: WorkItem, at: datetime) -> StatusCategory:
-        """The item's status category at `at`."""
-        rows = self._rows(item.id, STATUS)
-        if not rows:
-            return item.status_category
-        current = self.category(rows[0].from_string)
-        for t in rows:
-            if t.at > at:
-                break
-            current = self.category(t.to_string)
-        return current
-
     def status_at(self, item: WorkItem, at: datetime) -> str:
-        """The item's status name at `at` (its first recorded status before any change)."""
+        """The item's status name at `at` (its first recorded status before any change).
+
+        A change whose name is missing (a row the changelog could not name) keeps the status before it:
+        an unreadable row does not move the item anywhere the changelog never said.
+        """
         rows = self._rows(item.id, STATUS)
         if not rows:
             return item.status
@@ -157,6 +149,13 @@ class Histories:
                 break
             current = t.to_string or current
         return current
+
+    def category_at(self, item: WorkItem, at: datetime) -> StatusCategory:
+        """The item's status category at `at`: the category of `status_at`, so a replayed item's status name
+        and category always agree (an item with no status change keeps its own category)."""
+        if not self._rows(item.id, STATUS):
+            return item.status_category
+        return self.category(self.status_at(item, at))
 
     def done_at(self, item: WorkItem, at: datetime) -> bool:
         """True when the item was in a done-category status at `at`."""

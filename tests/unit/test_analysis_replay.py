@@ -20,6 +20,7 @@ from syncd.model import (
     WorkItem,
 )
 from syncd.reports.analysis import analyse
+from syncd.reports.analysis.history import Histories
 from syncd.reports.analysis.replay import load_snapshot_at, snapshot_at
 from syncd.reports.analysis.scope import select_items
 from syncd.reports.data import Snapshot
@@ -86,6 +87,26 @@ def test_status_resolution_and_existence_at_each_moment() -> None:
     # nothing changed after day 7: the same records, no footer
     later = snapshot_at(snap, day(7))
     assert later.as_of is None and all(x is y for x, y in zip(later.items, snap.items, strict=True))
+
+
+def test_status_name_and_category_at_a_moment_agree_across_an_unnamed_change() -> None:
+    """`Histories.category_at` is the category of `status_at` (they were two walks of the changelog that
+    disagreed on a change with no name: the name kept "In Progress", the category fell to To Do)."""
+    p = Plan()
+    a = p.item("WID-1", created=day(0))
+    p.move(a, "In Progress", day(1))
+    p._tr(a, day(2), TransitionField.STATUS, from_string="In Progress", to_string=None)  # a row with no name
+    p.move(a, "Done", day(3))
+    snap = p.snapshot()
+    hist = Histories(snap)
+    # worked by hand from the four moments: before any change the first row's from side, To Do; day 1 In
+    # Progress; the unnamed day-2 change keeps In Progress (it names nowhere else); day 3 Done
+    expected = {0.5: ("To Do", StatusCategory.TODO), 1.5: ("In Progress", StatusCategory.IN_PROGRESS),
+                2.5: ("In Progress", StatusCategory.IN_PROGRESS), 3.5: ("Done", StatusCategory.DONE)}
+    assert {n: (hist.status_at(a, day(n)), hist.category_at(a, day(n))) for n in expected} == expected
+    assert [hist.done_at(a, day(n)) for n in expected] == [False, False, False, True]
+    at = _by_key(snapshot_at(snap, day(2.5)))["WID-1"]  # the replayed item carries the same pair
+    assert (at.status, at.status_category) == ("In Progress", StatusCategory.IN_PROGRESS)
 
 
 def test_sprints_points_assignee_fix_versions_and_goal_membership() -> None:
