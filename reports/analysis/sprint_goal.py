@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -102,17 +103,24 @@ class VelocityTrend:
 
 
 def velocity_trend(snap: Snapshot, hist: Histories, sprint_id: str, now: datetime,
-                   n: int = VELOCITY_CHART_SPRINTS) -> VelocityTrend:
-    """Committed vs completed of the board's last `n` sprints closed by `now`, up to this sprint."""
+                   n: int = VELOCITY_CHART_SPRINTS, known: Mapping[str, SprintReport] | None = None) -> VelocityTrend:
+    """Committed vs completed of the board's last `n` sprints closed by `now`, up to this sprint.
+
+    `known`: sprint id -> the figures the analysis already has (`Analysis.sprints`); a sprint's point is
+    taken from there, so the sprint review and its velocity chart show the same numbers (STYLE.md, "Do
+    this" 6); only sprints the analysis did not report are computed, by the same `sprint_figures`.
+    """
     sprint = snap.sprint_by_id[sprint_id]
+    known = known or {}
     closed = [s for s in sorted(snap.sprints, key=order_key)
               if s.board_id == sprint.board_id and s.state == SprintState.CLOSED and s.start is not None
               and (s.complete or s.end or now) <= now and order_key(s) <= order_key(sprint)][-n:]
-    members = sprint_members(snap, hist, {s.id for s in closed},
-                             min((s.start for s in closed if s.start), default=now))
+    missing = [s for s in closed if s.id not in known]
+    members = sprint_members(snap, hist, {s.id for s in missing},
+                             min((s.start for s in missing if s.start), default=now)) if missing else {}
     points = []
     for s in closed:
-        rep = sprint_figures(snap, hist, s, members.get(s.id, []), now)
+        rep = known.get(s.id) or sprint_figures(snap, hist, s, members.get(s.id, []), now)
         points.append(VelocityPoint(s.name, rep.committed_points, rep.completed_points))
     ys = [p.completed for p in points]
     mean = sum(ys) / len(ys) if ys else None

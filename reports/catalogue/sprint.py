@@ -149,7 +149,8 @@ def review(inp: ReportInput) -> Built:
     chart = sprint_burndown(inp, rep)
     if chart is not None:
         charts[chart[0]] = chart[1]
-    trend = velocity_trend(inp.snapshot, inp.hist, rep.sprint.id, inp.now)
+    trend = velocity_trend(inp.snapshot, inp.hist, rep.sprint.id, inp.now,
+                           known={r.sprint.id: r for r in inp.analysis.sprints})
     vchart = sprint_velocity(rep, trend)
     if vchart is not None:
         charts[vchart[0]] = vchart[1]

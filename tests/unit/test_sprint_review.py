@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syncd.model import SprintState
+import pytest
+
+from syncd.model import Sprint, SprintState
+from syncd.reports.analysis import sprint_goal
 from syncd.reports.analysis.history import Histories
 from syncd.reports.analysis.sprint_goal import goal_verdict, velocity_trend
 from syncd.reports.analysis.sprints import sprint_reports
+from syncd.reports.analysis.types import SprintReport
 from syncd.reports.catalogue.derive import burndown
+from syncd.reports.data import Snapshot
 from tests.reports_world import build_world
 from tests.unit.analysis_factories import Plan, day
 from tests.unit.test_reports_catalogue import _input
@@ -100,6 +105,41 @@ def test_velocity_trend_is_the_least_squares_slope_of_completed_points() -> None
     assert [(x.committed, x.completed) for x in t.points] == [(10, 10), (14, 14), (18, 18), (16, 16)]
     # by hand: xbar 1.5, ybar 14.5; sum (x-xbar)(y-ybar) = 6.75+0.25+1.75+2.25 = 11; sum (x-xbar)^2 = 5
     assert t.mean == 14.5 and t.slope == 11 / 5 and t.direction == "rising"
+
+
+def test_velocity_trend_and_sprint_review_agree_on_a_hand_built_sprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The review's sprint figures and its velocity chart's point for that sprint are one computation."""
+    p = Plan()
+    s1 = p.sprint(1, SprintState.CLOSED, start=day(0), end=day(14), complete=day(14))
+    s2 = p.sprint(2, SprintState.CLOSED, start=day(14), end=day(28), complete=day(28))
+    a, b, c = p.item(points=3, created=day(-1)), p.item(points=5, created=day(-1)), p.item(points=2, created=day(-1))
+    p.set_sprints(a, [s1], day(-1))
+    p.set_sprints(b, [s1], day(-1))
+    p.move(a, "Done", day(4))
+    p.estimate(b, 8, day(3))  # re-estimated: committed at 5 (start), carried at 8
+    p.set_sprints(c, [s1], day(2))  # added after the start: not committed
+    p.move(c, "Done", day(6))
+    p.set_sprints(b, [s2], day(14))
+    p.move(b, "Done", day(20))
+    snap = p.snapshot()
+    hist = Histories(snap)
+    reports = sprint_reports(snap, hist, day(40), velocity_sprints=3)
+    review = next(r for r in reports if r.sprint.id == s2.id)
+    # by hand: sprint 1 committed a 3 + b 5 = 8, completed a 3 + c 2 = 5; sprint 2 committed b at 8, completed 8
+    assert (review.committed_points, review.completed_points) == (8, 8)
+    computed: list[str] = []
+    real = sprint_goal.sprint_figures
+
+    def counted(snap_: Snapshot, hist_: Histories, sprint: Sprint, *args: object) -> SprintReport:
+        computed.append(sprint.id)
+        return real(snap_, hist_, sprint, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sprint_goal, "sprint_figures", counted)
+    trend = velocity_trend(snap, hist, s2.id, day(40), known={r.sprint.id: r for r in reports})
+    assert [(x.sprint, x.committed, x.completed) for x in trend.points] == [("Sprint 1", 8, 5), ("Sprint 2", 8, 8)]
+    assert computed == []  # both sprints were in the analysis: nothing recomputed
+    alone = velocity_trend(snap, hist, s2.id, day(40), known={review.sprint.id: review})
+    assert [(x.committed, x.completed) for x in alone.points] == [(8, 5), (8, 8)] and computed == [s1.id]
 
 
 def test_burndown_starts_at_the_commitment_at_sprint_start(tmp_path: Path) -> None:
