@@ -73,7 +73,7 @@ def _action(rule: str, risks: Sequence[Risk], named: bool) -> str | None:
     if rule == "blocked":
         if not named:
             return f"unblock {_n(n, 'item')}"
-        parts = [f"{r.evidence.items[0].key} (waits on {', '.join(i.key for i in r.evidence.items[1:]) or 'a flag'})"
+        parts = [f"{r.evidence.items[0].key} (waits on {', '.join(_blockers(r)) or 'a flag'})"
                  for r in risks[:_KEYS_SHOWN] if r.evidence.items]
         more = f" and {n - _KEYS_SHOWN} more" if n > _KEYS_SHOWN else ""
         return f"unblock {', '.join(parts)}{more}"
@@ -94,6 +94,13 @@ def _action(rule: str, risks: Sequence[Risk], named: bool) -> str | None:
         text = "; ".join(r.mitigation.rstrip(".") for r in risks)
         return text[0].lower() + text[1:]
     return None  # stale-work and aging-wip: one "stalled" clause for both (see `_actions`)
+
+
+def _blockers(risk: Risk) -> list[str]:
+    """A blocked signal's blockers: the stored ones (its evidence after the item) and the far ends in projects
+    that are not synced (its `link:KEY` subjects), so an unsynced blocker is not taken for a flag."""
+    stored = [i.key for i in risk.evidence.items[1:]]
+    return stored + [s.removeprefix("link:") for s in risk.subject_ids if s.startswith("link:")]
 
 
 @dataclass

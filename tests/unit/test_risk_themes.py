@@ -262,3 +262,18 @@ def test_blocked_work_ranks_as_blocked_only_on_the_critical_path() -> None:
     assert themes["goal:off"].tier == ThemeTier.OTHER
     assert themes["goal:on"].tier == ThemeTier.BLOCKED
     assert [t.id for t in an.themes][:2] == ["goal:on", "goal:off"]
+
+
+def test_a_blocker_in_an_unsynced_project_is_named_in_the_proposal_not_taken_for_a_flag() -> None:
+    from syncd.model import Link, LinkKind, StatusCategory
+
+    w = World()
+    # goal "missed": its date passed; its item waits only on OTHER-35406, a project syncd does not sync
+    late_item, = w.open("missed", due=TODAY - timedelta(days=3))
+    w.plan.links.append(Link(from_id=late_item.id, kind=LinkKind.BLOCKED_BY, to_key="OTHER-35406",
+                             to_status="In Progress", to_category=StatusCategory.IN_PROGRESS))
+    flagged, = w.open("missed", flagged=True)
+    an = w.run([goal(scope("missed"), id="missed", target=TODAY - timedelta(days=5))])
+    m = next(t for t in an.themes if t.id == "goal:missed").mitigation
+    assert f"{late_item.key} (waits on OTHER-35406)" in m
+    assert f"{flagged.key} (waits on a flag)" in m
