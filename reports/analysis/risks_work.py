@@ -37,16 +37,17 @@ def idle_days(item: WorkItem, now: datetime) -> float:
 def work_limits(flow: Flow, rules: Mapping[str, RuleConfig], thresholds: RiskThresholds) -> WorkLimits:
     """The stale and aging limits in force: stale-work's days, and per team its cycle time at
     `aging_percentile` x aging-wip's multiple (Vacanti's aging WIP against the 85th percentile
-    service level by default; a team without finished work uses everyone's cycle time)."""
+    service level by default; a team without finished work uses everyone's cycle time). A team is a
+    configured `[teams.NAME]` (an item no team holds: its project), else a project (`Flow.by_team`)."""
     pct = thresholds.aging_percentile
     multiple = rules["aging-wip"].threshold
     overall = flow.overall.cycle_time_days
     cycle: dict[str, float] = {}
-    for project, metrics in flow.by_project.items():
+    for team, metrics in flow.by_team.items():
         ct = metrics.cycle_time_days or overall
         if ct is not None:
-            cycle[project] = {50: ct.p50, 85: ct.p85, 95: ct.p95}[pct]
-    borrowed = tuple(p for p, m in flow.by_project.items() if m.cycle_time_days is None and p in cycle)
+            cycle[team] = {50: ct.p50, 85: ct.p85, 95: ct.p95}[pct]
+    borrowed = tuple(t for t, m in flow.by_team.items() if m.cycle_time_days is None and t in cycle)
     return WorkLimits(stale_days=rules["stale-work"].threshold, aging_percentile=pct, aging_multiple=multiple,
                       aging_days={p: days * multiple for p, days in cycle.items()}, cycle_days=cycle,
                       overall_for=borrowed)
@@ -71,20 +72,21 @@ def stale_work(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
 
 
 def aging_wip(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
-    """In-progress items older than the team's (project's) cycle time at `aging_percentile` (default p85)."""
+    """In-progress items older than their team's cycle time at `aging_percentile` (default p85); a team as
+    `work_limits` takes it (a configured one, else the project)."""
     out = []
     limits = work_limits(ctx.flow, {**ctx.rules, "aging-wip": cfg}, ctx.thresholds)
     pct = limits.aging_percentile
-    for project, metrics in ctx.flow.by_project.items():
-        if project not in limits.aging_days:
+    for team, metrics in ctx.flow.by_team.items():
+        if team not in limits.aging_days:
             continue
-        limit, cycle = limits.aging_days[project], limits.cycle_days[project]
+        limit, cycle = limits.aging_days[team], limits.cycle_days[team]
         for wip in metrics.wip:
             if wip.age_days <= limit:
                 continue
             item = ctx.snap.item_by_id[wip.item.id]
             owner = ctx.owner_of(item)
-            whose = "all teams'" if project in limits.overall_for else f"{item.project}'s"  # it finished none itself
+            whose = "all teams'" if team in limits.overall_for else f"{team}'s"  # it finished none itself
             out.append(make_risk(
                 "aging-wip", cfg.pick(Severity.AMBER),
                 f"{item.key} has been in progress {wip.age_days:.0f} days, longer than {pct}% of {whose} items take",

@@ -393,9 +393,9 @@ class WorkLimits:
     stale_days: float  # stale-work: days an in-progress item may go without an update
     aging_percentile: int  # aging-wip compares an item's age with this percentile of its team's cycle time
     aging_multiple: float  # ... times this multiple (the aging-wip threshold)
-    aging_days: dict[str, float]  # project -> age in days past which its in-progress work is aging
-    cycle_days: dict[str, float]  # project -> its cycle time at `aging_percentile`
-    overall_for: tuple[str, ...] = ()  # projects with no finished work in the window: everyone's cycle time used
+    aging_days: dict[str, float]  # team (`Flow.by_team`) -> age in days past which its in-progress work is aging
+    cycle_days: dict[str, float]  # team -> its cycle time at `aging_percentile`
+    overall_for: tuple[str, ...] = ()  # teams with no finished work in the window: everyone's cycle time used
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,13 +104,13 @@ def _aging(inp: ReportInput) -> list[dict[str, Any]]:
     """In-progress work the stale-work or aging-wip rule flags, by the same limits (`Analysis.work_limits`)."""
     limits = inp.analysis.work_limits
     found = []
-    for project, metrics in inp.analysis.flow.by_project.items():
+    for team, metrics in inp.analysis.flow.by_team.items():
         for w in metrics.wip:
             item = inp.snapshot.item_by_id.get(w.item.id)
             if item is None:
                 continue
             idle = idle_days(item, inp.now)
-            aging = project in limits.aging_days and w.age_days > limits.aging_days[project]
+            aging = team in limits.aging_days and w.age_days > limits.aging_days[team]
             stale = item.status_category == StatusCategory.IN_PROGRESS and idle > limits.stale_days
             if aging or stale:
                 found.append((w, idle))
@@ -129,7 +129,7 @@ def _aging_rule(inp: ReportInput) -> str:
         text = f"{p} {cycle} days" if not times else f"{p} {times}{cycle} = {limit} days"
         return text + (", all teams' figure: it finished nothing in the window" if p in limits.overall_for else "")
 
-    with_wip = sorted(p for p, m in inp.analysis.flow.by_project.items() if m.wip and p in limits.aging_days)
+    with_wip = sorted(p for p, m in inp.analysis.flow.by_team.items() if m.wip and p in limits.aging_days)
     return (f"In progress longer than {times}its team's p{limits.aging_percentile} cycle time"
             + (f" ({'; '.join(team(p) for p in with_wip)})" if with_wip else "")
             + f", or without an update for more than {format_number(limits.stale_days)} days: "

@@ -99,3 +99,33 @@ def test_configured_thresholds_move_the_table_and_the_rules_together(tmp_path: P
     assert table == {"X", "Y"} == flagged
     assert "In progress longer than 3 × its team's p50 cycle time (WID 3 × 5 = 15 days), or without an update " \
            "for more than 10 days" in md
+
+
+def test_with_teams_aging_is_measured_against_the_configured_teams_cycle_time() -> None:
+    from syncd.reports.goals import Team
+
+    p, keys = _plan()
+    # GAD: two items finished with cycle times 20 and 30 days; G in progress for 25 days, updated yesterday
+    for start, done in ((10, 30), (15, 45)):
+        item = p.item(created=day(0), project="GAD")
+        p.move(item, "In Progress", day(start))
+        p.move(item, "Done", day(done))
+    g = p.item(created=day(20), project="GAD")
+    p.move(g, "In Progress", NOW - timedelta(days=25))
+    p.move(g, "In Review", NOW - timedelta(days=1))
+    keys[g.key] = "G"
+    snap = p.snapshot()
+
+    def aging(teams: dict[str, Team] | None) -> tuple[dict[str, str], str]:
+        a = analyse(snap, [], ReportSettings(), NOW, teams=teams)
+        md = engineering(ReportInput(analysis=a, snapshot=snap, now=NOW)).markdown
+        return {keys[r.evidence.items[0].key]: r.title for r in a.risks if r.rule == "aging-wip"}, md
+
+    # web = WID + GAD: cycle times 1..10, 20, 30 -> p85 rank ceil(0.85 × 12) = 11th = 20 days: only G (25) is aging
+    found, md = aging({"web": Team(projects=("WID", "GAD"))})
+    assert found == {"G": f"{g.key} has been in progress 25 days, longer than 85% of web's items take"}
+    assert "In progress longer than its team's p85 cycle time (web 20 days)" in md
+    # per project: WID's p85 is 9 (X 16, Y 12, Z 9.5 aging), GAD's of 20 and 30 is the 2nd, 30 (G is not)
+    found, md = aging(None)
+    assert sorted(found) == ["X", "Y", "Z"] and "longer than 85% of WID's items take" in found["X"]
+    assert "(GAD 30 days; WID 9 days)" in md
