@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from syncd.connectors.config import RetryPolicy, check_no_credentials
 from syncd.reports.analysis.risk_rules import RiskThresholds
-from syncd.reports.catalogue.launch_config import LaunchConfig
+from syncd.reports.catalogue.launch_config import LaunchConfig, check_pattern
 
 Audience = Literal["executive", "business", "engineering"]
 SUBJECT_FIELDS = ("title", "date", "kind", "audience")  # what reports.subject may name
@@ -245,12 +245,7 @@ class DeliverySettings(_Section):
     @field_validator("prerelease_pattern", "hotfix_pattern", "revert_pattern")
     @classmethod
     def _regex(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                re.compile(v)
-            except re.error as exc:
-                raise ValueError(f"{v!r} is not a regular expression: {exc}") from None
-        return v
+        return check_pattern(v)
 
 
 class DaemonSettings(_Section):

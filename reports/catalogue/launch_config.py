@@ -26,7 +26,8 @@ def _labels(v: list[str]) -> list[str]:
     return out
 
 
-def _pattern(v: str | None) -> str | None:
+def check_pattern(v: str | None) -> str | None:
+    """A config value that must be a regular expression (None allowed): ValueError naming the problem."""
     if v is not None:
         try:
             re.compile(v)
@@ -60,7 +61,7 @@ class LaunchConventions(_Section):
     @field_validator("documentation_title", "rollback_title", "signoff_title")
     @classmethod
     def _pattern(cls, v: str | None) -> str | None:
-        return _pattern(v)
+        return check_pattern(v)
 
 
 class LaunchRoles(_Section):

@@ -240,3 +240,15 @@ def test_teams_are_read_and_a_team_naming_nothing_is_refused(cfg: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(cfg)
     assert str(err.value).startswith("config: reports.forecast_default_share: ")
+
+
+@pytest.mark.parametrize(("section", "key"), [("delivery", "hotfix_pattern"), ("delivery", "prerelease_pattern"),
+                                              ("releases.conventions", "rollback_title")])
+def test_a_pattern_that_is_not_a_regular_expression_is_one_line_naming_its_key(cfg: Path, section: str,
+                                                                               key: str) -> None:
+    """[delivery] and [releases.conventions] patterns are checked by one rule (launch_config.check_pattern)."""
+    cfg.write_text(CONFIG + f'\n[{section}]\n{key} = "v(2"\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    line = str(err.value)
+    assert "\n" not in line and line.startswith(f"config: {section}.{key}: 'v(2' is not a regular expression: ")
