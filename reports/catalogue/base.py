@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from syncd.errors import ConfigError
+from syncd.errors import ConfigError, ReportError
 from syncd.reports.analysis.forecast import MIN_CONFIDENT_WEEKS, format_share
 from syncd.reports.analysis.history import Histories, ItemFacts, is_scope
 from syncd.reports.analysis.scope import select_items
@@ -172,6 +172,20 @@ class ReportInput:
     def date_text(self) -> str:
         """Today in the report time zone, `YYYY-MM-DD`."""
         return self.analysis.today.isoformat()
+
+
+def find_scoped(scope: str, entries: Sequence[T], id_and_name: Callable[[T], tuple[str, str]], what: str) -> T:
+    """The entry `--scope` names by id or name (case-insensitive); ReportError listing up to 8 known names.
+
+    `what` says what was looked for and among which, e.g. "release ... among the planned and recent releases".
+    """
+    wanted = scope.casefold()
+    for entry in entries:
+        if wanted in (x.casefold() for x in id_and_name(entry)):
+            return entry
+    known = ", ".join(id_and_name(e)[1] for e in entries[:8]) or "none"
+    noun, _, among = what.partition(" ")
+    raise ReportError(f"no {noun} {scope!r} {among} (known: {known})")
 
 
 def percent_done(counts: Counts) -> float | None:

@@ -11,6 +11,7 @@ from syncd.reports.catalogue.base import (
     Built,
     ReportInput,
     delivered_text,
+    find_scoped,
     funnel_text,
     percent_done,
     risk_line,
@@ -30,12 +31,8 @@ def find_release(inp: ReportInput) -> ReleaseAnalysis:
     """The release named by `scope` (id or name), else the next unreleased one by due date."""
     releases = inp.analysis.releases
     if inp.scope:
-        wanted = inp.scope.casefold()
-        for rel in releases:
-            if wanted in (rel.release.id.casefold(), rel.release.name.casefold()):
-                return rel
-        known = ", ".join(r.release.name for r in releases[:8]) or "none"
-        raise ReportError(f"no release {inp.scope!r} among the planned and recent releases (known: {known})")
+        return find_scoped(inp.scope, releases, lambda r: (r.release.id, r.release.name),
+                           "release among the planned and recent releases")
     upcoming = [r for r in releases if not r.release.released]
     if not upcoming:
         raise ReportError("no unreleased fix version or milestone to check (name one with --scope)")

@@ -22,7 +22,7 @@ from syncd.reports.analysis.risks_work import has_acceptance_criteria
 from syncd.reports.analysis.scope import item_ref
 from syncd.reports.analysis.sprint_goal import goal_verdict, velocity_trend
 from syncd.reports.analysis.types import GoalAnalysis, SprintEntry, SprintReport
-from syncd.reports.catalogue.base import Built, ReportInput, forecast_basis, risk_line
+from syncd.reports.catalogue.base import Built, ReportInput, find_scoped, forecast_basis, risk_line
 from syncd.reports.catalogue.charts_for import sprint_burndown, sprint_velocity
 from syncd.reports.catalogue.derive import open_blockers, open_external_blockers
 from syncd.reports.catalogue.status_engineering import MAX_ROWS, item_row
@@ -36,12 +36,8 @@ def find_sprint(inp: ReportInput, purpose: str) -> SprintReport:
     """The sprint named by `scope` (id or name), else the natural one for a kickoff or a review."""
     sprints = inp.analysis.sprints
     if inp.scope:
-        wanted = inp.scope.casefold()
-        for rep in sprints:
-            if wanted in (rep.sprint.id.casefold(), rep.sprint.name.casefold()):
-                return rep
-        known = ", ".join(r.sprint.name for r in sprints[:8]) or "none"
-        raise ReportError(f"no sprint {inp.scope!r} among the active, closed and next sprints (known: {known})")
+        return find_scoped(inp.scope, sprints, lambda r: (r.sprint.id, r.sprint.name),
+                           "sprint among the active, closed and next sprints")
     # as at `now`, not as stored: a report reproduced for a past date sees that day's sprints
     phase = {r.sprint.id: sprint_phase(r, inp.now) for r in sprints}
     active = [r for r in sprints if phase[r.sprint.id] == SprintState.ACTIVE]

@@ -17,6 +17,7 @@ from syncd.reports.catalogue.base import ReportInput
 from syncd.reports.catalogue.catalogue import render_report
 from syncd.reports.catalogue.launch import find_release
 from syncd.reports.catalogue.readiness import launch_checklist
+from syncd.reports.catalogue.sprint import find_sprint
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import load_goals_file
 from syncd.settings_sections import ReportSettings
@@ -224,3 +225,17 @@ def test_launch_readiness_shows_each_option_once_in_its_table(tmp_path: Path) ->
     assert md.count("move the date") == 0 and md.count("Options (85% dates)") == 0  # not repeated in the risks
     if any(r.rule == "forecast-late" for r in rel.risks):
         assert "The options, each with its 85% date, are in the table above." in md
+
+
+def test_scope_names_a_sprint_or_release_by_id_or_name_in_any_case(tmp_path: Path) -> None:
+    """--scope looks sprints and releases up by one rule (base.find_scoped): id or name, any case."""
+    world = build_world()
+    sprint = next(s for s in world.sprints if s.name == "WID Sprint 4")
+    assert find_sprint(_input(world, tmp_path, scope="wid sprint 4"), "review").sprint.id == sprint.id
+    assert find_sprint(_input(world, tmp_path, scope=sprint.id.upper()), "kickoff").sprint.name == "WID Sprint 4"
+    release = world.releases[0]
+    assert find_release(_input(world, tmp_path, scope=release.name.upper())).release.id == release.id
+    with pytest.raises(ReportError, match=r"^no sprint 'Sprint 99' among the active, closed and next sprints \(known: "):
+        find_sprint(_input(world, tmp_path, scope="Sprint 99"), "review")
+    with pytest.raises(ReportError, match=r"^no release '9\.9' among the planned and recent releases \(known: "):
+        find_release(_input(world, tmp_path, scope="9.9"))
