@@ -138,10 +138,23 @@ def commit(repo: Json, sha: str, message: str, author: Json, at: datetime, paren
     }
 
 
+def pull_link(repo: Json, number: int, merged: datetime | None) -> Json:
+    """The `pull_request` object of a pull request's issue view (GET /issues/{n} of a PR)."""
+    api, html = repo["url"], repo["html_url"]
+    return {"url": f"{api}/pulls/{number}", "html_url": f"{html}/pull/{number}",
+            "diff_url": f"{html}/pull/{number}.diff", "patch_url": f"{html}/pull/{number}.patch",
+            "merged_at": iso(merged) if merged else None}
+
+
 def pull(repo: Json, issue_payload: Json, pull_id: int, head: str, head_sha: str, draft: bool, merged: datetime | None,
          merged_by: Json | None, requested: list[Json], commits: int, additions: int, deletions: int,
-         changed_files: int, mergeable_state: str) -> Json:
-    """A pull request (the keys `github.add_pull` writes), closed/merged as its issue says."""
+         changed_files: int, mergeable_state: str, base: str = "main") -> Json:
+    """A pull request from branch `head` into `base`, closed/merged as its issue says.
+
+    The one builder of a PR's REST payload: the generator's PRs (gh_render) and the live ones
+    (`github_mutations.add_pull`) are both made here, and the GraphQL view reads this payload
+    (github_graphql `Resolvers.pull`). The base branch's head is the repository's base commit.
+    """
     number, api, html = issue_payload["number"], repo["url"], repo["html_url"]
     owner = repo["owner"]
     open_ = issue_payload["state"] == "open"
@@ -161,7 +174,7 @@ def pull(repo: Json, issue_payload: Json, pull_id: int, head: str, head_sha: str
         "review_comment_url": f"{api}/pulls/comments{{/number}}", "comments_url": issue_payload["comments_url"],
         "statuses_url": f"{api}/statuses/{head_sha}",
         "head": {"label": f"{owner['login']}:{head}", "ref": head, "sha": head_sha, "user": owner, "repo": repo},
-        "base": {"label": f"{owner['login']}:main", "ref": "main", "sha": sha_of("base", repo["full_name"]),
+        "base": {"label": f"{owner['login']}:{base}", "ref": base, "sha": sha_of("base", repo["full_name"]),
                  "user": owner, "repo": repo},
         "_links": {"self": {"href": f"{api}/pulls/{number}"}, "html": {"href": f"{html}/pull/{number}"},
                    "issue": {"href": issue_payload["url"]}, "comments": {"href": issue_payload["comments_url"]},

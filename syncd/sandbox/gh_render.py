@@ -155,10 +155,7 @@ class HostRenderer:
             sha = gp.sha_of(repo.repo["full_name"], number, k, self.plan.seed)
             commits.append(gp.commit(repo.repo, sha, message, author, at, commits[-1] if commits else None))
         head_sha = commits[-1]["sha"]
-        api, html = repo.repo["url"], repo.repo["html_url"]
-        issue["pull_request"] = {"url": f"{api}/pulls/{number}", "html_url": f"{html}/pull/{number}",
-                                 "diff_url": f"{html}/pull/{number}.diff", "patch_url": f"{html}/pull/{number}.patch",
-                                 "merged_at": gp.iso(spec.merged) if spec.merged else None}
+        issue["pull_request"] = gp.pull_link(repo.repo, number, spec.merged)
         issue["draft"] = spec.draft
         approved = any(state == "APPROVED" for _, _, state in spec.reviews)
         state = "draft" if spec.draft else ("unstable" if spec.checks == "failure" else ("clean" if approved else "blocked"))

@@ -5,12 +5,12 @@ Each bumps `updated_at` (where GitHub does) and the repository's revision.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from syncd.sandbox import gh_payloads as gp
 from syncd.sandbox.github_common import _iso
 from syncd.sandbox.world import GitHubRepo, Json, World
 
@@ -49,7 +49,7 @@ def _user(world: World, login: str | None) -> Json:
     base = gh.base_url.rstrip("/")
     user_id = 10_000 + sum(ord(c) for c in login) * 7
     simple: Json = {
-        "login": login, "id": user_id, "node_id": _node_id("U", user_id),
+        "login": login, "id": user_id, "node_id": gp.node_id("U", user_id),
         "avatar_url": f"https://avatars.githubusercontent.com/u/{user_id}?v=4", "gravatar_id": "",
         "url": f"{base}/users/{login}", "html_url": f"https://github.com/{login}",
         "type": "User", "user_view_type": "public", "site_admin": False,
@@ -66,10 +66,6 @@ _SIMPLE_USER_KEYS = frozenset({
     "gists_url", "starred_url", "subscriptions_url", "organizations_url", "repos_url", "events_url",
     "received_events_url", "type", "user_view_type", "site_admin",
 })
-
-
-def _node_id(prefix: str, number: int) -> str:
-    return f"{prefix}_kwDO" + base64.urlsafe_b64encode(number.to_bytes(8, "big")).decode().rstrip("=")
 
 
 def _next_number(repo: GitHubRepo) -> int:
@@ -90,7 +86,7 @@ def _label(repo: GitHubRepo, name: str) -> Json:
         if label.get("name") == name:
             return label
     label_id = _next_id(repo.labels, 1_000_000)
-    label = {"id": label_id, "node_id": _node_id("LA", label_id), "url": f"{repo.repo['url']}/labels/{name}",
+    label = {"id": label_id, "node_id": gp.node_id("LA", label_id), "url": f"{repo.repo['url']}/labels/{name}",
              "name": name, "color": "ededed", "default": False, "description": None}
     repo.labels.append(label)
     repo.revision += 1
@@ -110,7 +106,7 @@ def add_issue(world: World, repo: str, title: str, user: str | None = None, body
             "url": url, "repository_url": target.repo["url"], "labels_url": f"{url}/labels{{/name}}",
             "comments_url": f"{url}/comments", "events_url": f"{url}/events",
             "html_url": f"{target.repo['html_url']}/issues/{number}", "id": issue_id,
-            "node_id": _node_id("I", issue_id), "number": number, "title": title, "user": _user(world, user),
+            "node_id": gp.node_id("I", issue_id), "number": number, "title": title, "user": _user(world, user),
             "labels": [_label(target, name) for name in labels], "state": "open", "locked": False,
             "assignee": None, "assignees": [],
             "milestone": target.milestones.get(milestone) if milestone is not None else None,
@@ -138,44 +134,15 @@ def add_pull(world: World, repo: str, title: str, head: str, base: str | None = 
     with world.lock:
         issue = add_issue(world, repo, title, user=user, body=body, labels=labels, now=now)
         number, stamp = issue["number"], issue["created_at"]
-        api, html = target.repo["url"], target.repo["html_url"]
-        issue["pull_request"] = {"url": f"{api}/pulls/{number}", "html_url": f"{html}/pull/{number}",
-                                 "diff_url": f"{html}/pull/{number}.diff", "patch_url": f"{html}/pull/{number}.patch",
-                                 "merged_at": None}
+        issue["pull_request"] = gp.pull_link(target.repo, number, None)
         issue["draft"] = draft
         pull_id = _next_global_id(world, lambda r: r.pulls.values(), 1_000_000_000)
-        messages = list(commit_messages) or [title]
-        commits = [_commit(world, target, message, issue["user"], stamp) for message in messages]
-        for parent, child in zip(commits, commits[1:], strict=False):
-            child["parents"] = [{"sha": parent["sha"], "url": parent["url"], "html_url": parent["html_url"]}]
-        owner = target.repo["owner"]
-        base_ref = base or target.repo.get("default_branch", "main")
-        pull: Json = {
-            "url": f"{api}/pulls/{number}", "id": pull_id, "node_id": _node_id("PR", pull_id),
-            "html_url": f"{html}/pull/{number}", "diff_url": f"{html}/pull/{number}.diff",
-            "patch_url": f"{html}/pull/{number}.patch", "issue_url": issue["url"], "number": number,
-            "state": "open", "locked": False, "title": title, "user": issue["user"], "body": body,
-            "created_at": stamp, "updated_at": stamp, "closed_at": None, "merged_at": None,
-            "merge_commit_sha": None, "assignee": None, "assignees": [], "requested_reviewers": [],
-            "requested_teams": [], "labels": issue["labels"], "milestone": issue["milestone"], "draft": draft,
-            "commits_url": f"{api}/pulls/{number}/commits", "review_comments_url": f"{api}/pulls/{number}/comments",
-            "review_comment_url": f"{api}/pulls/comments{{/number}}", "comments_url": issue["comments_url"],
-            "statuses_url": f"{api}/statuses/{commits[-1]['sha']}",
-            "head": {"label": f"{owner['login']}:{head}", "ref": head, "sha": commits[-1]["sha"], "user": owner,
-                     "repo": target.repo},
-            "base": {"label": f"{owner['login']}:{base_ref}", "ref": base_ref, "sha": "0" * 40, "user": owner,
-                     "repo": target.repo},
-            "_links": {"self": {"href": f"{api}/pulls/{number}"}, "html": {"href": f"{html}/pull/{number}"},
-                       "issue": {"href": issue["url"]}, "comments": {"href": issue["comments_url"]},
-                       "review_comments": {"href": f"{api}/pulls/{number}/comments"},
-                       "review_comment": {"href": f"{api}/pulls/comments{{/number}}"},
-                       "commits": {"href": f"{api}/pulls/{number}/commits"},
-                       "statuses": {"href": f"{api}/statuses/{commits[-1]['sha']}"}},
-            "author_association": "MEMBER", "auto_merge": None, "active_lock_reason": None, "merged": False,
-            "mergeable": True, "rebaseable": True, "mergeable_state": "clean", "merged_by": None, "comments": 0,
-            "review_comments": 0, "maintainer_can_modify": False, "commits": len(commits), "additions": additions,
-            "deletions": deletions, "changed_files": changed_files,
-        }
+        commits: list[Json] = []
+        for message in list(commit_messages) or [title]:
+            commits.append(_commit(world, target, message, issue["user"], stamp, commits[-1] if commits else None))
+        pull = gp.pull(target.repo, issue, pull_id, head, commits[-1]["sha"], draft, None, None, [], len(commits),
+                       additions, deletions, changed_files, "clean",
+                       base=base or target.repo.get("default_branch", "main"))
         issue["node_id"] = pull["node_id"]  # on GitHub a PR's issue view shares the PR's global id
         target.pulls[number] = pull
         target.commits[number] = commits
@@ -183,22 +150,11 @@ def add_pull(world: World, repo: str, title: str, head: str, base: str | None = 
         return pull
 
 
-def _commit(world: World, repo: GitHubRepo, message: str, author: Json, stamp: str) -> Json:
+def _commit(world: World, repo: GitHubRepo, message: str, author: Json, stamp: str, parent: Json | None) -> Json:
+    """A new commit (random sha: live tests push the same message twice) on top of `parent`."""
     sha = hashlib.sha1(f"{repo.repo['full_name']}:{message}:{stamp}:{secrets.token_hex(4)}".encode(),
                        usedforsecurity=False).hexdigest()
-    api, html = repo.repo["url"], repo.repo["html_url"]
-    person = {"name": author["login"], "email": f"{author['login']}@users.noreply.github.com", "date": stamp}
-    return {
-        "sha": sha, "node_id": _node_id("C", int(sha[:12], 16)), "url": f"{api}/commits/{sha}",
-        "html_url": f"{html}/commit/{sha}", "comments_url": f"{api}/commits/{sha}/comments",
-        "commit": {"url": f"{api}/git/commits/{sha}", "author": person, "committer": person, "message": message,
-                   "tree": {"sha": "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
-                            "url": f"{api}/git/trees/4b825dc642cb6eb9a060e54bf8d69288fbee4904"},
-                   "comment_count": 0,
-                   "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None,
-                                    "verified_at": None}},
-        "author": author, "committer": author, "parents": [],
-    }
+    return gp.commit(repo.repo, sha, message, author, datetime.fromisoformat(stamp.replace("Z", "+00:00")), parent)
 
 
 def _pull_of(world: World, repo: str, number: int) -> tuple[GitHubRepo, Json]:
@@ -221,7 +177,7 @@ def add_review(world: World, repo: str, number: int, user: str, state: str = "AP
         stamp = _stamp(world, pull.get("updated_at"), now)
         author = _user(world, user)
         review = {
-            "id": review_id, "node_id": _node_id("PRR", review_id), "user": author, "body": body, "state": state,
+            "id": review_id, "node_id": gp.node_id("PRR", review_id), "user": author, "body": body, "state": state,
             "html_url": f"{pull['html_url']}#pullrequestreview-{review_id}", "pull_request_url": pull["url"],
             "author_association": "MEMBER", "_links": {"html": {"href": f"{pull['html_url']}#pullrequestreview-{review_id}"},
                                                        "pull_request": {"href": pull["url"]}},
@@ -352,7 +308,7 @@ def add_check_run(world: World, repo: str, sha: str, name: str, status: str = "c
         stamp = _stamp(world, now=now)
         api = target.repo["url"]
         run = {
-            "id": run_id, "head_sha": sha, "node_id": _node_id("CR", run_id), "external_id": "",
+            "id": run_id, "head_sha": sha, "node_id": gp.node_id("CR", run_id), "external_id": "",
             "url": f"{api}/check-runs/{run_id}", "html_url": f"{target.repo['html_url']}/runs/{run_id}",
             "details_url": f"{target.repo['html_url']}/runs/{run_id}", "status": status,
             "conclusion": conclusion if status == "completed" else None, "started_at": stamp,
@@ -380,7 +336,7 @@ def add_status(world: World, repo: str, sha: str, context: str, state: str = "su
         creator = _user(world, None)
         status = {
             "url": f"{target.repo['url']}/statuses/{sha}", "avatar_url": creator.get("avatar_url"), "id": status_id,
-            "node_id": _node_id("SC", status_id), "state": state, "description": f"{context} {state}",
+            "node_id": gp.node_id("SC", status_id), "state": state, "description": f"{context} {state}",
             "target_url": f"https://ci.example.com/{status_id}", "context": context, "created_at": stamp,
             "updated_at": stamp, "creator": creator,
         }
@@ -400,11 +356,7 @@ def push_commits(world: World, repo: str, number: int, messages: Sequence[str], 
         author = _user(world, user or (pull.get("user") or {}).get("login"))
         commits = target.commits.setdefault(number, [])
         for message in messages:
-            commit = _commit(world, target, message, author, stamp)
-            if commits:
-                parent = commits[-1]
-                commit["parents"] = [{"sha": parent["sha"], "url": parent["url"], "html_url": parent["html_url"]}]
-            commits.append(commit)
+            commits.append(_commit(world, target, message, author, stamp, commits[-1] if commits else None))
         head = commits[-1]["sha"]
         pull["head"]["sha"] = head
         pull["statuses_url"] = f"{target.repo['url']}/statuses/{head}"
