@@ -250,6 +250,24 @@ def test_payload_keys_match_the_github_helpers(world: World) -> None:
     assert set(repo.check_runs[pull["head"]["sha"]][0]) == set(next(iter(made.check_runs.values()))[0])
 
 
+def test_a_live_pull_request_is_based_on_the_repositorys_base_commit_like_a_generated_one(world: World) -> None:
+    """One builder for both (gh_payloads.pull): a live PR's base was 40 zeros (git's null sha) while the
+    generator's was the base commit. Worked answer: sha1 of "base:acme/widget", written out here."""
+    from tests.integration.test_sandbox_github import make_world
+
+    base_commit = hashlib.sha1(b"base:acme/widget", usedforsecurity=False).hexdigest()
+    generated = next(iter(world.github.repos["acme/widget"].pulls.values()))
+    sample = make_world(issues=3, pulls=3)  # live PRs (add_pull); the shared `world` stays as generated
+    live = gh_helpers.add_pull(sample, "acme/widget", "WID-1 a live change", head="feature/live",
+                               commit_messages=["first", "second"])
+    assert generated["base"]["sha"] == live["base"]["sha"] == base_commit
+    assert (live["base"]["ref"], live["head"]["ref"], live["state"], live["mergeable_state"]) == (
+        "main", "feature/live", "open", "clean")
+    commits = sample.github.repos["acme/widget"].commits[live["number"]]
+    assert live["head"]["sha"] == commits[1]["sha"] and commits[1]["parents"][0]["sha"] == commits[0]["sha"]
+    assert commits[0]["parents"] == [] and live["commits"] == 2
+
+
 def test_pull_requests_name_jira_keys_that_exist_and_decoys_do_not_link(world: World) -> None:
     pattern = GitHubSource.model_fields["key_pattern"].default
     keys = {i["key"] for i in issues(world)}
