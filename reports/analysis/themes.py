@@ -139,13 +139,14 @@ def _blocked_backlog(ctx: RiskContext, risk: Risk) -> bool:
 
 
 def _team_of(ctx: RiskContext, risk: Risk) -> str:
-    """The team (project or repository) a signal belongs to."""
+    """The team a signal belongs to: its item's or project's configured `[teams.NAME]` (`RiskContext.teams`),
+    else the project or repository."""
     for subject in risk.subject_ids:
         if subject.startswith("project:"):
-            return subject.removeprefix("project:")
+            return ctx.teams.of_project(subject.removeprefix("project:"))
         item = ctx.snap.item_by_id.get(subject)
         if item is not None:
-            return item.project
+            return ctx.teams.of(item.id, item.project)
     return "unknown"
 
 

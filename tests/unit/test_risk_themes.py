@@ -277,3 +277,21 @@ def test_a_blocker_in_an_unsynced_project_is_named_in_the_proposal_not_taken_for
     m = next(t for t in an.themes if t.id == "goal:missed").mitigation
     assert f"{late_item.key} (waits on OTHER-35406)" in m
     assert f"{flagged.key} (waits on a flag)" in m
+
+
+def test_hygiene_is_counted_per_configured_team() -> None:
+    from syncd.reports.goals import Team
+
+    w = World()
+    # backlog blocked by backlog, outside every goal and sprint: hygiene, one in WID, one in GAD
+    a, b = w.open("other", 2)
+    w.plan.block(a, b)
+    c, d = w.open("other", 2, project="GAD")
+    w.plan.block(c, d)
+    snap = w.plan.snapshot()
+    plain = analyse(snap, [], Settings(), NOW).hygiene
+    assert plain.by_team == {"GAD": {"blocked": 1}, "WID": {"blocked": 1}}
+    # [teams.web] holds both projects: one team, two blocked signals
+    web = analyse(snap, [], Settings(), NOW, teams={"web": Team(projects=("WID", "GAD"))}).hygiene
+    assert web.by_team == {"web": {"blocked": 2}}
+    assert set(web.team_of.values()) == {"web"}
