@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Request, Response
 
 from syncd.sandbox._http import dumps
+from syncd.sandbox.gh_payloads import iso as _iso  # GitHub's timestamp, defined once
 from syncd.sandbox.world import GitHubRepo, GitHubWorld, Json
 
 DOCS = "https://docs.github.com/rest"
@@ -30,10 +31,6 @@ PULL_DETAIL_KEYS = frozenset({
     "additions", "deletions", "changed_files", "comments", "commits", "review_comments", "mergeable",
     "mergeable_state", "merged", "merged_by", "rebaseable", "maintainer_can_modify",
 })
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_time(value: str) -> str:

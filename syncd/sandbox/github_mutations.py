@@ -46,17 +46,8 @@ def _user(world: World, login: str | None) -> Json:
     known = gh.users.get(login) or (gh.viewer if gh.viewer.get("login") == login else None)
     if known is not None:
         return {k: v for k, v in known.items() if k in _SIMPLE_USER_KEYS}
-    base = gh.base_url.rstrip("/")
     user_id = 10_000 + sum(ord(c) for c in login) * 7
-    simple: Json = {
-        "login": login, "id": user_id, "node_id": gp.node_id("U", user_id),
-        "avatar_url": f"https://avatars.githubusercontent.com/u/{user_id}?v=4", "gravatar_id": "",
-        "url": f"{base}/users/{login}", "html_url": f"https://github.com/{login}",
-        "type": "User", "user_view_type": "public", "site_admin": False,
-    }
-    for suffix in ("followers", "following{/other_user}", "gists{/gist_id}", "starred{/owner}{/repo}",
-                   "subscriptions", "organizations", "repos", "events{/privacy}", "received_events"):
-        simple[suffix.split("{")[0] + "_url"] = f"{base}/users/{login}/{suffix}"
+    simple = gp.user(gh.base_url.rstrip("/"), login, user_id)
     gh.users[login] = simple
     return dict(simple)
 
