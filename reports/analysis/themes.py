@@ -97,8 +97,7 @@ def _action(rule: str, risks: Sequence[Risk], named: bool) -> str | None:
 
 
 def _blockers(risk: Risk) -> list[str]:
-    """A blocked signal's blockers: the stored ones (its evidence after the item) and the far ends in projects
-    that are not synced (its `link:KEY` subjects), so an unsynced blocker is not taken for a flag."""
+    """A blocked signal's blockers: stored ones (its evidence after the item), then unsynced far ends (`link:KEY`)."""
     stored = [i.key for i in risk.evidence.items[1:]]
     return stored + [s.removeprefix("link:") for s in risk.subject_ids if s.startswith("link:")]
 

@@ -1,7 +1,7 @@
 """`syncd report timeline` with `[teams]`: the critical path's Team column names the configured team and
-each item takes that team's p50 cycle time (follow-up of issues 12/14/16). The store (real SQLite, written
-as the Jira sync writes it) holds the hand-built world of tests/unit/test_critical_path.py, whose figures
-are worked out by hand there and restated below.
+each item takes that team's p50 cycle time (follow-up of issues 12/14/16). The store (real SQLite, and
+PostgreSQL when reachable, written as the Jira sync writes it) holds the hand-built world of
+tests/unit/test_critical_path.py, whose figures are worked out by hand there and restated below.
 """
 
 from __future__ import annotations
@@ -29,17 +29,13 @@ metric = { name = "NPS", baseline = 10, target = 30, value = 20, value_date = 20
 """
 
 
-def _path(tmp_path: Path, teams: str) -> list[list[str]]:
-    db = tmp_path / "syncd.db"
-    store = Store(f"sqlite:///{db}")
-    store.upgrade()
+def _path(tmp_path: Path, store: Store, teams: str) -> list[list[str]]:
     p, _ = _teams_path_world()
     store.apply_batch("jira", Batch(items=list(p.items.values()), links=p.links, transitions=p.transitions,
                                     people=[x for x in p.people if x.source == "jira"]))
-    store.close()
     (tmp_path / "goals.toml").write_text(GOALS, encoding="utf-8")
     config = tmp_path / "syncd.toml"
-    config.write_text(f'database_url = "sqlite:///{db}"\n[reports]\ntimezone = "UTC"\n'
+    config.write_text(f'database_url = "{store.url}"\n[reports]\ntimezone = "UTC"\n'
                       f'goals_file = "{tmp_path / "goals.toml"}"\nout_dir = "{tmp_path / "out"}"\n{teams}',
                       encoding="utf-8")
     result = CliRunner().invoke(main, ["report", "timeline", "-c", str(config), "--now", NOW, "--format", "md"])
@@ -50,14 +46,14 @@ def _path(tmp_path: Path, teams: str) -> list[list[str]]:
     return [[cell.strip() for cell in row.strip("|").split("|")] for row in table]
 
 
-def test_the_critical_path_names_the_configured_team(tmp_path: Path) -> None:
-    rows = _path(tmp_path, '[teams.web]\nprojects = ["WID", "GAD", "EXT"]\n')
+def test_the_critical_path_names_the_configured_team(tmp_path: Path, store: Store) -> None:
+    rows = _path(tmp_path, store, '[teams.web]\nprojects = ["WID", "GAD", "EXT"]\n')
     # web's cycle times 2, 6, 4 -> p50 4; OPS 3: OPS c 0-3, web b 3-7, web a 7-11
     assert [(r[3], r[4], r[5], r[6]) for r in rows] == [
         ("OPS", "3 (p50 3)", "0", "3"), ("web", "4 (p50 4)", "3", "7"), ("web", "4 (p50 4)", "7", "11")]
 
 
-def test_without_teams_the_critical_path_is_per_project(tmp_path: Path) -> None:
+def test_without_teams_the_critical_path_is_per_project(tmp_path: Path, store: Store) -> None:
     # WID 2, 6 -> p50 2; GAD 4; OPS 3: c 0-3, b 3-7, a 7-9
-    assert [(r[3], r[4], r[6]) for r in _path(tmp_path, "")] == [
+    assert [(r[3], r[4], r[6]) for r in _path(tmp_path, store, "")] == [
         ("OPS", "3 (p50 3)", "3"), ("GAD", "4 (p50 4)", "7"), ("WID", "2 (p50 2)", "9")]
