@@ -1,8 +1,9 @@
 """GitHub REST payloads (users, repositories, issues, pulls, commits, reviews, checks, milestones,
 releases), built directly rather than through `github.add_*`: those helpers search a repository
 for the next number and id on every call and mint random commit shas, which is fine for a live
-test but neither fast nor deterministic for a 40,000-item world. The key sets are the same
-(tests/unit/test_generate.py compares them with the helpers' payloads).
+test but neither fast nor deterministic for a 40,000-item world. The live helpers build their
+users, pull requests and commits with the functions here (numbers, ids and shas are theirs); the
+other key sets are the same (tests/unit/test_generate.py compares them with the helpers' payloads).
 """
 
 from __future__ import annotations
