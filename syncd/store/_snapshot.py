@@ -146,10 +146,23 @@ _UNIQUE = frozenset({"id", "key", "remote_id", "item_id"})
 def _models(conn: Connection, table: Table, model: Any, skip: tuple[str, ...], where: Any = None) -> list[Any]:
     cols = [c for c in table.columns if c.name not in skip]
     convert = [(i, f) for i, c in enumerate(cols) if (f := _converter(c)) is not None]
-    # names, statuses, projects, people, epics repeat across rows: one copy of each (not free text)
+    # names, statuses, projects, people, epics repeat across rows: one copy of each (not free text);
+    # so do JSON values (labels, components, sprint and release ids): one parsed copy of each text.
+    # Sharing them is safe because records are never changed in place (`model_copy` is shallow too).
     repeat = [i for i, c in enumerate(cols)
               if type(c.type) is String and not c.primary_key and c.name not in _UNIQUE]
     shared: dict[Any, Any] = {}
+    parsed: dict[Any, Any] = {}
+
+    def shared_json(value: Any) -> Any:
+        if not isinstance(value, str | bytes):
+            return value
+        got = parsed.get(value)
+        if got is None:
+            got = parsed[value] = from_json(value)
+        return got
+
+    convert = [(i, shared_json if f is _json else f) for i, f in convert]
     q = select(*cols).order_by(*table.primary_key.columns)
     if where is not None:
         q = q.where(where)
