@@ -10,9 +10,9 @@ whether the server kept the message: such a delivery becomes `uncertain`. By def
 (`delivery.uncertain = "hold"`) it is never re-sent automatically: at most once, because a
 duplicate stakeholder email is worse than one missing report, which the log, metrics, a warning
 and `syncd deliveries --uncertain` make visible; `syncd deliveries resend SLOT` sends it again by
-hand. With `"resend"` the daemon sends it again itself (at least once), within the slot's grace
-period and at most scheduler.MAX_RESENDS times. Either way the resend carries the slot's
-Message-ID, which mail clients and Gmail use to drop the duplicate.
+hand (syncd/resend.py). With `"resend"` the daemon sends it again itself (at least once), within the
+slot's grace period and at most scheduler.MAX_RESENDS times (`Scheduler.reclaim_uncertain`). Either
+way the resend carries the slot's Message-ID, which mail clients and Gmail use to drop the duplicate.
 
 Every reply is checked: MAIL FROM, RCPT TO per recipient, DATA, and the final answer after the
 body (which smtplib returns instead of raising). Only a 250 there means the server kept the
