@@ -26,6 +26,11 @@ or more), high between once a day and once a week, medium between once a week an
 low less often; lead time elite under a day, high under a week, medium under a month, low longer;
 change failure rate elite 5% or less, high 10%, medium 15%, low above; time to restore elite under
 an hour, high under a day, medium under a week, low longer.
+
+Per team: a release counts for the team of its release line (a Jira project and the repositories paired
+with it, or a repository of its own), a merge or an incident for its item's; with `[teams]` those
+are grouped by the configured team that holds the item or lists the project (`TeamMap`), so one
+team's two products are one row. A hotfix still has to be of the same release line.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from typing import Protocol
 
 from syncd.model import ItemKind, PullState, ReleaseKind, WorkItem
 from syncd.reports.analysis.releases import JoinedRelease, ReleaseJoin, ReleaseState, normalise_version
-from syncd.reports.analysis.types import Dora, DoraKey, Percentiles
+from syncd.reports.analysis.types import Dora, DoraKey, Percentiles, TeamMap
 from syncd.reports.data import Snapshot
 
 HOUR = 3600.0
@@ -184,9 +189,16 @@ def _dora(team: str, t: _Team, weeks: int, basis: str) -> Dora:
 
 
 def dora_keys(snap: Snapshot, join: ReleaseJoin, first_release_after: FirstRelease, now: datetime, weeks: int,
-              conv: DeliveryConventions | None = None) -> tuple[Dora | None, dict[str, Dora]]:
-    """The four keys over the last `weeks` weeks: overall and per team (None overall: never released)."""
+              conv: DeliveryConventions | None = None,
+              team_map: TeamMap | None = None) -> tuple[Dora | None, dict[str, Dora]]:
+    """The four keys over the last `weeks` weeks: overall and per team (None overall: never released);
+    `team_map`: the configured teams (default: each release line is a team)."""
     conv = conv or Conventions()
+    tm = team_map or TeamMap()
+
+    def item_team(item: WorkItem) -> str:
+        return tm.by_item.get(item.id) or tm.of_project(_team_of_item(item, join))
+
     production = [j for j in join.releases if j.state == ReleaseState.RELEASED and j.released_at is not None]
     if not production:
         return None, {}
@@ -199,7 +211,7 @@ def dora_keys(snap: Snapshot, join: ReleaseJoin, first_release_after: FirstRelea
         assert j.released_at is not None
         if not start <= j.released_at < now:
             continue
-        t = teams.setdefault(j.team, _Team())
+        t = teams.setdefault(tm.of_project(j.team), _Team())
         for bucket in (t, overall):
             bucket.deployments.append(j)
         why = _failure(j, join, snap, conv, hotfix, revert, production, caused, now)
@@ -213,7 +225,7 @@ def dora_keys(snap: Snapshot, join: ReleaseJoin, first_release_after: FirstRelea
         released = first_release_after(item.project, pull.merged_at)
         if released is not None and released <= now:
             hours = (released - pull.merged_at).total_seconds() / HOUR
-            for bucket in (teams.setdefault(_team_of_item(item, join), _Team()), overall):
+            for bucket in (teams.setdefault(item_team(item), _Team()), overall):
                 bucket.lead.append(hours)
     labels = {label.casefold() for label in conv.incident_labels}
     kinds = {str(ItemKind(k)) for k in conv.incident_kinds}
@@ -221,7 +233,7 @@ def dora_keys(snap: Snapshot, join: ReleaseJoin, first_release_after: FirstRelea
         if item.resolved is None or not start <= item.resolved < now or not _is_incident(item, labels, kinds):
             continue
         hours = max(0.0, (item.resolved - item.created).total_seconds() / HOUR)
-        for bucket in (teams.setdefault(_team_of_item(item, join), _Team()), overall):
+        for bucket in (teams.setdefault(item_team(item), _Team()), overall):
             bucket.restore.append(hours)
     basis = "production releases (published GitHub releases that are neither draft nor pre-release, released Jira " \
             "versions), each joined release once"

@@ -159,7 +159,7 @@ def flow(snap: Snapshot, hist: Histories, clock: ReleaseClock, now: datetime, tz
     project is a team), PR metrics and DORA's four keys (overall and per team)."""
     facts = hist.facts()
     samples = _samples_by_project(snap, facts, snap.scope_items, now, weeks)
-    overall, by_team = dora_keys(snap, clock.join, clock.first_release_after, now, weeks, conventions)
+    overall, by_team = dora_keys(snap, clock.join, clock.first_release_after, now, weeks, conventions, teams)
     merged = _Samples()
     for project in sorted(samples):
         merged.extend(samples[project])

@@ -406,7 +406,7 @@ class Flow:
     by_project: dict[str, FlowMetrics]  # project key / repository -> metrics, sorted by key
     pulls: PullMetrics
     dora: Dora | None  # None when no release ever reached production
-    dora_by_team: dict[str, Dora] = field(default_factory=dict)  # team (Jira project or repository) -> keys
+    dora_by_team: dict[str, Dora] = field(default_factory=dict)  # team ([teams.NAME], else release line) -> keys
     # team (a configured `[teams.NAME]`, else the item's project) -> metrics; without `[teams]` the same as by_project
     by_team: dict[str, FlowMetrics] = field(default_factory=dict)
 

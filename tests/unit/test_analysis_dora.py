@@ -89,3 +89,22 @@ def test_bands_at_their_edges() -> None:
                                                                          "medium", "low"]
     assert [restore_band(h) for h in (0.9, 1, 23, 24, 167, 168)] == ["elite", "high", "high", "medium", "medium",
                                                                     "low"]
+
+
+def test_with_teams_one_team_holding_both_release_lines_is_one_row() -> None:
+    from syncd.reports.goals import Team
+
+    # [teams.platform] holds WID with acme/widget and acme/tool: its row is the overall one worked out above
+    an = analyse(world().snapshot(), [], Settings(forecast_weeks=4), day(28),
+                 teams={"platform": Team(projects=("WID",), repositories=("acme/widget", "acme/tool"))})
+    overall, teams = an.flow.dora, an.flow.dora_by_team
+    assert overall is not None and sorted(teams) == ["platform"]
+    assert _keys(teams["platform"]) == _keys(overall) == (5, 1.25, "high", 24.0, 3, "high", 60.0, 5, "low", 2.0, 3,
+                                                          "high")
+    # a team listing only acme/tool leaves WID's line (with acme/widget) a team of its own, named as before
+    an = analyse(world().snapshot(), [], Settings(forecast_weeks=4), day(28),
+                 teams={"tools": Team(repositories=("acme/tool",))})
+    teams = an.flow.dora_by_team
+    assert sorted(teams) == ["WID", "tools"]
+    assert _keys(teams["WID"]) == (4, 1.0, "high", 24.0, 3, "high", 75.0, 4, "low", 2.0, 3, "high")
+    assert (teams["tools"].deployments, teams["tools"].per_week) == (1, 0.25)
