@@ -88,9 +88,10 @@ class GitHubConnector(RepoListing):
     """Yields batches of a GitHub source; see the module docstring for what each poll costs."""
 
     def __init__(self, name: str, config: GitHubSource, *,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), concurrent: bool = True) -> None:
         self.name = name
         self.config = config
+        self.concurrent = concurrent  # list pages fetched beside the GraphQL batches (connectors.github_listing)
         self.client = GitHubClient(name, config)
         self.graph = GraphQLReads(name, config, self.client)
         self.total_hint: int | None = None

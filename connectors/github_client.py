@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -148,15 +149,31 @@ class GitHubClient:
             assert config.app_id and config.private_key and config.installation_id
             auth = Auth.AppAuth(config.app_id, config.private_key.get_secret_value()).get_installation_auth(
                 config.installation_id)
-        self.gh = Github(auth=auth, base_url=config.base_url, per_page=100, retry=None,
-                         seconds_between_requests=None, seconds_between_writes=None,
-                         timeout=int(config.retry.timeout_s))
-        self.requester = self.gh.requester
+        self._auth = auth
+        self._local = threading.local()  # one PyGithub client per thread (see `requester`)
+        self._counting = threading.Lock()
+        self.gh = self._local.gh = self._github()
         # rate-limit waits are bounded by max_rate_wait_s (checked before waiting), not by max_wait_s
         retry = config.retry
         self.policy = RetryPolicy(**{**retry.model_dump(),
                                      "max_wait_s": max(retry.max_wait_s, config.max_rate_wait_s + 2),
                                      "total_s": retry.total_s + config.max_rate_wait_s})
+
+    def _github(self) -> Github:
+        return Github(auth=self._auth, base_url=self.config.base_url, per_page=100, retry=None,
+                      seconds_between_requests=None, seconds_between_writes=None,
+                      timeout=int(self.config.retry.timeout_s))
+
+    @property
+    def requester(self) -> Any:
+        """This thread's PyGithub requester. A Requester keeps one connection object whose request() and
+        getresponse() are two steps on shared fields, so two threads (the issues list prefetched beside a
+        GraphQL batch, `connectors.prefetch`) must not share one; everything else of this client (rate
+        budgets, pacing, the request count, retries) is shared."""
+        gh = getattr(self._local, "gh", None)
+        if gh is None:
+            gh = self._local.gh = self._github()
+        return gh.requester
 
     # -- rate limits ------------------------------------------------------------------------------
 
@@ -223,7 +240,8 @@ class GitHubClient:
 
         def once() -> tuple[dict[str, Any], Any]:
             self._pace(resource)
-            self.requests += 1
+            with self._counting:
+                self.requests += 1
             try:
                 answer_headers, data = self.requester.requestJsonAndCheck(verb, url, parameters=params,
                                                                           headers=headers, input=body)

@@ -8,6 +8,18 @@ That catch-up asks from the cursor's `since` when it is earlier than the listing
 query the next poll sends: its ETag makes the first poll after a multi-page first sync a 304 too. Only 100+
 entries sharing one second are paged by number.
 
+Concurrency (`[sync] concurrent`, on by default): the list's next page is fetched (`connectors.prefetch`,
+one page ahead, in a thread with its own PyGithub requester) while the connector maps the current one and
+sends the GraphQL detail batches it fills; GraphQL requests stay one at a time, and list pages one at a time.
+So a GitHub source has at most two requests in flight: one REST list page and one GraphQL batch. GitHub's
+secondary rate limits allow "no more than 100 concurrent requests ... shared across the REST API and
+GraphQL API" (docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api, "About secondary rate
+limits"), and its best practices ask to "make requests serially instead of concurrently" to stay clear of
+them (docs.github.com/rest/guides/best-practices-for-using-the-rest-api, "Avoid concurrent requests"): two
+in flight, each kind serial, is far inside the first and as close to the second as overlapping the two
+kinds allows; more list pages at once would need page numbers, which this listing must not use (above).
+Requests are the same as without it: the pages asked for depend only on the pages read before.
+
 `RepoListing` is the part of `connectors.github.GitHubConnector` that pages the list and moves the
 repository's cursor (`since`, `boundary`, `etag`); the connector maps the entries (`_page_batch`).
 """
@@ -15,11 +27,13 @@ repository's cursor (`since`, `boundary`, `etag`); the connector maps the entrie
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syncd.connectors.github_carry import Held
 from syncd.connectors.github_client import GitHubClient, header, last_page, next_link
+from syncd.connectors.prefetch import prefetched
 from syncd.model import make_id
 
 Json = dict[str, Any]
@@ -31,6 +45,7 @@ class RepoListing:
 
     name: str
     client: GitHubClient
+    concurrent: bool
     total_hint: int | None
     _now: Callable[[], datetime]
     _totals: dict[str, int]
@@ -53,7 +68,7 @@ class RepoListing:
         work.setdefault("open", {})
         started = self._now()
         pages = 0
-        for answer_headers, data in self._listing(repo, query_since, etag):
+        for answer_headers, data in self._pages(repo, query_since, etag):
             pages += 1
             if data is None and etag:  # 304: nothing changed since the last poll
                 seen.pop(repo, None)
@@ -73,7 +88,7 @@ class RepoListing:
             begin = min(started, datetime.fromisoformat(cursor_since)) if cursor_since else started
             catch_up = _query_time(begin)
             answers = 0
-            for answer_headers, data in self._listing(repo, catch_up, None):
+            for answer_headers, data in self._pages(repo, catch_up, None):
                 answers += 1
                 if answers == 1:
                     one_page = next_link(answer_headers) is None
@@ -93,6 +108,14 @@ class RepoListing:
         last = last_page(answer_headers)
         self._totals[repo] = (last * 100) if last else (len(data) if isinstance(data, list) else 0)
         self.total_hint = sum(self._totals.values())
+
+    def _pages(self, repo: str, since: str | None, etag: str | None) -> Iterator[tuple[dict[str, Any], Any]]:
+        """`_listing`, each next page fetched while this one is used when `concurrent` (module docstring)."""
+        if not self.concurrent:
+            yield from self._listing(repo, since, etag)
+            return
+        with closing(prefetched(lambda _: self._listing(repo, since, etag), name=f"syncd-list-{repo}")) as pages:
+            yield from pages
 
     def _listing(self, repo: str, since: str | None, etag: str | None) -> Iterator[tuple[dict[str, Any], Any]]:
         """(headers, entries) of each page of the issues list from `since`, in `updated` order.

@@ -1,7 +1,8 @@
 """What a job does, whoever starts it (cron via `syncd sync`, the daemon, `POST /sync`).
 
-A sync takes one source at a time under that source's lock, so two processes never sync the same
-source at once; a source another process is syncing is reported as busy, not failed. A report
+A sync takes each source under that source's lock, so two processes never sync the same source at
+once; a source another process is syncing is reported as busy, not failed. Sources of different
+services sync at once, those of one service one after the other (`syncd.parallel`). A report
 delivery generates the report from the store, sends it, and records its history only once it was
 sent (a retried slot then still compares with the report before it).
 """
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from syncd import metrics
 from syncd.errors import ConfigError, StoreError
 from syncd.locks import LockBusy, source_lock
+from syncd.parallel import run_by_service, service_of
 from syncd.settings import Settings
 from syncd.settings_sections import ScheduleEntry
 from syncd.store import Store
@@ -55,13 +57,13 @@ def wanted_sources(settings: Settings, names: Iterable[str] | None) -> list[str]
 def sync_one(settings: Settings, store: Store, name: str, *, full: bool = False,
              should_stop: Callable[[], bool] = lambda: False, progress: Progress | None = None) -> SourceResult | None:
     """Sync one source under its lock; None when another process is syncing it right now."""
-    connector = build_connector(name, settings.sources[name])  # imports its client library: not under the lock
+    connector = build_connector(name, settings.sources[name], concurrent=settings.sync.concurrent)  # imports its client library: not under the lock
     try:
         with source_lock(settings, store, f"sync-{name}") as held:
             if ledger.close_abandoned_runs(store, name, now=datetime.now(UTC)):
                 log.warning("source %s: an earlier sync was left unfinished by a stopped process", name)
             result = sync_source(store, name, connector, full=full, progress=progress, should_stop=should_stop,
-                                 guard=held.check)
+                                 guard=held.check, prefetch=settings.sync.concurrent)
             for resource, remaining in rate_budgets(connector).items():
                 metrics.observe_rate_limit(name, resource, remaining)
             return result
@@ -84,13 +86,16 @@ def rate_budgets(connector: object) -> dict[str, int]:
 def sync_sources(settings: Settings, store: Store, names: Iterable[str] | None = None, *, full: bool = False,
                  should_stop: Callable[[], bool] = lambda: False,
                  progress_factory: ProgressFactory | None = None) -> SyncOutcome:
-    """Sync sources one after the other, each under its own lock."""
+    """Sync sources, each under its own lock: sources of different services at once, those of one service
+    one after the other (`syncd.parallel`; all one after the other with `[sync] concurrent = false`)."""
     out = SyncOutcome()
-    for name in wanted_sources(settings, names):
-        if should_stop():
-            break
+
+    def run(name: str) -> SourceResult | None:
         progress = progress_factory(name, None) if progress_factory else None
-        result = sync_one(settings, store, name, full=full, should_stop=should_stop, progress=progress)
+        return sync_one(settings, store, name, full=full, should_stop=should_stop, progress=progress)
+
+    for name, result in run_by_service(wanted_sources(settings, names), lambda n: service_of(settings.sources[n]),
+                                       run, concurrent=settings.sync.concurrent, should_stop=should_stop):
         if result is None:
             out.busy.append(name)
         else:

@@ -38,6 +38,7 @@ from syncd.settings_sections import (
     ScheduleEntry,
     ServerSettings,
     SmtpSettings,
+    SyncSettings,
 )
 
 _CONFIG_PATH: ContextVar[Path | None] = ContextVar("syncd_config_path", default=None)
@@ -64,6 +65,7 @@ class Settings(BaseSettings):
     schedule: list[ScheduleEntry] = Field(default_factory=list)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     teams: dict[str, Team] = Field(default_factory=dict)  # forecasts' teams; default: each project and repository
 
     @field_validator("teams")

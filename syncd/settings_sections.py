@@ -257,3 +257,11 @@ class DaemonSettings(_Section):
     poll_seconds: float = Field(30.0, gt=0)  # longest sleep between looks for due or abandoned work
     health_file: Path | None = None  # default: <data_dir>/daemon.health
     serve: bool = False  # also run the HTTP service of `syncd serve` inside the daemon
+
+
+class SyncSettings(_Section):
+    """`[sync]`: how sources sync (see syncd/parallel.py and connectors/prefetch.py)."""
+
+    # true: sources of different services (a Jira site, a GitHub host) sync at once, and each source fetches
+    # its next page while the current one is stored; false: one source, one request, one page at a time
+    concurrent: bool = True

@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from syncd.connectors.base import Connector
 from syncd.connectors.config import GitHubSource, JiraSource
+from syncd.connectors.prefetch import prefetched
 from syncd.connectors.sanitise import sanitise_batch
 from syncd.errors import ConfigError, StoreError, StoreUnavailable, SyncdError
 from syncd.model import Batch
+from syncd.parallel import run_by_service, service_of
 from syncd.settings import Settings
 from syncd.store import BatchResult, Store
 
@@ -42,8 +44,8 @@ class SourceResult:
         return line + (f" — {self.error}" if self.error else "")
 
 
-def build_connector(name: str, config: Any) -> Connector:
-    """The connector for a configured source."""
+def build_connector(name: str, config: Any, *, concurrent: bool = True) -> Connector:
+    """The connector for a configured source (`concurrent`: a GitHub source lists beside its GraphQL batches)."""
     if isinstance(config, JiraSource):
         from syncd.connectors.jira import JiraConnector
 
@@ -51,7 +53,7 @@ def build_connector(name: str, config: Any) -> Connector:
     if isinstance(config, GitHubSource):
         from syncd.connectors.github import GitHubConnector
 
-        return GitHubConnector(name, config)
+        return GitHubConnector(name, config, concurrent=concurrent)
     raise ConfigError(f"config: sources.{name}: unknown source type")
 
 
@@ -99,7 +101,7 @@ def rich_progress() -> tuple[AbstractContextManager[Any], ProgressFactory]:
 
 def sync_source(store: Store, name: str, connector: Connector, *, full: bool = False,
                 progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False,
-                guard: Callable[[], None] = lambda: None) -> SourceResult:
+                guard: Callable[[], None] = lambda: None, prefetch: bool = True) -> SourceResult:
     """Sync one source: every batch is stored with its cursor in one transaction.
 
     A failure leaves the cursor of the last stored batch, and everything stored before it, in place.
@@ -110,16 +112,28 @@ def sync_source(store: Store, name: str, connector: Connector, *, full: bool = F
     the result's warnings). A batch the store still refuses is stored record by record: a refused record is skipped
     and named, the rest is stored, and from then on this run stores no cursor, so the next sync reads
     the skipped records again. A lost database connection stops the source with one line.
+
+    `prefetch`: the connector makes its next batch in a thread while this one is stored, one batch ahead
+    (`connectors.prefetch`): the same batches in the same order, a fetch failure raised where it would be,
+    a store failure or a stop closing the fetcher; the census's `known_ids` is read on this thread once
+    every batch made before it is stored, so it sees what the sequential loop would.
     """
     progress = progress or Progress()
     started = time.monotonic()
     out = SourceResult(source=name, ok=True)
     cursor = None if full else store.cursor(name)
     run_id = store.start_run(name, full or cursor is None)
+    batches: Iterator[Batch] = iter(())
     refused: list[str] = []
     sanitised: list[str] = []  # one warning per record stored with unstorable values made storable
     try:
-        for batch in connector.fetch(cursor, full=full, known_ids=lambda: store.item_keys(name)):
+        if prefetch:
+            batches = prefetched(lambda on_store_thread: connector.fetch(
+                cursor, full=full, known_ids=lambda: on_store_thread(lambda: store.item_keys(name))),
+                name=f"syncd-fetch-{name}")
+        else:
+            batches = connector.fetch(cursor, full=full, known_ids=lambda: store.item_keys(name))
+        for batch in batches:
             sanitised.extend(f"source {name}: {key} stored with unstorable values made storable: {what}"
                              for key, what in sanitise_batch(batch))
             if refused:
@@ -146,6 +160,9 @@ def sync_source(store: Store, name: str, connector: Connector, *, full: bool = F
         out.ok = False
         out.error = f"source {name}: unexpected {exc.__class__.__name__}: {exc}"
     finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()  # a prefetching fetcher is stopped and joined before the run is recorded
         out.warnings = list(getattr(connector, "warnings", None) or []) + sanitised
         if refused:
             out.ok = False
@@ -210,18 +227,22 @@ def _refused_line(name: str, refused: list[str]) -> str:
 def sync_all(settings: Settings, store: Store, *, names: Iterable[str] | None = None, full: bool = False,
              progress_factory: ProgressFactory | None = None,
              should_stop: Callable[[], bool] = lambda: False) -> list[SourceResult]:
-    """Sync the named sources (default: every enabled one), each on its own; return their results."""
+    """Sync the named sources (default: every enabled one), each on its own; return their results.
+
+    Sources of different services sync at once (`syncd.parallel`) unless `[sync] concurrent = false`.
+    """
     wanted = list(names) if names else [n for n, c in settings.sources.items() if c.enabled]
     for name in wanted:
         if name not in settings.sources:
             known = ", ".join(settings.sources) or "none configured"
             raise ConfigError(f"config: no source named {name!r} (known: {known})")
     factory = progress_factory or (lambda n, t: Progress())
-    results = []
-    for name in wanted:
-        if should_stop():
-            break
-        connector = build_connector(name, settings.sources[name])
-        results.append(sync_source(store, name, connector, full=full,
-                                   progress=factory(name, None), should_stop=should_stop))
-    return results
+    concurrent = settings.sync.concurrent
+
+    def run(name: str) -> SourceResult:
+        connector = build_connector(name, settings.sources[name], concurrent=concurrent)
+        return sync_source(store, name, connector, full=full, progress=factory(name, None),
+                           should_stop=should_stop, prefetch=concurrent)
+
+    return [r for _, r in run_by_service(wanted, lambda n: service_of(settings.sources[n]), run,
+                                         concurrent=concurrent, should_stop=should_stop)]

@@ -12,7 +12,7 @@ import random
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -53,6 +53,8 @@ class Controls:
     _rng: random.Random = field(default_factory=random.Random)
     _window_start: float = 0.0
     _window_count: int = 0
+    # (service, path, began, ended) of the latest requests, time.monotonic() seconds (tests read overlaps)
+    log: deque[tuple[str, str, float, float]] = field(default_factory=lambda: deque(maxlen=100_000))
 
     def set_faults(self, faults: Faults) -> None:
         """Replace the faults in force (and reseed their random choices)."""
@@ -68,15 +70,21 @@ class Controls:
             self.counts[f"{service} {endpoint}"] += 1
             self.counts[f"{service} *"] += 1
 
+    def note(self, service: str, path: str, began: float, ended: float) -> None:
+        """Log one answered request's interval (from its arrival to its answer, latency included)."""
+        with self.lock:
+            self.log.append((service, path, began, ended))
+
     def stats(self) -> dict[str, Any]:
         """Request counts per endpoint and per service (`service *`)."""
         with self.lock:
             return {"requests": dict(sorted(self.counts.items())), "faults": asdict(self.faults)}
 
     def reset(self) -> None:
-        """Zero every count."""
+        """Zero every count (and forget the request log)."""
         with self.lock:
             self.counts.clear()
+            self.log.clear()
 
     def total(self, service: str) -> int:
         """Requests counted for one service."""
@@ -216,8 +224,6 @@ class ServiceApp:
             return self.error_response(exc.code or 400, str(exc.description))
         self.controls.count(self.service, str(endpoint))
         fault = self.controls.pick_fault()
-        if self.controls.faults.latency_ms:
-            time.sleep(self.controls.faults.latency_ms / 1000)
         if fault == "error":
             status = random.choice([500, 502, 503])
             return self.error_response(status, "sandbox fault: server error")
@@ -245,7 +251,13 @@ class ServiceApp:
         if request.path.startswith("/__sandbox/"):
             response = self.admin(request)
         else:
+            began = time.monotonic()
+            if self.controls.faults.latency_ms:
+                # before `dispatch`, which the services run under their world's lock: a request waiting
+                # out its latency holds no lock, so requests in flight at once overlap as on a network
+                time.sleep(self.controls.faults.latency_ms / 1000)
             response = self.decorate(request, self.dispatch(request))
+            self.controls.note(self.service, request.path, began, time.monotonic())
         return response(environ, start_response)
 
 
