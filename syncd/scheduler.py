@@ -15,6 +15,10 @@ ran starts with its latest slot, when that is within grace of the daemon's start
 held for an operator by default, or with `delivery.uncertain = "resend"` claimed again and sent with
 the same Message-ID, while within its grace period and at most MAX_RESENDS times.
 
+Sync slots of different services (a Jira site, a GitHub host) that are due together run at once, one
+thread each (`syncd.parallel`; one after the other with `[sync] concurrent = false`); each is claimed,
+run and settled as it would be alone.
+
 On SIGTERM/SIGINT the current batch of a running sync is committed and its slot released (it
 runs again after a restart, resuming from the stored cursor); a message being sent is finished.
 The clock is injected: tests and `--clock-*` drive virtual time, nothing waits for real minutes.
@@ -37,6 +41,7 @@ from syncd.clock import Clock, SystemClock
 from syncd.cron import describe_slot, next_slot, previous_slot, slots_between
 from syncd.errors import DeliveryError, SyncdError
 from syncd.health import health_path, write_health
+from syncd.parallel import run_by_service, service_of
 from syncd.settings import Settings
 from syncd.settings_sections import ScheduleEntry
 from syncd.store import Store
@@ -210,16 +215,44 @@ class Scheduler:
                 self.execute(*taken)
                 ran += 1
                 continue
-            for slot_at, task in self.due(now):
+            due = self.due(now)
+            for index, (slot_at, task) in enumerate(due):
                 if self.stop.is_set():
                     break
                 if ledger.claim_slot(self.store, task.key, slot_at, owner=self.replica, now=now, lease_s=self.lease_s):
-                    self.execute(slot_at, task)
-                    ran += 1
+                    wave = [(slot_at, task), *self._claim_beside(task, due[index + 1:], now)]
+                    self._execute_at_once(wave)
+                    ran += len(wave)
                     break
             else:
                 break
         return ran
+
+    def _service(self, task: Task) -> str | None:
+        """The service a sync task's source spends (`syncd.parallel`); None for other tasks."""
+        if task.entry.job != "sync" or task.source is None:
+            return None
+        return service_of(self.settings.sources[task.source])
+
+    def _claim_beside(self, first: Task, rest: list[tuple[datetime, Task]], now: datetime) -> list[tuple[datetime, Task]]:
+        """With `[sync] concurrent`, claim the due sync slots of other services to run beside `first`'s (one
+        per service: a service's sources share its rate budget, so they stay one after the other)."""
+        if not self.settings.sync.concurrent or (service := self._service(first)) is None:
+            return []
+        busy, out = {service}, []
+        for slot_at, task in rest:
+            other = self._service(task)
+            if other is None or other in busy or self.stop.is_set():
+                continue
+            if ledger.claim_slot(self.store, task.key, slot_at, owner=self.replica, now=now, lease_s=self.lease_s):
+                busy.add(other)
+                out.append((slot_at, task))
+        return out
+
+    def _execute_at_once(self, wave: list[tuple[datetime, Task]]) -> None:
+        """Run claimed slots, each in a thread of its own when there are several (`execute` records each)."""
+        slots = {task.key: (slot_at, task) for slot_at, task in wave}
+        run_by_service(list(slots), lambda key: key, lambda key: self.execute(*slots[key]))
 
     def take_over_abandoned(self, now: datetime) -> tuple[datetime, Task] | None:
         """Settle slots whose replica stopped; return one claimed slot we took over to run, if any.
@@ -327,12 +360,17 @@ class Scheduler:
             log.error("%s", result.summary())
 
     def _sync_first(self, task: Task, slot_at: datetime) -> bool:
-        """Sync a report's sources before it is generated (waiting for a busy source); False when stopped."""
-        for name in jobs.wanted_sources(self.settings, task.entry.sources):
-            result = self._sync_when_free(name, full=False, wait_s=60 * max(1, task.entry.grace_minutes))
-            if self.stop.is_set():
-                ledger.release_slot(self.store, task.key, slot_at, owner=self.replica)
-                return False
+        """Sync a report's sources before it is generated (waiting for a busy source); False when stopped.
+        Sources of different services sync at once (`syncd.parallel`, unless `[sync] concurrent = false`)."""
+        names = jobs.wanted_sources(self.settings, task.entry.sources)
+        wait_s = 60 * max(1, task.entry.grace_minutes)
+        results = run_by_service(names, lambda n: service_of(self.settings.sources[n]),
+                                 lambda n: self._sync_when_free(n, full=False, wait_s=wait_s),
+                                 concurrent=self.settings.sync.concurrent, should_stop=self.stop.is_set)
+        if self.stop.is_set():
+            ledger.release_slot(self.store, task.key, slot_at, owner=self.replica)
+            return False
+        for name, result in results:
             if result is None or not result.ok:
                 log.warning("%s: reporting from the stored data: %s", task.key,
                             result.error if result else f"source {name} stayed busy")
