@@ -12,7 +12,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from syncd.sandbox._http import Controls, Faults, RunningServer
-from syncd.sandbox.jira import SEARCH_GONE, serve_jira
+from syncd.sandbox.jira import serve_jira
 from syncd.sandbox.jira_mutations import (
     add_issue,
     add_sprint,
@@ -23,6 +23,7 @@ from syncd.sandbox.jira_mutations import (
     start_sprint,
     update_issue,
 )
+from syncd.sandbox.jira_search import SEARCH_GONE
 from syncd.sandbox.world import World
 from tests.integration.jira_world import BIG_HISTORIES, BIG_HISTORY_KEY, EMAIL, POINTS, SPRINT, TOKEN, make_world
 
