@@ -154,7 +154,7 @@ def pull(repo: Json, issue_payload: Json, pull_id: int, head: str, head_sha: str
 
     The one builder of a PR's REST payload: the generator's PRs (gh_render) and the live ones
     (`github_mutations.add_pull`) are both made here, and the GraphQL view reads this payload
-    (github_graphql `Resolvers.pull`). The base branch's head is the repository's base commit.
+    (github_resolvers `_GraphResolver.pull`). The base branch's head is the repository's base commit.
     """
     number, api, html = issue_payload["number"], repo["url"], repo["html_url"]
     owner = repo["owner"]

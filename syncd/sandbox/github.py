@@ -10,9 +10,10 @@ transferred ones. Like GitHub, a review, push, label change or merge bumps an is
 a check run or commit status does not. The API is also served under GitHub Enterprise Server's
 prefixes (`/api/v3/...`, `/api/graphql`), and a repository can be hidden from the token (`deny_repo`).
 
-The fake is split for reading: the REST routes in `github_rest`, the GraphQL resolvers in `github_graphql`,
-the world mutations in `github_mutations` and what they share in `github_common`; this module is the app
-(authentication, rate limits, dispatch, admin routes) and re-exports the public API.
+The fake is split for reading: the REST routes in `github_rest`, the GraphQL endpoint in `github_graphql`
+(its objects in `github_resolvers`), the world mutations in `github_mutations` and what they share in
+`github_common`; this module is the app (authentication, rate limits, dispatch, admin routes) and
+re-exports the public API.
 """
 
 from __future__ import annotations

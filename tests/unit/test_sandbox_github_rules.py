@@ -10,14 +10,8 @@ import pytest
 from graphql import parse
 
 from syncd.sandbox.github_common import _combined_state, _latest_check_runs, _parse_time
-from syncd.sandbox.github_graphql import (
-    _connection,
-    _cursor,
-    _GitHubGraphQLError,
-    _query_cost,
-    _review_decision,
-    _rollup_state,
-)
+from syncd.sandbox.github_graphql import _query_cost
+from syncd.sandbox.github_resolvers import _connection, _cursor, _GitHubGraphQLError, _review_decision, _rollup_state
 from syncd.sandbox.world import GitHubRepo
 
 INFO: Any = SimpleNamespace(field_name="reviews")
