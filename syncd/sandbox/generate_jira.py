@@ -6,6 +6,8 @@ statusCategory keys new/indeterminate/done, Cloud users by accountId, ADF descri
 changelog of every status, Sprint, story point, assignee, fix version, flag, link and worklog
 change. The story points live in `customfield_10016` ("Story point estimate", jsw-story-points);
 the site also has the company-managed "Story Points" field (`customfield_10026`), unused here.
+The site's configuration (field ids, the /field catalogue, status/type/priority/resolution ids) is
+in `syncd.sandbox.gen_jira_catalog`; this module renders the simulated work against it.
 """
 
 from __future__ import annotations
@@ -16,21 +18,23 @@ from datetime import date, datetime
 from typing import Any
 
 from syncd.sandbox import gen_text
+from syncd.sandbox.gen_jira_catalog import (
+    CATEGORIES,
+    EPIC_LINK_FIELD,
+    FLAGGED_FIELD,
+    ISSUE_TYPES,
+    POINTS_FIELD,
+    PRIORITIES,
+    RANK_FIELD,
+    RESOLUTIONS,
+    SPRINT_FIELD,
+    STATUS_IDS,
+    _fields,
+)
 from syncd.sandbox.timeline import CATEGORY, Item, Person, Project, Sprint, Version
 from syncd.sandbox.world import JiraWorld
 
 Json = dict[str, Any]
-POINTS_FIELD, SPRINT_FIELD, EPIC_LINK_FIELD, FLAGGED_FIELD, RANK_FIELD = (
-    "customfield_10016", "customfield_10020", "customfield_10014", "customfield_10021", "customfield_10019")
-STATUS_IDS = {"To Do": "10000", "In Progress": "3", "Blocked": "10003", "In Review": "10001", "QA": "10002",
-              "Done": "10004"}
-CATEGORIES = {"new": (2, "blue-gray", "To Do"), "indeterminate": (4, "yellow", "In Progress"),
-              "done": (3, "green", "Done")}
-ISSUE_TYPES = {"Epic": ("10000", 1, "A big user story that needs to be broken down."),
-               "Story": ("10001", 0, "A user story."), "Task": ("10002", 0, "A small, distinct piece of work."),
-               "Bug": ("10003", 0, "A problem or error."), "Sub-task": ("10004", -1, "A part of a larger task.")}
-PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
-RESOLUTIONS = {"Done": "10000", "Won't Do": "10001", "Duplicate": "10002"}
 TRACKED = {"status", "Sprint", "Story point estimate", "assignee", "Fix Version", "priority", "labels", "Component",
            "duedate", "Flagged", "IssueParentAssociation", "Parent", "Epic Link", "Link"}  # what the connector maps
 
@@ -355,50 +359,6 @@ def _num(value: float | None) -> str | None:
     if value is None:
         return None
     return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _fields() -> list[Json]:
-    """/rest/api/3/field: the system fields syncd reads and the custom fields of a Jira Software site."""
-    def system(fid: str, name: str, kind: str, items: str | None = None) -> Json:
-        schema: Json = {"type": kind, "system": fid}
-        if items:
-            schema["items"] = items
-        return {"id": fid, "key": fid, "name": name, "custom": False, "orderable": True, "navigable": True,
-                "searchable": True, "clauseNames": [fid], "schema": schema}
-
-    def custom(num: int, name: str, kind: str, plugin: str, items: str | None = None) -> Json:
-        schema: Json = {"type": kind, "custom": plugin, "customId": num}
-        if items:
-            schema["items"] = items
-        return {"id": f"customfield_{num}", "key": f"customfield_{num}", "name": name, "untranslatedName": name,
-                "custom": True, "orderable": True, "navigable": True, "searchable": True,
-                "clauseNames": [f"cf[{num}]", name, f"{name}[{kind.capitalize()}]"], "schema": schema}
-
-    gh = "com.pyxis.greenhopper.jira:"
-    cf = "com.atlassian.jira.plugin.system.customfieldtypes:"
-    return [
-        system("summary", "Summary", "string"), system("status", "Status", "status"),
-        system("issuetype", "Issue Type", "issuetype"), system("priority", "Priority", "priority"),
-        system("labels", "Labels", "array", "string"), system("components", "Components", "array", "component"),
-        system("assignee", "Assignee", "user"), system("reporter", "Reporter", "user"),
-        system("creator", "Creator", "user"), system("created", "Created", "datetime"),
-        system("updated", "Updated", "datetime"), system("resolutiondate", "Resolved", "datetime"),
-        system("resolution", "Resolution", "resolution"), system("duedate", "Due date", "date"),
-        system("parent", "Parent", "issuelink"), system("fixVersions", "Fix versions", "array", "version"),
-        system("versions", "Affects versions", "array", "version"),
-        system("issuelinks", "Linked Issues", "array", "issuelinks"), system("description", "Description", "string"),
-        system("project", "Project", "project"), system("subtasks", "Sub-tasks", "array", "issuelinks"),
-        system("timespent", "Time Spent", "number"), system("environment", "Environment", "string"),
-        system("statuscategorychangedate", "Status Category Changed", "datetime"),
-        custom(10000, "Development", "any", "com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf"),
-        custom(10014, "Epic Link", "any", gh + "gh-epic-link"),
-        custom(10015, "Start date", "date", cf + "datepicker"),
-        custom(10016, "Story point estimate", "number", gh + "jsw-story-points"),
-        custom(10019, "Rank", "any", gh + "gh-lexo-rank"),
-        custom(10020, "Sprint", "array", gh + "gh-sprint", "json"),
-        custom(10021, "Flagged", "array", cf + "multicheckboxes", "option"),
-        custom(10026, "Story Points", "number", cf + "float"),
-    ]
 
 
 def render(plan: Any, rng: random.Random) -> Rendered:
