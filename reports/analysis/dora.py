@@ -128,8 +128,22 @@ def _is_incident(item: WorkItem, labels: set[str], kinds: set[str]) -> bool:
     return str(item.kind) in kinds or not labels.isdisjoint(label.casefold() for label in item.labels)
 
 
-def _failure(j: JoinedRelease, join: ReleaseJoin, snap: Snapshot, conv: DeliveryConventions, hotfix: re.Pattern[str],
-             revert: re.Pattern[str], production: list[JoinedRelease], caused: dict[tuple[str, str], str],
+def _reverts(snap: Snapshot, revert: re.Pattern[str]) -> list[tuple[datetime, str, str]]:
+    """(merged at, repository, key) of each merged pull request whose title says it reverts, in pull order.
+
+    Read once: each production release looks only at these, not at every pull request (issue 18 item 4).
+    """
+    out = []
+    for pull in snap.pulls:
+        item = snap.item_by_id.get(pull.item_id)
+        if item is None or pull.state != PullState.MERGED or pull.merged_at is None or not revert.search(item.title):
+            continue
+        out.append((pull.merged_at, item.project, item.key))
+    return out
+
+
+def _failure(j: JoinedRelease, join: ReleaseJoin, reverts: list[tuple[datetime, str, str]], conv: DeliveryConventions,
+             hotfix: re.Pattern[str], production: list[JoinedRelease], caused: dict[tuple[str, str], str],
              now: datetime) -> str | None:
     """Why the production release `j` counts as failed, or None."""
     assert j.released_at is not None
@@ -142,12 +156,9 @@ def _failure(j: JoinedRelease, join: ReleaseJoin, snap: Snapshot, conv: Delivery
         if any(hotfix.search(n) for n in names):
             return f"hotfix release {other.name}"
     repos = _repos_of(j, join)
-    for pull in snap.pulls:
-        item = snap.item_by_id.get(pull.item_id)
-        if item is None or item.project not in repos or pull.state != PullState.MERGED or pull.merged_at is None:
-            continue
-        if j.released_at < pull.merged_at <= until and revert.search(item.title):
-            return f"revert {item.key}"
+    for merged_at, repo, pull_key in reverts:
+        if repo in repos and j.released_at < merged_at <= until:
+            return f"revert {pull_key}"
     if j.version is not None and (key := caused.get((j.team, j.version))) is not None:
         return f"{key} caused by it"
     return None
@@ -205,6 +216,7 @@ def dora_keys(snap: Snapshot, join: ReleaseJoin, first_release_after: FirstRelea
     start = now - timedelta(days=7 * weeks)
     hotfix, revert = re.compile(conv.hotfix_pattern), re.compile(conv.revert_pattern)
     caused = _caused_by(snap, join, conv.caused_by_label_prefix)
+    reverts = _reverts(snap, revert)
     teams: dict[str, _Team] = {}
     overall = _Team()
     for j in production:
@@ -214,7 +226,7 @@ def dora_keys(snap: Snapshot, join: ReleaseJoin, first_release_after: FirstRelea
         t = teams.setdefault(tm.of_project(j.team), _Team())
         for bucket in (t, overall):
             bucket.deployments.append(j)
-        why = _failure(j, join, snap, conv, hotfix, revert, production, caused, now)
+        why = _failure(j, join, reverts, conv, hotfix, production, caused, now)
         if why is not None:
             for bucket in (t, overall):
                 bucket.failed.append(f"{j.name} ({why})")

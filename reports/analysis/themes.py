@@ -149,14 +149,14 @@ def _team_of(ctx: RiskContext, risk: Risk) -> str:
     return "unknown"
 
 
-def _covering_goal(release: ScopePart, goals: Sequence[ScopePart]) -> ScopePart | None:
-    """The goal holding most of a release's items (at least half of them), if any."""
+def _covering_goal(release: ScopePart, goals: Sequence[tuple[ScopePart, set[str]]]) -> ScopePart | None:
+    """The goal holding most of a release's items (at least half of them), if any; `goals` with their item ids."""
     ids = {i.id for i in release.items}
     if not ids:
         return None
     best, best_share = None, 0.5
-    for g in goals:
-        share = len(ids & {i.id for i in g.items}) / len(ids)
+    for g, goal_ids in goals:
+        share = len(ids & goal_ids) / len(ids)
         if share >= best_share and (best is None or share > best_share):
             best, best_share = g, share  # a later goal must hold strictly more to win
     return best
@@ -171,8 +171,9 @@ def risk_themes(ctx: RiskContext, risks: Iterable[Risk]) -> tuple[list[Theme], H
                                      priority=g.goal.priority, order=n)
     folded: dict[str, str] = {}  # release id -> goal id whose theme holds it
     release_buckets: dict[str, _Bucket] = {}
+    goal_ids = [(g, {i.id for i in g.items}) for g in ctx.goals]  # once, not per release
     for n, r in enumerate(ctx.releases):
-        goal = _covering_goal(r, ctx.goals)
+        goal = _covering_goal(r, goal_ids)
         if goal is not None:
             folded[r.id] = goal.id
             goal_buckets[goal.id].releases += (r.id,)
