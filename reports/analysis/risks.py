@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from functools import cached_property
 
 from syncd.model import ItemKind, Release, SprintState, StatusCategory, WorkItem
 from syncd.reports.analysis.history import Histories, ItemFacts
@@ -72,6 +73,11 @@ class RiskContext:
     def facts(self) -> dict[str, ItemFacts]:
         """Started/done times of every item."""
         return self.hist.facts()
+
+    @cached_property
+    def started(self) -> dict[str, datetime | None]:
+        """When each item first went in progress (built once: each scope's critical path reads it)."""
+        return {i: f.started for i, f in self.facts.items()}
 
     def ref(self, item: WorkItem) -> ItemRef:
         """How a risk names an item."""

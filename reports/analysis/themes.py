@@ -301,7 +301,7 @@ def _on_critical_path(ctx: RiskContext, part: ScopePart, blocked: Sequence[Risk]
     p50s = {team: m.cycle_time_days.p50 for team, m in flow.by_team.items() if m.cycle_time_days is not None}
     overall = flow.overall.cycle_time_days.p50 if flow.overall.cycle_time_days is not None else None
     path = goal_critical_path(ctx.snap, [i.id for i in part.items], p50s, overall,
-                              {i: f.started for i, f in ctx.facts.items()}, ctx.now, ctx.teams)
+                              ctx.started, ctx.now, ctx.teams)
     if path.refused is not None or not path.steps:
         return True
     on_path = {s.key for s in path.steps}
