@@ -13,7 +13,7 @@ peak RSS of the syncing process. Then incremental polls on that store: with noth
 after 1% of the items changed. On one world, syncd and the peer (GrimoireLab's Perceval, installed
 into bench/.peer-venv on first run) fetch the same repositories and projects, with the sandbox's
 Jira in Server/Data Center mode for both (Perceval only speaks the legacy `/rest/api/2/search`).
-Analysis and every report on 100,000 items come from bench/analysis.py and bench/reports.py.
+Analysis and every report on 100,000 items come from bench/analysis.py, bench/reports.py and bench/report_cli.py.
 
 Prints Markdown tables and writes bench/results/run_all.json.
 """
@@ -212,7 +212,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     results["sync"].append(figures)
     if not args.no_reports:
         results.update(suite_parts.analysis_and_reports(quick=args.quick, runs=runs, log=log))
-    results["failed"] = [name for name in ("peer", "analysis", "reports") if "failed" in (results.get(name) or {})]
+    results["failed"] = [name for name in ("peer", "analysis", "reports", "report_cli")
+                         if "failed" in (results.get(name) or {})]
     results["suite_s"] = round(time.perf_counter() - started, 1)
     results["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)

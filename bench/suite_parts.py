@@ -1,6 +1,6 @@
 """The suite's use of the per-part benchmarks: analysis and reports on 100,000 items.
 
-bench/analysis.py and bench/reports.py own their own measurement; the suite runs each as a child
+bench/analysis.py, bench/reports.py and bench/report_cli.py own their own measurement; the suite runs each as a child
 process and keeps what it prints and the JSON it writes.
 """
 
@@ -37,9 +37,11 @@ def run_part(script: str, args: list[str], result_json: str, log: Callable[[str]
 
 
 def analysis_and_reports(*, quick: bool, runs: int, log: Callable[[str], None]) -> dict[str, Any]:
-    """Analysis and all reports on 100,000 items and 1,000,000 transitions (a tenth in a quick run)."""
+    """Analysis, all reports, and each report through the CLI on 100,000 items and 1,000,000 transitions
+    (a tenth in a quick run)."""
     size = ["--items", "10000", "--transitions", "100000"] if quick else ["--items", "100000", "--transitions", "1000000"]
     return {
         "analysis": run_part("analysis.py", [*size, "--runs", str(runs)], "analysis.json", log),
         "reports": run_part("reports.py", [*size, "--runs", str(runs)], "reports.json", log),
+        "report_cli": run_part("report_cli.py", [*size, "--runs", str(runs)], "report_cli.json", log),
     }

@@ -125,13 +125,13 @@ def render(results: dict[str, Any]) -> str:
                 f"- syncd: {peer['syncd']['fetched']}", f"- Perceval: {peer['perceval']['fetched']}", "",
                 table(["endpoint (syncd)", "requests"], list(peer["syncd"]["endpoints"].items())), "",
                 table(["endpoint (Perceval)", "requests"], list(peer["perceval"]["endpoints"].items())[:15])]
-    for name in ("analysis", "reports"):
+    for name, title in (("analysis", "Analysis"), ("reports", "Reports"), ("report_cli", "Reports through the CLI")):
         part = results.get(name)
         if part and "skipped" in part:
-            out += ["", f"### {name.capitalize()}: skipped ({part['skipped']})"]
+            out += ["", f"### {title}: skipped ({part['skipped']})"]
         elif part and "failed" in part:
-            out += ["", f"### {name.capitalize()}: FAILED", "", "```", part["failed"], "```"]
+            out += ["", f"### {title}: FAILED", "", "```", part["failed"], "```"]
         elif part:
-            out += ["", f"### {name.capitalize()} (`{part['command']}`)", "", "```", part["table"], "```"]
+            out += ["", f"### {title} (`{part['command']}`)", "", "```", part["table"], "```"]
     out += ["", f"Suite wall time: {results['suite_s']:.0f} s."]
     return "\n".join(out)

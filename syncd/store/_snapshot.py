@@ -166,7 +166,9 @@ def _models(conn: Connection, table: Table, model: Any, skip: tuple[str, ...], w
     q = select(*cols).order_by(*table.primary_key.columns)
     if where is not None:
         q = q.where(where)
-    build = _trusted(model, [c.name for c in cols])
+    # plain str keys: SQLAlchemy's names are a str subclass, which turns every row's __dict__ into a
+    # general dict (24-byte entries, slower lookups): 1,168 instead of 832 bytes a work item
+    build = _trusted(model, [str(c.name) for c in cols])
     out = []
     for row in _raw(conn, q):
         values = list(row)
