@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def config_text(info: SandboxInfo, db: Path, concurrent: bool) -> str:
         f"database_url = {_toml(f'sqlite:///{db}')}",
         f"data_dir = {_toml(str(db.parent))}",
         "[sources.jira]", 'type = "jira"', f"url = {_toml(info.jira_url)}", f"email = {_toml(info.jira_email)}",
-        f"token = {_toml(info.jira_token)}", f"projects = {_toml(info.projects)}",
+        f"token = {_toml(info.jira_token)}", f"projects = {_toml(info.projects)}", 'deployment = "cloud"',
         "[sources.github]", 'type = "github"', f"base_url = {_toml(info.github_url)}",
         f"token = {_toml(info.github_token)}", f"repos = {_toml(info.repos)}", f"jira_projects = {_toml(info.projects)}",
         "[sync]", f"concurrent = {'true' if concurrent else 'false'}", "",
@@ -63,15 +64,25 @@ def one_sync(sandbox: Sandbox, workdir: Path, concurrent: bool, run: int) -> dic
     sandbox.reset()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     load = os.getloadavg()[0]
+    children, server = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu_of(sandbox.proc.pid)
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "syncd", "sync", "--config", str(config), "-q"], cwd=folder,
                          env=env, capture_output=True, text=True, timeout=3600)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    syncd_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    sandbox_cpu = _cpu_of(sandbox.proc.pid) - server
     if out.returncode != 0:
         raise RuntimeError(f"syncd sync failed (exit {out.returncode}): {out.stderr.strip()[-2000:]}")
     stats = sandbox.stats()
-    return {"wall_s": round(wall, 2), "requests": requests_of(stats), "endpoints": endpoints(stats),
-            "load_1min": round(load, 2)}
+    return {"wall_s": round(wall, 2), "syncd_cpu_s": round(syncd_cpu, 2), "sandbox_cpu_s": round(sandbox_cpu, 2),
+            "requests": requests_of(stats), "endpoints": endpoints(stats), "load_1min": round(load, 2)}
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a running process (/proc/PID/stat), e.g. the sandbox's."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -90,7 +101,8 @@ def main() -> None:
             for mode in ("sequential", "concurrent"):
                 figures = one_sync(sandbox, Path(tmp), mode == "concurrent", run)
                 runs[mode].append(figures)
-                print(f"[{time.strftime('%H:%M:%S')}] {mode} run {run + 1}: {figures['wall_s']} s, "
+                print(f"[{time.strftime('%H:%M:%S')}] {mode} run {run + 1}: {figures['wall_s']} s "
+                      f"(CPU: syncd {figures['syncd_cpu_s']} s, sandbox {figures['sandbox_cpu_s']} s), "
                       f"{figures['requests']} requests, load {figures['load_1min']}", file=sys.stderr, flush=True)
         sandbox.set_latency(0.0)
     counts = {json.dumps(r["endpoints"], sort_keys=True) for rs in runs.values() for r in rs}
@@ -110,9 +122,12 @@ def main() -> None:
     print(f"First sync of {args.issues:,} items (seed {args.seed}), {args.latency_ms:g} ms added to every request, "
           f"median of {args.runs}; {m['nproc']} cores, load {m['load_start'][0]} at start, "
           f"{result['load_end'][0]} at end; commit {m['commit']}\n")
-    print(table(["mode", "wall s (median)", "runs (s)", "requests"], [
-        [mode, f"{median[mode]:.1f}", ", ".join(f"{r['wall_s']:.1f}" for r in rs), rs[0]["requests"]]
+    print(table(["mode", "wall s (median)", "runs (s)", "syncd CPU s", "sandbox CPU s", "latency s", "requests"], [
+        [mode, f"{median[mode]:.1f}", ", ".join(f"{r['wall_s']:.1f}" for r in rs),
+         f"{statistics.median(r['syncd_cpu_s'] for r in rs):.1f}", f"{statistics.median(r['sandbox_cpu_s'] for r in rs):.1f}",
+         f"{rs[0]['requests'] * args.latency_ms / 1000:.1f}", rs[0]["requests"]]
         for mode, rs in runs.items()]))
+    print("\n(latency s: requests x latency, what a sequential sync waits in all; CPU medians of the runs)")
     print(f"\nconcurrent / sequential = {ratio:.2f} (acceptance: <= 0.65); requests identical endpoint by endpoint "
           f"({requests} each run)")
 
