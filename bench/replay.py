@@ -28,6 +28,7 @@ import json
 import os
 import pickle
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -211,6 +212,15 @@ def _handler(service: _Service) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _bind(handler: type[BaseHTTPRequestHandler], port: int) -> ThreadingHTTPServer:
+    """A server on the recorded port when it is free (then the answers' URLs, and so the stored rows and their
+    content hashes, are the recorded ones: stores of two runs compare equal), else on any port."""
+    try:
+        return ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError:
+        return ThreadingHTTPServer(("127.0.0.1", 0), handler)
+
+
 class ReplayServer:
     """Loopback HTTP servers (one per service) answering a sync from a recording."""
 
@@ -220,7 +230,7 @@ class ReplayServer:
         self.urls: dict[str, str] = {}
         for name, old in recording.bases.items():
             service = _Service(recording.answers[name], old)
-            server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(service))
+            server = _bind(_handler(service), int(old.rsplit(":", 1)[1]))
             server.daemon_threads = True
             url = f"http://127.0.0.1:{server.server_address[1]}"
             service.rebase(url)
@@ -253,6 +263,22 @@ def _sync(spec: dict[str, Any]) -> dict[str, Any]:
                         data_dir=Path(spec["db"]).parent)
     store = Store(settings.database_url or "")
     store.upgrade()
+    import gc
+
+    try:  # as `syncd sync` does once the settings and the store are open
+        from syncd.collector import freeze_startup
+        freeze_startup()
+    except ImportError:  # a syncd from before issue 18 item 3 (for before/after runs)
+        pass
+    gc_time = [0.0, 0.0]  # seconds in collections, start of the current one
+
+    def on_gc(phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_time[1] = time.process_time()
+        else:
+            gc_time[0] += time.process_time() - gc_time[1]
+
+    gc.callbacks.append(on_gc)
     profiler: Any = None
     if spec.get("profile") == "cprofile":
         import cProfile
@@ -266,15 +292,62 @@ def _sync(spec: dict[str, Any]) -> dict[str, Any]:
     if profiler is not None:
         profiler.disable()
     wall = time.perf_counter() - started
+    gc.callbacks.remove(on_gc)
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if profiler is not None:
         profiler.dump_stats(spec["profile_out"])
     counts = store.counts()
     store.close()
-    return {"cpu_s": cpu, "wall_s": wall, "peak_rss_mib": after.ru_maxrss / 1024, "store": counts,
+    return {"cpu_s": cpu, "gc_s": gc_time[0], "wall_s": wall, "peak_rss_mib": _peak_rss_mib(after), "store": counts,
             "sources": [{"source": r.source, "ok": r.ok, "error": r.error, "requests": r.requests,
                          "new": r.result.new} for r in results]}
+
+
+# Where a py-spy sample's time goes: the first frame from the leaf that matches names its part.
+_PARTS: list[tuple[str, tuple[str, ...]]] = [
+    ("imports", ("importlib._bootstrap",)),
+    ("JSON parsing", ("json/decoder.py", "json/__init__.py:loads", "(loads)", "orjson")),
+    ("JSON encoding", ("json/encoder.py", "json/__init__.py:dumps", "(dumps)")),
+    ("store: SQLAlchemy + sqlite3", ("sqlalchemy/", "sqlite3", "syncd/store/")),
+    ("pydantic", ("pydantic",)),
+    ("sanitise", ("connectors/sanitise.py",)),
+    ("mapping", ("mapping.py", "connectors/payload.py")),
+    ("HTTP (requests, urllib3, sockets)", ("requests/", "urllib3/", "http/client.py", "socket.py", "ssl.py")),
+    ("connectors (jira, PyGithub, ours)", ("connectors/", "jira/", "github/")),
+    ("sync engine", ("syncd/sync.py",)),
+]
+
+
+def profile_split(path: Path) -> list[tuple[str, float]]:
+    """Shares of the samples in a py-spy `raw` (collapsed stacks) file, by part (see `_PARTS`)."""
+    counts: dict[str, int] = defaultdict(int)
+    for line in path.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit() or "sync_all" not in stack:
+            continue
+        frames = stack.split(";")
+        part = "other"
+        for frame in reversed(frames):
+            found = next((name for name, marks in _PARTS if any(m in frame for m in marks)), None)
+            if found:
+                part = found
+                break
+        counts[part] += int(n)
+    total = sum(counts.values()) or 1
+    return sorted(((k, v / total) for k, v in counts.items()), key=lambda kv: -kv[1])
+
+
+def _peak_rss_mib(usage: Any) -> float:
+    """This process's peak RSS: Linux's VmHWM, which starts afresh at exec (`ru_maxrss` keeps the peak of the
+    parent it was forked from: the replay server holding the recording), else `ru_maxrss`."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float(usage.ru_maxrss) / 1024
 
 
 def _run_child(mode: str, spec: dict[str, Any], wrap: list[str] | None = None) -> dict[str, Any]:
@@ -283,7 +356,8 @@ def _run_child(mode: str, spec: dict[str, Any], wrap: list[str] | None = None) -
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:
         raise RuntimeError(f"{mode} child failed (exit {out.returncode}): {out.stderr.strip()[-3000:]}")
-    report: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]  # py-spy prints lines of its own
+    report: dict[str, Any] = json.loads(lines[-1])
     failed = [s for s in report["sources"] if not s["ok"]]
     if failed:
         raise RuntimeError("sync failed: " + "; ".join(f"{s['source']}: {s['error']}" for s in failed))
@@ -300,8 +374,9 @@ def replay_once(server: ReplayServer, info: dict[str, Any], folder: Path, run: i
     if profile == "cprofile":
         spec.update(profile="cprofile", profile_out=str(RESULTS / "replay.prof"))
     elif profile == "pyspy":
-        wrap = ["py-spy", "record", "--rate", "250", "--format", "speedscope", "--nonblocking",
-                "-o", str(RESULTS / "replay.speedscope.json"), "--"]
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        wrap = [spy, "record", "--rate", "200", "--format", "raw", "--nonblocking",
+                "-o", str(RESULTS / "replay.pyspy.txt"), "--"]
     report = _run_child("child", spec, wrap)
     misses = [m for s in server.services.values() for m in s.misses]
     if misses:
@@ -309,7 +384,7 @@ def replay_once(server: ReplayServer, info: dict[str, Any], folder: Path, run: i
     items = report["store"]["items"]
     requests = sum(s.requests for s in server.services.values())
     return {"items": items, "requests": requests, "cpu_s": round(report["cpu_s"], 3),
-            "wall_s": round(report["wall_s"], 3), "items_per_cpu_s": round(items / report["cpu_s"]),
+            "gc_cpu_s": round(report["gc_s"], 3), "wall_s": round(report["wall_s"], 3), "items_per_cpu_s": round(items / report["cpu_s"]),
             "peak_rss_mib": round(report["peak_rss_mib"], 1), "store": report["store"]}
 
 
@@ -319,6 +394,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--recording", type=Path, help="reuse (or write) the recording at this path")
+    parser.add_argument("--keep-store", type=Path, help="copy the last measured run's SQLite store here")
     parser.add_argument("--profile", choices=["cprofile", "pyspy"], help="profile one more run (bench/results/)")
     args = parser.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
@@ -343,10 +419,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 runs.append(replay_once(server, info, folder, run))
                 r = runs[-1]
                 print(f"run {run + 1}/{args.runs}: {r['items']} items, {r['requests']} requests, {r['cpu_s']:.2f} "
-                      f"CPU s ({r['items_per_cpu_s']} items/CPU-s), {r['wall_s']:.2f} s wall, "
+                      f"CPU s (gc {r['gc_cpu_s']:.2f}, {r['items_per_cpu_s']} items/CPU-s), {r['wall_s']:.2f} s wall, "
                       f"{r['peak_rss_mib']:.0f} MiB", file=sys.stderr)
+            if args.keep_store:
+                shutil.copyfile(folder / f"replay-{args.runs - 1}.db", args.keep_store)
             if args.profile:
                 replay_once(server, info, folder, args.runs, profile=args.profile)
+                if args.profile == "pyspy":
+                    split = profile_split(RESULTS / "replay.pyspy.txt")
+                    print("py-spy samples of sync_all by part: " + "; ".join(f"{k} {v:.0%}" for k, v in split))
         finally:
             server.close()
     median = sorted(runs, key=lambda r: r["cpu_s"])[len(runs) // 2]

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+from syncd import collector
 from syncd.connectors.base import Connector
 from syncd.connectors.config import GitHubSource, JiraSource
 from syncd.connectors.prefetch import prefetched
@@ -99,6 +100,7 @@ def rich_progress() -> tuple[AbstractContextManager[Any], ProgressFactory]:
     return bar, _Bar
 
 
+@collector.during_sync
 def sync_source(store: Store, name: str, connector: Connector, *, full: bool = False,
                 progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False,
                 guard: Callable[[], None] = lambda: None, prefetch: bool = True) -> SourceResult:

@@ -47,7 +47,11 @@ def run(config_path: Path | None, database_url: str | None, once: bool, serve: b
 
     stop = threading.Event()
     stop_on_signals(stop)
-    run_daemon(settings, open_store(settings), clock=clock, once=once, serve=serve, stop=stop)
+    store = open_store(settings)
+    from syncd.collector import freeze_startup
+
+    freeze_startup()  # start-up objects live as long as the daemon: out of the collector's reach
+    run_daemon(settings, store, clock=clock, once=once, serve=serve, stop=stop)
 
 
 @click.command()

@@ -114,6 +114,9 @@ def sync(config_path: Path | None, database_url: str | None, sources: tuple[str,
     stop = threading.Event()
     stop_on_signals(stop)
     bar, factory = rich_progress()
+    from syncd.collector import freeze_startup
+
+    freeze_startup()  # what start-up built stays alive: the collector need not walk it during the sync
     with bar:
         outcome = sync_sources(settings, store, sources or None, full=full, should_stop=stop.is_set,
                                progress_factory=None if quiet else factory)
