@@ -10,12 +10,28 @@ A null is read as "absent" everywhere: sources send nulls for unset fields.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
+
 Json = dict[str, Any]
+
+
+def parse_json(body: bytes | str) -> Any:
+    """A response body as JSON: orjson (C, RFC 8259 strict), else the stdlib for what orjson refuses.
+
+    orjson refuses what the stdlib reads on purpose: `1e309` (infinity), `NaN`, a lone surrogate escape
+    (`\\ud800`); those are read as Python reads them and made storable by `connectors.sanitise`, as before.
+    Broken JSON raises the stdlib's `json.JSONDecodeError` (the retry policy's "malformed JSON").
+    """
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 class PayloadError(ValueError):

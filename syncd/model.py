@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -103,6 +103,18 @@ class Record(BaseModel):
     """Base of all stored records: strict about unknown fields, values compared by content."""
 
     model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+    # (payload, its JSON text) once something encoded the raw payload (the sync's storability check does): the
+    # store binds that text instead of encoding the payload again, while `raw` is still that very payload
+    _raw_json: tuple[Any, str] | None = PrivateAttr(default=None)
+
+    def raw_json(self) -> str | None:
+        """The raw payload's JSON text when it was encoded for the payload `raw` holds now, else None."""
+        kept = self._raw_json
+        return kept[1] if kept is not None and kept[0] is getattr(self, "raw", None) else None
+
+    def keep_raw_json(self, text: str) -> None:
+        """Remember `text` as the JSON of the current raw payload."""
+        self._raw_json = (getattr(self, "raw", None), text)
 
 
 def make_id(source: str, remote_id: str | int) -> str:

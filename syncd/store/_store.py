@@ -24,7 +24,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from syncd.errors import StoreError, StoreUnavailable
@@ -33,12 +32,14 @@ from syncd.model import (
     Link,
     Person,
     PullRequest,
+    Record,
     Release,
     Sprint,
     Transition,
     WorkItem,
 )
 from syncd.store import schema
+from syncd.store._bulk import BulkWriter
 
 if TYPE_CHECKING:
     from syncd.store._snapshot import StoreSnapshot
@@ -122,6 +123,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._writer = BulkWriter(self.engine.dialect)  # upserts compiled once, rows as tuples (issue 18)
 
     @property
     def dialect(self) -> str:
@@ -143,19 +145,8 @@ class Store:
     # -- writing ------------------------------------------------------------------------------
 
     def _upsert(self, conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        stmt: Any
-        if self.dialect == "postgresql":
-            stmt = postgresql.insert(table)
-        else:
-            stmt = sqlite.insert(table)
-        cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-        where = None
-        if "content_hash" in table.c:
-            where = table.c.content_hash != stmt.excluded.content_hash
-        stmt = stmt.on_conflict_do_update(index_elements=[key], set_=cols, where=where)
-        conn.execute(stmt, rows)
+        # a row whose content hash is unchanged is left alone (no write, no WAL page)
+        self._writer.write(conn, table, rows, key=key, changed_only="content_hash" in table.c)
 
     def _existing_hashes(self, conn: Connection, table: Table, key: str, ids: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -195,7 +186,7 @@ class Store:
         for item in _dedupe(batch.items, lambda i: i.id):
             row = item.model_dump(mode="python")
             row["content_hash"] = content_hash(item)
-            row["raw"] = _raw_text(item.raw)
+            row["raw"] = _raw_text(item)
             row["removed_at"] = datetime.now(UTC) if item.removed else None
             item_rows.append(row)
         existing = self._existing_hashes(conn, schema.items, "id", [r["id"] for r in item_rows])
@@ -227,8 +218,7 @@ class Store:
         for chunk in _chunks(link_owners):
             conn.execute(delete(schema.links).where(schema.links.c.from_id.in_(chunk)))
         link_rows = [lk.model_dump(mode="python") for lk in _dedupe(batch.links, lambda lk: (lk.from_id, lk.kind, lk.to_key))]
-        if link_rows:
-            conn.execute(insert(schema.links), link_rows)
+        self._writer.write(conn, schema.links, link_rows)
         tr_owners = sorted(owners | {t.item_id for t in batch.transitions})
         for chunk in _chunks(tr_owners):
             conn.execute(delete(schema.transitions).where(schema.transitions.c.item_id.in_(chunk)))
@@ -236,8 +226,7 @@ class Store:
             t.model_dump(mode="python")
             for t in _dedupe(batch.transitions, lambda t: (t.item_id, t.change_id, t.field, t.seq))
         ]
-        if tr_rows:
-            conn.execute(insert(schema.transitions), tr_rows)
+        self._writer.write(conn, schema.transitions, tr_rows)
 
         if batch.removed_ids:
             now = datetime.now(UTC)
@@ -255,9 +244,7 @@ class Store:
             ])
 
     def _upsert_plain(self, conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
-        stmt: Any = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
-        cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-        conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_=cols), rows)
+        self._writer.write(conn, table, rows, key=key)
 
     def set_cursor(self, source: str, value: dict[str, Any]) -> None:
         """Replace a source's cursor on its own (the `Batch.cursor` path is the usual one)."""
@@ -443,13 +430,18 @@ def _with_hash(record: BaseModel, mode: str = "python") -> dict[str, Any]:
             if not isinstance(v, list):
                 row[k] = v
     row["content_hash"] = content_hash(record)
-    row["raw"] = _raw_text(getattr(record, "raw", None))
+    row["raw"] = _raw_text(record)
     return row
 
 
-def _raw_text(raw: dict[str, Any] | None) -> str | None:
-    """A raw payload encoded once, as the `raw` columns bind it (`schema.RawJson`)."""
-    return None if raw is None else schema.json_text(raw)
+def _raw_text(record: BaseModel) -> str | None:
+    """A record's raw payload as the `raw` columns bind it (`schema.RawJson`): encoded once, by the sync's
+    storability check when it ran (`Record.raw_json`), else here."""
+    raw = getattr(record, "raw", None)
+    if raw is None:
+        return None
+    kept = record.raw_json() if isinstance(record, Record) else None
+    return kept if kept is not None else schema.json_text(raw)
 
 
 def _construct(model: type[M], row: dict[str, Any]) -> M:

@@ -1,0 +1,88 @@
+"""Bulk writes: SQLAlchemy Core statements compiled once, rows sent to the driver's `executemany` as prepared tuples.
+
+Issue 18 measured SQLAlchemy's row-by-row parameter processing (`construct_params`, then a processor call per
+value of every row) at most of the store's share of a first sync. Here each statement (an upsert of one table:
+`INSERT ... ON CONFLICT DO UPDATE`, which SQLite and PostgreSQL both have; or a plain insert) is built with
+Core and compiled once per dialect by Core's own compiler, so the SQL is the one `conn.execute(stmt, rows)`
+would send. Each bound column's processor is looked up once: the conversions Core applies (`UtcDateTime` to
+naive-UTC text on SQLite, booleans, dates, JSON through the engine's serializer, raw payloads as they were
+encoded). A batch's rows then become parameter tuples (SQLite's qmark style) or dicts (psycopg's pyformat)
+in one loop and go to the DBAPI cursor's `executemany` (PEP 249) through `Connection.exec_driver_sql`, in
+the batch's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Dialect, Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.compiler import SQLCompiler
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    columns: tuple[str, ...]  # the row key each parameter comes from, in the statement's order
+    names: tuple[str, ...] | None  # parameter names (pyformat), None for positional (qmark)
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+class BulkWriter:
+    """Upserts and inserts of whole batches of rows, one compiled statement per (table, kind)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._plans: dict[tuple[str, str, str | None], _Plan] = {}
+
+    def _compile(self, stmt: Any) -> _Plan:
+        compiled: SQLCompiler = stmt.compile(dialect=self.dialect)  # type: ignore[assignment]
+        binds = compiled.binds
+        if compiled.positiontup is not None:  # qmark: parameters in the order they appear
+            order = list(compiled.positiontup)
+            names: tuple[str, ...] | None = None
+        else:
+            order = list(binds)
+            names = tuple(compiled.bind_names[binds[n]] for n in order)
+        columns = tuple(binds[n].key for n in order)
+        # the processor Core itself would apply to each parameter (TypeDecorator chains included)
+        processors = tuple(binds[n].type._cached_bind_processor(self.dialect) for n in order)
+        return _Plan(compiled.string, columns, names, processors)
+
+    def _plan(self, table: Table, kind: str, key: str | None) -> _Plan:
+        wanted = (table.name, kind, key)
+        plan = self._plans.get(wanted)
+        if plan is None:
+            plan = self._compile(self._statement(table, kind, key))
+            self._plans[wanted] = plan
+        return plan
+
+    def _statement(self, table: Table, kind: str, key: str | None) -> Any:
+        if kind == "insert":
+            return insert(table)
+        stmt: Any = postgresql.insert(table) if self.dialect.name == "postgresql" else sqlite.insert(table)
+        cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
+        where = None
+        if kind == "upsert-changed":  # leave a row alone when its content is the same (no write, no WAL page)
+            where = table.c.content_hash != stmt.excluded.content_hash
+        return stmt.on_conflict_do_update(index_elements=[key], set_=cols, where=where)
+
+    def write(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, key: str | None = None,
+              changed_only: bool = False) -> None:
+        """Insert `rows` (every column of `table` a key of each), or upsert them on `key` when given."""
+        if not rows:
+            return
+        kind = "insert" if key is None else ("upsert-changed" if changed_only else "upsert")
+        plan = self._plan(table, kind, key)
+        pairs = list(zip(plan.columns, plan.processors, strict=True))
+        missing = [c for c in plan.columns if c not in rows[0]]
+        if missing:
+            raise ValueError(f"{table.name} row lacks {', '.join(missing)}")
+        params: list[Any] = [
+            tuple(row[c] if p is None else p(row[c]) for c, p in pairs) for row in rows
+        ]
+        if plan.names is not None:
+            params = [dict(zip(plan.names, values, strict=True)) for values in params]
+        conn.exec_driver_sql(plan.sql, params)
