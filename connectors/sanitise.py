@@ -20,11 +20,15 @@ kept for the store to bind (encoded once, issue 18), with non-finite numbers fou
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import pickle
 import re
-from typing import Any
+from datetime import date, datetime
+from enum import Enum
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import orjson
 from pydantic import BaseModel
@@ -122,6 +126,52 @@ def _clean_model(record: BaseModel, path: str, found: dict[str, str]) -> None:
             setattr(record, name, cleaned)
 
 
+def _plain_type(annotation: Any) -> bool:
+    """True when a field of this type cannot hold a float: text, whole numbers, booleans, times, enums, and
+    lists or unions of those (or of records whose fields are all such)."""
+    if annotation in (str, int, bool, datetime, date, type(None)):
+        return True
+    if isinstance(annotation, type):
+        if issubclass(annotation, str | Enum):
+            return True
+        if issubclass(annotation, BaseModel):
+            return not _float_fields(annotation)
+        return False
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _plain_type(get_args(annotation)[0])
+    if origin in (Union, UnionType, list, tuple, set, frozenset):
+        return all(_plain_type(a) for a in get_args(annotation) if a is not Ellipsis)
+    return False
+
+
+@functools.cache
+def _float_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` (its raw payload aside) that may hold a float: orjson writes a non-finite one as
+    null, so these are looked at on their own."""
+    return tuple(name for name, f in model.model_fields.items() if name != "raw" and not _plain_type(f.annotation))
+
+
+def _fields_storable(record: BaseModel, fields: dict[str, Any]) -> bool:
+    """True when a record's own fields hold no NUL, lone surrogate or non-finite number (may say no wrongly):
+    one orjson dump of them (a lone surrogate raises, a NUL shows as its escape), then the few fields that
+    may hold a float."""
+    try:
+        dumped = orjson.dumps(fields, default=_plain)
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, or what only the stdlib encodes
+        return False
+    if b"\\u0000" in dumped:
+        return False
+    for name in _float_fields(type(record)):
+        value = fields.get(name)
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return False
+        elif isinstance(value, dict | list) and value and _NON_FINITE.search(pickle.dumps(value, protocol=5)):
+            return False
+    return True
+
+
 def _record_problems(record: BaseModel) -> dict[str, str]:
     """Clean one record in place; the fields changed and what was done to each."""
     found: dict[str, str] = {}
@@ -130,7 +180,7 @@ def _record_problems(record: BaseModel) -> dict[str, str]:
     raw_text = None if raw is None else _payload_text(raw)
     if raw_text is not None and isinstance(record, Record):
         record.keep_raw_json(raw_text)  # checked and encoded: the store binds this text (encoded once)
-    if _needs_care(fields) or (raw is not None and raw_text is None):
+    if not _fields_storable(record, fields) or (raw is not None and raw_text is None):
         _clean_model(record, "", found)
     return found
 

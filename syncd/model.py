@@ -107,6 +107,12 @@ class Record(BaseModel):
     # store binds that text instead of encoding the payload again, while `raw` is still that very payload
     _raw_json: tuple[Any, str] | None = PrivateAttr(default=None)
 
+    def __eq__(self, other: Any) -> bool:
+        """Records are equal when their fields are: the kept JSON text of the payload is a cache, not content."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
     def raw_json(self) -> str | None:
         """The raw payload's JSON text when it was encoded for the payload `raw` holds now, else None."""
         kept = self._raw_json

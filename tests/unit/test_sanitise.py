@@ -47,3 +47,15 @@ def test_a_key_longer_than_the_column_is_not_a_link() -> None:
     assert [key for key, _ in lines] == ["acme/widget#21"]
     assert "over 255 characters" in lines[0][1]
     assert [lk.to_key for lk in batch.links] == ["WID-7"] and batch.pulls[0].linked_keys == ["WID-7"]
+
+
+def test_infinity_deep_in_a_field_or_a_payload_is_found_though_orjson_would_write_it_as_null() -> None:
+    # orjson writes inf and NaN as null without a word: the check finds them in the payload's pickle
+    batch = Batch(items=[item(properties={"signoff": {"score": [1.5, float("-inf")]}}),
+                         item("WID-2", raw={"fields": {"deep": [{"n": [float("nan")]}], "ok": 1e308}}),
+                         item("WID-3", raw={"fields": {"ok": -2.5e-300, "big": 10**30}})])
+    assert sanitise_batch(batch) == [("WID-1", "properties.signoff.score (non-finite number dropped)"),
+                                     ("WID-2", "raw payload (non-finite number dropped)")]
+    assert batch.items[0].properties == {"signoff": {"score": [1.5, None]}}
+    assert batch.items[1].raw == {"fields": {"deep": [{"n": [None]}], "ok": 1e308}}
+    assert batch.items[2].raw == {"fields": {"ok": -2.5e-300, "big": 10**30}}  # orjson refuses it; the walk keeps it
