@@ -33,7 +33,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import orjson
 from pydantic import BaseModel
 
-from syncd.model import Batch, Record
+from syncd.model import Batch, RawRecord
 
 KEY_LIMIT = 255  # links.to_key / from_id columns
 REPLACEMENT = "\ufffd"
@@ -178,7 +178,7 @@ def _record_problems(record: BaseModel) -> dict[str, str]:
     fields = {k: v for k, v in record.__dict__.items() if k != "raw"}
     raw = getattr(record, "raw", None)
     raw_text = None if raw is None else _payload_text(raw)
-    if raw_text is not None and isinstance(record, Record):
+    if raw_text is not None and isinstance(record, RawRecord):
         record.keep_raw_json(raw_text)  # checked and encoded: the store binds this text (encoded once)
     if not _fields_storable(record, fields) or (raw is not None and raw_text is None):
         _clean_model(record, "", found)

@@ -103,15 +103,20 @@ class Record(BaseModel):
     """Base of all stored records: strict about unknown fields, values compared by content."""
 
     model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
-    # (payload, its JSON text) once something encoded the raw payload (the sync's storability check does): the
-    # store binds that text instead of encoding the payload again, while `raw` is still that very payload
-    _raw_json: tuple[Any, str] | None = PrivateAttr(default=None)
 
     def __eq__(self, other: Any) -> bool:
         """Records are equal when their fields are: the kept JSON text of the payload is a cache, not content."""
         if not isinstance(other, BaseModel):
             return NotImplemented
         return type(self) is type(other) and self.__dict__ == other.__dict__
+
+
+class RawRecord(Record):
+    """A record kept with the raw payload it was mapped from (work items, pull requests, sprints, releases)."""
+
+    # (payload, its JSON text) once something encoded the raw payload (the sync's storability check does): the
+    # store binds that text instead of encoding the payload again, while `raw` is still that very payload
+    _raw_json: tuple[Any, str] | None = PrivateAttr(default=None)
 
     def raw_json(self) -> str | None:
         """The raw payload's JSON text when it was encoded for the payload `raw` holds now, else None."""
@@ -135,7 +140,7 @@ class Person(Record):
     email: str | None = None
 
 
-class WorkItem(Record):
+class WorkItem(RawRecord):
     """A Jira issue, a GitHub issue or a GitHub pull request."""
 
     id: str  # make_id(source, immutable remote id): survives key changes on project moves
@@ -181,7 +186,7 @@ class Review(Record):
     submitted_at: UtcDatetime | None = None
 
 
-class PullRequest(Record):
+class PullRequest(RawRecord):
     """Pull-request details beside the WorkItem of kind pull_request with the same id."""
 
     item_id: str
@@ -202,7 +207,7 @@ class PullRequest(Record):
     raw: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
 
 
-class Sprint(Record):
+class Sprint(RawRecord):
     id: str  # make_id(source, sprint id)
     source: str
     remote_id: str
@@ -224,7 +229,7 @@ class ReleaseKind(StrEnum):
     RELEASE = "release"  # GitHub release (tag)
 
 
-class Release(Record):
+class Release(RawRecord):
     id: str  # make_id(source, "version:10000" / "milestone:acme/widget:3" / "release:...")
     source: str
     remote_id: str

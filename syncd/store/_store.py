@@ -32,7 +32,7 @@ from syncd.model import (
     Link,
     Person,
     PullRequest,
-    Record,
+    RawRecord,
     Release,
     Sprint,
     Transition,
@@ -436,11 +436,11 @@ def _with_hash(record: BaseModel, mode: str = "python") -> dict[str, Any]:
 
 def _raw_text(record: BaseModel) -> str | None:
     """A record's raw payload as the `raw` columns bind it (`schema.RawJson`): encoded once, by the sync's
-    storability check when it ran (`Record.raw_json`), else here."""
+    storability check when it ran (`RawRecord.raw_json`), else here."""
     raw = getattr(record, "raw", None)
     if raw is None:
         return None
-    kept = record.raw_json() if isinstance(record, Record) else None
+    kept = record.raw_json() if isinstance(record, RawRecord) else None
     return kept if kept is not None else schema.json_text(raw)
 
 
