@@ -14,7 +14,7 @@ every thread), wall, and peak RSS (`ru_maxrss`, the child's alone). Items are co
 (a query, not the sync's claim); requests by the replay server. Prints the median of `--runs` and writes
 bench/results/replay.json.
 
-    python bench/replay.py [--issues 10000] [--runs 3] [--profile cprofile|pyspy]
+    python bench/replay.py [--issues 10000] [--runs 3] [--sequential] [--profile cprofile|pyspy]
 
 Replay keys: a request's exact key is tried first; a request that differs only in a timestamp (the GitHub
 listing's catch-up read asks `since` = the moment it began, a wall-clock time) takes the first unserved
@@ -88,8 +88,10 @@ def _record_child(spec: dict[str, Any]) -> None:
 
     from requests.adapters import HTTPAdapter
 
+    from bench import replay  # this child runs as __main__: pickle the classes under their module's name
+
     bases: dict[str, str] = spec["bases"]
-    recording = Recording(bases=bases, answers={name: [] for name in bases})
+    recording = replay.Recording(bases=bases, answers={name: [] for name in bases})
     netlocs = {urlsplit(url).netloc: name for name, url in bases.items()}
     original = HTTPAdapter.send
 
@@ -99,7 +101,7 @@ def _record_child(spec: dict[str, Any]) -> None:
         body = request.body or b""
         body = body.encode() if isinstance(body, str) else bytes(body)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        recording.answers[netlocs[parts.netloc]].append(((request.method, path, body), Answer(
+        recording.answers[netlocs[parts.netloc]].append(((request.method, path, body), replay.Answer(
             response.status_code, [(k, v) for k, v in response.headers.items() if k.lower() not in _HOP],
             response.content)))
         return response
@@ -119,11 +121,12 @@ def record(issues: int, seed: int, out: Path) -> Recording:
         info = sandbox.info
         spec = {"db": str(Path(tmp) / "record.db"), "sources": sources(info.jira_url, info.github_url, info),
                 "bases": {"jira": info.jira_url, "github": info.github_url}, "out": str(out)}
-        _run_child("record", spec)
-        # the credentials and scope the sandbox gave, for the replayed sources (the world is seeded)
+        live = _run_child("record", spec)
+        # the credentials and scope the sandbox gave, for the replayed sources (the world is seeded), and what
+        # the live sync stored (a replay must store the same)
         out.with_suffix(".info.json").write_text(json.dumps({
             "jira_email": info.jira_email, "jira_token": info.jira_token, "github_token": info.github_token,
-            "projects": info.projects, "repos": info.repos}))
+            "projects": info.projects, "repos": info.repos, "live_store": live["store"]}))
     with open(out, "rb") as fh:
         loaded: Recording = pickle.load(fh)
     return loaded
@@ -259,8 +262,11 @@ def _sync(spec: dict[str, Any]) -> dict[str, Any]:
     from syncd.store import Store
     from syncd.sync import sync_all
 
+    extra: dict[str, Any] = {}
+    if spec.get("sequential"):  # `[sync] concurrent = false`: one source, one page at a time
+        extra["sync"] = {"concurrent": False}
     settings = Settings(sources=spec["sources"], database_url=f"sqlite:///{spec['db']}",
-                        data_dir=Path(spec["db"]).parent)
+                        data_dir=Path(spec["db"]).parent, **extra)
     store = Store(settings.database_url or "")
     store.upgrade()
     import gc
@@ -365,10 +371,10 @@ def _run_child(mode: str, spec: dict[str, Any], wrap: list[str] | None = None) -
 
 
 def replay_once(server: ReplayServer, info: dict[str, Any], folder: Path, run: int,
-                profile: str | None = None) -> dict[str, Any]:
+                profile: str | None = None, sequential: bool = False) -> dict[str, Any]:
     """One measured first sync against the replay server, into a fresh store."""
     server.reset()
-    spec: dict[str, Any] = {"db": str(folder / f"replay-{run}.db"), "sources": sources(
+    spec: dict[str, Any] = {"db": str(folder / f"replay-{run}.db"), "sequential": sequential, "sources": sources(
         server.urls["jira"], server.urls["github"], argparse.Namespace(**info))}
     wrap = None
     if profile == "cprofile":
@@ -394,6 +400,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--recording", type=Path, help="reuse (or write) the recording at this path")
+    parser.add_argument("--sequential", action="store_true",
+                        help="[sync] concurrent = false: sources one after the other, no prefetch")
     parser.add_argument("--keep-store", type=Path, help="copy the last measured run's SQLite store here")
     parser.add_argument("--profile", choices=["cprofile", "pyspy"], help="profile one more run (bench/results/)")
     args = parser.parse_args(argv)
@@ -416,7 +424,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         try:
             runs = []
             for run in range(args.runs):
-                runs.append(replay_once(server, info, folder, run))
+                runs.append(replay_once(server, info, folder, run, sequential=args.sequential))
                 r = runs[-1]
                 print(f"run {run + 1}/{args.runs}: {r['items']} items, {r['requests']} requests, {r['cpu_s']:.2f} "
                       f"CPU s (gc {r['gc_cpu_s']:.2f}, {r['items_per_cpu_s']} items/CPU-s), {r['wall_s']:.2f} s wall, "
@@ -424,14 +432,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if args.keep_store:
                 shutil.copyfile(folder / f"replay-{args.runs - 1}.db", args.keep_store)
             if args.profile:
-                replay_once(server, info, folder, args.runs, profile=args.profile)
+                replay_once(server, info, folder, args.runs, profile=args.profile, sequential=args.sequential)
                 if args.profile == "pyspy":
                     split = profile_split(RESULTS / "replay.pyspy.txt")
                     print("py-spy samples of sync_all by part: " + "; ".join(f"{k} {v:.0%}" for k, v in split))
         finally:
             server.close()
     median = sorted(runs, key=lambda r: r["cpu_s"])[len(runs) // 2]
-    out = {"issues": args.issues, "seed": args.seed, "runs": runs, "median": median,
+    out = {"issues": args.issues, "seed": args.seed, "sequential": args.sequential, "runs": runs,
+           "live_store": info.get("live_store"), "median": median,
            "median_items_per_cpu_s": round(statistics.median(r["items_per_cpu_s"] for r in runs)),
            "median_peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in runs),
            "recorded_answers": answers, "recorded_body_mib": round(body_mib, 1),
