@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from syncd.connectors.config import RetryPolicy, check_no_credentials
-from syncd.reports.analysis.risk_rules import RiskThresholds
 from syncd.reports.catalogue.launch_config import LaunchConfig, check_pattern
+from syncd.reports.thresholds import RiskThresholds
 
 Audience = Literal["executive", "business", "engineering"]
 SUBJECT_FIELDS = ("title", "date", "kind", "audience")  # what reports.subject may name

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from syncd.errors import ConfigError
 from syncd.reports.analysis.types import Evidence, ItemRef, Risk, RiskChanges, RiskSubject, Severity
+from syncd.reports.thresholds import RiskThresholds as RiskThresholds  # re-exported: its old home, for the analysis
 
 
 @dataclass(frozen=True)
@@ -71,24 +72,6 @@ def rules_in_force_text(raw: Mapping[str, Any]) -> list[str]:
         severity = f", severity {cfg.severity}" if cfg.severity else ""
         lines.append(f"risk rule {rule}{state}: {now}{severity} — {d.signal}; default {default}: {d.source}")
     return lines
-
-
-class RiskThresholds(BaseModel):
-    """`[reports.thresholds]`: the figures the risk rules and themes use beyond each rule's own threshold."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # bug-inflow looks back this many days (two one-week sprints: a wave shows within one cadence)
-    bug_window_days: int = Field(14, ge=1, le=365)
-    # ... and fires only when at least this many bugs were opened (below it a ratio is noise)
-    bug_wave_size: int = Field(3, ge=1)
-    # aging-wip compares an item's age with this percentile of its team's cycle time (Vacanti,
-    # "Actionable Agile Metrics for Predictability": the 85th percentile as the service level)
-    aging_percentile: Literal[50, 85, 95] = 85
-    # an accepted theme is raised again when its 85% forecast slips by more than this many days
-    ack_slip_days: int = Field(7, ge=0)
-    # a theme's decision is asked for within this many days (one weekly report), or by its date if sooner
-    decide_within_days: int = Field(7, ge=1, le=90)
 
 
 class RuleSettings(BaseModel):

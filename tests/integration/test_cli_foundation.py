@@ -108,3 +108,40 @@ def test_export_jsonl_and_csv(cfg: Path) -> None:
     target = cfg.parent / "out.jsonl"
     out = run("export", "--config", str(cfg), "--entity", "transitions", "-o", str(target), cwd=cfg.parent)
     assert out.returncode == 0 and target.read_text() == "" and "wrote 0 transitions" in out.stderr
+
+
+# The modules a quiet poll must not load: the analysis (numpy, every rule, the store's snapshot readers
+# for reports), rendering and plotting. settings holds `[reports.thresholds]` through the leaf
+# syncd.reports.thresholds, so `syncd sync` pays only for what syncing uses (issue 18 item 3).
+REPORT_ONLY = ("syncd.reports.analysis", "syncd.reports.render", "syncd.reports.report", "numpy", "matplotlib", "jinja2")
+LOADED_AT_EXIT = """
+import atexit, json, sys
+atexit.register(lambda: print("LOADED " + json.dumps(sorted(sys.modules)), file=sys.stderr))
+from syncd.cli import run
+sys.argv = ["syncd", *sys.argv[1:]]
+run()
+"""
+
+
+def test_quiet_poll_loads_no_report_modules(tmp_path: Path) -> None:
+    from syncd.sandbox import github as gh_sandbox
+    from syncd.sandbox._http import Controls
+    from tests.integration.test_sandbox_github import TOKEN, make_world
+
+    server = gh_sandbox.serve_github(make_world(issues=3, pulls=2), Controls())
+    try:
+        cfg = tmp_path / "syncd.toml"
+        cfg.write_text(f'data_dir = "{tmp_path / "data"}"\n\n[sources.gh]\ntype = "github"\n'
+                       f'base_url = "{server.url}"\ntoken = "{TOKEN}"\nrepos = ["acme/widget"]\n')
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
+        polls = [subprocess.run([sys.executable, "-c", LOADED_AT_EXIT, "sync", "--config", str(cfg)], cwd=tmp_path,
+                                env=full_env, capture_output=True, text=True, timeout=120) for _ in range(2)]
+    finally:
+        server.stop()
+    first, quiet = polls
+    assert first.returncode == 0 and quiet.returncode == 0, first.stderr + quiet.stderr
+    assert "gh: ok: 5 new" in first.stdout  # 3 issues + 2 pull requests: the poll after it had a store to check
+    assert "gh: ok: 0 new, 0 updated, 0 removed" in quiet.stdout, quiet.stdout
+    loaded = json.loads(quiet.stderr.split("LOADED ", 1)[1])
+    assert "syncd.sync" in loaded and "syncd.store" in loaded  # it did sync
+    assert [m for m in loaded if m.split(".")[0] in REPORT_ONLY or m.startswith(REPORT_ONLY)] == []
