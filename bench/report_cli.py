@@ -75,6 +75,18 @@ def run_once(cfg: Path, argv: list[str], out: Path) -> dict[str, float]:
             "files": len(written)}
 
 
+def reference_cpu() -> float:
+    """CPU seconds of a fixed pure-Python workload (bench/analysis.py's): how fast this machine is right now."""
+    import random
+
+    rnd = random.Random(1)
+    start = time.process_time()
+    data = [rnd.random() for _ in range(300_000)]
+    sorted(data)
+    {i: x for i, x in enumerate(data)}
+    return time.process_time() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -91,7 +103,8 @@ def main() -> None:
         print(f"store built in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     chosen = [(n, a) for n, a in REPORTS if not args.only or n in args.only]
     results: dict[str, list[dict[str, float]]] = {}
-    loads = []
+    loads: list[float] = []
+    refs: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         db = folder / "store.db"
@@ -100,6 +113,7 @@ def main() -> None:
         for name, argv in chosen:
             results[name] = [run_once(cfg, argv, folder / "out") for _ in range(args.runs)]
             loads.append(os.getloadavg()[0])
+            refs.append(reference_cpu())
     print(f"items {args.items}, transitions {args.transitions}: each report through `syncd report` in a child "
           f"process (median of {args.runs} runs)")
     med = {}
@@ -109,11 +123,13 @@ def main() -> None:
         print(f"  {name:<20} wall {m['wall_s']:6.2f} s  CPU {m['cpu_s']:6.2f} s  peak RSS {m['peak_rss_mib']:7.1f} MiB")
     print(f"machine load average during the runs: {statistics.median(loads):.1f} on {os.cpu_count()} CPUs "
           "(wall times stretch when it exceeds the CPU count)")
+    print(f"reference loop {statistics.median(refs):.2f} s CPU (bench/analysis.py's fixed workload, 0.09 s on the quiet "
+          "machine of the figures in bench/RESULTS.md: compare CPU seconds across machines and runs with it)")
     ok = all(m["wall_s"] < WALL_S and m["peak_rss_mib"] < RSS_MIB for m in med.values())
     print(f"target (each report < {WALL_S:g} s wall and < {RSS_MIB:g} MiB peak RSS): {'met' if ok else 'MISSED'}")
     (RESULTS / "report_cli.json").write_text(json.dumps({"bench": "report_cli", "median_of": args.runs,
                                                          "median": med, "runs": results,
-                                                         "load_avg": loads}, indent=2))
+                                                         "load_avg": loads, "reference_cpu_s": refs}, indent=2))
 
 
 if __name__ == "__main__":
