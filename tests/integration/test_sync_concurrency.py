@@ -192,3 +192,37 @@ def test_latency_is_waited_out_outside_the_world_lock(box: Sandbox, monkeypatch:
     finally:
         box.controls.set_faults(Faults())
     assert free == [True, True]
+
+
+def test_progress_of_sources_syncing_at_once(box: Sandbox, tmp_path: Path) -> None:
+    """Each source's progress bar, advanced from its own thread, counts exactly the items stored for it."""
+    from syncd.sync import Progress
+
+    class Bar(Progress):
+        def __init__(self) -> None:
+            self.done, self.closed, self.threads = 0, False, set()
+
+        def advance(self, n: int) -> None:
+            self.done += n
+            self.threads.add(threading.current_thread().name)
+
+        def close(self) -> None:
+            self.closed = True
+
+    bars: dict[str, Bar] = {}
+
+    def factory(name: str, total: int | None) -> Progress:
+        bars[name] = Bar()
+        return bars[name]
+
+    settings = load_settings(_config(box, tmp_path, concurrent=True))
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    store.upgrade()
+    outcome = sync_sources(settings, store, progress_factory=factory)
+    assert outcome.ok, [r.error for r in outcome.results]
+    for name in ("jira", "github", "github2"):
+        assert bars[name].closed
+        assert bars[name].done == len(list(store.items(source=name)))
+    # Jira and the GitHub host each synced on a thread of their own
+    assert bars["jira"].threads.isdisjoint(bars["github"].threads) and bars["github"].threads == bars["github2"].threads
+    store.close()
