@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from syncd.connectors.sanitise import sanitise_batch
-from syncd.model import Batch, ItemKind, Link, LinkKind, PullRequest, PullState, SourceType, StatusCategory, WorkItem
+from syncd.model import (
+    Batch,
+    ItemKind,
+    Link,
+    LinkKind,
+    Person,
+    PullRequest,
+    PullState,
+    SourceType,
+    Sprint,
+    SprintState,
+    StatusCategory,
+    WorkItem,
+)
 
 T = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -59,3 +72,23 @@ def test_infinity_deep_in_a_field_or_a_payload_is_found_though_orjson_would_writ
     assert batch.items[0].properties == {"signoff": {"score": [1.5, None]}}
     assert batch.items[1].raw == {"fields": {"deep": [{"n": [None]}], "ok": 1e308}}
     assert batch.items[2].raw == {"fields": {"ok": -2.5e-300, "big": 10**30}}  # orjson refuses it; the walk keeps it
+
+
+def test_the_batch_wide_check_still_names_only_the_records_that_need_it() -> None:
+    # the whole batch is checked by one dump and one pickle first; a find there sends each record to its own
+    # check, so clean records of other kinds are untouched and keep the payload text the store binds
+    clean_raw = {"fields": {"summary": "fine", "points": 2.0}}
+    batch = Batch(items=[item(raw=clean_raw), item("WID-2", raw={"fields": {"summary": "also fine"}})],
+                  sprints=[Sprint(id="j:s1", source="j", remote_id="1", name="S1", state=SprintState.ACTIVE,
+                                  raw={"goal": float("nan")}),
+                           Sprint(id="j:s2", source="j", remote_id="2", name="S2", state=SprintState.CLOSED, raw={})],
+                  people=[Person(id="j:ann", source="j", display_name="Ann\x00"),
+                          Person(id="j:bob", source="j", display_name="Bob")])
+    assert sanitise_batch(batch) == [("j:s1", "raw payload (non-finite number dropped)"),
+                                     ("j:ann", "display_name (text replaced)")]
+    assert batch.sprints[0].raw == {"goal": None} and batch.sprints[1].raw == {}
+    assert [p.display_name for p in batch.people] == ["Ann\ufffd", "Bob"]
+    # the clean items' payloads were encoded once, as compact JSON (worked by hand)
+    assert batch.items[0].raw_json() == '{"fields":{"summary":"fine","points":2.0}}'
+    assert batch.items[1].raw_json() == '{"fields":{"summary":"also fine"}}'
+    assert batch.sprints[0].raw_json() is None  # cleaned: the store encodes the new payload itself
