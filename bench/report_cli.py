@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.analysis import NOW, RESULTS, build_store, store_path  # noqa: E402
+from bench.analysis import NOW, RESULTS, ensure_store  # noqa: E402
 from bench.reports import GOALS  # noqa: E402
 
 # (name, argv after `syncd report`): every kind, the status report for each audience
@@ -95,12 +95,7 @@ def main() -> None:
     parser.add_argument("--only", action="append", choices=[name for name, _ in REPORTS],
                         help="run only this report (repeatable)")
     args = parser.parse_args()
-    RESULTS.mkdir(exist_ok=True)
-    cached = store_path(args.items, args.transitions)
-    start = time.perf_counter()
-    build_store(cached, args.items, args.transitions)
-    if time.perf_counter() - start > 1:
-        print(f"store built in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    cached = ensure_store(args.items, args.transitions)
     chosen = [(n, a) for n, a in REPORTS if not args.only or n in args.only]
     results: dict[str, list[dict[str, float]]] = {}
     loads: list[float] = []

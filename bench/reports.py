@@ -17,13 +17,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.analysis import NOW, RESULTS, build_store, store_path  # noqa: E402
+from bench.analysis import NOW, RESULTS, ensure_store  # noqa: E402
 
 GOALS = """\
 [[goals]]
@@ -103,12 +102,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--transitions", type=int, default=1_000_000)
     args = parser.parse_args()
-    RESULTS.mkdir(exist_ok=True)
-    db = store_path(args.items, args.transitions)
-    start = time.perf_counter()
-    build_store(db, args.items, args.transitions)
-    if time.perf_counter() - start > 1:
-        print(f"store built in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    db = ensure_store(args.items, args.transitions)
     with tempfile.TemporaryDirectory() as tmp:
         goals = Path(tmp) / "goals.toml"
         goals.write_text(GOALS, encoding="utf-8")

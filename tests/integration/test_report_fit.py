@@ -77,12 +77,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Written:
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> Written:
-    from bench.analysis import NOW, RESULTS, build_store, store_path
+    from bench.analysis import NOW, ensure_store
     from bench.reports import GOALS
 
-    RESULTS.mkdir(exist_ok=True)
-    db = store_path(100_000, 1_000_000)
-    build_store(db, 100_000, 1_000_000)
+    db = ensure_store(100_000, 1_000_000)
     out = tmp_path_factory.mktemp("bench")
     goals = out / "goals.toml"
     goals.write_text(GOALS, encoding="utf-8")
