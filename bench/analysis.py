@@ -45,6 +45,7 @@ from syncd.model import (
 )
 from syncd.store import Store
 
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 PROJECTS = ["WID", "API", "OPS", "WEB", "MOB"]
@@ -244,6 +245,8 @@ def build_store(path: Path, n_items: int, n_transitions: int) -> None:
 
 CHILD = r"""
 import json, os, resource, sys, time
+sys.path.insert(0, sys.argv[3])  # the project root: bench.machine
+from bench.machine import reference_cpu
 from datetime import date, datetime
 from syncd.reports.analysis import analyse
 from syncd.reports.data import load_snapshot
@@ -264,16 +267,6 @@ goals = [
     Goal(id="signup", title="Signup", objective="o", problem="p", owner="Sam", target_date=date(2026, 7, 31),
          metric=metric, scope=Selector(components=("Signup",), projects=("WEB", "MOB"))),
 ]
-def reference_cpu():
-    # a fixed pure-Python workload: how fast this machine is right now (contention shows here too)
-    import random
-    rnd = random.Random(1)
-    c = time.process_time()
-    data = [rnd.random() for _ in range(300_000)]
-    sorted(data)
-    {i: x for i, x in enumerate(data)}
-    return time.process_time() - c
-
 store = Store(sys.argv[1])
 rss0 = rss()
 t0, c0 = time.perf_counter(), time.process_time()
@@ -292,7 +285,7 @@ print(json.dumps({"load_s": t1 - t0, "analysis_s": t2 - t1, "load_cpu_s": c1 - c
 
 def run_once(db: Path) -> dict[str, float]:
     """One child process: load + analysis timings and RSS."""
-    out = subprocess.run([sys.executable, "-c", CHILD, f"sqlite:///{db}", NOW.isoformat()],
+    out = subprocess.run([sys.executable, "-c", CHILD, f"sqlite:///{db}", NOW.isoformat(), str(ROOT)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.analysis import NOW, RESULTS, ensure_store  # noqa: E402
+from bench.machine import reference_cpu  # noqa: E402
 from bench.reports import GOALS  # noqa: E402
 
 # (name, argv after `syncd report`): every kind, the status report for each audience
@@ -73,18 +74,6 @@ def run_once(cfg: Path, argv: list[str], out: Path) -> dict[str, float]:
         raise SystemExit(f"{' '.join(argv)}: printed no written files: {stdout!r}")
     return {"wall_s": wall, "peak_rss_mib": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
             "files": len(written)}
-
-
-def reference_cpu() -> float:
-    """CPU seconds of a fixed pure-Python workload (bench/analysis.py's): how fast this machine is right now."""
-    import random
-
-    rnd = random.Random(1)
-    start = time.process_time()
-    data = [rnd.random() for _ in range(300_000)]
-    sorted(data)
-    {i: x for i, x in enumerate(data)}
-    return time.process_time() - start
 
 
 def main() -> None:
