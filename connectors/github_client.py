@@ -133,6 +133,27 @@ class Budget:
     cost: int = 1  # the most one request of this resource has cost
 
 
+class SerialInstallationAuth(Auth.AppInstallationAuth):
+    """A GitHub App installation auth that several threads' PyGithub clients can share.
+
+    Every thread's client (see `GitHubClient.requester`) reads the one installation token through
+    this object; when the token is near its expiry (PyGithub refreshes 20 s before), the first
+    reader asks GitHub for a new one and the others wait for it, instead of each sending their own
+    refresh over the one connection PyGithub's integration requester keeps (two threads on one
+    http.client connection fail with CannotSendRequest/ResponseNotReady). One refresh an hour,
+    whatever the number of threads.
+    """
+
+    def __init__(self, app_auth: Auth.AppAuth, installation_id: int) -> None:
+        super().__init__(app_auth, installation_id)
+        self._refreshing = threading.Lock()
+
+    @property
+    def token(self) -> str:
+        with self._refreshing:
+            return super().token
+
+
 class GitHubClient:
     """Raw GitHub calls through PyGithub's requester: our retry policy, pacing, request counting."""
 
@@ -147,8 +168,8 @@ class GitHubClient:
             auth: Any = Auth.Token(config.token.get_secret_value())
         else:
             assert config.app_id and config.private_key and config.installation_id
-            auth = Auth.AppAuth(config.app_id, config.private_key.get_secret_value()).get_installation_auth(
-                config.installation_id)
+            auth = SerialInstallationAuth(Auth.AppAuth(config.app_id, config.private_key.get_secret_value()),
+                                          config.installation_id)
         self._auth = auth
         self._local = threading.local()  # one PyGithub client per thread (see `requester`)
         self._counting = threading.Lock()

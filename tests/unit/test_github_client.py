@@ -143,3 +143,57 @@ def test_pr_details_of_several_repositories_in_one_request_fail_only_the_reposit
     nodes, failed = reads.pull_details_across([("a/b", 1), ("a/b", 3)], texts=True)
     assert list(nodes) == [("a/b", 1)]
     assert failed == {"a/b": "GraphQL: a/b#3 is listed as a pull request but GraphQL has no such pull request"}
+
+
+@responses.activate
+def test_threads_sharing_an_app_installation_refresh_its_token_one_at_a_time() -> None:
+    """Two threads' clients (the prefetched issue list beside a GraphQL batch) share one installation
+    auth; a token past its expiry is refreshed by one thread while the other waits, never by both at
+    once over the integration's one connection."""
+    import threading
+    import time
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from pydantic import SecretStr
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    config = GitHubSource(type="github", app_id=123, private_key=SecretStr(pem), installation_id=42, repos=["a/b"])
+    gh = GitHubClient("gh", config)
+    gh.sleep = lambda s: None
+    inside, most, refreshes = 0, 0, 0
+    guard = threading.Lock()
+
+    def refresh(request: object) -> tuple[int, dict[str, str], str]:
+        nonlocal inside, most, refreshes
+        with guard:
+            inside += 1
+            refreshes += 1
+            most = max(most, inside)
+        time.sleep(0.05)  # long enough for the other thread to arrive while this refresh is in flight
+        with guard:
+            inside -= 1
+        # already expired: every request refreshes it, so the two threads keep meeting here
+        return 201, {}, json.dumps({"token": f"ghs_{refreshes}", "expires_at": "2020-01-01T00:00:00Z"})
+
+    responses.add_callback(responses.POST, f"{API}/app/installations/42/access_tokens", callback=refresh)
+    responses.get(f"{API}/repos/a/b", json={"id": 1}, headers=rate_headers(4000))
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(4):
+                assert gh.call("GET", "/repos/a/b")[1]["id"] == 1
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert refreshes >= 8  # every request found the token expired and refreshed it
+    assert most == 1
