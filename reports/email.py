@@ -9,6 +9,8 @@ Structure (what Gmail and Outlook show best):
         image/png  Content-ID <NAME>  one per chart, inline
       text/html  attachment           the whole report, when the email shows a shortened one and
                                       no report site (reports.base_url) is configured
+      text/csv   attachment           each of the report's files (`Report.files`): the engineering
+                                      report's every signal, when it lists only some
 
 An email's HTML stays under the size budget (Gmail clips longer ones): `Report.email_part()` is
 the whole report or, for long reports, a shortened one (see `syncd.reports.render.html.email_body`).
@@ -101,7 +103,18 @@ def report_email(
                               filename=filename, disposition="inline")
     if report.email_shortened and report.full_url is None:
         attach_full_report(msg, report)
+    attach_files(msg, report)
     return msg
+
+
+def attach_files(msg: EmailMessage, report: Report) -> None:
+    """Attach the report's own files (`Report.files`; CSV as text/csv, others as octet-stream), each once."""
+    attached = {part.get_filename() for part in msg.iter_attachments()}
+    for filename, data in report.files.items():
+        if filename in attached:
+            continue
+        maintype, subtype = ("text", "csv") if filename.endswith(".csv") else ("application", "octet-stream")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
 
 
 def attach_full_report(msg: EmailMessage, report: Report) -> None:

@@ -13,7 +13,9 @@ class Report:
     """A rendered report: Markdown, an email-safe HTML document, a plain-text alternative and charts.
 
     `charts` maps NAME.png to PNG bytes; the Markdown shows each as `./NAME.png` and the HTML as
-    `cid:NAME`. `summary` and `risk_ids` are what the report concluded, stored in report_history so
+    `cid:NAME`. `files` maps a file name to the bytes of a file that goes with the report (the
+    engineering report's `...-risks.csv` of every signal, when it lists only some): written beside
+    the Markdown and HTML, attached to every email of the report. `summary` and `risk_ids` are what the report concluded, stored in report_history so
     the next report can say what changed since.
 
     `html` is the whole report (the .html file, the report site). An email carries `email_html`
@@ -35,6 +37,7 @@ class Report:
     scope: str | None = None  # goal / sprint / release id the report is about, None for all
     email_html: str | None = None  # the email's HTML body when it differs from `html` (shortened)
     full_url: str | None = None  # where the whole report is published (reports.base_url), if anywhere
+    files: dict[str, bytes] = field(default_factory=dict)  # name -> bytes: files that go with the report
 
     @property
     def email_shortened(self) -> bool:

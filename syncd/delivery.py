@@ -226,8 +226,9 @@ def build_message(report: Report, fmt: str, *, sender: str, recipients: Sequence
 
     eml: text and HTML alternatives with inline charts; html: the same plus the HTML report as an
     attached file; md: a plain-text email whose body is the Markdown, charts attached as PNG files.
+    Every format attaches the report's own files (`Report.files`).
     """
-    from syncd.reports.email import attach_full_report, report_email
+    from syncd.reports.email import attach_files, attach_full_report, report_email
 
     if fmt not in FORMATS:
         raise DeliveryError(f"delivery: unknown format {fmt!r} (use one of {', '.join(FORMATS)})")
@@ -245,6 +246,7 @@ def build_message(report: Report, fmt: str, *, sender: str, recipients: Sequence
         msg.set_content(report.markdown, subtype="plain", charset="utf-8", cte="quoted-printable")
         for filename, png in report.charts.items():
             msg.add_attachment(png, maintype="image", subtype="png", filename=filename)
+        attach_files(msg, report)
     return msg
 
 

@@ -230,8 +230,9 @@ def write_report(report: Report, out_dir: Path, formats: Sequence[str] = FORMATS
                  recipients: Sequence[str], date: datetime | None = None) -> list[Path]:
     """Write the report as Markdown (charts as PNG beside it), HTML and/or .eml; return the paths.
 
-    The .html file shows its charts from the PNG files beside it; the .eml carries them inline. With
-    no recipients the .eml is a draft addressed to the sender.
+    The .html file shows its charts from the PNG files beside it; the .eml carries them inline. The
+    report's own files (`Report.files`) are written beside the Markdown and HTML. With no
+    recipients the .eml is a draft addressed to the sender.
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -240,9 +241,9 @@ def write_report(report: Report, out_dir: Path, formats: Sequence[str] = FORMATS
     stem = report_slug(report)
     written: list[Path] = []
     if "md" in formats or "html" in formats:
-        for name, png in report.charts.items():
+        for name, data in [*report.charts.items(), *report.files.items()]:
             path = out_dir / name
-            path.write_bytes(png)
+            path.write_bytes(data)
             written.append(path)
     if "md" in formats:
         path = out_dir / f"{stem}.md"

@@ -65,6 +65,7 @@ class Built:
     scope: str | None = None  # the goal / sprint / release id the report covers, when it covers one
     wide: bool = False  # item-heavy: a wider HTML page
     footnote: str | None = None  # a sentence added to the footer (plain text)
+    files: dict[str, bytes] = field(default_factory=dict)  # files that go with the report (see `Report.files`)
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ def subject_line(template: str, **values: str) -> str:
 def finish(inp: ReportInput, *, kind: str, audience: str | None, title: str, heading: str, markdown: str,
            charts: Mapping[str, bytes] | None = None, summary: dict[str, Any] | None = None,
            risk_ids: Iterable[str] = (), scope: str | None = None, wide: bool = False,
-           footnote: str | None = None) -> Report:
+           footnote: str | None = None, files: Mapping[str, bytes] | None = None) -> Report:
     """A `Report` from its Markdown and charts: HTML document, text alternative and subject added."""
     # chart files of different reports share an output folder: name them after the report
     prefix = "-".join(p for p in (kind, audience) if p)
@@ -274,7 +275,7 @@ def finish(inp: ReportInput, *, kind: str, audience: str | None, title: str, hea
         html=html,
         text=text_alternative(mail.body, footer=footer),
         charts=charts, risk_ids=list(risk_ids), summary=summary or {}, scope=scope,
-        email_html=document(mail.body) if mail.shortened else None, full_url=full_url,
+        email_html=document(mail.body) if mail.shortened else None, full_url=full_url, files=dict(files or {}),
     )
 
 

@@ -68,9 +68,11 @@ def theme_why(theme: Theme) -> str:
     return what + (f", {reds} red" if reds else "") + (" incl. blocked work" if theme.tier == ThemeTier.BLOCKED else "")
 
 
-def theme_line(inp: ReportInput, theme: Theme, *, links: bool, decision: bool = True) -> dict[str, Any]:
+def theme_line(inp: ReportInput, theme: Theme, *, links: bool, decision: bool = True,
+               evidence_rows: int | None = None) -> dict[str, Any]:
     """A theme as templates show it: badge, name, why, mitigation, owner and (with `links`) its evidence rows.
 
+    `evidence_rows`: list only the theme's first signals (red first); `count` stays the whole number.
     `decision=False`: the mitigation leaves out the decision and its owner (the executive's decisions
     section states them, see `decision_line`); `decided` then says whether it has one.
     """
@@ -100,7 +102,7 @@ def theme_line(inp: ReportInput, theme: Theme, *, links: bool, decision: bool = 
         "owner": theme.owner,
         "count": len(theme.signals),
         "fold": len(theme.signals) > FOLD_AFTER,
-        "evidence": [risk_line(inp, r, links=True) for r in theme.signals] if links else [],
+        "evidence": [risk_line(inp, r, links=True) for r in theme.signals[:evidence_rows]] if links else [],
         "ack": ack_text(theme),
         "ack_suffix": f" {ack_text(theme)}." if theme.ack is not None else "",
     }

@@ -1,4 +1,5 @@
-"""The one place untrusted text is made safe: for Markdown, for HTML, for plain text and for headers.
+"""The one place untrusted text is made safe: for Markdown, for HTML, for plain text, for headers and
+for CSV cells.
 
 Titles, names, labels, sprint and goal text come from Jira, GitHub or a goals file and are data,
 never markup. Every Markdown template escapes every `{{ value }}` through `md_text` (the Markdown
@@ -146,3 +147,18 @@ def sanitize_html(html: str, *, images: Callable[[str], str | None] | None = Non
 def header_text(value: Any, limit: int = 200) -> str:
     """A value fit for an email header: one line, no CR/LF or other controls, at most `limit` chars."""
     return plain_text(value, limit)
+
+
+# -- CSV cells ------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@")  # tabs and CRs cannot start one: plain_text makes them spaces
+
+
+def csv_cell(value: Any) -> str:
+    """A value fit for a CSV cell a spreadsheet opens: one line, and never read as a formula.
+
+    A cell starting with `=`, `+`, `-` or `@` would run as a formula in Excel or LibreOffice (OWASP,
+    "CSV Injection"), so such text gets a leading apostrophe, which spreadsheets show as text.
+    """
+    text = plain_text(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text

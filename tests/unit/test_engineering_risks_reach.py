@@ -1,0 +1,133 @@
+"""The engineering report lists each theme's first signals and keeps every signal reachable.
+
+On a big store the rules raise thousands of signals; the report shows `MAX_ROWS` per theme (red
+first) and the hygiene list's first `MAX_ROWS`, and then carries `status-engineering-risks.csv` with
+one row per signal. The cap is lowered here so the hand-built world's themes overflow it; what must
+be listed is worked out from the analysis' themes, not from the rendered output.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from syncd.reports.catalogue import status_engineering
+from syncd.reports.catalogue.base import ReportInput
+from syncd.reports.catalogue.catalogue import render_report
+from syncd.reports.email import html_part_size, report_email
+from syncd.reports.render.escape import csv_cell, plain_text
+from syncd.reports.render.html import EMAIL_HTML_BUDGET
+from syncd.reports.report import Report
+from tests.reports_world import NOW, World, build_world, write_goals
+
+CSV = "status-engineering-risks.csv"
+
+
+def _input(world: World, tmp_path: Path) -> ReportInput:
+    from syncd.reports.analysis import analyse
+    from syncd.reports.data import Snapshot
+    from syncd.reports.goals import load_goals_file
+    from syncd.settings_sections import ReportSettings
+
+    goals = load_goals_file(write_goals(tmp_path / "goals.toml"))
+    snap = Snapshot.of(world.items, pulls=world.pulls, sprints=world.sprints, releases=world.releases,
+                       links=world.links, transitions=world.transitions, people=world.people)
+    analysis = analyse(snap, goals.goals, ReportSettings(timezone="Europe/Berlin"), NOW, capacity=goals.capacity)
+    return ReportInput(analysis=analysis, snapshot=snap, now=NOW, browse_url="https://jira.example")
+
+
+def _with_hygiene(world: World, pairs: int = 3) -> World:
+    """`pairs` backlog items blocked by backlog, outside every goal, release and sprint: hygiene signals."""
+    from syncd.model import ItemKind, Link, LinkKind, StatusCategory
+
+    base = next(i for i in world.items if i.status_category == StatusCategory.TODO and i.kind == ItemKind.STORY)
+    for n in range(pairs):
+        a, b = (base.model_copy(update={
+            "id": f"jira:9{n}{m}", "remote_id": f"9{n}{m}", "key": f"WID-9{n}{m}", "title": f"Backlog {n}{m}",
+            "epic_id": None, "epic_key": None, "parent_id": None, "parent_key": None, "sprint_ids": [],
+            "release_ids": [], "labels": [], "url": None}) for m in range(2))
+        world.items += [a, b]
+        world.links.append(Link(from_id=b.id, kind=LinkKind.BLOCKS, to_key=a.key, to_id=a.id))
+    return world
+
+
+def _rows(report: Report) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(report.files[CSV].decode())))
+
+
+def test_a_capped_report_lists_each_themes_first_signals_and_every_signal_in_the_csv(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(status_engineering, "MAX_ROWS", 2)
+    inp = _input(_with_hygiene(build_world()), tmp_path)
+    a = inp.analysis
+    assert len(a.hygiene.signals) > 2
+    groups = [("theme", t) for t in a.themes] + [("accepted", t) for t in a.accepted]
+    assert any(len(t.signals) > 2 for _, t in groups)  # the world overflows the lowered cap
+    report = render_report("status", "engineering", inp)
+    md = report.markdown
+
+    # every signal is one CSV row, in the report's order, with its theme, title and item keys
+    expected = [(section, t.id, r) for section, t in groups for r in t.signals]
+    expected += [("hygiene", "", r) for r in a.hygiene.signals]
+    rows = _rows(report)
+    assert len(rows) == a.signal_count == len(expected)
+    for row, (section, theme_id, risk) in zip(rows, expected, strict=True):
+        assert (row["section"], row["theme_id"], row["risk_id"]) == (section, theme_id, risk.id)
+        assert row["signal"] == plain_text(risk.title) and row["rule"] == risk.rule
+        assert row["severity"] == str(risk.severity)
+        assert row["items"].split() == [ref.key for ref in risk.evidence.items]
+    assert f"**All {a.signal_count} signals are in {CSV}**" in md
+
+    # each theme's section shows its whole count, its first two signals and how many more there are
+    for _, t in groups:
+        section = md[md.index(f"Theme id {t.id}."):]
+        section = section.split("\n### ", 1)[0].split("\n## ", 1)[0]
+        table = [line for line in section.splitlines() if line.startswith("| ") and " | " in line
+                 and not line.startswith(("| Severity", "| Option", "| ---"))]
+        evidence = [line for line in table if line.split(" | ")[2] in {r.rule for r in t.signals}]
+        assert len(evidence) == min(len(t.signals), 2), t.name
+        for line, risk in zip(evidence, t.signals, strict=False):
+            assert f" | {risk.rule} | " in line
+        if len(t.signals) > 2:
+            assert f"_…and {len(t.signals) - 2} more._" in section
+        else:
+            assert "more._" not in section
+    hygiene = md.split("## Hygiene", 1)[1]
+    n = len(a.hygiene.signals)
+    assert hygiene.startswith(f" ({n})")
+    assert (f"_…and {n - 2} more._" in hygiene) == (n > 2)
+
+
+def test_an_uncapped_report_lists_every_signal_itself_and_carries_no_file(tmp_path: Path) -> None:
+    inp = _input(build_world(), tmp_path)
+    a = inp.analysis
+    assert max(len(t.signals) for t in [*a.themes, *a.accepted]) <= status_engineering.MAX_ROWS
+    report = render_report("status", "engineering", inp)
+    assert report.files == {}
+    assert CSV not in report.markdown
+    risk_section = report.markdown.split("## Risk themes", 1)[1]
+    evidence_rows = sum(1 for line in risk_section.splitlines() if line.startswith(("| 🔴 red |", "| 🟠 amber |")))
+    hygiene_rows = len(a.hygiene.signals)
+    assert evidence_rows == a.signal_count - hygiene_rows
+
+
+def test_the_email_attaches_the_csv_and_stays_under_the_budget(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(status_engineering, "MAX_ROWS", 2)
+    report = render_report("status", "engineering", _input(build_world(), tmp_path))
+    msg = report_email(report, sender="syncd@example.com", recipients=["lead@example.com"],
+                       date=datetime(2026, 11, 20, 12, tzinfo=UTC))
+    attached = [p for p in msg.iter_attachments() if p.get_filename() == CSV]
+    assert len(attached) == 1 and attached[0].get_content_type() == "text/csv"
+    assert attached[0].get_payload(decode=True) == report.files[CSV]
+    assert html_part_size(report.email_part()) < EMAIL_HTML_BUDGET
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)"])
+def test_a_csv_cell_is_never_read_as_a_formula(text: str) -> None:
+    assert csv_cell(text) == "'" + text
+    assert csv_cell("WID-12 is blocked") == "WID-12 is blocked"
