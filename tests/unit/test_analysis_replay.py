@@ -210,6 +210,61 @@ def test_analysis_counts_what_was_open_then() -> None:
                                   "stored).",)
 
 
+
+def test_a_moment_after_every_change_gives_back_the_stored_records() -> None:
+    """Nothing newer than the moment: the records themselves; sprint and release plans still as they were then."""
+    p = Plan()
+    story = p.item("WID-1", created=day(0))
+    p.move(story, "In Progress", day(1))
+    p.move(story, "Done", day(2))
+    other = p.item("WID-2", created=day(0))
+    p.estimate(other, 3, day(1))
+    p.block(story, other)
+    later = p.sprint(1, SprintState.ACTIVE, start=day(10), end=day(24))  # active now, starts after day 3
+    p.pull(created=day(1), reviews=[day(1.5)])
+    snap = p.snapshot()
+    at3 = snapshot_at(snap, day(3))
+    assert all(a is b for a, b in zip(at3.items, snap.items, strict=True))
+    assert all(a is b for a, b in zip(at3.pulls, snap.pulls, strict=True)) and at3.links == snap.links
+    assert at3.transitions is snap.transitions and at3.history == snap.history
+    assert [(s.id, s.state) for s in at3.sprints] == [(later.id, SprintState.FUTURE)]
+    assert at3.as_of is not None and "1 sprints" in " ".join(at3.as_of.notes)
+    at30 = snapshot_at(snap, day(30))  # after the sprint started too: nothing to say
+    assert at30.as_of is None and at30.sprints == snap.sprints
+    assert at30.item_by_id == {story.id: story, other.id: other, snap.pulls[0].item_id: snap.items[2]}
+
+
+def test_a_review_changelog_row_or_field_after_the_moment_is_still_replayed() -> None:
+    """Records whose own dates are all before the moment may still hold something later: it is undone."""
+    p = Plan()
+    pr = p.pull(created=day(1), reviews=[day(2), day(4.5)])  # the pull request item's update stays day 1
+    at4 = snapshot_at(p.snapshot(), day(4))
+    assert [r.submitted_at for r in at4.pulls[0].reviews] == [day(2)] and at4.pulls[0].item_id == pr.id
+    p = Plan()
+    story = p.item("WID-1", created=day(0))
+    p.move(story, "In Progress", day(1))
+    p.move(story, "Done", day(5))
+    story.updated, story.resolved = day(1), None  # a changelog row newer than the item's own update
+    at4 = snapshot_at(p.snapshot(), day(4))
+    assert [t.at for t in at4.history[story.id]] == [day(1)] and [t.at for t in at4.transitions] == [day(1)]
+    # an assignee change (a field analysis does not read) before the moment: left out of the replayed history
+    p = Plan()
+    story = p.item("WID-1", created=day(0))
+    _assign(p, story, "carol", day(0.5))
+    p.move(story, "Done", day(1))
+    at6 = snapshot_at(p.snapshot(), day(6))
+    assert [t.field for t in at6.history[story.id]] == ["status"] and [t.field for t in at6.transitions] == ["status"]
+    # an edit after the moment that left no changelog row
+    p = Plan()
+    story = p.item("WID-1", created=day(0))
+    p.move(story, "In Progress", day(1))
+    story.updated = day(5)
+    assert snapshot_at(p.snapshot(), day(4)).items[0].updated == day(1)
+    # the changelog of an item no longer in the snapshot
+    p.move(p.item("WID-2", created=day(0)), "In Progress", day(1))
+    del p.items["jira:10002"]
+    assert [t.item_id for t in snapshot_at(p.snapshot(), day(6)).transitions] == [story.id]
+
 def test_items_removed_later_existed_then(store: Store) -> None:
     p = Plan()
     kept, gone = p.item("WID-1", created=day(0)), p.item("WID-2", created=day(0))
