@@ -266,7 +266,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     return Analysis(now=now, timezone=settings.timezone, today=today, goals=goal_results, releases=release_results,
                     sprints=sprints, flow=flows, risks=risks, release_of=release_of,
                     work_limits=work_limits(flows, rules, settings.thresholds),
-                    stages={k: v.value for k, v in stages.items()},
+                    stages=stages,
                     themes=themes, hygiene=hygiene, accepted=accepted, pinned_acks=pinned, teams=ctx.teams)
 
 

@@ -27,7 +27,7 @@ from syncd.model import StatusCategory
 from syncd.reports.analysis.dependencies import key_project
 from syncd.reports.analysis.scope import key_order
 from syncd.reports.analysis.types import TeamMap
-from syncd.reports.data import Snapshot
+from syncd.reports.data import SCOPE_KINDS, Snapshot
 
 EPS = 1e-9
 
@@ -170,9 +170,9 @@ def goal_critical_path(snap: Snapshot, goal_item_ids: Iterable[str], cycle_p50: 
     `started`: item id -> when it first went in progress. `teams`: each item's team (default: its project).
     """
     team_map = teams or TeamMap()
-    scope = {i.id for i in snap.scope_items}
-    ids = sorted((i for i in goal_item_ids if i in scope and snap.item_by_id[i].status_category != StatusCategory.DONE),
-                 key=lambda i: key_order(snap.item_by_id[i].key))
+    by_id = snap.item_by_id  # a scope item is one of SCOPE_KINDS (no set of the snapshot's scope built per goal)
+    ids = sorted((i for i in goal_item_ids if (it := by_id.get(i)) is not None and it.kind in SCOPE_KINDS
+                  and it.status_category != StatusCategory.DONE), key=lambda i: key_order(by_id[i].key))
     goal_ids = set(ids)
     nodes: dict[str, float] = {}
     info: dict[str, PathStep] = {}

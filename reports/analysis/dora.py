@@ -168,7 +168,9 @@ def _caused_by(snap: Snapshot, join: ReleaseJoin, prefix: str) -> dict[tuple[str
     """(team, version) -> the first item (by key) labelled as caused by that release."""
     out: dict[tuple[str, str], str] = {}
     prefix = prefix.casefold()
-    for item in sorted(snap.items, key=lambda i: i.key):
+    # the few labelled items, then sorted (stable: the same order as sorting them all first)
+    labelled = [i for i in snap.items if i.labels and any(label.casefold().startswith(prefix) for label in i.labels)]
+    for item in sorted(labelled, key=lambda i: i.key):
         for label in item.labels:
             if label.casefold().startswith(prefix) and (v := normalise_version(label[len(prefix):])) is not None:
                 out.setdefault((_team_of_item(item, join), v[0]), item.key)

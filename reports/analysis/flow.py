@@ -16,7 +16,17 @@ from syncd.reports.analysis.dora import DeliveryConventions, dora_keys
 from syncd.reports.analysis.history import Histories, ItemFacts
 from syncd.reports.analysis.progress import ReleaseClock
 from syncd.reports.analysis.scope import item_ref, local_day
-from syncd.reports.analysis.types import Flow, FlowMetrics, Percentiles, PullMetrics, TeamMap, WeekCount, WipItem
+from syncd.reports.analysis.types import (
+    Deferred,
+    Flow,
+    FlowDelivery,
+    FlowMetrics,
+    Percentiles,
+    PullMetrics,
+    TeamMap,
+    WeekCount,
+    WipItem,
+)
 from syncd.reports.data import Snapshot
 
 DAY = 86400.0
@@ -159,7 +169,11 @@ def flow(snap: Snapshot, hist: Histories, clock: ReleaseClock, now: datetime, tz
     project is a team), PR metrics and DORA's four keys (overall and per team)."""
     facts = hist.facts()
     samples = _samples_by_project(snap, facts, snap.scope_items, now, weeks)
-    overall, by_team = dora_keys(snap, clock.join, clock.first_release_after, now, weeks, conventions, teams)
+
+    def delivery() -> FlowDelivery:  # read by the engineering status only: worked out when first read
+        overall, by_team = dora_keys(snap, clock.join, clock.first_release_after, now, weeks, conventions, teams)
+        return FlowDelivery(pulls=pull_metrics(snap, now, weeks), dora=overall, dora_by_team=by_team)
+
     merged = _Samples()
     for project in sorted(samples):
         merged.extend(samples[project])
@@ -170,7 +184,5 @@ def flow(snap: Snapshot, hist: Histories, clock: ReleaseClock, now: datetime, tz
         flow_by_team = {t: _metrics(grouped[t], t, now, tz, weeks) for t in sorted(grouped)}
     return Flow(
         overall=_metrics(merged, "all", now, tz, weeks),
-        by_project=by_project, by_team=flow_by_team,
-        pulls=pull_metrics(snap, now, weeks),
-        dora=overall, dora_by_team=by_team,
+        by_project=by_project, by_team=flow_by_team, delivery=Deferred(delivery),
     )

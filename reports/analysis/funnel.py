@@ -8,7 +8,7 @@ headline of every goal and release is `Funnel.percent_delivered`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 
 from syncd.model import ItemKind, StatusCategory, WorkItem
@@ -43,25 +43,49 @@ def item_stage(snap: Snapshot, item: WorkItem, clock: ReleaseClock) -> Stage:
     return {CodeState.OPEN: Stage.DONE, CodeState.MERGED: Stage.MERGED, CodeState.RELEASED: Stage.RELEASED}[state]
 
 
+_NOT_PLANNED = (ItemKind.EPIC, ItemKind.PULL_REQUEST)
+
+
 def item_stages(snap: Snapshot, clock: ReleaseClock) -> dict[str, Stage]:
     """The stage of every item that is planned work (not epics, not pull requests)."""
-    skip = (ItemKind.EPIC, ItemKind.PULL_REQUEST)
-    return {i.id: item_stage(snap, i, clock) for i in snap.items if i.kind not in skip}
+    return {i.id: item_stage(snap, i, clock) for i in snap.items if i.kind not in _NOT_PLANNED}
 
 
-class Stages(dict[str, Stage]):
-    """Item id -> stage, for every item of the snapshot that is planned work; others on demand."""
+class Stages(Mapping[str, Stage]):
+    """Item id -> stage, for every item of the snapshot that is planned work; others on demand.
+
+    Each stage is worked out the first time it is asked for: the analysis reads its scopes' items
+    and a report a sprint's, a few thousand of a big store's 100,000 (working them all out was a
+    tenth of the analysis). The same answers as `item_stages`, plus the items `of` was asked about.
+    """
 
     def __init__(self, snap: Snapshot, clock: ReleaseClock) -> None:
-        super().__init__(item_stages(snap, clock))
         self.snap, self.clock = snap, clock
+        self._known: dict[str, Stage] = {}
 
     def of(self, item: WorkItem) -> Stage:
-        """The item's stage (computed and kept the first time for items outside the planned work)."""
-        found = self.get(item.id)
+        """The item's stage (kept, also for items outside the planned work)."""
+        found = self._known.get(item.id)
         if found is None:
-            found = self[item.id] = item_stage(self.snap, item, self.clock)
+            found = self._known[item.id] = item_stage(self.snap, item, self.clock)
         return found
+
+    def __getitem__(self, item_id: str) -> Stage:
+        found = self._known.get(item_id)
+        if found is not None:
+            return found
+        item = self.snap.item_by_id.get(item_id)
+        if item is None or item.kind in _NOT_PLANNED:
+            raise KeyError(item_id)
+        return self.of(item)
+
+    def __iter__(self) -> Iterator[str]:
+        planned = [i.id for i in self.snap.items if i.kind not in _NOT_PLANNED]
+        asked = [k for k in self._known if (i := self.snap.item_by_id.get(k)) is None or i.kind in _NOT_PLANNED]
+        return iter([*planned, *asked])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def funnel_of(items: Iterable[WorkItem], stages: Stages) -> Funnel:

@@ -72,22 +72,24 @@ class Teams:
         self._done: dict[str, list[datetime]] = {}
         self._active: dict[str, datetime] = {}
         boards = sprint_boards(snap)
+        configured, team_of, done, active = self.configured, self._team_of, self._done, self._active
+        # one visit per scope item of the snapshot (100,000 in a big store): lookups held in locals
         for item in snap.scope_items:
-            team = self._assign(item, boards)
-            self._team_of[item.id] = team
+            team = assign_team(item, configured, boards) if configured else item.project
+            team_of[item.id] = team
             if team is None:
                 continue
             f = facts[item.id]
-            if f.done_at is not None:
-                self._done.setdefault(team, []).append(f.done_at)
-            first = min((t for t in (f.started, f.done_at) if t is not None), default=None)
-            if first is not None and (team not in self._active or first < self._active[team]):
-                self._active[team] = first
+            started, done_at = f.started, f.done_at
+            first = started  # the earlier of started and done
+            if done_at is not None:
+                done.setdefault(team, []).append(done_at)
+                if started is None or done_at < started:
+                    first = done_at
+            if first is not None and ((known := active.get(team)) is None or first < known):
+                active[team] = first
         for times in self._done.values():
             times.sort()
-
-    def _assign(self, item: WorkItem, boards: Mapping[str, set[str | None]]) -> str | None:
-        return assign_team(item, self.configured, boards) if self.configured else item.project
 
     def team_of(self, item: WorkItem) -> str | None:
         """The team that does the item's work (None: no configured team holds it)."""

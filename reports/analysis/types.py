@@ -23,12 +23,17 @@ Conventions a renderer can rely on:
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Generic, NamedTuple, TypeVar
 
 from syncd.model import RiskAck
 from syncd.reports.goals import Goal
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -398,17 +403,71 @@ class WorkLimits:
     overall_for: tuple[str, ...] = ()  # teams with no finished work in the window: everyone's cycle time used
 
 
+class Deferred(Generic[T]):
+    """A figure worked out the first time it is read, then kept: what only some report kinds show.
+
+    The analysis hands every report the same `Analysis`; a figure one kind prints (DORA's four keys
+    in the engineering status) need not cost the others. Equal when the values are.
+    """
+
+    __slots__ = ("_make", "_value", "_lock")
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make: Callable[[], T] | None = make
+        self._value: T | None = None
+        self._lock = threading.Lock()  # reports rendered from one analysis in threads work it out once
+
+    def get(self) -> T:
+        """The value (worked out now, the first time)."""
+        if self._make is not None:
+            with self._lock:
+                if self._make is not None:
+                    self._value, self._make = self._make(), None
+        return self._value  # type: ignore[return-value]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Deferred) and self.get() == other.get()
+
+    def __repr__(self) -> str:
+        return f"Deferred({self.get()!r})"
+
+
+class FlowDelivery(NamedTuple):
+    """Pull-request flow and DORA's four keys (see `analysis.dora`), together."""
+
+    pulls: PullMetrics
+    dora: Dora | None  # None when no release ever reached production
+    dora_by_team: dict[str, Dora]  # team ([teams.NAME], else release line) -> keys
+
+
 @dataclass(frozen=True, slots=True)
 class Flow:
-    """Flow and delivery metrics, overall and per project."""
+    """Flow and delivery metrics, overall and per project.
+
+    The pull-request and DORA figures are worked out when first read (only the engineering status
+    shows them): `pulls`, `dora`, `dora_by_team`.
+    """
 
     overall: FlowMetrics
     by_project: dict[str, FlowMetrics]  # project key / repository -> metrics, sorted by key
-    pulls: PullMetrics
-    dora: Dora | None  # None when no release ever reached production
-    dora_by_team: dict[str, Dora] = field(default_factory=dict)  # team ([teams.NAME], else release line) -> keys
+    delivery: Deferred[FlowDelivery]
     # team (a configured `[teams.NAME]`, else the item's project) -> metrics; without `[teams]` the same as by_project
     by_team: dict[str, FlowMetrics] = field(default_factory=dict)
+
+    @property
+    def pulls(self) -> PullMetrics:
+        """Pull-request flow over the window."""
+        return self.delivery.get().pulls
+
+    @property
+    def dora(self) -> Dora | None:
+        """DORA's four keys overall; None when no release ever reached production."""
+        return self.delivery.get().dora
+
+    @property
+    def dora_by_team(self) -> dict[str, Dora]:
+        """DORA's four keys per team ([teams.NAME], else release line)."""
+        return self.delivery.get().dora_by_team
 
 
 # -- forecast ------------------------------------------------------------------------------------
@@ -821,7 +880,8 @@ class Analysis:
     risks: list[Risk]  # red first, then by rule and title
     work_limits: WorkLimits  # stale and aging thresholds in force, as the rules applied them
     release_of: dict[str, str] = field(default_factory=dict)  # release part record id -> joined release id
-    stages: dict[str, str] = field(default_factory=dict)  # item id -> its funnel stage (analysis.funnel.Stage)
+    # item id -> its funnel stage (analysis.funnel.Stage; `Stages`, worked out as they are asked for)
+    stages: Mapping[str, str] = field(default_factory=dict)
     themes: list[Theme] = field(default_factory=list)  # raised, ranked by impact (see analysis.themes)
     hygiene: Hygiene = field(default_factory=Hygiene)
     accepted: list[Theme] = field(default_factory=list)  # acknowledged and not worse: shown, not raised

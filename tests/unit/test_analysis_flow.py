@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -94,3 +95,20 @@ def test_pull_request_metrics_and_dora() -> None:
 def test_no_releases_means_no_dora() -> None:
     snap = _flow_world().snapshot()
     assert flow(snap, Histories(snap), ReleaseClock(snap), day(29), UTC, weeks=5).dora is None
+
+
+def test_pull_and_dora_figures_are_worked_out_when_first_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the engineering status shows them: `flow` leaves them to the first reader, then keeps them."""
+    import syncd.reports.analysis.flow as flow_module
+
+    calls: list[int] = []
+    real = flow_module.dora_keys
+    monkeypatch.setattr(flow_module, "dora_keys", lambda *a, **k: calls.append(1) or real(*a, **k))
+    p = Plan()
+    p.pull(created=day(1), state=PullState.MERGED, merged_at=day(2))
+    p.gh_release("acme/widget", day(4))
+    snap = p.snapshot()
+    f = flow(snap, Histories(snap), ReleaseClock(snap), day(7), UTC, weeks=2)
+    assert calls == []
+    assert f.dora is not None and f.dora.deployments == 1 and f.pulls.merged == 1 and f.dora_by_team
+    assert calls == [1]  # read three times, worked out once

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from syncd.model import PullState, Release, ReleaseKind
+from syncd.model import ItemKind, PullState, Release, ReleaseKind
 from syncd.reports.analysis import analyse
 from syncd.reports.analysis.types import Rag
 from syncd.reports.catalogue.base import ReportInput
@@ -101,3 +101,25 @@ def test_a_release_all_done_but_not_in_production_is_not_green() -> None:
     rel = an.releases[0]
     assert rel.progress.funnel.delivered == 1 and rel.status.rag == Rag.AMBER
     assert rel.status.reason == "All release items are done, not yet released: the release is not in production yet."
+
+
+def test_stages_are_worked_out_when_asked() -> None:
+    """`Analysis.stages` answers like the full table (`item_stages`) but works out only the items read."""
+    from syncd.reports.analysis.funnel import Stage, Stages, item_stages
+    from syncd.reports.analysis.progress import ReleaseClock
+
+    p = Plan()
+    epic = p.item(kind=ItemKind.EPIC)
+    a = p.item()  # to do
+    b = p.move(p.item(), "Done", day(2))  # done, no code
+    c = p.move(p.item(), "Done", day(2))  # done, its PR still open
+    p.pull("acme/widget", implements=c)
+    snap = p.snapshot()
+    stages = Stages(snap, ReleaseClock(snap))
+    assert stages.get(b.id) == Stage.DONE_NO_CODE and stages[a.id] == Stage.TODO
+    assert stages._known.keys() == {a.id, b.id}  # nothing else worked out yet
+    assert stages.get(epic.id) is None and epic.id not in stages  # not planned work, as in the full table
+    assert stages.get("no-such-item") is None
+    assert dict(stages) == item_stages(snap, ReleaseClock(snap)) == {a.id: Stage.TODO, b.id: Stage.DONE_NO_CODE,
+                                                                     c.id: Stage.DONE}
+    assert stages[c.id] == Stage.DONE
