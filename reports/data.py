@@ -99,6 +99,11 @@ class Snapshot:
         return {i.id: i for i in self.items}
 
     @cached_property
+    def memo(self) -> dict[str, object]:
+        """Values derived from the snapshot once for every reader (the analysis' and the reports' item facts)."""
+        return {}
+
+    @cached_property
     def item_by_key(self) -> dict[str, WorkItem]:
         """Items by key (WID-12, acme/widget#34)."""
         return {i.key: i for i in self.items}

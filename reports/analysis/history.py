@@ -10,7 +10,7 @@ item with no change of a field has had its current value since it was created.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from syncd.model import SourceType, StatusCategory, TransitionField, WorkItem, make_id
 from syncd.reports.data import SCOPE_KINDS, Snapshot
@@ -94,8 +94,12 @@ class Histories:
     # -- status ------------------------------------------------------------------------------
 
     def facts(self) -> dict[str, ItemFacts]:
-        """Started/done times of every item (computed once, in one pass over the transitions)."""
+        """Started/done times of every item (computed once per snapshot, in one pass over the transitions)."""
         if self._facts is not None:
+            return self._facts
+        shared = self.snap.memo.get("facts")
+        if shared is not None:  # the analysis' Histories computed them: a report's reuses them
+            self._facts = cast(dict[str, ItemFacts], shared)
             return self._facts
         out: dict[str, ItemFacts] = {}
         history = self.snap.history.get
@@ -131,7 +135,7 @@ class Histories:
                 out[item.id] = ItemFacts(item.created, None)
             else:
                 out[item.id] = unknown
-        self._facts = out
+        self._facts = self.snap.memo["facts"] = out
         return out
 
     def status_at(self, item: WorkItem, at: datetime) -> str:
