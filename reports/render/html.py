@@ -47,7 +47,7 @@ WIDE_PAGE_PX = 960
 # quoted-printable, which is larger than the decoded HTML), stays under this many bytes
 EMAIL_HTML_BUDGET = 100_000
 # (rows kept per long table or list, whether risk evidence stays), tried in turn until the email fits
-_CUTS = ((10, True), (5, True), (5, False), (3, False), (1, False), (0, False))  # 0: text kept, every row counted
+_CUTS = ((10, True), (5, True), (5, False), (3, False), (1, False), (0, False))  # 0: text kept, long tables counted
 
 # Status markers are emoji in Markdown (GitHub shows them in colour); mail clients without a colour
 # emoji font (Outlook on Windows 7/8, many Linux desktops) show boxes, so HTML gets a coloured dot.
@@ -153,7 +153,8 @@ class EmailBody:
 
 def shorten_body(body: str, *, rows: int, full_url: str | None, attachment: str, evidence: bool = True) -> str:
     """The body with every table and list cut to its first `rows` rows, each cut noted, and a note on
-    top that links to the full report (`full_url`) or names its attached file. Without `evidence`,
+    top that links to the full report (`full_url`) or names its attached file. With `rows=0` a long
+    table or list gives way to its note. Without `evidence`,
     each collapsible `<details>` block (a risk's evidence) is left to the full report, its summary kept."""
     root = _fragment(body)
     if not evidence:
@@ -189,6 +190,10 @@ def shorten_body(body: str, *, rows: int, full_url: str | None, attachment: str,
         tail, block.tail = block.tail, None
         block.addnext(note)
         note.tail = tail
+        if rows == 0:  # a table of column headings alone says nothing its note does not: the note stands in
+            parent = block.getparent()
+            assert parent is not None
+            parent.remove(block)
     root.insert(0, _full_report_note(rows, full_url, attachment))
     return _serialize(root)
 

@@ -110,3 +110,13 @@ def test_without_evidence_each_details_block_is_left_to_the_full_report_with_its
     short = shorten_body(body, rows=5, full_url=None, attachment="a.html", evidence=False)
     assert "<details>" not in short and "K-1 is late" not in short
     assert "<p><em>Evidence: 31 signals: in the full report.</em></p><p>After</p>" in short
+
+
+def test_with_no_rows_left_a_long_table_gives_way_to_its_note() -> None:
+    body = markdown_body("## Items\n\n" + _table(4) + "\nAfter the table.\n\n## Notes\n\n- one\n- two\n", charts=set())
+    short = shorten_body(body, rows=0, full_url=None, attachment="a.html")
+    items, notes = short.split("<h2>Items</h2>")[1].split("<h2>Notes</h2>")
+    # no table of headings alone: the note says what the table held, the text after it stays
+    assert "<table" not in short and "<th" not in short
+    assert re.search(r"<p><em>…and 4 more rows in the full report\.</em></p>\s*<p>After the table\.</p>", items)
+    assert "<ul" not in notes and "…and 2 more items in the full report." in notes
