@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,6 +70,19 @@ class Built:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """Finished scope items by finish time, as three columns (`done_at[n]`, `days[n]`, `ids[n]` are one item).
+
+    Columns, not a tuple per item: on a 100,000-item store about 90,000 items are finished, and a
+    (datetime, float, str) tuple each held 8 MiB for a report that reads the last 12 weeks.
+    """
+
+    done_at: list[datetime]
+    days: array[float]  # cycle time in days
+    ids: list[str]
+
+
+@dataclass(frozen=True)
 class Previous:
     """What the previous report of the same kind, audience and scope concluded."""
 
@@ -116,19 +130,19 @@ class ReportInput:
         return self._shared("facts", self.hist.facts)
 
     @property
-    def finished(self) -> list[tuple[datetime, float, str]]:
-        """(done at, cycle time in days, item id) of every finished scope item, by finish time."""
+    def finished(self) -> Finished:
+        """Every finished scope item by finish time: done at, cycle time in days, item id."""
 
-        def make() -> list[tuple[datetime, float, str]]:
-            out = []
+        def make() -> Finished:
+            rows = []
             facts = self.facts
             for item in self.snapshot.items:
                 f = facts.get(item.id)
                 if f is None or f.done_at is None or f.started is None or f.started > f.done_at or not is_scope(item):
                     continue
-                out.append((f.done_at, (f.done_at - f.started).total_seconds() / 86400, item.id))
-            out.sort()
-            return out
+                rows.append((f.done_at, (f.done_at - f.started).total_seconds() / 86400, item.id))
+            rows.sort()
+            return Finished([r[0] for r in rows], array("d", (r[1] for r in rows)), [r[2] for r in rows])
 
         return self._shared("finished", make)
 

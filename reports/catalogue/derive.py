@@ -126,11 +126,11 @@ def cycle_points(inp: ReportInput, start: datetime, end: datetime,
                  items: Iterable[WorkItem] | None = None) -> list[tuple[date, float]]:
     """(finish day, cycle time in days) of the scope items finished in [start, end), by finish time."""
     finished = inp.finished
-    lo = bisect_left(finished, (start,))
-    hi = bisect_left(finished, (end,))
+    lo = bisect_left(finished.done_at, start)
+    hi = bisect_left(finished.done_at, end)
     wanted = None if items is None else {i.id for i in items}
-    return [(local_day(at, inp.tz), days) for at, days, item_id in finished[lo:hi]
-            if wanted is None or item_id in wanted]
+    return [(local_day(finished.done_at[n], inp.tz), finished.days[n]) for n in range(lo, hi)
+            if wanted is None or finished.ids[n] in wanted]
 
 
 def forecast_outcomes(inp: ReportInput, forecast: Forecast) -> list[tuple[date, int]]:
