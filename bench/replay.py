@@ -313,7 +313,8 @@ def _sync(spec: dict[str, Any]) -> dict[str, Any]:
 # Where a py-spy sample's time goes: the first frame from the leaf that matches names its part.
 _PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("imports", ("importlib._bootstrap",)),
-    ("JSON parsing", ("json/decoder.py", "json/__init__.py:loads", "(loads)", "orjson", "parse_json")),
+    ("JSON parsing", ("json/decoder.py", "json/__init__.py:loads", "(loads)", "orjson", "parse_json",
+                      "AnswerCheck.parse")),
     ("JSON encoding", ("json/encoder.py", "json/__init__.py:dumps", "(dumps)")),
     ("store: SQLAlchemy + sqlite3", ("sqlalchemy/", "sqlite3", "syncd/store/")),
     ("pydantic", ("pydantic",)),

@@ -13,7 +13,9 @@ class Connector(Protocol):
 
     `known_ids` returns the items the store holds for this source (not removed), id -> key, for
     the deletion census; a connector calls it only when it reconciles. `requests` counts HTTP requests made so
-    far; `total_hint` is the number of items expected, when the source can tell cheaply.
+    far; `total_hint` is the number of items expected, when the source can tell cheaply. A connector may
+    also offer `answers_strict` (a bool property): True while every answer it read was strict JSON without a NUL
+    (`connectors.payload.AnswerCheck`), so its batches need no look for unstorable values.
     """
 
     name: str

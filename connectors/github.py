@@ -107,6 +107,11 @@ class GitHubConnector(RepoListing):
         """HTTP requests made so far."""
         return self.client.requests
 
+    @property
+    def answers_strict(self) -> bool:
+        """True while every answer read was strict JSON without a NUL (`connectors.payload.AnswerCheck`)."""
+        return self.client.answers.strict
+
     # -- repositories -----------------------------------------------------------------------------
 
     def repositories(self, root: Json | None = None, full: bool = False) -> list[str]:

@@ -79,6 +79,11 @@ class JiraConnector:
         """HTTP requests made so far."""
         return self.client.requests
 
+    @property
+    def answers_strict(self) -> bool:
+        """True while every answer read was strict JSON without a NUL (`connectors.payload.AnswerCheck`)."""
+        return self.client.answers.strict
+
     # -- scope ---------------------------------------------------------------------------------
 
     def _scope_jql(self) -> str:

@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 
 from syncd.connectors._retry import RetryDecision, call_with_retry, parse_retry_after
 from syncd.connectors.config import JiraSource
-from syncd.connectors.payload import parse_json
+from syncd.connectors.payload import AnswerCheck
 from syncd.errors import SourceError
 
 Json = dict[str, Any]
@@ -115,6 +115,7 @@ class JiraClient:
         self.requests = 0
         self.deployment = deployment
         self._jira: JIRA | None = None
+        self.answers = AnswerCheck()  # whether every answer read was strict JSON without a NUL
         self.sleep: Callable[[float], None] = time.sleep  # tests record waits instead of sleeping
 
     def _count(self) -> None:
@@ -169,7 +170,7 @@ class JiraClient:
 
         def get() -> Any:
             try:
-                return j._get_json(path, params=params, base=base)
+                return self.answers.parsed(j._get_json(path, params=params, base=base))
             except JIRAError as exc:
                 if exc.status_code in (403, 404):
                     raise Refused(self.name, f"GET {path}: {describe(exc)}", self.config.url, exc.status_code) from None
@@ -180,7 +181,7 @@ class JiraClient:
     def server_info(self) -> Json:
         """/rest/api/2/serverInfo (deploymentType tells Cloud from Server/DC; REST v3 exists on Cloud only)."""
         j = self.jira
-        return self.call(lambda: j._get_json("serverInfo", base="{server}/rest/api/2/{path}"),  # type: ignore[no-any-return]
+        return self.call(lambda: self.answers.parsed(j._get_json("serverInfo", base="{server}/rest/api/2/{path}")),  # type: ignore[no-any-return]
                          "GET serverInfo")
 
     def fields(self) -> list[Json]:
@@ -213,14 +214,14 @@ class JiraClient:
 
             def search() -> Json:
                 answer = j._session.post(j._get_url("search/jql"), data=json.dumps(body))
-                return parse_json(answer.content)  # type: ignore[no-any-return]
+                return self.answers.parse(answer.content)  # type: ignore[no-any-return]
 
             return self.call(search, "search")  # type: ignore[no-any-return]
         # Server/DC's GET /search takes them comma-separated
         joined = ",".join(properties) if properties else None
-        return self.call(lambda: j.search_issues(  # type: ignore[return-value]
+        return self.call(lambda: self.answers.parsed(j.search_issues(  # type: ignore[return-value]
             jql, startAt=start_at, maxResults=max_results, fields=list(fields), expand=expand,
-            properties=joined, json_result=True, validate_query=True), "search")
+            properties=joined, json_result=True, validate_query=True)), "search")
 
     def changelog(self, issue_id: str, start_at: int) -> Json:
         """One page of an issue's changelog."""
@@ -235,7 +236,7 @@ class JiraClient:
 
         def get() -> Json | None:
             try:
-                return j._get_json(f"issue/{issue_id}", params=params)  # type: ignore[no-any-return]
+                return self.answers.parsed(j._get_json(f"issue/{issue_id}", params=params))  # type: ignore[no-any-return]
             except JIRAError as exc:
                 if exc.status_code == 404:
                     return None

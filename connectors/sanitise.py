@@ -236,8 +236,26 @@ def _record_problems(record: BaseModel, fields_ok: bool = False, finite: bool = 
     return found
 
 
-def sanitise_batch(batch: Batch) -> list[tuple[str, str]]:
-    """Make every record of `batch` storable, in place; (key or id, what was done) per record changed."""
+def _keep_payload_texts(records: list[BaseModel]) -> bool:
+    """Encode every raw payload once (orjson), kept for the store to bind; False when one cannot be."""
+    for record in records:
+        raw = record.__dict__.get("raw")
+        if raw is not None and isinstance(record, RawRecord):
+            try:
+                record.keep_raw_json(orjson.dumps(raw).decode())
+            except orjson.JSONEncodeError:  # what only the stdlib encodes (an integer beyond 64 bits)
+                return False
+    return True
+
+
+def sanitise_batch(batch: Batch, answers_strict: bool = False) -> list[tuple[str, str]]:
+    """Make every record of `batch` storable, in place; (key or id, what was done) per record changed.
+
+    `answers_strict`: the batch was made from answers that were all strict JSON without a NUL
+    (`connectors.payload.AnswerCheck`), so no value in it holds a NUL, a lone surrogate or a non-finite number
+    (the mappers take text as the answer has it and numbers only when finite; the rest is the settings' and
+    ours): then only the payloads are encoded, for the store, and the keys measured.
+    """
     keys = {item.id: item.key for item in batch.items}
     changed: dict[str, dict[str, str]] = {}
 
@@ -245,27 +263,36 @@ def sanitise_batch(batch: Batch) -> list[tuple[str, str]]:
         if found:
             changed.setdefault(keys.get(owner, owner), {}).update(found)
 
-    ok = _batch_storable([*batch.items, *batch.pulls, *batch.links, *batch.transitions, *batch.sprints,
-                          *batch.releases, *batch.people])
+    records: list[BaseModel] = [*batch.items, *batch.pulls, *batch.links, *batch.transitions, *batch.sprints,
+                                *batch.releases, *batch.people]
+    if answers_strict and _keep_payload_texts(records):
+        def problems(record: BaseModel) -> dict[str, str]:
+            return {}
+    else:
+        ok = _batch_storable(records)
+
+        def problems(record: BaseModel) -> dict[str, str]:
+            return _record_problems(record, *ok)
+
     for item in batch.items:
-        note(item.id, _record_problems(item, *ok))
+        note(item.id, problems(item))
     for pull in batch.pulls:
-        note(pull.item_id, {f"pull request {k}": v for k, v in _record_problems(pull, *ok).items()})
+        note(pull.item_id, {f"pull request {k}": v for k, v in problems(pull).items()})
         long = [k for k in pull.linked_keys if len(k) > KEY_LIMIT]
         if long:
             pull.linked_keys = [k for k in pull.linked_keys if len(k) <= KEY_LIMIT]
             note(pull.item_id, {"linked keys": f"{len(long)} key(s) over {KEY_LIMIT} characters are not links"})
     kept = []
     for link in batch.links:
-        note(link.from_id, _record_problems(link, *ok))
+        note(link.from_id, problems(link))
         if len(link.to_key) > KEY_LIMIT or len(link.from_id) > KEY_LIMIT:
             note(link.from_id, {"links": f"a key over {KEY_LIMIT} characters is not a link"})
             continue
         kept.append(link)
     batch.links = kept
     for transition in batch.transitions:
-        note(transition.item_id, {f"history {k}": v for k, v in _record_problems(transition, *ok).items()})
+        note(transition.item_id, {f"history {k}": v for k, v in problems(transition).items()})
     for record in [*batch.sprints, *batch.releases, *batch.people]:
-        note(getattr(record, "id", ""), _record_problems(record, *ok))
+        note(getattr(record, "id", ""), problems(record))
     return [(owner, ", ".join(f"{field} ({what})" for field, what in sorted(found.items())))
             for owner, found in changed.items()]

@@ -136,8 +136,11 @@ def sync_source(store: Store, name: str, connector: Connector, *, full: bool = F
         else:
             batches = connector.fetch(cursor, full=full, known_ids=lambda: store.item_keys(name))
         for batch in batches:
+            # read after the batch came: every answer it was made from was read before (a prefetched next
+            # page's answer too, which can only make this False)
+            strict = getattr(connector, "answers_strict", False) is True
             sanitised.extend(f"source {name}: {key} stored with unstorable values made storable: {what}"
-                             for key, what in sanitise_batch(batch))
+                             for key, what in sanitise_batch(batch, answers_strict=strict))
             if refused:
                 batch.cursor = None  # keep the cursor before the refused records: the next sync retries them
             guard()

@@ -174,3 +174,19 @@ def test_a_refused_write_skips_that_item_with_one_line_not_the_source(store: Sto
         rows.pop("sync_runs", None)
     assert diff_summary(mine, theirs) == ""
     clean.close()
+
+
+def test_a_clean_sync_reads_only_strict_answers_so_the_storability_look_is_skipped(
+        store: Store, github: Sandbox, jira: tuple[World, RunningServer]) -> None:
+    # issue 18 item 3: the look for unstorable values is skipped only while every answer was strict JSON
+    # without a NUL; the sandbox writes a NUL as "\u0000" and 1e309 as "Infinity", which make an answer not strict
+    result, conn = sync(store, github)
+    assert result.ok and conn.answers_strict
+    _, server = jira
+    jira_conn = JiraConnector("acme", JiraSource(type="jira", url=server.url, email=EMAIL, token=TOKEN,
+                                                 projects=["WID", "OPS"]))
+    assert sync_source(store, "acme", jira_conn).ok and jira_conn.answers_strict
+    _edit_issue(github, 2, title="Broken \x00 widget")
+    again, conn = sync(store, github, full=True)  # the edit leaves `updated_at`: read everything again
+    assert again.ok and not conn.answers_strict
+    assert {i.key: i for i in store.items()}["acme/widget#2"].title == f"Broken {U} widget"

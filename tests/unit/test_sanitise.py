@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
+import pytest
+
+from syncd.connectors.payload import AnswerCheck
 from syncd.connectors.sanitise import sanitise_batch
 from syncd.model import (
     Batch,
@@ -107,3 +111,41 @@ def test_non_finite_numbers_are_found_by_marshal_and_by_pickle_where_marshal_can
     assert batch.items[0].raw == {"a": [None, None], "b": {"c": None}, "ok": 1e308}
     assert batch.items[1].properties == {"when": T, "score": [None, 2.0]}
     assert batch.items[2].raw == {"big": 2**70, "max": 1.7976931348623157e308, "tiny": 5e-324}
+
+
+def test_an_answer_is_strict_only_when_orjson_parses_it_and_it_escapes_no_nul() -> None:
+    clean = AnswerCheck()
+    assert clean.parse(b'{"summary": "Ship it \\ud83d\\ude00", "points": 1e308, "big": [1, 2.5]}') == {
+        "summary": "Ship it 😀", "points": 1e308, "big": [1, 2.5]}
+    assert clean.parse('{"a": "\\\\"}') == {"a": "\\"} and clean.parsed({"goal": "fine", "n": 3.5}) == {"goal": "fine", "n": 3.5}
+    assert clean.strict
+    for body in (b'{"title": "a\\u0000b"}', b'{"points": 1e309}', b'{"points": NaN}', b'{"body": "\\ud800 half"}'):
+        check = AnswerCheck()
+        check.parse(body)  # the stdlib reads what orjson refuses, as Python reads it
+        assert not check.strict, body
+    for value in ({"t": "a\x00b"}, {"p": float("inf")}, {"b": ["\udc00"]}):
+        check = AnswerCheck()
+        assert check.parsed(value) is value
+        assert not check.strict, value
+    check = AnswerCheck()
+    with pytest.raises(json.JSONDecodeError):  # what the retry policy calls malformed JSON
+        check.parse(b'{"cut": "mid-bo')
+    assert not check.strict
+    check.parse(b"{}")
+    assert not check.strict  # never strict again
+
+
+def test_a_batch_of_strict_answers_gets_its_payload_texts_and_its_keys_measured_only() -> None:
+    long_key = "WID-" + "1" * 301
+    pr = item("acme/widget#21", kind=ItemKind.PULL_REQUEST, raw={"title": "Fix", "n": 2.5})
+    batch = Batch(items=[pr], pulls=[PullRequest(item_id=pr.id, state=PullState.OPEN, linked_keys=[long_key, "WID-7"],
+                                                 raw={"number": 21})],
+                  links=[Link(from_id=pr.id, kind=LinkKind.IMPLEMENTS, to_key=long_key),
+                         Link(from_id=pr.id, kind=LinkKind.IMPLEMENTS, to_key="WID-7")])
+    lines = sanitise_batch(batch, answers_strict=True)
+    assert [key for key, _ in lines] == ["acme/widget#21"] and "over 255 characters" in lines[0][1]
+    assert [lk.to_key for lk in batch.links] == ["WID-7"] and batch.pulls[0].linked_keys == ["WID-7"]
+    assert batch.items[0].raw_json() == '{"title":"Fix","n":2.5}' and batch.pulls[0].raw_json() == '{"number":21}'
+    # a payload orjson cannot encode sends the batch to the whole check, which keeps it as it is
+    odd = Batch(items=[item(raw={"big": 2**70})])
+    assert sanitise_batch(odd, answers_strict=True) == [] and odd.items[0].raw == {"big": 2**70}
