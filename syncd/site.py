@@ -2,7 +2,8 @@
 
     GET  /                 goals with their status; links to every report kind and audience
     GET  /view/{kind}      ?audience=A&scope=ID&now=ISO: the report, the same HTML as its email
-                           (charts embedded), linkable and printable
+                           (charts embedded), linkable and printable; with &file=NAME one of the
+                           report's own files as a download (status-engineering-risks.csv)
     GET  /history          the stored report history by date, each entry re-rendered as of its date
     GET  /login, POST /login, POST /logout
 
@@ -248,7 +249,17 @@ def site_routes(settings: Settings, store: Store, *, clock: Callable[[], datetim
             return _page(render_html("site-error.html.j2", message=str(exc)), 422)
         except SyncdError as exc:
             return _page(render_html("site-error.html.j2", message=str(exc)), 503)
-        return _page(report.standalone_html())
+        wanted = request.query_params.get("file")
+        if wanted is None:
+            return _page(report.standalone_html())
+        if wanted not in report.files:
+            message = (f"this report has no file {wanted!r}" if not report.files else
+                       f"this report has no file {wanted!r} (it has {', '.join(sorted(report.files))})")
+            return _page(render_html("site-error.html.j2", message=message + ": a report that lists everything itself "
+                                     "comes without one"), 404)
+        kind_of = "text/csv; charset=utf-8" if wanted.endswith(".csv") else "application/octet-stream"
+        return Response(report.files[wanted], media_type=kind_of, headers={
+            **SITE_HEADERS, "Content-Disposition": f'attachment; filename="{wanted}"'})
 
     return [
         Route("/", index), Route("/history", history), Route("/view/{kind}", view),

@@ -86,6 +86,31 @@ def test_the_bearer_api_stays_for_scripts_and_a_session_does_not_open_it(site: s
         assert r.status_code == 200 and "<html" in r.text.lower()
 
 
+def test_the_engineering_reports_csv_of_every_signal_downloads_when_the_report_lists_only_some(
+        site: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv
+    import io
+
+    from syncd.reports.catalogue import status_engineering
+
+    path = "/view/status?audience=engineering&file=status-engineering-risks.csv"
+    with httpx.Client(base_url=site, timeout=60) as client:
+        _login(client, USER, PASSWORD)
+        missing = client.get(path)  # the sandbox's themes fit the cap: the report lists every signal itself
+        assert missing.status_code == 404 and "lists everything itself" in missing.text
+        monkeypatch.setattr(status_engineering, "MAX_ROWS", 2)
+        report = client.get("/view/status?audience=engineering")
+        shown = re.search(r"All (\d+) signals are in status-engineering-risks.csv", report.text)
+        assert shown is not None
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        assert r.headers["content-disposition"] == 'attachment; filename="status-engineering-risks.csv"'
+        rows = list(csv.DictReader(io.StringIO(r.text)))
+        # one row per signal the rules raised: the risk section's own count, and no id twice
+        assert len(rows) == int(shown.group(1)) == len({row["risk_id"] for row in rows})
+        assert client.get("/view/status?audience=engineering&file=../secrets").status_code == 404
+
+
 def test_in_a_browser_log_in_open_a_report_follow_a_link_log_out(site: str) -> None:
     if CHROMIUM is None:
         pytest.skip("no /usr/bin/chromium (Debian: apt-get install chromium); .ci/run installs it")
