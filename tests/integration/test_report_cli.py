@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import email
+import json
 import re
 import subprocess
 import sys
@@ -105,6 +106,32 @@ def test_the_program_exits_early_with_everything_written_and_committed(world_db:
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--now" in bad.stderr
 
+
+
+# `main` in-process, then the modules it loaded (the program itself ends with os._exit: no atexit hook runs)
+LOADED_AFTER_MAIN = """
+import json, sys
+from syncd.cli import main
+sys.argv = ["syncd", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    print("EXIT", exc.code, file=sys.stderr)
+print("LOADED " + json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def test_a_report_on_an_up_to_date_store_loads_no_migration_tooling(world_db: Path, tmp_path: Path) -> None:
+    """Alembic (and the Mako and Pygments it brings) is loaded only when the store needs migrating."""
+    config = _config(world_db, tmp_path)
+    proc = subprocess.run([sys.executable, "-c", LOADED_AFTER_MAIN, "report", "status", "-c", str(config),
+                           "--now", "2026-11-20T12:00:00+01:00", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert "EXIT 0" in proc.stderr, proc.stderr
+    assert (tmp_path / "out" / "status-executive.md").is_file()
+    loaded = json.loads(proc.stderr.split("LOADED ", 1)[1])
+    assert "syncd.reporting" in loaded and "syncd.store.migrate" in loaded  # it reported, and checked the revision
+    assert [m for m in loaded if m.split(".")[0] in ("alembic", "mako", "pygments")] == []
 
 def test_a_past_date_reproduces_the_same_report(world_db: Path, tmp_path: Path) -> None:
     config = _config(world_db, tmp_path)

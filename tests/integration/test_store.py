@@ -31,7 +31,7 @@ from syncd.model import (
     WorkItem,
 )
 from syncd.store import Store
-from syncd.store.migrate import current_revision, head_revision
+from syncd.store.migrate import at_head, current_revision, head_from_files, head_revision, upgrade
 from syncd.sync import sync_source
 
 BERLIN = timezone(timedelta(hours=1))
@@ -193,6 +193,19 @@ def test_last_record_wins_within_a_batch(store: Store) -> None:
     assert res.new == 1
     assert [i.title for i in store.items()] == ["new"]
 
+
+
+def test_start_up_tells_a_database_at_head_without_alembic(sqlite_url: str) -> None:
+    """The files' own head is Alembic's; a database is at head only once migrated all the way."""
+    s = Store(sqlite_url)
+    assert head_from_files() == head_revision(s.engine) == "0008"  # migrations/versions/0008_item_properties.py
+    assert not at_head(s.engine)  # never migrated: no version table
+    upgrade(s.engine, "0007")
+    assert not at_head(s.engine) and current_revision(s.engine) == "0007"
+    s.upgrade()  # the one migration left still runs
+    assert at_head(s.engine) and current_revision(s.engine) == "0008"
+    with s.engine.connect() as conn:
+        assert [c["name"] for c in inspect(conn).get_columns("items") if c["name"] == "properties"] == ["properties"]
 
 def test_unreachable_database_is_a_clear_error(tmp_path: Any) -> None:
     s = Store("postgresql+psycopg://nobody@127.0.0.1:1/none")
