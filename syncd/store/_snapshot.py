@@ -20,8 +20,21 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, NamedTuple
 
+from pydantic import BaseModel
 from pydantic_core import from_json
-from sqlalchemy import JSON, Boolean, Column, ColumnElement, Connection, Date, Engine, Select, String, Table, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Connection,
+    Date,
+    Engine,
+    Float,
+    Select,
+    String,
+    Table,
+    select,
+)
 
 from syncd.model import Link, Person, PullRequest, Release, Review, Sprint, WorkItem
 from syncd.store import schema
@@ -74,24 +87,14 @@ def _json(value: Any) -> Any:
     return from_json(value) if isinstance(value, str | bytes) else value
 
 
-def _bool(value: Any) -> bool:
-    return bool(value)
-
-
-def _converter(column: Column[Any]) -> Callable[[Any], Any] | None:
-    if isinstance(column.type, schema.UtcDateTime):
-        return _utc
-    if isinstance(column.type, Date):
-        return _day
-    if isinstance(column.type, JSON):
-        return _json
-    if isinstance(column.type, Boolean):
-        return _bool
-    return None
-
-
 def _raw(conn: Connection, query: Select[Any]) -> Iterator[Sequence[Any]]:
     """Rows of a query through the driver's cursor (server-side on PostgreSQL), no result processing."""
+    for rows in _raw_chunks(conn, query):
+        yield from rows
+
+
+def _raw_chunks(conn: Connection, query: Select[Any]) -> Iterator[Sequence[Sequence[Any]]]:
+    """`_raw`'s rows, a list of up to `_FETCH` at a time."""
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
@@ -99,44 +102,94 @@ def _raw(conn: Connection, query: Select[Any]) -> Iterator[Sequence[Any]]:
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(_FETCH):
-            yield from rows
+            yield rows
     finally:
         cursor.close()
 
 
-def _trusted(model: Any, names: list[str]) -> Callable[[list[Any]], Any]:
-    """A constructor of `model` from stored column values, without validation.
+_Column = Callable[[Sequence[Any]], Sequence[Any]]  # one column of a chunk of rows -> the model's values
+
+
+def _trusted(model: Any, names: list[str]) -> tuple[Callable[[Iterable[Sequence[Any]]], list[Any]], dict[int, type[Enum]]]:
+    """A constructor of `model`s from rows of stored values in `names` order, without validation; and
+    which of those columns hold an enum (index -> enum class).
 
     Does what `model_construct` does (set `__dict__`, the fields set, no extra, no private state)
     for a fixed column list, several times faster; stored rows were validated when written.
-    Enum columns become their enum members and absent fields take their defaults.
+    Absent fields take their defaults (one value shared by every row: records are never changed
+    in place).
 
     Every row shares one "fields set" naming every field of the model: a set of 30 names per row
     was a third of a 100,000-item snapshot's memory (232 MiB). Pydantic only ever adds to it (on
     assignment, a name already in it) and nothing here reads it (`exclude_unset` is never used).
     """
     fields = model.model_fields
-    enums = {i: {m.value: m for m in ann} for i, n in enumerate(names)
+    enums = {i: ann for i, n in enumerate(names)
              if isinstance(ann := fields[n].annotation, type) and issubclass(ann, Enum)}
-    defaults = {n: f.get_default(call_default_factory=True) for n, f in fields.items() if n not in names}
+    # each row's __dict__ starts as a copy of this: sized for every field at once (no growing), and the
+    # absent fields' defaults already in it
+    blank = dict.fromkeys(names) | {n: f.get_default(call_default_factory=True)
+                                    for n, f in fields.items() if n not in names}
     fields_set = set(fields)
     new = model.__new__
-    setattr_ = object.__setattr__
+    set_dict = object.__setattr__
+    # the other three slots through their own descriptors: a third cheaper than object.__setattr__ by name
+    set_fields, set_extra, set_private = (BaseModel.__dict__[n].__set__ for n in
+                                          ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
 
-    def build(values: list[Any]) -> Any:
-        for i, members in enums.items():
-            values[i] = members.get(values[i], values[i])
-        data = dict(zip(names, values, strict=True))
-        if defaults:
-            data.update(defaults)
-        obj = new(model)
-        setattr_(obj, "__dict__", data)
-        setattr_(obj, "__pydantic_fields_set__", fields_set)
-        setattr_(obj, "__pydantic_extra__", None)
-        setattr_(obj, "__pydantic_private__", None)
-        return obj
+    def build(rows: Iterable[Sequence[Any]]) -> list[Any]:
+        out = []
+        for values in rows:
+            data = blank.copy()
+            data.update(zip(names, values, strict=True))
+            obj = new(model)
+            set_dict(obj, "__dict__", data)
+            set_fields(obj, fields_set)
+            set_extra(obj, None)
+            set_private(obj, None)
+            out.append(obj)
+        return out
 
-    return build
+    return build, enums
+
+
+def _memo(convert: Callable[[Any], Any]) -> _Column:
+    """A column converter that converts each distinct stored value once and shares the result.
+
+    Values that cannot be dict keys (PostgreSQL's driver parses JSON itself) are converted one by one.
+    """
+    seen: dict[Any, Any] = {}
+
+    def column(values: Sequence[Any]) -> Sequence[Any]:
+        try:
+            for v in set(values) - seen.keys():
+                seen[v] = convert(v)
+        except TypeError:  # unhashable: already parsed by the driver
+            return [convert(v) for v in values]
+        return list(map(seen.__getitem__, values))
+
+    return column
+
+
+def _shared(seen: dict[Any, Any]) -> _Column:
+    """A column converter giving one copy of each value (the first seen, or what `seen` holds for it)."""
+    return lambda values: list(map(seen.setdefault, values, values))
+
+
+def _bools(values: Sequence[Any]) -> Sequence[Any]:
+    return list(map(bool, values))
+
+
+fromiso = datetime.fromisoformat
+
+
+def _timestamps(values: Sequence[Any], before: Sequence[Any] = (), same: Sequence[Any] = ()) -> list[datetime | None]:
+    """A timestamp column; where it was stored as the row's previous one (`before`, converted: `same`), that very
+    object (an item resolved by its last update: one datetime, not two)."""
+    if not before:
+        return [fromiso(v + "+00:00") if type(v) is str else _utc(v) for v in values]
+    return [then if v == was else (fromiso(v + "+00:00") if type(v) is str else _utc(v))
+            for v, was, then in zip(values, before, same, strict=True)]
 
 
 # String columns whose every value is its own (ids and keys): not worth a shared copy
@@ -144,39 +197,47 @@ _UNIQUE = frozenset({"id", "key", "remote_id", "item_id"})
 
 
 def _models(conn: Connection, table: Table, model: Any, skip: tuple[str, ...], where: Any = None) -> list[Any]:
+    """Every row of `table` (those matching `where`) as a `model`, in primary-key order.
+
+    Converted a chunk of rows at a time, column by column, mostly in C (`map`, comprehensions): each
+    distinct date or JSON text parsed once and shared (labels, components, sprint and release ids),
+    one copy of each repeated string (names, statuses, projects, people, epics: not free text, not
+    ids) and float (story points), booleans from SQLite's 0/1, enum columns as their members. Sharing
+    is safe because records are never changed in place (`model_copy` is shallow too).
+    """
     cols = [c for c in table.columns if c.name not in skip]
-    convert = [(i, f) for i, c in enumerate(cols) if (f := _converter(c)) is not None]
-    # names, statuses, projects, people, epics repeat across rows: one copy of each (not free text);
-    # so do JSON values (labels, components, sprint and release ids): one parsed copy of each text.
-    # Sharing them is safe because records are never changed in place (`model_copy` is shallow too).
-    repeat = [i for i, c in enumerate(cols)
-              if type(c.type) is String and not c.primary_key and c.name not in _UNIQUE]
+    # plain str keys: SQLAlchemy's names are a str subclass, which turns every row's __dict__ into a
+    # general dict (24-byte entries, slower lookups): 1,168 instead of 832 bytes a work item
+    build, enums = _trusted(model, [str(c.name) for c in cols])
     shared: dict[Any, Any] = {}
-    parsed: dict[Any, Any] = {}
-
-    def shared_json(value: Any) -> Any:
-        if not isinstance(value, str | bytes):
-            return value
-        got = parsed.get(value)
-        if got is None:
-            got = parsed[value] = from_json(value)
-        return got
-
-    convert = [(i, shared_json if f is _json else f) for i, f in convert]
+    convert: dict[int, _Column] = {}
+    timestamps = [i for i, c in enumerate(cols) if isinstance(c.type, schema.UtcDateTime)]
+    for i, c in enumerate(cols):
+        if i in enums:
+            convert[i] = _shared({m.value: m for m in enums[i]})  # an unknown value stays the stored text
+        elif isinstance(c.type, Date):
+            convert[i] = _memo(_day)
+        elif isinstance(c.type, JSON):
+            convert[i] = _memo(_json)
+        elif isinstance(c.type, Boolean):
+            convert[i] = _bools
+        elif type(c.type) is String and not c.primary_key and c.name not in _UNIQUE or isinstance(c.type, Float):
+            convert[i] = _shared(shared)
     q = select(*cols).order_by(*table.primary_key.columns)
     if where is not None:
         q = q.where(where)
-    # plain str keys: SQLAlchemy's names are a str subclass, which turns every row's __dict__ into a
-    # general dict (24-byte entries, slower lookups): 1,168 instead of 832 bytes a work item
-    build = _trusted(model, [str(c.name) for c in cols])
-    out = []
-    for row in _raw(conn, q):
-        values = list(row)
-        for i, f in convert:
-            values[i] = f(values[i])
-        for i in repeat:
-            values[i] = shared.setdefault(values[i], values[i])
-        out.append(build(values))
+    out: list[Any] = []
+    for rows in _raw_chunks(conn, q):
+        stored: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        done = list(stored)
+        for i, f in convert.items():
+            done[i] = f(stored[i])
+        previous = None
+        for i in timestamps:
+            done[i] = _timestamps(stored[i]) if previous is None else \
+                _timestamps(stored[i], stored[previous], done[previous])
+            previous = i
+        out += build(zip(*done, strict=True))
     return out
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date
 
 import pytest
 
@@ -10,7 +10,7 @@ from syncd.model import Batch, ItemKind, Review, StatusCategory
 from syncd.reports.analysis import analyse
 from syncd.reports.data import Snapshot, load_snapshot
 from syncd.store import Store, TransitionRow
-from tests.unit.analysis_factories import Settings
+from tests.unit.analysis_factories import Plan, Settings, day
 from tests.unit.test_analysis_risks import NOW, World, t_carry_over, t_review_wait, t_stale_work
 
 
@@ -67,3 +67,32 @@ def test_now_must_be_aware() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         analyse(Snapshot(items=[]), [], w_settings(), NOW.replace(tzinfo=None))
     assert NOW.tzinfo is UTC
+
+
+def test_snapshot_records_hold_the_written_values_and_types_sharing_repeats(store: Store) -> None:
+    """Each field of a read record has the value and the type of the written one (True, not 1; an enum member,
+    not its text); a resolution stored equal to the last update is that same datetime, repeated story
+    points, statuses and label lists one object each."""
+    p = Plan()
+    v = p.version("1.0", due=date(2026, 4, 1))
+    done = [p.item(f"WID-{n}", created=day(0), points=3.0, labels=["ux"], release_ids=[v.id], flagged=n == 1,
+                   due=date(2026, 3, 20), properties={"signoff": {"qa": True}}) for n in (1, 2)]
+    for item in done:
+        p.move(item, "Done", day(2))  # resolved = updated = day 2
+    p.move(open_ := p.item("WID-3", created=day(0), points=5.0), "In Progress", day(1))
+    p.pull(created=day(1), reviews=[day(1.5)])
+    store.apply_batch("jira", Batch(items=list(p.items.values()), pulls=p.pulls, releases=p.releases,
+                                    transitions=p.transitions, people=p.people))
+    snap = load_snapshot(store)
+    read = {i.id: i for i in snap.items}
+    for written in p.items.values():
+        got = read[written.id]
+        for name, value in written.__dict__.items():
+            assert got.__dict__[name] == value and type(got.__dict__[name]) is type(value), (written.key, name)
+    a, b = (read[i.id] for i in done)
+    assert a.resolved == day(2) and a.resolved is a.updated and b.resolved is b.updated
+    assert a.estimate is b.estimate and a.status is b.status and a.due is b.due
+    # SQLite hands JSON over as text, parsed once per distinct text; PostgreSQL's driver parses each value itself
+    assert (a.labels is b.labels) == (store.engine.dialect.name == "sqlite")
+    assert (a.flagged, b.flagged, read[open_.id].resolved, read[open_.id].estimate) == (True, False, None, 5.0)
+    assert snap.releases == p.releases and type(snap.releases[0].due) is date
