@@ -36,14 +36,17 @@ _SPACES = re.compile(r"\s+")
 # read back as the character and can never open raw HTML
 _MD_PUNCT = re.compile(r"([\\`*_\[\]#!|])")
 _MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "~": "&#126;"}
+_MD_ENTITY_TABLE = str.maketrans(_MD_ENTITIES)
 _LINE_START = re.compile(r"^([-+*=]|\d+[.)])(?=\s|$)")
 
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
 def _one_line(value: Any) -> str:
-    text = unicodedata.normalize("NFC", "" if value is None else str(value))
-    return _SPACES.sub(" ", _CONTROL.sub(" ", text))
+    text = "" if value is None else str(value)
+    if text.isascii() and text.isprintable() and "  " not in text:
+        return text  # most text: NFC leaves ASCII as is, and it holds no control, tab, newline or run of spaces
+    return _SPACES.sub(" ", _CONTROL.sub(" ", unicodedata.normalize("NFC", text)))
 
 
 def plain_text(value: Any, limit: int | None = None) -> str:
@@ -57,7 +60,7 @@ def plain_text(value: Any, limit: int | None = None) -> str:
 def md_fragment(value: Any) -> Md:
     """Escape a piece of inline Markdown (kept as is at its edges: for joining to other Markdown)."""
     text = _MD_PUNCT.sub(r"\\\1", _one_line(value))
-    return Md("".join(_MD_ENTITIES.get(ch, ch) for ch in text))
+    return Md(text.translate(_MD_ENTITY_TABLE))
 
 
 def md_text(value: Any) -> Md:

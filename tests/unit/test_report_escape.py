@@ -142,3 +142,30 @@ def test_header_text_is_one_line_and_capped() -> None:
     assert header_text("Status\r\nBcc: victim@example.com") == "Status Bcc: victim@example.com"
     assert header_text("a\u2028b\x00c\u202ed") == "a b c d"
     assert len(header_text("x" * 1000, limit=200)) == 200
+
+
+def test_plain_and_markdown_text_are_what_the_full_normalisation_gives_for_any_text() -> None:
+    """The ASCII fast path of the escaping changes no output: checked against the rules spelled out here."""
+    import unicodedata
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from syncd.reports.render.escape import md_fragment, plain_text
+
+    controls = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+    entities = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "~": "&#126;"}
+
+    def one_line(text: str) -> str:
+        return re.sub(r"\s+", " ", controls.sub(" ", unicodedata.normalize("NFC", text)))
+
+    alphabet = st.sampled_from(list("aZ09 -_*[]|&<>~#!`\\.\t\n\r\x00\x0b\x1f\x7f\x85\u00a0\u2028\u202e\u200be\u0301é"))
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet, max_size=24))
+    def check(text: str) -> None:
+        assert plain_text(text) == one_line(text).strip()
+        escaped = re.sub(r"([\\`*_\[\]#!|])", r"\\\1", one_line(text))
+        assert md_fragment(text) == "".join(entities.get(ch, ch) for ch in escaped)
+
+    check()
