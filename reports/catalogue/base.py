@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from syncd.errors import ConfigError, ReportError
 from syncd.reports.analysis.forecast import MIN_CONFIDENT_WEEKS, format_share
-from syncd.reports.analysis.history import Histories, ItemFacts, is_scope
+from syncd.reports.analysis.history import Histories, ItemFacts
 from syncd.reports.analysis.scope import select_items
 from syncd.reports.analysis.types import (
     Analysis,
@@ -136,9 +136,9 @@ class ReportInput:
         def make() -> Finished:
             rows = []
             facts = self.facts
-            for item in self.snapshot.items:
+            for item in self.snapshot.scope_items:
                 f = facts.get(item.id)
-                if f is None or f.done_at is None or f.started is None or f.started > f.done_at or not is_scope(item):
+                if f is None or f.done_at is None or f.started is None or f.started > f.done_at:
                     continue
                 rows.append((f.done_at, (f.done_at - f.started).total_seconds() / 86400, item.id))
             rows.sort()
