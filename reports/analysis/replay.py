@@ -70,10 +70,12 @@ def load_snapshot_at(store: Store, at: datetime) -> Snapshot:
     """Read the store once and rewind it to `at` (the same records when nothing stored is newer).
 
     The assignee and fix-version changes only a replay reads are loaded only when the store holds
-    something newer than `at`, so a report as of now reads what it always read.
+    something newer than `at`, so a report as of now reads what it always read (and, no item having
+    been removed after `at` then, does not look for such items either).
     """
-    fields = REPLAY_FIELDS if store.changed_after(at) else ANALYSIS_FIELDS
-    return snapshot_at(load_snapshot(store, fields=fields, live_at=at), at)
+    later = store.changed_after(at)
+    snap = load_snapshot(store, fields=REPLAY_FIELDS if later else ANALYSIS_FIELDS, live_at=at if later else None)
+    return snapshot_at(snap, at)
 
 
 @dataclass
@@ -185,10 +187,12 @@ def _plans_at(snap: Snapshot, items: list[WorkItem], at: datetime, counts: _Coun
         counts.later_sprints += then_sprint is None
         if then_sprint is not None:
             sprints.append(then_sprint)
-    held = {rid for i in items for rid in i.release_ids}
+    held: set[str] | None = None  # the fix versions items held at `at`: only a version starting later asks
     releases = []
     for release in snap.releases:
-        then_release = _release_at(release, at, release.id in held)
+        if held is None and release.start is not None and release.start > at.date():
+            held = {rid for i in items for rid in i.release_ids}
+        then_release = _release_at(release, at, held is not None and release.id in held)
         counts.releases += then_release is not release and then_release is not None
         counts.later_releases += then_release is None
         if then_release is not None:
