@@ -1,9 +1,10 @@
 """The analysis input: a `Snapshot` of the store, loaded once, with the lookups analysis needs.
 
 `load_snapshot(store)` reads it through the store (which owns the SQL); tests build one with
-`Snapshot.of(...)` from model records. Transitions are lean `TransitionRow` tuples sorted by item,
-then time. A snapshot rewound to a past moment (reports/analysis/replay.py) carries `as_of`: what
-the replay rebuilt and what the changelog could not tell, for the report footer.
+`Snapshot.of(...)` from model records. Transitions are `history`, `TransitionColumns`
+(syncd/store/_transitions.py): item id -> that item's lean `TransitionRow` tuples, oldest first,
+built when asked for. A snapshot rewound to a past moment (reports/analysis/replay.py) carries
+`as_of`: what the replay rebuilt and what the changelog could not tell, for the report footer.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from syncd.model import (
     TransitionField,
     WorkItem,
 )
-from syncd.store import Store, TransitionRow
+from syncd.store import Store, TransitionColumns, TransitionRow
 
 # Kinds that count as scope: epics are containers, sub-tasks roll up to their parent, pull requests
 # are how work ships (measured apart).
@@ -51,8 +52,8 @@ class Snapshot:
     sprints: list[Sprint] = field(default_factory=list)
     releases: list[Release] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
-    transitions: list[TransitionRow] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
+    history: TransitionColumns = field(default_factory=lambda: TransitionColumns.from_rows(()))  # by item, then time
     as_of: AsOf | None = None  # set when replayed to a past moment that the store holds later changes of
 
     @classmethod
@@ -69,12 +70,8 @@ class Snapshot:
     ) -> Snapshot:
         """A snapshot from model records (transitions sorted by item, then time); removed items dropped."""
         live = [i for i in items if not i.removed]
-        rows = [t if isinstance(t, TransitionRow) else TransitionRow(
-            t.item_id, str(t.field), t.from_value, t.to_value, t.from_string, t.to_string, t.at)
-            for t in transitions]
-        rows.sort(key=lambda r: (r.item_id, r.at))
         return cls(items=live, pulls=list(pulls), sprints=list(sprints), releases=list(releases),
-                   links=list(links), transitions=rows, people=list(people))
+                   links=list(links), people=list(people), history=TransitionColumns.from_rows(transitions))
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -150,16 +147,10 @@ class Snapshot:
         """Display names by person id."""
         return {p.id: p.display_name for p in self.people}
 
-    @cached_property
-    def history(self) -> dict[str, list[TransitionRow]]:
-        """Each item's transitions, oldest first."""
-        out: dict[str, list[TransitionRow]] = {}
-        for t in self.transitions:
-            lst = out.get(t.item_id)
-            if lst is None:
-                out[t.item_id] = lst = []
-            lst.append(t)
-        return out
+    @property
+    def transitions(self) -> list[TransitionRow]:
+        """Every transition, by item, then time (built afresh each time: read `history` instead)."""
+        return self.history.rows()
 
     @cached_property
     def pulls_implementing(self) -> dict[str, list[str]]:
@@ -233,9 +224,7 @@ def load_snapshot(store: Store, *, fields: Iterable[TransitionField] = ANALYSIS_
     """
     snap = store.snapshot(transition_fields=[f.value for f in fields], live_at=live_at)
     out = Snapshot(items=snap.items, pulls=snap.pulls, sprints=snap.sprints, releases=snap.releases,
-                   links=snap.links, transitions=snap.transitions, people=snap.people)
-    if snap.history is not None:
-        out.__dict__["history"] = snap.history  # the store grouped them already: fill the cache
+                   links=snap.links, people=snap.people, history=snap.history)
     if snap.item_by_id is not None:
         out.__dict__["item_by_id"] = snap.item_by_id  # likewise the index of items by id
     return out

@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple, cast
 
+import numpy as np
+
 from syncd.model import SourceType, StatusCategory, TransitionField, WorkItem, make_id
 from syncd.reports.data import SCOPE_KINDS, Snapshot
-from syncd.store import TransitionRow
+from syncd.store import TransitionRow, moment
 
 STATUS = TransitionField.STATUS.value
 SPRINT = TransitionField.SPRINT.value
@@ -94,41 +96,25 @@ class Histories:
     # -- status ------------------------------------------------------------------------------
 
     def facts(self) -> dict[str, ItemFacts]:
-        """Started/done times of every item (computed once per snapshot, in one pass over the transitions)."""
+        """Started/done times of every item (computed once per snapshot, from the status columns of the transitions)."""
         if self._facts is not None:
             return self._facts
         shared = self.snap.memo.get("facts")
         if shared is not None:  # the analysis' Histories computed them: a report's reuses them
             self._facts = cast(dict[str, ItemFacts], shared)
             return self._facts
+        created_start, first_start, last_done = self._status_marks()
         out: dict[str, ItemFacts] = {}
-        history = self.snap.history.get
-        cats = self._by_name
-        cat = self.category
+        index = self.snap.history.index.get
         in_progress, done = StatusCategory.IN_PROGRESS, StatusCategory.DONE
         unknown = ItemFacts(None, None)  # not started, not done: shared, as most open items are
         for item in self.snap.items:
-            started: datetime | None = None
-            last_done: datetime | None = None
-            rows = history(item.id)
-            if rows is not None:
-                first = True
-                for t in rows:
-                    if t.field != STATUS:
-                        continue
-                    if first:  # created straight into an in-progress status: started on creation
-                        first = False
-                        if (cats.get(t.from_string) or cat(t.from_string)) is in_progress:  # type: ignore[arg-type]
-                            started = item.created
-                    c = cats.get(t.to_string) or cat(t.to_string)  # type: ignore[arg-type]
-                    if c is in_progress:
-                        if started is None:
-                            started = t.at
-                    elif c is done:
-                        last_done = t.at
+            g = index(item.id)
+            started = (item.created if g in created_start else first_start.get(g)) if g is not None else None
             current = item.status_category
             if current == done:
-                out[item.id] = ItemFacts(started, last_done or item.resolved or item.updated)
+                finished = last_done.get(g) if g is not None else None
+                out[item.id] = ItemFacts(started, finished or item.resolved or item.updated)
             elif started is not None:
                 out[item.id] = ItemFacts(started, None)
             elif current == in_progress:  # in progress with no recorded start (e.g. a GitHub issue)
@@ -137,6 +123,32 @@ class Histories:
                 out[item.id] = unknown
         self._facts = self.snap.memo["facts"] = out
         return out
+
+    def _status_marks(self) -> tuple[set[int], dict[int, datetime], dict[int, datetime]]:
+        """From the status changes, by item group of `snap.history`: the items whose first change leaves an
+        in-progress status (started on creation), each item's first change into in progress and last into done.
+        """
+        cols = self.snap.history
+        if STATUS not in cols.fields:
+            return set(), {}, {}
+        rows = np.flatnonzero(cols.field == cols.fields.index(STATUS))
+        groups = cols.groups()[rows]
+        from_code, to_code = cols.from_string[rows], cols.to_string[rows]
+        # the category of every status name the changelog uses, looked up once per name
+        codes = np.unique(np.concatenate([from_code, to_code])).tolist()
+        cats = [self.category(cols.strings[c]) for c in codes]
+        lookup = np.zeros(len(cols.strings), dtype=np.int8)  # 1 in progress, 2 done
+        lookup[codes] = [1 if c is StatusCategory.IN_PROGRESS else 2 if c is StatusCategory.DONE else 0 for c in cats]
+        first = np.r_[True, groups[1:] != groups[:-1]] if len(rows) else np.zeros(0, dtype=bool)
+        created_start = set(groups[first & (lookup[from_code] == 1)].tolist())
+        into = lookup[to_code]
+        starts, done = groups[into == 1], groups[into == 2]
+        start_at, done_at = cols.at[rows[into == 1]], cols.at[rows[into == 2]]
+        first_start = np.r_[True, starts[1:] != starts[:-1]] if len(starts) else np.zeros(0, dtype=bool)
+        last_done = np.r_[done[1:] != done[:-1], True] if len(done) else np.zeros(0, dtype=bool)
+        return (created_start,
+                {g: moment(u) for g, u in zip(starts[first_start].tolist(), start_at[first_start].tolist(), strict=True)},
+                {g: moment(u) for g, u in zip(done[last_done].tolist(), done_at[last_done].tolist(), strict=True)})
 
     def status_at(self, item: WorkItem, at: datetime) -> str:
         """The item's status name at `at` (its first recorded status before any change).

@@ -59,7 +59,7 @@ from syncd.model import (
 from syncd.reports.analysis.history import Histories
 from syncd.reports.analysis.replay_fields import links_at, rewind_item_fields
 from syncd.reports.data import ANALYSIS_FIELDS, AsOf, Snapshot, load_snapshot
-from syncd.store import Store, TransitionRow
+from syncd.store import Store, TransitionColumns
 
 # Every changelog field the store keeps: replaying needs assignee and fix-version changes too.
 REPLAY_FIELDS = tuple(TransitionField)
@@ -107,11 +107,12 @@ def snapshot_at(snap: Snapshot, at: datetime) -> Snapshot:
         return _replayed(snap, at, counts, items=list(snap.items), sprints=sprints, releases=releases,
                          pulls=[p for p in snap.pulls if p.item_id in snap.item_by_id],
                          links=[lk for lk in snap.links if lk.from_id in snap.item_by_id],
-                         transitions=snap.transitions, history=snap.history, item_by_id=snap.item_by_id)
+                         history=snap.history, item_by_id=snap.item_by_id)
     hist = Histories(snap)
     items: list[WorkItem] = []
+    changed_later = set(snap.history.changed_after(at))
     for item in snap.items:
-        then = _item_at(item, hist, at)
+        then = _item_at(item, hist, at, item.id in changed_later)
         if then is None:
             counts.later += 1
             continue
@@ -128,35 +129,21 @@ def snapshot_at(snap: Snapshot, at: datetime) -> Snapshot:
             counts.reopened += then_pull.state != pull.state
             pulls.append(then_pull)
     sprints, releases = _plans_at(snap, items, at, counts)
-    history: dict[str, list[TransitionRow]] = {}
-    # a history of kept fields only, all of it before `at` (a report as of now): kept as it is
-    only_kept = {t.field for t in snap.transitions} <= _KEPT
-    untouched = True
-    for item_id, rows in snap.history.items():  # by item, then time: the order Snapshot keeps
-        if item_id not in live:
-            untouched = False
-        elif only_kept and rows and rows[-1].at <= at:
-            history[item_id] = rows
-        else:
-            untouched = False
-            kept = [t for t in rows if t.at <= at and t.field in _KEPT]
-            if kept:
-                history[item_id] = kept
+    # the changelog up to `at`, analysis fields only: the same columns when that is all of it
+    history = snap.history.cut(live, at, _KEPT)
     links, counts.links = links_at(snap, {i.id: i for i in items}, at)
     return _replayed(snap, at, counts, items=items, pulls=pulls, sprints=sprints, releases=releases, links=links,
-                     transitions=snap.transitions if untouched else [t for rows in history.values() for t in rows],
                      history=history)
 
 
 def _replayed(snap: Snapshot, at: datetime, counts: _Counts, *, items: list[WorkItem], pulls: list[PullRequest],
-              sprints: list[Sprint], releases: list[Release], links: list[Link], transitions: list[TransitionRow],
-              history: dict[str, list[TransitionRow]], item_by_id: dict[str, WorkItem] | None = None) -> Snapshot:
+              sprints: list[Sprint], releases: list[Release], links: list[Link], history: TransitionColumns,
+              item_by_id: dict[str, WorkItem] | None = None) -> Snapshot:
     """The snapshot of these records at `at`, its footer from `counts` (none when nothing changed)."""
     changed = (counts.later or counts.rewound or counts.reopened or counts.sprints or counts.releases or counts.links
                or counts.later_sprints or counts.later_releases)
-    out = Snapshot(items=items, pulls=pulls, sprints=sprints, releases=releases, links=links, transitions=transitions,
+    out = Snapshot(items=items, pulls=pulls, sprints=sprints, releases=releases, links=links, history=history,
                    people=list(snap.people), as_of=AsOf(at=at, notes=_notes(counts)) if changed else None)
-    out.__dict__["history"] = history  # grouped already: fill the cache
     if item_by_id is not None:
         out.__dict__["item_by_id"] = item_by_id  # the same items: the same index
     return out
@@ -170,9 +157,9 @@ def _nothing_later(snap: Snapshot, at: datetime) -> bool:
                for i in snap.items):
         return False
     history = snap.history
-    if not (history.keys() <= snap.item_by_id.keys() and all(not rows or rows[-1].at <= at for rows in history.values())):
+    if not (history.keys() <= snap.item_by_id.keys() and not history.changed_after(at)):
         return False
-    if not {t.field for t in snap.transitions} <= _KEPT:
+    if not history.present_fields() <= _KEPT:
         return False
     return all((p.merged_at is None or p.merged_at <= at)
                and all(r.submitted_at is None or r.submitted_at <= at for r in p.reviews) for p in snap.pulls)
@@ -200,14 +187,17 @@ def _plans_at(snap: Snapshot, items: list[WorkItem], at: datetime, counts: _Coun
     return sprints, releases
 
 
-def _item_at(item: WorkItem, hist: Histories, at: datetime) -> WorkItem | None:
-    """The item as it was at `at` (None: not created yet); `item` itself when nothing changed since."""
+def _item_at(item: WorkItem, hist: Histories, at: datetime, changed_later: bool) -> WorkItem | None:
+    """The item as it was at `at` (None: not created yet); `item` itself when nothing changed since.
+
+    `changed_later`: the item has a transition later than `at`.
+    """
     if item.created > at:
         return None
-    rows = hist.snap.history.get(item.id, ())
-    if item.updated <= at and not item.removed and (not rows or rows[-1].at <= at) \
+    if item.updated <= at and not item.removed and not changed_later \
             and (item.resolved is None or item.resolved <= at):
         return item
+    rows = hist.snap.history.get(item.id, ())
     then = item.model_copy()
     then.removed = False
     if item.source_type == SourceType.GITHUB:

@@ -100,10 +100,10 @@ def links_at(snap: Snapshot, live: dict[str, WorkItem], at: datetime) -> tuple[l
     """The links between live items (and to items outside the store) as they were at `at`, and how many
     link changes since were undone (added since: left out; removed since: put back)."""
     later: list[tuple[WorkItem, TransitionRow]] = []  # each item's link changes after `at`, newest first
-    for item_id, rows in snap.history.items():
+    for item_id in snap.history.changed_after(at, LINK):
         owner = live.get(item_id)
         if owner is not None:
-            for t in reversed(rows):
+            for t in reversed(snap.history[item_id]):
                 if t.at <= at:
                     break
                 if t.field == LINK:

@@ -6,20 +6,23 @@ meanwhile cannot leave items and their transitions out of step.
 
 The big tables (items, transitions) are read through the driver's own cursor with per-column
 converters instead of SQLAlchemy's result processing and pydantic validation: rows were validated
-when they were written. Transitions come back as `TransitionRow` tuples with only the columns
-analysis uses, their repeated strings shared, and can be limited to some fields; building a
-million pydantic models would cost more than the analysis itself.
+when they were written. Transitions come back as `TransitionColumns` (syncd/store/_transitions.py):
+only the columns analysis uses, as numpy arrays, an item's `TransitionRow` tuples built when asked
+for, and can be limited to some fields; building a million pydantic models (or even tuples) would
+cost more than the analysis itself.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel
 from pydantic_core import from_json
 from sqlalchemy import (
@@ -38,20 +41,9 @@ from sqlalchemy import (
 
 from syncd.model import Link, Person, PullRequest, Release, Review, Sprint, WorkItem
 from syncd.store import schema
+from syncd.store._transitions import ColumnsBuilder, TransitionColumns, micros
 
 _FETCH = 5000
-
-
-class TransitionRow(NamedTuple):
-    """A `Transition` without its bookkeeping columns (change id, seq, author)."""
-
-    item_id: str
-    field: str  # TransitionField value
-    from_value: str | None
-    to_value: str | None
-    from_string: str | None
-    to_string: str | None
-    at: datetime
 
 
 @dataclass
@@ -63,9 +55,8 @@ class StoreSnapshot:
     sprints: list[Sprint]
     releases: list[Release]
     links: list[Link]
-    transitions: list[TransitionRow]
+    history: TransitionColumns  # transitions by item, then time
     people: list[Person]
-    history: dict[str, list[TransitionRow]] | None = None  # transitions grouped by item, when read so
     item_by_id: dict[str, WorkItem] | None = None  # the live items by id, when read so
 
 
@@ -93,15 +84,15 @@ def _raw(conn: Connection, query: Select[Any]) -> Iterator[Sequence[Any]]:
         yield from rows
 
 
-def _raw_chunks(conn: Connection, query: Select[Any]) -> Iterator[Sequence[Sequence[Any]]]:
-    """`_raw`'s rows, a list of up to `_FETCH` at a time."""
+def _raw_chunks(conn: Connection, query: Select[Any], size: int = _FETCH) -> Iterator[Sequence[Sequence[Any]]]:
+    """`_raw`'s rows, a list of up to `size` at a time."""
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     cursor = dbapi.cursor(name="syncd_snapshot") if conn.dialect.name == "postgresql" else dbapi.cursor()
     try:
         cursor.execute(sql)
-        while rows := cursor.fetchmany(_FETCH):
+        while rows := cursor.fetchmany(size):
             yield rows
     finally:
         cursor.close()
@@ -241,38 +232,27 @@ def _models(conn: Connection, table: Table, model: Any, skip: tuple[str, ...], w
     return out
 
 
-def _transition_rows(conn: Connection, fields: Iterable[str] | None,
-                     live: Container[str]) -> tuple[list[TransitionRow], dict[str, list[TransitionRow]]]:
+def _transition_rows(conn: Connection, fields: Iterable[str] | None, live: Iterable[str]) -> TransitionColumns:
     t = schema.transitions
-    # Physical order, then grouped and sorted per item here: cheaper than ORDER BY over the table.
+    # Physical order, then sorted by item and time in numpy: cheaper than ORDER BY over the table.
     q = select(t.c.item_id, t.c.field, t.c.from_value, t.c.to_value, t.c.from_string, t.c.to_string, t.c.at)
     if fields is not None:
         q = q.where(t.c.field.in_(sorted(set(fields))))
-    shared: dict[str | None, str | None] = {None: None}
-    groups: dict[str, list[TransitionRow]] = {}
-    make = TransitionRow._make
-    fromiso = datetime.fromisoformat
-    for item_id, fld, fv, tv, fs, ts, at in _raw(conn, q):
-        rows = groups.get(item_id)
-        if rows is None:
-            if item_id not in live:  # a removed item's history
-                continue
-            groups[item_id] = rows = []
-        # changelog values repeat endlessly (status names, sprint lists, points): keep one copy each
-        fv = shared.setdefault(fv, fv)
-        tv = shared.setdefault(tv, tv)
-        fs = shared.setdefault(fs, fs)
-        ts = shared.setdefault(ts, ts)
-        at = fromiso(at + "+00:00") if type(at) is str else _utc(at)
-        rows.append(make((rows[0].item_id if rows else item_id, shared.setdefault(fld, fld), fv, tv, fs, ts, at)))
-    out: list[TransitionRow] = []
-    by_item: dict[str, list[TransitionRow]] = {}
-    for item_id in sorted(groups):
-        rows = groups[item_id]
-        rows.sort(key=lambda r: r.at)
-        by_item[item_id] = rows
-        out.extend(rows)
-    return out, by_item
+    build = ColumnsBuilder(live)
+    for chunk in _raw_chunks(conn, q, 1000):  # small fetches: the rows stay in the CPU cache
+        item_ids, fields_, fv, tv, fs, ts, at = zip(*chunk, strict=True)
+        build.add(item_ids, fields_, (fv, tv, fs, ts), _micros(at))
+    return build.columns()
+
+
+def _micros(at: Sequence[Any]) -> npt.NDArray[np.int64]:
+    """Microseconds since the epoch of stored times: SQLite's naive UTC ISO text parsed by numpy, else each."""
+    if all(type(a) is str for a in at):
+        try:
+            return np.array(at, dtype="datetime64[us]").astype(np.int64)
+        except ValueError:  # not plain ISO text: each on its own
+            pass
+    return np.array([micros(_utc(a)) for a in at], dtype=np.int64)  # type: ignore[arg-type]
 
 
 def _pulls(conn: Connection) -> list[PullRequest]:
@@ -320,16 +300,15 @@ def _read(engine: Engine, transition_fields: Iterable[str] | None, live_at: date
                 live_filter = live_filter | schema.items.c.id.in_(late)
             items = _models(conn, schema.items, WorkItem, ("content_hash", "raw", "removed_at"), live_filter)
             live = {i.id: i for i in items}  # what is live, and the index analysis wants anyway
-            transitions, history = _transition_rows(conn, transition_fields, live)
+            history = _transition_rows(conn, transition_fields, live)
             snap = StoreSnapshot(
                 items=items,
                 pulls=[p for p in _pulls(conn) if p.item_id in live],
                 sprints=_models(conn, schema.sprints, Sprint, ("content_hash", "raw")),
                 releases=_models(conn, schema.releases, Release, ("content_hash", "raw")),
                 links=[lk for lk in _models(conn, schema.links, Link, ()) if lk.from_id in live],
-                transitions=transitions,
-                people=_models(conn, schema.people, Person, ()),
                 history=history,
+                people=_models(conn, schema.people, Person, ()),
                 item_by_id=live,
             )
         finally:

@@ -226,7 +226,7 @@ def test_a_moment_after_every_change_gives_back_the_stored_records() -> None:
     at3 = snapshot_at(snap, day(3))
     assert all(a is b for a, b in zip(at3.items, snap.items, strict=True))
     assert all(a is b for a, b in zip(at3.pulls, snap.pulls, strict=True)) and at3.links == snap.links
-    assert at3.transitions is snap.transitions and at3.history == snap.history
+    assert at3.history is snap.history  # the same columns (`transitions` is built from them on each read)
     assert [(s.id, s.state) for s in at3.sprints] == [(later.id, SprintState.FUTURE)]
     assert at3.as_of is not None and "1 sprints" in " ".join(at3.as_of.notes)
     at30 = snapshot_at(snap, day(30))  # after the sprint started too: nothing to say
