@@ -118,7 +118,9 @@ def load_context(settings: Settings, store: Store, *, now: datetime, freeze_snap
     acks = [_pinned(a, baselines.get(a.at.astimezone(tz).date())) if a.red_signal_ids is None else a
             for a in acks]
     analysis = analysed(snapshot, now, acks)
-    return ReportContext(settings=settings, snapshot=snapshot, analysis=analysis, now=now)
+    # the reports read the histories the analysis built (and the facts it worked out), not new ones
+    shared: dict[str, Any] = {"hist": analysis.histories} if analysis.histories is not None else {}
+    return ReportContext(settings=settings, snapshot=snapshot, analysis=analysis, now=now, shared=shared)
 
 
 def _pinned(ack: RiskAck, then: Analysis | None) -> RiskAck:

@@ -267,7 +267,8 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
                     sprints=sprints, flow=flows, risks=risks, release_of=release_of,
                     work_limits=work_limits(flows, rules, settings.thresholds),
                     stages=stages,
-                    themes=themes, hygiene=hygiene, accepted=accepted, pinned_acks=pinned, teams=ctx.teams)
+                    themes=themes, hygiene=hygiene, accepted=accepted, pinned_acks=pinned, teams=ctx.teams,
+                    histories=hist)
 
 
 def _on_track(forecast: Forecast, target: date | None) -> bool | None:

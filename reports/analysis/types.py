@@ -28,10 +28,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 from syncd.model import RiskAck
 from syncd.reports.goals import Goal
+
+if TYPE_CHECKING:
+    from syncd.reports.analysis.history import Histories
 
 T = TypeVar("T")
 
@@ -887,6 +890,9 @@ class Analysis:
     accepted: list[Theme] = field(default_factory=list)  # acknowledged and not worse: shown, not raised
     pinned_acks: list[RiskAck] = field(default_factory=list)  # acks first applied here, with their baseline
     teams: TeamMap = field(default_factory=TeamMap)  # each item's team, as dependencies cross them
+    # the point-in-time histories of the snapshot the analysis read (what it worked out is kept there):
+    # a report of the same snapshot asks them again rather than working everything out a second time
+    histories: Histories | None = field(default=None, repr=False, compare=False)
 
     @property
     def signal_count(self) -> int:

@@ -102,3 +102,16 @@ def test_cumulative_flow_ends_with_the_sprint_reports_completed_and_carried(ctx:
     assert int(done) == items("Completed")
     assert int(todo) + int(doing) == items("Not completed (carried over)")
     assert int(total) == items("Committed at start") + items("Added after start") - items("Removed during sprint")
+
+
+def test_reports_read_the_analysis_histories(ctx: ReportContext) -> None:
+    """The reports of a context ask the histories the analysis built (its facts already worked out),
+    and say what they say with histories of their own."""
+    from dataclasses import replace
+
+    hist = ctx.analysis.histories
+    assert hist is not None and ctx.shared["hist"] is hist and hist.snap is ctx.snapshot
+    for kind, audience in (("retrospective", None), ("status", "engineering"), ("sprint-review", None)):
+        own = replace(ctx, shared={})  # a new Histories, built by the report
+        assert render_from(ctx, None, kind, audience).markdown == render_from(own, None, kind, audience).markdown
+        assert own.shared["hist"] is not hist
