@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta, tzinfo
+from functools import partial
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,7 @@ from syncd.reports.analysis.teams import Teams, forecast_sample, team_map
 from syncd.reports.analysis.themes import apply_acks, risk_themes
 from syncd.reports.analysis.types import (
     Analysis,
+    Deferred,
     Forecast,
     GoalAnalysis,
     ItemsByDate,
@@ -133,6 +135,10 @@ def _phases(snap: Snapshot, forecasts: _Forecasts, part: ScopePart) -> list[Phas
     return out
 
 
+def _phases_of(phases: Deferred[dict[str, list[PhaseForecast]]], goal_id: str) -> list[PhaseForecast]:
+    return phases.get()[goal_id]
+
+
 def _releases_in_view(join: ReleaseJoin, now: datetime, weeks: int) -> list[JoinedRelease]:
     """Releases not yet in production that have a fix version or milestone (by due date), then those
     released to production in the window (newest first): each joined release once."""
@@ -222,8 +228,10 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
             id=rel.id, name=rel.name, target=rel.due, items=items, url=rel.url, release=rel,
             progress=scope_progress, forecast=forecasts.of(items, inputs, rel.due)))
 
-    # after the releases: a phase with a release's remaining items gets the release's forecast, not the reverse
-    phases = {part.id: _phases(snap, forecasts, part) for part in goal_parts}
+    # after the releases: a phase with a release's remaining items gets the release's forecast, not the reverse.
+    # Only the timeline shows phases: every goal's are worked out (in goal order) when the first is read;
+    # nothing after this line asks `forecasts`, so they come out as they would here.
+    all_phases = Deferred(lambda: {part.id: _phases(snap, forecasts, part) for part in goal_parts})
 
     sprints = sprint_reports(snap, hist, now, settings.velocity_sprints, capacity, settings.forecast_weeks, teams, tz)
     team_of = team_map(snap, teams)
@@ -251,7 +259,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
             on_track=_on_track(part.forecast, part.target),
             metric=metrics[key],
             status=scope_status("goal", part.forecast, part.target, mine, part.progress.funnel), risks=mine,
-            phases=phases[part.id]))
+            phase_forecasts=Deferred(partial(_phases_of, all_phases, part.id))))
     release_results = []
     for part in release_parts:
         assert part.release is not None

@@ -75,10 +75,13 @@ class Teams:
         configured, team_of, done, active = self.configured, self._team_of, self._done, self._active
         # one visit per scope item of the snapshot (100,000 in a big store): lookups held in locals
         for item in snap.scope_items:
-            team = assign_team(item, configured, boards) if configured else item.project
-            team_of[item.id] = team
-            if team is None:
-                continue
+            if configured:
+                team = assign_team(item, configured, boards)
+                team_of[item.id] = team
+                if team is None:
+                    continue
+            else:  # each project is a team: `team_of` says so without a table
+                team = item.project
             f = facts[item.id]
             started, done_at = f.started, f.done_at
             first = started  # the earlier of started and done
@@ -93,7 +96,7 @@ class Teams:
 
     def team_of(self, item: WorkItem) -> str | None:
         """The team that does the item's work (None: no configured team holds it)."""
-        return self._team_of.get(item.id, item.project if not self.configured else None)
+        return self._team_of.get(item.id) if self.configured else item.project
 
     def done_times(self, teams: Sequence[str]) -> list[datetime]:
         """Completion times of the teams' items, oldest first."""

@@ -789,7 +789,13 @@ class GoalAnalysis:
     metric: MetricValue
     status: Status
     risks: list[Risk]  # most severe first
-    phases: list[PhaseForecast] = field(default_factory=list)  # its epics, by key; items in no epic last
+    # its epics, by key; items in no epic last: worked out when first read (the timeline shows them)
+    phase_forecasts: Deferred[list[PhaseForecast]] = field(default_factory=lambda: Deferred(list))
+
+    @property
+    def phases(self) -> list[PhaseForecast]:
+        """The goal's phases (its epics, by key; items in no epic last), each with its own forecast."""
+        return self.phase_forecasts.get()
 
 
 @dataclass(frozen=True, slots=True)

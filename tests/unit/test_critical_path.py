@@ -88,7 +88,9 @@ def test_a_goals_phases_are_its_epics_each_with_its_own_forecast() -> None:
     loose = p.item(created=day(0))
     g = goal(Selector(projects=("WID",)), target=date(2026, 12, 31))
     an = analyse(p.snapshot(), [g], Settings(), day(7 * 12 + 1))
+    assert an.goals[0].phase_forecasts._make is not None  # only the timeline shows them: worked out when read
     phases = an.goals[0].phases
+    assert an.goals[0].phase_forecasts._make is None and an.goals[0].phases is phases  # then kept
     assert [ph.epic.key if ph.epic else None for ph in phases] == [e1.key, e2.key, None]
     assert [(ph.items, ph.remaining) for ph in phases] == [(6 + len(left1), 3), (6 + 1, 1), (1, 1)]
     assert sum(ph.items for ph in phases) == an.goals[0].progress.counts.items_total
