@@ -59,6 +59,9 @@ class ReleaseClock:
         # part record id -> whether its joined release is in production (fix versions and milestones)
         self.in_production = {p.id: j.state == ReleaseState.RELEASED for j in join.releases for p in j.parts
                               if p.kind != ReleaseKind.RELEASE}
+        # item id -> its code state, kept: a scope's delivery and its funnel each ask, and items sit in
+        # a goal and a release (`code_state`; a clock serves one snapshot)
+        self.code_states: dict[str, CodeState | None] = {}
 
     def tracks(self, repo: str) -> bool:
         """True when the repository publishes releases."""
@@ -91,6 +94,14 @@ def code_state(snap: Snapshot, item: WorkItem, clock: ReleaseClock) -> CodeState
     pr_ids = snap.pulls_implementing.get(item.id)
     if not pr_ids:
         return None
+    known = clock.code_states
+    if item.id in known:
+        return known[item.id]
+    state = known[item.id] = _code_state(snap, item, pr_ids, clock)
+    return state
+
+
+def _code_state(snap: Snapshot, item: WorkItem, pr_ids: Sequence[str], clock: ReleaseClock) -> CodeState | None:
     pulls = [snap.pull_by_item[p] for p in pr_ids]
     merged = [p for p in pulls if p.state == PullState.MERGED]
     if not merged or any(p.state == PullState.OPEN for p in pulls):

@@ -71,6 +71,7 @@ class Teams:
         self._team_of: dict[str, str | None] = {}
         self._done: dict[str, list[datetime]] = {}
         self._active: dict[str, datetime] = {}
+        self._weekly: dict[tuple[tuple[str, ...], datetime, int], tuple[list[int], str | None]] = {}
         boards = sprint_boards(snap)
         configured, team_of, done, active = self.configured, self._team_of, self._done, self._active
         # one visit per scope item of the snapshot (100,000 in a big store): lookups held in locals
@@ -108,6 +109,15 @@ class Teams:
         """When the first of the teams first started or finished an item."""
         return min((self._active[t] for t in teams if t in self._active), default=None)
 
+    def weekly(self, teams: Sequence[str], now: datetime, window: int) -> tuple[list[int], str | None]:
+        """The teams' `weekly_sample` (kept: most scopes of an analysis share a team)."""
+        key = (tuple(teams), now, window)
+        found = self._weekly.get(key)
+        if found is None:
+            found = self._weekly[key] = weekly_sample(self.done_times(teams), self.active_since(teams), now, window,
+                                                      f"team {' + '.join(teams)}")
+        return list(found[0]), found[1]
+
     def people(self, teams: Sequence[str]) -> int | None:
         """The teams' configured headcount (None unless every one of them has it)."""
         counts = [self.configured[t].people if t in self.configured else None for t in teams]
@@ -132,7 +142,7 @@ def forecast_sample(teams: Teams, items: Sequence[WorkItem], facts: Mapping[str,
     label = " + ".join(names)
     team_done = teams.done_times(names)
     people = teams.people(names)
-    weeks, refused = weekly_sample(team_done, teams.active_since(names), now, window, f"team {label}")
+    weeks, refused = teams.weekly(names, now, window)
     if refused:
         return Sample(method=ForecastMethod.TEAM_SHARE, team=label, window_weeks=window, weeks=weeks, refused=refused,
                       people=people)
