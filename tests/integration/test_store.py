@@ -220,3 +220,28 @@ def test_sqlite_uses_wal(sqlite_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     eng = create_engine(sqlite_url)
     assert "items" in inspect(eng).get_table_names()
+
+
+def test_enum_values_are_stored_as_their_text(sqlite_url: str) -> None:
+    """The model's enums reach SQLite as plain text (bound through registered sqlite3 adapters, issue 18 item 3):
+    the values the reports' SQL and older rows hold, typed text."""
+    s = Store(sqlite_url)
+    s.upgrade()
+    tr = Transition(item_id="j:7", change_id="9", seq=1, field=TransitionField.SPRINT, from_value=None,
+                    to_value="1", at=datetime(2026, 1, 5, tzinfo=UTC))
+    lk = Link(from_id="j:7", kind=LinkKind.BLOCKED_BY, to_key="WID-1", to_category=StatusCategory.DONE)
+    s.apply_batch("j", Batch(items=[full_item()], transitions=[tr], links=[lk]))
+    with s.engine.connect() as conn:
+        got = conn.exec_driver_sql(
+            "SELECT i.source_type, typeof(i.source_type), i.kind, i.status_category, t.field, typeof(t.field), "
+            "l.kind, l.to_category FROM items i JOIN transitions t ON t.item_id = i.id "
+            "JOIN links l ON l.from_id = i.id").one()
+    assert tuple(got) == ("jira", "text", "bug", "in_progress", "sprint", "text", "blocked_by", "done")
+
+
+def test_a_row_lacking_a_column_is_refused_by_name(store: Store) -> None:
+    """The bulk writer names the column a row lacks (a ValueError, which `apply_batch` reports as a StoreError)."""
+    from syncd.store import schema
+
+    with store.engine.begin() as conn, pytest.raises(ValueError, match="people row lacks display_name"):
+        store._writer.write(conn, schema.people, [{"id": "j:x", "source": "j", "email": None}], key="id")
