@@ -207,7 +207,7 @@ class Store:
         # Items: count new/updated/unchanged against stored hashes, then upsert changed ones.
         item_rows = []
         for item in _dedupe(batch.items, lambda i: i.id):
-            row = item.model_dump(mode="python")
+            row = _row(item)
             row["content_hash"] = content_hash(item)
             row["raw"] = _raw_text(item)
             row["removed_at"] = datetime.now(UTC) if item.removed else None
@@ -226,12 +226,10 @@ class Store:
                 result.unchanged += 1
         self._upsert(conn, schema.items, "id", changed)
 
-        self._upsert(conn, schema.pulls, "item_id", [
-            _with_hash(p, mode="json_children") for p in _dedupe(batch.pulls, lambda p: p.item_id)
-        ])
+        self._upsert(conn, schema.pulls, "item_id", [_with_hash(p) for p in _dedupe(batch.pulls, lambda p: p.item_id)])
         self._upsert(conn, schema.sprints, "id", [_with_hash(s) for s in _dedupe(batch.sprints, lambda s: s.id)])
         self._upsert(conn, schema.releases, "id", [_with_hash(r) for r in _dedupe(batch.releases, lambda r: r.id)])
-        people_rows = [p.model_dump(mode="python") for p in _dedupe(batch.people, lambda p: p.id)]
+        people_rows = [vars(p) for p in _dedupe(batch.people, lambda p: p.id)]
         if people_rows:
             self._upsert_plain(conn, schema.people, "id", people_rows)
 
@@ -240,15 +238,12 @@ class Store:
         link_owners = sorted(owners | {lk.from_id for lk in batch.links})
         for chunk in _chunks(link_owners):
             conn.execute(delete(schema.links).where(schema.links.c.from_id.in_(chunk)))
-        link_rows = [lk.model_dump(mode="python") for lk in _dedupe(batch.links, lambda lk: (lk.from_id, lk.kind, lk.to_key))]
+        link_rows = [vars(lk) for lk in _dedupe(batch.links, lambda lk: (lk.from_id, lk.kind, lk.to_key))]
         self._writer.write(conn, schema.links, link_rows)
         tr_owners = sorted(owners | {t.item_id for t in batch.transitions})
         for chunk in _chunks(tr_owners):
             conn.execute(delete(schema.transitions).where(schema.transitions.c.item_id.in_(chunk)))
-        tr_rows = [
-            t.model_dump(mode="python")
-            for t in _dedupe(batch.transitions, lambda t: (t.item_id, t.change_id, t.field, t.seq))
-        ]
+        tr_rows = [vars(t) for t in _dedupe(batch.transitions, lambda t: (t.item_id, t.change_id, t.field, t.seq))]
         self._writer.write(conn, schema.transitions, tr_rows)
 
         if batch.removed_ids:
@@ -444,14 +439,17 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.splitlines()[0].split())[:300] if text else exc.__class__.__name__
 
 
-def _with_hash(record: BaseModel, mode: str = "python") -> dict[str, Any]:
-    row = record.model_dump(mode="json" if mode == "json_children" else "python")
-    if mode == "json_children":
-        # nested review models are stored as JSON; keep scalar timestamps as datetimes
-        py = record.model_dump(mode="python")
-        for k, v in py.items():
-            if not isinstance(v, list):
-                row[k] = v
+def _row(record: BaseModel) -> dict[str, Any]:
+    """A record's fields as the store binds them: its own values (what `model_dump(mode="python")` copies,
+    minus the copying: these records hold no nested models), nested reviews as their JSON form."""
+    row = dict(vars(record))
+    if isinstance(record, PullRequest):  # stored as JSON: timestamps as text, states as values
+        row["reviews"] = [r.model_dump(mode="json") for r in record.reviews]
+    return row
+
+
+def _with_hash(record: BaseModel) -> dict[str, Any]:
+    row = _row(record)
     row["content_hash"] = content_hash(record)
     row["raw"] = _raw_text(record)
     return row
