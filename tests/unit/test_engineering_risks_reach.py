@@ -131,3 +131,15 @@ def test_the_email_attaches_the_csv_and_stays_under_the_budget(tmp_path: Path,
 def test_a_csv_cell_is_never_read_as_a_formula(text: str) -> None:
     assert csv_cell(text) == "'" + text
     assert csv_cell("WID-12 is blocked") == "WID-12 is blocked"
+
+
+def test_every_delivery_format_attaches_the_csv_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncd.delivery import FORMATS, build_message
+
+    monkeypatch.setattr(status_engineering, "MAX_ROWS", 2)
+    report = render_report("status", "engineering", _input(build_world(), tmp_path))
+    for fmt in FORMATS:
+        msg = build_message(report, fmt, sender="syncd@example.com", recipients=["lead@example.com"],
+                            date=datetime(2026, 11, 20, 12, tzinfo=UTC))
+        attached = [p for p in msg.iter_attachments() if p.get_filename() == CSV]
+        assert len(attached) == 1 and attached[0].get_payload(decode=True) == report.files[CSV], fmt
