@@ -37,6 +37,7 @@ from syncd.model import (
     ReleaseKind,
     Review,
     ReviewState,
+    SourceType,
     StatusCategory,
     WorkItem,
     make_id,
@@ -62,7 +63,7 @@ def person_from_user(source: str, user: Json | None, where: str = "user") -> Per
     if pid is None or user is None:
         return None
     name = text(user.get("name"), f"{where}.name") or str(user["login"])
-    return Person(id=pid, source=source, display_name=name, email=text(user.get("email"), f"{where}.email") or None)
+    return Person.trusted(id=pid, source=source, display_name=name, email=text(user.get("email"), f"{where}.email") or None)
 
 
 def is_pull(issue: Json) -> bool:
@@ -121,8 +122,10 @@ def item_from_issue(source: str, repo: str, issue: Json) -> WorkItem:
     assignee, where = (issue.get("assignee"), "assignee") if issue.get("assignee") else \
         ((assignees[0], "assignees[0]") if assignees else (None, "assignee"))
     labels = array(issue.get("labels"), "labels")
-    return WorkItem(
-        id=make_id(source, remote), source=source, source_type="github", remote_id=remote,
+    # every value below was read by the typed readers of `connectors.payload` (or is ours): built without
+    # validating it again (`Record.trusted`; issue 18 item 3)
+    return WorkItem.trusted(
+        id=make_id(source, remote), source=source, source_type=SourceType.GITHUB, remote_id=remote,
         key=f"{repo}#{number}", project=repo, kind=item_kind(issue),
         title=text(issue.get("title"), "title") or "", status=state, status_category=category,
         resolution=resolution,
@@ -161,7 +164,7 @@ _ROLLUP = {"SUCCESS": CheckConclusion.SUCCESS, "FAILURE": CheckConclusion.FAILUR
 def review_from_node(source: str, node: Json, where: str = "review") -> Review:
     """A Review from a GraphQL review node."""
     node = obj(node, where)
-    return Review(author_id=user_id(source, node.get("author"), f"{where}.author"),
+    return Review.trusted(author_id=user_id(source, node.get("author"), f"{where}.author"),
                   state=_REVIEW.get(str(node.get("state")), ReviewState.COMMENTED),
                   submitted_at=stamp(node.get("submittedAt"), f"{where}.submittedAt"))
 
@@ -224,7 +227,7 @@ def pull_from_graphql(source: str, item_id: str, node: Json, title: str | None, 
                   f"reviewRequests.nodes[{i}].requestedReviewer") for i, r in enumerate(_nodes(node, "reviewRequests"))]
     head = text(node.get("headRefName"), "headRefName")
     keys = jira_keys([text(title, "title"), text(body, "body"), *messages], projects, pattern, branches=[head])
-    pr = PullRequest(
+    pr = PullRequest.trusted(
         item_id=item_id, state=state, draft=bool(node.get("isDraft")), merged_at=stamp(node.get("mergedAt"), "mergedAt"),
         merged_by_id=user_id(source, node.get("mergedBy"), "mergedBy"), head_branch=head,
         base_branch=text(node.get("baseRefName"), "baseRefName"), head_sha=text(node.get("headRefOid"), "headRefOid"),
@@ -234,7 +237,7 @@ def pull_from_graphql(source: str, item_id: str, node: Json, title: str | None, 
         requested_reviewer_ids=[rid for r, where in requested if (rid := user_id(source, r, where))],
         checks=_ROLLUP.get(str(head_rollup(node)), CheckConclusion.NEUTRAL), linked_keys=keys, raw=node,
     )
-    links = [Link(from_id=item_id, kind=LinkKind.IMPLEMENTS, to_key=k) for k in keys]
+    links = [Link.trusted(from_id=item_id, kind=LinkKind.IMPLEMENTS, to_key=k) for k in keys]
     people = {}
     users = [(node.get("mergedBy"), "mergedBy"), *((r.get("author"), f"reviews.nodes[{i}].author") for i, r in enumerate(reviews)),
              *requested]
@@ -250,7 +253,7 @@ def release_from_milestone(source: str, repo: str, m: Json, where: str = "milest
     m = obj(m, where)
     number = _milestone_number(m, where)
     closed = m.get("state") == "closed"
-    return Release(
+    return Release.trusted(
         id=milestone_id(source, repo, number), source=source,
         remote_id=ident(m["id"], f"{where}.id") if m.get("id") is not None else str(number),
         kind=ReleaseKind.MILESTONE, project=repo, name=text(m.get("title"), f"{where}.title") or "",
@@ -267,7 +270,7 @@ def release_from_release(source: str, repo: str, r: Json, where: str = "release"
     remote = ident(r.get("id"), f"{where}.id")
     published = stamp(r.get("published_at"), f"{where}.published_at")
     released = bool(published) and not r.get("draft")
-    return Release(
+    return Release.trusted(
         id=make_id(source, f"release:{repo}:{remote}"), source=source, remote_id=remote, kind=ReleaseKind.RELEASE,
         project=repo, name=text(r.get("name"), f"{where}.name") or text(r.get("tag_name"), f"{where}.tag_name") or "",
         description=text(r.get("body"), f"{where}.body") or None,

@@ -43,14 +43,20 @@ _HISTORY_NAMES = {"status": TransitionField.STATUS, "sprint": TransitionField.SP
                   "parent": TransitionField.PARENT, "epic link": TransitionField.EPIC, "link": TransitionField.LINK}
 
 
-def _history_field(item: Json, fm: FieldMap) -> TransitionField | None:
+def _custom_ids(fm: FieldMap) -> dict[str | None, TransitionField]:
+    """The modelled custom fields by their ids on this site."""
+    return {fm.sprint: TransitionField.SPRINT, fm.points: TransitionField.ESTIMATE,
+            fm.flagged: TransitionField.FLAGGED, fm.epic_link: TransitionField.EPIC}
+
+
+def _history_field(item: Json, fm: FieldMap, custom: dict[str | None, TransitionField] | None = None
+                   ) -> TransitionField | None:
     """Which modelled field a change is of: by `fieldId` where the history gives it (Cloud), else by name
-    (Server/DC and older payloads), so a text field named "Sprint" is not taken for the sprint field."""
+    (Server/DC and older payloads), so a text field named "Sprint" is not taken for the sprint field.
+    `custom`: `_custom_ids(fm)`, when the caller has it."""
     fid = str(item.get("fieldId") or "")
     if fid:
-        custom = {fm.sprint: TransitionField.SPRINT, fm.points: TransitionField.ESTIMATE,
-                  fm.flagged: TransitionField.FLAGGED, fm.epic_link: TransitionField.EPIC}
-        return custom.get(fid) or _HISTORY_IDS.get(fid)
+        return (custom if custom is not None else _custom_ids(fm)).get(fid) or _HISTORY_IDS.get(fid)
     name = str(item.get("field") or "").lower()
     if name in fm.point_names:
         return TransitionField.ESTIMATE
@@ -64,6 +70,8 @@ def transitions_from_histories(source: str, issue_id: str, histories: list[Json]
     Raises PayloadError (naming `where[n]...`) for a history of the wrong shape.
     """
     item_id = make_id(source, issue_id)
+    custom = _custom_ids(fm)
+    authors: list[tuple[Any, str | None]] = []  # user objects read, and their ids (an issue has few authors)
     for n, history in enumerate(objects(histories, where)):
         at = stamp(history.get("created"), f"{where}[{n}].created")
         if at is None:
@@ -71,15 +79,21 @@ def transitions_from_histories(source: str, issue_id: str, histories: list[Json]
         # recorded Cloud payloads have histories without an id: their time and place name them instead
         change_id = (ident(history["id"], f"{where}[{n}].id") if history.get("id") is not None
                      else f"{at.isoformat()}/{n}")
-        author = person_id(source, history.get("author"), f"{where}[{n}].author")
+        user = history.get("author")
+        for met, author in authors:  # noqa: B007 - the one found is kept by the break
+            if met == user:
+                break
+        else:
+            author = person_id(source, user, f"{where}[{n}].author")
+            authors.append((user, author))
         at_utc = at.astimezone(UTC)  # what the model's UtcDatetime validation would make of it
         for seq, change in enumerate(objects(history.get("items"), f"{where}[{n}].items")):
-            kind = _history_field(change, fm)
+            kind = _history_field(change, fm, custom)
             if kind is None:
                 continue
             # every value is already of its field's type (ids and texts as str, the field an enum member, the
-            # time aware UTC), so validating would only confirm it: a 10k first sync builds some 34,000 (issue 18)
-            yield Transition.model_construct(
+            # time aware UTC): built without validating it again (`Record.trusted`; issue 18 item 3)
+            yield Transition.trusted(
                 item_id=item_id, change_id=change_id, seq=seq, field=kind,
                 from_value=_s(change.get("from")), to_value=_s(change.get("to")),
                 from_string=_s(change.get("fromString")), to_string=_s(change.get("toString")),
@@ -88,10 +102,26 @@ def transitions_from_histories(source: str, issue_id: str, histories: list[Json]
 
 
 def history_authors(source: str, histories: list[Json], where: str = "changelog.histories") -> list[Person]:
-    """The people who made these changes."""
-    people = (person_from_jira(source, h.get("author"), f"{where}[{n}].author")
-              for n, h in enumerate(array(histories, where)) if isinstance(h, dict))
-    return [p for p in people if p]
+    """The people who made these changes, each once (the last history's copy, where the first one named them).
+
+    A user object equal to one already read gives the same Person, so it is read once (issue 18 item 3: a 10k
+    first sync's 37,000 histories name a few authors per issue)."""
+    people: dict[str, Person] = {}
+    met: list[tuple[Any, Person | None]] = []
+    for n, history in enumerate(array(histories, where)):
+        if not isinstance(history, dict):
+            continue
+        user = history.get("author")
+        for seen, person in met:  # noqa: B007 - the one found is kept by the break
+            if seen == user:
+                break
+        else:
+            person = person_from_jira(source, user, f"{where}[{n}].author")
+            met.append((user, person))
+        if person is not None:
+            people[person.id] = person
+    return list(people.values())
+
 
 
 def embedded_changelog(payload: Json) -> tuple[list[Any], int]:

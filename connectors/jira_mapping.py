@@ -41,6 +41,7 @@ from syncd.model import (
     Person,
     Release,
     ReleaseKind,
+    SourceType,
     Sprint,
     SprintState,
     StatusCategory,
@@ -119,9 +120,8 @@ def person_from_jira(source: str, user: Json | None, where: str = "user") -> Per
     if pid is None or user is None:
         return None
     name = text(user.get("displayName"), f"{where}.displayName") or text(user.get("name"), f"{where}.name") or pid
-    # every value is a str (or None) read by the typed readers above, so pydantic's validation would only
-    # confirm it: a 10k first sync builds some 43,000 of these, one per user object met (issue 18)
-    return Person.model_construct(id=pid, source=source, display_name=name,
+    # every value is a str (or None) read by the typed readers above: built without validation (`trusted`)
+    return Person.trusted(id=pid, source=source, display_name=name,
                                   email=text(user.get("emailAddress"), f"{where}.emailAddress") or None)
 
 
@@ -146,7 +146,7 @@ def sprint_from_jira(source: str, payload: Json, board_name: str | None = None, 
     remote = ident(p.get("id"), f"{where}.id")
     board_key = "originBoardId" if p.get("originBoardId") is not None else "boardId"
     board = p.get(board_key)
-    return Sprint(
+    return Sprint.trusted(
         id=sprint_id(source, remote), source=source, remote_id=remote,
         board_id=ident(board, f"{where}.{board_key}") if board is not None else None, board_name=board_name,
         name=text(p.get("name"), f"{where}.name") or "", goal=text(p.get("goal"), f"{where}.goal") or None,
@@ -186,7 +186,7 @@ def release_from_version(source: str, project: str, payload: Json, site_url: str
     released = bool(p.get("released"))
     rdate = day(p.get("releaseDate"), f"{where}.releaseDate")
     released_at = datetime(rdate.year, rdate.month, rdate.day, tzinfo=UTC) if (released and rdate) else None
-    return Release(
+    return Release.trusted(
         id=version_id(source, remote), source=source, remote_id=remote, kind=ReleaseKind.VERSION,
         project=project, name=text(p.get("name"), f"{where}.name") or "",
         description=text(p.get("description"), f"{where}.description") or None,
@@ -265,7 +265,7 @@ def links_from_issue(source: str, payload: Json, projects: Collection[str] | Non
         far_id = target.get("id")
         to_key = ident(target.get("key"), f"{where}.{side}.key")
         foreign = synced is not None and to_key.rsplit("-", 1)[0].upper() not in synced
-        out.append(Link(from_id=me, kind=kind, to_key=to_key,
+        out.append(Link.trusted(from_id=me, kind=kind, to_key=to_key,
                         to_id=make_id(source, ident(far_id, f"{where}.{side}.id")) if far_id is not None else None,
                         **(_far_end(target, f"{where}.{side}") if foreign else {})))
     return out
@@ -323,8 +323,10 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str,
                 for n, v in enumerate(objects(f.get("fixVersions"), "fields.fixVersions"))]
     people = [p for p in (person_from_jira(source, f.get("assignee"), "fields.assignee"),
                           person_from_jira(source, f.get("reporter"), "fields.reporter")) if p]
-    item = WorkItem(
-        id=make_id(source, remote), source=source, source_type="jira", remote_id=remote, key=key,
+    # every value below was read by the typed readers of `connectors.payload` (or is ours): built without
+    # validating it again (`Record.trusted`; issue 18 item 3)
+    item = WorkItem.trusted(
+        id=make_id(source, remote), source=source, source_type=SourceType.JIRA, remote_id=remote, key=key,
         project=project, kind=fm.kind_of(f.get("issuetype")), title=text(f.get("summary"), "fields.summary") or "",
         status=text(status.get("name"), "fields.status.name") or "Unknown", status_category=status_category(status),
         resolution=text(obj(f.get("resolution"), "fields.resolution").get("name"), "fields.resolution.name"),

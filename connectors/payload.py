@@ -134,7 +134,11 @@ def array(value: Any, where: str) -> list[Any]:
 
 def objects(value: Any, where: str) -> list[Json]:
     """A list of objects ([] when absent; null entries are left out)."""
-    return [obj(v, f"{where}[{n}]") for n, v in enumerate(array(value, where)) if v is not None]
+    values = array(value, where)
+    plain = [v for v in values if v.__class__ is dict]
+    if len(plain) == len(values):  # the usual case, without naming each entry's place for an error not raised
+        return plain
+    return [obj(v, f"{where}[{n}]") for n, v in enumerate(values) if v is not None]
 
 
 def text(value: Any, where: str) -> str | None:
