@@ -73,13 +73,15 @@ def item_row(inp: ReportInput, ref: ItemRef, points: float | None = None) -> dic
 def _sprint_view(inp: ReportInput, rep: SprintReport) -> dict[str, Any]:
     entries = [*rep.committed, *rep.added]
     seen: set[str] = set()
-    rows = []
+    removed = {r.item.id for r in rep.removed}
+    listed = []
     for e in sorted(entries, key=lambda e: (e.done, e.item.key)):
-        if e.item.id in seen or any(r.item.id == e.item.id for r in rep.removed):
+        if e.item.id in seen or e.item.id in removed:
             continue
         seen.add(e.item.id)
-        rows.append(item_row(inp, e.item, e.points_at_end))
-    return {"r": rep, "rows": rows[:MAX_ROWS], "more": max(0, len(rows) - MAX_ROWS)}
+        listed.append(e)
+    rows = [item_row(inp, e.item, e.points_at_end) for e in listed[:MAX_ROWS]]  # rows shown only: each is costly
+    return {"r": rep, "rows": rows, "more": max(0, len(listed) - MAX_ROWS)}
 
 
 def _goal_view(inp: ReportInput, g: Any) -> dict[str, Any]:
@@ -90,27 +92,33 @@ def _goal_view(inp: ReportInput, g: Any) -> dict[str, Any]:
             "rows": [item_row(inp, ref) for ref in remaining[:MAX_ROWS]], "more": max(0, len(remaining) - MAX_ROWS)}
 
 
-def _blocked(inp: ReportInput) -> list[dict[str, Any]]:
+def _blocked(inp: ReportInput) -> tuple[list[dict[str, Any]], int]:
+    """The first `MAX_ROWS` open items waiting on open work, by key, and how many wait in all."""
     snap = inp.snapshot
-    rows = []
+    rows: list[dict[str, Any]] = []
+    total = 0
     waiting = set(snap.blockers_of) | set(snap.external_blockers_of)
     for item_id in sorted(waiting, key=lambda i: snap.item_by_id[i].key if i in snap.item_by_id else i):
         item = snap.item_by_id.get(item_id)
         if item is None or item.status_category == StatusCategory.DONE:
             continue
-        cells: list[Md] = [md_concat([inp.key_link(item_ref(snap, b)), f" ({b.status})"])
-                           for b in open_blockers(inp, item_id)]
-        cells += [external_ref(inp, lk) for lk in open_external_blockers(inp, item_id)]
-        if not cells:
+        blockers, external = open_blockers(inp, item_id), open_external_blockers(inp, item_id)
+        if not blockers and not external:
             continue
+        total += 1
+        if len(rows) == MAX_ROWS:  # counted, not rendered
+            continue
+        cells: list[Md] = [md_concat([inp.key_link(item_ref(snap, b)), f" ({b.status})"]) for b in blockers]
+        cells += [external_ref(inp, lk) for lk in external]
         ref = item_ref(snap, item)
         rows.append({"key": inp.key_link(ref), "title": inp.linkify(item.title), "owner": ref.assignee or "—",
                      "blockers": md_concat([x for n, c in enumerate(cells) for x in (c, "; " if n < len(cells) - 1 else "")])})
-    return rows
+    return rows, total
 
 
-def _aging(inp: ReportInput) -> list[dict[str, Any]]:
-    """In-progress work the stale-work or aging-wip rule flags, by the same limits (`Analysis.work_limits`)."""
+def _aging(inp: ReportInput) -> tuple[list[dict[str, Any]], int]:
+    """The first `MAX_ROWS` of the in-progress work the stale-work or aging-wip rule flags, by the same
+    limits (`Analysis.work_limits`), oldest first, and how many it flags in all."""
     limits = inp.analysis.work_limits
     found = []
     for team, metrics in inp.analysis.flow.by_team.items():
@@ -123,9 +131,10 @@ def _aging(inp: ReportInput) -> list[dict[str, Any]]:
             stale = item.status_category == StatusCategory.IN_PROGRESS and idle > limits.stale_days
             if aging or stale:
                 found.append((w, idle))
+    shown = sorted(found, key=lambda f: (-f[0].age_days, f[0].item.key))[:MAX_ROWS]
     return [{"key": inp.key_link(w.item), "title": inp.linkify(w.item.title), "owner": w.item.assignee or "—",
              "age": format_number(w.age_days, 0), "idle": format_number(idle, 0), "status": w.item.status}
-            for w, idle in sorted(found, key=lambda f: (-f[0].age_days, f[0].item.key))]
+            for w, idle in shown], len(found)
 
 
 def _aging_rule(inp: ReportInput) -> str:
@@ -146,10 +155,11 @@ def _aging_rule(inp: ReportInput) -> str:
 
 
 def _carry_over(inp: ReportInput) -> tuple[SprintReport | None, list[dict[str, Any]]]:
+    """The last closed sprint and the rows of its first `MAX_ROWS` items not completed."""
     closed = next((r for r in inp.analysis.sprints if r.sprint.state == SprintState.CLOSED), None)
     if closed is None:
         return None, []
-    return closed, [item_row(inp, e.item, e.points_at_end) for e in closed.not_completed]
+    return closed, [item_row(inp, e.item, e.points_at_end) for e in closed.not_completed[:MAX_ROWS]]
 
 
 RISKS_CSV_COLUMNS = ("section", "theme_id", "theme", "team", "severity", "rule", "signal", "items", "owner", "link",
@@ -194,16 +204,16 @@ def engineering(inp: ReportInput) -> Built:
         counts = by_team.setdefault(team_of[h.id], {})
         counts[h.rule] = counts.get(h.rule, 0) + 1
     closed, carried = _carry_over(inp)
-    blocked, aging = _blocked(inp), _aging(inp)
+    (blocked, blocked_total), (aging, aging_total) = _blocked(inp), _aging(inp)
     capped = len(hygiene) > MAX_ROWS or any(len(t.signals) > MAX_ROWS for t in [*themes, *accepted])
     slug = report_slug("status", "engineering", inp.scope)
     files = {f"{slug}-risks.csv": risks_csv(inp, themes, accepted, hygiene)} if capped else {}
     md = render_markdown(
         "status-engineering.md.j2", tz=inp.tz, today=a.today, flow=a.flow,
         sprints=[_sprint_view(inp, r) for r in current], goals=[_goal_view(inp, g) for g in goals_in_scope(inp)],
-        blocked=blocked[:MAX_ROWS], blocked_more=max(0, len(blocked) - MAX_ROWS),
-        aging=aging[:MAX_ROWS], aging_more=max(0, len(aging) - MAX_ROWS), aging_rule=_aging_rule(inp),
-        closed=closed, carried=carried[:MAX_ROWS], carried_more=max(0, len(carried) - MAX_ROWS),
+        blocked=blocked, blocked_more=blocked_total - len(blocked),
+        aging=aging, aging_more=aging_total - len(aging), aging_rule=_aging_rule(inp),
+        closed=closed, carried=carried, carried_more=len(closed.not_completed) - len(carried) if closed else 0,
         themes=[theme_line(inp, t, links=True, evidence_rows=MAX_ROWS) for t in themes], signals_total=len(risks),
         themed_total=len(risks) - len(hygiene), fold_after=FOLD_AFTER, risks_file=next(iter(files), None),
         accepted=[theme_line(inp, t, links=True, evidence_rows=MAX_ROWS) for t in accepted],
