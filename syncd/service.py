@@ -245,8 +245,8 @@ def create_app(settings: Settings, store: Store, *,
             known = ", ".join(audiences) or "none"
             return _error(400, f"report {kind}: unknown audience {audience!r} (known: {known})")
         fmt = request.query_params.get("format", "html")
-        if fmt not in ("html", "md"):
-            return _error(400, f"unknown format {fmt!r} (use html or md)")
+        if fmt not in ("html", "md", "csv"):
+            return _error(400, f"unknown format {fmt!r} (use html, md or csv)")
         try:
             now = datetime.fromisoformat(request.query_params["now"]) if "now" in request.query_params else clock()
         except ValueError:
@@ -271,6 +271,13 @@ def create_app(settings: Settings, store: Store, *,
         if fmt == "md":
             return PlainTextResponse(_inline_charts(rendered.markdown, rendered.charts, html=False),
                                      media_type="text/markdown; charset=utf-8")
+        if fmt == "csv":  # the report's CSV file: the engineering report's every signal, when it lists only some
+            sheet = next((name for name in rendered.files if name.endswith(".csv")), None)
+            if sheet is None:
+                return _error(404, f"report {kind}: no CSV (the engineering status report has one when it lists "
+                                   "only some of its signals)")
+            return Response(rendered.files[sheet], media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{sheet}"'})
         return Response(_inline_charts(rendered.html, rendered.charts, html=True), media_type="text/html; charset=utf-8")
 
     async def sync_start(request: Request) -> Response:

@@ -142,6 +142,26 @@ def test_every_report_kind_is_served(service: tuple[str, Store]) -> None:
     assert 'src="data:image/png;base64,' in html.text
 
 
+def test_the_engineering_reports_csv_is_served_when_the_report_lists_only_some_signals(
+        service: tuple[str, Store], monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv
+    import io
+
+    from syncd.reports.catalogue import status_engineering
+
+    url, _ = service
+    missing = get(url, "/reports/status", audience="engineering", format="csv")
+    assert missing.status_code == 404 and "no CSV" in missing.json()["error"]  # every signal fits the page
+    monkeypatch.setattr(status_engineering, "MAX_ROWS", 2)
+    r = get(url, "/reports/status", audience="engineering", format="csv")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == 'attachment; filename="status-engineering-risks.csv"'
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    md = get(url, "/reports/status", audience="engineering", format="md").text
+    assert rows and f"**All {len(rows)} signals are in status-engineering-risks.csv**" in md
+    assert get(url, "/reports/status", audience="executive", format="csv").status_code == 404
+
+
 def test_report_request_errors_are_one_line(service: tuple[str, Store]) -> None:
     url, _ = service
     cases = [("/reports/nope", {}, 404, "unknown report kind 'nope'"),
