@@ -321,8 +321,9 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str,
         ignored[fm.points] = f"expected a number, got {kind_of(f.get(fm.points))}"
     releases = [release_from_version(source, project, v, site_url, f"fields.fixVersions[{n}]")
                 for n, v in enumerate(objects(f.get("fixVersions"), "fields.fixVersions"))]
-    people = [p for p in (person_from_jira(source, f.get("assignee"), "fields.assignee"),
-                          person_from_jira(source, f.get("reporter"), "fields.reporter")) if p]
+    assignee = person_from_jira(source, f.get("assignee"), "fields.assignee")
+    reporter = person_from_jira(source, f.get("reporter"), "fields.reporter")
+    people = [p for p in (assignee, reporter) if p]
     # every value below was read by the typed readers of `connectors.payload` (or is ours): built without
     # validating it again (`Record.trusted`; issue 18 item 3)
     item = WorkItem.trusted(
@@ -335,8 +336,7 @@ def item_from_jira(source: str, payload: Json, fm: FieldMap, site_url: str,
         labels=[_label(x, f"fields.labels[{n}]") for n, x in enumerate(array(f.get("labels"), "fields.labels"))],
         components=[text(c.get("name"), f"fields.components[{n}].name") or ""
                     for n, c in enumerate(objects(f.get("components"), "fields.components"))],
-        assignee_id=person_id(source, f.get("assignee"), "fields.assignee"),
-        reporter_id=person_id(source, f.get("reporter"), "fields.reporter"),
+        assignee_id=assignee.id if assignee else None, reporter_id=reporter.id if reporter else None,
         created=required_stamp(f.get("created"), "fields.created"),
         updated=required_stamp(f.get("updated"), "fields.updated"),
         resolved=stamp(f.get("resolutiondate"), "fields.resolutiondate"), due=day(f.get("duedate"), "fields.duedate"),

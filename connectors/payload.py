@@ -189,6 +189,8 @@ def stamp(value: Any, where: str) -> datetime | None:
         out = datetime.fromisoformat(value)
     except ValueError:
         raise PayloadError(where, f"not a timestamp: {shown(value)}") from None
+    if out.tzinfo is UTC:  # `Z`, `+00:00`, `+0000`: nothing more to check
+        return out
     if out.tzinfo is None or out.utcoffset() is None:
         raise PayloadError(where, f"timestamp without a time zone: {shown(value)}")
     try:

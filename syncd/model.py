@@ -115,7 +115,7 @@ class Record(BaseModel):
         UTC (a naive one is refused), enum values to their members, absent fields to their defaults; a missing
         required field or an unknown one raises TypeError. The record equals the validated one, field for field.
         """
-        shape = _shape(cls)
+        shape = _SHAPES.get(cls) or _shape(cls)
         if not (shape.required <= values.keys() <= shape.names):
             missing, unknown = shape.required - values.keys(), values.keys() - shape.names
             raise TypeError(f"{cls.__name__}: missing {sorted(missing)}, unknown {sorted(unknown)}")
