@@ -162,17 +162,21 @@ def repo_pairs(snap: Snapshot, jira_projects: Mapping[str, Sequence[str]]) -> di
     for r in snap.releases:
         if r.kind != ReleaseKind.VERSION:
             source_of.setdefault(r.project, r.source)
+    by_id = snap.item_by_id
     for link in snap.links:
         if link.kind != LinkKind.IMPLEMENTS:
             continue
-        pr = snap.item_by_id.get(link.from_id)
-        target = (snap.item_by_id.get(link.to_id) if link.to_id else None) or snap.item_by_key.get(link.to_key)
+        pr = by_id.get(link.from_id)
+        target = (by_id.get(link.to_id) if link.to_id else None) or snap.item_by_key.get(link.to_key)
         if pr is None or target is None or pr.kind != ItemKind.PULL_REQUEST or target.source_type != SourceType.JIRA:
             continue
         allowed = jira_projects.get(pr.source)
         if allowed and target.project not in allowed:
             continue
-        votes.setdefault(pr.project, Counter())[target.project] += 1
+        counted = votes.get(pr.project)
+        if counted is None:  # not setdefault(..., Counter()): that builds a Counter for every link
+            counted = votes[pr.project] = Counter()
+        counted[target.project] += 1
     out: dict[str, str] = {}
     for repo, source in source_of.items():
         counted = votes.get(repo)

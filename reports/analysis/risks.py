@@ -7,7 +7,7 @@ over-commitment, overdue, carry-over, bug-inflow. Work-level rules (items and pu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cached_property
@@ -75,9 +75,9 @@ class RiskContext:
         return self.hist.facts()
 
     @cached_property
-    def started(self) -> dict[str, datetime | None]:
-        """When each item first went in progress (built once: each scope's critical path reads it)."""
-        return {i: f.started for i, f in self.facts.items()}
+    def started(self) -> Mapping[str, datetime | None]:
+        """When each item first went in progress (each scope's critical path reads it)."""
+        return _Started(self.facts)
 
     def ref(self, item: WorkItem) -> ItemRef:
         """How a risk names an item."""
@@ -103,6 +103,22 @@ class RiskContext:
             releases.update(self.release_of.get(r, r) for r in item.release_ids)
             sprints.update(s for s in item.sprint_ids if s in self.current_sprints)
         return Attribution(goal_ids=goals, release_ids=releases, sprint_ids=sprints)
+
+
+class _Started(Mapping[str, datetime | None]):
+    """Item id -> when it first went in progress: a view of the facts, not a copy of 100,000 entries."""
+
+    def __init__(self, facts: Mapping[str, ItemFacts]) -> None:
+        self._facts = facts
+
+    def __getitem__(self, item_id: str) -> datetime | None:
+        return self._facts[item_id].started
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
 
 
 Rule = Callable[[RiskContext, RuleConfig], list[Risk]]
