@@ -48,6 +48,9 @@ def parse_points(value: str | None) -> float | None:
         return None
 
 
+_NONE = np.iinfo(np.int64).min  # no such change (in the per-item arrays of `_status_marks`)
+
+
 class ItemFacts(NamedTuple):
     """When an item started (first in progress) and finished (became done for the last time)."""
 
@@ -110,10 +113,17 @@ class Histories:
         unknown = ItemFacts(None, None)  # not started, not done: shared, as most open items are
         for item in self.snap.items:
             g = index(item.id)
-            started = (item.created if g in created_start else first_start.get(g)) if g is not None else None
+            started: datetime | None = None
+            finished: datetime | None = None
+            if g is not None:
+                if created_start[g]:
+                    started = item.created
+                elif (u := first_start[g]) is not None:
+                    started = moment(u)
+                if (u := last_done[g]) is not None:
+                    finished = moment(u)
             current = item.status_category
             if current == done:
-                finished = last_done.get(g) if g is not None else None
                 out[item.id] = ItemFacts(started, finished or item.resolved or item.updated)
             elif started is not None:
                 out[item.id] = ItemFacts(started, None)
@@ -124,31 +134,37 @@ class Histories:
         self._facts = self.snap.memo["facts"] = out
         return out
 
-    def _status_marks(self) -> tuple[set[int], dict[int, datetime], dict[int, datetime]]:
-        """From the status changes, by item group of `snap.history`: the items whose first change leaves an
-        in-progress status (started on creation), each item's first change into in progress and last into done.
+    def _status_marks(self) -> tuple[list[bool], list[int | None], list[int | None]]:
+        """From the status changes, by item group of `snap.history`: whether the first change leaves an
+        in-progress status (started on creation), the first change into in progress and the last into done
+        (microseconds; None: no such change).
         """
         cols = self.snap.history
-        if STATUS not in cols.fields:
-            return set(), {}, {}
-        rows = np.flatnonzero(cols.field == cols.fields.index(STATUS))
-        groups = cols.groups()[rows]
-        from_code, to_code = cols.from_string[rows], cols.to_string[rows]
-        # the category of every status name the changelog uses, looked up once per name
-        codes = np.unique(np.concatenate([from_code, to_code])).tolist()
-        cats = [self.category(cols.strings[c]) for c in codes]
-        lookup = np.zeros(len(cols.strings), dtype=np.int8)  # 1 in progress, 2 done
-        lookup[codes] = [1 if c is StatusCategory.IN_PROGRESS else 2 if c is StatusCategory.DONE else 0 for c in cats]
-        first = np.r_[True, groups[1:] != groups[:-1]] if len(rows) else np.zeros(0, dtype=bool)
-        created_start = set(groups[first & (lookup[from_code] == 1)].tolist())
-        into = lookup[to_code]
-        starts, done = groups[into == 1], groups[into == 2]
-        start_at, done_at = cols.at[rows[into == 1]], cols.at[rows[into == 2]]
-        first_start = np.r_[True, starts[1:] != starts[:-1]] if len(starts) else np.zeros(0, dtype=bool)
-        last_done = np.r_[done[1:] != done[:-1], True] if len(done) else np.zeros(0, dtype=bool)
-        return (created_start,
-                {g: moment(u) for g, u in zip(starts[first_start].tolist(), start_at[first_start].tolist(), strict=True)},
-                {g: moment(u) for g, u in zip(done[last_done].tolist(), done_at[last_done].tolist(), strict=True)})
+        # per distinct change (a few hundred): a status change? the categories it leaves and enters
+        status, left, entered = [], [], []
+        for fld, _, _, from_string, to_string in cols.changes:
+            status.append(fld == STATUS)
+            left.append(fld == STATUS and self.category(from_string) is StatusCategory.IN_PROGRESS)
+            cat = self.category(to_string) if fld == STATUS else None
+            entered.append(1 if cat is StatusCategory.IN_PROGRESS else 2 if cat is StatusCategory.DONE else 0)
+        n = len(cols)
+        created_start = np.zeros(n, dtype=bool)
+        first_start = np.full(n, _NONE, dtype=np.int64)
+        last_done = np.full(n, _NONE, dtype=np.int64)
+        rows = np.flatnonzero(np.array(status, dtype=bool)[cols.change]) if cols.changes else np.zeros(0, np.int64)
+        if len(rows):
+            change, groups = cols.change[rows], cols.groups()[rows]
+            first = np.r_[True, groups[1:] != groups[:-1]]
+            created_start[groups[first & np.array(left, dtype=bool)[change]]] = True
+            into = np.array(entered, dtype=np.int8)[change]
+            starts, start_groups = rows[into == 1], groups[into == 1]
+            first = np.r_[True, start_groups[1:] != start_groups[:-1]] if len(starts) else np.zeros(0, dtype=bool)
+            first_start[start_groups[first]] = cols.at[starts[first]]
+            dones, done_groups = rows[into == 2], groups[into == 2]
+            last = np.r_[done_groups[1:] != done_groups[:-1], True] if len(dones) else np.zeros(0, dtype=bool)
+            last_done[done_groups[last]] = cols.at[dones[last]]
+        return (created_start.tolist(), [None if u == _NONE else u for u in first_start.tolist()],
+                [None if u == _NONE else u for u in last_done.tolist()])
 
     def status_at(self, item: WorkItem, at: datetime) -> str:
         """The item's status name at `at` (its first recorded status before any change).

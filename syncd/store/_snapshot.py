@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -240,19 +241,18 @@ def _transition_rows(conn: Connection, fields: Iterable[str] | None, live: Itera
         q = q.where(t.c.field.in_(sorted(set(fields))))
     build = ColumnsBuilder(live)
     for chunk in _raw_chunks(conn, q, 1000):  # small fetches: the rows stay in the CPU cache
-        item_ids, fields_, fv, tv, fs, ts, at = zip(*chunk, strict=True)
-        build.add(item_ids, fields_, (fv, tv, fs, ts), _micros(at))
+        build.add(chunk, _micros(list(map(itemgetter(6), chunk))))
     return build.columns()
 
 
-def _micros(at: Sequence[Any]) -> npt.NDArray[np.int64]:
+def _micros(at: list[Any]) -> npt.NDArray[np.int64]:
     """Microseconds since the epoch of stored times: SQLite's naive UTC ISO text parsed by numpy, else each."""
     if all(type(a) is str for a in at):
         try:
             return np.array(at, dtype="datetime64[us]").astype(np.int64)
         except ValueError:  # not plain ISO text: each on its own
             pass
-    return np.array([micros(_utc(a)) for a in at], dtype=np.int64)  # type: ignore[arg-type]
+    return np.array([micros(_utc(a)) for a in at], dtype=np.int64)  # type: ignore[arg-type]  # never None
 
 
 def _pulls(conn: Connection) -> list[PullRequest]:

@@ -14,6 +14,7 @@ from array import array
 from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -42,28 +43,36 @@ def micros(at: datetime) -> int:
 
 def moment(us: int) -> datetime:
     """The UTC datetime `us` microseconds after the epoch."""
+    if 0 <= us < _FAST_UNTIL:
+        return _fromtimestamp(us / 1_000_000, UTC)
     return _EPOCH + timedelta(microseconds=us)
 
 
+# `fromtimestamp` of the seconds as a float is exact to the microsecond before 2106 (the float's error
+# stays under half a microsecond below 2**32 s) and half the cost of adding a timedelta to the epoch
+_FAST_UNTIL = 2**32 * 1_000_000
+_fromtimestamp = datetime.fromtimestamp
+
+
 IntArray = npt.NDArray[np.int64]
+Change = tuple[str, str | None, str | None, str | None, str | None]  # field, from/to value, from/to string
 
 
 class TransitionColumns(Mapping[str, list[TransitionRow]]):
     """Each item's transitions, oldest first, by item id (items in id order); read-only.
 
-    Row r belongs to `item_ids[g]` for `offsets[g] <= r < offsets[g + 1]`; `field[r]` indexes
-    `fields`, `from_value[r]` .. `to_string[r]` index `strings` (0 is None), `at[r]` is in
-    microseconds since the epoch. An item's rows are built on first access and kept.
+    Row r belongs to `item_ids[g]` for `offsets[g] <= r < offsets[g + 1]`. What changed is
+    `changes[change[r]]` (field, from value, to value, from string, to string: at 100,000 items, 630,000
+    rows share some 800 of them), when is `at[r]`, in microseconds since the epoch. An item's rows
+    are built on first access and kept.
     """
 
-    def __init__(self, item_ids: list[str], offsets: IntArray, fields: list[str], field: npt.NDArray[np.uint8],
-                 strings: list[str | None], values: tuple[npt.NDArray[np.int32], ...], at: IntArray) -> None:
+    def __init__(self, item_ids: list[str], offsets: IntArray, changes: list[Change],
+                 change: npt.NDArray[np.int32], at: IntArray) -> None:
         self.item_ids = item_ids
         self.offsets = offsets
-        self.fields = fields
-        self.field = field
-        self.strings = strings
-        self.from_value, self.to_value, self.from_string, self.to_string = values
+        self.changes = changes
+        self.change = change
         self.at = at
         self.index = {item_id: g for g, item_id in enumerate(item_ids)}  # item id -> its group
         self._bounds = array("q", offsets.astype(np.int64).tobytes())  # Python ints when indexed, 8 bytes each
@@ -73,13 +82,8 @@ class TransitionColumns(Mapping[str, list[TransitionRow]]):
     def from_rows(cls, rows: Iterable[Any]) -> TransitionColumns:
         """Columns of transitions (`Transition` records or `TransitionRow`s), sorted by item, then time."""
         build = ColumnsBuilder()
-        chunk: list[Any] = []
-        for t in rows:
-            chunk.append((t.item_id, str(t.field), t.from_value, t.to_value, t.from_string, t.to_string,
-                          micros(t.at)))
-        if chunk:
-            item_ids, fields, fv, tv, fs, ts, at = zip(*chunk, strict=True)
-            build.add(item_ids, fields, (fv, tv, fs, ts), np.array(at, dtype=np.int64))
+        build.add([(t.item_id, str(t.field), t.from_value, t.to_value, t.from_string, t.to_string, micros(t.at))
+                   for t in rows])
         return build.columns()
 
     # -- the mapping ----------------------------------------------------------------------------
@@ -110,14 +114,9 @@ class TransitionColumns(Mapping[str, list[TransitionRow]]):
 
     def _rows(self, g: int) -> list[TransitionRow]:
         lo, hi = self._bounds[g], self._bounds[g + 1]
-        return self._make(self.item_ids[g], lo, hi)
-
-    def _make(self, item_id: str, lo: int, hi: int) -> list[TransitionRow]:
-        s, f, new = self.strings, self.fields, tuple.__new__
-        return [new(TransitionRow, (item_id, f[a], s[b], s[c], s[d], s[e], _EPOCH + timedelta(microseconds=u)))
-                for a, b, c, d, e, u in zip(self.field[lo:hi].tolist(), self.from_value[lo:hi].tolist(),
-                                            self.to_value[lo:hi].tolist(), self.from_string[lo:hi].tolist(),
-                                            self.to_string[lo:hi].tolist(), self.at[lo:hi].tolist(), strict=True)]
+        item_id, changes, new = self.item_ids[g], self.changes, tuple.__new__
+        return [new(TransitionRow, (item_id, *changes[c], moment(u)))
+                for c, u in zip(self.change[lo:hi].tolist(), self.at[lo:hi].tolist(), strict=True)]
 
     # -- whole-table questions ------------------------------------------------------------------
 
@@ -133,77 +132,74 @@ class TransitionColumns(Mapping[str, list[TransitionRow]]):
         """The item group (index into `item_ids`) of every row."""
         return np.repeat(np.arange(len(self.item_ids), dtype=np.int64), np.diff(self.offsets))
 
+    def of_fields(self, fields: Collection[str]) -> npt.NDArray[np.bool_]:
+        """Which rows are of one of `fields`."""
+        wanted = np.fromiter((c[0] in fields for c in self.changes), dtype=bool, count=len(self.changes))
+        return wanted[self.change]
+
     def present_fields(self) -> set[str]:
         """The fields that have transitions."""
-        return {self.fields[c] for c in np.unique(self.field).tolist()}
+        return {self.changes[c][0] for c in np.unique(self.change).tolist()}
 
     def changed_after(self, at: datetime, field: str | None = None) -> list[str]:
         """Ids of the items (in id order) with a transition later than `at` (of `field` only, if given)."""
         later = self.at > micros(at)
         if field is not None:
-            later &= self.field == (self.fields.index(field) if field in self.fields else -1)
+            later &= self.of_fields((field,))
         groups = np.unique(self.groups()[later])
         return [self.item_ids[g] for g in groups.tolist()]
 
     def cut(self, live: Container[str], at: datetime, fields: Collection[str]) -> TransitionColumns:
         """The transitions of `live` items at or before `at` of `fields`; `self` when that is all of them."""
         keep_item = np.fromiter((i in live for i in self.item_ids), dtype=bool, count=len(self.item_ids))
-        keep_field = np.fromiter((f in fields for f in self.fields), dtype=bool, count=len(self.fields))
-        keep = keep_item[self.groups()] & keep_field[self.field] & (self.at <= micros(at))
+        keep = keep_item[self.groups()] & self.of_fields(fields) & (self.at <= micros(at))
         if keep.all():
             return self
         counts = np.add.reduceat(keep.astype(np.int64), self.offsets[:-1]) if len(self.at) else keep_item[:0]
         held = np.flatnonzero(counts)
         offsets = np.zeros(len(held) + 1, dtype=np.int64)
         np.cumsum(counts[held], out=offsets[1:])
-        return TransitionColumns([self.item_ids[g] for g in held.tolist()], offsets, self.fields, self.field[keep],
-                                 self.strings, tuple(v[keep] for v in self._values()), self.at[keep])
-
-    def _values(self) -> tuple[npt.NDArray[np.int32], ...]:
-        return self.from_value, self.to_value, self.from_string, self.to_string
+        return TransitionColumns([self.item_ids[g] for g in held.tolist()], offsets, self.changes, self.change[keep],
+                                 self.at[keep])
 
 
 class ColumnsBuilder:
-    """Collects transitions chunk by chunk (the columns of one fetch each), then sorts them into `TransitionColumns`.
+    """Collects transitions a chunk of rows at a time, then sorts them into `TransitionColumns`.
 
-    Every repeated string (item ids, fields, status names, sprint lists, points) gets one code;
-    `map` over a dict does the coding, numpy the sorting: nothing in Python runs once per row.
-    With `items`, only their transitions are kept (others are read and left out), and the item ids
-    are those very strings (not a second copy of each read from the store).
+    A row is (item id, field, from value, to value, from string, to string, at in microseconds or
+    as the store's ISO text). Item ids and changes are coded by `map` over a dict and `at` parsed
+    by numpy: nothing in Python runs once per row. With `items`, only their transitions are kept
+    (others are read and left out), and the item ids are those very strings (not a second copy of
+    each read from the store).
     """
 
     def __init__(self, items: Iterable[str] | None = None) -> None:
         self._items = _Codes(zip(items, count())) if items is not None else _Codes()
         self._only = len(self._items) if items is not None else None
-        self._fields = _Codes()
-        self._strings = _Codes({None: 0})
-        self._item = array("i")
-        self._field = array("B")
-        self._values = tuple(array("i") for _ in range(4))
+        self._changes: _Codes = _Codes()
+        self._item: list[npt.NDArray[np.int32]] = []
+        self._change: list[npt.NDArray[np.int32]] = []
         self._at: list[IntArray] = []
 
-    def add(self, item_ids: Sequence[str], fields: Sequence[str], values: Sequence[Sequence[str | None]],
-            at: IntArray) -> None:
-        """Append one chunk: item ids, fields, the four from/to columns, `at` in microseconds."""
-        self._item.extend(map(self._items.__getitem__, item_ids))
-        self._field.extend(map(self._fields.__getitem__, fields))
-        for codes, column in zip(self._values, values, strict=True):
-            codes.extend(map(self._strings.__getitem__, column))
-        self._at.append(at)
+    def add(self, rows: Sequence[Sequence[Any]], at: IntArray | None = None) -> None:
+        """Append a chunk of rows; `at`: their times in microseconds, when not the rows' last column."""
+        n = len(rows)
+        self._item.append(np.fromiter(map(self._items.__getitem__, map(_ITEM, rows)), dtype=np.int32, count=n))
+        self._change.append(np.fromiter(map(self._changes.__getitem__, map(_CHANGE, rows)), dtype=np.int32, count=n))
+        self._at.append(at if at is not None else np.array(list(map(_AT, rows)), dtype=np.int64))
 
     def columns(self) -> TransitionColumns:
         """The columns sorted by item id, then time (ties in the order added)."""
-        if len(self._fields) > 255:
-            raise ValueError("more than 255 transition fields")
         ids = list(self._items)
         kept = len(ids) if self._only is None else self._only
         # each row's item rank in id order; rows of items not kept rank last, and are cut off below
         rank = np.full(len(ids), kept, dtype=np.int32)
         by_id = sorted(range(kept), key=ids.__getitem__)
         rank[by_id] = np.arange(kept, dtype=np.int32)
-        key = rank[np.frombuffer(self._item, dtype=np.int32)]
+        key = rank[np.concatenate(self._item)] if self._item else np.zeros(0, dtype=np.int32)
         at = np.concatenate(self._at) if self._at else np.zeros(0, dtype=np.int64)
-        self._at = []
+        change = np.concatenate(self._change) if self._change else np.zeros(0, dtype=np.int32)
+        self._item, self._at, self._change = [], [], []
         # two stable sorts: by time, then by item, ties kept in the order read
         by_time = np.argsort(at, kind="stable")
         order = by_time[np.argsort(key[by_time], kind="stable")]
@@ -213,10 +209,11 @@ class ColumnsBuilder:
         held = np.flatnonzero(counts)
         offsets = np.zeros(len(held) + 1, dtype=np.int64)
         np.cumsum(counts[held], out=offsets[1:])
-        values = tuple(np.frombuffer(v, dtype=np.int32)[order] for v in self._values)
-        return TransitionColumns([ids[by_id[r]] for r in held.tolist()], offsets, list(self._fields),
-                                 np.frombuffer(self._field, dtype=np.uint8)[order], list(self._strings), values,
+        return TransitionColumns([ids[by_id[r]] for r in held.tolist()], offsets, list(self._changes), change[order],
                                  at[order])
+
+
+_ITEM, _CHANGE, _AT = itemgetter(0), itemgetter(slice(1, 6)), itemgetter(6)
 
 
 class _Codes(dict[Any, int]):

@@ -5,13 +5,11 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, datetime, timedelta, timezone
 
-import numpy as np
-
 from syncd.model import StatusCategory, Transition, TransitionField
 from syncd.reports.analysis.history import Histories, ItemFacts
 from syncd.reports.data import Snapshot
 from syncd.store import TransitionColumns, TransitionRow
-from syncd.store._transitions import ColumnsBuilder, micros
+from syncd.store._transitions import ColumnsBuilder, micros, moment
 from tests.unit.analysis_factories import Plan, day
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -55,9 +53,8 @@ def test_records_and_other_offsets_give_the_same_rows() -> None:
 
 def test_the_builder_keeps_only_the_given_items_and_the_cut_keeps_what_a_moment_had() -> None:
     build = ColumnsBuilder(["b", "a"])
-    hours = np.array([micros(T + timedelta(hours=h)) for h in (1, 3, 2)], dtype=np.int64)
-    build.add(["z", "a", "b"], ["status", "status", "status"],
-              (["1", "1", "1"], ["3", "3", "3"], ["To Do"] * 3, ["In Progress"] * 3), hours)
+    build.add([(i, "status", "1", "3", "To Do", "In Progress", micros(T + timedelta(hours=h)))
+               for i, h in (("z", 1), ("a", 3), ("b", 2))])
     cols = build.columns()
     assert list(cols) == ["a", "b"]  # z's row left out
     assert cols["b"] == [row("b", "status", "1", "3", "To Do", "In Progress", 2)]
@@ -107,3 +104,12 @@ def test_facts_from_the_status_columns_match_a_hand_worked_answer() -> None:
         g.id: ItemFacts(None, None),
     }
     assert snap.items[0].status_category == StatusCategory.DONE
+
+
+def test_moments_round_trip_to_the_microsecond() -> None:
+    cases = [datetime(2026, 3, 2, 9, 0, 0, us, tzinfo=UTC) for us in (0, 1, 499_999, 500_000, 999_999)]
+    cases += [datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), datetime(2106, 2, 7, 6, 28, 16, 1, tzinfo=UTC),
+              datetime(2999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)]
+    for dt in cases:
+        back = moment(micros(dt))
+        assert back == dt and back.tzinfo is UTC and back.microsecond == dt.microsecond
