@@ -63,6 +63,10 @@ def parse_date(value: Any, where: str = "date") -> date | None:
     return day(value, where)
 
 
+# nodes that end with a line (a tuple: a node's `type` may be anything in an untrusted payload, even unhashable)
+_BLOCKS = ("paragraph", "heading", "listItem", "codeBlock", "blockquote", "taskItem")
+
+
 def adf_text(node: Any) -> str:
     """Plain text of an Atlassian Document Format value (v3), or the string itself (v2 wiki).
 
@@ -77,15 +81,18 @@ def adf_text(node: Any) -> str:
 
     def walk(n: Any) -> None:
         if isinstance(n, dict):
-            if n.get("type") == "text":
+            kind = n.get("type")
+            if kind == "text":
                 out.append(str(n.get("text", "")))
-            elif n.get("type") == "hardBreak":
+            elif kind == "hardBreak":
                 out.append("\n")
-            elif n.get("type") == "taskItem":  # an action item: its state as a Markdown checkbox (launch sign-offs)
+            elif kind == "taskItem":  # an action item: its state as a Markdown checkbox (launch sign-offs)
                 attrs = n.get("attrs")
                 out.append("- [x] " if isinstance(attrs, dict) and attrs.get("state") == "DONE" else "- [ ] ")
-            walk(n.get("content"))  # a list of nodes; anything else holds no text
-            if n.get("type") in ("paragraph", "heading", "listItem", "codeBlock", "blockquote", "taskItem"):
+            content = n.get("content")  # a list of nodes; anything else holds no text
+            if content is not None:
+                walk(content)
+            if kind in _BLOCKS:
                 out.append("\n")
         elif isinstance(n, list):
             for child in n:
