@@ -70,8 +70,8 @@ def _dumped(value: Any) -> str | None:
 _FLOAT_CODES = (ord("g"), ord("g") | 0x80)
 
 
-def _payload_text(raw: Any, finite: bool = False) -> str | None:
-    """A raw payload as JSON text (orjson) when it holds no NUL, lone surrogate or non-finite number, else None
+def _payload_text(raw: Any, finite: bool = False) -> bytes | None:
+    """A raw payload as JSON (orjson's UTF-8 bytes, which the store binds as they are) when it holds no NUL, lone surrogate or non-finite number, else None
     (may say None wrongly). orjson encodes about 6x faster than the stdlib (issue 18: the stdlib's dump of
     every payload was a sixth of a replayed first sync) but writes a non-finite number as null, so those are
     looked for in the payload's marshal dump (`_finite`); `finite`: the batch's dump already found none
@@ -82,7 +82,7 @@ def _payload_text(raw: Any, finite: bool = False) -> str | None:
         return None
     if b"\\u0000" in dumped or not (finite or _finite(raw)):
         return None
-    return dumped.decode()
+    return dumped
 
 
 def _finite(value: Any) -> bool:
@@ -242,7 +242,7 @@ def _keep_payload_texts(records: list[BaseModel]) -> bool:
         raw = record.__dict__.get("raw")
         if raw is not None and isinstance(record, RawRecord):
             try:
-                record.keep_raw_json(orjson.dumps(raw).decode())
+                record.keep_raw_json(orjson.dumps(raw))
             except orjson.JSONEncodeError:  # what only the stdlib encodes (an integer beyond 64 bits)
                 return False
     return True

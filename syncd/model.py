@@ -149,19 +149,20 @@ class Record(BaseModel):
 class RawRecord(Record):
     """A record kept with the raw payload it was mapped from (work items, pull requests, sprints, releases)."""
 
-    # (payload, its JSON text) once something encoded the raw payload (the sync's storability check does): the
-    # store binds that text instead of encoding the payload again, while `raw` is still that very payload
-    _raw_json: tuple[Any, str] | None = PrivateAttr(default=None)
+    # (payload, its JSON: text, or orjson's UTF-8 bytes) once something encoded the raw payload (the sync's
+    # storability check does): the store binds it instead of encoding the payload again, while `raw` is still
+    # that very payload
+    _raw_json: tuple[Any, str | bytes] | None = PrivateAttr(default=None)
 
     # both read the private state's dict itself: pydantic's `__getattr__`/`__setattr__` for a private attribute
     # run in Python, once per stored record (issue 18 item 3)
-    def raw_json(self) -> str | None:
-        """The raw payload's JSON text when it was encoded for the payload `raw` holds now, else None."""
+    def raw_json(self) -> str | bytes | None:
+        """The raw payload's JSON (text or UTF-8 bytes) when it was encoded for the payload `raw` holds now."""
         private = self.__pydantic_private__
         kept = private.get("_raw_json") if private else None
         return kept[1] if kept is not None and kept[0] is self.__dict__.get("raw") else None
 
-    def keep_raw_json(self, text: str) -> None:
+    def keep_raw_json(self, text: str | bytes) -> None:
         """Remember `text` as the JSON of the current raw payload."""
         kept = (self.__dict__.get("raw"), text)
         private = self.__pydantic_private__

@@ -105,13 +105,16 @@ def make_engine(url: str) -> Engine:
 
 
 def _adapt_model_enums() -> None:
-    """Bind the model's `StrEnum` members (kinds, states, categories) to SQLite as their plain text value.
+    """Bind the model's `StrEnum` members as their text, and `None` and `bytes` as they are, without sqlite3's
+    slow path.
 
-    sqlite3 binds an exact `str` directly but looks every other value up in its adapter registry and then for
-    `__adapt__`/`__conform__` attributes: about 3,400 instructions per enum value, 170,000 values on a 10k first
-    sync (issue 18 item 3). A registered adapter is found on the first look-up. It binds what sqlite3 bound
-    before, the member's value (a `str` subclass is bound as its text). `sqlite3.register_adapter` is
-    process-wide; these types are ours, so no one else's binding changes.
+    sqlite3 binds an exact `int`, `float` or `str` directly but looks every other value (`None` and `bytes`
+    included) up in its adapter registry and then for `__adapt__`/`__conform__` attributes: 2,500-3,400
+    instructions a value, for 67,000 enum members, 103,000 NULLs and every raw payload of a 10k first sync
+    (issue 18 item 3; CPython's `Modules/_sqlite/cursor.c`, `need_adapt`). A registered adapter is found on
+    the first look-up and binds what sqlite3 bound before: an enum member's value (a `str` subclass is bound
+    as its text), NULL, the bytes. `sqlite3.register_adapter` is process-wide; the enums are ours, and `None`
+    and `bytes` adapt to themselves, so no one else's binding changes.
     """
     import sqlite3
     from enum import StrEnum
@@ -121,6 +124,12 @@ def _adapt_model_enums() -> None:
     for value in vars(model).values():
         if isinstance(value, type) and issubclass(value, StrEnum) and value is not StrEnum:
             sqlite3.register_adapter(value, str)
+    sqlite3.register_adapter(type(None), _null)
+    sqlite3.register_adapter(bytes, bytes)
+
+
+def _null(_value: None) -> None:
+    return None
 
 
 def redact_url(url: str) -> str:
@@ -455,9 +464,9 @@ def _with_hash(record: BaseModel) -> dict[str, Any]:
     return row
 
 
-def _raw_text(record: BaseModel) -> str | None:
+def _raw_text(record: BaseModel) -> str | bytes | None:
     """A record's raw payload as the `raw` columns bind it (`schema.RawJson`): encoded once, by the sync's
-    storability check when it ran (`RawRecord.raw_json`), else here."""
+    storability check when it ran (`RawRecord.raw_json`, UTF-8 bytes), else here."""
     raw = getattr(record, "raw", None)
     if raw is None:
         return None

@@ -25,6 +25,8 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData()
@@ -44,27 +46,52 @@ def json_text(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
 
-def _psycopg_jsonb(text: str) -> Any:
+def _psycopg_jsonb(text: str | bytes) -> Any:
     from psycopg.types.json import Jsonb
 
     return Jsonb(text, dumps=_same)
 
 
-def _same(text: str) -> str:
+def _same(text: str | bytes) -> str | bytes:
     return text
 
 
-class RawJson(TypeDecorator[Any]):
-    """A raw source payload: JSON on SQLite, JSONB on PostgreSQL, bound as JSON text already encoded.
+class _AsText(FunctionElement[Any]):
+    """A bound raw payload as SQL text: `CAST(? AS TEXT)` on SQLite, the parameter alone elsewhere."""
 
-    The store encodes each payload once (`json_text`) and binds that text: no processor dumps it again
-    (issue 18: SQLAlchemy's JSON type re-serialised 74 MB of payloads with `json.dumps` on a 10k sync).
-    SQLite takes the text as it is; psycopg gets it wrapped as `Jsonb` with an identity dump, so it goes
-    to the server typed jsonb (psycopg 3, "Adapting JSON": `Jsonb(obj, dumps)`). Read back parsed.
+    name = "raw_as_text"
+    inherit_cache = True
+
+
+@compiles(_AsText)
+def _as_text(element: _AsText, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_AsText, "sqlite")
+def _as_text_sqlite(element: _AsText, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+class RawJson(TypeDecorator[Any]):
+    """A raw source payload: JSON on SQLite, JSONB on PostgreSQL, bound as JSON already encoded.
+
+    The store encodes each payload once (`json_text`, or the storability check's UTF-8 bytes from orjson) and
+    binds that: no processor dumps it again (issue 18: SQLAlchemy's JSON type re-serialised 74 MB of payloads
+    with `json.dumps` on a 10k sync). SQLite takes text as it is and UTF-8 bytes through `CAST(? AS TEXT)`
+    (sqlite.org/lang_expr.html#castexpr: a BLOB cast to TEXT is its bytes "interpreted as text encoded using
+    the database encoding"), so bytes are stored as the same text, typed text, without being decoded into a
+    Python `str` and encoded back by the driver (issue 18 item 3: 38 MB of non-ASCII payload text on a 10k
+    first sync). psycopg gets either wrapped as `Jsonb` with an identity dump, so it goes to the server typed
+    jsonb (psycopg 3, "Adapting JSON": `Jsonb(obj, dumps)`; a dump returning bytes is sent as they are).
+    Read back parsed.
     """
 
     impl = JSON
     cache_ok = True
+
+    def bind_expression(self, bindvalue: Any) -> Any:
+        return _AsText(bindvalue)
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())

@@ -245,3 +245,24 @@ def test_a_row_lacking_a_column_is_refused_by_name(store: Store) -> None:
 
     with store.engine.begin() as conn, pytest.raises(ValueError, match="people row lacks display_name"):
         store._writer.write(conn, schema.people, [{"id": "j:x", "source": "j", "email": None}], key="id")
+
+
+def test_a_checked_raw_payload_is_stored_from_its_bytes_as_text(store: Store) -> None:
+    """The storability check keeps a payload's orjson bytes and the store binds them as they are (issue 18 item
+    3): SQLite holds the same JSON text, typed text, and both dialects read the payload back."""
+    import json
+
+    from syncd.connectors.sanitise import sanitise_batch
+
+    payload = {"fields": {"summary": "Ünïcødé — 日本語 🚀", "points": 2.5, "labels": ["a", "b"]}, "id": "7"}
+    it = item(7, raw=payload)
+    batch = Batch(items=[it])
+    assert sanitise_batch(batch) == []
+    assert isinstance(it.raw_json(), bytes)
+    store.apply_batch("j", batch)
+    (got,) = list(store.items())
+    assert got.raw == payload
+    if store.dialect == "sqlite":
+        with store.engine.connect() as conn:
+            text, kind = conn.exec_driver_sql("SELECT raw, typeof(raw) FROM items").one()
+        assert (text, kind) == (json.dumps(payload, ensure_ascii=False, separators=(",", ":")), "text")

@@ -93,8 +93,8 @@ def test_the_batch_wide_check_still_names_only_the_records_that_need_it() -> Non
     assert batch.sprints[0].raw == {"goal": None} and batch.sprints[1].raw == {}
     assert [p.display_name for p in batch.people] == ["Ann\ufffd", "Bob"]
     # the clean items' payloads were encoded once, as compact JSON (worked by hand)
-    assert batch.items[0].raw_json() == '{"fields":{"summary":"fine","points":2.0}}'
-    assert batch.items[1].raw_json() == '{"fields":{"summary":"also fine"}}'
+    assert batch.items[0].raw_json() == b'{"fields":{"summary":"fine","points":2.0}}'
+    assert batch.items[1].raw_json() == b'{"fields":{"summary":"also fine"}}'
     assert batch.sprints[0].raw_json() is None  # cleaned: the store encodes the new payload itself
 
 
@@ -145,7 +145,7 @@ def test_a_batch_of_strict_answers_gets_its_payload_texts_and_its_keys_measured_
     lines = sanitise_batch(batch, answers_strict=True)
     assert [key for key, _ in lines] == ["acme/widget#21"] and "over 255 characters" in lines[0][1]
     assert [lk.to_key for lk in batch.links] == ["WID-7"] and batch.pulls[0].linked_keys == ["WID-7"]
-    assert batch.items[0].raw_json() == '{"title":"Fix","n":2.5}' and batch.pulls[0].raw_json() == '{"number":21}'
+    assert batch.items[0].raw_json() == b'{"title":"Fix","n":2.5}' and batch.pulls[0].raw_json() == b'{"number":21}'
     # a payload orjson cannot encode sends the batch to the whole check, which keeps it as it is
     odd = Batch(items=[item(raw={"big": 2**70})])
     assert sanitise_batch(odd, answers_strict=True) == [] and odd.items[0].raw == {"big": 2**70}
