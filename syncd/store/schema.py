@@ -108,6 +108,22 @@ class RawJson(TypeDecorator[Any]):
         return lambda v: orjson.loads(v) if isinstance(v, str | bytes) else v
 
 
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """`UtcDateTime`'s SQLite binding in one step: the UTC moment as SQLite's DATETIME type stores it.
+
+    The text SQLAlchemy's chain gives (`process_bind_param`, then the SQLite DATETIME processor's
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"): ISO 8601 with a
+    space and microseconds always, 26 characters for years 1-9999, followed here by "+00:00", which is cut.
+    Issue 18 item 3: that chain's `datetime.replace` and %-formatting of a dict cost about 19,000 instructions
+    per value under callgrind, 73,000 values on a replayed 10k first sync; this, about 2.5 times less CPU.
+    """
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in, timezone-aware UTC out, on SQLite (naive storage) and PostgreSQL."""
 
@@ -121,6 +137,11 @@ class UtcDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to the store")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _sqlite_utc_text
+        return super().bind_processor(dialect)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
