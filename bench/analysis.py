@@ -277,7 +277,7 @@ analysis = analyse(snap, goals, ReportSettings(), datetime.fromisoformat(sys.arg
 t2, c2 = time.perf_counter(), time.process_time()
 print(json.dumps({"load_s": t1 - t0, "analysis_s": t2 - t1, "load_cpu_s": c1 - c0, "analysis_cpu_s": c2 - c1,
                   "load_avg": os.getloadavg()[0], "reference_cpu_s": reference_cpu(), "rss_after_load_mib": rss1, "peak_rss_mib": rss(),
-                  "rss_before_mib": rss0, "items": len(snap.items), "transitions": len(snap.transitions),
+                  "rss_before_mib": rss0, "items": len(snap.items), "transitions": len(snap.history.at),
                   "risks": len(analysis.risks), "themes": len(analysis.themes),
                   "hygiene": len(analysis.hygiene.signals), "sprints": len(analysis.sprints), "releases": len(analysis.releases)}))
 """
