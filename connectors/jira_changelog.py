@@ -5,9 +5,9 @@ Pure: no HTTP here (connectors/jira.py pages /issue/{key}/changelog when an issu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar
 
 from syncd.connectors.jira_fields import FieldMap
 from syncd.connectors.jira_mapping import person_from_jira, person_id
@@ -15,6 +15,7 @@ from syncd.connectors.payload import array, count, ident, obj, objects, root, st
 from syncd.model import Person, Transition, TransitionField, make_id
 
 Json = dict[str, Any]
+_T = TypeVar("_T")
 
 
 # Changelog field ids (Cloud's `fieldId`) and names (Server/DC, older payloads) of the modelled fields.
@@ -63,6 +64,20 @@ def _history_field(item: Json, fm: FieldMap, custom: dict[str | None, Transition
     return _HISTORY_NAMES.get(name)
 
 
+def _read_once(met: list[tuple[Any, _T]], user: Any, read: Callable[[str, Any, str], _T], source: str,
+               where: str, n: int) -> _T:
+    """What `read` makes of history n's author, read once per distinct user object (kept in `met`).
+
+    An issue's histories name a few authors many times (a 10k first sync's 37,000 histories): a list
+    compared by equality, as user objects are dicts (unhashable) (issue 18 item 3)."""
+    for seen, value in met:
+        if seen == user:
+            return value
+    value = read(source, user, f"{where}[{n}].author")
+    met.append((user, value))
+    return value
+
+
 def transitions_from_histories(source: str, issue_id: str, histories: list[Json], fm: FieldMap,
                                where: str = "changelog.histories") -> Iterator[Transition]:
     """Transition rows for the changes of the modelled fields (`TransitionField`; see `_history_field`).
@@ -80,12 +95,7 @@ def transitions_from_histories(source: str, issue_id: str, histories: list[Json]
         change_id = (ident(history["id"], f"{where}[{n}].id") if history.get("id") is not None
                      else f"{at.isoformat()}/{n}")
         user = history.get("author")
-        for met, author in authors:  # noqa: B007 - the one found is kept by the break
-            if met == user:
-                break
-        else:
-            author = person_id(source, user, f"{where}[{n}].author")
-            authors.append((user, author))
+        author = _read_once(authors, user, person_id, source, where, n)
         at_utc = at.astimezone(UTC)  # what the model's UtcDatetime validation would make of it
         for seq, change in enumerate(objects(history.get("items"), f"{where}[{n}].items")):
             kind = _history_field(change, fm, custom)
@@ -112,12 +122,7 @@ def history_authors(source: str, histories: list[Json], where: str = "changelog.
         if not isinstance(history, dict):
             continue
         user = history.get("author")
-        for seen, person in met:  # noqa: B007 - the one found is kept by the break
-            if seen == user:
-                break
-        else:
-            person = person_from_jira(source, user, f"{where}[{n}].author")
-            met.append((user, person))
+        person = _read_once(met, user, person_from_jira, source, where, n)
         if person is not None:
             people[person.id] = person
     return list(people.values())
