@@ -70,7 +70,6 @@ class Histories:
         pairs = {(i.status, i.status_category) for i in snap.items if i.source_type == SourceType.JIRA}
         for name, category in sorted(pairs):
             self.categories.setdefault(name.lower(), StatusCategory(category))
-        self._facts: dict[str, ItemFacts] | None = None
         self._by_field: dict[str, dict[str, list[TransitionRow]]] = {}
         self._sprint_changes: dict[str, tuple[frozenset[str], list[tuple[datetime, frozenset[str]]]]] = {}
         self._by_name: dict[str, StatusCategory] = {}
@@ -100,12 +99,9 @@ class Histories:
 
     def facts(self) -> dict[str, ItemFacts]:
         """Started/done times of every item (computed once per snapshot, from the status columns of the transitions)."""
-        if self._facts is not None:
-            return self._facts
-        shared = self.snap.memo.get("facts")
-        if shared is not None:  # the analysis' Histories computed them: a report's reuses them
-            self._facts = cast(dict[str, ItemFacts], shared)
-            return self._facts
+        shared = self.snap.memo.get("facts")  # kept on the snapshot: every Histories of it reads the same
+        if shared is not None:
+            return cast(dict[str, ItemFacts], shared)
         created_start, first_start, last_done = self._status_marks()
         out: dict[str, ItemFacts] = {}
         index = self.snap.history.index.get
@@ -131,7 +127,7 @@ class Histories:
                 out[item.id] = ItemFacts(item.created, None)
             else:
                 out[item.id] = unknown
-        self._facts = self.snap.memo["facts"] = out
+        self.snap.memo["facts"] = out
         return out
 
     def _status_marks(self) -> tuple[list[bool], list[int | None], list[int | None]]:
