@@ -156,9 +156,7 @@ class TransitionColumns(Mapping[str, list[TransitionRow]]):
         if keep.all():
             return self
         counts = np.add.reduceat(keep.astype(np.int64), self.offsets[:-1]) if len(self.at) else keep_item[:0]
-        held = np.flatnonzero(counts)
-        offsets = np.zeros(len(held) + 1, dtype=np.int64)
-        np.cumsum(counts[held], out=offsets[1:])
+        held, offsets = _groups_of(counts)
         return TransitionColumns([self.item_ids[g] for g in held.tolist()], offsets, self.changes, self.change[keep],
                                  self.at[keep])
 
@@ -206,11 +204,17 @@ class ColumnsBuilder:
         del by_time
         order = order[:np.count_nonzero(key < kept)]
         counts = np.bincount(key[order], minlength=kept)
-        held = np.flatnonzero(counts)
-        offsets = np.zeros(len(held) + 1, dtype=np.int64)
-        np.cumsum(counts[held], out=offsets[1:])
+        held, offsets = _groups_of(counts)
         return TransitionColumns([ids[by_id[r]] for r in held.tolist()], offsets, list(self._changes), change[order],
                                  at[order])
+
+
+def _groups_of(counts: npt.NDArray[Any]) -> tuple[IntArray, IntArray]:
+    """(the items with rows, their groups' offsets) from each item's row count, in item order."""
+    held = np.flatnonzero(counts)
+    offsets = np.zeros(len(held) + 1, dtype=np.int64)
+    np.cumsum(counts[held], out=offsets[1:])
+    return held, offsets
 
 
 _ITEM, _CHANGE, _AT = itemgetter(0), itemgetter(slice(1, 6)), itemgetter(6)
