@@ -15,8 +15,8 @@ class Report:
     `charts` maps NAME.png to PNG bytes; the Markdown shows each as `./NAME.png` and the HTML as
     `cid:NAME`. `files` maps a file name to the bytes of a file that goes with the report (the
     engineering report's `...-risks.csv` of every signal, when it lists only some): written beside
-    the Markdown and HTML, attached to every email of the report. `summary` and `risk_ids` are what the report concluded, stored in report_history so
-    the next report can say what changed since.
+    the Markdown and HTML, attached to every email of the report. `summary` and `risk_ids` are what
+    the report concluded, stored in report_history so the next report can say what changed since.
 
     `html` is the whole report (the .html file, the report site). An email carries `email_html`
     (and `text`), which is the whole report too unless it is over the size budget: then long lists
