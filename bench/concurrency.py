@@ -31,6 +31,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` importable from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.machine import child_env
 from bench.suite_report import endpoints, machine, requests_of, table
 from bench.suite_sandbox import Sandbox, SandboxInfo, floor_to_hour
 
@@ -62,7 +63,7 @@ def one_sync(sandbox: Sandbox, workdir: Path, concurrent: bool, run: int) -> dic
     config = folder / "syncd.toml"
     config.write_text(config_text(sandbox.info, folder / "syncd.db", concurrent), encoding="utf-8")
     sandbox.reset()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = child_env(PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     load = os.getloadavg()[0]
     children, server = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu_of(sandbox.proc.pid)
     started = time.perf_counter()

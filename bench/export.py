@@ -19,8 +19,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from syncd.model import Batch, ItemKind, StatusCategory, WorkItem
-from syncd.store import Store
+if __package__ in (None, ""):  # run as a script: make `bench` importable from the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.machine import child_env  # noqa: E402
+from syncd.model import Batch, ItemKind, StatusCategory, WorkItem  # noqa: E402
+from syncd.store import Store  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -64,7 +68,7 @@ def run_export(db: Path) -> tuple[float, float]:
            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)",
            f"sqlite:///{db}"]
     start = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, env=child_env(), capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - start
     rss_kib = int(out.stderr.strip().splitlines()[-1])
     return seconds, rss_kib / 1024

@@ -45,6 +45,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` importable from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.machine import child_env  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -358,7 +360,7 @@ def _peak_rss_mib(usage: Any) -> float:
 
 
 def _run_child(mode: str, spec: dict[str, Any], wrap: list[str] | None = None) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = child_env(PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     cmd = [*(wrap or []), sys.executable, "-m", "bench.replay", mode, json.dumps(spec)]
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:

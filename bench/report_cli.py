@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.analysis import NOW, RESULTS, ensure_store  # noqa: E402
-from bench.machine import reference_cpu  # noqa: E402
+from bench.machine import child_env, reference_cpu  # noqa: E402
 from bench.reports import GOALS  # noqa: E402
 
 # (name, argv after `syncd report`): every kind, the status report for each audience
@@ -61,7 +61,7 @@ def run_once(cfg: Path, argv: list[str], out: Path) -> dict[str, float]:
     cmd = [sys.executable, "-m", "syncd", "report", *argv, "--now", NOW.isoformat(), "--config", str(cfg),
            "--out", str(out)]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # wait4 reaps the child and hands back its own resource usage (ru_maxrss in KiB on Linux)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
