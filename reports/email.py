@@ -13,7 +13,7 @@ Structure (what Gmail and Outlook show best):
                                       report's every signal, when it lists only some
 
 An email's HTML stays under the size budget (Gmail clips longer ones): `Report.email_part()` is
-the whole report or, for long reports, a shortened one (see `syncd.reports.render.html.email_body`).
+the whole report or, for long reports, a shortened one (see `syncd.reports.render.shorten.email_body`).
 
 No header value comes from data unchecked: the subject goes through `header_text` (one line, no
 CR/LF or controls) and addresses must parse as plain addresses.

@@ -36,14 +36,8 @@ from syncd.reports.catalogue.launch_config import LaunchConfig
 from syncd.reports.data import Snapshot
 from syncd.reports.email import html_part_size
 from syncd.reports.render.escape import Md, header_text, md_concat, md_link, md_text, plain_text
-from syncd.reports.render.html import (
-    PAGE_WIDTH_PX,
-    WIDE_PAGE_PX,
-    email_body,
-    html_document,
-    markdown_body,
-    text_alternative,
-)
+from syncd.reports.render.html import PAGE_WIDTH_PX, WIDE_PAGE_PX, html_document, markdown_body, text_alternative
+from syncd.reports.render.shorten import NO_EVIDENCE, Evidence, email_body
 from syncd.reports.render.templating import format_datetime, format_percent
 from syncd.reports.report import Report, report_slug
 
@@ -67,6 +61,7 @@ class Built:
     wide: bool = False  # item-heavy: a wider HTML page
     footnote: str | None = None  # a sentence added to the footer (plain text)
     files: dict[str, bytes] = field(default_factory=dict)  # files that go with the report (see `Report.files`)
+    evidence: Evidence = NO_EVIDENCE  # the tables a shortened email keeps longest (see `email_body`)
 
 
 @dataclass(frozen=True)
@@ -255,7 +250,8 @@ def subject_line(template: str, **values: str) -> str:
 def finish(inp: ReportInput, *, kind: str, audience: str | None, title: str, heading: str, markdown: str,
            charts: Mapping[str, bytes] | None = None, summary: dict[str, Any] | None = None,
            risk_ids: Iterable[str] = (), scope: str | None = None, wide: bool = False,
-           footnote: str | None = None, files: Mapping[str, bytes] | None = None) -> Report:
+           footnote: str | None = None, files: Mapping[str, bytes] | None = None,
+           evidence: Evidence = NO_EVIDENCE) -> Report:
     """A `Report` from its Markdown and charts: HTML document, text alternative and subject added."""
     # chart files of different reports share an output folder: name them after the report
     prefix = "-".join(p for p in (kind, audience) if p)
@@ -280,7 +276,7 @@ def finish(inp: ReportInput, *, kind: str, audience: str | None, title: str, hea
     full_url = f"{inp.site_url}/{slug}.html" if inp.site_url else None
     html = document(body)
     mail = email_body(body, size_of=lambda content: html_part_size(html if content is body else document(content)),
-                      full_url=full_url, attachment=f"{slug}.html")
+                      full_url=full_url, attachment=f"{slug}.html", evidence=evidence)
     return Report(
         kind=kind, audience=audience, title=title,
         subject=subject_line(inp.subject_template, title=title, date=inp.date_text(), kind=kind,

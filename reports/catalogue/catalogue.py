@@ -76,4 +76,5 @@ def render_report(kind: str, audience: str | None, inp: ReportInput) -> Report:
     heading = f"{kind.replace('-', ' ')}" + (f" · {audience}" if audience else "")
     return finish(inp, kind=kind, audience=audience, title=built.title, heading=heading, markdown=built.markdown,
                   charts=built.charts, summary=conclusions(inp.analysis), risk_ids=built.risk_ids, scope=built.scope,
-                  wide=built.wide, footnote=built.footnote, files=built.files)
+                  wide=built.wide, footnote=built.footnote, files=built.files,
+                  evidence=built.evidence)

@@ -14,17 +14,15 @@ column name from `data-label`) and lets long titles wrap, and a prefers-color-sc
 dark palette (declared by the `color-scheme` meta). Every element that sets a text colour also sets
 its background, so clients that force dark mode invert the two together.
 
-The size budget: Gmail clips an HTML body over about 102 KB ("[Message clipped]", everything after
-it hidden), so `email_body` shortens long tables and lists until the email's HTML is under
-`EMAIL_HTML_BUDGET` bytes, with a note that links to (or attaches) the full report.
+The size budget: Gmail clips an HTML body over about 102 KB, so a long report's email carries a
+shortened body (`syncd.reports.render.shorten`).
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Collection
 from functools import lru_cache
 from importlib.resources import files
 
@@ -37,17 +35,12 @@ from lxml import etree
 from lxml.html import HtmlElement, document_fromstring, fragment_fromstring, tostring
 from markupsafe import Markup
 
-from syncd.reports.render.escape import safe_url, sanitize_html
+from syncd.reports.render.escape import sanitize_html
 from syncd.reports.render.templating import render_html
 
 CHART_WIDTH_PX = 640  # every chart is drawn for this width (at 2x pixels for sharp screens)
 PAGE_WIDTH_PX = 720  # reading width for summaries; item-heavy reports ask for WIDE_PAGE_PX
 WIDE_PAGE_PX = 960
-# Gmail clips an HTML body over about 102 KB; the email's HTML part, as transmitted (UTF-8,
-# quoted-printable, which is larger than the decoded HTML), stays under this many bytes
-EMAIL_HTML_BUDGET = 100_000
-# (rows kept per long table or list, whether risk evidence stays), tried in turn until the email fits
-_CUTS = ((10, True), (5, True), (5, False), (3, False), (1, False), (0, False))  # 0: text kept, long tables counted
 
 # Status markers are emoji in Markdown (GitHub shows them in colour); mail clients without a colour
 # emoji font (Outlook on Windows 7/8, many Linux desktops) show boxes, so HTML gets a coloured dot.
@@ -140,107 +133,6 @@ def html_document(*, title: str, heading: str, as_of: str, body: str, footer: st
     inlined = str(_INLINER.inline(page))
     adaptive = f'<style type="text/css">\n{_css("email-adaptive.css")}</style>\n</head>'
     return inlined.replace("</head>", adaptive, 1)
-
-
-@dataclass(frozen=True)
-class EmailBody:
-    """The HTML body an email carries: the whole report, or a shortened one under the size budget."""
-
-    body: str
-    shortened: bool
-    rows_kept: int | None = None  # rows kept per long table or list when shortened
-
-
-def shorten_body(body: str, *, rows: int, full_url: str | None, attachment: str, evidence: bool = True) -> str:
-    """The body with every table and list cut to its first `rows` rows, each cut noted, and a note on
-    top that links to the full report (`full_url`) or names its attached file. With `rows=0` a long
-    table or list gives way to its note. Without `evidence`,
-    each collapsible `<details>` block (a risk's evidence) is left to the full report, its summary kept."""
-    root = _fragment(body)
-    if not evidence:
-        for details in list(root.iter("details")):
-            summary = next(iter(details.iter("summary")), None)
-            note = fragment_fromstring("<p></p>")
-            em = etree.SubElement(note, "em")
-            label = " ".join(summary.text_content().split()) if summary is not None else "Evidence"
-            em.text = f"{label}: in the full report."
-            note.tail = details.tail
-            parent = details.getparent()
-            assert parent is not None
-            parent.replace(details, note)
-    for block in list(root.iter("table", "ul", "ol")):
-        if block.tag == "table":
-            holder = next(iter(block.iter("tbody")), block)
-            lines = [r for r in holder if r.tag == "tr"]
-            noun = "rows"
-        else:
-            holder, lines, noun = block, [li for li in block if li.tag == "li"], "items"
-        if len(lines) <= rows:
-            continue
-        for line in lines[rows:]:
-            holder.remove(line)
-        left = len(lines) - rows
-        note = etree.SubElement(root, "p")
-        em = etree.SubElement(note, "em")
-        em.text = f"…and {left} more {noun if left > 1 else noun[:-1]} in the full report."
-        beyond = _capped_note(block.getnext())
-        if beyond is not None:  # the report itself listed only some: one note says both
-            em.text = f"…and {left + beyond[0]} more {noun}; the full report lists {left} of them."
-            beyond[1].getparent().remove(beyond[1])
-        tail, block.tail = block.tail, None
-        block.addnext(note)
-        note.tail = tail
-        if rows == 0:  # a table of column headings alone says nothing its note does not: the note stands in
-            parent = block.getparent()
-            assert parent is not None
-            parent.remove(block)
-    root.insert(0, _full_report_note(rows, full_url, attachment))
-    return _serialize(root)
-
-
-_CAPPED = re.compile(r"…and (\d+) more\.")
-
-
-def _capped_note(el: HtmlElement | None) -> tuple[int, HtmlElement] | None:
-    """(N, the paragraph) when `el` is a report's own "…and N more." note under a capped list."""
-    if el is None or el.tag != "p":
-        return None
-    m = _CAPPED.fullmatch(" ".join(el.text_content().split()))
-    return (int(m.group(1)), el) if m else None
-
-
-def _full_report_note(rows: int, full_url: str | None, attachment: str) -> HtmlElement:
-    note = fragment_fromstring("<p></p>")
-    strong = etree.SubElement(note, "strong")
-    strong.text = "Shortened for email:"
-    strong.tail = (" long tables and lists are left to the full report (their rows counted). " if rows == 0 else
-                   " long tables and lists show their first row. " if rows == 1 else
-                   f" long tables and lists show their first {rows} rows. ")
-    url = safe_url(full_url)
-    if url is not None:
-        link = etree.SubElement(note, "a", href=url)
-        link.text = "Open the full report"
-        link.tail = "."
-    else:
-        strong.tail += f"The full report is attached ({attachment})."
-    return note
-
-
-def email_body(body: str, *, size_of: Callable[[str], int], full_url: str | None, attachment: str,
-               budget: int = EMAIL_HTML_BUDGET) -> EmailBody:
-    """The body whose email HTML part (`size_of(body)` bytes) fits `budget`: as is, or shortened (fewest cuts first)."""
-    if size_of(body) < budget:
-        return EmailBody(body, shortened=False)
-    for rows, evidence in _CUTS:
-        short = shorten_body(body, rows=rows, full_url=full_url, attachment=attachment, evidence=evidence)
-        if size_of(short) < budget:
-            return EmailBody(short, shortened=True, rows_kept=rows)
-    # still too long (thousands of sections): only the headings and the note remain
-    root = _fragment(shorten_body(body, rows=0, full_url=full_url, attachment=attachment, evidence=False))
-    for el in list(root):
-        if el.tag not in ("h1", "h2") and el is not root[0]:
-            root.remove(el)
-    return EmailBody(_serialize(root), shortened=True, rows_kept=0)
 
 
 def text_alternative(body: str, *, footer: str) -> str:

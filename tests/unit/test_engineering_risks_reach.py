@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from syncd.reports.analysis.types import Risk
 from syncd.reports.catalogue import status_engineering
 from syncd.reports.catalogue.base import ReportInput
 from syncd.reports.catalogue.catalogue import render_report
 from syncd.reports.email import html_part_size, report_email
 from syncd.reports.render.escape import csv_cell, plain_text
-from syncd.reports.render.html import EMAIL_HTML_BUDGET
+from syncd.reports.render.shorten import EMAIL_HTML_BUDGET
 from syncd.reports.report import Report
 from tests.reports_world import NOW, World, build_world, write_goals
 
@@ -143,3 +144,67 @@ def test_every_delivery_format_attaches_the_csv_once(tmp_path: Path, monkeypatch
                             date=datetime(2026, 11, 20, 12, tzinfo=UTC))
         attached = [p for p in msg.iter_attachments() if p.get_filename() == CSV]
         assert len(attached) == 1 and attached[0].get_payload(decode=True) == report.files[CSV], fmt
+
+
+def _shortened_to(monkeypatch: pytest.MonkeyPatch, rows: int, evidence_rows: int) -> None:
+    """Reports render their email at the cut (rows, evidence_rows), as a store too big for the budget would."""
+    from syncd.reports.catalogue import base
+    from syncd.reports.render import shorten
+
+    real = shorten.email_body
+    monkeypatch.setattr(shorten, "_CUTS", ((rows, evidence_rows),))
+    monkeypatch.setattr(base, "email_body", lambda body, **kw: real(body, **{**kw, "budget": kw["size_of"](body)}))
+
+
+def _email_sections(html: str) -> dict[str, tuple[list[tuple[str, str, str]], list[str]]]:
+    """Per h2/h3 heading of the email HTML: the (signal, rule, items) of its evidence rows, in order, and its notes."""
+    from lxml.html import document_fromstring
+
+    out: dict[str, tuple[list[tuple[str, str, str]], list[str]]] = {}
+    heading = ""
+    for el in document_fromstring(html).iter("h2", "h3", "td", "em"):
+        text = " ".join(el.text_content().split())
+        if el.tag in ("h2", "h3"):
+            heading = text
+            out[heading] = ([], [])
+        elif el.tag == "em" and text.startswith("…and"):
+            out[heading][1].append(text)
+        elif el.get("data-label") == "Signal":
+            cells = {c.get("data-label"): " ".join(c.text_content().split()) for c in el.getparent()}
+            out[heading][0].append((cells["Signal"], cells["Rule"], cells["Items"]))
+    return out
+
+
+def test_a_shortened_email_shows_each_themes_first_signals_and_points_at_the_csv(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(status_engineering, "MAX_ROWS", 5)
+    _shortened_to(monkeypatch, rows=0, evidence_rows=2)
+    inp = _input(_with_hygiene(build_world()), tmp_path)
+    a = inp.analysis
+    report = render_report("status", "engineering", inp)
+    assert CSV in report.files and report.email_shortened
+    html = report.email_part()
+    sections = _email_sections(html)
+
+    def expected(risk: Risk) -> tuple[str, str, str]:
+        keys = [ref.key for ref in risk.evidence.items]
+        # the email keeps each row's first two item keys and counts the others
+        return plain_text(risk.title), risk.rule, ", ".join(keys[:2]) + (f" +{len(keys) - 2} more" if len(keys) > 2 else "")
+
+    def more(left: int) -> list[str]:
+        return [f"…and {left} more signal{'s' if left > 1 else ''}: see the attached {CSV}."] if left > 0 else []
+
+    assert len(a.themes) == 5 and [len(t.signals) for t in a.themes] == [4, 13, 1, 3, 1]
+    for t in a.themes:  # the analysis' order, red first: Checkout v2's 3 red signals before its 10 amber ones
+        heading = next(h for h in sections if f" {t.name} (" in h and h.endswith(("signal)", "signals)")))
+        rows, notes = sections[heading]
+        assert rows == [expected(r) for r in t.signals[:2]], t.name
+        # the email's cut and the report's own cap (5 of Checkout v2's 13) are one note: 13 - 2 = 11 more
+        assert [n for n in notes if "signal" in n] == more(len(t.signals) - 2), t.name
+    rows, notes = sections[f"Hygiene ({len(a.hygiene.signals)})"]
+    assert [s for s, _, _ in rows] == [plain_text(r.title) for r in a.hygiene.signals[:2]]
+    assert more(len(a.hygiene.signals) - 2)[0] in notes
+    # every other table gave way to its note: no sprint or goal item is listed
+    assert 'data-label="Title"' not in html
+    assert "each evidence table shows its first 2 signals" in html
+    assert html_part_size(html) < EMAIL_HTML_BUDGET

@@ -4,8 +4,10 @@ plain-text part that reads well in a terminal (no stray spaces, links as footnot
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from syncd.reports.render.html import email_body, markdown_body, shorten_body, text_alternative
+from syncd.reports.render.html import markdown_body, text_alternative
+from syncd.reports.render.shorten import Evidence, email_body, shorten_body
 
 
 def _table(rows: int) -> str:
@@ -103,13 +105,75 @@ def test_a_table_too_wide_for_a_terminal_becomes_records_and_long_lines_wrap_und
     assert "[1] https://j.example/1" in lines
 
 
-def test_without_evidence_each_details_block_is_left_to_the_full_report_with_its_summary() -> None:
+def test_a_details_block_is_opened_out_while_its_evidence_is_kept_and_left_to_the_full_report_without() -> None:
     body = "<h2>Risks</h2><details><summary>Evidence: 31 signals</summary><p>K-1 is late</p></details><p>After</p>"
     kept = shorten_body(body, rows=5, full_url=None, attachment="a.html")
-    assert "<details>" in kept and "K-1 is late" in kept
-    short = shorten_body(body, rows=5, full_url=None, attachment="a.html", evidence=False)
+    # mail clients that know <details> would show only its summary: the kept rows are shown instead
+    assert "<details" not in kept and "<summary" not in kept and "<h2>Risks</h2><p>K-1 is late</p><p>After</p>" in kept
+    short = shorten_body(body, rows=5, full_url=None, attachment="a.html", evidence_rows=0)
     assert "<details>" not in short and "K-1 is late" not in short
     assert "<p><em>Evidence: 31 signals: in the full report.</em></p><p>After</p>" in short
+
+
+_EVIDENCE = Evidence(headings=frozenset({("Severity", "Signal", "Items")}), noun="signals", file="risks.csv",
+                     link_columns=frozenset({"Items"}), links_kept=2)
+
+
+def _evidence_table(theme: str, rows: int, keys: int = 1) -> str:
+    lines = ["| Severity | Signal | Items |", "| --- | --- | --- |"]
+    for n in range(1, rows + 1):
+        links = ", ".join(f"[{theme}-{n}{k}](https://j.example/browse/{theme}-{n}{k})" for k in range(keys))
+        lines.append(f"| {'red' if n <= 2 else 'amber'} | {theme} signal {n} | {links} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_evidence_tables_keep_their_first_rows_when_other_tables_give_way_and_point_at_the_file() -> None:
+    md = ("## Items\n\n" + _table(12) + "\n## Risks\n\n### A\n\n" + _evidence_table("A", 7, keys=5)
+          + "\n_…and 20 more._\n\n### B\n\n" + _evidence_table("B", 1) + "\n### C\n\n" + _evidence_table("C", 3))
+    body = markdown_body(md, charts=set())
+    short = shorten_body(body, rows=0, full_url=None, attachment="a.html", evidence_rows=2, evidence=_EVIDENCE)
+    items, risks = short.split("<h2>Risks</h2>")
+    assert "<table" not in items and "…and 12 more rows in the full report." in items
+    a, b, c = (part.split("<h3>", 1)[0] for part in risks.split("</h3>")[1:])
+    assert re.findall(r">(\w) signal (\d)<", a) == [("A", "1"), ("A", "2")]  # the first two, in order
+    # 7 listed and 20 beyond them, 2 kept: 25 more, all in the file; of 5 keys a row shows 2
+    assert "<em>…and 25 more signals: see the attached risks.csv.</em>" in a and "…and 20 more." not in a
+    assert re.findall(r">(A-\d+)<", a) == ["A-10", "A-11", "A-20", "A-21"] and a.count(" +3 more") == 2
+    assert re.findall(r">(\w) signal (\d)<", b) == [("B", "1")] and "more signal" not in b
+    assert re.findall(r">(\w) signal (\d)<", c) == [("C", "1"), ("C", "2")] and "…and 1 more signal: see" in c
+    assert "long tables and lists are left to the full report (their rows counted); each evidence table shows " \
+           "its first 2 signals. The full report is attached (a.html)." in short
+
+
+def test_a_published_file_is_linked_from_the_evidence_note_and_never_a_bad_url() -> None:
+    body = markdown_body(_evidence_table("A", 4), charts=set())
+    linked = replace(_EVIDENCE, url='https://reports.example/syncd/risks.csv?x="<b>"')
+    short = shorten_body(body, rows=0, full_url=None, attachment="a.html", evidence_rows=1, evidence=linked)
+    assert ('<em>…and 3 more signals: see <a href="https://reports.example/syncd/risks.csv?x=%22%3Cb%3E%22">'
+            "risks.csv</a> on the report site.</em>") in short
+    hostile = shorten_body(body, rows=0, full_url=None, attachment="a.html", evidence_rows=1,
+                           evidence=replace(_EVIDENCE, url="javascript:alert(1)"))
+    assert "javascript" not in hostile and "see the attached risks.csv." in hostile
+
+
+def test_email_body_cuts_evidence_last_and_keeps_as_many_of_its_first_rows_as_fit() -> None:
+    long = "\n".join(["| Item | Title |", "| --- | --- |", *(f"| K-{n} | {'word ' * 300}|" for n in range(1, 41))])
+    body = markdown_body("## Items\n\n" + long + "\n\n## Risks\n\n" + _evidence_table("A", 30), charts=set())
+    cuts = ((1, 3), (1, 1), (0, 3), (0, 2), (0, 0))
+    sizes = {cut: len(shorten_body(body, rows=cut[0], full_url=None, attachment="a.html", evidence_rows=cut[1],
+                                   evidence=_EVIDENCE)) for cut in cuts}
+    assert sizes[(1, 3)] > sizes[(1, 1)] > sizes[(0, 3)] > sizes[(0, 2)] > sizes[(0, 0)]
+
+    def picked(budget: int) -> tuple[int | None, int | None, list[str], list[str]]:
+        mail = email_body(body, size_of=len, full_url=None, attachment="a.html", budget=budget, evidence=_EVIDENCE)
+        return (mail.rows_kept, mail.evidence_rows_kept, re.findall(r">K-(\d+)<", mail.body),
+                re.findall(r">A signal (\d+)<", mail.body))
+
+    # a list's first row goes before the evidence's third: one row and one signal, then no row and three
+    assert picked(sizes[(1, 1)] + 1) == (1, 1, ["1"], ["1"])
+    assert picked(sizes[(1, 1)] - 1) == (0, 3, [], ["1", "2", "3"])
+    assert picked(sizes[(0, 2)] + 1) == (0, 2, [], ["1", "2"])
+    assert picked(sizes[(0, 0)] + 1) == (0, 0, [], [])
 
 
 def test_with_no_rows_left_a_long_table_gives_way_to_its_note() -> None:
