@@ -10,7 +10,8 @@ Structure (what Gmail and Outlook show best):
       text/html  attachment           the whole report, when the email shows a shortened one and
                                       no report site (reports.base_url) is configured
       text/csv   attachment           each of the report's files (`Report.files`): the engineering
-                                      report's every signal, when it lists only some
+                                      report's every signal, when it lists only some; with a
+                                      report site the report links the file there instead
 
 An email's HTML stays under the size budget (Gmail clips longer ones): `Report.email_part()` is
 the whole report or, for long reports, a shortened one (see `syncd.reports.render.shorten.email_body`).
@@ -108,10 +109,14 @@ def report_email(
 
 
 def attach_files(msg: EmailMessage, report: Report) -> None:
-    """Attach the report's own files (`Report.files`; CSV as text/csv, others as octet-stream), each once."""
+    """Attach the report's own files (`Report.files`; CSV as text/csv, others as octet-stream), each once.
+
+    A file published on the report site (`Report.file_url`) is not attached: the report links it,
+    as the email links the full report rather than attaching it (a 1.3 MB CSV on a big store).
+    """
     attached = {part.get_filename() for part in msg.iter_attachments()}
     for filename, data in report.files.items():
-        if filename in attached:
+        if filename in attached or report.file_url(filename) is not None:
             continue
         maintype, subtype = ("text", "csv") if filename.endswith(".csv") else ("application", "octet-stream")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)

@@ -6,6 +6,7 @@ import base64
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 
 @dataclass
@@ -21,7 +22,9 @@ class Report:
     `html` is the whole report (the .html file, the report site). An email carries `email_html`
     (and `text`), which is the whole report too unless it is over the size budget: then long lists
     are shortened (`email_shortened`) and the email links to `full_url` or, without one, attaches
-    the whole report.
+    the whole report. Likewise the report's files: with a site (`site_url`, reports.base_url) each
+    is published beside the report (`file_url`) and the report links it instead of the email
+    attaching it.
     """
 
     kind: str
@@ -38,6 +41,7 @@ class Report:
     email_html: str | None = None  # the email's HTML body when it differs from `html` (shortened)
     full_url: str | None = None  # where the whole report is published (reports.base_url), if anywhere
     files: dict[str, bytes] = field(default_factory=dict)  # name -> bytes: files that go with the report
+    site_url: str | None = None  # reports.base_url: the published folder of the report and its files
 
     @property
     def email_shortened(self) -> bool:
@@ -60,6 +64,10 @@ class Report:
             html = html.replace(f'"cid:{filename.removesuffix(".png")}"', f'"{uri}"')
         return html
 
+    def file_url(self, filename: str) -> str | None:
+        """Where one of the report's files is published (beside the report on the site), or None without a site."""
+        return published_url(self.site_url, filename)
+
     def chart_names(self) -> list[str]:
         """Chart names without the `.png` suffix, as the HTML's `cid:` references use them."""
         return [name.removesuffix(".png") for name in self.charts]
@@ -71,3 +79,8 @@ def report_slug(kind: str, audience: str | None, scope: str | None) -> str:
     if scope:
         parts.append(re.sub(r"[^a-z0-9]+", "-", scope.lower()).strip("-")[:60])
     return "-".join(p for p in parts if p)
+
+
+def published_url(site_url: str | None, filename: str) -> str | None:
+    """The URL of a report's file (`status-engineering.html`, its CSV) in the published folder `site_url`; None without one."""
+    return f"{site_url}/{quote(filename)}" if site_url else None

@@ -226,7 +226,7 @@ def build_message(report: Report, fmt: str, *, sender: str, recipients: Sequence
 
     eml: text and HTML alternatives with inline charts; html: the same plus the HTML report as an
     attached file; md: a plain-text email whose body is the Markdown, charts attached as PNG files.
-    Every format attaches the report's own files (`Report.files`).
+    Every format attaches the report's own files (`Report.files`), except those the report links on its site.
     """
     from syncd.reports.email import attach_files, attach_full_report, report_email
 

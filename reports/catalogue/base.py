@@ -39,7 +39,7 @@ from syncd.reports.render.escape import Md, header_text, md_concat, md_link, md_
 from syncd.reports.render.html import PAGE_WIDTH_PX, WIDE_PAGE_PX, html_document, markdown_body, text_alternative
 from syncd.reports.render.shorten import NO_EVIDENCE, Evidence, email_body
 from syncd.reports.render.templating import format_datetime, format_percent
-from syncd.reports.report import Report, report_slug
+from syncd.reports.report import Report, published_url, report_slug
 
 T = TypeVar("T")
 
@@ -273,7 +273,7 @@ def finish(inp: ReportInput, *, kind: str, audience: str | None, title: str, hea
                              width=WIDE_PAGE_PX if wide else PAGE_WIDTH_PX)
 
     slug = report_slug(kind, audience, scope)
-    full_url = f"{inp.site_url}/{slug}.html" if inp.site_url else None
+    full_url = published_url(inp.site_url, f"{slug}.html")
     html = document(body)
     mail = email_body(body, size_of=lambda content: html_part_size(html if content is body else document(content)),
                       full_url=full_url, attachment=f"{slug}.html", evidence=evidence)
@@ -286,6 +286,7 @@ def finish(inp: ReportInput, *, kind: str, audience: str | None, title: str, hea
         text=text_alternative(mail.body, footer=footer),
         charts=charts, risk_ids=list(risk_ids), summary=summary or {}, scope=scope,
         email_html=document(mail.body) if mail.shortened else None, full_url=full_url, files=dict(files or {}),
+        site_url=inp.site_url,
     )
 
 

@@ -7,7 +7,8 @@ the signals and items behind them. Long lists are capped (`MAX_ROWS`) with the n
 Every signal stays reachable: a theme (and the hygiene list) shows its first `MAX_ROWS` signals,
 red first, and when any list is capped the report comes with `SLUG-risks.csv`, one row per signal
 of the report (theme, severity, rule, title, item keys, link), written beside the report and
-attached to its email. A big store raises thousands of signals (8,059 on the 100,000-item bench
+attached to its email; with a report site (reports.base_url) published beside the report and
+linked instead. A big store raises thousands of signals (8,059 on the 100,000-item bench
 store): listed in full they made a 1.4 MB Markdown and 8 MB HTML page nobody reads top to bottom.
 """
 
@@ -40,10 +41,10 @@ from syncd.reports.catalogue.risk_themes import (
     themes_in_scope,
 )
 from syncd.reports.catalogue.status import goal_badge, goals_in_scope
-from syncd.reports.render.escape import Md, csv_cell, md_concat, md_text
+from syncd.reports.render.escape import Md, csv_cell, md_concat, md_link, md_text
 from syncd.reports.render.shorten import Evidence
 from syncd.reports.render.templating import format_number, render_markdown
-from syncd.reports.report import report_slug
+from syncd.reports.report import published_url, report_slug
 
 MAX_ROWS = 25
 MAX_SPRINTS = 4
@@ -215,6 +216,9 @@ def engineering(inp: ReportInput) -> Built:
     capped = len(hygiene) > MAX_ROWS or any(len(t.signals) > MAX_ROWS for t in [*themes, *accepted])
     slug = report_slug("status", "engineering", inp.scope)
     files = {f"{slug}-risks.csv": risks_csv(inp, themes, accepted, hygiene)} if capped else {}
+    risks_file = next(iter(files), None)
+    # with a report site the CSV is published beside the report and linked, not attached to the email
+    risks_url = published_url(inp.site_url, risks_file) if risks_file else None
     md = render_markdown(
         "status-engineering.md.j2", tz=inp.tz, today=a.today, flow=a.flow,
         sprints=[_sprint_view(inp, r) for r in current], goals=[_goal_view(inp, g) for g in goals_in_scope(inp)],
@@ -222,13 +226,14 @@ def engineering(inp: ReportInput) -> Built:
         aging=aging, aging_more=aging_total - len(aging), aging_rule=_aging_rule(inp),
         closed=closed, carried=carried, carried_more=len(closed.not_completed) - len(carried) if closed else 0,
         themes=[theme_line(inp, t, links=True, evidence_rows=MAX_ROWS) for t in themes], signals_total=len(risks),
-        themed_total=len(risks) - len(hygiene), fold_after=FOLD_AFTER, risks_file=next(iter(files), None),
+        themed_total=len(risks) - len(hygiene), fold_after=FOLD_AFTER, risks_file=risks_file,
+        risks_link=md_link(risks_file, risks_url) if risks_url else None,
         accepted=[theme_line(inp, t, links=True, evidence_rows=MAX_ROWS) for t in accepted],
         hygiene=[{"team": team_of[h.id], "line": risk_line(inp, h, links=True)} for h in hygiene[:MAX_ROWS]],
         hygiene_total=len(hygiene),
         hygiene_by_team=[{"team": t, "total": sum(c.values()), "rules": ", ".join(f"{r} {n}" for r, n in sorted(c.items()))}
                          for t, c in sorted(by_team.items())],
         scatter=scatter[0] if scatter else None, max_rows=MAX_ROWS)
-    evidence = replace(EVIDENCE, file=next(iter(files), None))
+    evidence = replace(EVIDENCE, file=risks_file, published=risks_url is not None)
     return Built("Status — engineering", md, charts, [r.id for r in risks], inp.scope, wide=True, footnote=themes_footnote(inp),
                  files=files, evidence=evidence)

@@ -34,14 +34,15 @@ class Evidence:
     """Which tables of a body are evidence, kept longest when an email is shortened, and where all their rows are.
 
     A table is evidence when its column headings are one of `headings`. `file` names the file that
-    lists every row (the engineering report's risks CSV): published at `url`, or attached to the
-    email when `url` is None. Without a file, rows cut from an evidence table are in the full report.
+    lists every row (the engineering report's risks CSV): `published` on the report site (the report
+    links it), else attached to the email. Without a file, rows cut from an evidence table are
+    in the full report.
     """
 
     headings: frozenset[tuple[str, ...]] = frozenset()
     noun: str = "rows"  # what a row is, plural: "signals"
     file: str | None = None
-    url: str | None = None
+    published: bool = False
     # columns that list links (an evidence row's item keys): each such cell of a kept row shows its
     # first `links_kept`, the rest counted, since a key's link with its inlined style is ~230 bytes
     link_columns: frozenset[str] = frozenset()
@@ -153,17 +154,15 @@ def _headings(table: HtmlElement) -> tuple[str, ...]:
 
 
 def _file_note(left: int, noun: str, evidence: Evidence) -> HtmlElement:
-    """`…and N more signals: see the attached FILE.`, or with the file published, a link to it."""
+    """`…and N more signals: see the attached FILE.`, or with the file published, `see FILE on the report site.`
+
+    No link here: the report links its published file once, and a link in each theme's note (with
+    its inlined style, about 200 bytes) cost the bench store's email its one signal per theme.
+    """
     note = fragment_fromstring("<p></p>")
     em = etree.SubElement(note, "em")
-    em.text = f"…and {left} more {noun if left > 1 else noun[:-1]}: see "
-    url = safe_url(evidence.url)
-    if url is None:
-        em.text += f"the attached {evidence.file}."
-    else:
-        link = etree.SubElement(em, "a", href=url)
-        link.text = evidence.file
-        link.tail = " on the report site."
+    where = f"{evidence.file} on the report site" if evidence.published else f"the attached {evidence.file}"
+    em.text = f"…and {left} more {noun if left > 1 else noun[:-1]}: see {where}."
     return note
 
 

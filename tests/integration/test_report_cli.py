@@ -243,3 +243,39 @@ def test_teams_and_allocation_reach_the_report_and_an_unknown_team_is_one_line(w
     [line] = bad.output.strip().splitlines()
     assert line.startswith("syncd: error: goals: goal ") and line.endswith(
         "team: 'nobody' is neither a [teams] name nor a project or repository in the store")
+
+
+@pytest.mark.parametrize("site", [None, "https://reports.example.com/syncd"])
+def test_send_engineering_attaches_its_csv_or_with_a_report_site_links_it(
+        world_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: str | None) -> None:
+    import csv
+    import io
+
+    from syncd.reports.catalogue import status_engineering
+
+    monkeypatch.setattr(status_engineering, "MAX_ROWS", 2)  # the world's themes overflow it: the report has a CSV
+    sink = Sink()
+    with SmtpServer(sink) as server:
+        config = _config(world_db, tmp_path, server.port)
+        if site is not None:
+            config.write_text(config.read_text(encoding="utf-8").replace(
+                "[reports]\n", f'[reports]\nbase_url = "{site}"\n'), encoding="utf-8")
+        result = CliRunner().invoke(main, ["report", "status", "--audience", "engineering", "--send", "-c", str(config),
+                                           "--now", "2026-11-20T12:00:00+01:00"])
+    assert result.exit_code == 0, result.output
+    [got] = sink.messages
+    msg = email.message_from_bytes(got.data, policy=policy.default)
+    html = msg.get_body(("html",)).get_content()
+    total = int(re.search(r"All (\d+) signals are in", html).group(1))  # type: ignore[union-attr]
+    attached = {p.get_filename(): p for p in msg.iter_attachments()}
+    csv_name = "status-engineering-risks.csv"
+    if site is None:
+        part = attached[csv_name]
+        assert part.get_content_type() == "text/csv"
+        rows = list(csv.DictReader(io.StringIO(part.get_payload(decode=True).decode())))
+        assert len(rows) == total and "attached to its email" in html
+        assert f'href="{site}' not in html
+    else:
+        assert csv_name not in attached
+        assert f'<a href="{site}/{csv_name}"' in html and "published beside this report" in html
+        assert f"{site}/{csv_name}" in msg.get_body(("plain",)).get_content()  # the text part's link footnote

@@ -28,7 +28,7 @@ from tests.reports_world import NOW, World, build_world, write_goals
 CSV = "status-engineering-risks.csv"
 
 
-def _input(world: World, tmp_path: Path) -> ReportInput:
+def _input(world: World, tmp_path: Path, site_url: str | None = None) -> ReportInput:
     from syncd.reports.analysis import analyse
     from syncd.reports.data import Snapshot
     from syncd.reports.goals import load_goals_file
@@ -38,7 +38,7 @@ def _input(world: World, tmp_path: Path) -> ReportInput:
     snap = Snapshot.of(world.items, pulls=world.pulls, sprints=world.sprints, releases=world.releases,
                        links=world.links, transitions=world.transitions, people=world.people)
     analysis = analyse(snap, goals.goals, ReportSettings(timezone="Europe/Berlin"), NOW, capacity=goals.capacity)
-    return ReportInput(analysis=analysis, snapshot=snap, now=NOW, browse_url="https://jira.example")
+    return ReportInput(analysis=analysis, snapshot=snap, now=NOW, browse_url="https://jira.example", site_url=site_url)
 
 
 def _with_hygiene(world: World, pairs: int = 3) -> World:
@@ -208,3 +208,33 @@ def test_a_shortened_email_shows_each_themes_first_signals_and_points_at_the_csv
     assert 'data-label="Title"' not in html
     assert "each evidence table shows its first 2 signals" in html
     assert html_part_size(html) < EMAIL_HTML_BUDGET
+
+
+def test_with_a_report_site_every_format_links_the_published_csv_instead_of_attaching_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from email import message_from_bytes, policy
+
+    from lxml.html import document_fromstring
+
+    from syncd.delivery import FORMATS, build_message
+
+    monkeypatch.setattr(status_engineering, "MAX_ROWS", 2)
+    site = 'https://reports.example.com/a&b/"x"'  # an ampersand and quotes: escaped in the href, never raw
+    report = render_report("status", "engineering", _input(build_world(), tmp_path, site_url=site))
+    url = "https://reports.example.com/a&b/%22x%22/status-engineering-risks.csv"  # safe_url percent-encodes quotes
+    assert CSV in report.files and report.file_url(CSV) == f"{site}/{CSV}"
+    assert f"**All {len(_rows(report))} signals are in [{CSV}]({url})**" in report.markdown
+    assert "attached to its email" not in report.markdown
+    for fmt in FORMATS:
+        msg = build_message(report, fmt, sender="syncd@example.com", recipients=["lead@example.com"],
+                            date=datetime(2026, 11, 20, 12, tzinfo=UTC))
+        sent = message_from_bytes(msg.as_bytes(), policy=policy.default)
+        assert CSV not in [p.get_filename() for p in sent.iter_attachments()], fmt
+        if fmt == "md":
+            assert f"]({url})" in sent.get_body(("plain",)).get_content()
+            continue
+        html = sent.get_body(("html",)).get_content()
+        assert 'href="https://reports.example.com/a&amp;b/%22x%22/status-engineering-risks.csv"' in html, fmt
+        links = [a for a in document_fromstring(html).iter("a") if a.text_content() == CSV]
+        assert [a.get("href") for a in links] == [url], fmt
+        assert '"x"' not in html

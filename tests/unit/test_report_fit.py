@@ -145,15 +145,11 @@ def test_evidence_tables_keep_their_first_rows_when_other_tables_give_way_and_po
            "its first 2 signals. The full report is attached (a.html)." in short
 
 
-def test_a_published_file_is_linked_from_the_evidence_note_and_never_a_bad_url() -> None:
+def test_a_published_file_is_named_on_the_report_site_in_the_evidence_note() -> None:
     body = markdown_body(_evidence_table("A", 4), charts=set())
-    linked = replace(_EVIDENCE, url='https://reports.example/syncd/risks.csv?x="<b>"')
-    short = shorten_body(body, rows=0, full_url=None, attachment="a.html", evidence_rows=1, evidence=linked)
-    assert ('<em>…and 3 more signals: see <a href="https://reports.example/syncd/risks.csv?x=%22%3Cb%3E%22">'
-            "risks.csv</a> on the report site.</em>") in short
-    hostile = shorten_body(body, rows=0, full_url=None, attachment="a.html", evidence_rows=1,
-                           evidence=replace(_EVIDENCE, url="javascript:alert(1)"))
-    assert "javascript" not in hostile and "see the attached risks.csv." in hostile
+    published = replace(_EVIDENCE, published=True)
+    short = shorten_body(body, rows=0, full_url=None, attachment="a.html", evidence_rows=1, evidence=published)
+    assert "<em>…and 3 more signals: see risks.csv on the report site.</em>" in short and "attached risks" not in short
 
 
 def test_email_body_cuts_evidence_last_and_keeps_as_many_of_its_first_rows_as_fit() -> None:
