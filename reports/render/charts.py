@@ -20,14 +20,39 @@ import matplotlib
 
 matplotlib.use("Agg", force=False)
 
-from matplotlib import rc_context  # noqa: E402 - after selecting the backend
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.font_manager import FontProperties  # noqa: E402
-from matplotlib.textpath import TextToPath  # noqa: E402
-from PIL import Image  # noqa: E402 - matplotlib's own image library
+from matplotlib import artist as _artist  # noqa: E402 - after selecting the backend
+
+
+@contextmanager
+def _no_property_tables() -> Iterator[None]:
+    """While matplotlib's modules load, its artists' property tables are not written.
+
+    Each Artist subclass matplotlib defines writes a table of its settable properties into its
+    `set` method's docstring (`matplotlib.artist.kwdoc`, also pulled into other docstrings): about
+    30% of importing the Figure and Agg modules, 0.1 s of every report that draws a chart, for
+    text only `help()` shows. The signatures and every behaviour stay as they are; `kwdoc` is put
+    back afterwards (a name not there in another matplotlib: nothing is changed).
+    """
+    kwdoc = getattr(_artist, "kwdoc", None)
+    if kwdoc is None:
+        yield
+        return
+    _artist.kwdoc = lambda artist: ""  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        _artist.kwdoc = kwdoc
+
+
+with _no_property_tables():
+    from matplotlib import rc_context  # noqa: E402
+    from matplotlib.axes import Axes  # noqa: E402
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num  # noqa: E402
+    from matplotlib.figure import Figure  # noqa: E402
+    from matplotlib.font_manager import FontProperties  # noqa: E402
+    from matplotlib.textpath import TextToPath  # noqa: E402
+    from PIL import Image  # noqa: E402 - matplotlib's own image library
 
 from syncd.reports.render.escape import plain_text  # noqa: E402
 

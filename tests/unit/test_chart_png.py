@@ -68,3 +68,16 @@ def test_the_same_chart_twice_is_the_same_bytes() -> None:
     first, second = CHARTS["burnup with cone and target"](), CHARTS["burnup with cone and target"]()
     assert first == second
     assert b"tEXt" not in first and b"iTXt" not in first  # no Software or creation-time text
+
+
+def test_matplotlib_is_left_as_it_was_after_the_charts_load() -> None:
+    import inspect
+
+    import matplotlib.artist
+    from matplotlib.lines import Line2D
+
+    # the property tables are skipped only while the modules load: kwdoc itself is back and works
+    assert matplotlib.artist.kwdoc.__module__ == "matplotlib.artist"
+    assert "linewidth" in matplotlib.artist.kwdoc(Line2D)
+    # and what the tables were written beside is still there: set()'s keyword signature
+    assert "linewidth" in inspect.signature(Line2D.set).parameters
