@@ -124,9 +124,8 @@ def _critical_path_view(inp: ReportInput, g: GoalAnalysis) -> dict[str, Any]:
     flow = inp.analysis.flow
     p50s = {team: m.cycle_time_days.p50 for team, m in flow.by_team.items() if m.cycle_time_days is not None}
     overall = flow.overall.cycle_time_days.p50 if flow.overall.cycle_time_days is not None else None
-    facts = inp.facts
-    cp = goal_critical_path(inp.snapshot, inp.goal_items.get(g.goal.id, set()), p50s, overall,
-                            {i: f.started for i, f in facts.items()}, inp.now, inp.analysis.teams)
+    cp = goal_critical_path(inp.snapshot, inp.goal_items.get(g.goal.id, set()), p50s, overall, inp.started, inp.now,
+                            inp.analysis.teams)
     by_key = inp.snapshot.item_by_key
     steps = []
     for n, s in enumerate(cp.steps, 1):

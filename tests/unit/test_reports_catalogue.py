@@ -239,3 +239,13 @@ def test_scope_names_a_sprint_or_release_by_id_or_name_in_any_case(tmp_path: Pat
         find_sprint(_input(world, tmp_path, scope="Sprint 99"), "review")
     with pytest.raises(ReportError, match=r"^no release '9\.9' among the planned and recent releases \(known: "):
         find_release(_input(world, tmp_path, scope="9.9"))
+
+
+def test_started_reads_each_items_first_start_from_the_facts(tmp_path: Path) -> None:
+    inp = _input(build_world(), tmp_path)
+    facts = inp.hist.facts()
+    expected = {item_id: f.started for item_id, f in facts.items()}  # the copy the timeline built per goal
+    started = inp.started
+    assert dict(started) == expected and len(started) == len(expected)
+    assert any(v is not None for v in expected.values()) and any(v is None for v in expected.values())
+    assert started.get("no such item") is None
