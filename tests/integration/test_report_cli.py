@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import email
+import gc
 import json
 import re
 import subprocess
 import sys
+import weakref
+from datetime import datetime
 from email import policy
 from pathlib import Path
 
@@ -16,7 +19,8 @@ from click.testing import CliRunner
 
 from syncd.cli import main
 from syncd.cli.report_cmds import KINDS
-from syncd.reporting import REPORT_KINDS
+from syncd.reporting import REPORT_KINDS, load_context
+from syncd.settings import load_settings
 from syncd.store import Store
 from syncd.store import _daemon as ledger
 from syncd.store._history import report_history
@@ -132,6 +136,29 @@ def test_a_report_on_an_up_to_date_store_loads_no_migration_tooling(world_db: Pa
     loaded = json.loads(proc.stderr.split("LOADED ", 1)[1])
     assert "syncd.reporting" in loaded and "syncd.store.migrate" in loaded  # it reported, and checked the revision
     assert [m for m in loaded if m.split(".")[0] in ("alembic", "mako", "pygments")] == []
+
+def test_a_one_shot_context_stays_referenced_and_the_collector_as_it_was(world_db: Path, tmp_path: Path) -> None:
+    # `syncd report` (freeze_snapshot): the context outlives the call (the process exits without freeing it),
+    # only the last one is held, and the collector ends on or off as it was found
+    settings = load_settings(_config(world_db, tmp_path))
+    store = Store(settings.db_url)
+    now = datetime.fromisoformat("2026-11-20T12:00:00+01:00")
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            ctx = load_context(settings, store, now=now, freeze_snapshot=True)
+            assert gc.isenabled() is enabled
+            held = weakref.ref(ctx.snapshot)
+            del ctx
+            assert held() is not None
+        plain = weakref.ref(load_context(settings, store, now=now).snapshot)
+        gc.collect()
+        assert plain() is None  # without freeze_snapshot nothing is held
+    finally:
+        (gc.enable if was else gc.disable)()
+        store.close()
+
 
 def test_a_past_date_reproduces_the_same_report(world_db: Path, tmp_path: Path) -> None:
     config = _config(world_db, tmp_path)
