@@ -25,7 +25,7 @@ can be computed, any blocked work of the goal or release), then the rest. Ties: 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -149,14 +149,22 @@ def _team_of(ctx: RiskContext, risk: Risk) -> str:
     return "unknown"
 
 
-def _covering_goal(release: ScopePart, goals: Sequence[tuple[ScopePart, set[str]]]) -> ScopePart | None:
-    """The goal holding most of a release's items (at least half of them), if any; `goals` with their item ids."""
+def _covering_goal(release: ScopePart, goals: Sequence[ScopePart], goals_of_item: Mapping[str, Sequence[str]],
+                   ) -> ScopePart | None:
+    """The goal holding most of a release's items (at least half of them), if any; `goals_of_item`: item id ->
+    the ids of the goals holding it."""
     ids = {i.id for i in release.items}
     if not ids:
         return None
+    # the release's items counted per goal: a release holds hundreds of items, a goal tens of thousands,
+    # so no set of each goal's items is built
+    held: dict[str, int] = {}
+    for item_id in ids:
+        for goal_id in goals_of_item.get(item_id, ()):
+            held[goal_id] = held.get(goal_id, 0) + 1
     best, best_share = None, 0.5
-    for g, goal_ids in goals:
-        share = len(ids & goal_ids) / len(ids)
+    for g in goals:
+        share = held.get(g.id, 0) / len(ids)
         if share >= best_share and (best is None or share > best_share):
             best, best_share = g, share  # a later goal must hold strictly more to win
     return best
@@ -171,9 +179,8 @@ def risk_themes(ctx: RiskContext, risks: Iterable[Risk]) -> tuple[list[Theme], H
                                      priority=g.goal.priority, order=n)
     folded: dict[str, str] = {}  # release id -> goal id whose theme holds it
     release_buckets: dict[str, _Bucket] = {}
-    goal_ids = [(g, {i.id for i in g.items}) for g in ctx.goals]  # once, not per release
     for n, r in enumerate(ctx.releases):
-        goal = _covering_goal(r, goal_ids)
+        goal = _covering_goal(r, ctx.goals, ctx.goals_of_item)
         if goal is not None:
             folded[r.id] = goal.id
             goal_buckets[goal.id].releases += (r.id,)
@@ -300,7 +307,9 @@ def _on_critical_path(ctx: RiskContext, part: ScopePart, blocked: Sequence[Risk]
     flow = ctx.flow
     p50s = {team: m.cycle_time_days.p50 for team, m in flow.by_team.items() if m.cycle_time_days is not None}
     overall = flow.overall.cycle_time_days.p50 if flow.overall.cycle_time_days is not None else None
-    path = goal_critical_path(ctx.snap, [i.id for i in part.items], p50s, overall,
+    # the open items only (`progress.remaining`, the scope's items not done): the path is of open items,
+    # and a goal's items are mostly done ones
+    path = goal_critical_path(ctx.snap, [r.id for r in part.progress.remaining], p50s, overall,
                               ctx.started, ctx.now, ctx.teams)
     if path.refused is not None or not path.steps:
         return True

@@ -295,3 +295,25 @@ def test_hygiene_is_counted_per_configured_team() -> None:
     web = analyse(snap, [], Settings(), NOW, teams={"web": Team(projects=("WID", "GAD"))}).hygiene
     assert web.by_team == {"web": {"blocked": 2}}
     assert set(web.team_of.values()) == {"web"}
+
+
+def test_a_release_folds_into_the_goal_holding_at_least_half_of_its_items() -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from syncd.reports.analysis.risks import ScopePart
+    from syncd.reports.analysis.themes import _covering_goal
+
+    def part(part_id: str, item_ids: list[str]) -> ScopePart:
+        return cast(ScopePart, SimpleNamespace(id=part_id, items=[SimpleNamespace(id=i) for i in item_ids]))
+
+    a, b = part("a", ["1", "2", "5"]), part("b", ["2", "3", "4"])
+    goals = [a, b]
+    goals_of = {"1": ["a"], "2": ["a", "b"], "3": ["b"], "4": ["b"], "5": ["a"]}
+    # release 1..4: a holds 1, 2 (2 of 4, half), b holds 2, 3, 4 (3 of 4): b, which holds more
+    assert _covering_goal(part("r", ["1", "2", "3", "4"]), goals, goals_of) is b
+    # release 1, 2, 3: a holds 2 of 3, b 2 of 3: a tie goes to the first goal
+    assert _covering_goal(part("r", ["1", "2", "3"]), goals, goals_of) is a
+    # release 3, 6, 7, 8: b holds 1 of 4, under half: no goal; an empty release: none either
+    assert _covering_goal(part("r", ["3", "6", "7", "8"]), goals, goals_of) is None
+    assert _covering_goal(part("r", []), goals, goals_of) is None
