@@ -133,7 +133,10 @@ def delivery(snap: Snapshot, items: Sequence[WorkItem], clock: ReleaseClock) -> 
     with_prs = code_done = delivered = 0
     tracked = False
     waiting: list[ItemRef] = []
+    implementing = snap.pulls_implementing
     for item in items:
+        if not implementing.get(item.id):  # no pull request: no code state (most items; no call made)
+            continue
         state = code_state(snap, item, clock)
         if state is None:
             continue

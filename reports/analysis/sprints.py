@@ -45,19 +45,25 @@ def sprint_members(snap: Snapshot, hist: Histories, wanted: set[str], since: dat
 
 def carried_over(snap: Snapshot, hist: Histories, items: Sequence[WorkItem]) -> dict[str, list[Sprint]]:
     """Item id -> the closed sprints (in order) that ended with the item in them and not done."""
+    # each closed sprint's end once (not per item), and membership read from the item's spans directly
+    ends: dict[str, tuple[datetime, datetime]] = {}
+    for sprint in snap.sprint_by_id.values():
+        end = sprint.complete or sprint.end
+        if sprint.state == SprintState.CLOSED and end is not None:
+            ends[sprint.id] = (end - _END_PROBE, end)
     out: dict[str, list[Sprint]] = {}
     for item in items:
         closed = []
-        for sid in hist.sprint_intervals(item):
-            sprint = snap.sprint_by_id.get(sid)
-            if sprint is None or sprint.state != SprintState.CLOSED:
+        created = item.created
+        for sid, spans in hist.sprint_intervals(item).items():
+            found = ends.get(sid)
+            if found is None:
                 continue
-            end = sprint.complete or sprint.end
-            if end is None:
-                continue
-            member = hist.in_sprint_at(item, sid, end - _END_PROBE) or hist.in_sprint_at(item, sid, end)
+            before, end = found  # in the sprint just before it closed, or at its end (`in_sprint_at`)
+            member = any(entered <= at and (left is None or at < left)
+                         for at in (before, end) if created <= at for entered, left in spans)
             if member and not hist.done_at(item, end):
-                closed.append(sprint)
+                closed.append(snap.sprint_by_id[sid])
         if closed:
             out[item.id] = sorted(closed, key=order_key)
     return out
@@ -150,6 +156,8 @@ def sprint_reports(snap: Snapshot, hist: Histories, now: datetime, velocity_spri
     configured `[teams]` members, else velocity; a future sprint counts the board's active sprint's
     likely carry-over against it. A goals-file `capacity` in points, where set, is the capacity."""
     ordered = sorted(snap.sprints, key=order_key)
+    # each sprint's order key once: the velocity basis compares every shown sprint with every closed one
+    rank = {id(s): order_key(s) for s in ordered}
     since = now - timedelta(days=7 * weeks)
     closed = [s for s in ordered if s.state == SprintState.CLOSED]
     active = [s for s in ordered if s.state == SprintState.ACTIVE]
@@ -160,7 +168,7 @@ def sprint_reports(snap: Snapshot, hist: Histories, now: datetime, velocity_spri
             next_future.setdefault(s.board_id, s)
     shown = [*active, *reversed(recent), *next_future.values()]
     basis = {s.id: [c for c in closed if c.board_id == s.board_id and c.id != s.id
-                    and order_key(c) < order_key(s)][-velocity_sprints:] for s in shown}
+                    and rank[id(c)] < rank[id(s)]][-velocity_sprints:] for s in shown}
     needed = {s.id: s for s in shown} | {c.id: c for cs in basis.values() for c in cs}
     starts = [s.start for s in needed.values() if s.start is not None]
     members = sprint_members(snap, hist, set(needed), min(starts, default=now))
@@ -178,7 +186,7 @@ def sprint_reports(snap: Snapshot, hist: Histories, now: datetime, velocity_spri
             name = team_of_sprint(s, members.get(s.id, []), teams or {})
             board_active = [base[a.id] for a in active if a.board_id == s.board_id and a.id != s.id]
             plan = sprint_capacity(s, report, [o for o in ordered if o.board_id == s.board_id
-                                               and order_key(o) < order_key(s)],
+                                               and rank[id(o)] < rank[id(s)]],
                                    [base[c.id] for c in before], board_active[0] if board_active else None,
                                    name, (teams or {}).get(name) if name else None, now, tz, cap)
         if plan is not None and plan.carry_over_from and plan.points:
@@ -191,7 +199,7 @@ def sprint_reports(snap: Snapshot, hist: Histories, now: datetime, velocity_spri
             pct, kind = 100.0 * report.committed_points / plan.points, "capacity"
         elif avg:
             pct, kind = 100.0 * report.committed_points / avg, "velocity"
-        later = [o for o in ordered if o.board_id == s.board_id and order_key(o) > order_key(s)]
+        later = [o for o in ordered if o.board_id == s.board_id and rank[id(o)] > rank[id(s)]]
         out.append(replace(report, velocity_average=avg, velocity_sprints=[c.name for c in before],
                            capacity_points=cap, commitment_percent=pct, commitment_basis=kind,
                            next_sprint=sprint_ref(later[0]) if later else None, plan=plan))
