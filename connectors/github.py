@@ -61,8 +61,7 @@ from syncd.connectors.github_graphql import GraphQLReads
 from syncd.connectors.github_listing import RepoListing, _number
 from syncd.connectors.github_mapping import (
     head_rollup,
-    item_from_issue,
-    people_from_issue,
+    issue_records,
     pull_from_graphql,
     release_from_milestone,
     release_from_release,
@@ -257,8 +256,7 @@ class GitHubConnector(RepoListing):
         rejected: Json = work.setdefault("rejected", {})
         for issue in issues:
             try:
-                item = item_from_issue(self.name, repo, issue)
-                named = people_from_issue(self.name, issue)
+                item, named = issue_records(self.name, repo, issue)
             except PayloadError as exc:
                 self._reject(repo, rejected, issue, exc)
                 continue

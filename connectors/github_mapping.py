@@ -66,6 +66,31 @@ def person_from_user(source: str, user: Json | None, where: str = "user") -> Per
     return Person.trusted(id=pid, source=source, display_name=name, email=text(user.get("email"), f"{where}.email") or None)
 
 
+class _People:
+    """The Person of each user object a payload names, each read once (`person_from_user`): an issue names its
+    author and assignee in two to three objects, a PR its reviewers in several, mostly equal ones (issue 18 item
+    3: each was read for its id, then again for its Person). Equal objects are one read: the read depends on the
+    object's content only, and `where` only names a field that fails, which an equal object read before did not."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._read: list[tuple[Any, Person | None]] = []
+
+    def person(self, user: Any, where: str) -> Person | None:
+        """The Person of `user` (None for no user, or one without a login)."""
+        for seen, person in self._read:
+            if seen is user or seen == user:
+                return person
+        person = person_from_user(self.source, user, where)
+        self._read.append((user, person))
+        return person
+
+    @staticmethod
+    def each_once(people: Iterable[Person | None]) -> list[Person]:
+        """These people, each id once, in the order first named (the last object's Person, as a dict by id keeps)."""
+        return list({p.id: p for p in people if p is not None}.values())
+
+
 def is_pull(issue: Json) -> bool:
     """True for a PR in the issues list (today's API: key present; 2014 form: `html_url` set)."""
     pr = issue.get("pull_request")
@@ -96,7 +121,16 @@ def item_from_issue(source: str, repo: str, issue: Json) -> WorkItem:
 
     Raises PayloadError naming the field when the payload does not have the shape of a GitHub issue.
     """
+    return issue_records(source, repo, issue)[0]
+
+
+def issue_records(source: str, repo: str, issue: Json) -> tuple[WorkItem, list[Person]]:
+    """The WorkItem of an issues-list entry and everyone it names (`people_from_issue`), each user read once.
+
+    Raises PayloadError naming the field when the payload does not have the shape of a GitHub issue.
+    """
     issue = root(issue, "issue")
+    people = _People(source)
     remote = ident(issue.get("id"), "id")
     number = count(issue.get("number"), "number")
     if number is None:
@@ -124,19 +158,24 @@ def item_from_issue(source: str, repo: str, issue: Json) -> WorkItem:
     labels = array(issue.get("labels"), "labels")
     # every value below was read by the typed readers of `connectors.payload` (or is ours): built without
     # validating it again (`Record.trusted`; issue 18 item 3)
-    return WorkItem.trusted(
+    item = WorkItem.trusted(
         id=make_id(source, remote), source=source, source_type=SourceType.GITHUB, remote_id=remote,
         key=f"{repo}#{number}", project=repo, kind=item_kind(issue),
         title=text(issue.get("title"), "title") or "", status=state, status_category=category,
         resolution=resolution,
         labels=[text(lb.get("name"), f"labels[{n}].name") or "" for n, lb in enumerate(labels) if isinstance(lb, dict)],
-        assignee_id=user_id(source, assignee, where), reporter_id=user_id(source, issue.get("user"), "user"),
+        assignee_id=_id(people.person(assignee, where)), reporter_id=_id(people.person(issue.get("user"), "user")),
         created=required_stamp(issue.get("created_at"), "created_at"),
         updated=required_stamp(issue.get("updated_at"), "updated_at"),
         resolved=stamp(issue.get("closed_at"), "closed_at"), due=day(milestone.get("due_on"), "milestone.due_on"),
         release_ids=[milestone_id(source, repo, _milestone_number(milestone, "milestone"))] if milestone else [],
         description=text(issue.get("body"), "body") or None, url=text(issue.get("html_url"), "html_url"), raw=issue,
     )
+    return item, _issue_people(people, issue)
+
+
+def _id(person: Person | None) -> str | None:
+    return person.id if person is not None else None
 
 
 def _milestone_number(milestone: Json, where: str) -> int:
@@ -148,11 +187,14 @@ def _milestone_number(milestone: Json, where: str) -> int:
 
 def people_from_issue(source: str, issue: Json) -> list[Person]:
     """Everyone an issue payload names."""
-    issue = root(issue, "issue")
+    return _issue_people(_People(source), root(issue, "issue"))
+
+
+def _issue_people(people: _People, issue: Json) -> list[Person]:
+    """The issue's author, assignee and assignees, each once."""
     users = [(issue.get("user"), "user"), (issue.get("assignee"), "assignee"),
              *((u, f"assignees[{n}]") for n, u in enumerate(array(issue.get("assignees"), "assignees")))]
-    out = {p.id: p for p in (person_from_user(source, u, where) for u, where in users) if p}
-    return list(out.values())
+    return _People.each_once(people.person(user, where) for user, where in users)
 
 
 _REVIEW = {"APPROVED": ReviewState.APPROVED, "CHANGES_REQUESTED": ReviewState.CHANGES_REQUESTED,
@@ -163,10 +205,15 @@ _ROLLUP = {"SUCCESS": CheckConclusion.SUCCESS, "FAILURE": CheckConclusion.FAILUR
 
 def review_from_node(source: str, node: Json, where: str = "review") -> Review:
     """A Review from a GraphQL review node."""
+    return _review(node, where, _People(source))[0]
+
+
+def _review(node: Json, where: str, people: _People) -> tuple[Review, Person | None]:
+    """A Review and its author, read through `people`."""
     node = obj(node, where)
-    return Review.trusted(author_id=user_id(source, node.get("author"), f"{where}.author"),
-                  state=_REVIEW.get(str(node.get("state")), ReviewState.COMMENTED),
-                  submitted_at=stamp(node.get("submittedAt"), f"{where}.submittedAt"))
+    author = people.person(node.get("author"), f"{where}.author")
+    return Review.trusted(author_id=_id(author), state=_REVIEW.get(str(node.get("state")), ReviewState.COMMENTED),
+                          submitted_at=stamp(node.get("submittedAt"), f"{where}.submittedAt")), author
 
 
 _KEY = re.compile(r"[A-Z][A-Z0-9_]*-[0-9]+")  # what a configured pattern's match must look like
@@ -218,6 +265,7 @@ def pull_from_graphql(source: str, item_id: str, node: Json, title: str | None, 
     Raises PayloadError naming the field when the node does not have the shape of `PR_FRAGMENT`.
     """
     node = root(node, "pullRequest")
+    people = _People(source)
     merged = bool(node.get("merged"))
     state = PullState.MERGED if merged else (PullState.CLOSED if node.get("state") == "CLOSED" else PullState.OPEN)
     reviews = _nodes(node, "reviews")
@@ -227,25 +275,21 @@ def pull_from_graphql(source: str, item_id: str, node: Json, title: str | None, 
                   f"reviewRequests.nodes[{i}].requestedReviewer") for i, r in enumerate(_nodes(node, "reviewRequests"))]
     head = text(node.get("headRefName"), "headRefName")
     keys = jira_keys([text(title, "title"), text(body, "body"), *messages], projects, pattern, branches=[head])
+    merged_by = people.person(node.get("mergedBy"), "mergedBy")
+    review_records = [_review(r, f"reviews.nodes[{i}]", people) for i, r in enumerate(reviews)]
+    reviewers = [people.person(r, where) for r, where in requested]
     pr = PullRequest.trusted(
         item_id=item_id, state=state, draft=bool(node.get("isDraft")), merged_at=stamp(node.get("mergedAt"), "mergedAt"),
-        merged_by_id=user_id(source, node.get("mergedBy"), "mergedBy"), head_branch=head,
+        merged_by_id=_id(merged_by), head_branch=head,
         base_branch=text(node.get("baseRefName"), "baseRefName"), head_sha=text(node.get("headRefOid"), "headRefOid"),
         additions=count(node.get("additions"), "additions"), deletions=count(node.get("deletions"), "deletions"),
         changed_files=count(node.get("changedFiles"), "changedFiles"),
-        reviews=[review_from_node(source, r, f"reviews.nodes[{i}]") for i, r in enumerate(reviews)],
-        requested_reviewer_ids=[rid for r, where in requested if (rid := user_id(source, r, where))],
+        reviews=[review for review, _ in review_records],
+        requested_reviewer_ids=[p.id for p in reviewers if p is not None],
         checks=_ROLLUP.get(str(head_rollup(node)), CheckConclusion.NEUTRAL), linked_keys=keys, raw=node,
     )
     links = [Link.trusted(from_id=item_id, kind=LinkKind.IMPLEMENTS, to_key=k) for k in keys]
-    people = {}
-    users = [(node.get("mergedBy"), "mergedBy"), *((r.get("author"), f"reviews.nodes[{i}].author") for i, r in enumerate(reviews)),
-             *requested]
-    for user, where in users:
-        p = person_from_user(source, user, where)
-        if p:
-            people[p.id] = p
-    return pr, links, list(people.values())
+    return pr, links, _People.each_once([merged_by, *(author for _, author in review_records), *reviewers])
 
 
 def release_from_milestone(source: str, repo: str, m: Json, where: str = "milestone") -> Release:

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from syncd.connectors import github_mapping
 from syncd.connectors.config import GitHubSource
 from syncd.connectors.github_mapping import (
     head_rollup,
+    issue_records,
     item_from_issue,
     jira_keys,
     milestone_id,
@@ -258,3 +260,42 @@ def test_pull_states_and_rollups(state: str, merged: bool, draft: bool, rollup: 
     assert (pr.state, pr.draft, pr.checks, pr.merged_at) == (want_state, draft, want_checks, None)
     assert head_rollup(node) == rollup
     assert pr.linked_keys == []  # no configured projects: no links at all
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The `where` of every user object read into a Person from now on."""
+    reads: list[str] = []
+    real = github_mapping.person_from_user
+
+    def counted(source: str, user: Any, where: str = "user") -> Any:
+        reads.append(where)
+        return real(source, user, where)
+
+    monkeypatch.setattr(github_mapping, "person_from_user", counted)
+    return reads
+
+
+def test_an_issue_reads_each_of_its_users_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    ann, bob = {"login": "ann", "id": 1}, {"login": "bob", "id": 2, "name": "Bob B."}
+    issue = {"id": 7, "number": 7, "title": "t", "state": "open", "created_at": "2026-11-01T00:00:00Z",
+             "updated_at": "2026-11-02T00:00:00Z", "user": dict(bob), "assignee": dict(ann),
+             "assignees": [dict(ann), {"login": "carol"}]}  # the assignee again, as GitHub sends it: an equal copy
+    reads = _counting_reads(monkeypatch)
+    item, people = issue_records("gh", "acme/widget", issue)
+    # the assignee, the author and the second assignee: the copy of the assignee is not read again
+    assert reads == ["assignee", "user", "assignees[1]"]
+    assert (item.assignee_id, item.reporter_id) == ("gh:ann", "gh:bob")
+    assert [(p.id, p.display_name) for p in people] == [("gh:bob", "Bob B."), ("gh:ann", "ann"), ("gh:carol", "carol")]
+    # the same records as the two functions read apart
+    assert item == item_from_issue("gh", "acme/widget", issue) and people == people_from_issue("gh", issue)
+
+
+def test_a_pull_request_reads_each_of_its_users_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    node = pr_node()  # merged by alice; reviews by bob, nobody, bob; carol and a team requested
+    reads = _counting_reads(monkeypatch)
+    pr, _, people = pull_from_graphql("gh", "gh:900", node, "Export CSV", None, ["WID"], PATTERN)
+    assert reads == ["mergedBy", "reviews.nodes[0].author", "reviews.nodes[1].author",  # bob's second: not again
+                     "reviewRequests.nodes[0].requestedReviewer", "reviewRequests.nodes[1].requestedReviewer"]
+    assert [p.id for p in people] == ["gh:alice", "gh:bob", "gh:carol"]
+    assert pr.merged_by_id == "gh:alice" and pr.requested_reviewer_ids == ["gh:carol"]
+    assert [r.author_id for r in pr.reviews] == ["gh:bob", None, "gh:bob"]
