@@ -7,10 +7,9 @@ loaded by the first chart, so a report without charts never pays for it (0.5 s a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 
-from syncd.model import WorkItem
 from syncd.reports.analysis.flow import percentiles
 from syncd.reports.analysis.sprint_flow import FlowDay
 from syncd.reports.analysis.sprint_goal import VelocityTrend
@@ -102,10 +101,10 @@ def sprint_cumulative_flow(rep: SprintReport, days: list[FlowDay]) -> Chart | No
 
 
 def cycle_scatter(inp: ReportInput, start: datetime, end: datetime, name: str = "cycle-time",
-                  items: Iterable[WorkItem] | None = None, team: str | None = None) -> Chart | None:
-    """Cycle time of every item (of `items`, default all) finished in [start, end) with its p50 and p85
+                  ids: AbstractSet[str] | None = None, team: str | None = None) -> Chart | None:
+    """Cycle time of every item (of `ids`, default all) finished in [start, end) with its p50 and p85
     (`team`: the team they are, named in the title)."""
-    pts = cycle_points(inp, start, end, items)
+    pts = cycle_points(inp, start, end, ids)
     if not pts:
         return None
     pct = percentiles((v for _, v in pts), "days")

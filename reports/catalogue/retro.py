@@ -13,6 +13,7 @@ sprint's projects, as one team.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,10 +48,10 @@ class Period:
     end: datetime
 
 
-def _trend(inp: ReportInput, periods: list[Period], items: list[WorkItem] | None) -> list[dict[str, Any]]:
+def _trend(inp: ReportInput, periods: list[Period], ids: AbstractSet[str] | None) -> list[dict[str, Any]]:
     rows = []
     for p in periods:
-        pts = cycle_points(inp, p.start, p.end, items)
+        pts = cycle_points(inp, p.start, p.end, ids)
         pct = percentiles((v for _, v in pts), "days")
         rows.append({"label": p.label, "finished": len(pts), "p50": pct.p50 if pct else None,
                      "p85": pct.p85 if pct else None})
@@ -269,13 +270,14 @@ def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
     trends: list[TeamTrend] = []
     shown: list[dict[str, Any]] = []
     for team in _retro_teams(inp, members):
-        trend = _trend(inp, periods, team.items)
+        ids = {i.id for i in team.items}  # once: each period and the chart read the same team
+        trend = _trend(inp, periods, ids)
         trends.append(TeamTrend(team.label, trend, _review_waits(inp, start, end, team.pulls),
                                 _slowest(inp, start, end, team.members), trend[0]["finished"] if trend else 0))
         name = f"cycle-time-{slug(rep.sprint.id)}" + (f"-{slug(team.label.split(' (')[0])}" if team.label else "")
         if team.label and f"{slug(name)}.png" in charts:  # two team names alike once made file-safe
             name += f"-{len(shown) + 1}"
-        chart = cycle_scatter(inp, periods[-1].start, end, name, team.items, team.label) if periods else None
+        chart = cycle_scatter(inp, periods[-1].start, end, name, ids, team.label) if periods else None
         if chart:
             charts[chart[0]] = chart[1]
         shown.append({"label": team.label, "trend": trend, "chart": chart[0] if chart else None})
@@ -311,7 +313,8 @@ def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
     while cursor > begin and len(periods) < TREND_PERIODS:
         periods.append(Period(f"two weeks to {cursor.astimezone(inp.tz).date()}", cursor - timedelta(days=14), cursor))
         cursor -= timedelta(days=14)
-    trend = _trend(inp, periods, work)
+    work_ids = {i.id for i in work}
+    trend = _trend(inp, periods, work_ids)
     done = [i for i in work if (d := facts[i.id].done_at) is not None and d <= end]
     late = [i for i in work if i.created > begin + timedelta(days=LATE_JOIN_DAYS)]
     carried = [item_ref(inp.snapshot, i) for i in work if i.status_category != StatusCategory.DONE]
@@ -331,7 +334,7 @@ def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
         inp, planned=float(len(initial)), delivered_share=share, added=float(len(late)), carried=carried,
         blocked=_blocked_during(inp, work, end), teams=trends, unit="items")
     charts: dict[str, bytes] = {}
-    chart = cycle_scatter(inp, begin, end, f"cycle-time-{slug(rel.release.id)}", work)
+    chart = cycle_scatter(inp, begin, end, f"cycle-time-{slug(rel.release.id)}", work_ids)
     if chart:
         charts[chart[0]] = chart[1]
     md = render_markdown(
