@@ -26,7 +26,10 @@ EMAIL_HTML_BUDGET = 100_000
 # Evidence (a risk theme's signals, red first) is cut last: once the other tables are down to their
 # notes, each theme still shows its first signals, as many as fit (the 100,000-item bench store: one
 # each, 98 KB; the demo: three, 85 KB, where its lists' first rows and no evidence took 94 KB).
-_CUTS = ((10, 10), (5, 5), (5, 3), (3, 3), (1, 3), (1, 1), (0, 3), (0, 2), (0, 1), (0, 0))  # 0: none kept
+# In each of the two runs of cuts every cut keeps less than the one before, so the body only shrinks:
+# when a run's last cut does not fit, none of the run does, so it is tried right after the run's first
+# (the engineering report on the bench store: 6 tries instead of 10; a report whose first cut fits: 1).
+_CUTS = (((10, 10), (5, 5), (5, 3), (3, 3), (1, 3), (1, 1)), ((0, 3), (0, 2), (0, 1), (0, 0)))  # 0: none kept
 
 
 @dataclass(frozen=True)
@@ -206,16 +209,23 @@ def email_body(body: str, *, size_of: Callable[[str], int], full_url: str | None
         return EmailBody(body, shortened=False)
     # without evidence the cuts that differ only in evidence rows give the same body: try each once
     has_evidence = bool(evidence.headings) or "<details" in body
-    tried: set[object] = set()
-    for rows, evidence_rows in _CUTS:
+    tried: dict[object, str | None] = {}  # cut -> the shortened body if it fits
+
+    def fitting(rows: int, evidence_rows: int) -> str | None:
         cut = (rows, evidence_rows) if has_evidence else rows
-        if cut in tried:
+        if cut not in tried:
+            short = shorten_body(body, rows=rows, full_url=full_url, attachment=attachment,
+                                 evidence_rows=evidence_rows, evidence=evidence)
+            tried[cut] = short if size_of(short) < budget else None
+        return tried[cut]
+
+    for run in _CUTS:
+        if fitting(*run[0]) is None and fitting(*run[-1]) is None:  # the run's first cut often fits: tried first
             continue
-        tried.add(cut)
-        short = shorten_body(body, rows=rows, full_url=full_url, attachment=attachment, evidence_rows=evidence_rows,
-                             evidence=evidence)
-        if size_of(short) < budget:
-            return EmailBody(short, shortened=True, rows_kept=rows, evidence_rows_kept=evidence_rows)
+        for rows, evidence_rows in run:
+            short = fitting(rows, evidence_rows)
+            if short is not None:
+                return EmailBody(short, shortened=True, rows_kept=rows, evidence_rows_kept=evidence_rows)
     # still too long (thousands of sections): only the headings and the note remain
     root = _fragment(shorten_body(body, rows=0, full_url=full_url, attachment=attachment, evidence_rows=0,
                                   evidence=evidence))

@@ -152,7 +152,7 @@ def _shortened_to(monkeypatch: pytest.MonkeyPatch, rows: int, evidence_rows: int
     from syncd.reports.render import shorten
 
     real = shorten.email_body
-    monkeypatch.setattr(shorten, "_CUTS", ((rows, evidence_rows),))
+    monkeypatch.setattr(shorten, "_CUTS", (((rows, evidence_rows),),))
     monkeypatch.setattr(base, "email_body", lambda body, **kw: real(body, **{**kw, "budget": kw["size_of"](body)}))
 
 

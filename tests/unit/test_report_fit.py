@@ -180,3 +180,28 @@ def test_with_no_rows_left_a_long_table_gives_way_to_its_note() -> None:
     assert "<table" not in short and "<th" not in short
     assert re.search(r"<p><em>…and 4 more rows in the full report\.</em></p>\s*<p>After the table\.</p>", items)
     assert "<ul" not in notes and "…and 2 more items in the full report." in notes
+
+
+def test_email_body_skipping_a_run_of_cuts_that_cannot_fit_picks_what_trying_every_cut_would() -> None:
+    from syncd.reports.render import shorten
+
+    long = "\n".join(["| Item | Title |", "| --- | --- |", *(f"| K-{n} | {'word ' * 50}|" for n in range(1, 41))])
+    body = markdown_body("## Items\n\n" + long + "\n\n## Risks\n\n" + _evidence_table("A", 30), charts=set())
+    cuts = [cut for run in shorten._CUTS for cut in run]
+    sizes = [len(shorten_body(body, rows=r, full_url=None, attachment="a.html", evidence_rows=e, evidence=_EVIDENCE))
+             for r, e in cuts]
+    tries = {}
+    for budget in sorted({s + 1 for s in sizes}):
+        every = next(cut for cut, size in zip(cuts, sizes, strict=True) if size < budget)  # the first that fits
+        calls: list[int] = []
+
+        def size_of(html: str) -> int:
+            calls.append(len(html))
+            return len(html)
+
+        mail = email_body(body, size_of=size_of, full_url=None, attachment="a.html", budget=budget, evidence=_EVIDENCE)
+        assert (mail.rows_kept, mail.evidence_rows_kept) == every, budget
+        tries[every] = len(calls) - 1  # the first call sized the whole body
+        assert tries[every] <= cuts.index(every) + 2  # at most one try more than going down the list
+    # only (0, 0) fits: the first run's first and last cut, then the second run's first, last, (0, 2) and (0, 1)
+    assert tries[(0, 0)] == 6 < len(cuts) and tries[(10, 10)] == 1
