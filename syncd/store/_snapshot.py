@@ -15,6 +15,7 @@ cost more than the analysis itself.
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 from pydantic import BaseModel
 from pydantic_core import from_json
 from sqlalchemy import (
@@ -34,9 +36,13 @@ from sqlalchemy import (
     Date,
     Engine,
     Float,
+    Integer,
     Select,
     String,
     Table,
+    bindparam,
+    func,
+    literal_column,
     select,
 )
 
@@ -235,14 +241,58 @@ def _models(conn: Connection, table: Table, model: Any, skip: tuple[str, ...], w
 
 def _transition_rows(conn: Connection, fields: Iterable[str] | None, live: Iterable[str]) -> TransitionColumns:
     t = schema.transitions
-    # Physical order, then sorted by item and time in numpy: cheaper than ORDER BY over the table.
-    q = select(t.c.item_id, t.c.field, t.c.from_value, t.c.to_value, t.c.from_string, t.c.to_string, t.c.at)
-    if fields is not None:
-        q = q.where(t.c.field.in_(sorted(set(fields))))
+    columns = (t.c.item_id, t.c.field, t.c.from_value, t.c.to_value, t.c.from_string, t.c.to_string, t.c.at)
+    where = t.c.field.in_(sorted(set(fields))) if fields is not None else None
     build = ColumnsBuilder(live)
+    if _json_arrays(conn):
+        for item_id, *change, at in _sqlite_column_spans(conn, columns, where):
+            build.add_columns(item_id, zip(*change, strict=True), _micros(at))
+        return build.columns()
+    # Physical order, then sorted by item and time in numpy: cheaper than ORDER BY over the table.
+    q = select(*columns)
+    if where is not None:
+        q = q.where(where)
     for chunk in _raw_chunks(conn, q, 1000):  # small fetches: the rows stay in the CPU cache
         build.add(chunk, _micros(list(map(itemgetter(6), chunk))))
     return build.columns()
+
+
+# Rows of the transitions table per span of rowids in `_sqlite_column_spans`: 20,000 keeps each span's
+# JSON text and lists small (a few MiB) while the queries stay few (about 50 for a million rows)
+_ROWID_SPAN = 20_000
+
+
+def _json_arrays(conn: Connection) -> bool:
+    """True on SQLite with its JSON functions built in (3.38 and later; `json_group_array` before that
+    only where the JSON1 extension was compiled in)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    dbapi = conn.connection.dbapi_connection
+    return getattr(sys.modules.get(type(dbapi).__module__), "sqlite_version_info", (0,)) >= (3, 38)
+
+
+def _sqlite_column_spans(conn: Connection, columns: Sequence[ColumnElement[Any]],
+                         where: ColumnElement[bool] | None) -> Iterator[list[list[Any]]]:
+    """The `columns` of the transitions matching `where`, in physical (rowid) order, as one list per column
+    for each span of rowids.
+
+    SQLite hands each column of a span over as one JSON array (`json_group_array`: NULLs kept, any text
+    escaped), parsed by orjson, instead of a tuple per row and an object per value crossing the driver:
+    on 630,126 rows of a 100,000-item store, 0.60 -> 0.30 CPU s. The aggregate reads a span's rows in
+    scan order, so every column lists them in the same order, the order a plain SELECT gives.
+    """
+    rowid = literal_column("rowid", Integer)
+    t = schema.transitions
+    first, last = conn.execute(select(func.min(rowid), func.max(rowid)).select_from(t)).one()
+    if first is None:
+        return
+    q = select(*(func.json_group_array(c) for c in columns)).where(
+        rowid >= bindparam("lo", type_=Integer), rowid < bindparam("hi", type_=Integer))
+    if where is not None:
+        q = q.where(where)
+    for lo in range(first, last + 1, _ROWID_SPAN):
+        arrays = conn.execute(q, {"lo": lo, "hi": lo + _ROWID_SPAN}).one()
+        yield [orjson.loads(a) for a in arrays]
 
 
 def _micros(at: list[Any]) -> npt.NDArray[np.int64]:

@@ -181,10 +181,15 @@ class ColumnsBuilder:
 
     def add(self, rows: Sequence[Sequence[Any]], at: IntArray | None = None) -> None:
         """Append a chunk of rows; `at`: their times in microseconds, when not the rows' last column."""
-        n = len(rows)
-        self._item.append(np.fromiter(map(self._items.__getitem__, map(_ITEM, rows)), dtype=np.int32, count=n))
-        self._change.append(np.fromiter(map(self._changes.__getitem__, map(_CHANGE, rows)), dtype=np.int32, count=n))
-        self._at.append(at if at is not None else np.array(list(map(_AT, rows)), dtype=np.int64))
+        self.add_columns(map(_ITEM, rows), map(_CHANGE, rows),
+                         at if at is not None else np.array(list(map(_AT, rows)), dtype=np.int64))
+
+    def add_columns(self, item_ids: Iterable[str], changes: Iterable[Change], at: IntArray) -> None:
+        """Append a chunk of rows given as columns: item ids, changes (5-tuples), times in microseconds."""
+        n = len(at)
+        self._item.append(np.fromiter(map(self._items.__getitem__, item_ids), dtype=np.int32, count=n))
+        self._change.append(np.fromiter(map(self._changes.__getitem__, changes), dtype=np.int32, count=n))
+        self._at.append(at)
 
     def columns(self) -> TransitionColumns:
         """The columns sorted by item id, then time (ties in the order added)."""

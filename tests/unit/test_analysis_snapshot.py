@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 
 import pytest
 
-from syncd.model import Batch, ItemKind, Review, StatusCategory
+from syncd.model import Batch, ItemKind, Review, StatusCategory, Transition, TransitionField
 from syncd.reports.analysis import analyse
 from syncd.reports.data import Snapshot, load_snapshot
-from syncd.store import Store, TransitionRow
+from syncd.store import Store, TransitionRow, _snapshot
 from tests.unit.analysis_factories import Plan, Settings, day
 from tests.unit.test_analysis_risks import NOW, World, t_carry_over, t_review_wait, t_stale_work
 
@@ -96,3 +96,35 @@ def test_snapshot_records_hold_the_written_values_and_types_sharing_repeats(stor
     assert (a.labels is b.labels) == (store.engine.dialect.name == "sqlite")
     assert (a.flagged, b.flagged, read[open_.id].resolved, read[open_.id].estimate) == (True, False, None, 5.0)
     assert snap.releases == p.releases and type(snap.releases[0].due) is date
+
+
+def test_transitions_read_in_rowid_spans_equal_the_row_by_row_read(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's read of the transitions as JSON arrays, a span of rowids at a time, gives the very columns the
+    row-by-row read gives (PostgreSQL's path): NULL kept apart from "", any text, rows of one item at one
+    instant in the order stored, rowid gaps, other fields and removed items left out."""
+    assert len(store.snapshot().history) == 0  # an empty table
+    p = Plan()
+    items = [p.item(created=day(0)) for _ in range(4)]
+    texts = ["", None, "Ünïcødé ✓ 漢字", 'a "quote", a back\\slash', "new\nline\ttab\x01", "[1, 2]", "null", ","]
+    written = [Transition(item_id=item.id, change_id=f"c{n}-{k}", field=fld, from_value=texts[k],
+                          to_value=texts[-1 - k], from_string=texts[(k + 3) % 8], to_string=texts[(k + n) % 8],
+                          at=day(1) if k % 3 else day(1) + timedelta(microseconds=k * 999_999))
+               for n, item in enumerate(items) for k in range(8)
+               for fld in (TransitionField.STATUS if k % 2 else TransitionField.SPRINT, TransitionField.ASSIGNEE)]
+    store.apply_batch("jira", Batch(items=items, transitions=written))
+    # item 1 written again: its rows get new rowids after the others', leaving a gap
+    store.apply_batch("jira", Batch(items=[items[1]], transitions=[t for t in written if t.item_id == items[1].id]))
+    store.apply_batch("jira", Batch(removed_ids=[items[3].id]))
+    monkeypatch.setattr(_snapshot, "_ROWID_SPAN", 5)  # several spans, some of them empty
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.connect() as conn:
+            assert _snapshot._json_arrays(conn)  # the span read is what this test checks
+    spans = store.snapshot(["status", "sprint"]).history
+    monkeypatch.setattr(_snapshot, "_json_arrays", lambda conn: False)
+    rows = store.snapshot(["status", "sprint"]).history
+    assert spans.item_ids == rows.item_ids == [i.id for i in items[:3]]
+    assert spans.changes == rows.changes and spans.change.tolist() == rows.change.tolist()
+    assert spans.at.tolist() == rows.at.tolist() and spans.offsets.tolist() == rows.offsets.tolist()
+    expected = [TransitionRow(t.item_id, str(t.field), t.from_value, t.to_value, t.from_string, t.to_string, t.at)
+                for t in written if t.item_id != items[3].id and t.field != TransitionField.ASSIGNEE]
+    assert spans.rows() == sorted(expected, key=lambda t: (t.item_id, t.at))  # a stable sort: ties as written
