@@ -113,3 +113,21 @@ def test_moments_round_trip_to_the_microsecond() -> None:
     for dt in cases:
         back = moment(micros(dt))
         assert back == dt and back.tzinfo is UTC and back.microsecond == dt.microsecond
+
+
+def test_rows_read_item_by_item_or_going_back_in_time_come_out_by_item_then_time() -> None:
+    """Rows read item by item, each item's in time order (one sort by item is the order), and rows of an item
+    going back in time (sorted by time too) both give each item's rows by time, ties in the order read; the
+    rows of items not kept are left out however they are ordered."""
+    def built(rows: list[tuple[str, str, float]]) -> dict[str, list[tuple[str | None, float]]]:
+        build = ColumnsBuilder(["a", "b"])
+        build.add([(i, "status", None, None, None, to, micros(T + timedelta(hours=h))) for i, to, h in rows])
+        cols = build.columns()
+        return {i: [(t.to_string, (t.at - T) / timedelta(hours=1)) for t in cols[i]] for i in cols}
+
+    in_order = [("a", "1", 1), ("a", "2", 2), ("a", "3", 2), ("z", "9", 5), ("z", "8", 1), ("b", "4", 0), ("b", "5", 3)]
+    expected = {"a": [("1", 1), ("2", 2), ("3", 2)], "b": [("4", 0), ("5", 3)]}
+    assert built(in_order) == expected
+    assert built([in_order[6], *in_order[:6]]) == expected  # b's rows go back in time
+    assert built([in_order[2], in_order[0], in_order[1], *in_order[3:]]) == {"a": [("1", 1), ("3", 2), ("2", 2)],
+                                                                               "b": expected["b"]}
