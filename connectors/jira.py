@@ -41,6 +41,7 @@ from syncd.connectors.jira_client import JiraClient, Refused, classify, describe
 from syncd.connectors.jira_fields import FieldMap, field_map_from_fields, kind_overrides
 from syncd.connectors.jira_mapping import item_from_jira, release_from_version, sprint_from_jira
 from syncd.connectors.payload import PayloadError, array, count, ident, obj, safe_name, shown, skipped_line, stamp
+from syncd.connectors.sanitise import keep_payload_text
 from syncd.errors import SourceError
 from syncd.model import Batch, Person, Release, Sprint, Transition, make_id
 
@@ -264,6 +265,7 @@ class JiraConnector:
                 self._warn(state, f"field:{fid}", f"custom field {safe_name(fid)} ignored, its value is not what "
                            f"that field holds ({_label(mapped.item.remote_id, mapped.item.key)}: {problem}); "
                            "the issues are synced without it")
+            keep_payload_text(mapped.item)  # now, while the payload is in the CPU's caches
             batch.items.append(mapped.item)
             batch.links.extend(mapped.links)
             batch.transitions.extend(transitions)

@@ -236,16 +236,27 @@ def _record_problems(record: BaseModel, fields_ok: bool = False, finite: bool = 
     return found
 
 
-def _keep_payload_texts(records: list[BaseModel]) -> bool:
-    """Encode every raw payload once (orjson), kept for the store to bind; False when one cannot be."""
-    for record in records:
-        raw = record.__dict__.get("raw")
-        if raw is not None and isinstance(record, RawRecord):
-            try:
-                record.keep_raw_json(orjson.dumps(raw))
-            except orjson.JSONEncodeError:  # what only the stdlib encodes (an integer beyond 64 bits)
-                return False
+def keep_payload_text(record: RawRecord) -> bool:
+    """Encode a record's raw payload once (orjson), kept for the store to bind; False when it cannot be.
+
+    The connectors call this right after mapping a payload, while its objects are still in the CPU's caches:
+    the 6,000 Jira issues of a replayed 10k first sync encode in 0.07 s CPU there, 0.16 s once the batch reaches
+    `sanitise_batch` (issue 18 item 3). The text is not checked here: `sanitise_batch` decides whether it may
+    be stored as it is, and a payload it cleans gets a new text (`RawRecord.raw_json` is that of `raw` only).
+    """
+    raw = record.__dict__.get("raw")
+    if raw is None or record.raw_json() is not None:
+        return True
+    try:
+        record.keep_raw_json(orjson.dumps(raw))
+    except orjson.JSONEncodeError:  # what only the stdlib encodes (an integer beyond 64 bits)
+        return False
     return True
+
+
+def _keep_payload_texts(records: list[BaseModel]) -> bool:
+    """Encode every raw payload not encoded yet (`keep_payload_text`); False when one cannot be."""
+    return all(keep_payload_text(r) for r in records if isinstance(r, RawRecord))
 
 
 def sanitise_batch(batch: Batch, answers_strict: bool = False) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from syncd.connectors.payload import AnswerCheck
-from syncd.connectors.sanitise import sanitise_batch
+from syncd.connectors.sanitise import keep_payload_text, sanitise_batch
 from syncd.model import (
     Batch,
     ItemKind,
@@ -149,3 +149,28 @@ def test_a_batch_of_strict_answers_gets_its_payload_texts_and_its_keys_measured_
     # a payload orjson cannot encode sends the batch to the whole check, which keeps it as it is
     odd = Batch(items=[item(raw={"big": 2**70})])
     assert sanitise_batch(odd, answers_strict=True) == [] and odd.items[0].raw == {"big": 2**70}
+
+
+def test_a_payload_text_kept_by_the_connector_is_bound_only_while_it_is_that_of_the_payload() -> None:
+    # the connectors encode each payload right after mapping it (`keep_payload_text`); the check decides later
+    clean, nul, inf = item(raw={"title": "fine", "n": 2.5}), item("WID-2", raw={"title": "a\x00b"}), \
+        item("WID-3", raw={"p": float("inf")})
+    for record in (clean, nul, inf):
+        assert keep_payload_text(record)
+    assert nul.raw_json() == b'{"title":"a\\u0000b"}' and inf.raw_json() == b'{"p":null}'  # not checked yet
+    big = item("WID-4", raw={"big": 2**70})
+    assert not keep_payload_text(big) and big.raw_json() is None  # what only the stdlib encodes: left to the store
+    batch = Batch(items=[clean, nul, inf, big])
+    assert sanitise_batch(batch) == [("WID-2", "raw payload (text replaced)"),
+                                     ("WID-3", "raw payload (non-finite number dropped)")]
+    assert clean.raw_json() == b'{"title":"fine","n":2.5}'
+    # the cleaned payloads are new objects: their early texts are no longer theirs, the store encodes them
+    assert nul.raw == {"title": "a\ufffdb"} and nul.raw_json() is None
+    assert inf.raw == {"p": None} and inf.raw_json() is None
+    assert big.raw == {"big": 2**70} and big.raw_json() is None
+    # a strict batch keeps the texts encoded early (not encoded again) and encodes the rest
+    early, late = item(raw={"a": 1}), item("WID-5", raw={"b": 2})
+    keep_payload_text(early)
+    text = early.raw_json()
+    assert sanitise_batch(Batch(items=[early, late]), answers_strict=True) == []
+    assert early.raw_json() is text and late.raw_json() == b'{"b":2}'
