@@ -15,7 +15,6 @@ cost more than the analysis itself.
 from __future__ import annotations
 
 import gc
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -265,10 +264,7 @@ _ROWID_SPAN = 20_000
 def _json_arrays(conn: Connection) -> bool:
     """True on SQLite with its JSON functions built in (3.38 and later; `json_group_array` before that
     only where the JSON1 extension was compiled in)."""
-    if conn.dialect.name != "sqlite":
-        return False
-    dbapi = conn.connection.dbapi_connection
-    return getattr(sys.modules.get(type(dbapi).__module__), "sqlite_version_info", (0,)) >= (3, 38)
+    return conn.dialect.name == "sqlite" and (conn.dialect.server_version_info or (0,)) >= (3, 38)
 
 
 def _sqlite_column_spans(conn: Connection, columns: Sequence[ColumnElement[Any]],
