@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syncd.connectors.config import JiraSource
-from syncd.connectors.jira_changelog import embedded_changelog, history_authors, transitions_from_histories
+from syncd.connectors.jira_changelog import embedded_changelog, transitions_from_histories
 from syncd.connectors.jira_client import JiraClient, Refused, classify, describe
 from syncd.connectors.jira_fields import FieldMap, field_map_from_fields, kind_overrides
 from syncd.connectors.jira_mapping import item_from_jira, release_from_version, sprint_from_jira
@@ -254,9 +254,9 @@ class JiraConnector:
             try:
                 mapped = item_from_jira(self.name, payload, fm, self.config.url, self.config.projects)
                 histories, where = self._histories(payload, mapped.item.remote_id)
-                authors = history_authors(self.name, histories, where)
+                authors: dict[str, Person] = {}  # who made the changes, read in the transitions' pass
                 transitions: list[Transition] = list(transitions_from_histories(
-                    self.name, mapped.item.remote_id, histories, fm, where))
+                    self.name, mapped.item.remote_id, histories, fm, where, authors))
             except PayloadError as exc:
                 self._reject(state["rejected"], payload, exc)
                 continue
@@ -269,7 +269,7 @@ class JiraConnector:
             batch.items.append(mapped.item)
             batch.links.extend(mapped.links)
             batch.transitions.extend(transitions)
-            people.update((p.id, p) for p in [*mapped.people, *authors])
+            people.update((p.id, p) for p in [*mapped.people, *authors.values()])
             sprints.update((s.id, s) for s in mapped.sprints)
             releases.update((r.id, r) for r in mapped.releases)
         # Sprints and versions embedded in issues are partial copies (no board name): store them only

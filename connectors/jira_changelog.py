@@ -79,23 +79,34 @@ def _read_once(met: list[tuple[Any, _T]], user: Any, read: Callable[[str, Any, s
 
 
 def transitions_from_histories(source: str, issue_id: str, histories: list[Json], fm: FieldMap,
-                               where: str = "changelog.histories") -> Iterator[Transition]:
+                               where: str = "changelog.histories", people: dict[str, Person] | None = None
+                               ) -> Iterator[Transition]:
     """Transition rows for the changes of the modelled fields (`TransitionField`; see `_history_field`).
 
-    Raises PayloadError (naming `where[n]...`) for a history of the wrong shape.
+    `people`: when given, receives the people who made the changes, each once (the last history's copy, where
+    the first one named them), read in the same pass (issue 18 item 3: a pass of their own over a replayed
+    10k first sync's 37,000 histories was 0.06-0.09 s CPU). Raises PayloadError (naming `where[n]...`) for a
+    history of the wrong shape.
     """
     item_id = make_id(source, issue_id)
     custom = _custom_ids(fm)
-    authors: list[tuple[Any, str | None]] = []  # user objects read, and their ids (an issue has few authors)
+    authors: list[tuple[Any, Any]] = []  # user objects read, and their ids or people (an issue has few authors)
     for n, history in enumerate(objects(histories, where)):
+        user = history.get("author")
+        if people is not None:
+            person = _read_once(authors, user, person_from_jira, source, where, n)
+            if person is not None:
+                people[person.id] = person
         at = stamp(history.get("created"), f"{where}[{n}].created")
         if at is None:
             continue
         # recorded Cloud payloads have histories without an id: their time and place name them instead
         change_id = (ident(history["id"], f"{where}[{n}].id") if history.get("id") is not None
                      else f"{at.isoformat()}/{n}")
-        user = history.get("author")
-        author = _read_once(authors, user, person_id, source, where, n)
+        if people is None:
+            author = _read_once(authors, user, person_id, source, where, n)
+        else:
+            author = person.id if person is not None else None
         at_utc = at.astimezone(UTC)  # what the model's UtcDatetime validation would make of it
         for seq, change in enumerate(objects(history.get("items"), f"{where}[{n}].items")):
             kind = _history_field(change, fm, custom)
@@ -109,24 +120,6 @@ def transitions_from_histories(source: str, issue_id: str, histories: list[Json]
                 from_string=_s(change.get("fromString")), to_string=_s(change.get("toString")),
                 at=at_utc, author_id=author,
             )
-
-
-def history_authors(source: str, histories: list[Json], where: str = "changelog.histories") -> list[Person]:
-    """The people who made these changes, each once (the last history's copy, where the first one named them).
-
-    A user object equal to one already read gives the same Person, so it is read once (issue 18 item 3: a 10k
-    first sync's 37,000 histories name a few authors per issue)."""
-    people: dict[str, Person] = {}
-    met: list[tuple[Any, Person | None]] = []
-    for n, history in enumerate(array(histories, where)):
-        if not isinstance(history, dict):
-            continue
-        user = history.get("author")
-        person = _read_once(met, user, person_from_jira, source, where, n)
-        if person is not None:
-            people[person.id] = person
-    return list(people.values())
-
 
 
 def embedded_changelog(payload: Json) -> tuple[list[Any], int]:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from syncd.connectors.config import GitHubSource
 from syncd.connectors.github_mapping import item_from_issue, people_from_issue, pull_from_graphql
-from syncd.connectors.jira_changelog import embedded_changelog, history_authors, transitions_from_histories
+from syncd.connectors.jira_changelog import embedded_changelog, transitions_from_histories
 from syncd.connectors.jira_fields import FieldMap, field_map_from_fields
 from syncd.connectors.jira_mapping import item_from_jira
 from syncd.connectors.payload import PayloadError
@@ -175,8 +175,9 @@ def map_jira_issue(payload: Any, fm: FieldMap) -> tuple[Any, list[Any], list[Any
     """What the connector maps for an issue whose changelog is embedded whole."""
     mapped = item_from_jira("acme", payload, fm, "https://acme.atlassian.net")
     histories, _ = embedded_changelog(payload)
-    transitions = list(transitions_from_histories("acme", mapped.item.remote_id, histories, fm))
-    return mapped, transitions, history_authors("acme", histories)
+    authors: dict[str, Any] = {}
+    transitions = list(transitions_from_histories("acme", mapped.item.remote_id, histories, fm, people=authors))
+    return mapped, transitions, list(authors.values())
 
 
 def assert_jira_records(records: Any) -> None:
