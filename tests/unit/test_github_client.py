@@ -8,6 +8,7 @@ import json
 import pytest
 import responses
 
+from syncd.connectors._http import WholeBodyAdapter
 from syncd.connectors.config import GitHubSource
 from syncd.connectors.github_client import BadCredentials, GitHubClient, RateBudgetSpent
 from syncd.errors import SourceError
@@ -197,3 +198,14 @@ def test_threads_sharing_an_app_installation_refresh_its_token_one_at_a_time() -
     assert failures == []
     assert refreshes >= 8  # every request found the token expired and refreshed it
     assert most == 1
+
+
+@responses.activate
+def test_answers_are_read_in_one_piece_and_whole() -> None:
+    gh, _ = client()
+    # PyGithub's one connection reads bodies through our adapter (`read_body`), not in requests' 10 KiB pieces
+    session = getattr(gh.requester, "_Requester__createConnection")().session
+    assert isinstance(session.get_adapter(f"{API}/repos/a/b/issues"), WholeBodyAdapter)
+    issues = [{"number": n, "body": "é" * 500 + str(n)} for n in range(100)]  # about 100 KB, not ASCII
+    responses.get(f"{API}/repos/a/b/issues", json=issues)
+    assert gh.call("GET", "/repos/a/b/issues")[1] == issues and gh.answers.strict

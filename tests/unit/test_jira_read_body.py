@@ -1,4 +1,4 @@
-"""`connectors.jira_client.read_body`: a body read in one piece is what `Response.content` reads in 10 KiB
+"""`connectors._http.read_body`: a body read in one piece is what `Response.content` reads in 10 KiB
 pieces, and a broken body fails with the exception requests raises for it (what the retry policy classifies).
 
 Over loopback HTTP (a real socket, urllib3 and http.client): each answer is asked for twice, through a stock
