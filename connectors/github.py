@@ -67,7 +67,6 @@ from syncd.connectors.github_mapping import (
     release_from_release,
 )
 from syncd.connectors.payload import PayloadError, skipped_line
-from syncd.connectors.sanitise import keep_payload_text
 from syncd.errors import SourceError
 from syncd.model import Batch, ItemKind, Person, PullState, Release, make_id
 
@@ -262,7 +261,6 @@ class GitHubConnector(RepoListing):
                 self._reject(repo, rejected, issue, exc)
                 continue
             rejected.pop(str(issue["number"]), None)
-            keep_payload_text(item)  # now, while the payload is in the CPU's caches
             batch.items.append(item)
             people.update((p.id, p) for p in named)
             if item.kind == ItemKind.PULL_REQUEST:
@@ -297,7 +295,6 @@ class GitHubConnector(RepoListing):
         """Add a PR's records to `batch`; each cursor state in `states` learns whether it is open (and its rollup)."""
         pr, links, pr_people = pull_from_graphql(self.name, item_id, node, title, body,
                                                  self.config.jira_projects, self.config.key_pattern)
-        keep_payload_text(pr)  # now, while the payload is in the CPU's caches
         batch.pulls.append(pr)
         batch.links.extend(links)
         people.update((p.id, p) for p in pr_people)
