@@ -245,11 +245,19 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     themes, hygiene = risk_themes(ctx, risks)
     themes, accepted, pinned = apply_acks(themes, acks, today, settings.thresholds.ack_slip_days)
 
+    # each scope's risks in one pass over the risks, not one pass per scope (8,000 risks x 52 scopes at 100k)
+    risks_of_goal: dict[str, list[Risk]] = {}
+    risks_of_release: dict[str, list[Risk]] = {}
+    for r in risks:
+        for gid in r.goal_ids:
+            risks_of_goal.setdefault(gid, []).append(r)
+        for rid in r.release_ids:
+            risks_of_release.setdefault(rid, []).append(r)
     goal_results = []
     metrics: dict[tuple[object, object], MetricValue] = {}  # goals often share one metric: compute it once
     for part in goal_parts:
         assert part.goal is not None
-        mine = sort_risks(r for r in risks if part.id in r.goal_ids)
+        mine = sort_risks(risks_of_goal.get(part.id, ()))
         m = part.goal.metric
         key = (m, m.selector or part.goal.scope if m.computed is not None else None)
         if key not in metrics:
@@ -263,7 +271,7 @@ def _analyse(snapshot: Snapshot, goals: Sequence[Goal], settings: AnalysisSettin
     release_results = []
     for part in release_parts:
         assert part.release is not None
-        mine = sort_risks(r for r in risks if part.id in r.release_ids)
+        mine = sort_risks(risks_of_release.get(part.id, ()))
         joined = joined_by_id[part.id]
         release_results.append(ReleaseAnalysis(
             release=release_ref(part.release, joined.parts, joined.state.value, joined.team),

@@ -15,7 +15,7 @@ from functools import cached_property
 from syncd.model import ItemKind, Release, SprintState, StatusCategory, WorkItem
 from syncd.reports.analysis.history import Histories, ItemFacts
 from syncd.reports.analysis.risk_rules import Attribution, RiskThresholds, RuleConfig, make_risk, sort_risks
-from syncd.reports.analysis.scope import item_ref, key_order
+from syncd.reports.analysis.scope import item_ref, items_of_kind, key_order
 from syncd.reports.analysis.sprints import carried_over
 from syncd.reports.analysis.types import (
     Flow,
@@ -300,9 +300,7 @@ def bug_inflow(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
     opened: dict[str, list[WorkItem]] = {}
     closed: dict[str, int] = {}
     facts = ctx.facts
-    for item in ctx.snap.items:
-        if item.kind != ItemKind.BUG:
-            continue
+    for item in items_of_kind(ctx.snap, ItemKind.BUG):
         if since <= item.created <= ctx.now:
             opened.setdefault(item.project, []).append(item)
         done = facts[item.id].done_at

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
+from typing import cast
 
-from syncd.model import Release, ReleaseKind, SourceType, Sprint, WorkItem
+from syncd.model import ItemKind, Release, ReleaseKind, SourceType, Sprint, WorkItem
 from syncd.reports.analysis.history import is_scope
 from syncd.reports.analysis.types import ItemRef, ReleasePartRef, ReleaseRef, SprintRef
 from syncd.reports.data import Snapshot
@@ -32,9 +33,11 @@ def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
     sources, projects, epics = set(s.sources), set(s.projects), set(s.epics)
     labels, components, repos = set(s.labels), set(s.components), set(s.repositories)
     # One tight filter per criterion the selector sets (a selector sets one or two of them).
-    out = snap.items if kinds else snap.scope_items
-    if kinds:
-        out = [i for i in out if i.kind in kinds]
+    out = snap.scope_items
+    if len(kinds) == 1:
+        out = items_of_kind(snap, next(iter(kinds)))
+    elif kinds:
+        out = [i for i in snap.items if i.kind in kinds]
     if sources:
         out = [i for i in out if i.source in sources]
     if projects:
@@ -55,6 +58,24 @@ def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
     out.sort(key=lambda i: key_order(i.key))
     snap.selections[selector] = out
     return out
+
+
+def items_of_kind(snap: Snapshot, kind: ItemKind) -> list[WorkItem]:
+    """The snapshot's items of one kind, in snapshot order (not to be changed: shared by every reader).
+
+    Grouped once per snapshot: a pass over 100,000 items costs about 20 ms in memory reads alone,
+    and the bugs' readers (a bug selector, the bug-inflow rule) each made one.
+    """
+    by_kind = cast(dict[ItemKind, list[WorkItem]] | None, snap.memo.get("items_by_kind"))
+    if by_kind is None:
+        by_kind = {}
+        for item in snap.items:
+            found = by_kind.get(item.kind)
+            if found is None:
+                found = by_kind[item.kind] = []
+            found.append(item)
+        snap.memo["items_by_kind"] = by_kind
+    return by_kind.get(kind, [])
 
 
 def _release_ids(snap: Snapshot, kind: ReleaseKind, names: tuple[str, ...]) -> set[str] | None:

@@ -71,6 +71,7 @@ class Teams:
         self._team_of: dict[str, str | None] = {}
         self._done: dict[str, list[datetime]] = {}
         self._active: dict[str, datetime] = {}
+        self._merged: dict[tuple[str, ...], list[datetime]] = {}
         self._weekly: dict[tuple[tuple[str, ...], datetime, int], tuple[list[int], str | None]] = {}
         boards = sprint_boards(snap)
         configured, team_of, done, active = self.configured, self._team_of, self._done, self._active
@@ -100,10 +101,14 @@ class Teams:
         return self._team_of.get(item.id) if self.configured else item.project
 
     def done_times(self, teams: Sequence[str]) -> list[datetime]:
-        """Completion times of the teams' items, oldest first."""
+        """Completion times of the teams' items, oldest first (not to be changed: shared by every caller)."""
         if len(teams) == 1:
             return self._done.get(teams[0], [])
-        return sorted(t for team in teams for t in self._done.get(team, []))
+        key = tuple(teams)
+        found = self._merged.get(key)
+        if found is None:  # merged once per union of teams: its scopes ask twice each (82,598 times at 100k)
+            found = self._merged[key] = sorted(t for team in teams for t in self._done.get(team, []))
+        return found
 
     def active_since(self, teams: Sequence[str]) -> datetime | None:
         """When the first of the teams first started or finished an item."""
@@ -132,7 +137,18 @@ def forecast_sample(teams: Teams, items: Sequence[WorkItem], facts: Mapping[str,
                     window: int, share_weeks: int, default_share: float | None, allocation: float | None = None,
                     team: str | None = None) -> Sample:
     """The sample a scope's forecast draws from: its team's throughput × its share, else its own history."""
-    names = [team] if team is not None else sorted({t for i in items if (t := teams.team_of(i)) is not None})
+    # One pass over the items for both the scope's teams and its completions in the share window, by team
+    # (two passes took 60 ms of the 100k analysis: each item read costs more than the work done with it).
+    since = now - timedelta(days=7 * share_weeks)
+    held: set[str] = set()
+    recent: dict[str | None, int] = {}
+    for i in items:
+        t = teams.team_of(i)
+        if t is not None:
+            held.add(t)
+        if (d := facts[i.id].done_at) is not None and since <= d < now:
+            recent[t] = recent.get(t, 0) + 1
+    names = [team] if team is not None else sorted(held)
     if not names:
         done = [d for i in items if (d := facts[i.id].done_at) is not None]
         first = min((t for i in items for t in facts[i.id] if t is not None), default=None)
@@ -150,10 +166,7 @@ def forecast_sample(teams: Teams, items: Sequence[WorkItem], facts: Mapping[str,
     if allocation is not None:
         share, source = allocation, ShareSource.CONFIGURED
     else:
-        since = now - timedelta(days=7 * share_weeks)
-        member = set(names)
-        mine = sum(1 for i in items if (d := facts[i.id].done_at) is not None and since <= d < now
-                   and teams.team_of(i) in member)
+        mine = sum(recent.get(t, 0) for t in set(names))
         theirs = _count_between(team_done, since, now)
         if mine and theirs:
             share, source = min(1.0, mine / theirs), ShareSource.RECENT

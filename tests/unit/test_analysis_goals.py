@@ -10,7 +10,7 @@ from syncd.checks import check_goals, check_settings
 from syncd.errors import ConfigError
 from syncd.model import Batch, ItemKind, Release, ReleaseKind
 from syncd.reports.analysis import rule_configs
-from syncd.reports.analysis.scope import select_items
+from syncd.reports.analysis.scope import items_of_kind, select_items
 from syncd.reports.goals import Selector, load_goals, load_goals_file
 from syncd.settings import load_settings
 from syncd.store import Store
@@ -105,6 +105,29 @@ def test_selector_fields_combine_with_and_values_with_or() -> None:
     assert keys(epics=("WID-100",)) == [a.key]
     assert keys(projects=("OPS",), labels=("customer",)) == []
     assert keys(repositories=("WID",)) == []  # repositories select GitHub items only
+
+
+def test_a_kind_selector_reads_every_item_of_its_kinds_in_key_order() -> None:
+    # one kind is read from the snapshot's items grouped by kind, several from a pass over all items:
+    # both take any kind (an epic or a sub-task too, when named) and come out in natural key order
+    p = Plan()
+    b10 = p.item("WID-10", kind=ItemKind.BUG)
+    s2 = p.item("WID-2", kind=ItemKind.SUBTASK)
+    b9 = p.item("OPS-9", kind=ItemKind.BUG)
+    e1 = p.item("WID-1", kind=ItemKind.EPIC)
+    p.item("WID-3")  # a story
+    snap = p.snapshot()
+
+    def keys(*kinds: str) -> list[str]:
+        return [i.key for i in select_items(snap, Selector(kinds=kinds))]  # type: ignore[arg-type]
+
+    assert keys("bug") == [b9.key, b10.key]
+    assert keys("epic") == [e1.key]
+    assert keys("subtask") == [s2.key]
+    assert keys("bug", "epic") == [b9.key, e1.key, b10.key]
+    assert keys("issue") == []
+    assert items_of_kind(snap, ItemKind.BUG) == [b10, b9]  # snapshot order, the same list every time
+    assert items_of_kind(snap, ItemKind.BUG) is items_of_kind(snap, ItemKind.BUG)
 
 
 def test_risk_rule_settings() -> None:

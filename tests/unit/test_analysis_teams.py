@@ -125,6 +125,23 @@ def test_own_history_from_the_first_start_is_the_fallback_without_a_team() -> No
     assert fc.ok
 
 
+def test_a_goal_of_one_team_counts_only_that_teams_completions_in_its_share() -> None:
+    # the scope also holds 3 items of OPS finished in the share window: with `team = "WID"` they are
+    # neither the scope's part of WID's 12 completions nor WID's, so the share stays 4 / 12
+    p = team_world()
+    for j in range(3):
+        other = p.item(created=day(0), labels=["a"], project="OPS")
+        p.move(other, "In Progress", day(70 + j))
+        p.move(other, "Done", day(71 + j))
+    an = analyse(p.snapshot(), [goal(SCOPE_A, team="WID")], Settings(forecast_weeks=12), NOW)
+    fc = an.goals[0].forecast
+    assert (fc.team, fc.share_source, fc.share_counts) == ("WID", ShareSource.RECENT, (4, 8))
+    assert fc.share == pytest.approx(4 / 12)
+    # without the team the scope is both teams' ("OPS + WID"): 7 of their 15 completions are its own
+    fc = analyse(p.snapshot(), [goal(SCOPE_A)], Settings(forecast_weeks=12), NOW).goals[0].forecast
+    assert (fc.team, fc.share_counts) == ("OPS + WID", (7, 8)) and fc.share == pytest.approx(7 / 15)
+
+
 def test_a_configured_team_by_project_names_the_team() -> None:
     an = analyse(team_world().snapshot(), [goal(SCOPE_A)], Settings(forecast_weeks=12), NOW,
                  teams={"web": Team(projects=("WID",))})
