@@ -253,7 +253,7 @@ def _pull_risks(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
     """review-wait, pr-too-large and failing-checks: one rule each, the same walk over pull requests."""
     rule = cfg.rule
     out = []
-    implemented = _implemented(ctx)
+    implemented: dict[str, list[WorkItem]] | None = None  # worked out for the first finding (a handful of 10,000)
     recent = ctx.now - timedelta(days=cfg.threshold)
     for pull in ctx.snap.pulls:
         item = ctx.snap.item_by_id.get(pull.item_id)
@@ -286,6 +286,8 @@ def _pull_risks(ctx: RiskContext, cfg: RuleConfig) -> list[Risk]:
             continue
         title, mitigation, numbers = finding
         author = ctx.snap.person_name.get(item.reporter_id) if item.reporter_id else None
+        if implemented is None:
+            implemented = _implemented(ctx)
         out.append(make_risk(rule, cfg.pick(Severity.AMBER), title, mitigation, subjects=[item.id], owner=author,
                              url=item.url, items=[ctx.ref(item)], numbers=numbers,
                              attr=ctx.attribution(implemented.get(item.id, []))))

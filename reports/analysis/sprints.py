@@ -114,21 +114,23 @@ def sprint_figures(snap: Snapshot, hist: Histories, sprint: Sprint, members: Seq
         end = sprint.complete or (now if sprint.state == SprintState.ACTIVE else (sprint.end or now))
         end = min(end, now)
         for item in members:
-            at_start = hist.in_sprint_at(item, sprint.id, start)
-            at_end = hist.in_sprint_at(item, sprint.id, end - _END_PROBE) or hist.in_sprint_at(item, sprint.id, end)
-            done_end = hist.done_at(item, end)
-            if at_start:
+            # the end of the sprint is read only for the items it counts (not those done before it started
+            # or never in it within its span)
+            if hist.in_sprint_at(item, sprint.id, start):
                 if hist.done_at(item, start):
                     outside.append(_entry(snap, hist, item, start, end, False, True))
                     continue
+                done_end = hist.done_at(item, end)
                 entry = _entry(snap, hist, item, start, end, False, done_end)
                 committed.append(entry)
             else:
                 joined = hist.joined_between(item, sprint.id, start, end)
                 if joined is None:
                     continue
+                done_end = hist.done_at(item, end)
                 entry = _entry(snap, hist, item, joined, end, True, done_end)
                 added.append(entry)
+            at_end = hist.in_sprint_at(item, sprint.id, end - _END_PROBE) or hist.in_sprint_at(item, sprint.id, end)
             if not at_end:
                 removed.append(entry)
             elif done_end:
