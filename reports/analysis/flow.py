@@ -7,6 +7,7 @@ so the newest week is never partial).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -60,6 +61,15 @@ def weekly_counts(done_times: Iterable[datetime], now: datetime, weeks: int) -> 
         if start <= t < now:
             counts[min(weeks - 1, int((t - start).total_seconds() // span))] += 1
     return counts
+
+
+def weekly_counts_ordered(done_times: Sequence[datetime], now: datetime, weeks: int) -> list[int]:
+    """`weekly_counts` of times sorted oldest first: each window's edges found by bisection, not a walk
+    over every time (a team's completions since it began: 82,598 times for the five teams at 100k)."""
+    start = now - timedelta(days=7 * weeks)
+    edges = [bisect_left(done_times, start + timedelta(days=7 * k)) for k in range(weeks)]
+    edges.append(bisect_left(done_times, now))
+    return [edges[k + 1] - edges[k] for k in range(weeks)]
 
 
 @dataclass

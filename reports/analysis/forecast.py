@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from syncd.reports.analysis.flow import weekly_counts
+from syncd.reports.analysis.flow import weekly_counts, weekly_counts_ordered
 from syncd.reports.analysis.scope import local_day
 from syncd.reports.analysis.types import Forecast, ForecastMethod, ItemsByDate, ShareSource
 
@@ -76,15 +76,17 @@ class Sample:
 
 
 def weekly_sample(done_times: Sequence[datetime], active_since: datetime | None, now: datetime,
-                  window: int, who: str) -> tuple[list[int], str | None]:
-    """Weekly counts over the last `window` weeks, never before `active_since`; or why there are too few."""
+                  window: int, who: str, *, ordered: bool = False) -> tuple[list[int], str | None]:
+    """Weekly counts over the last `window` weeks, never before `active_since`; or why there are too few.
+
+    `ordered`: the times are sorted oldest first (counted by bisection)."""
     if active_since is None:
         return [], f"{who} has not started or finished any item yet"
     available = min(window, int((now - active_since).total_seconds() // (7 * 86400)))
     if available < MIN_HISTORY_WEEKS:
         return [], (f"{who} has only {max(available, 0)} full week(s) of history; a forecast needs at least "
                     f"{MIN_HISTORY_WEEKS}")
-    samples = weekly_counts(done_times, now, available)
+    samples = (weekly_counts_ordered if ordered else weekly_counts)(done_times, now, available)
     if sum(samples) == 0:
         return samples, f"{who} finished no items in the last {available} weeks, so there is no pace to project"
     return samples, None

@@ -120,7 +120,7 @@ class Teams:
         found = self._weekly.get(key)
         if found is None:
             found = self._weekly[key] = weekly_sample(self.done_times(teams), self.active_since(teams), now, window,
-                                                      f"team {' + '.join(teams)}")
+                                                      f"team {' + '.join(teams)}", ordered=True)
         return list(found[0]), found[1]
 
     def people(self, teams: Sequence[str]) -> int | None:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syncd.model import PullState
-from syncd.reports.analysis.flow import flow, percentiles, weekly_counts
+from syncd.reports.analysis.flow import flow, percentiles, weekly_counts, weekly_counts_ordered
 from syncd.reports.analysis.history import Histories
 from syncd.reports.analysis.progress import ReleaseClock
 from tests.unit.analysis_factories import Plan, day
@@ -34,6 +34,19 @@ def test_weekly_counts_use_windows_ending_now() -> None:
     now = day(21)
     times = [day(0), day(6.9), day(7), day(20.9), day(21), day(-1)]
     assert weekly_counts(times, now, 3) == [2, 1, 1]  # day 21 is the next window, day -1 before
+    assert weekly_counts_ordered(sorted(times), now, 3) == [2, 1, 1]
+
+
+@given(st.lists(st.integers(min_value=-2 * 7 * 86400 * 10**6, max_value=14 * 7 * 86400 * 10**6)),
+       st.integers(min_value=0, max_value=12), st.booleans())
+def test_weekly_counts_of_sorted_times_by_bisection_match_the_walk(offsets: list[int], weeks: int, edges: bool) -> None:
+    # microseconds from 12 weeks before now; `edges` puts each time on a window's edge, or a microsecond before one
+    now = day(84)
+    start = now - timedelta(weeks=12)
+    if edges:
+        offsets = [(o // (7 * 86400 * 10**6)) * 7 * 86400 * 10**6 - (o % 2) for o in offsets]
+    times = sorted(start + timedelta(microseconds=o) for o in offsets)
+    assert weekly_counts_ordered(times, now, weeks) == weekly_counts(times, now, weeks)
 
 
 def _flow_world() -> Plan:
