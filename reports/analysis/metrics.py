@@ -7,7 +7,7 @@ from datetime import date, datetime, tzinfo
 from syncd.model import ItemKind, StatusCategory
 from syncd.reports.analysis.flow import flow_metrics
 from syncd.reports.analysis.history import Histories
-from syncd.reports.analysis.scope import select_items
+from syncd.reports.analysis.scope import matching_items, select_items
 from syncd.reports.analysis.types import MetricValue
 from syncd.reports.data import Snapshot
 from syncd.reports.goals import ComputedMetric, Goal
@@ -23,6 +23,9 @@ _WORDING = {
 }
 
 
+_COUNTS = (ComputedMetric.OPEN_ITEMS, ComputedMetric.OPEN_BUGS, ComputedMetric.DONE_ITEMS, ComputedMetric.PERCENT_DONE)
+
+
 def metric_value(snap: Snapshot, hist: Histories, goal: Goal, now: datetime, today: date, tz: tzinfo,
                  weeks: int) -> MetricValue:
     """The goal's metric with its current value, where it came from, and progress toward target."""
@@ -32,7 +35,8 @@ def metric_value(snap: Snapshot, hist: Histories, goal: Goal, now: datetime, tod
         current, as_of, source = m.value, m.value_date, f"set in config on {m.value_date}"
     else:
         selector = m.selector or goal.scope
-        items = select_items(snap, selector)
+        # a count needs the items, not their order (the flow metrics' lists keep the selection's order)
+        items = matching_items(snap, selector) if m.computed in _COUNTS else select_items(snap, selector)
         open_items = [i for i in items if i.status_category != StatusCategory.DONE]
         as_of = today
         source = f"computed: {_WORDING[m.computed]} in {selector.describe()}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, tzinfo
 from typing import cast
 
@@ -26,6 +26,25 @@ def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
     found = snap.selections.get(selector)
     if found is not None:
         return found
+    out = list(_matching(snap, selector))  # never the snapshot's own list
+    out.sort(key=lambda i: key_order(i.key))
+    snap.selections[selector] = out
+    return out
+
+
+def matching_items(snap: Snapshot, selector: Selector) -> Sequence[WorkItem]:
+    """The items `select_items` gives, in no particular order (not to be changed): enough to count them.
+
+    The natural key order costs a sort of every match (33 ms for a selector of 21,500 items at 100k),
+    which a count never reads.
+    """
+    if selector.is_empty():
+        return []
+    found = snap.selections.get(selector)
+    return found if found is not None else _matching(snap, selector)
+
+
+def _matching(snap: Snapshot, selector: Selector) -> Sequence[WorkItem]:
     s = selector
     version_ids = _release_ids(snap, ReleaseKind.VERSION, s.fix_versions)
     milestone_ids = _release_ids(snap, ReleaseKind.MILESTONE, s.milestones)
@@ -54,9 +73,6 @@ def select_items(snap: Snapshot, selector: Selector) -> list[WorkItem]:
         out = [i for i in out if not milestone_ids.isdisjoint(i.release_ids)]
     if repos:
         out = [i for i in out if i.source_type == SourceType.GITHUB and i.project in repos]
-    out = list(out)  # never the snapshot's own list
-    out.sort(key=lambda i: key_order(i.key))
-    snap.selections[selector] = out
     return out
 
 

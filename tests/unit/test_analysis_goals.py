@@ -10,7 +10,7 @@ from syncd.checks import check_goals, check_settings
 from syncd.errors import ConfigError
 from syncd.model import Batch, ItemKind, Release, ReleaseKind
 from syncd.reports.analysis import rule_configs
-from syncd.reports.analysis.scope import items_of_kind, select_items
+from syncd.reports.analysis.scope import items_of_kind, matching_items, select_items
 from syncd.reports.goals import Selector, load_goals, load_goals_file
 from syncd.settings import load_settings
 from syncd.store import Store
@@ -128,6 +128,20 @@ def test_a_kind_selector_reads_every_item_of_its_kinds_in_key_order() -> None:
     assert keys("issue") == []
     assert items_of_kind(snap, ItemKind.BUG) == [b10, b9]  # snapshot order, the same list every time
     assert items_of_kind(snap, ItemKind.BUG) is items_of_kind(snap, ItemKind.BUG)
+
+
+def test_matching_items_are_the_selection_in_any_order() -> None:
+    p = Plan()
+    for n in (10, 2, 33, 1):
+        p.item(f"WID-{n}", labels=["customer"] if n != 2 else [], kind=ItemKind.BUG if n > 2 else ItemKind.STORY)
+    p.item("OPS-7", labels=["customer"])
+    snap = p.snapshot()
+    for sel in (Selector(labels=("customer",)), Selector(kinds=(ItemKind.BUG,)), Selector(projects=("WID",)),
+                Selector(labels=("nobody",)), Selector()):
+        unordered = matching_items(snap, sel)  # before the selection is made: the filter alone
+        assert sorted(i.key for i in unordered) == sorted(i.key for i in select_items(snap, sel))
+    made = select_items(snap, Selector(labels=("customer",)))
+    assert matching_items(snap, Selector(labels=("customer",))) is made  # once made, the selection itself
 
 
 def test_risk_rule_settings() -> None:
