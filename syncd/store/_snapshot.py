@@ -47,6 +47,8 @@ from sqlalchemy import (
 
 from syncd.model import Link, Person, PullRequest, Release, Review, Sprint, WorkItem
 from syncd.store import schema
+from syncd.store._parallel import PARALLEL_FROM
+from syncd.store._parallel import start as side_read
 from syncd.store._transitions import ColumnsBuilder, TransitionColumns, micros
 
 _FETCH = 5000
@@ -238,7 +240,7 @@ def _models(conn: Connection, table: Table, model: Any, skip: tuple[str, ...], w
     return out
 
 
-def _transition_rows(conn: Connection, fields: Iterable[str] | None, live: Iterable[str]) -> TransitionColumns:
+def _transition_rows(conn: Connection, fields: Iterable[str] | None, live: Iterable[str] | None) -> TransitionColumns:
     t = schema.transitions
     columns = (t.c.item_id, t.c.field, t.c.from_value, t.c.to_value, t.c.from_string, t.c.to_string, t.c.at)
     where = t.c.field.in_(sorted(set(fields))) if fields is not None else None
@@ -310,18 +312,20 @@ def _pulls(conn: Connection) -> list[PullRequest]:
 
 
 def read_snapshot(engine: Engine, transition_fields: Iterable[str] | None = None,
-                  live_at: datetime | None = None) -> StoreSnapshot:
+                  live_at: datetime | None = None, *, parallel_from: int = PARALLEL_FROM) -> StoreSnapshot:
     """Read every live record in one transaction (removed items and their children left out).
 
     `transition_fields` limits transitions to those fields (e.g. status, sprint, estimate). With
     `live_at`, items removed after that moment are read too (they were live then), still marked
-    `removed`: a report replaying that moment needs them.
+    `removed`: a report replaying that moment needs them. A store holding at least `parallel_from`
+    transitions has them read by a child process on the same snapshot while this one reads the rest
+    (syncd/store/_parallel.py; a negative value: never).
     """
     # Building a million small objects would trigger full collections that walk them all again.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read(engine, transition_fields, live_at)
+        return _read(engine, transition_fields, live_at, parallel_from)
     finally:
         if was_enabled:
             gc.enable()
@@ -333,30 +337,35 @@ def _removed_after(conn: Connection, at: datetime) -> list[str]:
     return list(conn.execute(select(t.c.id).where(t.c.removed.is_(True), t.c.removed_at > at)).scalars())
 
 
-def _read(engine: Engine, transition_fields: Iterable[str] | None, live_at: datetime | None) -> StoreSnapshot:
+def _read(engine: Engine, transition_fields: Iterable[str] | None, live_at: datetime | None,
+          parallel_from: int) -> StoreSnapshot:
     with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
+        postgresql = engine.dialect.name == "postgresql"
+        if postgresql:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            conn.exec_driver_sql("SELECT 1")  # begin the snapshot before the first real read
-        else:
-            conn.exec_driver_sql("BEGIN")  # pysqlite does not begin a transaction for reads
+        # a child reading the transitions beside this process begins this read too, on the same snapshot
+        if (side := side_read(engine, conn, transition_fields, parallel_from)) is None:
+            # begin the snapshot before the first real read (pysqlite does not begin a transaction for reads)
+            conn.exec_driver_sql("SELECT 1" if postgresql else "BEGIN")
         try:
             live_filter: ColumnElement[bool] = schema.items.c.removed.is_(False)
             if live_at is not None and (late := _removed_after(conn, live_at)):
                 live_filter = live_filter | schema.items.c.id.in_(late)
             items = _models(conn, schema.items, WorkItem, ("content_hash", "raw", "removed_at"), live_filter)
             live = {i.id: i for i in items}  # what is live, and the index analysis wants anyway
-            history = _transition_rows(conn, transition_fields, live)
-            snap = StoreSnapshot(
-                items=items,
-                pulls=[p for p in _pulls(conn) if p.item_id in live],
-                sprints=_models(conn, schema.sprints, Sprint, ("content_hash", "raw")),
-                releases=_models(conn, schema.releases, Release, ("content_hash", "raw")),
-                links=[lk for lk in _models(conn, schema.links, Link, ()) if lk.from_id in live],
-                history=history,
-                people=_models(conn, schema.people, Person, ()),
-                item_by_id=live,
-            )
+            pulls = [p for p in _pulls(conn) if p.item_id in live]
+            sprints = _models(conn, schema.sprints, Sprint, ("content_hash", "raw"))
+            releases = _models(conn, schema.releases, Release, ("content_hash", "raw"))
+            links = [lk for lk in _models(conn, schema.links, Link, ()) if lk.from_id in live]
+            people = _models(conn, schema.people, Person, ())
+            # the child's read overlapped all of the above; without it (or when it failed), read here
+            history = side.columns(live) if side is not None else None
+            if history is None:
+                history = _transition_rows(conn, transition_fields, live)
+            snap = StoreSnapshot(items=items, pulls=pulls, sprints=sprints, releases=releases, links=links,
+                                 history=history, people=people, item_by_id=live)
         finally:
+            if side is not None:
+                side.close()
             conn.rollback()
     return snap

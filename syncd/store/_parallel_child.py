@@ -1,0 +1,93 @@
+"""The child of `syncd.store._parallel`: the transitions of the parent's snapshot, read and sent back as columns.
+
+Run as `python -m syncd.store._parallel_child`. Its request (a pickle: the database URL, the fields, the
+PostgreSQL snapshot to adopt) comes on stdin; its messages go to stdout, each a pickle: ("began", seconds)
+once its read transaction has begun (the parent then releases SQLite's write lock), then ("columns",
+(item_ids, offsets, changes, change, at)) and ("usage", its own peak RSS and CPU), or ("error", text).
+It exits when its stdin closes: the parent is done with it, or died.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import resource
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+
+def main() -> None:
+    """Serve one request from stdin."""
+    started = time.perf_counter()
+    out: IO[bytes] = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # nothing printed by an import can corrupt the messages
+    request = pickle.load(sys.stdin.buffer)  # noqa: S301 - from the parent, over our own stdin
+    threading.Thread(target=_exit_at_eof, daemon=True).start()
+
+    def send(message: tuple[str, Any]) -> None:
+        pickle.dump(message, out, protocol=5)
+        out.flush()
+
+    began_s = 0.0
+
+    def began() -> None:
+        nonlocal began_s
+        began_s = time.perf_counter() - started
+        send(("began", began_s))
+
+    try:
+        columns = _read(request, began)
+    except Exception as exc:  # noqa: BLE001 - told to the parent, which then reads in-process
+        send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    send(("columns", columns))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    send(("usage", {"maxrss_mib": peak_rss_mib(), "cpu_s": usage.ru_utime + usage.ru_stime, "began_s": began_s}))
+
+
+def peak_rss_mib() -> float:
+    """This process's own peak RSS in MiB: VmHWM (a child's ru_maxrss counts its parent's pages of before the exec)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration, ValueError):  # not Linux
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _exit_at_eof() -> None:
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
+def _read(request: dict[str, Any], began: Callable[[], None]) -> tuple[Any, ...]:
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from syncd.store._snapshot import _transition_rows
+
+    engine = create_engine(request["url"], poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            if (snapshot := request["snapshot"]) is not None:
+                if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):
+                    raise ValueError(f"not a snapshot id: {snapshot!r}")
+                conn.execution_options(isolation_level="REPEATABLE READ")
+                # the first statement of the transaction: it sees what the parent's sees
+                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            else:
+                conn.exec_driver_sql("BEGIN")
+                conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()  # the read transaction begins
+            began()
+            cols = _transition_rows(conn, request["fields"], None)
+            conn.rollback()
+    finally:
+        engine.dispose()
+    return cols.item_ids, cols.offsets, cols.changes, cols.change, cols.at
+
+
+if __name__ == "__main__":
+    main()
