@@ -8,6 +8,14 @@ process, as a user would type it; the wall time is measured around the child and
 the child's own `ru_maxrss` (from `os.wait4`, so nothing of this process counts). Median of --runs.
 Target: every report under 5 s wall and under 500 MiB peak RSS.
 
+On a big store the report reads the transitions in a process of its own (syncd/store/_parallel.py),
+whose figures `os.wait4` folds in: its CPU into the report's, its peak RSS into a max, not a sum. The
+report's debug line of that read (logger `syncd.store.parallel`, enabled on stderr) gives the reader's
+own peak (VmHWM) and CPU; "peak RSS" is then the sum of the two peaks (`ru_maxrss` of the report is at
+least its own peak, so the sum errs high), and "reader" shows the reader's share. The reader ends before
+the report's own peak (rendering): "both at once" bounds the memory of the two processes together by
+the larger of the report's peak and its peak while the reader lived plus the reader's peak.
+
     python bench/report_cli.py [--runs 3] [--items 100000] [--transitions 1000000] [--only status-executive]
 """
 
@@ -16,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -55,10 +64,19 @@ def config(folder: Path, db: Path) -> Path:
     return path
 
 
+# `python -m syncd` with the transitions reader's debug line on stderr (and nothing else of the logging changed)
+_SYNCD = ("import logging, runpy, sys; log = logging.getLogger('syncd.store.parallel'); "
+          "log.addHandler(logging.StreamHandler()); log.setLevel(logging.DEBUG); sys.argv[0] = 'syncd'; "
+          "runpy.run_module('syncd', run_name='__main__', alter_sys=True)")
+_READER = re.compile(r"child peak RSS ([0-9.]+) MiB, CPU ([0-9.]+) s, .*; waited for it ([0-9.]+) s, "
+                     r"peak RSS here so far ([0-9.]+) MiB")
+
+
 def run_once(cfg: Path, argv: list[str], out: Path) -> dict[str, float]:
-    """One `syncd report` child: wall seconds, the child's peak RSS (MiB) and how many files it wrote."""
+    """One `syncd report` child: wall seconds, the peak RSS (MiB, with the reader's: see above), CPU seconds
+    (the reader's included; also on their own) and how many files it wrote."""
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "syncd", "report", *argv, "--now", NOW.isoformat(), "--config", str(cfg),
+    cmd = [sys.executable, "-c", _SYNCD, "report", *argv, "--now", NOW.isoformat(), "--config", str(cfg),
            "--out", str(out)]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -72,8 +90,13 @@ def run_once(cfg: Path, argv: list[str], out: Path) -> dict[str, float]:
     written = [line for line in stdout.decode().splitlines() if line.strip()]
     if not written or not all(Path(p).is_file() for p in written):
         raise SystemExit(f"{' '.join(argv)}: printed no written files: {stdout!r}")
-    return {"wall_s": wall, "peak_rss_mib": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "files": len(written)}
+    reader = _READER.search(stderr.decode(errors="replace"))
+    reader_rss, reader_cpu, waited, beside = (float(g) for g in reader.groups()) if reader else (0.0,) * 4
+    rss = usage.ru_maxrss / 1024
+    return {"wall_s": wall, "peak_rss_mib": rss + reader_rss, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "reader_rss_mib": reader_rss, "reader_cpu_s": reader_cpu, "waited_s": waited,
+            # both processes at once: the report's peak, or its peak while the reader lived plus the reader's
+            "at_once_rss_mib": max(rss, beside + reader_rss), "files": len(written)}
 
 
 def main() -> None:
@@ -102,9 +125,12 @@ def main() -> None:
           f"process (median of {args.runs} runs)")
     med = {}
     for name, runs in results.items():
-        m = {k: statistics.median(r[k] for r in runs) for k in ("wall_s", "cpu_s", "peak_rss_mib")}
+        m = {k: statistics.median(r[k] for r in runs)
+             for k in ("wall_s", "cpu_s", "peak_rss_mib", "reader_cpu_s", "reader_rss_mib", "waited_s", "at_once_rss_mib")}
         med[name] = m
-        print(f"  {name:<20} wall {m['wall_s']:6.2f} s  CPU {m['cpu_s']:6.2f} s  peak RSS {m['peak_rss_mib']:7.1f} MiB")
+        print(f"  {name:<20} wall {m['wall_s']:6.2f} s  CPU {m['cpu_s']:6.2f} s  peak RSS {m['peak_rss_mib']:7.1f} MiB"
+              f"  (reader: CPU {m['reader_cpu_s']:4.2f} s, peak RSS {m['reader_rss_mib']:5.1f} MiB, waited for "
+              f"{m['waited_s']:4.2f} s; both at once {m['at_once_rss_mib']:5.1f} MiB)")
     print(f"machine load average during the runs: {statistics.median(loads):.1f} on {os.cpu_count()} CPUs "
           "(wall times stretch when it exceeds the CPU count)")
     print(f"reference loop {statistics.median(refs):.2f} s CPU (bench/analysis.py's fixed workload, 0.09 s on the quiet "
