@@ -41,3 +41,20 @@ def test_postgresql_keeps_the_aware_moment() -> None:
     moment = datetime(2026, 1, 1, 10, tzinfo=timezone(timedelta(hours=1)))
     got = bind(moment) if bind is not None else moment
     assert got == moment and got.utcoffset() == timedelta(0)
+
+
+def test_a_remembered_moment_binds_as_the_same_text_in_any_zone() -> None:
+    """The binding is memoised (equal datetimes are one moment): a moment first bound from one zone gives the
+    same UTC text bound again from another, a naive one is refused every time, and the memo stays bounded."""
+    bind = schema.UtcDateTime()._cached_bind_processor(sqlite.dialect())
+    assert bind is not None
+    in_utc = datetime(2026, 5, 6, 7, 8, 9, 10, tzinfo=UTC)
+    in_new_york = in_utc.astimezone(timezone(timedelta(hours=-4)))
+    assert bind(in_utc) == bind(in_new_york) == bind(in_utc) == "2026-05-06 07:08:09.000010"
+    naive = datetime(2026, 5, 6, 7, 8, 9, 10)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="naive datetime"):
+            bind(naive)
+    for minute in range(5000):
+        bind(in_utc + timedelta(minutes=minute))
+    assert schema._sqlite_utc_text.cache_info().currsize <= 4096
