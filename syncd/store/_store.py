@@ -182,9 +182,8 @@ class Store:
 
     def _existing_hashes(self, conn: Connection, table: Table, key: str, ids: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
-        keycol = table.c[key]
         for chunk in _chunks(ids):
-            for row in conn.execute(select(keycol, table.c.content_hash).where(keycol.in_(chunk))):
+            for row in self._writer.select_in(conn, table, (key, "content_hash"), key, chunk):
                 found[row[0]] = row[1]
         return found
 
@@ -246,12 +245,12 @@ class Store:
         owners = {i.id for i in batch.items}
         link_owners = sorted(owners | {lk.from_id for lk in batch.links})
         for chunk in _chunks(link_owners):
-            conn.execute(delete(schema.links).where(schema.links.c.from_id.in_(chunk)))
+            self._writer.delete_in(conn, schema.links, "from_id", chunk)
         link_rows = [vars(lk) for lk in _dedupe(batch.links, lambda lk: (lk.from_id, lk.kind, lk.to_key))]
         self._writer.write(conn, schema.links, link_rows)
         tr_owners = sorted(owners | {t.item_id for t in batch.transitions})
         for chunk in _chunks(tr_owners):
-            conn.execute(delete(schema.transitions).where(schema.transitions.c.item_id.in_(chunk)))
+            self._writer.delete_in(conn, schema.transitions, "item_id", chunk)
         tr_rows = [vars(t) for t in _dedupe(batch.transitions, lambda t: (t.item_id, t.change_id, t.field, t.seq))]
         self._writer.write(conn, schema.transitions, tr_rows)
 

@@ -91,6 +91,23 @@ def test_upsert_is_idempotent(store: Store) -> None:
     assert store.counts()["links"] == 0
 
 
+def test_a_batch_of_many_items_counts_and_replaces_children_across_in_chunks(store: Store) -> None:
+    """The `id IN (...)` reads and deletes go in chunks of 500 compiled once per size: 501 items (a chunk of 500
+    and one of 1, ids with quotes and unicode) are counted new, then unchanged, and every owner's children are
+    replaced whole while those of an item outside the batch stay."""
+    ids = [f"j:{n}'ü\"{n}" for n in range(501)]
+    items = [item(n, id=i) for n, i in enumerate(ids)]
+    links = [Link(from_id=i, kind=LinkKind.BLOCKS, to_key="WID-0") for i in [*ids, "j:outside"]]
+    first = store.apply_batch("j", Batch(items=items, links=links))
+    assert (first.new, first.updated, first.unchanged) == (501, 0, 0)
+    again = store.apply_batch("j", Batch(items=[*items[:1], *items[-1:]]))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
+    left = {lk.from_id for lk in store.links()}
+    assert left == set(ids[1:-1]) | {"j:outside"}
+    store.apply_batch("j", Batch(items=items))
+    assert {lk.from_id for lk in store.links()} == {"j:outside"} and store.counts()["items"] == 501
+
+
 def test_round_trip_of_every_field(store: Store) -> None:
     it = full_item()
     pr = PullRequest(
