@@ -262,6 +262,7 @@ def _sync(spec: dict[str, Any]) -> dict[str, Any]:
 
     from syncd.settings import Settings
     from syncd.store import Store
+    from syncd.store._parallel_child import peak_rss_mib  # VmHWM: starts afresh at exec, unlike ru_maxrss
     from syncd.sync import sync_all
 
     extra: dict[str, Any] = {}
@@ -307,7 +308,7 @@ def _sync(spec: dict[str, Any]) -> dict[str, Any]:
         profiler.dump_stats(spec["profile_out"])
     counts = store.counts()
     store.close()
-    return {"cpu_s": cpu, "gc_s": gc_time[0], "wall_s": wall, "peak_rss_mib": _peak_rss_mib(after), "store": counts,
+    return {"cpu_s": cpu, "gc_s": gc_time[0], "wall_s": wall, "peak_rss_mib": peak_rss_mib(), "store": counts,
             "sources": [{"source": r.source, "ok": r.ok, "error": r.error, "requests": r.requests,
                          "new": r.result.new} for r in results]}
 
@@ -345,18 +346,6 @@ def profile_split(path: Path) -> list[tuple[str, float]]:
         counts[part] += int(n)
     total = sum(counts.values()) or 1
     return sorted(((k, v / total) for k, v in counts.items()), key=lambda kv: -kv[1])
-
-
-def _peak_rss_mib(usage: Any) -> float:
-    """This process's peak RSS: Linux's VmHWM, which starts afresh at exec (`ru_maxrss` keeps the peak of the
-    parent it was forked from: the replay server holding the recording), else `ru_maxrss`."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float(usage.ru_maxrss) / 1024
 
 
 def _run_child(mode: str, spec: dict[str, Any], wrap: list[str] | None = None) -> dict[str, Any]:
