@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import string
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,19 +61,6 @@ class Built:
     footnote: str | None = None  # a sentence added to the footer (plain text)
     files: dict[str, bytes] = field(default_factory=dict)  # files that go with the report (see `Report.files`)
     evidence: Evidence = NO_EVIDENCE  # the tables a shortened email keeps longest (see `email_body`)
-
-
-@dataclass(frozen=True)
-class Finished:
-    """Finished scope items by finish time, as three columns (`done_at[n]`, `days[n]`, `ids[n]` are one item).
-
-    Columns, not a tuple per item: on a 100,000-item store about 90,000 items are finished, and a
-    (datetime, float, str) tuple each held 8 MiB for a report that reads the last 12 weeks.
-    """
-
-    done_at: list[datetime]
-    days: array[float]  # cycle time in days
-    ids: list[str]
 
 
 class _Started(Mapping[str, datetime | None]):
@@ -145,23 +131,6 @@ class ReportInput:
         """Item id -> when it first went in progress: a view of `facts` (a critical path reads a few
         hundred of them; a copy of all 100,000 per goal cost more than the path)."""
         return _Started(self.facts)
-
-    @property
-    def finished(self) -> Finished:
-        """Every finished scope item by finish time: done at, cycle time in days, item id."""
-
-        def make() -> Finished:
-            rows = []
-            facts = self.facts
-            for item in self.snapshot.scope_items:
-                f = facts.get(item.id)
-                if f is None or f.done_at is None or f.started is None or f.started > f.done_at:
-                    continue
-                rows.append((f.done_at, (f.done_at - f.started).total_seconds() / 86400, item.id))
-            rows.sort()
-            return Finished([r[0] for r in rows], array("d", (r[1] for r in rows)), [r[2] for r in rows])
-
-        return self._shared("finished", make)
 
     @property
     def goal_items(self) -> dict[str, set[str]]:

@@ -5,9 +5,8 @@ burndown, cycle-time points, the forecast's trial distribution, and dependencies
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -18,6 +17,7 @@ from syncd.reports.analysis.forecast import MAX_WEEKS, forecast_shares, weeks_to
 from syncd.reports.analysis.scope import item_ref, key_order, local_day
 from syncd.reports.analysis.types import Forecast, ItemRef, SprintReport
 from syncd.reports.catalogue.base import ReportInput
+from syncd.reports.data import SCOPE_KINDS
 from syncd.reports.render.escape import Md, md_concat, md_link
 
 _CHECKS = {CheckConclusion.SUCCESS: "✅ passing", CheckConclusion.FAILURE: "❌ failing",
@@ -126,16 +126,31 @@ def burndown(inp: ReportInput, report: SprintReport) -> tuple[list[date], list[f
 def cycle_points(inp: ReportInput, start: datetime, end: datetime,
                  ids: AbstractSet[str] | None = None) -> list[tuple[date, float]]:
     """(finish day, cycle time in days) of the scope items (of `ids`, default all) finished in [start, end),
-    by finish time.
+    by finish time (then cycle time, then id).
 
-    `ids` is a set the caller builds once: a retrospective asks for each of its periods and its chart
-    with the same team's items (tens of thousands of them on a big board).
+    Each call reads the facts of its candidates afresh, not a sorted list of every finished item: at
+    100k the callers' windows (the flow window, a retrospective's sprints) hold 4,260 and 100-520 of
+    the 82,598 finished items, and sorting them all cost 0.28 s CPU against 0.08 s for one pass over
+    the scope items. `ids` is a set the caller builds once: a retrospective asks for each of its
+    periods and its chart with the same team's items (18,000 on the 100k board), read instead of the
+    85,000 scope items.
     """
-    finished = inp.finished
-    lo = bisect_left(finished.done_at, start)
-    hi = bisect_left(finished.done_at, end)
-    return [(local_day(finished.done_at[n], inp.tz), finished.days[n]) for n in range(lo, hi)
-            if ids is None or finished.ids[n] in ids]
+    facts = inp.facts
+    if ids is None:
+        candidates: Iterable[str] = (i.id for i in inp.snapshot.scope_items)
+        in_scope = None
+    else:
+        candidates, in_scope = ids, inp.snapshot.item_by_id
+    rows = []
+    for item_id in candidates:
+        f = facts.get(item_id)
+        if f is None or f.done_at is None or not start <= f.done_at < end or f.started is None or f.started > f.done_at:
+            continue
+        if in_scope is not None and ((item := in_scope.get(item_id)) is None or item.kind not in SCOPE_KINDS):
+            continue
+        rows.append((f.done_at, (f.done_at - f.started).total_seconds() / 86400, item_id))
+    rows.sort()
+    return [(local_day(done_at, inp.tz), days) for done_at, days, _ in rows]
 
 
 def forecast_outcomes(inp: ReportInput, forecast: Forecast) -> list[tuple[date, int]]:
