@@ -4,8 +4,9 @@ A 100,000-item report reads its items (1.1 s) and then their 630,000 transitions
 the other. Threads cannot overlap the two: the sqlite3 driver holds the GIL while it builds each row's
 values. A child process can (as `pg_dump -j` does): it is started with `subprocess` (fork+exec, safe in
 the threaded daemon; SQLite forbids carrying a connection across a bare fork, sqlite.org/howtocorrupt.html
-section 2.6), reads the transitions with the same code as the in-process read (`_transition_rows`: every
-item's; the caller keeps the live items' rows, `live_only`) and sends the columns back over its stdout.
+section 2.6), reads the transitions with the same code and SQL as the in-process read (`read_columns` of
+the caller's `TransitionsQuery`: every item's; the caller keeps the live items' rows, `live_only`) over
+the bare driver (no SQLAlchemy in the child) and sends the columns back over its stdout.
 
 Both processes must read the same commit, or a sync committing meanwhile would put items and
 transitions out of step:
@@ -33,6 +34,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import re
 import sqlite3
 import subprocess
 import sys
@@ -46,14 +48,15 @@ import numpy as np
 
 from syncd.store._parallel_child import peak_rss_mib
 from syncd.store._transitions import TransitionColumns
+from syncd.store._transitions_read import TransitionsQuery
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
 log = logging.getLogger("syncd.store.parallel")
 
-# Below this many transitions the child's start-up (a Python process and its imports, ~0.4 CPU s)
-# costs more than the overlap saves: the read stays in-process.
+# Below this many transitions the child's start-up (a Python process and its imports: numpy, orjson and
+# the driver, ~0.2 CPU s) costs more than the overlap saves: the read stays in-process.
 PARALLEL_FROM = 250_000
 LOCK_WAIT_S = 0.5  # how long to wait for SQLite's write lock before reading in-process
 READY_TIMEOUT_S = 10.0  # the child's start-up, while writers wait for the lock (their busy_timeout: 30 s)
@@ -168,8 +171,9 @@ def live_only(item_ids: list[str], offsets: Any, changes: list[Any], change: Any
                              changes, change, at)
 
 
-def start(engine: Engine, conn: Connection, fields: Iterable[str] | None, parallel_from: int) -> SideRead | None:
-    """Start a child reading the transitions of `conn`'s snapshot, where it pays; None: read them in-process.
+def start(engine: Engine, conn: Connection, query: TransitionsQuery, parallel_from: int) -> SideRead | None:
+    """Start a child reading the transitions of `conn`'s snapshot by `query`, where it pays; None: read them
+    in-process.
 
     `conn` is the caller's connection (REPEATABLE READ on PostgreSQL), its read transaction not begun yet.
     With a child, it has begun here, on the child's snapshot; with None, the caller begins it.
@@ -178,16 +182,15 @@ def start(engine: Engine, conn: Connection, fields: Iterable[str] | None, parall
         return None
     try:
         if engine.dialect.name == "postgresql":
-            return _start_postgresql(engine, conn, fields, parallel_from)
-        return _start_sqlite(engine, conn, fields, parallel_from)
+            return _start_postgresql(engine, conn, query, parallel_from)
+        return _start_sqlite(engine, conn, query, parallel_from)
     except Exception as exc:  # noqa: BLE001 - never worse than the in-process read
         log.debug("transitions read in-process: %s: %s", type(exc).__name__, exc)
         conn.rollback()  # a PostgreSQL error aborts the transaction: the caller begins afresh
         return None
 
 
-def _start_sqlite(engine: Engine, conn: Connection, fields: Iterable[str] | None,
-                  parallel_from: int) -> SideRead | None:
+def _start_sqlite(engine: Engine, conn: Connection, query: TransitionsQuery, parallel_from: int) -> SideRead | None:
     database = engine.url.database
     if not database or database == ":memory:" or "mode=memory" in database:
         return None
@@ -208,38 +211,50 @@ def _start_sqlite(engine: Engine, conn: Connection, fields: Iterable[str] | None
     try:
         conn.exec_driver_sql("BEGIN")
         conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()  # the caller's snapshot: fixed now
-        return SideRead(_spawn(engine, fields, None), lock)
+        return SideRead(_spawn(engine, query, _SQLITE_BEGIN), lock)
     except BaseException:
         lock.rollback()
         lock.close()
         raise
 
 
-def _start_postgresql(engine: Engine, conn: Connection, fields: Iterable[str] | None,
+def _start_postgresql(engine: Engine, conn: Connection, query: TransitionsQuery,
                       parallel_from: int) -> SideRead | None:
     # the planner's row estimate (kept by ANALYZE and autovacuum; -1 before the first): no scan. The first
     # statement of the caller's transaction: its snapshot is taken here
     estimate = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = to_regclass('transitions')").scalar()
     if parallel_from and (estimate is None or estimate < parallel_from):
         return None
-    snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
-    return SideRead(_spawn(engine, fields, str(snapshot)), None)
+    snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar())
+    if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):
+        raise ValueError(f"not a snapshot id: {snapshot!r}")
+    # the driver begins the child's transaction; these are its first statements: it sees what the caller's sees
+    begin = ("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+    return SideRead(_spawn(engine, query, begin), None)
 
 
-def _spawn(engine: Engine, fields: Iterable[str] | None, snapshot: str | None) -> subprocess.Popen[bytes]:
-    """The child, given its request on stdin (the URL's password never shows in the process list)."""
+_SQLITE_BEGIN = ("BEGIN", "SELECT count(*) FROM sqlite_master")  # its first SELECT begins the read transaction
+
+
+def _spawn(engine: Engine, query: TransitionsQuery, begin: Iterable[str]) -> subprocess.Popen[bytes]:
+    """The child, given its request on stdin (the password never shows in the process list)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)  # this very syncd
     proc = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             env=env)
     assert proc.stdin is not None
-    request = {"url": engine.url.render_as_string(hide_password=False), "snapshot": snapshot,
-               "fields": None if fields is None else sorted(set(fields))}
     try:
-        pickle.dump(request, proc.stdin, protocol=5)
+        pickle.dump(request(engine, query, begin), proc.stdin, protocol=5)
         proc.stdin.flush()  # stdin stays open: closing it tells the child to stop
     except BaseException:
         proc.kill()
         proc.wait()
         raise
     return proc
+
+
+def request(engine: Engine, query: TransitionsQuery, begin: Iterable[str]) -> dict[str, Any]:
+    """The child's request: connect as `engine` does through its DB-API driver, run `begin`, then `query`."""
+    args, kwargs = engine.dialect.create_connect_args(engine.url)
+    kwargs.pop("context", None)  # psycopg's adapters as SQLAlchemy set them: the child's driver keeps its own
+    return {"connect": (engine.dialect.loaded_dbapi.__name__, args, kwargs), "begin": list(begin), "query": query}

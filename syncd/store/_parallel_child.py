@@ -1,17 +1,20 @@
 """The child of `syncd.store._parallel`: the transitions of the parent's snapshot, read and sent back as columns.
 
-Run as `python -m syncd.store._parallel_child`. Its request (a pickle: the database URL, the fields, the
-PostgreSQL snapshot to adopt) comes on stdin; its messages go to stdout, each a pickle: ("began", seconds)
-once its read transaction has begun (the parent then releases SQLite's write lock), then ("columns",
-(item_ids, offsets, changes, change, at)) and ("usage", its own peak RSS and CPU), or ("error", text).
-It exits when its stdin closes: the parent is done with it, or died.
+Run as `python -m syncd.store._parallel_child`. Its request (a pickle: the DB-API driver's module and its
+connect arguments, the statements that begin the read transaction on the parent's snapshot, the compiled
+`TransitionsQuery`) comes on stdin; its messages go to stdout, each a pickle: ("began", seconds) once its
+read transaction has begun (the parent then releases SQLite's write lock), then ("columns", (item_ids,
+offsets, changes, change, at)) and ("usage", its own peak RSS and CPU), or ("error", text). It exits when
+its stdin closes: the parent is done with it, or died.
+
+It imports the driver, numpy, orjson and `_transitions_read` only (see there): the parent compiled the SQL.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
-import re
 import resource
 import sys
 import threading
@@ -64,28 +67,22 @@ def _exit_at_eof() -> None:
 
 
 def _read(request: dict[str, Any], began: Callable[[], None]) -> tuple[Any, ...]:
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
+    from syncd.store._transitions_read import read_columns
 
-    from syncd.store._snapshot import _transition_rows
-
-    engine = create_engine(request["url"], poolclass=NullPool)
+    driver, args, kwargs = request["connect"]
+    dbapi = importlib.import_module(driver).connect(*args, **kwargs)
     try:
-        with engine.connect() as conn:
-            if (snapshot := request["snapshot"]) is not None:
-                if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):
-                    raise ValueError(f"not a snapshot id: {snapshot!r}")
-                conn.execution_options(isolation_level="REPEATABLE READ")
-                # the first statement of the transaction: it sees what the parent's sees
-                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-            else:
-                conn.exec_driver_sql("BEGIN")
-                conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()  # the read transaction begins
-            began()
-            cols = _transition_rows(conn, request["fields"], None)
-            conn.rollback()
+        cursor = dbapi.cursor()
+        for statement in request["begin"]:
+            cursor.execute(statement)
+            if cursor.description is not None:  # SQLite's read transaction begins with a SELECT's first step
+                cursor.fetchall()
+        cursor.close()
+        began()
+        cols = read_columns(dbapi, request["query"], None)
+        dbapi.rollback()
     finally:
-        engine.dispose()
+        dbapi.close()
     return cols.item_ids, cols.offsets, cols.changes, cols.change, cols.at
 
 

@@ -18,15 +18,11 @@ import gc
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum
 from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-import orjson
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import from_json
 from sqlalchemy import (
@@ -49,6 +45,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -56,7 +53,9 @@ from syncd.model import Link, Person, PullRequest, Release, Review, Sprint, Work
 from syncd.store import schema
 from syncd.store._parallel import PARALLEL_FROM
 from syncd.store._parallel import start as side_read
-from syncd.store._transitions import ColumnsBuilder, TransitionColumns, micros
+from syncd.store._transitions import TransitionColumns
+from syncd.store._transitions_read import TransitionsQuery, read_columns
+from syncd.store._transitions_read import stored_utc as _utc
 
 _FETCH = 5000
 # The items' columns read as one JSON text per row (`_models`): categories whose combinations repeat
@@ -76,16 +75,6 @@ class StoreSnapshot:
     history: TransitionColumns  # transitions by item, then time
     people: list[Person]
     item_by_id: dict[str, WorkItem] | None = None  # the live items by id, when read so
-
-
-def _utc(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite keeps naive UTC as ISO text
-        return datetime.fromisoformat(value + "+00:00")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value if not value.utcoffset() else value.astimezone(UTC)
 
 
 def _day(value: Any) -> date | None:
@@ -308,67 +297,45 @@ def _models(conn: Connection, table: Table, model: Any, skip: tuple[str, ...], w
     return out
 
 
-def _transition_rows(conn: Connection, fields: Iterable[str] | None, live: Iterable[str] | None) -> TransitionColumns:
+# Rows of the transitions table per span of rowids in SQLite's JSON-array read: 20,000 keeps each span's
+# JSON text and lists small (a few MiB) while the queries stay few (about 50 for a million rows)
+_ROWID_SPAN = 20_000
+
+
+def transitions_query(conn: Connection, fields: Iterable[str] | None) -> TransitionsQuery:
+    """The compiled SQL of the read of the transitions (of `fields` only, if given) on `conn`'s database.
+
+    On SQLite with JSON functions, each column of a span of rowids as one `json_group_array` (see
+    `_transitions_read._column_spans`); else every row, in physical order (sorted in numpy afterwards:
+    cheaper than ORDER BY over the table).
+    """
     t = schema.transitions
     columns = (t.c.item_id, t.c.field, t.c.from_value, t.c.to_value, t.c.from_string, t.c.to_string, t.c.at)
     where = t.c.field.in_(sorted(set(fields))) if fields is not None else None
-    build = ColumnsBuilder(live)
-    if _json_arrays(conn):
-        for item_id, *change, at in _sqlite_column_spans(conn, columns, where):
-            build.add_columns(item_id, zip(*change, strict=True), _micros(at))
-        return build.columns()
-    # Physical order, then sorted by item and time in numpy: cheaper than ORDER BY over the table.
-    q = select(*columns)
+    if not _json_arrays(conn):
+        q = select(*columns)
+        if where is not None:
+            q = q.where(where)
+        sql = str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        return TransitionsQuery(sql, server_side=conn.dialect.name == "postgresql")
+    rowid = literal_column("rowid", Integer)
+    bounds = select(func.min(rowid), func.max(rowid)).select_from(t)
+    q = select(*(func.json_group_array(c) for c in columns)).where(
+        rowid >= bindparam("lo", 0, type_=Integer), rowid < bindparam("hi", 0, type_=Integer))
     if where is not None:
         q = q.where(where)
-    for chunk in _raw_chunks(conn, q, 1000):  # small fetches: the rows stay in the CPU cache
-        build.add(chunk, _micros(list(map(itemgetter(6), chunk))))
-    return build.columns()
+    # named parameters, the fields' expanded: the child fills in :lo and :hi by name, as this process does
+    span = q.compile(dialect=_NAMED_SQLITE, compile_kwargs={"render_postcompile": True})
+    return TransitionsQuery(span.string, str(bounds.compile(dialect=conn.dialect)), span.params, _ROWID_SPAN)
 
 
-# Rows of the transitions table per span of rowids in `_sqlite_column_spans`: 20,000 keeps each span's
-# JSON text and lists small (a few MiB) while the queries stay few (about 50 for a million rows)
-_ROWID_SPAN = 20_000
+_NAMED_SQLITE = sqlite.dialect(paramstyle="named")
 
 
 def _json_arrays(conn: Connection) -> bool:
     """True on SQLite with its JSON functions built in (3.38 and later; `json_group_array` before that
     only where the JSON1 extension was compiled in)."""
     return conn.dialect.name == "sqlite" and (conn.dialect.server_version_info or (0,)) >= (3, 38)
-
-
-def _sqlite_column_spans(conn: Connection, columns: Sequence[ColumnElement[Any]],
-                         where: ColumnElement[bool] | None) -> Iterator[list[list[Any]]]:
-    """The `columns` of the transitions matching `where`, in physical (rowid) order, as one list per column
-    for each span of rowids.
-
-    SQLite hands each column of a span over as one JSON array (`json_group_array`: NULLs kept, any text
-    escaped), parsed by orjson, instead of a tuple per row and an object per value crossing the driver:
-    on 630,126 rows of a 100,000-item store, 0.60 -> 0.30 CPU s. The aggregate reads a span's rows in
-    scan order, so every column lists them in the same order, the order a plain SELECT gives.
-    """
-    rowid = literal_column("rowid", Integer)
-    t = schema.transitions
-    first, last = conn.execute(select(func.min(rowid), func.max(rowid)).select_from(t)).one()
-    if first is None:
-        return
-    q = select(*(func.json_group_array(c) for c in columns)).where(
-        rowid >= bindparam("lo", type_=Integer), rowid < bindparam("hi", type_=Integer))
-    if where is not None:
-        q = q.where(where)
-    for lo in range(first, last + 1, _ROWID_SPAN):
-        arrays = conn.execute(q, {"lo": lo, "hi": lo + _ROWID_SPAN}).one()
-        yield [orjson.loads(a) for a in arrays]
-
-
-def _micros(at: list[Any]) -> npt.NDArray[np.int64]:
-    """Microseconds since the epoch of stored times: SQLite's naive UTC ISO text parsed by numpy, else each."""
-    if all(type(a) is str for a in at):
-        try:
-            return np.array(at, dtype="datetime64[us]").astype(np.int64)
-        except ValueError:  # not plain ISO text: each on its own
-            pass
-    return np.array([micros(_utc(a)) for a in at], dtype=np.int64)  # type: ignore[arg-type]  # never None
 
 
 _REVIEWS = TypeAdapter(list[Review])
@@ -415,8 +382,9 @@ def _read(engine: Engine, transition_fields: Iterable[str] | None, live_at: date
         postgresql = engine.dialect.name == "postgresql"
         if postgresql:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        query = transitions_query(conn, transition_fields)
         # a child reading the transitions beside this process begins this read too, on the same snapshot
-        if (side := side_read(engine, conn, transition_fields, parallel_from)) is None:
+        if (side := side_read(engine, conn, query, parallel_from)) is None:
             # begin the snapshot before the first real read (pysqlite does not begin a transaction for reads)
             conn.exec_driver_sql("SELECT 1" if postgresql else "BEGIN")
         try:
@@ -434,7 +402,7 @@ def _read(engine: Engine, transition_fields: Iterable[str] | None, live_at: date
             # the child's read overlapped all of the above; without it (or when it failed), read here
             history = side.columns(live) if side is not None else None
             if history is None:
-                history = _transition_rows(conn, transition_fields, live)
+                history = read_columns(conn.connection.dbapi_connection, query, live)
             snap = StoreSnapshot(items=items, pulls=pulls, sprints=sprints, releases=releases, links=links,
                                  history=history, people=people, item_by_id=live)
         finally:

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, create_engine
 
 from syncd.model import Batch, ItemKind
 from syncd.store import Store, TransitionColumns
 from syncd.store import _parallel as parallel
 from syncd.store._snapshot import StoreSnapshot, read_snapshot
+from syncd.store._transitions_read import TransitionsQuery
 from tests.unit.analysis_factories import T0, Plan, day
 
 CHILD = "transitions read by a child process"
@@ -168,7 +169,8 @@ def test_the_child_stops_when_its_parent_goes(tmp_path: Path) -> None:
     child = subprocess.Popen(parallel._CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL)
     assert child.stdin is not None and child.stdout is not None
-    pickle.dump({"url": f"sqlite:///{path}", "snapshot": None, "fields": None}, child.stdin)
+    query = TransitionsQuery("SELECT * FROM transitions")
+    pickle.dump(parallel.request(create_engine(f"sqlite:///{path}"), query, parallel._SQLITE_BEGIN), child.stdin)
     child.stdin.close()
     # a child still reading would report "database is locked" once its busy wait ends
     assert child.stdout.read() == b""
