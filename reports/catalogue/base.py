@@ -36,7 +36,7 @@ from syncd.reports.data import Snapshot
 from syncd.reports.email import html_part_size
 from syncd.reports.render.escape import Md, header_text, md_concat, md_link, md_text, plain_text
 from syncd.reports.render.html import PAGE_WIDTH_PX, WIDE_PAGE_PX, html_document, markdown_body, text_alternative
-from syncd.reports.render.shorten import NO_EVIDENCE, Evidence, email_body
+from syncd.reports.render.shorten import EMAIL_HTML_BUDGET, NO_EVIDENCE, Evidence, email_body
 from syncd.reports.render.templating import format_datetime, format_percent
 from syncd.reports.report import Report, published_url, report_slug
 
@@ -266,7 +266,8 @@ def finish(inp: ReportInput, *, kind: str, audience: str | None, title: str, hea
     slug = report_slug(kind, audience, scope)
     full_url = published_url(inp.site_url, f"{slug}.html")
     html = document(body)
-    mail = email_body(body, size_of=lambda content: html_part_size(html if content is body else document(content)),
+    mail = email_body(body, size_of=lambda content: html_part_size(html if content is body else document(content),
+                                                                   over=EMAIL_HTML_BUDGET),
                       full_url=full_url, attachment=f"{slug}.html", evidence=evidence)
     return Report(
         kind=kind, audience=audience, title=title,
