@@ -67,8 +67,12 @@ class BatchResult:
 
 
 def content_hash(record: BaseModel) -> str:
-    """Hash of a record's normalized content (raw payload excluded): equal content, equal hash."""
-    return hashlib.sha256(record.model_dump_json().encode()).hexdigest()
+    """Hash of a record's normalized content (raw payload excluded): equal content, equal hash.
+
+    Hashes the UTF-8 bytes pydantic's serializer writes, which `model_dump_json()` decodes into a `str` (that was
+    then encoded back to the same bytes): one copy and one UTF-8 check less per record, the same hash.
+    """
+    return hashlib.sha256(record.__pydantic_serializer__.to_json(record)).hexdigest()
 
 
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
