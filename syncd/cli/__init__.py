@@ -3,8 +3,11 @@
 import os
 import sys
 
-from syncd.cli import _common
-from syncd.cli.main import main
+from syncd import collector
+
+with collector.loading():  # every command's start-up: modules that live until the process exits
+    from syncd.cli import _common
+    from syncd.cli.main import main
 
 __all__ = ["main", "run"]
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from syncd import collector
 from syncd.cli._common import (
     config_option,
     database_option,
@@ -66,7 +67,8 @@ def report(kind: str, audience: str | None, formats: tuple[str, ...], out_dir: P
     KIND: status (executive, business or engineering), sprint-kickoff, sprint-review, timeline,
     launch-readiness, retrospective.
     """
-    from syncd.reporting import generate_report, recipients_for, write_report
+    with collector.loading():  # a one-shot process: the report's modules live until it exits
+        from syncd.reporting import generate_report, recipients_for, write_report
 
     settings = settings_from(config_path, database_url=database_url)
     now = parse_now(now_text, settings.reports.timezone)
