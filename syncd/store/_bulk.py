@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Dialect, Table, bindparam, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
@@ -56,6 +56,19 @@ def _parameters_of(columns: Sequence[str], names: Sequence[str] | None,
     return eval(f"lambda row: {body}", env)  # noqa: S307 - source built above from the table's column keys
 
 
+def dialect_insert(dialect_name: str, table: Table) -> Any:
+    """The dialect's own INSERT of `table`, which takes `on_conflict_do_update` / `on_conflict_do_nothing`.
+
+    PostgreSQL's module only for a PostgreSQL store: importing it loads every PostgreSQL driver's dialect
+    (see `schema._jsonb`).
+    """
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 class BulkWriter:
     """Upserts and inserts of whole batches of rows, one compiled statement per (table, kind)."""
 
@@ -88,7 +101,7 @@ class BulkWriter:
     def _statement(self, table: Table, kind: str, key: str | None) -> Any:
         if kind == "insert":
             return insert(table)
-        stmt: Any = postgresql.insert(table) if self.dialect.name == "postgresql" else sqlite.insert(table)
+        stmt: Any = dialect_insert(self.dialect.name, table)
         cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
         where = None
         if kind == "upsert-changed":  # leave a row alone when its content is the same (no write, no WAL page)

@@ -23,11 +23,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, case, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncd.errors import StoreError
 from syncd.store import Store, schema
+from syncd.store._bulk import dialect_insert
 
 TERMINAL = ("done", "skipped", "failed", "uncertain")
 ACTIVE = ("claimed", "sending")
@@ -57,7 +57,7 @@ def _tx(store: Store, what: str) -> Iterator[Connection]:
 
 
 def _insert(store: Store, table: Any) -> Any:
-    return postgresql.insert(table) if store.dialect == "postgresql" else sqlite.insert(table)
+    return dialect_insert(store.dialect, table)
 
 
 # -- slots ----------------------------------------------------------------------------------------

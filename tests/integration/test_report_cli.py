@@ -136,6 +136,7 @@ def test_a_report_on_an_up_to_date_store_loads_no_migration_tooling(world_db: Pa
     loaded = json.loads(proc.stderr.split("LOADED ", 1)[1])
     assert "syncd.reporting" in loaded and "syncd.store.migrate" in loaded  # it reported, and checked the revision
     assert [m for m in loaded if m.split(".")[0] in ("alembic", "mako", "pygments")] == []
+    assert [m for m in loaded if m.startswith("sqlalchemy.dialects.postgresql")] == []  # a SQLite store
 
 def test_a_one_shot_context_stays_referenced_and_the_collector_as_it_was(world_db: Path, tmp_path: Path) -> None:
     # `syncd report` (freeze_snapshot): the context outlives the call (the process exits without freeing it),
