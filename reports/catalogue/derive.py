@@ -131,9 +131,9 @@ def cycle_points(inp: ReportInput, start: datetime, end: datetime,
     Each call reads the facts of its candidates afresh, not a sorted list of every finished item: at
     100k the callers' windows (the flow window, a retrospective's sprints) hold 4,260 and 100-520 of
     the 82,598 finished items, and sorting them all cost 0.28 s CPU against 0.08 s for one pass over
-    the scope items. `ids` is a set the caller builds once: a retrospective asks for each of its
-    periods and its chart with the same team's items (18,000 on the 100k board), read instead of the
-    85,000 scope items.
+    the scope items. `ids` (read instead of the 85,000 scope items) is a set the caller builds once: a
+    retrospective asks for each of its periods and its chart with the same team's items, narrowed to
+    those finished in the periods' weeks (`finished_in`).
     """
     facts = inp.facts
     if ids is None:
@@ -151,6 +151,14 @@ def cycle_points(inp: ReportInput, start: datetime, end: datetime,
         rows.append((f.done_at, (f.done_at - f.started).total_seconds() / 86400, item_id))
     rows.sort()
     return [(local_day(done_at, inp.tz), days) for done_at, days, _ in rows]
+
+
+def finished_in(inp: ReportInput, ids: AbstractSet[str], start: datetime, end: datetime) -> set[str]:
+    """The items of `ids` that finished in [start, end): a narrower `ids` for `cycle_points` calls whose
+    windows all lie within [start, end) (a retrospective's four periods and its chart read 18,000 team
+    items at 100k, 5 times: 0.10-0.13 s; of them 522 finished in those weeks)."""
+    facts = inp.facts
+    return {i for i in ids if (f := facts.get(i)) is not None and f.done_at is not None and start <= f.done_at < end}
 
 
 def forecast_outcomes(inp: ReportInput, forecast: Forecast) -> list[tuple[date, int]]:

@@ -27,7 +27,7 @@ from syncd.reports.analysis.sprint_goal import GOAL_MET_SHARE
 from syncd.reports.analysis.types import ItemRef, ReleaseAnalysis, SprintReport
 from syncd.reports.catalogue.base import Built, ReportInput
 from syncd.reports.catalogue.charts_for import cycle_scatter, slug, sprint_cumulative_flow
-from syncd.reports.catalogue.derive import cycle_points
+from syncd.reports.catalogue.derive import cycle_points, finished_in
 from syncd.reports.catalogue.readiness import release_work
 from syncd.reports.catalogue.sprint import find_sprint, row_at_end
 from syncd.reports.catalogue.status_engineering import MAX_ROWS, item_row
@@ -269,8 +269,11 @@ def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
     charts: dict[str, bytes] = {}
     trends: list[TeamTrend] = []
     shown: list[dict[str, Any]] = []
+    # the trend's periods and the chart lie within these bounds
+    since, until = min((p.start for p in periods), default=start), max((p.end for p in periods), default=end)
     for team in _retro_teams(inp, members):
-        ids = {i.id for i in team.items}  # once: each period and the chart read the same team
+        # once: each period and the chart read the same team's items
+        ids = finished_in(inp, {i.id for i in team.items}, since, until)
         trend = _trend(inp, periods, ids)
         trends.append(TeamTrend(team.label, trend, _review_waits(inp, start, end, team.pulls),
                                 _slowest(inp, start, end, team.members), trend[0]["finished"] if trend else 0))
