@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from syncd.model import CheckConclusion, Link, PullRequest, PullState, ReviewState, StatusCategory, WorkItem
 from syncd.reports.analysis.flow import first_review
 from syncd.reports.analysis.forecast import MAX_WEEKS, forecast_shares, weeks_to_finish
+from syncd.reports.analysis.history import ItemFacts
 from syncd.reports.analysis.scope import item_ref, key_order, local_day
 from syncd.reports.analysis.types import Forecast, ItemRef, SprintReport
 from syncd.reports.catalogue.base import ReportInput
@@ -130,25 +131,24 @@ def cycle_points(inp: ReportInput, start: datetime, end: datetime,
 
     Each call reads the facts of its candidates afresh, not a sorted list of every finished item: at
     100k the callers' windows (the flow window, a retrospective's sprints) hold 4,260 and 100-520 of
-    the 82,598 finished items, and sorting them all cost 0.28 s CPU against 0.08 s for one pass over
-    the scope items. `ids` (read instead of the 85,000 scope items) is a set the caller builds once: a
-    retrospective asks for each of its periods and its chart with the same team's items, narrowed to
-    those finished in the periods' weeks (`finished_in`).
+    the 82,598 finished items, and sorting them all cost 0.28 s CPU against 0.02 s for one pass over
+    the facts (0.08 s through the scope items' ids, each looked up in the facts: the scope is checked
+    only for the few in the window). `ids` is a set the caller builds once: a retrospective asks for
+    each of its periods and its chart with the same team's items, narrowed to those finished in the
+    periods' weeks (`finished_in`).
     """
-    facts = inp.facts
-    if ids is None:
-        candidates: Iterable[str] = (i.id for i in inp.snapshot.scope_items)
-        in_scope = None
-    else:
-        candidates, in_scope = ids, inp.snapshot.item_by_id
+    facts, items = inp.facts, inp.snapshot.item_by_id
+    candidates: Iterable[tuple[str, ItemFacts]] = (
+        facts.items() if ids is None else ((i, f) for i in ids if (f := facts.get(i)) is not None))
     rows = []
-    for item_id in candidates:
-        f = facts.get(item_id)
-        if f is None or f.done_at is None or not start <= f.done_at < end or f.started is None or f.started > f.done_at:
+    for item_id, f in candidates:
+        done_at = f.done_at
+        if done_at is None or not start <= done_at < end or f.started is None or f.started > done_at:
             continue
-        if in_scope is not None and ((item := in_scope.get(item_id)) is None or item.kind not in SCOPE_KINDS):
+        item = items.get(item_id)
+        if item is None or item.kind not in SCOPE_KINDS:
             continue
-        rows.append((f.done_at, (f.done_at - f.started).total_seconds() / 86400, item_id))
+        rows.append((done_at, (done_at - f.started).total_seconds() / 86400, item_id))
     rows.sort()
     return [(local_day(done_at, inp.tz), days) for done_at, days, _ in rows]
 
