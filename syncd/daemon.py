@@ -13,7 +13,6 @@ from syncd.clock import Clock
 from syncd.errors import ConfigError, SyncdError
 from syncd.locks import LockBusy, source_lock
 from syncd.logs import register_secrets_of
-from syncd.scheduler import Scheduler
 from syncd.settings import Settings
 from syncd.store import Store, redact_url
 
@@ -54,4 +53,8 @@ def run_daemon(settings: Settings, store: Store, *, clock: Clock | None = None, 
             service = RunningService(create_app(settings, store), settings.server.host, settings.server.port).start()
             stack.callback(service.stop)
             log.info("serving HTTP on %s", service.url)
+        # here, not at the top: `syncd sync` imports this module for stop_on_signals, and the scheduler brings
+        # cron (croniter) and the report jobs (12 ms CPU)
+        from syncd.scheduler import Scheduler
+
         Scheduler(settings, store, clock=clock, stop=stop).run(once=once)
