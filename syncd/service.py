@@ -47,7 +47,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from syncd import jobs
 from syncd.clock import report_moment
 from syncd.errors import ConfigError, ReportError, SyncdError
-from syncd.metrics import metrics_registry
+from syncd.metrics_export import metrics_registry
 from syncd.settings import Settings
 from syncd.site import is_site_path, site_routes
 from syncd.store import Store

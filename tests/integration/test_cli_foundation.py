@@ -146,3 +146,4 @@ def test_quiet_poll_loads_no_report_modules(tmp_path: Path) -> None:
     assert "syncd.sync" in loaded and "syncd.store" in loaded  # it did sync
     assert [m for m in loaded if m.split(".")[0] in REPORT_ONLY or m.startswith(REPORT_ONLY)] == []
     assert [m for m in loaded if m.startswith("sqlalchemy.dialects.postgresql")] == []  # a SQLite store
+    assert [m for m in loaded if m.split(".")[0] in ("prometheus_client", "croniter")] == []  # the daemon's
