@@ -265,4 +265,5 @@ def request(engine: Engine, query: TransitionsQuery, begin: Iterable[str]) -> di
     """The child's request: connect as `engine` does through its DB-API driver, run `begin`, then `query`."""
     args, kwargs = engine.dialect.create_connect_args(engine.url)
     kwargs.pop("context", None)  # psycopg's adapters as SQLAlchemy set them: the child's driver keeps its own
-    return {"connect": (engine.dialect.loaded_dbapi.__name__, args, kwargs), "begin": list(begin), "query": query}
+    return {"connect": (engine.dialect.loaded_dbapi.__name__, args, kwargs), "begin": list(begin),
+            "query": query._asdict()}

@@ -2,10 +2,10 @@
 
 Run as `python -m syncd.store._parallel_child`. Its request (a pickle: the DB-API driver's module and its
 connect arguments, the statements that begin the read transaction on the parent's snapshot, the compiled
-`TransitionsQuery`) comes on stdin; its messages go to stdout, each a pickle: ("began", seconds) once its
-read transaction has begun (the parent then releases SQLite's write lock), then ("columns", (item_ids,
-offsets, changes, change, at)) and ("usage", its own peak RSS and CPU), or ("error", text). It exits when
-its stdin closes: the parent is done with it, or died.
+`TransitionsQuery`'s fields) comes on stdin; its messages go to stdout, each a pickle: ("began", seconds)
+once its read transaction has begun (the parent then releases SQLite's write lock), then ("columns",
+(item_ids, offsets, changes, change, at)) and ("usage", its own peak RSS and CPU), or ("error", text). It
+exits when its stdin closes: the parent is done with it, or died.
 
 It imports the driver, numpy, orjson and `_transitions_read` only (see there): the parent compiled the SQL.
 """
@@ -67,8 +67,6 @@ def _exit_at_eof() -> None:
 
 
 def _read(request: dict[str, Any], began: Callable[[], None]) -> tuple[Any, ...]:
-    from syncd.store._transitions_read import read_columns
-
     driver, args, kwargs = request["connect"]
     dbapi = importlib.import_module(driver).connect(*args, **kwargs)
     try:
@@ -79,7 +77,11 @@ def _read(request: dict[str, Any], began: Callable[[], None]) -> tuple[Any, ...]
                 cursor.fetchall()
         cursor.close()
         began()
-        cols = read_columns(dbapi, request["query"], None)
+        # numpy and the columns code imported only now: SQLite writers no longer wait for them (the lock is held
+        # until `began`), so the query comes as a plain dict
+        from syncd.store._transitions_read import TransitionsQuery, read_columns
+
+        cols = read_columns(dbapi, TransitionsQuery(**request["query"]), None)
         dbapi.rollback()
     finally:
         dbapi.close()

@@ -4,7 +4,8 @@ Both reads of the transitions run `read_columns`: the in-process one (syncd/stor
 SQLAlchemy connection's driver connection) and the child process beside the items read
 (syncd/store/_parallel_child.py). The child imports only this module, numpy, orjson and its driver, not
 SQLAlchemy, pydantic and the model: at 100k its CPU 1.69 -> 1.17 s, its peak 130 -> 97 MiB, and the time
-SQLite writers wait for its read to begin 2.4 -> 0.5 s (medians of 3 interleaved, load 5-6).
+SQLite writers wait for its read to begin 2.4 -> 0.5 s (medians of 3 interleaved, load 5-6), and
+0.65 -> 0.19 s (load 7-9) once it began before importing numpy.
 """
 
 from __future__ import annotations
