@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import NamedTuple, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from syncd.model import SourceType, StatusCategory, TransitionField, WorkItem, make_id
 from syncd.reports.data import SCOPE_KINDS, Snapshot
@@ -57,6 +58,14 @@ class ItemFacts(NamedTuple):
     # A tuple, not a dataclass: one is built per item of the snapshot, and a tuple builds fastest.
     started: datetime | None
     done_at: datetime | None  # None unless the item is done now
+
+
+def _moments(marks: npt.NDArray[np.int64]) -> list[datetime | None]:
+    """Each mark of `_status_marks` as a `moment`, None where there is none."""
+    out = np.full(len(marks), None, dtype=object)
+    found = marks != _NONE
+    out[found] = np.fromiter(map(moment, marks[found].tolist()), dtype=object, count=int(np.count_nonzero(found)))
+    return cast(list[datetime | None], out.tolist())
 
 
 class Histories:
@@ -107,33 +116,31 @@ class Histories:
         index = self.snap.history.index.get
         in_progress, done = StatusCategory.IN_PROGRESS, StatusCategory.DONE
         unknown = ItemFacts(None, None)  # not started, not done: shared, as most open items are
+        new = tuple.__new__  # ItemFacts(a, b) without its Python-level __new__: 100,000 of them
         for item in self.snap.items:
-            g = index(item.id)
+            item_id = item.id
+            g = index(item_id)
             started: datetime | None = None
             finished: datetime | None = None
             if g is not None:
-                if created_start[g]:
-                    started = item.created
-                elif (u := first_start[g]) is not None:
-                    started = moment(u)
-                if (u := last_done[g]) is not None:
-                    finished = moment(u)
+                started = item.created if created_start[g] else first_start[g]
+                finished = last_done[g]
             current = item.status_category
             if current == done:
-                out[item.id] = ItemFacts(started, finished or item.resolved or item.updated)
+                out[item_id] = new(ItemFacts, (started, finished or item.resolved or item.updated))
             elif started is not None:
-                out[item.id] = ItemFacts(started, None)
+                out[item_id] = new(ItemFacts, (started, None))
             elif current == in_progress:  # in progress with no recorded start (e.g. a GitHub issue)
-                out[item.id] = ItemFacts(item.created, None)
+                out[item_id] = new(ItemFacts, (item.created, None))
             else:
-                out[item.id] = unknown
+                out[item_id] = unknown
         self.snap.memo["facts"] = out
         return out
 
-    def _status_marks(self) -> tuple[list[bool], list[int | None], list[int | None]]:
+    def _status_marks(self) -> tuple[list[bool], list[datetime | None], list[datetime | None]]:
         """From the status changes, by item group of `snap.history`: whether the first change leaves an
         in-progress status (started on creation), the first change into in progress and the last into done
-        (microseconds; None: no such change).
+        (None: no such change).
         """
         cols = self.snap.history
         # per distinct change (a few hundred): a status change? the categories it leaves and enters
@@ -159,8 +166,7 @@ class Histories:
             dones, done_groups = rows[into == 2], groups[into == 2]
             last = np.r_[done_groups[1:] != done_groups[:-1], True] if len(dones) else np.zeros(0, dtype=bool)
             last_done[done_groups[last]] = cols.at[dones[last]]
-        return (created_start.tolist(), [None if u == _NONE else u for u in first_start.tolist()],
-                [None if u == _NONE else u for u in last_done.tolist()])
+        return created_start.tolist(), _moments(first_start), _moments(last_done)
 
     def status_at(self, item: WorkItem, at: datetime) -> str:
         """The item's status name at `at` (its first recorded status before any change).
