@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import NamedTuple
 
 from syncd.model import (
     ItemKind,
@@ -41,6 +42,16 @@ class AsOf:
 
     at: datetime
     notes: tuple[str, ...]
+
+
+class _ItemLookups(NamedTuple):
+    """The item lookups of a `Snapshot` that are built together (see `Snapshot._item_lookups`)."""
+
+    scope_items: list[WorkItem]
+    open_work: list[WorkItem]
+    by_key: dict[str, WorkItem]
+    by_kind: dict[ItemKind, list[WorkItem]]
+    by_release: dict[str, list[WorkItem]]
 
 
 @dataclass
@@ -76,14 +87,47 @@ class Snapshot:
     # -- lookups ------------------------------------------------------------------------------
 
     @cached_property
+    def _item_lookups(self) -> _ItemLookups:
+        # One pass over the items for the lookups every analysis reads, not one each: at 100,000 items
+        # a pass costs its memory reads (about 20 ms) more than its work; the five 0.23 -> 0.13 s CPU.
+        scope: list[WorkItem] = []
+        open_work: list[WorkItem] = []
+        by_key: dict[str, WorkItem] = {}
+        by_kind: dict[ItemKind, list[WorkItem]] = {}
+        by_release: dict[str, list[WorkItem]] = {}
+        scope_kinds, done = SCOPE_KINDS, StatusCategory.DONE
+        for item in self.items:
+            kind = item.kind
+            by_key[item.key] = item
+            of_kind = by_kind.get(kind)
+            if of_kind is None:
+                of_kind = by_kind[kind] = []
+            of_kind.append(item)
+            if kind in scope_kinds:
+                scope.append(item)
+                if item.status_category != done:
+                    open_work.append(item)
+            for rid in item.release_ids:
+                planned = by_release.get(rid)
+                if planned is None:
+                    planned = by_release[rid] = []
+                planned.append(item)
+        return _ItemLookups(scope, open_work, by_key, by_kind, by_release)
+
+    @cached_property
     def scope_items(self) -> list[WorkItem]:
         """Items that count as scope (stories, tasks, bugs, GitHub issues)."""
-        return [i for i in self.items if i.kind in SCOPE_KINDS]
+        return self._item_lookups.scope_items
 
     @cached_property
     def open_work(self) -> list[WorkItem]:
         """Scope items not done."""
-        return [i for i in self.scope_items if i.status_category != StatusCategory.DONE]
+        return self._item_lookups.open_work
+
+    @cached_property
+    def items_by_kind(self) -> dict[ItemKind, list[WorkItem]]:
+        """Items by kind, each kind's in snapshot order."""
+        return self._item_lookups.by_kind
 
     @cached_property
     def selections(self) -> dict[object, list[WorkItem]]:
@@ -103,7 +147,7 @@ class Snapshot:
     @cached_property
     def item_by_key(self) -> dict[str, WorkItem]:
         """Items by key (WID-12, acme/widget#34)."""
-        return {i.key: i for i in self.items}
+        return self._item_lookups.by_key
 
     @cached_property
     def pull_by_item(self) -> dict[str, PullRequest]:
@@ -133,14 +177,7 @@ class Snapshot:
     @cached_property
     def items_by_release(self) -> dict[str, list[WorkItem]]:
         """Release id -> the items planned for it (fix version or milestone)."""
-        out: dict[str, list[WorkItem]] = {}
-        for item in self.items:
-            for rid in item.release_ids:
-                planned = out.get(rid)
-                if planned is None:
-                    out[rid] = planned = []
-                planned.append(item)
-        return out
+        return self._item_lookups.by_release
 
     @cached_property
     def person_name(self) -> dict[str, str]:
