@@ -15,7 +15,7 @@ from typing import NamedTuple, cast
 import numpy as np
 import numpy.typing as npt
 
-from syncd.model import SourceType, StatusCategory, TransitionField, WorkItem, make_id
+from syncd.model import StatusCategory, TransitionField, WorkItem, make_id
 from syncd.reports.data import SCOPE_KINDS, Snapshot
 from syncd.store import TransitionRow, moment
 
@@ -76,8 +76,7 @@ class Histories:
         # Status names as Jira items carry them now tell the category of the names in the changelog
         # (GitHub's "open" means to do or in progress, depending on an assignee: it has no changelog).
         self.categories: dict[str, StatusCategory] = {}
-        pairs = {(i.status, i.status_category) for i in snap.items if i.source_type == SourceType.JIRA}
-        for name, category in sorted(pairs):
+        for name, category in sorted(snap.jira_statuses):
             self.categories.setdefault(name.lower(), StatusCategory(category))
         self._by_field: dict[str, dict[str, list[TransitionRow]]] = {}
         self._sprint_changes: dict[str, tuple[frozenset[str], list[tuple[datetime, frozenset[str]]]]] = {}
