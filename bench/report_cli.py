@@ -14,7 +14,9 @@ report's debug line of that read (logger `syncd.store.parallel`, enabled on stde
 own peak (VmHWM) and CPU; "peak RSS" is then the sum of the two peaks (`ru_maxrss` of the report is at
 least its own peak, so the sum errs high), and "reader" shows the reader's share. The reader ends before
 the report's own peak (rendering): "both at once" bounds the memory of the two processes together by
-the larger of the report's peak and its peak while the reader lived plus the reader's peak.
+the larger of the report's peak and its peak while the reader lived plus the reader's peak. The report's
+charts are drawn by a third process (syncd/chart_process.py) that lives from the report's start to its end:
+its debug line (logger `syncd.chart_process`) gives its own peak and CPU, added to both figures.
 
     python bench/report_cli.py [--runs 3] [--items 100000] [--transitions 1000000] [--only status-executive]
 """
@@ -65,11 +67,13 @@ def config(folder: Path, db: Path) -> Path:
 
 
 # `python -m syncd` with the transitions reader's debug line on stderr (and nothing else of the logging changed)
-_SYNCD = ("import logging, runpy, sys; log = logging.getLogger('syncd.store.parallel'); "
-          "log.addHandler(logging.StreamHandler()); log.setLevel(logging.DEBUG); sys.argv[0] = 'syncd'; "
-          "runpy.run_module('syncd', run_name='__main__', alter_sys=True)")
-_READER = re.compile(r"child peak RSS ([0-9.]+) MiB, CPU ([0-9.]+) s, .*; waited for it ([0-9.]+) s, "
-                     r"peak RSS here so far ([0-9.]+) MiB")
+_SYNCD = ("import logging, runpy, sys\nfor name in ('syncd.store.parallel', 'syncd.chart_process'):\n"
+          "    log = logging.getLogger(name); log.addHandler(logging.StreamHandler()); log.setLevel(logging.DEBUG)\n"
+          "sys.argv[0] = 'syncd'; runpy.run_module('syncd', run_name='__main__', alter_sys=True)")
+_READER = re.compile(r"transitions read by a child process: .* child peak RSS ([0-9.]+) MiB, CPU ([0-9.]+) s, .*; "
+                     r"waited for it ([0-9.]+) s, peak RSS here so far ([0-9.]+) MiB")
+_DRAWER = re.compile(r"charts drawn by a child process: .* child peak RSS ([0-9.]+) MiB, CPU ([0-9.]+) s, .*; "
+                     r"waited for it ([0-9.]+) s, peak RSS here so far ([0-9.]+) MiB")
 
 
 def run_once(cfg: Path, argv: list[str], out: Path) -> dict[str, float]:
@@ -90,13 +94,21 @@ def run_once(cfg: Path, argv: list[str], out: Path) -> dict[str, float]:
     written = [line for line in stdout.decode().splitlines() if line.strip()]
     if not written or not all(Path(p).is_file() for p in written):
         raise SystemExit(f"{' '.join(argv)}: printed no written files: {stdout!r}")
-    reader = _READER.search(stderr.decode(errors="replace"))
+    log = stderr.decode(errors="replace")
+    reader, drawer = _READER.search(log), _DRAWER.search(log)
     reader_rss, reader_cpu, waited, beside = (float(g) for g in reader.groups()) if reader else (0.0,) * 4
+    drawer_rss, drawer_cpu, _, _ = (float(g) for g in drawer.groups()) if drawer else (0.0,) * 4
     rss = usage.ru_maxrss / 1024
-    return {"wall_s": wall, "peak_rss_mib": rss + reader_rss, "cpu_s": usage.ru_utime + usage.ru_stime,
+    return {"wall_s": wall, "peak_rss_mib": rss + reader_rss + drawer_rss, "cpu_s": usage.ru_utime + usage.ru_stime,
             "reader_rss_mib": reader_rss, "reader_cpu_s": reader_cpu, "waited_s": waited,
-            # both processes at once: the report's peak, or its peak while the reader lived plus the reader's
-            "at_once_rss_mib": max(rss, beside + reader_rss), "files": len(written)}
+            "drawer_rss_mib": drawer_rss, "drawer_cpu_s": drawer_cpu,
+            "at_once_rss_mib": at_once_mib(rss, beside, reader_rss, drawer_rss), "files": len(written)}
+
+
+def at_once_mib(report: float, beside_reader: float, reader: float, drawer: float) -> float:
+    """A bound on the processes' memory at once: the report's peak, or its peak while the reader lived plus
+    the reader's; plus the chart drawer's peak, which lives from the report's start to its end."""
+    return max(report, beside_reader + reader) + drawer
 
 
 def main() -> None:
@@ -126,11 +138,13 @@ def main() -> None:
     med = {}
     for name, runs in results.items():
         m = {k: statistics.median(r[k] for r in runs)
-             for k in ("wall_s", "cpu_s", "peak_rss_mib", "reader_cpu_s", "reader_rss_mib", "waited_s", "at_once_rss_mib")}
+             for k in ("wall_s", "cpu_s", "peak_rss_mib", "reader_cpu_s", "reader_rss_mib", "waited_s", "drawer_cpu_s",
+                       "drawer_rss_mib", "at_once_rss_mib")}
         med[name] = m
         print(f"  {name:<20} wall {m['wall_s']:6.2f} s  CPU {m['cpu_s']:6.2f} s  peak RSS {m['peak_rss_mib']:7.1f} MiB"
               f"  (reader: CPU {m['reader_cpu_s']:4.2f} s, peak RSS {m['reader_rss_mib']:5.1f} MiB, waited for "
-              f"{m['waited_s']:4.2f} s; both at once {m['at_once_rss_mib']:5.1f} MiB)")
+              f"{m['waited_s']:4.2f} s; charts: CPU {m['drawer_cpu_s']:4.2f} s, peak RSS {m['drawer_rss_mib']:5.1f} MiB; "
+              f"all at once {m['at_once_rss_mib']:5.1f} MiB)")
     print(f"machine load average during the runs: {statistics.median(loads):.1f} on {os.cpu_count()} CPUs "
           "(wall times stretch when it exceeds the CPU count)")
     print(f"reference loop {statistics.median(refs):.2f} s CPU (bench/analysis.py's fixed workload, 0.09 s on the quiet "

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from syncd.chart_process import ChartProcess
 from syncd.connectors.config import GitHubSource
 from syncd.errors import ConfigError, ReportError
 from syncd.model import RiskAck
@@ -24,10 +26,11 @@ from syncd.reports.analysis.releases import JoinConfig
 from syncd.reports.analysis.replay import load_snapshot_at
 from syncd.reports.analysis.types import Analysis, Severity
 from syncd.reports.catalogue.base import Previous, ReportInput
-from syncd.reports.catalogue.catalogue import REPORT_KINDS, check_kind, render_report
+from syncd.reports.catalogue.catalogue import DRAWS_CHARTS, REPORT_KINDS, check_kind, render_report
 from syncd.reports.data import Snapshot
 from syncd.reports.email import report_email
 from syncd.reports.goals import GoalsFile, load_goals_file
+from syncd.reports.render.drawing import drawn_by
 from syncd.reports.report import Report
 from syncd.settings import Settings
 from syncd.store import Store
@@ -205,11 +208,17 @@ def generate_report(settings: Settings, store: Store, kind: str, audience: str |
                     scope: str | None = None, record: bool = True, freeze_snapshot: bool = False) -> Report:
     """One report from the store at `now`; with `record`, its conclusions go to report_history.
 
-    `freeze_snapshot`: see `load_context` (one-shot processes only).
+    `freeze_snapshot`: see `load_context` (one-shot processes only); a kind that draws charts then has
+    them drawn by a second process that loads matplotlib while this one analyses (syncd/chart_process.py).
     """
-    check_kind(kind, audience)
-    ctx = load_context(settings, store, now=now, freeze_snapshot=freeze_snapshot)
-    report = render_from(ctx, store, kind, audience, scope=scope)
+    drawer = ChartProcess.start() if freeze_snapshot and (kind, check_kind(kind, audience)) in DRAWS_CHARTS else None
+    try:
+        ctx = load_context(settings, store, now=now, freeze_snapshot=freeze_snapshot)
+        with drawn_by(drawer) if drawer is not None else nullcontext():
+            report = render_from(ctx, store, kind, audience, scope=scope)
+    finally:
+        if drawer is not None:
+            drawer.close()
     if record:
         _record(store, report, scope, now)
     return report

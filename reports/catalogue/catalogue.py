@@ -20,7 +20,10 @@ REPORT_KINDS: dict[str, tuple[str | None, ...]] = {
     "launch-readiness": (None,),
     "retrospective": (None,),
 }
-
+# the (kind, audience) that may draw charts; the others never do, so a one-shot `syncd report` starts
+# its chart process (syncd/chart_process.py) for these only (a kind missing here draws in-process)
+DRAWS_CHARTS = frozenset({("status", "business"), ("status", "engineering"), ("sprint-review", None),
+                          ("timeline", None), ("retrospective", None)})
 
 
 def _builder(kind: str, audience: str | None) -> Builder:

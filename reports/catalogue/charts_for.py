@@ -1,7 +1,7 @@
 """The catalogue's charts, drawn from analysis results: file names are stable and free of data text.
 
-Each function imports its drawing from syncd.reports.render.charts when it draws: matplotlib is
-loaded by the first chart, so a report without charts never pays for it (0.5 s and 30 MiB a run).
+Each function draws through syncd.reports.render.drawing: matplotlib is loaded by the first chart
+drawn in this process, so a report without charts never pays for it (0.5 s and 30 MiB a run).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from syncd.reports.analysis.sprint_goal import VelocityTrend
 from syncd.reports.analysis.types import GoalAnalysis, SprintReport
 from syncd.reports.catalogue.base import ReportInput
 from syncd.reports.catalogue.derive import burndown, cycle_points, forecast_outcomes
+from syncd.reports.render.drawing import draw
 
 Chart = tuple[str, bytes]  # (NAME.png, PNG bytes)
 MAX_SCATTER_POINTS = 3000  # more points draw slower and show no more
@@ -33,9 +34,7 @@ def goal_burnup(inp: ReportInput, g: GoalAnalysis) -> Chart | None:
         return None
     fc = g.forecast
     cone = (fc.p50, fc.p85, fc.p95) if fc.p50 and fc.p85 and fc.p95 else None
-    from syncd.reports.render.charts import burnup_png
-
-    png = burnup_png("Burn-up (items)", [p.day for p in points], [p.scope_items for p in points],
+    png = draw("burnup_png", "Burn-up (items)", [p.day for p in points], [p.scope_items for p in points],
                      [p.done_items for p in points], unit="items", target=g.goal.target_date, cone=cone)
     return f"burnup-{slug(g.goal.id)}.png", png
 
@@ -53,9 +52,7 @@ def goal_forecast(inp: ReportInput, g: GoalAnalysis) -> Chart | None:
     outcomes = shown
     if not outcomes or fc.p50 is None or fc.p85 is None or fc.p95 is None:
         return None
-    from syncd.reports.render.charts import forecast_png
-
-    png = forecast_png("Forecast: finish date across trials", outcomes, p50=fc.p50, p85=fc.p85, p95=fc.p95,
+    png = draw("forecast_png", "Forecast: finish date across trials", outcomes, p50=fc.p50, p85=fc.p85, p95=fc.p95,
                        target=g.goal.target_date, trials=fc.trials)
     return f"forecast-{slug(g.goal.id)}.png", png
 
@@ -67,9 +64,7 @@ def sprint_burndown(inp: ReportInput, rep: SprintReport) -> Chart | None:
         return None
     days, remaining = series
     committed = rep.committed_points or (remaining[0] if remaining else 0.0)
-    from syncd.reports.render.charts import burndown_png
-
-    png = burndown_png("Burndown (story points)", days, remaining, start=days[0],
+    png = draw("burndown_png", "Burndown (story points)", days, remaining, start=days[0],
                        end=rep.sprint.end.astimezone(inp.tz).date(), committed=committed, unit="points")
     return f"burndown-{slug(rep.sprint.id)}.png", png
 
@@ -81,9 +76,7 @@ def sprint_velocity(rep: SprintReport, trend: VelocityTrend) -> Chart | None:
     line = None
     if trend.slope is not None and trend.mean is not None:
         line = (trend.mean - trend.slope * (len(trend.points) - 1) / 2, trend.slope)
-    from syncd.reports.render.charts import velocity_png
-
-    png = velocity_png(f"Velocity: last {len(trend.points)} sprints (story points)", [p.sprint for p in trend.points],
+    png = draw("velocity_png", f"Velocity: last {len(trend.points)} sprints (story points)", [p.sprint for p in trend.points],
                        [p.committed for p in trend.points], [p.completed for p in trend.points], trend=line)
     return f"velocity-{slug(rep.sprint.id)}.png", png
 
@@ -92,9 +85,7 @@ def sprint_cumulative_flow(rep: SprintReport, days: list[FlowDay]) -> Chart | No
     """Cumulative flow diagram of a sprint's items (done, in progress, to do per day)."""
     if len(days) < 2:
         return None
-    from syncd.reports.render.charts import cumulative_flow_png
-
-    png = cumulative_flow_png("Cumulative flow: the sprint's items by status category (at each day's end)",
+    png = draw("cumulative_flow_png", "Cumulative flow: the sprint's items by status category (at each day's end)",
                               [d.day for d in days], [d.todo for d in days], [d.in_progress for d in days],
                               [d.done for d in days])
     return f"cfd-{slug(rep.sprint.id)}.png", png
@@ -113,9 +104,7 @@ def cycle_scatter(inp: ReportInput, start: datetime, end: datetime, name: str = 
         stride = -(-len(pts) // MAX_SCATTER_POINTS)
         title += f", every {stride}th of {len(pts)} shown"
         pts = pts[::stride]
-    from syncd.reports.render.charts import cycle_time_png
-
-    png = cycle_time_png(title, pts, p50=pct.p50 if pct else None, p85=pct.p85 if pct else None)
+    png = draw("cycle_time_png", title, pts, p50=pct.p50 if pct else None, p85=pct.p85 if pct else None)
     return f"{slug(name)}.png", png
 
 

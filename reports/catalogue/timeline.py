@@ -25,6 +25,7 @@ from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, forecast
 from syncd.reports.catalogue.charts_for import goal_forecast, slug
 from syncd.reports.catalogue.derive import sprints_of
 from syncd.reports.catalogue.readiness import release_work
+from syncd.reports.render.drawing import draw
 from syncd.reports.render.escape import Md, md_concat, md_link
 from syncd.reports.render.templating import format_number, render_markdown
 
@@ -181,9 +182,7 @@ def timeline(inp: ReportInput) -> Built:
     chart = None
     if drawable:
         chart = f"timeline-{slug(inp.scope or 'all')}.png"
-        from syncd.reports.render.charts import timeline_png  # matplotlib with the first chart
-
-        charts[chart] = timeline_png("Phases: work so far, forecast p50–p95, target", drawable, today=a.today)
+        charts[chart] = draw("timeline_png", "Phases: work so far, forecast p50–p95, target", drawable, today=a.today)
     distributions = []
     for g in a.goals:
         if inp.scope and g.goal.id != inp.scope:

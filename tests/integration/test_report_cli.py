@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import gc
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -17,9 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from syncd import chart_process
 from syncd.cli import main
 from syncd.cli.report_cmds import KINDS
-from syncd.reporting import REPORT_KINDS, load_context
+from syncd.reporting import REPORT_KINDS, generate_report, load_context
 from syncd.settings import load_settings
 from syncd.store import Store
 from syncd.store import _daemon as ledger
@@ -159,6 +161,29 @@ def test_a_one_shot_context_stays_referenced_and_the_collector_as_it_was(world_d
     finally:
         (gc.enable if was else gc.disable)()
         store.close()
+
+
+@pytest.mark.parametrize("child", ["drawn there", "fails to start"])
+def test_a_one_shot_report_is_the_same_with_its_chart_process_or_without(
+        world_db: Path, tmp_path: Path, child: str, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # `syncd report` (freeze_snapshot) has its charts drawn by a second process (syncd/chart_process.py)
+    settings = load_settings(_config(world_db, tmp_path))
+    store = Store(settings.db_url)
+    now = datetime.fromisoformat("2026-11-20T12:00:00+01:00")
+    try:
+        plain = generate_report(settings, store, "status", "business", now=now, record=False)
+        if child == "fails to start":
+            monkeypatch.setattr(chart_process, "_CHILD", [sys.executable, "-c", "raise SystemExit(3)"])
+        with caplog.at_level(logging.DEBUG, logger="syncd.chart_process"):
+            one_shot = generate_report(settings, store, "status", "business", now=now, record=False,
+                                       freeze_snapshot=True)
+    finally:
+        store.close()
+    assert plain.charts and one_shot.charts == plain.charts
+    assert (one_shot.markdown, one_shot.html) == (plain.markdown, plain.html)
+    drawn_there = f"charts drawn by a child process: {len(plain.charts)} charts" in caplog.text
+    assert drawn_there is (child == "drawn there"), caplog.text
 
 
 def test_a_past_date_reproduces_the_same_report(world_db: Path, tmp_path: Path) -> None:
