@@ -16,9 +16,9 @@ from syncd.reports.analysis.sprint_goal import VelocityTrend
 from syncd.reports.analysis.types import GoalAnalysis, SprintReport
 from syncd.reports.catalogue.base import ReportInput
 from syncd.reports.catalogue.derive import burndown, cycle_points, forecast_outcomes
-from syncd.reports.render.drawing import draw
+from syncd.reports.render.drawing import Drawn, draw
 
-Chart = tuple[str, bytes]  # (NAME.png, PNG bytes)
+Chart = tuple[str, Drawn]  # (NAME.png, its PNG bytes drawn or being drawn)
 MAX_SCATTER_POINTS = 3000  # more points draw slower and show no more
 
 

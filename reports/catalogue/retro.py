@@ -31,6 +31,7 @@ from syncd.reports.catalogue.derive import cycle_points, finished_in
 from syncd.reports.catalogue.readiness import release_work
 from syncd.reports.catalogue.sprint import find_sprint, row_at_end
 from syncd.reports.catalogue.status_engineering import MAX_ROWS, item_row
+from syncd.reports.render.drawing import Drawn
 from syncd.reports.render.escape import Md, md_concat
 from syncd.reports.render.templating import format_number, render_markdown
 
@@ -266,7 +267,7 @@ def _sprint_retro(inp: ReportInput, rep: SprintReport) -> Built:
     carried = [e.item for e in rep.not_completed]
     committed_done = sum((e.points_at_start or 0.0) for e in rep.committed if e in rep.completed)
     share = committed_done / rep.committed_points if rep.committed_points else None
-    charts: dict[str, bytes] = {}
+    charts: dict[str, Drawn] = {}
     trends: list[TeamTrend] = []
     shown: list[dict[str, Any]] = []
     # the trend's periods and the chart lie within these bounds
@@ -336,7 +337,7 @@ def _release_retro(inp: ReportInput, rel: ReleaseAnalysis) -> Built:
     well, slow = _observations(
         inp, planned=float(len(initial)), delivered_share=share, added=float(len(late)), carried=carried,
         blocked=_blocked_during(inp, work, end), teams=trends, unit="items")
-    charts: dict[str, bytes] = {}
+    charts: dict[str, Drawn] = {}
     chart = cycle_scatter(inp, begin, end, f"cycle-time-{slug(rel.release.id)}", work_ids)
     if chart:
         charts[chart[0]] = chart[1]

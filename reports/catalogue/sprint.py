@@ -26,6 +26,7 @@ from syncd.reports.catalogue.base import Built, ReportInput, find_scoped, foreca
 from syncd.reports.catalogue.charts_for import sprint_burndown, sprint_velocity
 from syncd.reports.catalogue.derive import open_blockers, open_external_blockers
 from syncd.reports.catalogue.status_engineering import MAX_ROWS, item_row
+from syncd.reports.render.drawing import Drawn
 from syncd.reports.render.escape import md_link
 from syncd.reports.render.templating import render_markdown
 
@@ -141,7 +142,7 @@ def review(inp: ReportInput) -> Built:
     """Markdown of a sprint review: the sprint report figures, the goal verdict, burndown, velocity, what shipped."""
     rep = find_sprint(inp, "review")
     verdict = goal_verdict(inp.snapshot, rep)
-    charts: dict[str, bytes] = {}
+    charts: dict[str, Drawn] = {}
     chart = sprint_burndown(inp, rep)
     if chart is not None:
         charts[chart[0]] = chart[1]

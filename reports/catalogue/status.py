@@ -35,6 +35,7 @@ from syncd.reports.catalogue.risk_themes import (
     themes_in_scope,
 )
 from syncd.reports.catalogue.verdict import verdict
+from syncd.reports.render.drawing import Drawn
 from syncd.reports.render.templating import format_number, format_percent, render_markdown
 
 DELIVERED_BADGE = "✅ Delivered"
@@ -180,7 +181,7 @@ def _feedback(inp: ReportInput, goal: GoalAnalysis) -> dict[str, int] | None:
 def business(inp: ReportInput) -> Built:
     """Markdown with outcomes per goal, releases, timeline, success metrics, feedback; burn-up charts."""
     goals = goals_in_scope(inp)
-    charts: dict[str, bytes] = {}
+    charts: dict[str, Drawn] = {}
     views: list[dict[str, Any]] = []
     for g in goals:
         chart = charts_for.goal_burnup(inp, g)

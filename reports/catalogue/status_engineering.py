@@ -41,6 +41,7 @@ from syncd.reports.catalogue.risk_themes import (
     themes_in_scope,
 )
 from syncd.reports.catalogue.status import goal_badge, goals_in_scope
+from syncd.reports.render.drawing import Drawn
 from syncd.reports.render.escape import Md, csv_cell, md_concat, md_link, md_text
 from syncd.reports.render.shorten import Evidence
 from syncd.reports.render.templating import format_number, render_markdown
@@ -201,7 +202,7 @@ def engineering(inp: ReportInput) -> Built:
     hygiene = hygiene_in_scope(inp)
     accepted = themes_in_scope(inp, accepted=True)
     risks = [r for t in [*themes, *accepted] for r in t.signals] + hygiene
-    charts: dict[str, bytes] = {}
+    charts: dict[str, Drawn] = {}
     start, end = flow_window(inp)
     scatter = cycle_scatter(inp, start, end)
     if scatter is not None:

@@ -25,7 +25,7 @@ from syncd.reports.catalogue.base import RAG_BADGE, Built, ReportInput, forecast
 from syncd.reports.catalogue.charts_for import goal_forecast, slug
 from syncd.reports.catalogue.derive import sprints_of
 from syncd.reports.catalogue.readiness import release_work
-from syncd.reports.render.drawing import draw
+from syncd.reports.render.drawing import Drawn, draw
 from syncd.reports.render.escape import Md, md_concat, md_link
 from syncd.reports.render.templating import format_number, render_markdown
 
@@ -176,7 +176,7 @@ def timeline(inp: ReportInput) -> Built:
         phase = _phase("release", r.release.name, r.release.url, r.progress, _start(r.progress, None), r.release.due,
                        r.forecast, RAG_BADGE[r.status.rag], _sprint_names(sprints_of(inp, ids, ordered)))
         phases.append({**phase, "parts": r.release.parts, "state": r.release.state})
-    charts: dict[str, bytes] = {}
+    charts: dict[str, Drawn] = {}
     drawable = [(f"{p['kind'][0].upper()}: {p['name']}", p["start"], p["end"], p["fc"].p95, p["target"])
                 for p in phases if p["start"] is not None][:MAX_PHASES_IN_CHART]
     chart = None

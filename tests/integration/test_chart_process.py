@@ -37,20 +37,19 @@ def process() -> ChartProcess:
 
 def test_the_process_draws_the_bytes_this_process_draws(process: ChartProcess) -> None:
     with drawn_by(process):
-        png = draw("burnup_png", *BURNUP, **BURNUP_KW)
-    assert process.drawn == 1
+        drawn = [draw("burnup_png", *BURNUP, **BURNUP_KW) for _ in range(3)]  # all sent before any is taken
+    assert [d.png() for d in drawn] == [_here()] * 3
+    assert process.drawn == 3
     process.close()
-    assert png == _here()
 
 
 def test_a_killed_process_leaves_the_charts_to_this_one(process: ChartProcess) -> None:
     assert process.pid is not None
     os.kill(process.pid, signal.SIGKILL)
     with drawn_by(process):
-        png = draw("burnup_png", *BURNUP, **BURNUP_KW)
-        assert process.pid is None  # given up: the next chart does not try it again
+        assert draw("burnup_png", *BURNUP, **BURNUP_KW).png() == _here()
+        assert draw("burnup_png", *BURNUP, **BURNUP_KW).png() == _here()  # not sent: the process has ended
     assert process.drawn == 0
-    assert png == _here()
     process.close()
 
 
@@ -61,15 +60,18 @@ def test_a_process_that_fails_to_start_leaves_the_charts_to_this_one(monkeypatch
     dying = ChartProcess.start()
     assert dying is not None
     with drawn_by(dying):
-        assert draw("burnup_png", *BURNUP, **BURNUP_KW) == _here()
+        assert draw("burnup_png", *BURNUP, **BURNUP_KW).png() == _here()
     assert dying.drawn == 0
+    dying.close()
 
 
 def test_a_chart_the_process_fails_is_drawn_here_and_fails_the_same(process: ChartProcess) -> None:
-    with drawn_by(process), pytest.raises(TypeError, match="colour"):
-        draw("burnup_png", *BURNUP, colour="red")
     with drawn_by(process):
-        assert draw("burnup_png", *BURNUP, **BURNUP_KW) == _here()  # and it still draws the next
+        failed = draw("burnup_png", *BURNUP, colour="red")
+        next_one = draw("burnup_png", *BURNUP, **BURNUP_KW)
+    with pytest.raises(TypeError, match="colour"):
+        failed.png()
+    assert next_one.png() == _here()  # and it still draws the next
     assert process.drawn == 1
     process.close()
 
@@ -77,7 +79,7 @@ def test_a_chart_the_process_fails_is_drawn_here_and_fails_the_same(process: Cha
 def test_the_bench_reads_the_process_figures_and_counts_them_at_once(process: ChartProcess,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     with drawn_by(process):
-        draw("burnup_png", *BURNUP, **BURNUP_KW)
+        draw("burnup_png", *BURNUP, **BURNUP_KW).png()
     with caplog.at_level(logging.DEBUG, logger="syncd.chart_process"):
         process.close()
     found = report_cli._DRAWER.search(caplog.text)
