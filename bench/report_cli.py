@@ -15,8 +15,9 @@ own peak (VmHWM) and CPU; "peak RSS" is then the sum of the two peaks (`ru_maxrs
 least its own peak, so the sum errs high), and "reader" shows the reader's share. The reader ends before
 the report's own peak (rendering): "both at once" bounds the memory of the two processes together by
 the larger of the report's peak and its peak while the reader lived plus the reader's peak. The report's
-charts are drawn by a third process (syncd/chart_process.py) that lives from the report's start to its end:
-its debug line (logger `syncd.chart_process`) gives its own peak and CPU, added to both figures.
+charts are drawn by a third process (syncd/chart_process.py) that lives from the snapshot's read to the
+report's end: its debug line (logger `syncd.chart_process`) gives its own peak and CPU, added to both
+figures (as if it had lived beside the reader too: a bound).
 
     python bench/report_cli.py [--runs 3] [--items 100000] [--transitions 1000000] [--only status-executive]
 """
@@ -107,7 +108,7 @@ def run_once(cfg: Path, argv: list[str], out: Path) -> dict[str, float]:
 
 def at_once_mib(report: float, beside_reader: float, reader: float, drawer: float) -> float:
     """A bound on the processes' memory at once: the report's peak, or its peak while the reader lived plus
-    the reader's; plus the chart drawer's peak, which lives from the report's start to its end."""
+    the reader's; plus the chart drawer's peak (it lives to the report's end; counted beside the reader too)."""
     return max(report, beside_reader + reader) + drawer
 
 

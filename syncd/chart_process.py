@@ -1,7 +1,8 @@
 """A second process that draws a one-shot report's charts: it loads matplotlib while this one analyses.
 
 A `syncd report` spends its analysis (~3 s at 100k) on one core, then loads matplotlib and the chart
-module with its first chart (~0.4 CPU s) and draws. Started as the report starts, this process has
+module with its first chart (~0.4 CPU s) and draws. Started once the report has read its snapshot
+(while it reads, the second core reads the transitions: syncd/store/_parallel.py), this process has
 them loaded by the time the render asks for the first chart; each chart then goes over a pipe as the
 name of its function in syncd.reports.render.charts and its plain arguments (dates, numbers, strings),
 and comes back as PNG bytes drawn by the same code.
@@ -48,15 +49,14 @@ class ChartProcess:
     blocks on a full pipe), so the process draws while this one goes on rendering; `Drawn.png()` waits.
     """
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
-        self._proc: subprocess.Popen[bytes] | None = proc
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None  # until `start`
         self._asked: deque[Future[tuple[str, Any] | None]] = deque()  # answers not read yet, in order
         self._lock = threading.Lock()  # over `_asked` and `_ended`, between asking and the reader's end
         self._ended = False  # the reader met the end of the process's answers
         self._drawn = 0
         self._waited = 0.0  # seconds this process waited for charts
         self._reader = threading.Thread(target=self._read, name="syncd-charts", daemon=True)
-        self._reader.start()
 
     @property
     def drawn(self) -> int:
@@ -68,11 +68,10 @@ class ChartProcess:
         """The process's id while this end holds it."""
         return self._proc.pid if self._proc is not None else None
 
-    @classmethod
-    def start(cls) -> ChartProcess | None:
-        """The process started (it loads matplotlib meanwhile), or None (logged): charts drawn in-process."""
-        if not sys.executable:
-            return None
+    def start(self) -> bool:
+        """Start the process (it loads matplotlib meanwhile); False (logged): charts drawn in-process."""
+        if not sys.executable or self._reader.is_alive():
+            return False
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)  # this very syncd
         try:
@@ -80,8 +79,10 @@ class ChartProcess:
                                     stderr=subprocess.DEVNULL, env=env)
         except OSError as exc:
             log.debug("charts drawn in-process: %s", exc)
-            return None
-        return cls(proc)
+            return False
+        self._proc = proc
+        self._reader.start()
+        return True
 
     def __call__(self, chart: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[[], bytes | None] | None:
         """Send the chart; a call that waits for its PNG bytes (None, logged: not delivered), or None: not sent."""
@@ -157,7 +158,8 @@ class ChartProcess:
                       "ready after %.3f s; waited for it %.3f s, peak RSS here so far %.1f MiB",
                       self._drawn, u["maxrss_mib"], u["cpu_s"], u["ready_s"], self._waited, peak_rss_mib())
         self._stop()
-        self._reader.join()
+        if self._reader.is_alive():
+            self._reader.join()
 
     def _kill(self) -> None:
         proc = self._proc

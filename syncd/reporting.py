@@ -9,7 +9,7 @@ glue at the edge: the clock, files and the store are touched here, never inside 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -71,7 +71,8 @@ def _goals(settings: Settings) -> GoalsFile:
     return load_goals_file(path) if path is not None else GoalsFile()
 
 
-def load_context(settings: Settings, store: Store, *, now: datetime, freeze_snapshot: bool = False) -> ReportContext:
+def load_context(settings: Settings, store: Store, *, now: datetime, freeze_snapshot: bool = False,
+                 snapshot_read: Callable[[], object] | None = None) -> ReportContext:
     """Read the store once (one consistent snapshot) as it was at `now`, load the goals file and analyse.
 
     A `now` in the past rewinds the store along its changelog (reports/analysis/replay.py), so the
@@ -84,19 +85,21 @@ def load_context(settings: Settings, store: Store, *, now: datetime, freeze_snap
     (`gc.freeze`), so the render's collections never walk them; the context returned stays
     referenced until the process ends (see `_hold`). Never in a long-lived process: whatever is
     frozen is only freed by reference counting.
+
+    `snapshot_read` is called once the snapshot at `now` is read, before anything is analysed.
     """
     if now.tzinfo is None:
         raise ReportError("now must include a time zone offset")
     goals = _goals(settings)
     if not freeze_snapshot:
-        return _analysed_context(settings, store, goals, now)
+        return _analysed_context(settings, store, goals, now, snapshot_read)
     # Off until the analysis is done: the analysis turns the collector back on only if it found it on,
     # and its first collection would then walk every object it allocated (2% of the executive report
     # at 100k); frozen instead, as the snapshot is, they are never walked.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        ctx = _analysed_context(settings, store, goals, now)
+        ctx = _analysed_context(settings, store, goals, now, snapshot_read)
     finally:
         gc.freeze()
         if was_enabled:
@@ -105,8 +108,11 @@ def load_context(settings: Settings, store: Store, *, now: datetime, freeze_snap
     return ctx
 
 
-def _analysed_context(settings: Settings, store: Store, goals: GoalsFile, now: datetime) -> ReportContext:
+def _analysed_context(settings: Settings, store: Store, goals: GoalsFile, now: datetime,
+                      snapshot_read: Callable[[], object] | None) -> ReportContext:
     snapshot = load_snapshot_at(store, now)
+    if snapshot_read is not None:
+        snapshot_read()
     if not snapshot.items:
         if snapshot.as_of is not None:
             raise ReportError(f"no stored item existed yet at {now.isoformat()}: nothing to report as of then")
@@ -209,11 +215,13 @@ def generate_report(settings: Settings, store: Store, kind: str, audience: str |
     """One report from the store at `now`; with `record`, its conclusions go to report_history.
 
     `freeze_snapshot`: see `load_context` (one-shot processes only); a kind that draws charts then has
-    them drawn by a second process that loads matplotlib while this one analyses (syncd/chart_process.py).
+    them drawn by a second process that loads matplotlib while this one analyses (syncd/chart_process.py),
+    started once the snapshot is read: while it is read, the second core reads the transitions.
     """
-    drawer = ChartProcess.start() if freeze_snapshot and (kind, check_kind(kind, audience)) in DRAWS_CHARTS else None
+    drawer = ChartProcess() if freeze_snapshot and (kind, check_kind(kind, audience)) in DRAWS_CHARTS else None
     try:
-        ctx = load_context(settings, store, now=now, freeze_snapshot=freeze_snapshot)
+        ctx = load_context(settings, store, now=now, freeze_snapshot=freeze_snapshot,
+                           snapshot_read=drawer.start if drawer is not None else None)
         with drawn_by(drawer) if drawer is not None else nullcontext():
             report = render_from(ctx, store, kind, audience, scope=scope)
     finally:

@@ -30,8 +30,8 @@ def _here() -> bytes:
 
 @pytest.fixture
 def process() -> ChartProcess:
-    proc = ChartProcess.start()
-    assert proc is not None
+    proc = ChartProcess()
+    assert proc.start()
     return proc
 
 
@@ -55,10 +55,10 @@ def test_a_killed_process_leaves_the_charts_to_this_one(process: ChartProcess) -
 
 def test_a_process_that_fails_to_start_leaves_the_charts_to_this_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(chart_process, "_CHILD", [str(Path(sys.executable).with_name("no-such-python"))])
-    assert ChartProcess.start() is None
+    assert not ChartProcess().start()
     monkeypatch.setattr(chart_process, "_CHILD", [sys.executable, "-c", "raise SystemExit(3)"])
-    dying = ChartProcess.start()
-    assert dying is not None
+    dying = ChartProcess()
+    assert dying.start()
     with drawn_by(dying):
         assert draw("burnup_png", *BURNUP, **BURNUP_KW).png() == _here()
     assert dying.drawn == 0
