@@ -9,6 +9,7 @@ item with no change of a field has had its current value since it was created.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple, cast
 
@@ -17,7 +18,7 @@ import numpy.typing as npt
 
 from syncd.model import StatusCategory, TransitionField, WorkItem, make_id
 from syncd.reports.data import SCOPE_KINDS, Snapshot
-from syncd.store import TransitionRow, moment
+from syncd.store import TransitionRow, micros, moment
 
 STATUS = TransitionField.STATUS.value
 SPRINT = TransitionField.SPRINT.value
@@ -193,6 +194,34 @@ class Histories:
     def done_at(self, item: WorkItem, at: datetime) -> bool:
         """True when the item was in a done-category status at `at`."""
         return self.category_at(item, at) == StatusCategory.DONE
+
+    def done_at_each(self, items: Iterable[WorkItem], at: datetime) -> list[bool]:
+        """`done_at` of each item, read straight from the transition columns: for items asked once each.
+
+        `done_at` builds (and keeps) every transition row of an item, a tuple and a datetime each, to read
+        its status rows; asked once per item that is waste (the business report's 9,140 done feedback items
+        at 100k: `_feedback` of 3 goals 199 -> 105 ms). Same rule as `status_at` and `category_at`.
+        """
+        cols = self.snap.history
+        changes = cols.changes
+        is_status = [c[0] == STATUS for c in changes]
+        until = micros(at)
+        done = StatusCategory.DONE
+        out = []
+        for item in items:
+            codes, stamps = cols.coded(item.id)
+            current: str | None = None  # None until the first status row
+            for c, u in zip(codes, stamps, strict=True):
+                if not is_status[c]:
+                    continue
+                if current is None:
+                    current = changes[c][3] or item.status
+                if u > until:
+                    break
+                current = changes[c][4] or current
+            category = item.status_category if current is None else self.category(current)
+            out.append(category == done)
+        return out
 
     # -- story points ------------------------------------------------------------------------
 

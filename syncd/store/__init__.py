@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from syncd.store._snapshot import StoreSnapshot
     from syncd.store._store import ENTITIES, BatchResult, Store, content_hash, redact_url
-    from syncd.store._transitions import TransitionColumns, TransitionRow, moment
+    from syncd.store._transitions import TransitionColumns, TransitionRow, micros, moment
 
 _LAZY = {"ENTITIES": "syncd.store._store", "BatchResult": "syncd.store._store", "Store": "syncd.store._store",
          "content_hash": "syncd.store._store", "redact_url": "syncd.store._store",
          "StoreSnapshot": "syncd.store._snapshot", "TransitionColumns": "syncd.store._transitions",
-         "TransitionRow": "syncd.store._transitions", "moment": "syncd.store._transitions"}
+         "TransitionRow": "syncd.store._transitions", "micros": "syncd.store._transitions",
+         "moment": "syncd.store._transitions"}
 
-__all__ = ["ENTITIES", "BatchResult", "Store", "StoreSnapshot", "TransitionColumns", "TransitionRow", "content_hash", "moment",
-           "redact_url"]
+__all__ = ["ENTITIES", "BatchResult", "Store", "StoreSnapshot", "TransitionColumns", "TransitionRow", "content_hash", "micros",
+           "moment", "redact_url"]
 
 
 def __getattr__(name: str) -> Any:

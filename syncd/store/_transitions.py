@@ -113,10 +113,17 @@ class TransitionColumns(Mapping[str, list[TransitionRow]]):
         return len(self.item_ids)
 
     def _rows(self, g: int) -> list[TransitionRow]:
-        lo, hi = self._bounds[g], self._bounds[g + 1]
         item_id, changes, new = self.item_ids[g], self.changes, tuple.__new__
-        return [new(TransitionRow, (item_id, *changes[c], moment(u)))
-                for c, u in zip(self.change[lo:hi].tolist(), self.at[lo:hi].tolist(), strict=True)]
+        return [new(TransitionRow, (item_id, *changes[c], moment(u))) for c, u in zip(*self._coded(g), strict=True)]
+
+    def _coded(self, g: int) -> tuple[list[int], list[int]]:
+        lo, hi = self._bounds[g], self._bounds[g + 1]
+        return self.change[lo:hi].tolist(), self.at[lo:hi].tolist()
+
+    def coded(self, item_id: str) -> tuple[list[int], list[int]]:
+        """The item's rows, oldest first, as indexes into `changes` and times in microseconds (no row built)."""
+        g = self.index.get(item_id)
+        return self._coded(g) if g is not None else ([], [])
 
     # -- whole-table questions ------------------------------------------------------------------
 

@@ -109,6 +109,32 @@ def test_status_name_and_category_at_a_moment_agree_across_an_unnamed_change() -
     assert (at.status, at.status_category) == ("In Progress", StatusCategory.IN_PROGRESS)
 
 
+def test_done_at_each_reads_the_columns_as_done_at_reads_the_rows() -> None:
+    """`Histories.done_at_each` (straight from the transition columns) answers as `done_at` (from the built
+    rows): no status change, one, many with unnamed rows, a tie and a first row naming no `from` side."""
+    p = Plan()
+    quiet = p.move(p.item("WID-1", created=day(0)), "Done", day(0))
+    quiet_points = p.estimate(p.item("WID-2", status="Done", created=day(0)), 3, day(1))  # no status change
+    once = p.move(p.item("WID-3", created=day(0)), "Done", day(2))
+    p.estimate(once, 5, day(1))
+    many = p.item("WID-4", status="Done", created=day(0))
+    p._tr(many, day(1), TransitionField.STATUS, from_string=None, to_string="In Progress")  # from: item.status
+    p._tr(many, day(2), TransitionField.STATUS, from_string="In Progress", to_string=None)  # keeps In Progress
+    p.estimate(many, 2, day(2))
+    p._tr(many, day(3), TransitionField.STATUS, from_string="In Progress", to_string="Done")
+    p._tr(many, day(3), TransitionField.STATUS, from_string="Done", to_string="In Progress")  # same moment
+    p._tr(many, day(4), TransitionField.STATUS, from_string="In Progress", to_string="Done")
+    hist = Histories(p.snapshot())
+    items = [quiet, quiet_points, once, many]
+    moments = [0.5, 1, 1.9, 2, 2.5, 3, 3.5, 4, 5]
+    # worked by hand, per moment: WID-4 is Done before its first row (the row names no from side: its
+    # status now), then In Progress until day 4 (the day-3 tie ends on the second row, In Progress)
+    expected = {n: [n >= 0, True, n >= 2, n < 1 or n >= 4] for n in moments}
+    assert {n: hist.done_at_each(items, day(n)) for n in moments} == expected
+    assert {n: [hist.done_at(i, day(n)) for i in items] for n in moments} == expected
+    assert hist.done_at_each([], day(1)) == []
+
+
 def test_sprints_points_assignee_fix_versions_and_goal_membership() -> None:
     p = Plan()
     s1 = p.sprint(1, SprintState.CLOSED, start=day(0), end=day(7), complete=day(7))
