@@ -125,8 +125,10 @@ def _critical_path_view(inp: ReportInput, g: GoalAnalysis) -> dict[str, Any]:
     flow = inp.analysis.flow
     p50s = {team: m.cycle_time_days.p50 for team, m in flow.by_team.items() if m.cycle_time_days is not None}
     overall = flow.overall.cycle_time_days.p50 if flow.overall.cycle_time_days is not None else None
-    cp = goal_critical_path(inp.snapshot, inp.goal_items.get(g.goal.id, set()), p50s, overall, inp.started, inp.now,
-                            inp.analysis.teams)
+    # the goal's open items (`progress.remaining`), as the risk themes pass them: the path is of open items,
+    # and filtering all of a goal's ids instead (31,861 at 100k, 1,067 of them open) cost 55 ms of the report
+    remaining = [r.id for r in g.progress.remaining]
+    cp = goal_critical_path(inp.snapshot, remaining, p50s, overall, inp.started, inp.now, inp.analysis.teams)
     by_key = inp.snapshot.item_by_key
     steps = []
     for n, s in enumerate(cp.steps, 1):
